@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+// The one reader of the environment. Every variable is documented in the README's configuration
+// table; nothing else in Trapline reads process.env.
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const configSchema = z.object({
+  KAFKA_BROKERS: z.string().default('127.0.0.1:19092'),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default('trapline'),
+  KAFKA_CLIENT_ID: z.string().default('trapline'),
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:15432/trapline'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:16379'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_URL: z.string().url().default('http://127.0.0.1:9000'),
+  GATEWAY_PORT: port.default(9000),
+  INGEST_PORT: port.default(9001),
+  API_PORT: port.default(9002),
+  PROJECTOR_PORT: port.default(9003),
+  DELETER_PORT: port.default(9004),
+  INGEST_URL: z.string().url().optional(),
+  API_URL: z.string().url().optional(),
+  MAX_EVENT_BYTES: positiveInt.default(1024 * 1024),
+  MAX_REQUEST_BYTES: positiveInt.default(20 * 1024 * 1024),
+  KEY_CACHE_REFRESH_MS: positiveInt.default(2000),
+  DELETION_DELAY_SECONDS: z.coerce.number().min(0).default(3600),
+  PROJECTOR_GROUP: z.string().optional(),
+  TRAPLINE_STATE_DIR: z.string().optional(),
+  TRAPLINE_CACHE_DIR: z.string().optional(),
+  DELETER_GROUP: z.string().optional(),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config extends RawConfig {
+  kafkaBrokers: string[];
+  ingestUrl: string;
+  apiUrl: string;
+  projectorGroup: string;
+  deleterGroup: string;
+}
+
+export class ConfigError extends Error {}
+
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const raw = parsed.data;
+  return {
+    ...raw,
+    kafkaBrokers: raw.KAFKA_BROKERS.split(',').map((broker) => broker.trim()).filter(Boolean),
+    ingestUrl: raw.INGEST_URL ?? `http://${raw.HOST}:${raw.INGEST_PORT}`,
+    apiUrl: raw.API_URL ?? `http://${raw.HOST}:${raw.API_PORT}`,
+    projectorGroup: raw.PROJECTOR_GROUP ?? `${raw.KAFKA_TOPIC_PREFIX}.projector`,
+    deleterGroup: raw.DELETER_GROUP ?? `${raw.KAFKA_TOPIC_PREFIX}.deleter`,
+  };
+}

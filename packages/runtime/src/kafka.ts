@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { TOPIC_SPECS, type Codec, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
+import type { Logger } from './logger.ts';
+
+const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+export function createKafka(brokers: string[], clientId: string, logger: Logger): Kafka {
+  const kafkaLogger = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: 8 },
+    logCreator: () => ({ level, log }) => {
+      const { message, ...extra } = log;
+      kafkaLogger[LEVEL_NAMES[level] ?? 'info'](extra, message);
+    },
+  });
+}
+
+/**
+ * Record keys are `partitionKey/rest` (e.g. `42/<event_id>`); the part before the first slash picks
+ * the partition, so all records of one project share a partition and stay totally ordered.
+ */
+export function partitionFor(key: string, partitionCount: number): number {
+  const slash = key.indexOf('/');
+  const partitionKey = slash === -1 ? key : key.slice(0, slash);
+  return createHash('sha256').update(partitionKey).digest().readUInt32BE(0) % partitionCount;
+}
+
+export const projectPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
+  const key = message.key?.toString() ?? '';
+  return partitionFor(key, partitionMetadata.length);
+};
+
+export interface OutgoingRecord<N extends RecordName = RecordName> {
+  key: string;
+  name: N;
+  value: RecordTypes[N];
+}
+
+/** A record with a null value: erases `key` from a compacted topic. */
+export interface Tombstone {
+  key: string;
+  tombstone: true;
+}
+
+/** Appends records with acks=all and an idempotent producer; resolves only once the broker acked. */
+export class Appender {
+  private constructor(
+    private readonly producer: Producer,
+    private readonly codec: Codec,
+  ) {}
+
+  static async connect(kafka: Kafka, codec: Codec): Promise<Appender> {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: projectPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    return new Appender(producer, codec);
+  }
+
+  async append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void> {
+    if (records.length === 0) return;
+    const messages = records.map((record) => {
+      if ('tombstone' in record) return { key: record.key, value: null };
+      const encoded = this.codec.encode(record.name, record.value as never);
+      return { key: record.key, value: encoded.value, headers: encoded.headers };
+    });
+    await this.producer.send({ topic, acks: -1, messages });
+  }
+
+  /** Raw append for dead letters: the original bytes plus headers naming the reason. */
+  async appendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.producer.send({ topic, acks: -1, messages });
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+export const DLQ_HEADERS = {
+  reason: 'trapline-dlq-reason',
+  topic: 'trapline-dlq-topic',
+  partition: 'trapline-dlq-partition',
+  offset: 'trapline-dlq-offset',
+} as const;
+
+/** The dead-letter form of a consumed message: original key, value and headers plus where it came from and why. */
+export function deadLetter(message: KafkaMessage, origin: { topic: string; partition: number }, reason: string) {
+  return {
+    key: message.key,
+    value: message.value,
+    headers: {
+      ...message.headers,
+      [DLQ_HEADERS.reason]: reason,
+      [DLQ_HEADERS.topic]: origin.topic,
+      [DLQ_HEADERS.partition]: String(origin.partition),
+      [DLQ_HEADERS.offset]: message.offset,
+    } as IHeaders,
+  };
+}
+
+/** Creates missing topics from the one declaration in @trapline/schemas; leaves existing ones alone. */
+export async function ensureTopics(admin: Admin, names: TopicNames, replicationFactor = 1): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = (Object.keys(TOPIC_SPECS) as TopicId[]).filter((id) => !existing.has(names[id]));
+  if (missing.length === 0) return [];
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((id) => {
+      const spec = TOPIC_SPECS[id];
+      return {
+        topic: names[id],
+        numPartitions: spec.partitions,
+        replicationFactor,
+        configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+      };
+    }),
+  });
+  return missing.map((id) => names[id]);
+}

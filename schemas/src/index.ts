@@ -1,0 +1,3 @@
+export * from './records.ts';
+export * from './topics.ts';
+export * from './codec.ts';

@@ -1,0 +1,74 @@
+// The one declaration of every topic: names (a public interface for operators), partitions and
+// configs. The stack script and the services create topics from this list and nothing else.
+
+export interface TopicSpec {
+  /** Suffix after the prefix, e.g. `events` in `trapline.events`. */
+  suffix: string;
+  partitions: number;
+  configs: Record<string, string>;
+  /** What operators read in the README. */
+  purpose: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const TOPIC_SPECS = {
+  events: {
+    suffix: 'events',
+    partitions: 6,
+    configs: {
+      // Compacted so a null-value record keyed `project/event` erases one event from the log.
+      'cleanup.policy': 'compact',
+      'min.compaction.lag.ms': String(60 * 1000),
+      'delete.retention.ms': String(DAY_MS),
+    },
+    purpose: 'Domain log: EventReceived, deletion requests, status changes. Partitioned by project.',
+  },
+  admin: {
+    suffix: 'admin',
+    partitions: 1,
+    configs: { 'cleanup.policy': 'compact' },
+    purpose: 'Organizations, projects, DSN keys, API token hashes, keyed by entity.',
+  },
+  deletionsDelay: {
+    suffix: 'deletions.delay',
+    partitions: 3,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    purpose: 'Deletion requests held by the deleter until their deletion delay has passed.',
+  },
+  deletionsRetry: {
+    suffix: 'deletions.retry',
+    partitions: 3,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    purpose: 'Failed deletion steps, with attempt count and the time they are due again.',
+  },
+  deletionsDlq: {
+    suffix: 'deletions.dlq',
+    partitions: 1,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
+    purpose: 'Deletion steps that failed every attempt, with their reason; re-driven by an operator.',
+  },
+  eventsDlq: {
+    suffix: 'events.dlq',
+    partitions: 1,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
+    purpose: 'Records of the events and admin topics that could not be decoded or applied, with their reason.',
+  },
+  audit: {
+    suffix: 'audit',
+    partitions: 1,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
+    purpose: 'Audit records: never compacted, never deleted by the system.',
+  },
+} as const satisfies Record<string, TopicSpec>;
+
+export type TopicId = keyof typeof TOPIC_SPECS;
+
+export type TopicNames = Record<TopicId, string>;
+
+/** Full topic names for a prefix (`trapline` in production; a unique one per test run). */
+export function topicNames(prefix: string): TopicNames {
+  const names = {} as TopicNames;
+  for (const [id, spec] of Object.entries(TOPIC_SPECS)) names[id as TopicId] = `${prefix}.${spec.suffix}`;
+  return names;
+}

@@ -1,0 +1,107 @@
+import { join } from 'node:path';
+import { createKafka, createLogger, ensureDatabase, ensureTopics, migrate, readConfig, type Config } from '@trapline/runtime';
+import { topicNames } from '@trapline/schemas';
+import { runKafkaTool, startKafka, stopKafka } from './kafka.ts';
+import { startPostgres, stopPostgres } from './postgres.ts';
+import { portAnswers, StackError } from './processes.ts';
+import { startRedis, stopRedis } from './redis.ts';
+import { stackPaths } from './paths.ts';
+
+// `npm run stack -- up|down|status|tool <name> [args]`: the real servers, no Docker. Idempotent.
+
+const say = (line: string) => process.stderr.write(`stack: ${line}\n`);
+
+function hostPort(text: string, fallbackPort: number): { host: string; port: number } {
+  const url = new URL(text.includes('://') ? text : `tcp://${text}`);
+  return { host: url.hostname, port: url.port ? Number(url.port) : fallbackPort };
+}
+
+function endpoints(config: Config) {
+  const kafka = hostPort(config.kafkaBrokers[0] ?? '127.0.0.1:19092', 9092);
+  return {
+    kafka: { ...kafka, controllerPort: kafka.port + 1 },
+    postgres: hostPort(config.DATABASE_URL, 5432),
+    redis: hostPort(config.REDIS_URL, 6379),
+  };
+}
+
+async function provision(config: Config): Promise<void> {
+  const logger = createLogger('stack', 'warn');
+  await ensureDatabase(config.DATABASE_URL);
+  await migrate(config.DATABASE_URL, logger);
+  const kafka = createKafka(config.kafkaBrokers, 'trapline-stack', logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const created = await ensureTopics(admin, topicNames(config.KAFKA_TOPIC_PREFIX));
+    if (created.length > 0) say(`created topics ${created.join(', ')}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function up(config: Config): Promise<void> {
+  const paths = stackPaths(config);
+  const at = endpoints(config);
+  const [kafka, postgres, redis] = [
+    await startKafka({ ...at.kafka, dir: join(paths.state, 'kafka') }, paths.cache, say),
+    await startPostgres({ ...at.postgres, dir: join(paths.state, 'postgres') }, say),
+    await startRedis({ ...at.redis, dir: join(paths.state, 'redis') }, say),
+  ];
+  say(`kafka ${kafka} at ${at.kafka.host}:${at.kafka.port}, postgres ${postgres} at ${at.postgres.host}:${at.postgres.port}, redis ${redis} at ${at.redis.host}:${at.redis.port}`);
+  await provision(config);
+  say('ready');
+}
+
+export async function down(config: Config): Promise<void> {
+  const { state } = stackPaths(config);
+  const stopped = [
+    (await stopKafka(join(state, 'kafka'))) && 'kafka',
+    (await stopPostgres(join(state, 'postgres'))) && 'postgres',
+    (await stopRedis(join(state, 'redis'))) && 'redis',
+  ].filter(Boolean);
+  say(stopped.length ? `stopped ${stopped.join(', ')}` : 'nothing of ours was running');
+}
+
+async function status(config: Config): Promise<void> {
+  const at = endpoints(config);
+  for (const [name, where] of Object.entries(at)) {
+    const answers = await portAnswers(where.host, where.port);
+    process.stdout.write(`${name.padEnd(9)} ${where.host}:${where.port} ${answers ? 'up' : 'down'}\n`);
+  }
+  process.stdout.write(`state     ${stackPaths(config).state}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const config = readConfig();
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up':
+      await up(config);
+      return 0;
+    case 'down':
+      await down(config);
+      return 0;
+    case 'status':
+      await status(config);
+      return 0;
+    case 'tool': {
+      const [tool, ...args] = rest;
+      const paths = stackPaths(config);
+      return runKafkaTool(tool ?? '', args, config.kafkaBrokers.join(','), paths.cache, paths.state);
+    }
+    default:
+      process.stderr.write('usage: npm run stack -- up|down|status|tool <topics|consumer-groups|configs|console-consumer|console-producer|get-offsets|storage> [args]\n');
+      return 2;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      say(error instanceof StackError ? error.message : String((error as Error).stack ?? error));
+      process.exit(1);
+    },
+  );
+}
