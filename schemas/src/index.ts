@@ -1,3 +1,4 @@
 export * from './records.ts';
 export * from './topics.ts';
 export * from './codec.ts';
+export * from './event.ts';

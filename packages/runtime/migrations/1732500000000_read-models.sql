@@ -16,8 +16,14 @@ CREATE TABLE projects (
   name text NOT NULL,
   platform text,
   created_at timestamptz NOT NULL,
-  next_short_id integer NOT NULL DEFAULT 1,
   UNIQUE (organization_slug, slug)
+);
+
+-- Per-project counter behind short ids (PROJECT-1A), advanced in log order. Separate from
+-- projects because the events and admin topics are consumed independently.
+CREATE TABLE project_counters (
+  project_id bigint PRIMARY KEY,
+  next_short_id integer NOT NULL
 );
 
 CREATE TABLE project_keys (
@@ -91,6 +97,7 @@ CREATE TABLE events (
   release text,
   environment text,
   user_ident text,
+  pending_deletion boolean NOT NULL DEFAULT false,
   payload jsonb NOT NULL,
   PRIMARY KEY (project_id, event_id)
 );
@@ -114,5 +121,6 @@ DROP TABLE group_hashes;
 DROP TABLE groups;
 DROP TABLE api_tokens;
 DROP TABLE project_keys;
+DROP TABLE project_counters;
 DROP TABLE projects;
 DROP TABLE organizations;

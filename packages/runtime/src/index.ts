@@ -5,3 +5,5 @@ export * from './kafka.ts';
 export * from './postgres.ts';
 export * from './redis.ts';
 export * from './lifecycle.ts';
+export * from './health.ts';
+export * from './provision.ts';

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { createKafka, createLogger, ensureDatabase, ensureTopics, migrate, readConfig, type Config } from '@trapline/runtime';
-import { topicNames } from '@trapline/schemas';
+import { createLogger, provision, readConfig, type Config } from '@trapline/runtime';
 import { runKafkaTool, startKafka, stopKafka } from './kafka.ts';
 import { startPostgres, stopPostgres } from './postgres.ts';
 import { portAnswers, StackError } from './processes.ts';
@@ -25,21 +24,6 @@ function endpoints(config: Config) {
   };
 }
 
-async function provision(config: Config): Promise<void> {
-  const logger = createLogger('stack', 'warn');
-  await ensureDatabase(config.DATABASE_URL);
-  await migrate(config.DATABASE_URL, logger);
-  const kafka = createKafka(config.kafkaBrokers, 'trapline-stack', logger);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const created = await ensureTopics(admin, topicNames(config.KAFKA_TOPIC_PREFIX));
-    if (created.length > 0) say(`created topics ${created.join(', ')}`);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 export async function up(config: Config): Promise<void> {
   const paths = stackPaths(config);
   const at = endpoints(config);
@@ -49,7 +33,8 @@ export async function up(config: Config): Promise<void> {
     await startRedis({ ...at.redis, dir: join(paths.state, 'redis') }, say),
   ];
   say(`kafka ${kafka} at ${at.kafka.host}:${at.kafka.port}, postgres ${postgres} at ${at.postgres.host}:${at.postgres.port}, redis ${redis} at ${at.redis.host}:${at.redis.port}`);
-  await provision(config);
+  const created = await provision(config, createLogger('stack', 'warn'));
+  if (created.length > 0) say(`created topics ${created.join(', ')}`);
   say('ready');
 }
 

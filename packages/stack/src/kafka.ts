@@ -8,7 +8,7 @@ import { commandExists, portAnswers, readPid, run, StackError, startDetached, st
 // 3.9.1 is pinned: kafkajs 2.2.4 predates Kafka 4.0, which removed old protocol versions (KIP-896).
 export const KAFKA_VERSION = '3.9.1';
 
-const POM = join(dirname(fileURLToPath(import.meta.url)), 'kafka-pom.xml');
+const POM = join(dirname(fileURLToPath(import.meta.url)), '..', 'kafka-pom.xml');
 
 export interface KafkaNode {
   host: string;

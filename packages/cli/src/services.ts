@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readConfig } from '@trapline/runtime';
+
+// Runs the services as separate processes (as docker-compose does), each with the same
+// environment, and waits until each answers /health.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export const SERVICES = ['ingest', 'api', 'projector', 'deleter', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+
+export interface RunningService {
+  name: ServiceName;
+  process: ChildProcess;
+  healthUrl: string;
+}
+
+export interface ServiceSet {
+  services: Map<ServiceName, RunningService>;
+  start(name: ServiceName): Promise<RunningService>;
+  /** SIGTERM (or another signal) and wait for the exit. */
+  stop(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  stopAll(): Promise<void>;
+}
+
+async function waitHealthy(service: RunningService, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.process.exitCode !== null) throw new Error(`${service.name} exited with code ${service.process.exitCode} while starting`);
+    const healthy = await fetch(service.healthUrl).then((response) => response.ok, () => false);
+    if (healthy) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${service.name} did not answer ${service.healthUrl} within ${timeoutMs / 1000}s`);
+}
+
+/**
+ * `env` is the whole environment of the services. With `logDir`, each writes its JSON log to
+ * `<logDir>/<name>.log`; otherwise logs go to this process's stdout.
+ */
+export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } = {}): ServiceSet {
+  const services = new Map<ServiceName, RunningService>();
+  const config = readConfig(env);
+  const ports: Record<ServiceName, number> = {
+    ingest: config.INGEST_PORT,
+    api: config.API_PORT,
+    projector: config.PROJECTOR_PORT,
+    deleter: config.DELETER_PORT,
+    gateway: config.GATEWAY_PORT,
+  };
+  const start = async (name: ServiceName) => {
+    const entry = join(ROOT, 'services', name, 'src', 'main.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (options.logDir) {
+      mkdirSync(options.logDir, { recursive: true });
+      const log = createWriteStream(join(options.logDir, `${name}.log`), { flags: 'a' });
+      child.stdout?.pipe(log);
+      child.stderr?.pipe(log);
+    } else {
+      child.stdout?.pipe(process.stdout);
+      child.stderr?.pipe(process.stderr);
+    }
+    const path = name === 'gateway' ? '/gateway-health' : '/health';
+    const service = { name, process: child, healthUrl: `http://${config.HOST}:${ports[name]}${path}` };
+    services.set(name, service);
+    await waitHealthy(service, 60000);
+    return service;
+  };
+  const stop = async (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
+    const service = services.get(name);
+    if (!service || service.process.exitCode !== null || service.process.signalCode !== null) return;
+    const exited = new Promise((resolve) => service.process.once('exit', resolve));
+    service.process.kill(signal);
+    await exited;
+    services.delete(name);
+  };
+  return {
+    services,
+    start,
+    stop,
+    stopAll: async () => {
+      await Promise.all([...services.keys()].map((name) => stop(name)));
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { topicNames } from '@trapline/schemas';
+import type { Config } from './config.ts';
+import { createKafka, ensureTopics } from './kafka.ts';
+import type { Logger } from './logger.ts';
+import { ensureDatabase, migrate } from './postgres.ts';
+
+/** Database, migrations and every topic: what must exist before any service starts. Idempotent. */
+export async function provision(config: Config, logger: Logger): Promise<string[]> {
+  await ensureDatabase(config.DATABASE_URL);
+  await migrate(config.DATABASE_URL, logger);
+  const admin = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-provision`, logger).admin();
+  await admin.connect();
+  try {
+    return await ensureTopics(admin, topicNames(config.KAFKA_TOPIC_PREFIX));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,131 @@
+import type { NormalizedEvent } from '@trapline/schemas';
+
+// Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
+// neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
+
+export interface ProjectRow {
+  id: number;
+  organization_slug: string;
+  slug: string;
+  name: string;
+  platform: string | null;
+  created_at: Date;
+}
+
+export interface GroupRow {
+  id: number;
+  project_id: number;
+  short_id: number;
+  title: string;
+  culprit: string;
+  type: string;
+  metadata: Record<string, unknown>;
+  level: string;
+  platform: string;
+  logger: string | null;
+  status: string;
+  first_seen: Date;
+  last_seen: Date;
+  times_seen: number;
+  user_count: number;
+}
+
+export interface EventRow {
+  project_id: number;
+  event_id: string;
+  group_id: number;
+  received_at: Date;
+  occurred_at: Date;
+  title: string;
+  message: string;
+  payload: NormalizedEvent;
+}
+
+const iso = (date: Date) => date.toISOString();
+
+export function serializeProjectRef(project: ProjectRow) {
+  return { id: String(project.id), slug: project.slug, name: project.name, platform: project.platform };
+}
+
+export function shortIdFor(project: ProjectRow, counter: number): string {
+  return `${project.slug.toUpperCase()}-${counter.toString(36).toUpperCase()}`;
+}
+
+export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: string) {
+  const status = group.status === 'pending_deletion' ? 'pending_deletion' : group.status;
+  return {
+    id: String(group.id),
+    shareId: null,
+    shortId: shortIdFor(project, group.short_id),
+    title: group.title,
+    culprit: group.culprit,
+    permalink: `${publicUrl}/organizations/${project.organization_slug}/issues/${group.id}/`,
+    logger: group.logger,
+    level: group.level,
+    status,
+    statusDetails: {},
+    substatus: status === 'unresolved' ? 'ongoing' : null,
+    isPublic: false,
+    platform: group.platform,
+    project: serializeProjectRef(project),
+    type: group.type,
+    metadata: group.metadata,
+    numComments: 0,
+    assignedTo: null,
+    isBookmarked: false,
+    isSubscribed: false,
+    subscriptionDetails: null,
+    hasSeen: false,
+    annotations: [],
+    issueType: group.type === 'error' ? 'error' : 'default',
+    issueCategory: 'error',
+    isUnhandled: false,
+    count: String(group.times_seen),
+    userCount: group.user_count,
+    firstSeen: iso(group.first_seen),
+    lastSeen: iso(group.last_seen),
+    stats: {},
+  };
+}
+
+function entriesOf(event: NormalizedEvent) {
+  const entries: { type: string; data: unknown }[] = [];
+  if (event.exception) entries.push({ type: 'exception', data: { values: event.exception.values, hasSystemFrames: true, excOmitted: null } });
+  if (event.message && !event.exception) entries.push({ type: 'message', data: { formatted: event.message, message: event.logentry?.message ?? event.message, params: event.logentry?.params ?? [] } });
+  if (event.threads) entries.push({ type: 'threads', data: event.threads });
+  if (event.breadcrumbs) entries.push({ type: 'breadcrumbs', data: event.breadcrumbs });
+  if (event.request) entries.push({ type: 'request', data: event.request });
+  return entries;
+}
+
+export function serializeEvent(row: EventRow, project: ProjectRow) {
+  const event = row.payload;
+  return {
+    id: row.event_id,
+    eventID: row.event_id,
+    groupID: String(row.group_id),
+    projectID: String(project.id),
+    title: row.title,
+    message: row.message,
+    type: event.exception ? 'error' : 'default',
+    platform: event.platform,
+    dateCreated: iso(row.occurred_at),
+    dateReceived: iso(row.received_at),
+    culprit: event.transaction ?? null,
+    location: null,
+    size: null,
+    entries: entriesOf(event),
+    tags: event.tags.map(([key, value]) => ({ key, value })),
+    user: event.user ?? null,
+    contexts: event.contexts ?? {},
+    sdk: event.sdk ?? null,
+    context: event.extra ?? {},
+    fingerprints: event.fingerprint ?? [],
+    release: event.release ? { version: event.release } : null,
+    environment: event.environment ?? null,
+    metadata: {},
+    errors: [],
+    crashFile: null,
+    packages: {},
+  };
+}

@@ -1,0 +1,24 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+// API tokens: shown once, stored and transported only as their SHA-256.
+
+export const SCOPES = ['org:read', 'org:write', 'org:admin', 'project:read', 'project:write', 'project:admin', 'event:read', 'event:write', 'event:admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newToken(): string {
+  return `tpl_${randomBytes(32).toString('hex')}`;
+}
+
+/** `project:admin` implies `project:write` implies `project:read`, as in Sentry. */
+export function hasScope(granted: readonly string[], needed: Scope): boolean {
+  const [resource, level] = needed.split(':') as [string, string];
+  const order = ['read', 'write', 'admin'];
+  return granted.some((scope) => {
+    const [grantedResource, grantedLevel] = scope.split(':');
+    return grantedResource === resource && order.indexOf(grantedLevel ?? '') >= order.indexOf(level);
+  });
+}

@@ -1,0 +1,42 @@
+import type { Logger, Pool } from '@trapline/runtime';
+import type { ProjectKey } from '../domain/auth.ts';
+
+/**
+ * DSN keys in memory, refreshed from the projected admin model every few seconds: no database
+ * query on the request path, and a key created or revoked takes effect within one refresh.
+ */
+export class KeyCache {
+  private keys = new Map<string, ProjectKey>();
+  private timer: NodeJS.Timeout | undefined;
+  private loadedOnce = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly refreshMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh().catch((error: unknown) => this.logger.warn({ err: error }, 'key cache refresh failed')), this.refreshMs);
+    this.timer.unref();
+  }
+
+  async refresh(): Promise<void> {
+    const result = await this.pool.query<{ public_key: string; secret_key: string; project_id: number; active: boolean }>(
+      'SELECT public_key, secret_key, project_id, active FROM project_keys',
+    );
+    this.keys = new Map(result.rows.map((row) => [row.public_key, { publicKey: row.public_key, secretKey: row.secret_key, projectId: row.project_id, active: row.active }]));
+    this.loadedOnce = true;
+  }
+
+  get ready(): boolean {
+    return this.loadedOnce;
+  }
+
+  lookup = (publicKey: string): ProjectKey | undefined => this.keys.get(publicKey);
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,95 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Appender, Logger } from '@trapline/runtime';
+import { describeRejection, type Rejection } from './domain/rejections.ts';
+import { runIngest, type Endpoint, type IngestLimits, type KeyLookup } from './domain/pipeline.ts';
+import { serializeEvent } from './domain/normalize.ts';
+
+export interface IngestDeps {
+  appender: Appender;
+  eventsTopic: string;
+  lookupKey: KeyLookup;
+  limits: IngestLimits;
+  logger: Logger;
+  metrics: Registry;
+  isReady: () => boolean;
+  now?: () => number;
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'x-sentry-auth, x-requested-with, origin, accept, content-type, authentication, authorization, content-encoding, sentry-trace, baggage',
+  'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after',
+  'access-control-max-age': '3600',
+};
+
+export function buildIngestApp(deps: IngestDeps): FastifyInstance {
+  const now = deps.now ?? (() => Date.now());
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.limits.maxRequestBytes, logController: new LogController({ disableRequestLogging: true }) });
+  const outcomes = new Counter({ name: 'trapline_ingest_outcomes_total', help: 'Ingest outcomes by result and reason or item type', labelNames: ['outcome', 'reason'], registers: [deps.metrics] });
+  const appendSeconds = new Histogram({ name: 'trapline_ingest_append_seconds', help: 'Time from request to Kafka ack', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [deps.metrics] });
+
+  // Every body arrives as bytes, whatever its content type: the pipeline decodes it.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const refuse = (reply: FastifyReply, rejection: Rejection) => {
+    const { status, detail } = describeRejection(rejection);
+    outcomes.inc({ outcome: 'rejected', reason: rejection.reason });
+    return reply.code(status).headers({ ...CORS_HEADERS, 'x-sentry-error': detail }).send({ detail });
+  };
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, { reason: 'too_large' });
+    if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send({ detail: error.message });
+    deps.logger.error({ err: error }, 'ingest failed');
+    return reply.code(503).headers({ 'retry-after': '5' }).send({ detail: 'ingest is temporarily unavailable, retry later' });
+  });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'not found' }));
+
+  for (const endpoint of ['store', 'envelope'] as Endpoint[]) {
+    app.options(`/api/:projectId/${endpoint}/`, (_request, reply) => reply.code(200).headers(CORS_HEADERS).send());
+    app.post<{ Params: { projectId: string }; Querystring: Record<string, unknown> }>(`/api/:projectId/${endpoint}/`, async (request, reply) => {
+      const started = process.hrtime.bigint();
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const header = (name: string) => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
+      const result = runIngest(
+        {
+          endpoint,
+          projectId: request.params.projectId,
+          body,
+          contentEncoding: header('content-encoding'),
+          xSentryAuth: header('x-sentry-auth'),
+          authorization: header('authorization'),
+          query: request.query,
+          received: now() / 1000,
+        },
+        deps.lookupKey,
+        deps.limits,
+      );
+      if (!result.ok) return refuse(reply, result.rejection);
+      const { projectKey, events, answerId, otherItems } = result.value;
+      await deps.appender.append(
+        deps.eventsTopic,
+        events.map((event) => ({
+          key: `${projectKey.projectId}/${event.event_id}`,
+          name: 'EventReceived' as const,
+          value: { projectId: projectKey.projectId, eventId: event.event_id, receivedAt: Math.round(event.received * 1000), keyId: projectKey.publicKey, payload: serializeEvent(event) },
+        })),
+      );
+      appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      if (events.length > 0) outcomes.inc({ outcome: 'accepted', reason: 'event' }, events.length);
+      for (const type of otherItems) outcomes.inc({ outcome: 'accepted', reason: type });
+      return reply.code(200).headers(CORS_HEADERS).send(answerId === null ? {} : { id: answerId });
+    });
+  }
+
+  app.get('/health', (_request, reply) => (deps.isReady() ? reply.send({ status: 'ok' }) : reply.code(503).send({ status: 'starting' })));
+  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  return app;
+}

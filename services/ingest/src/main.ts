@@ -1,0 +1,32 @@
+import { Appender, createKafka, createLogger, createMetrics, createPool, readConfig, runService } from '@trapline/runtime';
+import { Codec, topicNames } from '@trapline/schemas';
+import { KeyCache } from './adapters/key-cache.ts';
+import { buildIngestApp } from './app.ts';
+
+const config = readConfig();
+const logger = createLogger('ingest', config.LOG_LEVEL);
+
+await runService(logger, async () => {
+  const pool = createPool(config.DATABASE_URL, 4);
+  const keys = new KeyCache(pool, config.KEY_CACHE_REFRESH_MS, logger);
+  await keys.start();
+  const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger), new Codec());
+  const app = buildIngestApp({
+    appender,
+    eventsTopic: topicNames(config.KAFKA_TOPIC_PREFIX).events,
+    lookupKey: keys.lookup,
+    limits: { maxEventBytes: config.MAX_EVENT_BYTES, maxRequestBytes: config.MAX_REQUEST_BYTES },
+    logger,
+    metrics: createMetrics('ingest'),
+    isReady: () => keys.ready,
+  });
+  await app.listen({ host: config.HOST, port: config.INGEST_PORT });
+  return {
+    stop: async () => {
+      await app.close();
+      keys.stop();
+      await appender.close();
+      await pool.end();
+    },
+  };
+});

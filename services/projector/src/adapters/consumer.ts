@@ -1,0 +1,72 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { deadLetter, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
+import type { Codec } from '@trapline/schemas';
+import { applyRecord, PoisonRecord } from './read-models.ts';
+
+// The projector's consumer: a batch per partition is applied in one Postgres transaction, dead
+// letters are appended, and only then is the offset committed to the Kafka consumer group.
+
+export interface ProjectorConsumerDeps {
+  kafka: Kafka;
+  pool: Pool;
+  codec: Codec;
+  appender: Appender;
+  groupId: string;
+  topics: string[];
+  dlqTopic: string;
+  logger: Logger;
+  onBatch?: (records: number) => void;
+  /** Called each time the consumer has joined its group (readiness). */
+  onJoin?: () => void;
+}
+
+/** Postgres refuses the data itself (bad text, constraint): retrying would fail forever. */
+function isPoisonError(error: unknown): boolean {
+  if (error instanceof PoisonRecord) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<Consumer> {
+  const consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  consumer.on(consumer.events.GROUP_JOIN, () => deps.onJoin?.());
+  await consumer.connect();
+  await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      const origin = { topic: batch.topic, partition: batch.partition };
+      const deadLetters: ReturnType<typeof deadLetter>[] = [];
+      await inTransaction(deps.pool, async (db) => {
+        for (const message of batch.messages) {
+          if (message.value === null) continue; // erasure tombstone: the purge record already did the work
+          const decoded = deps.codec.decode(message.headers, message.value);
+          if (!decoded.ok) {
+            deadLetters.push(deadLetter(message, origin, decoded.reason));
+            continue;
+          }
+          await db.query('SAVEPOINT record');
+          try {
+            await applyRecord(db, decoded.record);
+            await db.query('RELEASE SAVEPOINT record');
+          } catch (error) {
+            if (!isPoisonError(error)) throw error;
+            await db.query('ROLLBACK TO SAVEPOINT record');
+            deadLetters.push(deadLetter(message, origin, `cannot apply ${decoded.record.name}: ${(error as Error).message}`));
+          }
+        }
+      });
+      if (deadLetters.length > 0) {
+        deps.logger.warn({ ...origin, count: deadLetters.length }, 'records dead-lettered');
+        await deps.appender.appendRaw(deps.dlqTopic, deadLetters);
+      }
+      const last = batch.messages[batch.messages.length - 1]!.offset;
+      await consumer.commitOffsets([{ ...origin, offset: (BigInt(last) + 1n).toString() }]);
+      deps.onBatch?.(batch.messages.length);
+      await heartbeat();
+    },
+  });
+  return consumer;
+}

@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { ExceptionValue, NormalizedEvent, StackFrame } from '@trapline/schemas';
+
+// Grouping: a pure, versioned function of the normalized event. Same input, same hashes, on
+// every replay. Bump GROUPING_VERSION whenever the output for some input changes.
+
+export const GROUPING_VERSION = 'trapline:2026-11';
+
+export interface GroupingResult {
+  version: string;
+  hashes: string[];
+}
+
+const md5 = (parts: string[]) => createHash('md5').update(parts.join('\u0000')).digest('hex');
+
+/** Path noise that differs between deploys: hashes, versions, temp dirs, query strings. */
+export function normalizeFilename(filename: string): string {
+  return filename
+    .replace(/[?#].*$/, '')
+    .replace(/^.*\/node_modules\//, 'node_modules/')
+    .replace(/^(?:[a-z]+:\/\/[^/]+)?\/?(?:.*\/)?(?=[^/]+\/[^/]+$)/i, '')
+    .replace(/[.-][0-9a-f]{8,}(?=\.)/gi, '')
+    .replace(/\b\d+\.\d+\.\d+\b/g, '<version>');
+}
+
+/** Function names lose anonymous-closure and minifier noise. */
+export function normalizeFunction(name: string): string {
+  return name.replace(/<anonymous>|\[as [^\]]+\]|\bObject\.|\bnew\s+/g, '').replace(/\$\d+/g, '').trim();
+}
+
+function frameComponent(frame: StackFrame): string | undefined {
+  const location = frame.module ?? (frame.filename ? normalizeFilename(frame.filename) : frame.abs_path ? normalizeFilename(frame.abs_path) : undefined);
+  const fn = frame.function ? normalizeFunction(frame.function) : undefined;
+  if (!location && !fn) return undefined;
+  return `${location ?? ''}:${fn ?? ''}`;
+}
+
+/** In-app frames when the SDK marked any; otherwise every frame outside node_modules / site-packages. */
+export function groupingFrames(frames: StackFrame[]): StackFrame[] {
+  const marked = frames.filter((frame) => frame.in_app === true);
+  if (marked.length > 0) return marked;
+  return frames.filter((frame) => frame.in_app !== false && !/node_modules|site-packages|dist-packages/.test(frame.filename ?? frame.abs_path ?? ''));
+}
+
+function exceptionComponents(values: ExceptionValue[]): string[] | undefined {
+  const parts: string[] = [];
+  let framesSeen = false;
+  for (const exception of values) {
+    parts.push(`type:${exception.type ?? ''}`);
+    const frames = groupingFrames(exception.stacktrace?.frames ?? []);
+    for (const frame of frames) {
+      const component = frameComponent(frame);
+      if (component) {
+        parts.push(component);
+        framesSeen = true;
+      }
+    }
+    // Without usable frames, the value separates unrelated errors of one type (with noise stripped).
+    if (!framesSeen && exception.value) parts.push(`value:${stripMessageParameters(exception.value)}`);
+  }
+  return parts.length > 0 ? parts : undefined;
+}
+
+function threadComponents(event: NormalizedEvent): string[] | undefined {
+  const thread = event.threads?.values.find((candidate) => candidate.crashed) ?? event.threads?.values.find((candidate) => candidate.current) ?? event.threads?.values[0];
+  const frames = groupingFrames(thread?.stacktrace?.frames ?? []);
+  const parts = frames.map(frameComponent).filter((part): part is string => part !== undefined);
+  return parts.length > 0 ? parts : undefined;
+}
+
+const MESSAGE_NOISE: [RegExp, string][] = [
+  [/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>'],
+  [/\b[\w.+-]+@[\w-]+\.[\w.-]+\b/g, '<email>'],
+  [/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b/g, '<date>'],
+  [/\b(?:\d{1,3}\.){3}\d{1,3}\b/g, '<ip>'],
+  [/\b0x[0-9a-f]+\b/gi, '<hex>'],
+  [/\b[0-9a-f]{16,}\b/gi, '<hex>'],
+  [/\b\d+(\.\d+)?\b/g, '<int>'],
+];
+
+export function stripMessageParameters(message: string): string {
+  return MESSAGE_NOISE.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), message);
+}
+
+function messageComponents(event: NormalizedEvent): string[] {
+  const template = event.logentry?.params?.length ? event.logentry.message : undefined;
+  return [`message:${template ?? stripMessageParameters(event.message ?? '')}`];
+}
+
+function defaultComponents(event: NormalizedEvent): string[] {
+  return (event.exception && exceptionComponents(event.exception.values)) ?? threadComponents(event) ?? messageComponents(event);
+}
+
+export function groupHashes(event: NormalizedEvent): GroupingResult {
+  const fallback = () => md5(defaultComponents(event));
+  const fingerprint = event.fingerprint;
+  if (!fingerprint || fingerprint.length === 0 || (fingerprint.length === 1 && /^\{\{\s*default\s*\}\}$/.test(fingerprint[0]!))) {
+    return { version: GROUPING_VERSION, hashes: [fallback()] };
+  }
+  const parts = fingerprint.map((part) => (/^\{\{\s*default\s*\}\}$/.test(part) ? `default:${fallback()}` : `fingerprint:${part}`));
+  return { version: GROUPING_VERSION, hashes: [md5(parts)] };
+}

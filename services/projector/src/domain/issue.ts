@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import type { NormalizedEvent, StackFrame } from '@trapline/schemas';
+import { groupingFrames } from './grouping.ts';
+
+// What an issue looks like, derived from the event that opens it. Pure.
+
+/**
+ * Issue ids are a deterministic function of the log: the project and the event that opened the
+ * issue. 52 bits, so they stay exact as JavaScript numbers and Postgres bigints.
+ */
+export function issueId(projectId: number, openingEventId: string): number {
+  return parseInt(createHash('sha256').update(`${projectId}/${openingEventId}`).digest('hex').slice(0, 13), 16);
+}
+
+/** Sentry's short id: PROJECT-1A (the per-project counter in base 36), assigned in log order. */
+export function shortId(projectSlug: string, counter: number): string {
+  return `${projectSlug.toUpperCase()}-${counter.toString(36).toUpperCase()}`;
+}
+
+export interface IssueFacts {
+  title: string;
+  culprit: string;
+  type: 'error' | 'default';
+  metadata: Record<string, string>;
+}
+
+function culpritOf(frames: StackFrame[]): string | undefined {
+  const frame = groupingFrames(frames).at(-1) ?? frames.at(-1);
+  if (!frame) return undefined;
+  const where = frame.module ?? frame.filename ?? frame.abs_path;
+  if (frame.function && where) return `${frame.function}(${where})`;
+  return frame.function ?? where;
+}
+
+export function describeIssue(event: NormalizedEvent): IssueFacts {
+  const exception = event.exception?.values.at(-1);
+  if (exception) {
+    const type = exception.type ?? 'Error';
+    const value = exception.value ?? '';
+    const frames = exception.stacktrace?.frames ?? [];
+    const top = groupingFrames(frames).at(-1) ?? frames.at(-1);
+    const metadata: Record<string, string> = { type, value };
+    if (top?.filename) metadata.filename = top.filename;
+    if (top?.function) metadata.function = top.function;
+    return {
+      title: value ? `${type}: ${value.split('\n')[0]}` : type,
+      culprit: event.transaction ?? culpritOf(frames) ?? '',
+      type: 'error',
+      metadata,
+    };
+  }
+  const message = (event.message ?? '').split('\n')[0] || '<unlabeled event>';
+  return { title: message.slice(0, 1024), culprit: event.transaction ?? event.logger ?? '', type: 'default', metadata: { title: message.slice(0, 1024) } };
+}
+
+/** What identifies the user for "users affected". */
+export function userIdentity(event: NormalizedEvent): string | undefined {
+  const user = event.user;
+  if (!user) return undefined;
+  for (const key of ['id', 'username', 'email', 'ip_address']) {
+    const value = user[key];
+    if (typeof value === 'string' || typeof value === 'number') return `${key}:${value}`;
+  }
+  return undefined;
+}
+
+/** Tags indexed per event: what the SDK sent plus the fields Sentry promotes to tags. */
+export function eventTags(event: NormalizedEvent): [string, string][] {
+  const tags = new Map(event.tags);
+  tags.set('level', event.level);
+  if (event.release) tags.set('release', event.release);
+  if (event.environment) tags.set('environment', event.environment);
+  if (event.server_name) tags.set('server_name', event.server_name);
+  if (event.transaction) tags.set('transaction', event.transaction);
+  const user = userIdentity(event);
+  if (user) tags.set('user', user);
+  return [...tags.entries()];
+}
