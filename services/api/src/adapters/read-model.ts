@@ -51,7 +51,8 @@ export class ReadModel {
 
   async event(projectId: number, eventId: string): Promise<EventRow | undefined> {
     const result = await this.pool.query<EventRow>(
-      `SELECT e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload
+      `SELECT e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
+         COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id), '{}') AS tags
        FROM events e JOIN groups g ON g.id = e.group_id
        WHERE e.project_id = $1 AND e.event_id = $2 AND NOT e.pending_deletion AND g.status <> 'pending_deletion'`,
       [projectId, eventId],

@@ -39,6 +39,8 @@ export interface EventRow {
   title: string;
   message: string;
   payload: NormalizedEvent;
+  /** The projected tags: what the SDK sent plus the promoted fields (level, release, environment, …). */
+  tags: [string, string][];
 }
 
 const iso = (date: Date) => date.toISOString();
@@ -115,7 +117,7 @@ export function serializeEvent(row: EventRow, project: ProjectRow) {
     location: null,
     size: null,
     entries: entriesOf(event),
-    tags: event.tags.map(([key, value]) => ({ key, value })),
+    tags: row.tags.map(([key, value]) => ({ key, value })),
     user: event.user ?? null,
     contexts: event.contexts ?? {},
     sdk: event.sdk ?? null,
