@@ -35,7 +35,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const origin = { topic: batch.topic, partition: batch.partition };
       const deadLetters: ReturnType<typeof deadLetter>[] = [];
@@ -64,6 +64,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       }
       const last = batch.messages[batch.messages.length - 1]!.offset;
       await consumer.commitOffsets([{ ...origin, offset: (BigInt(last) + 1n).toString() }]);
+      resolveOffset(last); // moves this consumer's fetch position; the commit above is the group's
       deps.onBatch?.(batch.messages.length);
       await heartbeat();
     },

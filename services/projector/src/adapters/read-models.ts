@@ -65,13 +65,16 @@ function parsePayload(record: EventReceived): NormalizedEvent {
   }
 }
 
-/** The group an event joins: its hash's live group, none if a tombstone swallows it, else a new one. */
+/**
+ * The group an event joins. A tombstone comes first: an event received before its hash's group
+ * was deleted belonged to that group and is dropped, even if a fresh group owns the hash now, so
+ * the outcome does not depend on redelivery order. Then the hash's live group, else a new one.
+ */
 async function resolveGroup(db: PoolClient, record: EventReceived, hash: string): Promise<{ groupId: number; created: boolean } | undefined> {
-  const live = await db.query<{ group_id: number }>('SELECT group_id FROM group_hashes WHERE project_id = $1 AND hash = $2', [record.projectId, hash]);
-  if (live.rows[0]) return { groupId: live.rows[0].group_id, created: false };
-  // Received before its group's deletion was requested: it belonged to the deleted group.
   const tombstoned = await db.query('SELECT 1 FROM group_hash_tombstones WHERE project_id = $1 AND hash = $2 AND requested_at > $3 LIMIT 1', [record.projectId, hash, toDate(record.receivedAt)]);
   if (tombstoned.rowCount) return undefined;
+  const live = await db.query<{ group_id: number }>('SELECT group_id FROM group_hashes WHERE project_id = $1 AND hash = $2', [record.projectId, hash]);
+  if (live.rows[0]) return { groupId: live.rows[0].group_id, created: false };
   return { groupId: issueId(record.projectId, record.eventId), created: true };
 }
 

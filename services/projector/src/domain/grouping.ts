@@ -13,14 +13,15 @@ export interface GroupingResult {
 
 const md5 = (parts: string[]) => createHash('md5').update(parts.join('\u0000')).digest('hex');
 
-/** Path noise that differs between deploys: hashes, versions, temp dirs, query strings. */
+/**
+ * Path noise that differs between deploys: hosts, deploy directories, bundle hashes, versions and
+ * query strings. Dependencies keep their path from node_modules on; app files their last two segments.
+ */
 export function normalizeFilename(filename: string): string {
-  return filename
-    .replace(/[?#].*$/, '')
-    .replace(/^.*\/node_modules\//, 'node_modules/')
-    .replace(/^(?:[a-z]+:\/\/[^/]+)?\/?(?:.*\/)?(?=[^/]+\/[^/]+$)/i, '')
-    .replace(/[.-][0-9a-f]{8,}(?=\.)/gi, '')
-    .replace(/\b\d+\.\d+\.\d+\b/g, '<version>');
+  const path = filename.replace(/[?#].*$/, '').replace(/^[a-z]+:\/\/[^/]+/i, '');
+  const dependency = path.lastIndexOf('node_modules/');
+  const kept = dependency !== -1 ? path.slice(dependency) : path.split('/').filter(Boolean).slice(-2).join('/');
+  return kept.replace(/[.-][0-9a-f]{8,}(?=\.)/gi, '').replace(/\b\d+\.\d+\.\d+\b/g, '<version>');
 }
 
 /** Function names lose anonymous-closure and minifier noise. */

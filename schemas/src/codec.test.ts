@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { Codec, SCHEMA_HEADER, VERSION_HEADER, type SchemaSource } from './codec.ts';
+import type { RecordName, RecordTypes } from './records.ts';
+
+const codec = new Codec();
+
+const samples: { [N in RecordName]: RecordTypes[N] } = {
+  EventReceived: { projectId: 1, eventId: 'a'.repeat(32), receivedAt: 1_700_000_000_000, keyId: 'k', payload: '{"x":1}' },
+  GroupDeletionRequested: { projectId: 1, groupId: 2 ** 52 - 1, hashes: ['h1', 'h2'], transactionId: 't', actor: 'token:1', requestedAt: 5 },
+  EventDeletionRequested: { projectId: 1, eventId: 'b'.repeat(32), transactionId: 't', actor: 'a', requestedAt: 5 },
+  GroupStatusChanged: { projectId: 1, groupId: 3, status: 'resolved', actor: 'a', changedAt: 6 },
+  OrganizationUpserted: { slug: 'acme', name: 'Acme', createdAt: 1 },
+  ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },
+  ProjectKeyUpserted: { publicKey: 'p', secretKey: 's', projectId: 7, label: 'Default', active: true, createdAt: 1 },
+  ApiTokenUpserted: { tokenHash: 'h', organizationSlug: 'acme', scopes: ['event:read'], label: 'ci', active: false, createdAt: 1 },
+};
+
+describe('the record codec', () => {
+  it.each(Object.keys(samples) as RecordName[])('round-trips %s with headers naming schema and version', (name) => {
+    const encoded = codec.encode(name, samples[name] as never);
+    expect(encoded.headers).toEqual({ [SCHEMA_HEADER]: name, [VERSION_HEADER]: '1' });
+    const decoded = codec.decode(encoded.headers, encoded.value);
+    expect(decoded.ok && decoded.record.name).toBe(name);
+    expect(decoded.ok && { ...decoded.record.value }).toEqual(samples[name]);
+  });
+
+  it('knows every record the TypeScript types name', () => {
+    expect(new Set(codec.known().map((entry) => entry.name))).toEqual(new Set(Object.keys(samples)));
+  });
+
+  it('refuses to encode a value that does not match the schema', () => {
+    expect(() => codec.encode('EventReceived', { ...samples.EventReceived, projectId: 'x' } as never)).toThrow(/projectId/);
+  });
+
+  it('decodes a record written with an older version after an optional field was added', () => {
+    const v1 = { type: 'record', name: 'Thing', fields: [{ name: 'id', type: 'long' }] } as const;
+    const v2 = { type: 'record', name: 'Thing', fields: [{ name: 'id', type: 'long' }, { name: 'note', type: ['null', 'string'], default: null }] } as const;
+    const old = new Codec([{ name: 'Thing', version: 1, schema: v1 }] as SchemaSource[]);
+    const current = new Codec([{ name: 'Thing', version: 1, schema: v1 }, { name: 'Thing', version: 2, schema: v2 }] as SchemaSource[]);
+    const written = old.encode('Thing' as RecordName, { id: 42 } as never);
+    const decoded = current.decode(written.headers, written.value);
+    expect(decoded.ok && decoded.record.version).toBe(1);
+    expect(decoded.ok && { ...decoded.record.value }).toEqual({ id: 42, note: null });
+  });
+
+  it.each([
+    ['no headers', undefined, Buffer.from([1]), /missing schema headers/],
+    ['an unknown schema', { [SCHEMA_HEADER]: 'Nope', [VERSION_HEADER]: '1' }, Buffer.from([1]), /unknown schema Nope/],
+    ['an unknown version', { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '9' }, Buffer.from([1]), /unknown version 9/],
+    ['corrupt bytes', { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '1' }, Buffer.from([0xff, 0xff, 0xff]), /corrupt EventReceived/],
+    ['trailing garbage', { [SCHEMA_HEADER]: 'OrganizationUpserted', [VERSION_HEADER]: '1' }, Buffer.concat([codec.encode('OrganizationUpserted', samples.OrganizationUpserted).value, Buffer.from([1, 2, 3])]), /corrupt/],
+    ['a null value', { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '1' }, null, /null value/],
+  ])('reports %s as a reason instead of throwing', (_case, headers, value, reason) => {
+    const decoded = codec.decode(headers, value);
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.reason).toMatch(reason);
+  });
+});

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Consumer, Kafka } from 'kafkajs';
+import { Appender, createKafka, createLogger, DLQ_HEADERS } from '@trapline/runtime';
+import { Codec, SCHEMA_HEADER, VERSION_HEADER, type NormalizedEvent } from '@trapline/schemas';
+import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
+import { startProjectorConsumer } from './consumer.ts';
+
+// The projector against the real Kafka and Postgres: idempotent under redelivery and replay,
+// offsets in the consumer group only after the write, poison records dead-lettered.
+
+const PROJECT = 1;
+const codec = new Codec();
+const logger = createLogger('test', 'error');
+let env: Isolated;
+let kafka: Kafka;
+let appender: Appender;
+let consumer: Consumer | undefined;
+let groupId: string;
+
+const eventId = (n: number) => n.toString(16).padStart(32, '0');
+
+function received(n: number, message: string, receivedAt: number) {
+  const payload: NormalizedEvent = { event_id: eventId(n), timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags: [], message };
+  return { key: `${PROJECT}/${eventId(n)}`, name: 'EventReceived' as const, value: { projectId: PROJECT, eventId: eventId(n), receivedAt, keyId: 'k', payload: JSON.stringify(payload) } };
+}
+
+async function startConsumer() {
+  consumer = await startProjectorConsumer({ kafka, pool: env.pool, codec, appender, groupId, topics: [env.topics.admin, env.topics.events], dlqTopic: env.topics.eventsDlq, logger });
+}
+
+async function stopConsumer() {
+  await consumer?.disconnect();
+  consumer = undefined;
+}
+
+const count = async (sql: string, params: unknown[] = []) => (await env.pool.query<{ n: number }>(sql, params)).rows[0]!.n;
+
+async function committedOffsets() {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [env.topics.events] });
+    const ends = await admin.fetchTopicOffsets(env.topics.events);
+    return { committed: committed!.partitions, ends };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  env = await isolated();
+  kafka = createKafka(env.config.kafkaBrokers, 'test', logger);
+  appender = await Appender.connect(kafka, codec);
+  groupId = env.config.projectorGroup;
+});
+
+afterAll(async () => {
+  await stopConsumer();
+  await appender?.close();
+  if (!process.env.KEEP_TEST_DB) await env?.dispose();
+});
+
+describe('the projector consumer', () => {
+  it('counts a duplicated event once and commits its offsets only after the write', async () => {
+    const t = Date.now();
+    await appender.append(env.topics.events, [received(1, 'disk full', t), received(1, 'disk full', t), received(2, 'disk full', t + 1)]);
+    await startConsumer();
+    const timesSeen = await eventually(async () => {
+      const n = await count('SELECT coalesce(sum(times_seen), 0)::int AS n FROM groups');
+      return n === 2 ? n : undefined;
+    }, 'two events projected');
+    expect(timesSeen).toBe(2);
+    expect(await count('SELECT count(*)::int AS n FROM events')).toBe(2);
+    const { committed, ends } = await eventually(async () => {
+      const offsets = await committedOffsets();
+      const caughtUp = offsets.ends.every((end) => offsets.committed.find((c) => c.partition === end.partition)?.offset === end.high || end.high === '0');
+      return caughtUp ? offsets : undefined;
+    }, 'offsets committed to the consumer group');
+    expect(committed.length).toBe(ends.length);
+  });
+
+  it('changes nothing when the whole log is replayed from the earliest offset', async () => {
+    await stopConsumer();
+    const before = await env.pool.query('SELECT id, short_id, times_seen, first_seen, last_seen FROM groups ORDER BY id');
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.resetOffsets({ groupId, topic: env.topics.events, earliest: true });
+    await admin.disconnect();
+    // A marker after the replayed records tells when the replay has been applied.
+    await appender.append(env.topics.events, [received(3, 'another thing', Date.now())]);
+    await startConsumer();
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events')) === 3 ? true : undefined), 'the replay and the marker');
+    const after = await env.pool.query('SELECT id, short_id, times_seen, first_seen, last_seen FROM groups WHERE id = ANY($1) ORDER BY id', [before.rows.map((row) => row.id)]);
+    expect(after.rows).toEqual(before.rows);
+  });
+
+  it('dead-letters an undecodable record with its reason and keeps the partition moving', async () => {
+    await appender.appendRaw(env.topics.events, [{ key: `${PROJECT}/poison`, value: Buffer.from('not avro'), headers: { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '1' } }]);
+    await appender.append(env.topics.events, [received(4, 'after the poison', Date.now())]);
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(4)])) === 1 ? true : undefined), 'the record after the poison');
+
+    const reader = kafka.consumer({ groupId: `${groupId}.dlq-reader` });
+    await reader.connect();
+    await reader.subscribe({ topic: env.topics.eventsDlq, fromBeginning: true });
+    const reason = await new Promise<string>((resolve) => {
+      void reader.run({ eachMessage: async ({ message }) => resolve(String(message.headers?.[DLQ_HEADERS.reason])) });
+    });
+    await reader.disconnect();
+    expect(reason).toMatch(/corrupt EventReceived/);
+  });
+
+  it('never lets an event received before its group was deleted resurrect the group; a later one starts a fresh group', async () => {
+    const t = Date.now();
+    await appender.append(env.topics.events, [received(10, 'payment failed', t)]);
+    const groupId10 = await eventually(async () => (await env.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE event_id = $1', [eventId(10)])).rows[0]?.group_id, 'the group');
+    const hashes = (await env.pool.query<{ hash: string }>('SELECT hash FROM group_hashes WHERE group_id = $1', [groupId10])).rows.map((row) => row.hash);
+    await appender.append(env.topics.events, [
+      { key: `${PROJECT}/deletion/tx1`, name: 'GroupDeletionRequested', value: { projectId: PROJECT, groupId: groupId10, hashes, transactionId: 'tx1', actor: 'test', requestedAt: t + 1000 } },
+      received(11, 'payment failed', t + 500), // in flight before the request: belongs to the deleted group
+      received(12, 'payment failed', t + 2000), // after the request: a fresh group
+    ]);
+    const fresh = await eventually(async () => (await env.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE event_id = $1', [eventId(12)])).rows[0]?.group_id, 'the fresh group');
+    expect(fresh).not.toBe(groupId10);
+    expect(await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(11)])).toBe(0);
+    expect((await env.pool.query('SELECT status FROM groups WHERE id = $1', [groupId10])).rows[0]).toEqual({ status: 'pending_deletion' });
+    expect(await count('SELECT count(*)::int AS n FROM group_hash_tombstones WHERE group_id = $1', [groupId10])).toBe(hashes.length);
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import type { NormalizedEvent } from '@trapline/schemas';
+import { describeIssue, eventTags, issueId, shortId, userIdentity } from './issue.ts';
+
+const base: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['browser', 'Firefox']] };
+
+describe('issue identity', () => {
+  it('derives the id from the project and the opening event only', () => {
+    expect(issueId(1, 'a'.repeat(32))).toBe(issueId(1, 'a'.repeat(32)));
+    expect(issueId(1, 'a'.repeat(32))).not.toBe(issueId(2, 'a'.repeat(32)));
+    expect(issueId(1, 'a'.repeat(32))).not.toBe(issueId(1, 'b'.repeat(32)));
+    expect(Number.isSafeInteger(issueId(1, 'f'.repeat(32)))).toBe(true);
+  });
+
+  it.each([
+    ['web', 1, 'WEB-1'],
+    ['web', 36, 'WEB-10'],
+    ['api-gw', 1295, 'API-GW-ZZ'],
+  ])('short id of %s #%i is %s', (slug, counter, expected) => {
+    expect(shortId(slug, counter)).toBe(expected);
+  });
+});
+
+describe('issue description', () => {
+  it('titles an error by its type and first line of value, with the top in-app frame as culprit', () => {
+    const facts = describeIssue({
+      ...base,
+      exception: { values: [{ type: 'TypeError', value: 'x is undefined\nmore', stacktrace: { frames: [{ function: 'Layer.handle', filename: 'node_modules/express/layer.js' }, { function: 'loadUser', filename: 'app/models/user.js' }] } }] },
+    });
+    expect(facts).toEqual({ title: 'TypeError: x is undefined', culprit: 'loadUser(app/models/user.js)', type: 'error', metadata: { type: 'TypeError', value: 'x is undefined\nmore', filename: 'app/models/user.js', function: 'loadUser' } });
+  });
+
+  it('titles a message event by its first line', () => {
+    expect(describeIssue({ ...base, message: 'disk full\nat /dev/sda', logger: 'storage' })).toMatchObject({ title: 'disk full', culprit: 'storage', type: 'default' });
+  });
+
+  it('promotes level, release, environment and user to tags', () => {
+    const tags = eventTags({ ...base, release: 'web@1', environment: 'prod', user: { id: 7 } });
+    expect(tags).toEqual(expect.arrayContaining([['browser', 'Firefox'], ['level', 'error'], ['release', 'web@1'], ['environment', 'prod'], ['user', 'id:7']]));
+    expect(userIdentity({ ...base, user: { email: 'a@b.io' } })).toBe('email:a@b.io');
+  });
+});
