@@ -53,11 +53,17 @@ program
     };
     process.on('SIGINT', () => void shutdown());
     process.on('SIGTERM', () => void shutdown());
-    for (const name of SERVICES) await set.start(name);
     // npm start prints the same token every time: it is kept beside the stack's data, mode 600.
     const tokenFile = join(paths.state, 'bootstrap-token');
     const saved = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : undefined;
-    const result = await runBootstrap(config, saved);
+    let result: BootstrapResult;
+    try {
+      for (const name of SERVICES) await set.start(name);
+      result = await runBootstrap(config, saved);
+    } catch (error) {
+      await set.stopAll(); // leave nothing running behind a failed start
+      throw error;
+    }
     if (result.token) {
       mkdirSync(paths.state, { recursive: true });
       writeFileSync(tokenFile, `${result.token}\n`, { mode: 0o600 });
