@@ -1,5 +1,6 @@
+import type avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { Codec, SCHEMA_HEADER, VERSION_HEADER, type SchemaSource } from './codec.ts';
+import { Codec, SCHEMA_HEADER, VERSION_HEADER } from './codec.ts';
 import type { RecordName, RecordTypes } from './records.ts';
 
 const codec = new Codec();
@@ -33,10 +34,10 @@ describe('the record codec', () => {
   });
 
   it('decodes a record written with an older version after an optional field was added', () => {
-    const v1 = { type: 'record', name: 'Thing', fields: [{ name: 'id', type: 'long' }] } as const;
-    const v2 = { type: 'record', name: 'Thing', fields: [{ name: 'id', type: 'long' }, { name: 'note', type: ['null', 'string'], default: null }] } as const;
-    const old = new Codec([{ name: 'Thing', version: 1, schema: v1 }] as SchemaSource[]);
-    const current = new Codec([{ name: 'Thing', version: 1, schema: v1 }, { name: 'Thing', version: 2, schema: v2 }] as SchemaSource[]);
+    const v1: avro.Schema = { type: "record", name: "Thing", fields: [{ name: "id", type: "long" }] };
+    const v2: avro.Schema = { type: "record", name: "Thing", fields: [{ name: "id", type: "long" }, { name: "note", type: ["null", "string"], default: null }] };
+    const old = new Codec([{ name: 'Thing', version: 1, schema: v1 }]);
+    const current = new Codec([{ name: 'Thing', version: 1, schema: v1 }, { name: 'Thing', version: 2, schema: v2 }]);
     const written = old.encode('Thing' as RecordName, { id: 42 } as never);
     const decoded = current.decode(written.headers, written.value);
     expect(decoded.ok && decoded.record.version).toBe(1);

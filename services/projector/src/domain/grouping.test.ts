@@ -35,7 +35,7 @@ describe('grouping', () => {
     ['logentries with the same template', { message: 'Order 5 failed', logentry: { message: 'Order %s failed', params: [5] } },
       { message: 'Order 6 failed', logentry: { message: 'Order %s failed', params: [6] } }],
     ['the same custom fingerprint', { message: 'a', fingerprint: ['db-timeout'] }, { message: 'b', fingerprint: ['db-timeout'] }],
-  ] as const)('groups together: %s', (_case, a, b) => {
+  ] as [string, Partial<NormalizedEvent>, Partial<NormalizedEvent>][])('groups together: %s', (_case, a, b) => {
     expect(hash(a)).toBe(hash(b));
   });
 
@@ -48,7 +48,7 @@ describe('grouping', () => {
       { ...error('E', 'x', appFrames), fingerprint: ['{{ default }}', 'tenant-b'] }],
     ['frames marked in-app by the SDK', error('E', 'x', [frame('a', 'lib.js', 1, true), frame('b', 'vendor.js', 1, false)]),
       error('E', 'x', [frame('a', 'lib.js', 1, true), frame('c', 'other.js', 1, true)])],
-  ] as const)('keeps apart: %s', (_case, a, b) => {
+  ] as [string, Partial<NormalizedEvent>, Partial<NormalizedEvent>][])('keeps apart: %s', (_case, a, b) => {
     expect(hash(a)).not.toBe(hash(b));
   });
 
