@@ -8,6 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['schemas/**/*.test.ts', 'packages/**/*.test.ts', 'services/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.int.test.ts'],
         },
@@ -15,6 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['**/*.int.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['test/global-setup.ts'],

@@ -1,4 +1,5 @@
 import * as Sentry from '@sentry/node';
+import { createKafka, createLogger } from '@trapline/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 
@@ -64,5 +65,33 @@ describe('an error captured by @sentry/node', () => {
     expect(await response.json()).toEqual({ detail: 'unknown DSN key' });
     const after = await trapline.pool.query('SELECT count(*)::int AS n FROM events');
     expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+});
+
+describe('ingest dedupe', () => {
+  it('acknowledges a retried event id again but appends it to the log once', async () => {
+    const admin = createKafka(trapline.config.kafkaBrokers, 'test-offsets', createLogger('test', 'error')).admin();
+    await admin.connect();
+    const logSize = async () => (await admin.fetchTopicOffsets(trapline.topics.events)).reduce((sum, partition) => sum + Number(partition.high), 0);
+    const before = await logSize();
+    const [key] = new URL(trapline.defaults.dsn).username.split(':');
+    const send = () =>
+      fetch(`${trapline.publicUrl}/api/${trapline.defaults.projectId}/store/?sentry_key=${key}&sentry_version=7`, {
+        method: 'POST',
+        body: JSON.stringify({ event_id: 'c0ffee00c0ffee00c0ffee00c0ffee00', message: 'retried' }),
+      });
+    const answers = [await send(), await send()];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(await answers[1]!.json()).toEqual({ id: 'c0ffee00c0ffee00c0ffee00c0ffee00' });
+    expect((await logSize()) - before).toBe(1);
+    await admin.disconnect();
+  });
+});
+
+describe('every service', () => {
+  it('stops cleanly on SIGTERM: exit code 0', async () => {
+    const processes = [...trapline.services.services.values()].map((service) => service.process);
+    await trapline.services.stopAll();
+    expect(processes.map((child) => [child.exitCode, child.signalCode])).toEqual(processes.map(() => [0, null]));
   });
 });

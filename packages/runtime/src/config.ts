@@ -25,6 +25,7 @@ export const configSchema = z.object({
   MAX_EVENT_BYTES: positiveInt.default(1024 * 1024),
   MAX_REQUEST_BYTES: positiveInt.default(20 * 1024 * 1024),
   KEY_CACHE_REFRESH_MS: positiveInt.default(2000),
+  DEDUPE_WINDOW_SECONDS: positiveInt.default(300),
   DELETION_DELAY_SECONDS: z.coerce.number().min(0).default(3600),
   PROJECTOR_GROUP: z.string().optional(),
   TRAPLINE_STATE_DIR: z.string().optional(),

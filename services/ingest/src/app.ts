@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Appender, Logger } from '@trapline/runtime';
+import type { Dedupe } from './adapters/dedupe.ts';
 import { describeRejection, type Rejection } from './domain/rejections.ts';
 import { runIngest, type Endpoint, type IngestLimits, type KeyLookup } from './domain/pipeline.ts';
 import { serializeEvent } from './domain/normalize.ts';
@@ -9,6 +10,7 @@ export interface IngestDeps {
   appender: Appender;
   eventsTopic: string;
   lookupKey: KeyLookup;
+  dedupe: Dedupe;
   limits: IngestLimits;
   logger: Logger;
   metrics: Registry;
@@ -73,15 +75,20 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
         deps.limits,
       );
       if (!result.ok) return refuse(reply, result.rejection);
-      const { projectKey, events, answerId, otherItems } = result.value;
+      const { projectKey, answerId, otherItems } = result.value;
+      const projectId = projectKey.projectId;
+      const duplicates = await deps.dedupe.seen(projectId, result.value.events.map((event) => event.event_id));
+      const events = result.value.events.filter((event) => !duplicates.has(event.event_id));
+      if (duplicates.size > 0) outcomes.inc({ outcome: 'deduplicated', reason: 'event' }, duplicates.size);
       await deps.appender.append(
         deps.eventsTopic,
         events.map((event) => ({
-          key: `${projectKey.projectId}/${event.event_id}`,
+          key: `${projectId}/${event.event_id}`,
           name: 'EventReceived' as const,
-          value: { projectId: projectKey.projectId, eventId: event.event_id, receivedAt: Math.round(event.received * 1000), keyId: projectKey.publicKey, payload: serializeEvent(event) },
+          value: { projectId, eventId: event.event_id, receivedAt: Math.round(event.received * 1000), keyId: projectKey.publicKey, payload: serializeEvent(event) },
         })),
       );
+      await deps.dedupe.markAppended(projectId, events.map((event) => event.event_id));
       appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       if (events.length > 0) outcomes.inc({ outcome: 'accepted', reason: 'event' }, events.length);
       for (const type of otherItems) outcomes.inc({ outcome: 'accepted', reason: type });

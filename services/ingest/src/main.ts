@@ -1,5 +1,6 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
+import { Dedupe } from './adapters/dedupe.ts';
 import { KeyCache } from './adapters/key-cache.ts';
 import { buildIngestApp } from './app.ts';
 
@@ -10,11 +11,14 @@ await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 4);
   const keys = new KeyCache(pool, config.KEY_CACHE_REFRESH_MS, logger);
   await keys.start();
+  const redis = createRedis(config.REDIS_URL);
+  await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis unavailable at start; dedupe fails open until it answers'));
   const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger), new Codec());
   const app = buildIngestApp({
     appender,
     eventsTopic: topicNames(config.KAFKA_TOPIC_PREFIX).events,
     lookupKey: keys.lookup,
+    dedupe: new Dedupe(redis, config.DEDUPE_WINDOW_SECONDS, logger),
     limits: { maxEventBytes: config.MAX_EVENT_BYTES, maxRequestBytes: config.MAX_REQUEST_BYTES },
     logger,
     metrics: createMetrics('ingest'),
@@ -26,6 +30,7 @@ await runService(logger, async () => {
       await app.close();
       keys.stop();
       await appender.close();
+      redis.disconnect();
       await pool.end();
     },
   };
