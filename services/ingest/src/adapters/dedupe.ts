@@ -7,14 +7,16 @@ import type { Logger, Redis } from '@trapline/runtime';
  * absorbs), never a lost event. When Redis is unavailable, dedupe fails open.
  */
 export class Dedupe {
+  /** `namespace` keeps deployments (topic prefixes) that share one Redis apart. */
   constructor(
     private readonly redis: Redis,
+    private readonly namespace: string,
     private readonly windowSeconds: number,
     private readonly logger: Logger,
   ) {}
 
   private key(projectId: number, eventId: string): string {
-    return `trapline:seen:${projectId}:${eventId}`;
+    return `${this.namespace}:seen:${projectId}:${eventId}`;
   }
 
   /** The ids of `eventIds` appended within the window. */
