@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { Codec, TOPIC_SPECS, type TopicId } from '@trapline/schemas';
+import { isolated, type Isolated } from '../../../test/harness.ts';
+import { Appender, createKafka, partitionFor } from './kafka.ts';
+import { createLogger } from './logger.ts';
+
+// The Kafka adapter against the real broker: topics from the one declaration, appends that keep
+// a project's records on one partition in order.
+
+let env: Isolated;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  env = await isolated(); // provisions: database, migrations and every topic
+  kafka = createKafka(env.config.kafkaBrokers, 'test', createLogger('test', 'error'));
+});
+
+afterAll(async () => {
+  await env?.dispose();
+});
+
+describe('the Kafka adapter', () => {
+  it('creates every declared topic with its partitions and configuration', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const ids = Object.keys(TOPIC_SPECS) as TopicId[];
+      const metadata = await admin.fetchTopicMetadata({ topics: ids.map((id) => env.topics[id]) });
+      for (const id of ids) {
+        expect(metadata.topics.find((topic) => topic.name === env.topics[id])?.partitions).toHaveLength(TOPIC_SPECS[id].partitions);
+      }
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: ids.map((id) => ({ type: ConfigResourceTypes.TOPIC, name: env.topics[id] })) });
+      for (const id of ids) {
+        const entries = described.resources.find((resource) => resource.resourceName === env.topics[id])!.configEntries;
+        for (const [name, value] of Object.entries(TOPIC_SPECS[id].configs)) {
+          expect(entries.find((entry) => entry.configName === name)?.configValue, `${env.topics[id]} ${name}`).toBe(value);
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('appends a project\'s records to its one partition, in order, readable by the codec', async () => {
+    const codec = new Codec();
+    const appender = await Appender.connect(kafka, codec);
+    const eventIds = Array.from({ length: 20 }, (_, n) => n.toString(16).padStart(32, '0'));
+    await appender.append(env.topics.events, eventIds.map((eventId) => ({ key: `77/${eventId}`, name: 'EventReceived' as const, value: { projectId: 77, eventId, receivedAt: 1, keyId: 'k', payload: '{}' } })));
+    await appender.close();
+
+    const expected = partitionFor('77', TOPIC_SPECS.events.partitions);
+    const consumer = kafka.consumer({ groupId: `${env.config.KAFKA_TOPIC_PREFIX}.reader` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: env.topics.events, fromBeginning: true });
+    const seen: { partition: number; eventId: string }[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const decoded = codec.decode(message.headers, message.value);
+          if (decoded.ok && decoded.record.name === 'EventReceived') seen.push({ partition, eventId: decoded.record.value.eventId });
+          if (seen.length === eventIds.length) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    expect(new Set(seen.map((record) => record.partition))).toEqual(new Set([expected]));
+    expect(seen.map((record) => record.eventId)).toEqual(eventIds);
+  });
+});
