@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Logger } from '@trapline/runtime';
+import { randomUUID } from 'node:crypto';
+import type { Appender, Logger } from '@trapline/runtime';
 import type { Registry } from 'prom-client';
 import { ReadModel, type TokenRow } from './adapters/read-model.ts';
 import { serializeEvent, serializeIssue } from './domain/serialize.ts';
@@ -8,6 +9,9 @@ import { hashToken, hasScope, type Scope } from './domain/tokens.ts';
 
 export interface ApiDeps {
   readModel: ReadModel;
+  appender: Appender;
+  eventsTopic: string;
+  now?: () => number;
   publicUrl: string;
   logger: Logger;
   metrics: Registry;
@@ -40,7 +44,9 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, notFound = 'The requeste
 }
 
 export function buildApiApp(deps: ApiDeps): FastifyInstance {
-  const { readModel, publicUrl } = deps;
+  const { readModel, publicUrl, appender, eventsTopic } = deps;
+  const now = deps.now ?? Date.now;
+  const actorOf = (token: TokenRow) => `token:${token.token_hash.slice(0, 12)}`;
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
@@ -83,12 +89,59 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     return groups.map((group) => serializeIssue(group, project, publicUrl));
   });
 
-  app.get<{ Params: { id: string } }>('/api/0/issues/:id/', async (request) => {
-    const token = await authenticate(request, 'event:read');
-    const group = await readModel.issue(parse(numericId, request.params.id));
+
+  /** The issue the token's organization may see, with its project; 404 otherwise (nothing leaks). */
+  const visibleIssue = async (token: TokenRow, id: string) => {
+    const group = await readModel.issue(parse(numericId, id));
     const project = group && (await readModel.projectById(group.project_id));
     if (!group || !project || project.organization_slug !== token.organization_slug) throw new ApiError(404, 'The requested resource does not exist');
+    return { group, project };
+  };
+
+  app.get<{ Params: { id: string } }>('/api/0/issues/:id/', async (request) => {
+    const token = await authenticate(request, 'event:read');
+    const { group, project } = await visibleIssue(token, request.params.id);
     return serializeIssue(group, project, publicUrl);
+  });
+
+  const statusBody = z.object({ status: z.enum(['resolved', 'unresolved', 'ignored', 'resolvedInNextRelease']) }).passthrough();
+
+  app.put<{ Params: { id: string } }>('/api/0/issues/:id/', async (request) => {
+    const token = await authenticate(request, 'event:write');
+    const { group, project } = await visibleIssue(token, request.params.id);
+    const body = statusBody.safeParse(request.body);
+    if (!body.success) throw new ApiError(400, 'status must be one of resolved, unresolved, ignored');
+    const status = body.data.status === 'resolvedInNextRelease' ? 'resolved' : body.data.status;
+    await appender.append(eventsTopic, [
+      { key: `${project.id}/status/${group.id}`, name: 'GroupStatusChanged', value: { projectId: project.id, groupId: group.id, status, actor: actorOf(token), changedAt: now() } },
+    ]);
+    return { status, statusDetails: {} };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/0/issues/:id/', async (request, reply) => {
+    const token = await authenticate(request, 'event:admin');
+    const { group, project } = await visibleIssue(token, request.params.id);
+    const transactionId = randomUUID().replaceAll('-', '');
+    await appender.append(eventsTopic, [
+      {
+        key: `${project.id}/deletion/${transactionId}`,
+        name: 'GroupDeletionRequested',
+        value: { projectId: project.id, groupId: group.id, hashes: await readModel.groupHashes(group.id), transactionId, actor: actorOf(token), requestedAt: now() },
+      },
+    ]);
+    return reply.code(202).send({ transactionId });
+  });
+
+  app.delete<{ Params: { org: string; project: string; eventId: string } }>('/api/0/projects/:org/:project/events/:eventId/', async (request, reply) => {
+    const token = await authenticate(request, 'event:admin');
+    const project = await projectFor(token, request.params.org, request.params.project);
+    const row = await readModel.event(project.id, parse(eventId, request.params.eventId, 'Event not found'));
+    if (!row) throw new ApiError(404, 'Event not found');
+    const transactionId = randomUUID().replaceAll('-', '');
+    await appender.append(eventsTopic, [
+      { key: `${project.id}/deletion/${transactionId}`, name: 'EventDeletionRequested', value: { projectId: project.id, eventId: row.event_id, transactionId, actor: actorOf(token), requestedAt: now() } },
+    ]);
+    return reply.code(202).send({ transactionId });
   });
 
   app.get<{ Params: { org: string; project: string; eventId: string } }>('/api/0/projects/:org/:project/events/:eventId/', async (request) => {

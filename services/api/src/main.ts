@@ -1,4 +1,5 @@
-import { createLogger, createMetrics, createPool, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, readConfig, runService } from '@trapline/runtime';
+import { Codec, topicNames } from '@trapline/schemas';
 import { ReadModel } from './adapters/read-model.ts';
 import { buildApiApp } from './app.ts';
 
@@ -7,11 +8,13 @@ const logger = createLogger('api', config.LOG_LEVEL);
 
 await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 10);
-  const app = buildApiApp({ readModel: new ReadModel(pool), publicUrl: config.PUBLIC_URL, logger, metrics: createMetrics('api') });
+  const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-api`, logger), new Codec());
+  const app = buildApiApp({ readModel: new ReadModel(pool), appender, eventsTopic: topicNames(config.KAFKA_TOPIC_PREFIX).events, publicUrl: config.PUBLIC_URL, logger, metrics: createMetrics('api') });
   await app.listen({ host: config.HOST, port: config.API_PORT });
   return {
     stop: async () => {
       await app.close();
+      await appender.close();
       await pool.end();
     },
   };

@@ -49,6 +49,11 @@ export class ReadModel {
     return result.rows[0];
   }
 
+  async groupHashes(groupId: number): Promise<string[]> {
+    const result = await this.pool.query<{ hash: string }>('SELECT hash FROM group_hashes WHERE group_id = $1 ORDER BY hash', [groupId]);
+    return result.rows.map((row) => row.hash);
+  }
+
   async event(projectId: number, eventId: string): Promise<EventRow | undefined> {
     const result = await this.pool.query<EventRow>(
       `SELECT e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
