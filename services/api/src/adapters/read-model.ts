@@ -1,5 +1,17 @@
 import type { Pool } from '@trapline/runtime';
+import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { EventRow, GroupRow, ProjectRow } from '../domain/serialize.ts';
+
+export interface IssueListQuery {
+  projectIds: number[];
+  search: IssueSearch;
+  sort: IssueSort;
+  /** Only issues seen within this many milliseconds before `now`; null for no bound. */
+  periodMs: number | null;
+  now: number;
+  offset: number;
+  limit: number;
+}
 
 // Queries over the projected read models. Everything pending deletion is invisible here.
 
@@ -14,16 +26,35 @@ const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.typ
   g.first_seen, g.last_seen, g.times_seen,
   (SELECT count(DISTINCT e.user_ident) FROM events e WHERE e.group_id = g.id AND e.user_ident IS NOT NULL AND NOT e.pending_deletion)::int AS user_count`;
 
+const EVENT_COLUMNS = `e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
+  COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id), '{}') AS tags`;
+
+/** Events visible to the API: neither they nor their issue are pending deletion. */
+const VISIBLE_EVENTS = `events e JOIN groups g ON g.id = e.group_id WHERE NOT e.pending_deletion AND g.status <> 'pending_deletion'`;
+
+export interface TagValueRow {
+  key: string;
+  value: string;
+  count: number;
+  first_seen: Date;
+  last_seen: Date;
+}
+
+export interface KeyRow {
+  public_key: string;
+  secret_key: string;
+  project_id: number;
+  label: string;
+  active: boolean;
+  created_at: Date;
+}
+
 export class ReadModel {
   constructor(private readonly pool: Pool) {}
 
   async token(tokenHash: string): Promise<TokenRow | undefined> {
     const result = await this.pool.query<TokenRow>('SELECT token_hash, organization_slug, scopes, active FROM api_tokens WHERE token_hash = $1', [tokenHash]);
     return result.rows[0];
-  }
-
-  async organizationExists(slug: string): Promise<boolean> {
-    return ((await this.pool.query('SELECT 1 FROM organizations WHERE slug = $1', [slug])).rowCount ?? 0) > 0;
   }
 
   async project(organizationSlug: string, projectSlug: string): Promise<ProjectRow | undefined> {
@@ -36,11 +67,31 @@ export class ReadModel {
     return result.rows[0];
   }
 
-  async issues(projectId: number, limit: number): Promise<GroupRow[]> {
+  /** One page of issues, plus whether another page follows. Ordered by the sort, then id, so pages are stable. */
+  async issues(query: IssueListQuery): Promise<{ rows: GroupRow[]; hasNext: boolean }> {
+    const where = ['g.project_id = ANY($1)', "g.status <> 'pending_deletion'"];
+    const params: unknown[] = [query.projectIds];
+    const add = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.search.statuses.length > 0) where.push(`g.status = ANY(${add(query.search.statuses)})`);
+    if (query.search.levels.length > 0) where.push(`g.level = ANY(${add(query.search.levels)})`);
+    for (const text of query.search.text) where.push(`(g.title ILIKE ${add(`%${text.replace(/[\\%_]/g, '\\$&')}%`)} OR g.culprit ILIKE $${params.length})`);
+    for (const [key, value] of query.search.tags) {
+      where.push(`EXISTS (SELECT 1 FROM event_tags t WHERE t.group_id = g.id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
+    }
+    if (query.periodMs !== null) where.push(`g.last_seen >= ${add(new Date(query.now - query.periodMs))}`);
     const result = await this.pool.query<GroupRow>(
-      `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.project_id = $1 AND g.status <> 'pending_deletion' ORDER BY g.last_seen DESC, g.id DESC LIMIT $2`,
-      [projectId, limit],
+      `SELECT * FROM (SELECT ${GROUP_COLUMNS} FROM groups g WHERE ${where.join(' AND ')}) g
+       ORDER BY ${ISSUE_SORTS[query.sort]} DESC, id DESC OFFSET ${add(query.offset)} LIMIT ${add(query.limit + 1)}`,
+      params,
     );
+    return { rows: result.rows.slice(0, query.limit), hasNext: result.rows.length > query.limit };
+  }
+
+  async projects(organizationSlug: string): Promise<ProjectRow[]> {
+    const result = await this.pool.query<ProjectRow>('SELECT id, organization_slug, slug, name, platform, created_at FROM projects WHERE organization_slug = $1 ORDER BY slug', [organizationSlug]);
     return result.rows;
   }
 
@@ -55,13 +106,39 @@ export class ReadModel {
   }
 
   async event(projectId: number, eventId: string): Promise<EventRow | undefined> {
-    const result = await this.pool.query<EventRow>(
-      `SELECT e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
-         COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id), '{}') AS tags
-       FROM events e JOIN groups g ON g.id = e.group_id
-       WHERE e.project_id = $1 AND e.event_id = $2 AND NOT e.pending_deletion AND g.status <> 'pending_deletion'`,
-      [projectId, eventId],
-    );
+    const result = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM ${VISIBLE_EVENTS} AND e.project_id = $1 AND e.event_id = $2`, [projectId, eventId]);
     return result.rows[0];
+  }
+
+  /** A page of events, newest first (or oldest first), of one issue or one project. */
+  async events(scope: { groupId: number } | { projectId: number }, page: { offset: number; limit: number; oldestFirst?: boolean }): Promise<{ rows: EventRow[]; hasNext: boolean }> {
+    const [column, id] = 'groupId' in scope ? ['e.group_id', scope.groupId] : ['e.project_id', scope.projectId];
+    const direction = page.oldestFirst ? 'ASC' : 'DESC';
+    const result = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM ${VISIBLE_EVENTS} AND ${column} = $1 ORDER BY e.received_at ${direction}, e.event_id ${direction} OFFSET $2 LIMIT $3`,
+      [id, page.offset, page.limit + 1],
+    );
+    return { rows: result.rows.slice(0, page.limit), hasNext: result.rows.length > page.limit };
+  }
+
+  /** Tag values of an issue's visible events with counts and first/last seen, most frequent first. */
+  async tagValues(groupId: number, key?: string): Promise<TagValueRow[]> {
+    const result = await this.pool.query<TagValueRow>(
+      `SELECT t.key, t.value, count(*)::int AS count, min(e.received_at) AS first_seen, max(e.received_at) AS last_seen
+       FROM event_tags t JOIN events e ON e.project_id = t.project_id AND e.event_id = t.event_id
+       WHERE t.group_id = $1 AND NOT e.pending_deletion AND ($2::text IS NULL OR t.key = $2)
+       GROUP BY t.key, t.value ORDER BY t.key, count(*) DESC, t.value`,
+      [groupId, key ?? null],
+    );
+    return result.rows;
+  }
+
+  async keys(projectId: number): Promise<KeyRow[]> {
+    const result = await this.pool.query<KeyRow>('SELECT public_key, secret_key, project_id, label, active, created_at FROM project_keys WHERE project_id = $1 ORDER BY created_at, public_key', [projectId]);
+    return result.rows;
+  }
+
+  async organization(slug: string): Promise<{ slug: string; name: string; created_at: Date } | undefined> {
+    return (await this.pool.query<{ slug: string; name: string; created_at: Date }>('SELECT slug, name, created_at FROM organizations WHERE slug = $1', [slug])).rows[0];
   }
 }

@@ -131,3 +131,97 @@ export function serializeEvent(row: EventRow, project: ProjectRow) {
     packages: {},
   };
 }
+
+export function serializeOrganization(org: { slug: string; name: string; created_at: Date }) {
+  return {
+    id: org.slug,
+    slug: org.slug,
+    name: org.name,
+    dateCreated: iso(org.created_at),
+    isEarlyAdopter: false,
+    require2FA: false,
+    avatar: { avatarType: 'letter_avatar', avatarUuid: null },
+    status: { id: 'active', name: 'active' },
+    features: [],
+  };
+}
+
+export function serializeProject(project: ProjectRow) {
+  return {
+    ...serializeProjectRef(project),
+    dateCreated: iso(project.created_at),
+    isBookmarked: false,
+    isMember: true,
+    hasAccess: true,
+    features: [],
+    firstEvent: null,
+    status: 'active',
+    organization: { id: project.organization_slug, slug: project.organization_slug, name: project.organization_slug },
+  };
+}
+
+export function serializeKey(key: { public_key: string; secret_key: string; project_id: number; label: string; active: boolean; created_at: Date }, publicUrl: string) {
+  const url = new URL(publicUrl);
+  const host = `${url.protocol}//${key.public_key}@${url.host}${url.pathname.replace(/\/$/, '')}`;
+  return {
+    id: key.public_key,
+    name: key.label,
+    label: key.label,
+    public: key.public_key,
+    secret: key.secret_key,
+    projectId: key.project_id,
+    isActive: key.active,
+    dateCreated: iso(key.created_at),
+    rateLimit: null,
+    dsn: {
+      public: `${host}/${key.project_id}`,
+      secret: `${url.protocol}//${key.public_key}:${key.secret_key}@${url.host}${url.pathname.replace(/\/$/, '')}/${key.project_id}`,
+      csp: `${url.origin}/api/${key.project_id}/csp-report/?sentry_key=${key.public_key}`,
+      security: `${url.origin}/api/${key.project_id}/security/?sentry_key=${key.public_key}`,
+      minidump: `${url.origin}/api/${key.project_id}/minidump/?sentry_key=${key.public_key}`,
+      unreal: `${url.origin}/api/${key.project_id}/unreal/${key.public_key}/`,
+      cdn: '',
+    },
+  };
+}
+
+const TAG_NAMES: Record<string, string> = { level: 'Level', release: 'Release', environment: 'Environment', user: 'User', transaction: 'Transaction', server_name: 'Server' };
+
+export function serializeTagValue(row: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }) {
+  return { key: row.key, name: row.value, value: row.value, count: row.count, firstSeen: iso(row.first_seen), lastSeen: iso(row.last_seen) };
+}
+
+/** `/issues/{id}/tags/`: one entry per key with its total and top values. */
+export function serializeTags(rows: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }[]) {
+  const byKey = new Map<string, typeof rows>();
+  for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), row]);
+  return [...byKey.entries()].map(([key, values]) => ({
+    key,
+    name: TAG_NAMES[key] ?? key,
+    totalValues: values.reduce((sum, value) => sum + value.count, 0),
+    uniqueValues: values.length,
+    topValues: values.slice(0, 9).map(serializeTagValue),
+  }));
+}
+
+/** The list shape (Sentry's SimpleEventSerializer); `?full=true` asks for serializeEvent instead. */
+export function serializeSimpleEvent(row: EventRow, project: ProjectRow) {
+  const event = row.payload;
+  return {
+    id: row.event_id,
+    'event.type': event.exception ? 'error' : 'default',
+    groupID: String(row.group_id),
+    eventID: row.event_id,
+    projectID: String(project.id),
+    message: row.message,
+    title: row.title,
+    location: null,
+    culprit: event.transaction ?? null,
+    user: event.user ?? null,
+    tags: row.tags.map(([key, value]) => ({ key, value })),
+    platform: event.platform,
+    dateCreated: iso(row.occurred_at),
+    crashFile: null,
+    metadata: {},
+  };
+}
