@@ -10,6 +10,8 @@ export interface IngestDeps {
   appender: Appender;
   eventsTopic: string;
   lookupKey: KeyLookup;
+  /** Called when a key is unknown; resolves true when the keys were reloaded (worth one retry). */
+  refreshKeys: () => Promise<boolean>;
   dedupe: Dedupe;
   limits: IngestLimits;
   logger: Logger;
@@ -60,20 +62,18 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
         const value = request.headers[name];
         return Array.isArray(value) ? value[0] : value;
       };
-      const result = runIngest(
-        {
-          endpoint,
-          projectId: request.params.projectId,
-          body,
-          contentEncoding: header('content-encoding'),
-          xSentryAuth: header('x-sentry-auth'),
-          authorization: header('authorization'),
-          query: request.query,
-          received: now() / 1000,
-        },
-        deps.lookupKey,
-        deps.limits,
-      );
+      const ingestRequest = {
+        endpoint,
+        projectId: request.params.projectId,
+        body,
+        contentEncoding: header('content-encoding'),
+        xSentryAuth: header('x-sentry-auth'),
+        authorization: header('authorization'),
+        query: request.query,
+        received: now() / 1000,
+      };
+      let result = runIngest(ingestRequest, deps.lookupKey, deps.limits);
+      if (!result.ok && result.rejection.reason === 'unknown_key' && (await deps.refreshKeys())) result = runIngest(ingestRequest, deps.lookupKey, deps.limits);
       if (!result.ok) return refuse(reply, result.rejection);
       const { projectKey, answerId, otherItems } = result.value;
       const projectId = projectKey.projectId;

@@ -18,6 +18,7 @@ await runService(logger, async () => {
     appender,
     eventsTopic: topicNames(config.KAFKA_TOPIC_PREFIX).events,
     lookupKey: keys.lookup,
+    refreshKeys: () => keys.refreshAfterMiss(),
     dedupe: new Dedupe(redis, config.KAFKA_TOPIC_PREFIX, config.DEDUPE_WINDOW_SECONDS, logger),
     limits: { maxEventBytes: config.MAX_EVENT_BYTES, maxRequestBytes: config.MAX_REQUEST_BYTES },
     logger,

@@ -3,17 +3,22 @@ import type { ProjectKey } from '../domain/auth.ts';
 
 /**
  * DSN keys in memory, refreshed from the projected admin model every few seconds: no database
- * query on the request path, and a key created or revoked takes effect within one refresh.
+ * query on the request path, and a key created or revoked takes effect within one refresh. An
+ * unknown key may trigger one early refresh (single-flight, at most one per `missRefreshMs`), so
+ * a key that was just created works at once while a flood of bad keys costs one query a second.
  */
 export class KeyCache {
   private keys = new Map<string, ProjectKey>();
   private timer: NodeJS.Timeout | undefined;
   private loadedOnce = false;
+  private lastRefresh = 0;
+  private inFlight: Promise<void> | undefined;
 
   constructor(
     private readonly pool: Pool,
     private readonly refreshMs: number,
     private readonly logger: Logger,
+    private readonly missRefreshMs = 1000,
   ) {}
 
   async start(): Promise<void> {
@@ -22,7 +27,22 @@ export class KeyCache {
     this.timer.unref();
   }
 
-  async refresh(): Promise<void> {
+  refresh(): Promise<void> {
+    this.inFlight ??= this.load().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /** After a miss: refreshes unless one ran within `missRefreshMs`; tells whether it did. */
+  async refreshAfterMiss(): Promise<boolean> {
+    if (Date.now() - this.lastRefresh < this.missRefreshMs) return false;
+    await this.refresh();
+    return true;
+  }
+
+  private async load(): Promise<void> {
+    this.lastRefresh = Date.now();
     const result = await this.pool.query<{ public_key: string; secret_key: string; project_id: number; active: boolean }>(
       'SELECT public_key, secret_key, project_id, active FROM project_keys',
     );

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '@trapline/api/tokens';
+import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+
+// The read side of /api/0/ through the gateway: search, sort, pages, tags, organizations,
+// projects, keys; isolation between organizations; bad input is a 4xx with a detail.
+
+let trapline: RunningTrapline;
+let org: string;
+let project: string;
+let otherToken: string;
+
+const api = (path: string, token = trapline.defaults.token) => fetch(`${trapline.publicUrl}/api/0${path}`, { headers: { authorization: `Bearer ${token}` } });
+const json = async <T>(path: string, token?: string) => (await (await api(path, token)).json()) as T;
+
+async function send(event: Record<string, unknown>): Promise<string> {
+  const key = new URL(trapline.defaults.dsn).username;
+  const response = await fetch(`${trapline.publicUrl}/api/${trapline.defaults.projectId}/store/?sentry_key=${key}&sentry_version=7`, { method: 'POST', body: JSON.stringify(event) });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: string }).id;
+}
+
+beforeAll(async () => {
+  trapline = await startTrapline();
+  ({ organizationSlug: org, projectSlug: project } = trapline.defaults);
+  // Three issues (an issue's title follows its latest event, as in Sentry): "checkout failed" three times (two users, two releases), "cache miss" once (warning), "login slow" once.
+  for (const [n, user, release] of [[1, 'u1', 'web@1'], [2, 'u2', 'web@2'], [3, 'u1', 'web@2']] as const) {
+    await send({ message: `checkout failed ${n}`, level: 'error', user: { id: user }, release, environment: 'prod', tags: { browser: n === 1 ? 'Firefox' : 'Chrome' } });
+  }
+  await send({ message: 'cache miss', level: 'warning', environment: 'staging' });
+  await send({ message: 'login slow', level: 'info', environment: 'prod' });
+  await eventually(async () => ((await json<unknown[]>(`/projects/${org}/${project}/issues/`)).length === 3 ? true : undefined), 'three issues');
+  // A second organization with its own token.
+  otherToken = `tpl_${randomBytes(16).toString('hex')}`;
+  const tokenHash = hashToken(otherToken);
+  await trapline.appender.append(trapline.topics.admin, [
+    { key: 'organization/other', name: 'OrganizationUpserted', value: { slug: 'other', name: 'Other', createdAt: Date.now() } },
+    { key: `token/${tokenHash}`, name: 'ApiTokenUpserted', value: { tokenHash, organizationSlug: 'other', scopes: ['org:admin', 'project:admin', 'event:admin'], label: 'other', active: true, createdAt: Date.now() } },
+  ]);
+  await eventually(async () => ((await api('/organizations/', otherToken)).ok ? true : undefined), 'the other token');
+});
+
+afterAll(async () => {
+  await trapline?.dispose();
+});
+
+type Issue = { id: string; title: string; count: string; userCount: number; level: string };
+
+describe('issue lists', () => {
+  it.each([
+    ['level:warning', ['cache miss']],
+    ['environment:staging', ['cache miss']],
+    ['release:web@2', ['checkout failed 3']],
+    ['checkout', ['checkout failed 3']],
+    ['is:resolved', []],
+  ])('query %s finds %j', async (query, titles) => {
+    const issues = await json<Issue[]>(`/projects/${org}/${project}/issues/?query=${encodeURIComponent(query)}`);
+    expect(issues.map((issue) => issue.title)).toEqual(titles);
+  });
+
+  it('counts events and distinct users, and sorts by frequency', async () => {
+    const issues = await json<Issue[]>(`/projects/${org}/${project}/issues/?sort=freq`);
+    expect(issues[0]).toMatchObject({ title: 'checkout failed 3', count: '3', userCount: 2 });
+  });
+
+  it('pages with cursors and a Sentry Link header', async () => {
+    const first = await api(`/projects/${org}/${project}/issues/?per_page=2`);
+    const link = first.headers.get('link')!;
+    expect(link).toMatch(/rel="next"; results="true"; cursor="0:2:0"/);
+    const next = await api(`/projects/${org}/${project}/issues/?per_page=2&cursor=0:2:0`);
+    expect(next.headers.get('link')).toMatch(/rel="next"; results="false"/);
+    const ids = [...((await first.json()) as Issue[]), ...((await next.json()) as Issue[])].map((issue) => issue.id);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('lists the organization\'s issues across projects', async () => {
+    expect(await json<Issue[]>(`/organizations/${org}/issues/?query=`)).toHaveLength(3);
+  });
+});
+
+describe('issue detail', () => {
+  it('serves events (latest, oldest) and tag distributions', async () => {
+    const [checkout] = await json<Issue[]>(`/projects/${org}/${project}/issues/?query=checkout`);
+    const events = await json<{ eventID: string }[]>(`/issues/${checkout!.id}/events/`);
+    expect(events).toHaveLength(3);
+    const latest = await json<{ eventID: string; message: string }>(`/organizations/${org}/issues/${checkout!.id}/events/latest/`);
+    const oldest = await json<{ eventID: string; message: string }>(`/issues/${checkout!.id}/events/oldest/`);
+    expect([latest.message, oldest.message]).toEqual(['checkout failed 3', 'checkout failed 1']);
+    const tags = await json<{ key: string; totalValues: number; topValues: { value: string; count: number }[] }[]>(`/issues/${checkout!.id}/tags/`);
+    expect(tags.find((tag) => tag.key === 'browser')).toMatchObject({ totalValues: 3, topValues: [{ value: 'Chrome', count: 2 }, { value: 'Firefox', count: 1 }] });
+    const values = await json<{ value: string }[]>(`/issues/${checkout!.id}/tags/release/values/`);
+    expect(values.map((value) => value.value)).toEqual(['web@2', 'web@1']);
+  });
+});
+
+describe('organizations, projects and keys', () => {
+  it('describes them in Sentry\'s shapes', async () => {
+    expect(await json<{ slug: string }[]>('/organizations/')).toMatchObject([{ slug: org }]);
+    expect(await json<{ slug: string }[]>(`/organizations/${org}/projects/`)).toMatchObject([{ slug: project, id: '1' }]);
+    const keys = await json<{ dsn: { public: string }; isActive: boolean }[]>(`/projects/${org}/${project}/keys/`);
+    expect(keys).toMatchObject([{ isActive: true, dsn: { public: trapline.defaults.dsn } }]);
+  });
+});
+
+describe('isolation', () => {
+  it('answers 404, never 403, for another organization\'s objects', async () => {
+    const [issue] = await json<Issue[]>(`/projects/${org}/${project}/issues/`);
+    for (const path of [`/issues/${issue!.id}/`, `/projects/${org}/${project}/issues/`, `/organizations/${org}/`, `/projects/${org}/${project}/keys/`]) {
+      const response = await api(path, otherToken);
+      expect(response.status, path).toBe(404);
+    }
+    const deletion = await fetch(`${trapline.publicUrl}/api/0/issues/${issue!.id}/`, { method: 'DELETE', headers: { authorization: `Bearer ${otherToken}` } });
+    expect(deletion.status).toBe(404);
+    expect((await api(`/issues/${issue!.id}/`)).status).toBe(200);
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    ['/projects/trapline/default/issues/?query=is:exploded', 400],
+    ['/projects/trapline/default/issues/?sort=priority', 400],
+    ['/projects/trapline/default/issues/?statsPeriod=forever', 400],
+    ['/projects/trapline/default/issues/?cursor=garbage', 400],
+    ['/projects/trapline/default/issues/?per_page=100000', 400],
+    ['/issues/not-a-number/', 404],
+    ['/issues/99999999999999999999/', 404],
+    ["/projects/trapline/default'--/issues/", 404],
+    ['/projects/trapline/default/events/zz/', 404],
+    ['/nowhere/', 404],
+  ])('%s → %i with a detail', async (path, status) => {
+    const response = await api(path);
+    expect(response.status).toBe(status);
+    expect(await response.json()).toHaveProperty('detail');
+  });
+});
