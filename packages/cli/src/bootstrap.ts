@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Appender, Pool } from '@trapline/runtime';
-import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
+import { hashToken } from '@trapline/api/tokens';
+import { createKey, createOrganization, createProject, createToken } from './admin.ts';
 
 // First-start defaults as admin records on the log (so a rebuild restores them): an
 // organization, a project, a DSN key and an API token with every scope.
@@ -34,44 +34,19 @@ export function dsnFor(publicUrl: string, publicKey: string, projectId: number):
   return url.toString();
 }
 
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 60000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} was not projected within ${timeoutMs / 1000}s: is the projector running?`);
-}
+const exists = async (pool: Pool, sql: string, params: unknown[]) => ((await pool.query(sql, params)).rowCount ?? 0) > 0;
 
 export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult> {
-  const { pool, appender, adminTopic, publicUrl } = input;
+  const { pool } = input;
+  const deps = { pool, appender: input.appender, adminTopic: input.adminTopic, ...(input.now ? { now: input.now } : {}) };
   const organizationSlug = input.organizationSlug ?? 'trapline';
   const projectSlug = input.projectSlug ?? 'default';
   const projectId = input.projectId ?? 1;
-  const now = input.now ?? Date.now;
-  const keyRow = async () =>
-    (await pool.query<{ public_key: string }>('SELECT public_key FROM project_keys WHERE project_id = $1 AND active ORDER BY created_at LIMIT 1', [projectId])).rows[0];
-  let key = await keyRow();
-  if (!key) {
-    const publicKey = randomBytes(16).toString('hex');
-    await appender.append(adminTopic, [
-      { key: `organization/${organizationSlug}`, name: 'OrganizationUpserted', value: { slug: organizationSlug, name: organizationSlug, createdAt: now() } },
-      { key: `project/${projectId}`, name: 'ProjectUpserted', value: { projectId, organizationSlug, slug: projectSlug, name: projectSlug, platform: null, createdAt: now() } },
-      { key: `key/${publicKey}`, name: 'ProjectKeyUpserted', value: { publicKey, secretKey: randomBytes(16).toString('hex'), projectId, label: 'Default', active: true, createdAt: now() } },
-    ]);
-    await waitUntil(async () => (key = await keyRow()) !== undefined, 'the default DSN key');
-  }
-  const tokenKnown = async (token: string) =>
-    ((await pool.query('SELECT 1 FROM api_tokens WHERE token_hash = $1 AND active', [hashToken(token)])).rowCount ?? 0) > 0;
-  let token: string | undefined;
-  if (!input.knownToken || !(await tokenKnown(input.knownToken))) {
-    token = newToken();
-    const tokenHash = hashToken(token);
-    await appender.append(adminTopic, [
-      { key: `token/${tokenHash}`, name: 'ApiTokenUpserted', value: { tokenHash, organizationSlug, scopes: [...SCOPES], label: 'bootstrap', active: true, createdAt: now() } },
-    ]);
-    const created = token;
-    await waitUntil(() => tokenKnown(created), 'the API token');
-  }
-  return { organizationSlug, projectSlug, projectId, dsn: dsnFor(publicUrl, key!.public_key, projectId), ...(token ? { token } : {}) };
+  if (!(await exists(pool, 'SELECT 1 FROM organizations WHERE slug = $1', [organizationSlug]))) await createOrganization(deps, organizationSlug);
+  if (!(await exists(pool, 'SELECT 1 FROM projects WHERE id = $1', [projectId]))) await createProject(deps, organizationSlug, projectSlug, { id: projectId });
+  const existingKey = (await pool.query<{ public_key: string }>('SELECT public_key FROM project_keys WHERE project_id = $1 AND active ORDER BY created_at LIMIT 1', [projectId])).rows[0]?.public_key;
+  const publicKey = existingKey ?? (await createKey(deps, projectId)).publicKey;
+  const keepToken = input.knownToken !== undefined && (await exists(pool, 'SELECT 1 FROM api_tokens WHERE token_hash = $1 AND active', [hashToken(input.knownToken)]));
+  const token = keepToken ? undefined : (await createToken(deps, organizationSlug, undefined, 'bootstrap')).token;
+  return { organizationSlug, projectSlug, projectId, dsn: dsnFor(input.publicUrl, publicKey, projectId), ...(token ? { token } : {}) };
 }

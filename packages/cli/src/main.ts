@@ -4,21 +4,39 @@ import { Command } from 'commander';
 import { Appender, createKafka, createLogger, createPool, provision, readConfig, type Config } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
-import { bootstrap, type BootstrapResult } from './bootstrap.ts';
+import { AdminError, createKey, createOrganization, createProject, createToken, setKeyActive, type AdminDeps } from './admin.ts';
+import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
 import { serviceSet, SERVICES } from './services.ts';
 
 // `trapline`: the operator's one entry point.
 
-async function runBootstrap(config: Config, knownToken?: string): Promise<BootstrapResult> {
+/** Connections for one admin command, closed afterwards. */
+async function withAdmin<T>(config: Config, work: (deps: AdminDeps) => Promise<T>): Promise<T> {
   const logger = createLogger('cli', 'error');
   const pool = createPool(config.DATABASE_URL, 2);
   const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-cli`, logger), new Codec());
   try {
-    return await bootstrap({ pool, appender, adminTopic: topicNames(config.KAFKA_TOPIC_PREFIX).admin, publicUrl: config.PUBLIC_URL, ...(knownToken ? { knownToken } : {}) });
+    return await work({ pool, appender, adminTopic: topicNames(config.KAFKA_TOPIC_PREFIX).admin });
   } finally {
     await appender.close();
     await pool.end();
   }
+}
+
+function runBootstrap(config: Config, knownToken?: string): Promise<BootstrapResult> {
+  return withAdmin(config, (deps) => bootstrap({ ...deps, publicUrl: config.PUBLIC_URL, ...(knownToken ? { knownToken } : {}) }));
+}
+
+/** Rows as aligned text columns. */
+function printTable(rows: Record<string, unknown>[]): void {
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n');
+    return;
+  }
+  const columns = Object.keys(rows[0]!);
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => String(row[column] ?? '').length)));
+  const line = (values: string[]) => values.map((value, index) => value.padEnd(widths[index]!)).join('  ').trimEnd();
+  process.stdout.write(`${[line(columns), ...rows.map((row) => line(columns.map((column) => String(row[column] ?? ''))))].join('\n')}\n`);
 }
 
 function printWelcome(config: Config, result: BootstrapResult, token: string | undefined): void {
@@ -90,7 +108,58 @@ program
     printWelcome(config, result, result.token);
   });
 
+const orgs = program.command('orgs').description('organizations');
+orgs.command('create <slug>').option('--name <name>').action(async (slug: string, options: { name?: string }) => {
+  const config = readConfig();
+  printTable([await withAdmin(config, (deps) => createOrganization(deps, slug, options.name ?? slug))]);
+});
+orgs.command('list').action(async () => {
+  const config = readConfig();
+  printTable(await withAdmin(config, async ({ pool }) => (await pool.query('SELECT slug, name, created_at FROM organizations ORDER BY slug')).rows));
+});
+
+const projects = program.command('projects').description('projects (the number in a DSN is the project id)');
+projects.command('create <org> <slug>').option('--name <name>').option('--id <id>', 'project id (default: the next free one)', Number).option('--platform <platform>')
+  .action(async (org: string, slug: string, options: { name?: string; id?: number; platform?: string }) => {
+    const config = readConfig();
+    const project = await withAdmin(config, (deps) => createProject(deps, org, slug, options));
+    printTable([{ id: project.projectId, organization: project.organizationSlug, slug: project.slug, name: project.name }]);
+  });
+projects.command('list').action(async () => {
+  const config = readConfig();
+  printTable(await withAdmin(config, async ({ pool }) => (await pool.query('SELECT id, organization_slug AS organization, slug, name FROM projects ORDER BY id')).rows));
+});
+
+const keys = program.command('keys').description('DSN keys');
+keys.command('create <projectId>').option('--label <label>').action(async (projectId: string, options: { label?: string }) => {
+  const config = readConfig();
+  const key = await withAdmin(config, (deps) => createKey(deps, Number(projectId), options.label));
+  printTable([{ key: key.publicKey, label: key.label, dsn: dsnFor(config.PUBLIC_URL, key.publicKey, key.projectId) }]);
+});
+keys.command('list [projectId]').action(async (projectId?: string) => {
+  const config = readConfig();
+  const rows = await withAdmin(config, async ({ pool }) =>
+    (await pool.query<{ key: string; project: number; label: string; active: boolean }>('SELECT public_key AS key, project_id AS project, label, active FROM project_keys WHERE $1::bigint IS NULL OR project_id = $1 ORDER BY project_id, created_at', [projectId ?? null])).rows);
+  printTable(rows.map((row) => ({ ...row, dsn: dsnFor(config.PUBLIC_URL, row.key, row.project) })));
+});
+for (const [name, active] of [['revoke', false], ['enable', true]] as const) {
+  keys.command(`${name} <publicKey>`).action(async (publicKey: string) => {
+    const config = readConfig();
+    await withAdmin(config, (deps) => setKeyActive(deps, publicKey, active));
+    process.stdout.write(`key ${publicKey} ${active ? 'enabled' : 'revoked'} (ingest follows within KEY_CACHE_REFRESH_MS)\n`);
+  });
+}
+
+program.command('tokens').description('API tokens').command('create <org>')
+  .option('--scopes <scopes>', 'comma-separated Sentry scopes (default: all)').option('--label <label>')
+  .action(async (org: string, options: { scopes?: string; label?: string }) => {
+    const config = readConfig();
+    const scopes = options.scopes?.split(',').map((scope) => scope.trim()).filter(Boolean);
+    const created = await withAdmin(config, (deps) => createToken(deps, org, scopes, options.label));
+    process.stdout.write(`${created.token}\n`);
+  });
+
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trapline: ${(error as Error).message}\n`);
-  process.exit(1);
+  process.exit(error instanceof AdminError ? 2 : 1);
 });

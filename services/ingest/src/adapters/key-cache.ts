@@ -11,7 +11,7 @@ export class KeyCache {
   private keys = new Map<string, ProjectKey>();
   private timer: NodeJS.Timeout | undefined;
   private loadedOnce = false;
-  private lastRefresh = 0;
+  private lastMissRefresh = 0;
   private inFlight: Promise<void> | undefined;
 
   constructor(
@@ -34,15 +34,15 @@ export class KeyCache {
     return this.inFlight;
   }
 
-  /** After a miss: refreshes unless one ran within `missRefreshMs`; tells whether it did. */
+  /** After a miss: refreshes unless a miss did within `missRefreshMs`; tells whether it did. */
   async refreshAfterMiss(): Promise<boolean> {
-    if (Date.now() - this.lastRefresh < this.missRefreshMs) return false;
+    if (Date.now() - this.lastMissRefresh < this.missRefreshMs) return false;
+    this.lastMissRefresh = Date.now();
     await this.refresh();
     return true;
   }
 
   private async load(): Promise<void> {
-    this.lastRefresh = Date.now();
     const result = await this.pool.query<{ public_key: string; secret_key: string; project_id: number; active: boolean }>(
       'SELECT public_key, secret_key, project_id, active FROM project_keys',
     );
