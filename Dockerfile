@@ -1,0 +1,22 @@
+# One image for every Trapline service; docker-compose.yml picks the command.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0
+COPY package.json package-lock.json tsconfig.json ./
+COPY schemas/package.json schemas/
+COPY packages/runtime/package.json packages/runtime/
+COPY packages/stack/package.json packages/stack/
+COPY packages/cli/package.json packages/cli/
+COPY services/ingest/package.json services/ingest/
+COPY services/api/package.json services/api/
+COPY services/projector/package.json services/projector/
+COPY services/deleter/package.json services/deleter/
+COPY services/gateway/package.json services/gateway/
+COPY test/package.json test/
+# tsx runs the TypeScript sources directly, so dev dependencies stay.
+RUN npm ci --include=dev && npm cache clean --force
+COPY schemas schemas
+COPY packages packages
+COPY services services
+USER node
+CMD ["node", "--import", "tsx", "packages/cli/src/main.ts", "--help"]
