@@ -2,6 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Appender, Logger } from '@trapline/runtime';
 import type { Dedupe } from './adapters/dedupe.ts';
+import type { RateLimiter } from './adapters/rate-limiter.ts';
+import { sentryRateLimitHeader } from './domain/rate-limit.ts';
 import { describeRejection, type Rejection } from './domain/rejections.ts';
 import { runIngest, type Endpoint, type IngestLimits, type KeyLookup } from './domain/pipeline.ts';
 import { serializeEvent } from './domain/normalize.ts';
@@ -13,6 +15,7 @@ export interface IngestDeps {
   /** Called when a key is unknown; resolves true when the keys were reloaded (worth one retry). */
   refreshKeys: () => Promise<boolean>;
   dedupe: Dedupe;
+  rateLimiter: RateLimiter;
   limits: IngestLimits;
   logger: Logger;
   metrics: Registry;
@@ -38,10 +41,10 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  const refuse = (reply: FastifyReply, rejection: Rejection) => {
+  const refuse = (reply: FastifyReply, rejection: Rejection, headers: Record<string, string> = {}) => {
     const { status, detail } = describeRejection(rejection);
     outcomes.inc({ outcome: 'rejected', reason: rejection.reason });
-    return reply.code(status).headers({ ...CORS_HEADERS, 'x-sentry-error': detail }).send({ detail });
+    return reply.code(status).headers({ ...CORS_HEADERS, 'x-sentry-error': detail, ...headers }).send({ detail });
   };
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
@@ -77,6 +80,13 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
       if (!result.ok) return refuse(reply, result.rejection);
       const { projectKey, answerId, otherItems } = result.value;
       const projectId = projectKey.projectId;
+      const limit = await deps.rateLimiter.check(projectId, projectKey.publicKey, result.value.events.length, now());
+      if (!limit.allowed) {
+        return refuse(reply, { reason: 'rate_limited', detail: `rate limit exceeded for this ${limit.scope}, retry in ${limit.retryAfterSeconds}s` }, {
+          'retry-after': String(limit.retryAfterSeconds),
+          'x-sentry-rate-limits': sentryRateLimitHeader(limit),
+        });
+      }
       const duplicates = await deps.dedupe.seen(projectId, result.value.events.map((event) => event.event_id));
       const events = result.value.events.filter((event) => !duplicates.has(event.event_id));
       if (duplicates.size > 0) outcomes.inc({ outcome: 'deduplicated', reason: 'event' }, duplicates.size);

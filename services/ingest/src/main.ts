@@ -2,6 +2,7 @@ import { Appender, createKafka, createLogger, createMetrics, createPool, createR
 import { Codec, topicNames } from '@trapline/schemas';
 import { Dedupe } from './adapters/dedupe.ts';
 import { KeyCache } from './adapters/key-cache.ts';
+import { RateLimiter } from './adapters/rate-limiter.ts';
 import { buildIngestApp } from './app.ts';
 
 const config = readConfig();
@@ -20,6 +21,12 @@ await runService(logger, async () => {
     lookupKey: keys.lookup,
     refreshKeys: () => keys.refreshAfterMiss(),
     dedupe: new Dedupe(redis, config.KAFKA_TOPIC_PREFIX, config.DEDUPE_WINDOW_SECONDS, logger),
+    rateLimiter: new RateLimiter(
+      redis,
+      config.KAFKA_TOPIC_PREFIX,
+      { projectPerWindow: config.RATE_LIMIT_PROJECT_EVENTS, keyPerWindow: config.RATE_LIMIT_KEY_EVENTS, windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS },
+      logger,
+    ),
     limits: { maxEventBytes: config.MAX_EVENT_BYTES, maxRequestBytes: config.MAX_REQUEST_BYTES },
     logger,
     metrics: createMetrics('ingest'),

@@ -15,6 +15,7 @@ export const REJECTIONS = {
   invalid_envelope: { status: 400, detail: 'malformed envelope' },
   invalid_event: { status: 400, detail: 'the event is not a JSON object' },
   invalid_event_id: { status: 400, detail: 'event_id must be 32 hexadecimal digits or a UUID' },
+  rate_limited: { status: 429, detail: 'rate limit exceeded' },
 } as const;
 
 export type RejectionReason = keyof typeof REJECTIONS;
