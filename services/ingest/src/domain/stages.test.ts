@@ -1,0 +1,248 @@
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { authorize, findCredentials, type ProjectKey } from './auth.ts';
+import { decodeLegacyStoreBody, decompress } from './body.ts';
+import { parseEnvelope } from './envelope.ts';
+import { LIMITS, normalizeEvent, serializeEvent } from './normalize.ts';
+import { runIngest, type IngestRequest } from './pipeline.ts';
+import { REJECTIONS, type RejectionReason } from './rejections.ts';
+
+// The ingest stages with plain inputs: auth forms, encodings, envelopes, normalization, and one
+// request per rejection reason through the whole pipeline.
+
+const KEY: ProjectKey = { publicKey: 'a'.repeat(32), secretKey: 'b'.repeat(32), projectId: 7, active: true };
+const lookup = (publicKey: string) => (publicKey === KEY.publicKey ? KEY : publicKey === 'disabled' ? { ...KEY, publicKey, active: false } : publicKey === 'other' ? { ...KEY, publicKey, projectId: 8 } : undefined);
+const LIMITS_1K = { maxEventBytes: 1024, maxRequestBytes: 4096 };
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+const request = (overrides: Partial<IngestRequest>): IngestRequest => ({
+  endpoint: 'store',
+  projectId: '7',
+  body: json({ message: 'hi' }),
+  query: { sentry_key: KEY.publicKey },
+  received: 1_700_000_000,
+  ...overrides,
+});
+
+describe('authentication', () => {
+  it.each([
+    ['X-Sentry-Auth', { xSentryAuth: `Sentry sentry_key=${KEY.publicKey}, sentry_version=7, sentry_client=raven-js/3.0`, query: {} }],
+    ['Authorization: Sentry', { authorization: `Sentry sentry_version=7, sentry_key=${KEY.publicKey}`, query: {} }],
+    ['the query string', { query: { sentry_key: KEY.publicKey, sentry_version: '7' } }],
+    ['the envelope dsn', { query: {}, envelopeDsn: `https://${KEY.publicKey}@example.com/7` }],
+  ])('reads the key from %s', (_form, sources) => {
+    expect(findCredentials(sources)).toEqual({ ok: true, value: { publicKey: KEY.publicKey } });
+  });
+
+  it.each([
+    [{ query: {} }, 'missing_auth'],
+    [{ xSentryAuth: 'Sentry sentry_version=7', query: {} }, 'invalid_auth'],
+    [{ query: {}, envelopeDsn: 'not a url' }, 'invalid_auth'],
+  ])('refuses %j as %s', (sources, reason) => {
+    expect(findCredentials(sources)).toMatchObject({ ok: false, rejection: { reason } });
+  });
+
+  it.each([
+    [{ publicKey: 'nope' }, 7, 'unknown_key'],
+    [{ publicKey: KEY.publicKey, secretKey: 'wrong' }, 7, 'unknown_key'],
+    [{ publicKey: 'disabled' }, 7, 'key_disabled'],
+    [{ publicKey: 'other' }, 7, 'wrong_project'],
+  ])('refuses %j for project %i as %s', (credentials, projectId, reason) => {
+    expect(authorize(credentials, lookup(credentials.publicKey), projectId)).toMatchObject({ ok: false, rejection: { reason } });
+  });
+
+  it('accepts the right key with or without its secret', () => {
+    expect(authorize({ publicKey: KEY.publicKey }, KEY, 7).ok).toBe(true);
+    expect(authorize({ publicKey: KEY.publicKey, secretKey: KEY.secretKey }, KEY, 7).ok).toBe(true);
+  });
+});
+
+describe('body decoding', () => {
+  const body = json({ message: 'compressed' });
+  it.each([
+    ['gzip', gzipSync(body)],
+    ['deflate', deflateSync(body)],
+    ['deflate', deflateRawSync(body)],
+    ['br', brotliCompressSync(body)],
+    ['identity', body],
+    [undefined, body],
+  ])('decodes %s', (encoding, raw) => {
+    expect(decompress(raw, encoding, 1024)).toEqual({ ok: true, value: body });
+  });
+
+  it('refuses a decompression bomb without inflating it', () => {
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(100 * 1024);
+    expect(decompress(bomb, 'gzip', 1024 * 1024)).toMatchObject({ ok: false, rejection: { reason: 'too_large' } });
+  });
+
+  it.each([
+    ['zstd', body, 'unsupported_encoding'],
+    ['gzip', Buffer.from('not gzip at all'), 'invalid_compression'],
+    ['gzip', gzipSync(body).subarray(0, 10), 'invalid_compression'],
+  ])('refuses %s of a bad body as %s', (encoding, raw, reason) => {
+    expect(decompress(raw, encoding, 1024)).toMatchObject({ ok: false, rejection: { reason } });
+  });
+
+  it('decodes a legacy Raven store body (base64 of zlib JSON)', () => {
+    expect(decodeLegacyStoreBody(Buffer.from(deflateSync(body).toString('base64')), 1024)).toEqual({ ok: true, value: body });
+    expect(decodeLegacyStoreBody(body, 1024)).toEqual({ ok: true, value: body });
+  });
+});
+
+describe('envelopes', () => {
+  it('reads items with and without length, binary payloads and blank lines', () => {
+    const binary = Buffer.from([0x00, 0x0a, 0xff, 0x0a]);
+    const raw = Buffer.concat([
+      Buffer.from('{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"https://k@h/7"}\n'),
+      Buffer.from('{"type":"event"}\n{"message":"a"}\n\n'),
+      Buffer.from(`{"type":"attachment","length":${binary.length}}\n`),
+      binary,
+      Buffer.from('\n{"type":"session"}\n{"sid":"x"}\n'),
+    ]);
+    const parsed = parseEnvelope(raw);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.value.headers.event_id).toBe('9ec79c33ec9942ab8353589fcb2e04dc');
+    expect(parsed.value.items.map((item) => item.type)).toEqual(['event', 'attachment', 'session']);
+    expect(parsed.value.items[1]!.payload).toEqual(binary);
+  });
+
+  it.each([
+    ['a header that is not JSON', 'nope\n'],
+    ['an item header without type', '{}\n{"length":1}\nx\n'],
+    ['a length beyond the body', '{}\n{"type":"event","length":999}\n{}\n'],
+    ['a negative length', '{}\n{"type":"event","length":-1}\n{}\n'],
+  ])('refuses %s', (_case, text) => {
+    expect(parseEnvelope(Buffer.from(text))).toMatchObject({ ok: false, rejection: { reason: 'invalid_envelope' } });
+  });
+});
+
+describe('normalization', () => {
+  const received = 1_700_000_000;
+  const normalize = (event: Record<string, unknown>) => {
+    const result = normalizeEvent({ event, received, newEventId: () => '0123456789abcdef0123456789abcdef' });
+    if (!result.ok) throw new Error(result.rejection.reason);
+    return result.value;
+  };
+
+  it.each([
+    [undefined, '0123456789abcdef0123456789abcdef'],
+    ['9EC79C33-EC99-42AB-8353-589FCB2E04DC', '9ec79c33ec9942ab8353589fcb2e04dc'],
+  ])('event_id %j becomes %s', (eventId, expected) => {
+    expect(normalize({ event_id: eventId }).event_id).toBe(expected);
+  });
+
+  it.each([
+    ['2026-11-25T10:00:00Z', Date.parse('2026-11-25T10:00:00Z') / 1000],
+    ['2026-11-25T10:00:00', Date.parse('2026-11-25T10:00:00Z') / 1000],
+    [1_764_064_800.5, 1_764_064_800.5],
+    [1_764_064_800_500, 1_764_064_800.5],
+    ['garbage', received],
+    [undefined, received],
+  ])('timestamp %j becomes %f', (timestamp, expected) => {
+    expect(normalize({ timestamp }).timestamp).toBe(expected);
+  });
+
+  it.each([
+    [{ level: 'warn' }, 'warning'],
+    [{ level: 'CRITICAL' }, 'fatal'],
+    [{ exception: { values: [{ type: 'E' }] } }, 'error'],
+    [{ message: 'm' }, 'info'],
+  ])('level of %j is %s', (event, level) => {
+    expect(normalize(event).level).toBe(level);
+  });
+
+  it('reads exceptions in every historical form', () => {
+    const frames = { frames: [{ function: 'f', filename: 'a.js', lineno: 1 }] };
+    const expected = [{ type: 'E', value: 'v', stacktrace: { frames: [{ function: 'f', filename: 'a.js', lineno: 1 }] } }];
+    expect(normalize({ exception: { values: [{ type: 'E', value: 'v', stacktrace: frames }] } }).exception?.values).toEqual(expected);
+    expect(normalize({ exception: [{ type: 'E', value: 'v', stacktrace: frames }] }).exception?.values).toEqual(expected);
+    expect(normalize({ exception: { type: 'E', value: 'v', stacktrace: frames } }).exception?.values).toEqual(expected);
+    expect(normalize({ 'sentry.interfaces.Exception': { values: [{ type: 'E', value: 'v', stacktrace: frames }] } }).exception?.values).toEqual(expected);
+  });
+
+  it('formats logentry params and keeps the template', () => {
+    expect(normalize({ logentry: { message: 'user %s failed %d times', params: ['ann', 3] } })).toMatchObject({ message: 'user ann failed 3 times', logentry: { message: 'user %s failed %d times' } });
+  });
+
+  it.each([
+    [{ a: 'b', n: 1 }, [['a', 'b'], ['n', '1']]],
+    [[['a', 'b'], ['bad'], ['c', 'd']], [['a', 'b'], ['c', 'd']]],
+  ])('reads tags %j', (tags, expected) => {
+    expect(normalize({ tags }).tags).toEqual(expected);
+  });
+
+  it('trims oversize input instead of rejecting it', () => {
+    const event = normalize({
+      message: 'x'.repeat(100_000),
+      tags: Object.fromEntries(Array.from({ length: 1000 }, (_, n) => [`k${n}`, 'v'])),
+      exception: { values: [{ type: 'E', stacktrace: { frames: Array.from({ length: 1000 }, (_, n) => ({ function: `f${n}` })) } }] },
+    });
+    expect(event.message!.length).toBe(LIMITS.message);
+    expect(event.tags).toHaveLength(LIMITS.tags);
+    const frames = event.exception!.values[0]!.stacktrace!.frames;
+    expect(frames).toHaveLength(LIMITS.frames);
+    expect(frames.at(-1)!.function).toBe('f999');
+  });
+
+  it('does not let __proto__ keys pollute objects', () => {
+    normalize(JSON.parse('{"tags":{"__proto__":{"polluted":1}},"user":{"__proto__":{"polluted":1}},"contexts":{"constructor":{"prototype":{"polluted":1}}}}') as Record<string, unknown>);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('drops NUL characters from the serialized payload', () => {
+    expect(serializeEvent(normalize({ message: 'a\u0000b', extra: { k: 'c\u0000d' } }))).not.toContain('\\u0000');
+  });
+});
+
+describe('the pipeline', () => {
+  const gzipBomb = gzipSync(Buffer.alloc(1024 * 1024));
+  const cases: [RejectionReason, Partial<IngestRequest>][] = [
+    ['missing_auth', { query: {} }],
+    ['invalid_auth', { query: {}, xSentryAuth: 'Sentry sentry_version=7' }],
+    ['unknown_key', { query: { sentry_key: 'nope' } }],
+    ['key_disabled', { query: { sentry_key: 'disabled' } }],
+    ['wrong_project', { query: { sentry_key: 'other' } }],
+    ['invalid_project', { projectId: 'abc' }],
+    ['unsupported_encoding', { contentEncoding: 'zstd' }],
+    ['invalid_compression', { contentEncoding: 'gzip', body: Buffer.from('nope') }],
+    ['too_large', { contentEncoding: 'gzip', body: gzipBomb }],
+    ['too_large', { body: json({ message: 'x'.repeat(2000) }) }],
+    ['invalid_json', { body: Buffer.from('{nope') }],
+    ['invalid_event', { body: json([1, 2]) }],
+    ['invalid_event_id', { body: json({ event_id: 'xyz' }) }],
+    ['invalid_envelope', { endpoint: 'envelope', body: Buffer.from('nope\n') }],
+  ];
+
+  it.each(cases)('refuses with %s', (reason, overrides) => {
+    const result = runIngest(request(overrides), lookup, LIMITS_1K);
+    expect(result).toMatchObject({ ok: false, rejection: { reason } });
+    expect(REJECTIONS[reason].status).toBeGreaterThanOrEqual(400);
+    expect(REJECTIONS[reason].status).toBeLessThan(500);
+  });
+
+  it('reaches every reason in the table except the one decided outside the pipeline', () => {
+    const reached = new Set(cases.map(([reason]) => reason));
+    expect(Object.keys(REJECTIONS).filter((reason) => !reached.has(reason as RejectionReason))).toEqual(['rate_limited']);
+  });
+
+  it('accepts a store request and answers with the event id', () => {
+    const result = runIngest(request({ body: json({ event_id: '9ec79c33ec9942ab8353589fcb2e04dc', message: 'hi' }) }), lookup, LIMITS_1K);
+    expect(result).toMatchObject({ ok: true, value: { answerId: '9ec79c33ec9942ab8353589fcb2e04dc', events: [{ message: 'hi' }], otherItems: [] } });
+  });
+
+  it('stores the event of an envelope and counts its other items', () => {
+    const body = Buffer.from(
+      `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","dsn":"https://${KEY.publicKey}@h/7"}\n{"type":"event"}\n{"message":"hi"}\n{"type":"session"}\n{}\n{"type":"attachment","length":3}\nabc\n`,
+    );
+    const result = runIngest(request({ endpoint: 'envelope', query: {}, body }), lookup, LIMITS_1K);
+    expect(result).toMatchObject({ ok: true, value: { answerId: '9ec79c33ec9942ab8353589fcb2e04dc', otherItems: ['session', 'attachment'] } });
+    expect(result.ok && result.value.events.map((event) => event.event_id)).toEqual(['9ec79c33ec9942ab8353589fcb2e04dc']);
+  });
+
+  it('accepts an envelope without an event (a client report) with nothing to store', () => {
+    const body = Buffer.from(`{"dsn":"https://${KEY.publicKey}@h/7"}\n{"type":"client_report"}\n{"discarded_events":[]}\n`);
+    expect(runIngest(request({ endpoint: 'envelope', query: {}, body }), lookup, LIMITS_1K)).toMatchObject({ ok: true, value: { events: [], answerId: null, otherItems: ['client_report'] } });
+  });
+});
