@@ -98,6 +98,9 @@ describe('organizations, projects and keys', () => {
   it('describes them in Sentry\'s shapes', async () => {
     expect(await json<{ slug: string }[]>('/organizations/')).toMatchObject([{ slug: org }]);
     expect(await json<{ slug: string }[]>(`/organizations/${org}/projects/`)).toMatchObject([{ slug: project, id: '1' }]);
+    expect(await json<{ slug: string }>(`/organizations/${org}/`)).toMatchObject({ slug: org });
+    expect(await json<{ slug: string }[]>('/projects/')).toMatchObject([{ slug: project }]);
+    expect(await json<{ slug: string; organization: { slug: string } }>(`/projects/${org}/${project}/`)).toMatchObject({ slug: project, organization: { slug: org } });
     const keys = await json<{ dsn: { public: string }; isActive: boolean }[]>(`/projects/${org}/${project}/keys/`);
     expect(keys).toMatchObject([{ isActive: true, dsn: { public: trapline.defaults.dsn } }]);
   });
@@ -130,6 +133,77 @@ describe('bad input', () => {
     ['/nowhere/', 404],
   ])('%s → %i with a detail', async (path, status) => {
     const response = await api(path);
+    expect(response.status).toBe(status);
+    expect(await response.json()).toHaveProperty('detail');
+  });
+});
+
+describe('bulk deletion', () => {
+  it('deletes the selected issues with 204 and hides them; without ids it is a 400', async () => {
+    await send({ message: 'bulk one' });
+    await send({ message: 'bulk two' });
+    const targets = await eventually(async () => {
+      const found = (await json<Issue[]>(`/projects/${org}/${project}/issues/?query=bulk`));
+      return found.length === 2 ? found : undefined;
+    }, 'two bulk issues');
+    const ids = targets.map((issue) => `id=${issue.id}`).join('&');
+    const response = await fetch(`${trapline.publicUrl}/api/0/projects/${org}/${project}/issues/?${ids}`, { method: 'DELETE', headers: { authorization: `Bearer ${trapline.defaults.token}` } });
+    expect(response.status).toBe(204);
+    await eventually(async () => ((await json<Issue[]>(`/projects/${org}/${project}/issues/?query=bulk`)).length === 0 ? true : undefined), 'both hidden');
+    const refused = await fetch(`${trapline.publicUrl}/api/0/projects/${org}/${project}/issues/`, { method: 'DELETE', headers: { authorization: `Bearer ${trapline.defaults.token}` } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toHaveProperty('detail');
+    expect(await json<Issue[]>(`/projects/${org}/${project}/issues/`)).toHaveLength(3);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('is generated from the route schemas and served at /api/0/openapi.json', async () => {
+    const response = await fetch(`${trapline.publicUrl}/api/0/openapi.json`);
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const issues = doc.paths['/api/0/projects/{org}/{project}/issues/']!;
+    expect(Object.keys(issues).sort()).toEqual(['delete', 'get', 'put']);
+    expect(issues.get!.parameters!.map((parameter) => `${parameter.in}:${parameter.name}`)).toEqual(
+      expect.arrayContaining(['path:org', 'path:project', 'query:query', 'query:sort', 'query:statsPeriod', 'query:cursor']),
+    );
+    expect(doc.paths['/api/0/organizations/{org}/issues/{id}/']).toHaveProperty('delete');
+    expect(doc.paths['/api/0/projects/{org}/{project}/events/{eventId}/']).toHaveProperty('delete');
+  });
+});
+
+describe('DSN keys through the API', () => {
+  const keysPath = () => `${trapline.publicUrl}/api/0/projects/${org}/${project}/keys/`;
+  const call = (method: string, url: string, body?: unknown) =>
+    fetch(url, { method, headers: { authorization: `Bearer ${trapline.defaults.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const storeWith = (dsn: string) => {
+    const url = new URL(dsn);
+    return fetch(`${url.origin}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message: 'via an API-made key' }) });
+  };
+
+  it('creates a key that ingest accepts, revokes it so ingest refuses it, and enables it again', async () => {
+    const created = await call('POST', keysPath(), { name: 'ci' });
+    expect(created.status).toBe(201);
+    const key = (await created.json()) as { id: string; name: string; dsn: { public: string } };
+    expect(key.name).toBe('ci');
+    expect((await eventually(async () => ((await storeWith(key.dsn.public)).status === 200 ? true : undefined), 'the key accepted'))).toBe(true);
+
+    expect((await call('DELETE', `${keysPath()}${key.id}/`)).status).toBe(204);
+    await eventually(async () => ((await storeWith(key.dsn.public)).status === 403 ? true : undefined), 'the key refused');
+    const listed = (await (await call('GET', keysPath())).json()) as { id: string; isActive: boolean }[];
+    expect(listed.find((entry) => entry.id === key.id)?.isActive).toBe(false);
+
+    expect((await call('PUT', `${keysPath()}${key.id}/`, { isActive: true })).status).toBe(200);
+    await eventually(async () => ((await storeWith(key.dsn.public)).status === 200 ? true : undefined), 'the key enabled');
+  });
+
+  it.each([
+    ['POST', '', { name: 5 }, 400],
+    ['PUT', `${'f'.repeat(32)}/`, { isActive: false }, 404],
+    ['DELETE', 'not-a-key/', undefined, 404],
+  ])('%s keys/%s with %j → %i and a detail', async (method, suffix, body, status) => {
+    const response = await call(method, `${keysPath()}${suffix}`, body);
     expect(response.status).toBe(status);
     expect(await response.json()).toHaveProperty('detail');
   });

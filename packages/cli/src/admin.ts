@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Appender, Pool } from '@trapline/runtime';
 import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
+import { newProjectKey } from '@trapline/api/keys';
 
 // Operator commands over the admin topic: each writes the same records the API and bootstrap
 // write, then waits until the projector has applied them, so the next command sees the result.
@@ -46,7 +46,7 @@ export async function createProject(deps: AdminDeps, organizationSlug: string, s
 
 export async function createKey(deps: AdminDeps, projectId: number, label = 'Default') {
   if (((await deps.pool.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount ?? 0) === 0) throw new AdminError(`no project ${projectId}`);
-  const value = { publicKey: randomBytes(16).toString('hex'), secretKey: randomBytes(16).toString('hex'), projectId, label, active: true, createdAt: (deps.now ?? Date.now)() };
+  const value = newProjectKey(projectId, label, (deps.now ?? Date.now)());
   await deps.appender.append(deps.adminTopic, [{ key: `key/${value.publicKey}`, name: 'ProjectKeyUpserted', value }]);
   await waitProjected(deps.pool, 'SELECT 1 FROM project_keys WHERE public_key = $1', [value.publicKey]);
   return value;

@@ -1,4 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Appender, Logger } from '@trapline/runtime';
 import type { Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
@@ -13,29 +15,60 @@ export interface ApiDeps {
   readModel: ReadModel;
   appender: Appender;
   eventsTopic: string;
+  adminTopic: string;
   publicUrl: string;
   logger: Logger;
   metrics: Registry;
   now?: () => number;
 }
 
-export function buildApiApp(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+}
+
+/** Sentry answers a malformed path with 404 (it names nothing) and bad query or body with 400. */
+function validationAnswer(error: { validationContext?: string; validation?: ValidationIssue[] }): { status: number; detail: string } {
+  if (error.validationContext === 'params') return { status: 404, detail: NOT_FOUND };
+  const first = error.validation?.[0];
+  const where = `${error.validationContext ?? 'request'}${first?.instancePath ? first.instancePath.replaceAll('/', '.') : ''}`;
+  return { status: 400, detail: `Invalid ${where}: ${first?.message ?? 'invalid value'}` };
+}
+
+export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     if (error instanceof ApiError) return reply.code(error.status).send({ detail: error.message });
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const { status, detail } = validationAnswer(error as never);
+      return reply.code(status).send({ detail });
+    }
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send({ detail: error.message });
     deps.logger.error({ err: error }, 'request failed');
     return reply.code(500).send({ detail: 'Internal Error' });
   });
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: NOT_FOUND }));
 
-  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Trapline Web API', description: "Sentry's /api/0/ as Trapline serves it", version: '0' },
+      servers: [{ url: deps.publicUrl }],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now });
   organizationRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);
 
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  await app.ready();
   return app;
 }

@@ -9,7 +9,8 @@ const logger = createLogger('api', config.LOG_LEVEL);
 await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 10);
   const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-api`, logger), new Codec());
-  const app = buildApiApp({ readModel: new ReadModel(pool), appender, eventsTopic: topicNames(config.KAFKA_TOPIC_PREFIX).events, publicUrl: config.PUBLIC_URL, logger, metrics: createMetrics('api') });
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const app = await buildApiApp({ readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger, metrics: createMetrics('api') });
   await app.listen({ host: config.HOST, port: config.API_PORT });
   return {
     stop: async () => {

@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Appender } from '@trapline/runtime';
 import type { ReadModel, TokenRow } from '../adapters/read-model.ts';
 import type { GroupRow, ProjectRow } from '../domain/serialize.ts';
@@ -17,21 +17,13 @@ export class ApiError extends Error {
 
 export const NOT_FOUND = 'The requested resource does not exist';
 
-export const slug = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/);
-export const numericId = z.string().regex(/^\d{1,16}$/).transform(Number);
-export const eventId = z.string().regex(/^[0-9a-fA-F-]{32,36}$/).transform((id) => id.replaceAll('-', '').toLowerCase());
-
-/** Path parameters that do not parse name nothing that exists: 404, like Sentry. */
-export function parsePath<T>(schema: z.ZodType<T>, value: unknown, notFound = NOT_FOUND): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ApiError(404, notFound);
-  return parsed.data;
-}
+export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface ApiContext {
   readModel: ReadModel;
   appender: Appender;
   eventsTopic: string;
+  adminTopic: string;
   publicUrl: string;
   now: () => number;
   /** Bearer token with the scope, else 401/403. */
@@ -39,11 +31,11 @@ export interface ApiContext {
   /** The organization in the path must be the token's: another organization's objects are 404. */
   organization(token: TokenRow, orgSlug: string): string;
   project(token: TokenRow, orgSlug: string, projectSlug: string): Promise<ProjectRow>;
-  issue(token: TokenRow, id: string): Promise<{ group: GroupRow; project: ProjectRow }>;
+  issue(token: TokenRow, id: number): Promise<{ group: GroupRow; project: ProjectRow }>;
   actor(token: TokenRow): string;
 }
 
-export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'publicUrl' | 'now'>): ApiContext {
+export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'publicUrl' | 'now'>): ApiContext {
   const { readModel } = deps;
   const context: ApiContext = {
     ...deps,
@@ -56,17 +48,16 @@ export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'ev
       return token;
     },
     organization(token, orgSlug) {
-      const org = parsePath(slug, orgSlug);
-      if (org !== token.organization_slug) throw new ApiError(404, NOT_FOUND);
-      return org;
+      if (orgSlug !== token.organization_slug) throw new ApiError(404, NOT_FOUND);
+      return orgSlug;
     },
     async project(token, orgSlug, projectSlug) {
-      const project = await readModel.project(context.organization(token, orgSlug), parsePath(slug, projectSlug));
+      const project = await readModel.project(context.organization(token, orgSlug), projectSlug);
       if (!project) throw new ApiError(404, NOT_FOUND);
       return project;
     },
     async issue(token, id) {
-      const group = await readModel.issue(parsePath(numericId, id));
+      const group = await readModel.issue(id);
       const project = group && (await readModel.projectById(group.project_id));
       if (!group || !project || project.organization_slug !== token.organization_slug) throw new ApiError(404, NOT_FOUND);
       return { group, project };

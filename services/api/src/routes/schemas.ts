@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+// Request schemas of the routes: they validate, type the handlers and describe the OpenAPI
+// document. Path parameters that fail them name nothing that exists: 404, like Sentry.
+
+export const orgParams = z.object({ org: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).describe('organization slug') });
+export const projectParams = orgParams.extend({ project: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).describe('project slug') });
+export const issueId = z.string().regex(/^\d{1,16}$/).describe('issue id');
+export const issueParams = z.object({ id: issueId, org: orgParams.shape.org.optional() });
+export const tagParams = issueParams.extend({ key: z.string().min(1).max(200) });
+export const eventParams = projectParams.extend({ eventId: z.string().regex(/^[0-9a-fA-F-]{32,36}$/).describe('event id: 32 hex digits or a UUID') });
+export const keyParams = projectParams.extend({ keyId: z.string().regex(/^[0-9a-f]{32}$/).describe('public part of the key') });
+
+const manyIds = z.union([issueId, z.array(issueId)]);
+
+export const pageQuery = z.object({
+  cursor: z.union([z.literal(''), z.string().regex(/^\d+:\d+:[01]$/)]).optional().describe('Sentry cursor from the Link header; empty for the first page'),
+  per_page: z.string().regex(/^(100|[1-9]\d?)$/).optional().describe('1 to 100'),
+  full: z.enum(['true', 'false']).optional().describe('full event bodies in event lists'),
+});
+
+export const issueListQuery = pageQuery.extend({
+  query: z.string().max(1000).optional().describe('Sentry search, e.g. is:unresolved level:error release:web@1 free text; default is:unresolved'),
+  sort: z.enum(['date', 'new', 'freq', 'user']).optional(),
+  statsPeriod: z.union([z.literal(''), z.string().regex(/^\d+[smhdw]$/)]).optional().describe('e.g. 24h, 14d'),
+  project: manyIds.optional().describe('project ids (organization issues)'),
+  id: manyIds.optional().describe('issue ids (bulk updates)'),
+});
+
+// `muted` is the older name of `ignored` (sentry-cli still sends it); `resolvedInNextRelease` resolves now.
+export const statusBody = z.looseObject({ status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']) });
+export const keyCreateBody = z.object({ name: z.string().min(1).max(200).optional() }).optional();
+export const keyUpdateBody = z.object({ name: z.string().min(1).max(200).optional(), isActive: z.boolean().optional() });
+
+export const asList = (value: string | string[] | undefined): string[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+export const normalizeEventId = (id: string) => id.replaceAll('-', '').toLowerCase();
