@@ -49,7 +49,8 @@ export function serializeProjectRef(project: ProjectRow) {
   return { id: String(project.id), slug: project.slug, name: project.name, platform: project.platform };
 }
 
-export function shortIdFor(project: ProjectRow, counter: number): string {
+/** Sentry's short id: PROJECT-1A, the per-project counter (assigned by the projector in log order) in base 36. */
+export function shortIdFor(project: Pick<ProjectRow, 'slug'>, counter: number): string {
   return `${project.slug.toUpperCase()}-${counter.toString(36).toUpperCase()}`;
 }
 

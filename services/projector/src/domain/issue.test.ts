@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '@trapline/schemas';
-import { describeIssue, eventTags, issueId, shortId, userIdentity } from './issue.ts';
+import { describeIssue, eventTags, issueId, userIdentity } from './issue.ts';
 
 const base: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['browser', 'Firefox']] };
 
@@ -10,14 +10,6 @@ describe('issue identity', () => {
     expect(issueId(1, 'a'.repeat(32))).not.toBe(issueId(2, 'a'.repeat(32)));
     expect(issueId(1, 'a'.repeat(32))).not.toBe(issueId(1, 'b'.repeat(32)));
     expect(Number.isSafeInteger(issueId(1, 'f'.repeat(32)))).toBe(true);
-  });
-
-  it.each([
-    ['web', 1, 'WEB-1'],
-    ['web', 36, 'WEB-10'],
-    ['api-gw', 1295, 'API-GW-ZZ'],
-  ])('short id of %s #%i is %s', (slug, counter, expected) => {
-    expect(shortId(slug, counter)).toBe(expected);
   });
 });
 

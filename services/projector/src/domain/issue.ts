@@ -12,11 +12,6 @@ export function issueId(projectId: number, openingEventId: string): number {
   return parseInt(createHash('sha256').update(`${projectId}/${openingEventId}`).digest('hex').slice(0, 13), 16);
 }
 
-/** Sentry's short id: PROJECT-1A (the per-project counter in base 36), assigned in log order. */
-export function shortId(projectSlug: string, counter: number): string {
-  return `${projectSlug.toUpperCase()}-${counter.toString(36).toUpperCase()}`;
-}
-
 export interface IssueFacts {
   title: string;
   culprit: string;
