@@ -115,7 +115,12 @@ describe('isolation', () => {
     }
     const deletion = await fetch(`${trapline.publicUrl}/api/0/issues/${issue!.id}/`, { method: 'DELETE', headers: { authorization: `Bearer ${otherToken}` } });
     expect(deletion.status).toBe(404);
-    expect((await api(`/issues/${issue!.id}/`)).status).toBe(200);
+    const change = await fetch(`${trapline.publicUrl}/api/0/issues/${issue!.id}/`, { method: 'PUT', headers: { authorization: `Bearer ${otherToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'resolved' }) });
+    expect(change.status).toBe(404);
+    const bulk = await fetch(`${trapline.publicUrl}/api/0/projects/${org}/${project}/issues/?id=${issue!.id}`, { method: 'PUT', headers: { authorization: `Bearer ${otherToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'resolved' }) });
+    expect(bulk.status).toBe(404);
+    const after = await json<{ status: string }>(`/issues/${issue!.id}/`);
+    expect(after.status).toBe('unresolved');
   });
 });
 

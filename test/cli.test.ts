@@ -57,6 +57,9 @@ describe('the trapline CLI', () => {
     const created = cli('tokens', 'create', 'acme', '--scopes', 'event:read');
     expect(created.status, created.stderr).toBe(0);
     const token = created.stdout.trim();
+    const listed = cli('tokens', 'list');
+    expect(listed.stdout).toMatch(/acme\s+event:read/);
+    expect(listed.stdout).not.toContain(token);
     const headers = { authorization: `Bearer ${token}` };
     expect((await fetch(`${trapline.publicUrl}/api/0/projects/acme/web/issues/`, { headers })).status).toBe(200);
     expect((await fetch(`${trapline.publicUrl}/api/0/projects/${trapline.defaults.organizationSlug}/${trapline.defaults.projectSlug}/issues/`, { headers })).status).toBe(404);

@@ -150,7 +150,13 @@ for (const [name, active] of [['revoke', false], ['enable', true]] as const) {
   });
 }
 
-program.command('tokens').description('API tokens').command('create <org>')
+const tokens = program.command('tokens').description('API tokens');
+tokens.command('list').description('tokens by the first characters of their hash (the tokens themselves are not stored)').action(async () => {
+  const config = readConfig();
+  printTable(await withAdmin(config, async ({ pool }) =>
+    (await pool.query("SELECT left(token_hash, 12) AS hash, organization_slug AS organization, array_to_string(scopes, ',') AS scopes, label, active FROM api_tokens ORDER BY created_at")).rows));
+});
+tokens.command('create <org>')
   .option('--scopes <scopes>', 'comma-separated Sentry scopes (default: all)').option('--label <label>')
   .action(async (org: string, options: { scopes?: string; label?: string }) => {
     const config = readConfig();
