@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 const root = join(import.meta.dirname, '..');
 const compose = (...args: string[]) => spawnSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), ...args], { encoding: 'utf8', cwd: root });
 
-type Service = { healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; command?: string[]; environment?: Record<string, string>; profiles?: string[] };
+type Service = { healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; command?: string[]; entrypoint?: string[]; environment?: Record<string, string>; profiles?: string[]; ports?: unknown[]; restart?: string };
 
 describe('docker-compose.yml', () => {
   it('is valid for docker-compose', () => {
@@ -28,6 +28,31 @@ describe('docker-compose.yml', () => {
     expect(services.provision?.command).toEqual(['node', '--import', 'tsx', 'packages/cli/src/main.ts', 'provision']);
   });
 
+  it('runs provisioning once, and keeps the operator CLI out of `up` behind the tools profile', () => {
+    const { services } = resolved();
+    expect(services.provision?.restart).toBe('no');
+    expect(services.provision?.healthcheck).toBeUndefined();
+    expect(services.provision?.depends_on).toMatchObject({ kafka: { condition: 'service_healthy' }, postgres: { condition: 'service_healthy' } });
+    expect(services.cli?.profiles).toEqual(['tools']);
+    expect(services.cli?.healthcheck).toBeUndefined();
+    expect(services.cli?.entrypoint).toEqual(['node', '--import', 'tsx', 'packages/cli/src/main.ts']);
+  });
+
+  it('advertises Kafka to the other containers as kafka:9092', () => {
+    const { services } = resolved();
+    expect(services.kafka?.environment?.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092');
+    expect(services.kafka?.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+  });
+
+  it('publishes only the gateway, once ingest and the API are healthy', () => {
+    const { services } = resolved();
+    expect(services.gateway?.depends_on).toEqual({ ingest: { condition: 'service_healthy' }, api: { condition: 'service_healthy' } });
+    for (const [name, service] of Object.entries(services)) {
+      if (name !== 'gateway') expect(service.ports, name).toBeUndefined();
+    }
+    expect(JSON.stringify(services.gateway?.ports)).toContain('9000');
+  });
+
   it('starts every service only after provisioning succeeded, against the containers\' addresses', () => {
     const { services } = resolved();
     for (const name of ['ingest', 'api', 'projector', 'deleter']) {
@@ -39,7 +64,16 @@ describe('docker-compose.yml', () => {
 
   it('routes ingest paths to ingest and the rest to the API in nginx', () => {
     const nginx = readFileSync(join(root, 'deploy', 'nginx.conf'), 'utf8');
-    expect(nginx).toMatch(/location ~ \^\/api\/\[0-9\]\+\/\(store\|envelope\)\/\?\$ \{\s*proxy_pass http:\/\/ingest;/);
-    expect(nginx).toMatch(/location \/ \{\s*proxy_pass http:\/\/api;/);
+    expect(nginx).toMatch(/set \$ingest ingest:9001;/);
+    expect(nginx).toMatch(/set \$api api:9002;/);
+    expect(nginx).toMatch(/location ~ \^\/api\/\[0-9\]\+\/\(store\|envelope\)\/\?\$ \{\s*proxy_pass http:\/\/\$ingest;\s*proxy_request_buffering off;/);
+    expect(nginx).toMatch(/location \/ \{\s*proxy_pass http:\/\/\$api;/);
+  });
+
+  it('lets nginx take 20 MB bodies, pass the client address and answer its own health check', () => {
+    const nginx = readFileSync(join(root, 'deploy', 'nginx.conf'), 'utf8');
+    expect(nginx).toMatch(/client_max_body_size 20m;/);
+    expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
+    expect(nginx).toMatch(/location = \/nginx-health \{[^}]*return 200/);
   });
 });
