@@ -26,6 +26,8 @@ export const configSchema = z.object({
   MAX_REQUEST_BYTES: positiveInt.default(20 * 1024 * 1024),
   KEY_CACHE_REFRESH_MS: positiveInt.default(2000),
   DEDUPE_WINDOW_SECONDS: positiveInt.default(300),
+  APPEND_TIMEOUT_MS: positiveInt.default(10000),
+  MAX_INFLIGHT_APPENDS: positiveInt.default(5000),
   RATE_LIMIT_PROJECT_EVENTS: z.coerce.number().int().min(0).default(0),
   RATE_LIMIT_KEY_EVENTS: z.coerce.number().int().min(0).default(0),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),

@@ -51,6 +51,9 @@ export interface Tombstone {
   tombstone: true;
 }
 
+/** Kafka could not take an append now: the caller should answer "retry later", not fail. */
+export class AppendUnavailable extends Error {}
+
 /** Appends records with acks=all and an idempotent producer; resolves only once the broker acked. */
 export class Appender {
   private constructor(
@@ -77,6 +80,25 @@ export class Appender {
       return { key: record.key, value: encoded.value, headers: encoded.headers };
     });
     await this.producer.send({ topic, acks: -1, messages });
+  }
+
+  /**
+   * `append`, but gives up waiting after `timeoutMs` with an AppendUnavailable. The send may still
+   * complete later: callers answer "retry", and a retried record is absorbed by dedupe and the
+   * idempotent projection.
+   */
+  async appendWithin(timeoutMs: number, topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new AppendUnavailable(`Kafka did not acknowledge within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.append(topic, records), timeout]);
+    } catch (error) {
+      throw error instanceof AppendUnavailable ? error : new AppendUnavailable(`Kafka refused the append: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Raw append for dead letters: the original bytes plus headers naming the reason. */

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Appender, Logger } from '@trapline/runtime';
+import { AppendUnavailable, type Appender, type Logger } from '@trapline/runtime';
 import type { Dedupe } from './adapters/dedupe.ts';
 import type { RateLimiter } from './adapters/rate-limiter.ts';
 import { sentryRateLimitHeader } from './domain/rate-limit.ts';
@@ -17,6 +17,10 @@ export interface IngestDeps {
   dedupe: Dedupe;
   rateLimiter: RateLimiter;
   limits: IngestLimits;
+  /** How long a request waits for Kafka's ack before answering 503. */
+  appendTimeoutMs: number;
+  /** Requests waiting for Kafka at once before new ones get 503 at once (bounded memory). */
+  maxInflightAppends: number;
   logger: Logger;
   metrics: Registry;
   isReady: () => boolean;
@@ -40,6 +44,11 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   // Every body arrives as bytes, whatever its content type: the pipeline decodes it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  // Back-pressure: appends waiting now, and whether the last one reached Kafka.
+  let inflight = 0;
+  let kafkaAvailable = true;
+  const retryLater = { 'retry-after': '5' };
 
   const refuse = (reply: FastifyReply, rejection: Rejection, headers: Record<string, string> = {}) => {
     const { status, detail } = describeRejection(rejection);
@@ -90,14 +99,27 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
       const duplicates = await deps.dedupe.seen(projectId, result.value.events.map((event) => event.event_id));
       const events = result.value.events.filter((event) => !duplicates.has(event.event_id));
       if (duplicates.size > 0) outcomes.inc({ outcome: 'deduplicated', reason: 'event' }, duplicates.size);
-      await deps.appender.append(
-        deps.eventsTopic,
+      if (inflight >= deps.maxInflightAppends) return refuse(reply, { reason: 'unavailable', detail: 'too many events are waiting for storage, retry later' }, retryLater);
+      inflight += 1;
+      try {
+        await deps.appender.appendWithin(
+          deps.appendTimeoutMs,
+          deps.eventsTopic,
         events.map((event) => ({
           key: `${projectId}/${event.event_id}`,
           name: 'EventReceived' as const,
           value: { projectId, eventId: event.event_id, receivedAt: Math.round(event.received * 1000), keyId: projectKey.publicKey, payload: serializeEvent(event) },
         })),
       );
+        kafkaAvailable = true;
+      } catch (error) {
+        if (!(error instanceof AppendUnavailable)) throw error;
+        kafkaAvailable = false;
+        deps.logger.warn({ err: error }, 'append failed; answering 503');
+        return refuse(reply, { reason: 'unavailable' }, retryLater);
+      } finally {
+        inflight -= 1;
+      }
       await deps.dedupe.markAppended(projectId, events.map((event) => event.event_id));
       appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       if (events.length > 0) outcomes.inc({ outcome: 'accepted', reason: 'event' }, events.length);
@@ -106,7 +128,11 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
     });
   }
 
-  app.get('/health', (_request, reply) => (deps.isReady() ? reply.send({ status: 'ok' }) : reply.code(503).send({ status: 'starting' })));
+  app.get('/health', (_request, reply) => {
+    if (!deps.isReady()) return reply.code(503).send({ status: 'starting' });
+    if (!kafkaAvailable) return reply.code(503).send({ status: 'kafka unavailable' });
+    return reply.send({ status: 'ok', inflightAppends: inflight });
+  });
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   return app;
 }

@@ -28,6 +28,8 @@ await runService(logger, async () => {
       logger,
     ),
     limits: { maxEventBytes: config.MAX_EVENT_BYTES, maxRequestBytes: config.MAX_REQUEST_BYTES },
+    appendTimeoutMs: config.APPEND_TIMEOUT_MS,
+    maxInflightAppends: config.MAX_INFLIGHT_APPENDS,
     logger,
     metrics: createMetrics('ingest'),
     isReady: () => keys.ready,

@@ -16,6 +16,8 @@ export const REJECTIONS = {
   invalid_event: { status: 400, detail: 'the event is not a JSON object' },
   invalid_event_id: { status: 400, detail: 'event_id must be 32 hexadecimal digits or a UUID' },
   rate_limited: { status: 429, detail: 'rate limit exceeded' },
+  // Not about the input: Kafka cannot take the append now (or too many are waiting). SDKs retry.
+  unavailable: { status: 503, detail: 'ingest cannot store events right now, retry later' },
 } as const;
 
 export type RejectionReason = keyof typeof REJECTIONS;

@@ -1,0 +1,66 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '@trapline/runtime';
+import { stackPaths, startKafka, stopKafka, type KafkaNode } from '@trapline/stack';
+import { eventually, freePort, startTrapline, type RunningTrapline } from './harness.ts';
+
+// Kafka goes away and comes back, under a Trapline of its own (a private broker, so the shared
+// one stays up for the other tests). Ingest must answer 503 with Retry-After within its append
+// timeout instead of hanging or claiming success, say so in /health, and recover by itself; every
+// event it acknowledged reaches the API.
+
+const say = () => undefined;
+let node: KafkaNode;
+let trapline: RunningTrapline;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trapline-broker-'));
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  node = { host: '127.0.0.1', port, controllerPort: await freePort(), dir };
+  await startKafka(node, stackPaths(readConfig()).cache, say);
+  trapline = await startTrapline({ KAFKA_BROKERS: `127.0.0.1:${port}`, APPEND_TIMEOUT_MS: '2000' });
+}, 240000);
+
+afterAll(async () => {
+  await trapline?.dispose();
+  await stopKafka(node.dir);
+  rmSync(node.dir, { recursive: true, force: true });
+});
+
+const store = (message: string) => {
+  const url = new URL(trapline.defaults.dsn);
+  return fetch(`${url.origin}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message }) });
+};
+const ingestHealth = async () => (await fetch(`http://127.0.0.1:${trapline.config.INGEST_PORT}/health`)).status;
+const eventVisible = async (id: string) =>
+  (await fetch(`${trapline.publicUrl}/api/0/projects/${trapline.defaults.organizationSlug}/${trapline.defaults.projectSlug}/events/${id}/`, { headers: { authorization: `Bearer ${trapline.defaults.token}` } })).status === 200 ? true : undefined;
+
+describe('ingest when Kafka is unavailable', () => {
+  it('answers 503 with Retry-After, reports it in /health, recovers, and loses no acknowledged event', async () => {
+    const before = await store('before the outage');
+    expect(before.status).toBe(200);
+    const { id: beforeId } = (await before.json()) as { id: string };
+
+    await stopKafka(node.dir);
+    const started = Date.now();
+    const during = await store('during the outage');
+    expect(during.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(10000);
+    expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await during.json()).toHaveProperty('detail');
+    expect(await ingestHealth()).toBe(503);
+
+    await startKafka(node, stackPaths(readConfig()).cache, say);
+    const after = await eventually(async () => {
+      const response = await store('after the outage');
+      return response.status === 200 ? response : undefined;
+    }, 'ingest accepting again', 90000);
+    const { id: afterId } = (await after.json()) as { id: string };
+    expect(await ingestHealth()).toBe(200);
+    await eventually(() => eventVisible(beforeId), 'the event acknowledged before the outage', 90000);
+    await eventually(() => eventVisible(afterId), 'the event acknowledged after the outage', 90000);
+  }, 240000);
+});
