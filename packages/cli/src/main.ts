@@ -6,6 +6,7 @@ import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
 import { AdminError, createKey, createOrganization, createProject, createToken, setKeyActive, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
+import { rebuild, RebuildError } from './rebuild.ts';
 import { serviceSet, SERVICES } from './services.ts';
 
 // `trapline`: the operator's one entry point.
@@ -108,6 +109,16 @@ program
     printWelcome(config, result, result.token);
   });
 
+program
+  .command('rebuild')
+  .description('replay the retained log into fresh read models and swap them in atomically (stop the projector first)')
+  .option('--keep-old', 'keep the replaced tables in schema replaced_<time> instead of dropping them')
+  .action(async (options: { keepOld?: boolean }) => {
+    const config = readConfig();
+    const logger = createLogger('cli', 'error');
+    await rebuild({ config, kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-rebuild`, logger), logger, keepOld: options.keepOld === true, progress: (line) => process.stderr.write(`rebuild: ${line}\n`) });
+  });
+
 const orgs = program.command('orgs').description('organizations');
 orgs.command('create <slug>').option('--name <name>').action(async (slug: string, options: { name?: string }) => {
   const config = readConfig();
@@ -167,5 +178,5 @@ tokens.command('create <org>')
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trapline: ${(error as Error).message}\n`);
-  process.exit(error instanceof AdminError ? 2 : 1);
+  process.exit(error instanceof AdminError || error instanceof RebuildError ? 2 : 1);
 });

@@ -12,8 +12,9 @@ export type PoolClient = pg.PoolClient;
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max });
+/** A pool; with `schema`, every connection resolves unqualified table names in that schema first. */
+export function createPool(databaseUrl: string, max = 10, schema?: string): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl, max, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
 }
 
 /** Runs every pending migration; safe to call from several processes at once (advisory lock). */
