@@ -54,8 +54,29 @@ export interface Tombstone {
 /** Kafka could not take an append now: the caller should answer "retry later", not fail. */
 export class AppendUnavailable extends Error {}
 
-/** Appends records with acks=all and an idempotent producer; resolves only once the broker acked. */
+type Message = { key: string; value: Buffer | null; headers?: Record<string, string> };
+
+interface PendingAppend {
+  topic: string;
+  messages: Message[];
+  bytes: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Below the broker's default message.max.bytes (1 MiB), which bounds one partition's batch. */
+const MAX_BATCH_BYTES = 900 * 1024;
+
+/**
+ * Appends records with acks=all and an idempotent producer; resolves only once the broker acked.
+ * Group commit: while one produce request is in flight, appends queue up and the next request
+ * carries them all (up to MAX_BATCH_BYTES), so throughput grows with load and an idle append pays
+ * no linger. Requests are sequential, so each partition keeps the order of the appends.
+ */
 export class Appender {
+  private pending: PendingAppend[] = [];
+  private sending = false;
+
   private constructor(
     private readonly producer: Producer,
     private readonly codec: Codec,
@@ -72,14 +93,39 @@ export class Appender {
     return new Appender(producer, codec);
   }
 
-  async append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void> {
-    if (records.length === 0) return;
-    const messages = records.map((record) => {
+  append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const messages: Message[] = records.map((record) => {
       if ('tombstone' in record) return { key: record.key, value: null };
       const encoded = this.codec.encode(record.name, record.value as never);
       return { key: record.key, value: encoded.value, headers: encoded.headers };
     });
-    await this.producer.send({ topic, acks: -1, messages });
+    const bytes = messages.reduce((sum, message) => sum + message.key.length + (message.value?.length ?? 0), 0);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ topic, messages, bytes, resolve, reject });
+      this.sendPending();
+    });
+  }
+
+  private sendPending(): void {
+    if (this.sending || this.pending.length === 0) return;
+    this.sending = true;
+    let bytes = 0;
+    let count = 0;
+    while (count < this.pending.length && (count === 0 || bytes + this.pending[count]!.bytes <= MAX_BATCH_BYTES)) bytes += this.pending[count++]!.bytes;
+    const batch = this.pending.splice(0, count);
+    const byTopic = new Map<string, Message[]>();
+    for (const entry of batch) byTopic.set(entry.topic, [...(byTopic.get(entry.topic) ?? []), ...entry.messages]);
+    this.producer
+      .sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) })
+      .then(
+        () => batch.forEach((entry) => entry.resolve()),
+        (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+      )
+      .finally(() => {
+        this.sending = false;
+        this.sendPending();
+      });
   }
 
   /**
