@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -11,15 +12,72 @@ import { bootstrap, type BootstrapResult } from '@trapline/cli/bootstrap';
 // An isolated Trapline for one test file: its own topic prefix, database and ports on the shared
 // real servers, provisioned the way production is.
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+// Each test process takes ports from a block of its own, below Linux's ephemeral range (32768+),
+// so neither a parallel test file nor an outgoing connection can claim a port between our check
+// and the service binding it (as an OS-assigned port 0 could). A block is claimed with an
+// exclusive lock file naming the owner's pid; a dead owner's block is taken over.
+const PORTS_PER_BLOCK = 200;
+const BLOCKS = 50;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function claimBlock(): number {
+  for (let block = 0; block < BLOCKS; block += 1) {
+    const lock = join(tmpdir(), `trapline-test-ports-${block}.lock`);
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    } catch {
+      const owner = Number(readFileSync(lock, 'utf8'));
+      if (owner === process.pid) return block;
+      if (isAlive(owner)) continue;
+      writeFileSync(lock, String(process.pid));
+      if (Number(readFileSync(lock, 'utf8')) !== process.pid) continue;
+    }
+    process.once('exit', () => rmSync(lock, { force: true }));
+    return block;
+  }
+  throw new Error('every test port block is taken');
+}
+
+let nextPort = 0;
+let lastPort = 0;
+
+export async function freePort(): Promise<number> {
+  if (lastPort === 0) {
+    nextPort = 20000 + claimBlock() * PORTS_PER_BLOCK;
+    lastPort = nextPort + PORTS_PER_BLOCK;
+  }
+  while (nextPort < lastPort) {
+    const port = nextPort++;
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port left in this worker\'s block');
+}
+
+/** Two consecutive free ports (the stack puts Kafka's controller on the broker's port + 1); returns the first. */
+export async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (nextPort === port + 1 && (await canListen(port + 1))) {
+      nextPort += 1;
+      return port;
+    }
+  }
 }
 
 export interface Isolated {

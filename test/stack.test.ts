@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portAnswers } from '@trapline/stack/processes';
-import { freePort } from './harness.ts';
+import { freePort, freePortPair } from './harness.ts';
 
 // `npm run stack -- up|down` on a private state directory and private ports: a second, complete
 // stack beside the shared one, so `down` can be checked without stopping what other tests use.
@@ -13,7 +13,7 @@ const root = join(import.meta.dirname, '..');
 const state = mkdtempSync(join(tmpdir(), 'trapline-stack-'));
 chmodSync(state, 0o755); // the postgres system user must reach its data directory
 
-const ports = { kafka: await freePort(), postgres: await freePort(), redis: await freePort() };
+const ports = { kafka: await freePortPair(), postgres: await freePort(), redis: await freePort() };
 const env = {
   ...process.env,
   TRAPLINE_STATE_DIR: state,
