@@ -10,6 +10,13 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   GroupDeletionRequested: { projectId: 1, groupId: 2 ** 52 - 1, hashes: ['h1', 'h2'], transactionId: 't', actor: 'token:1', requestedAt: 5 },
   EventDeletionRequested: { projectId: 1, eventId: 'b'.repeat(32), transactionId: 't', actor: 'a', requestedAt: 5 },
   GroupStatusChanged: { projectId: 1, groupId: 3, status: 'resolved', actor: 'a', changedAt: 6 },
+  EventsPurged: { projectId: 1, transactionId: 't', groupId: null, eventIds: ['c'.repeat(32)], chunk: 0, final: true, eventsRemoved: 1, rowsRemoved: 3, purgedAt: 7 },
+  DeletionFailed: { projectId: 1, transactionId: 't', attempt: 2, reason: 'connection refused', dead: false, failedAt: 8 },
+  DeletionStep: {
+    transactionId: 't', kind: 'group', projectId: 1, groupId: 9, eventId: null, actor: 'a', requestedAt: 5, dueAt: 3605, requestPartition: 2, requestOffset: '41',
+    attempt: 0, cursor: null, chunks: 0, eventsRemoved: 0, rowsRemoved: 0, lastError: null,
+  },
+  AuditEntry: { id: 't:requested', organizationSlug: 'acme', projectId: 1, event: 'issue.delete', actor: 'a', transactionId: 't', targetObject: '9', data: '{}', createdAt: 5 },
   OrganizationUpserted: { slug: 'acme', name: 'Acme', createdAt: 1 },
   ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },
   ProjectKeyUpserted: { publicKey: 'p', secretKey: 's', projectId: 7, label: 'Default', active: true, createdAt: 1 },

@@ -37,6 +37,62 @@ export interface GroupStatusChanged {
   changedAt: number;
 }
 
+export type DeletionKind = 'group' | 'event';
+
+/** A deletion's progress on the deleter's topics (delay, run, retry, dlq). */
+export interface DeletionStep {
+  transactionId: string;
+  kind: DeletionKind;
+  projectId: number;
+  groupId: number | null;
+  eventId: string | null;
+  actor: string;
+  requestedAt: number;
+  dueAt: number;
+  requestPartition: number;
+  requestOffset: string;
+  attempt: number;
+  cursor: string | null;
+  chunks: number;
+  eventsRemoved: number;
+  rowsRemoved: number;
+  lastError: string | null;
+}
+
+/** One purged chunk, applied by the projector (the only writer of read models). */
+export interface EventsPurged {
+  projectId: number;
+  transactionId: string;
+  groupId: number | null;
+  eventIds: string[];
+  chunk: number;
+  final: boolean;
+  eventsRemoved: number;
+  rowsRemoved: number;
+  purgedAt: number;
+}
+
+export interface DeletionFailed {
+  projectId: number;
+  transactionId: string;
+  attempt: number;
+  reason: string;
+  dead: boolean;
+  failedAt: number;
+}
+
+export interface AuditEntry {
+  id: string;
+  organizationSlug: string;
+  projectId: number | null;
+  event: string;
+  actor: string;
+  transactionId: string | null;
+  targetObject: string | null;
+  data: string;
+  createdAt: number;
+}
+
 export interface OrganizationUpserted {
   slug: string;
   name: string;
@@ -76,6 +132,10 @@ export interface RecordTypes {
   GroupDeletionRequested: GroupDeletionRequested;
   EventDeletionRequested: EventDeletionRequested;
   GroupStatusChanged: GroupStatusChanged;
+  EventsPurged: EventsPurged;
+  DeletionFailed: DeletionFailed;
+  DeletionStep: DeletionStep;
+  AuditEntry: AuditEntry;
   OrganizationUpserted: OrganizationUpserted;
   ProjectUpserted: ProjectUpserted;
   ProjectKeyUpserted: ProjectKeyUpserted;

@@ -36,6 +36,12 @@ export const TOPIC_SPECS = {
     configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
     purpose: 'Deletion requests held by the deleter until their deletion delay has passed.',
   },
+  deletionsRun: {
+    suffix: 'deletions.run',
+    partitions: 3,
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    purpose: 'Deletion steps ready to run now: a request whose delay has passed, or the next chunk of a running deletion.',
+  },
   deletionsRetry: {
     suffix: 'deletions.retry',
     partitions: 3,
@@ -72,3 +78,6 @@ export function topicNames(prefix: string): TopicNames {
   for (const [id, spec] of Object.entries(TOPIC_SPECS)) names[id as TopicId] = `${prefix}.${spec.suffix}`;
   return names;
 }
+
+/** The topics the projector builds read models from (and a rebuild replays). */
+export const PROJECTED_TOPICS = ['admin', 'events', 'audit'] as const satisfies readonly TopicId[];

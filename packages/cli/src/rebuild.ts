@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { Appender, createPool, inTransaction, migrate, type Config, type Logger, type Pool } from '@trapline/runtime';
 import { startProjectorConsumer } from '@trapline/projector/consumer';
-import { Codec, topicNames } from '@trapline/schemas';
+import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 
 // `trapline rebuild`: replays the retained log into fresh tables in a new schema while the live
 // projector is stopped, swaps the schemas in one transaction (the API never sees a half-built
@@ -53,7 +53,7 @@ function lag(targets: Offsets, done: Offsets): number {
 
 export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now }: RebuildOptions): Promise<{ records: number; seconds: number }> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const sources = [topics.admin, topics.events];
+  const sources = PROJECTED_TOPICS.map((id) => topics[id]);
   const admin = kafka.admin();
   await admin.connect();
   try {

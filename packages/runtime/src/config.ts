@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 // The one reader of the environment. Every variable is documented in the README's configuration
@@ -32,6 +33,11 @@ export const configSchema = z.object({
   RATE_LIMIT_KEY_EVENTS: z.coerce.number().int().min(0).default(0),
   RATE_LIMIT_WINDOW_SECONDS: positiveInt.default(60),
   DELETION_DELAY_SECONDS: z.coerce.number().min(0).default(3600),
+  DELETION_CHUNK_SIZE: positiveInt.default(1000),
+  DELETION_MAX_ATTEMPTS: positiveInt.default(5),
+  DELETION_RETRY_BACKOFF_MS: positiveInt.default(30000),
+  DELETION_RETRY_MAX_BACKOFF_MS: positiveInt.default(30 * 60 * 1000),
+  DELETER_INSTANCE: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   PROJECTOR_GROUP: z.string().optional(),
   TRAPLINE_STATE_DIR: z.string().optional(),
   TRAPLINE_CACHE_DIR: z.string().optional(),
@@ -46,6 +52,8 @@ export interface Config extends RawConfig {
   apiUrl: string;
   projectorGroup: string;
   deleterGroup: string;
+  /** Names this deleter's transactional producer: unique per running instance, stable across its restarts. */
+  deleterInstance: string;
 }
 
 export class ConfigError extends Error {}
@@ -64,5 +72,6 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     apiUrl: raw.API_URL ?? `http://${raw.HOST}:${raw.API_PORT}`,
     projectorGroup: raw.PROJECTOR_GROUP ?? `${raw.KAFKA_TOPIC_PREFIX}.projector`,
     deleterGroup: raw.DELETER_GROUP ?? `${raw.KAFKA_TOPIC_PREFIX}.deleter`,
+    deleterInstance: raw.DELETER_INSTANCE ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
   };
 }

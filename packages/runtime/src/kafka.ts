@@ -56,6 +56,14 @@ export class AppendUnavailable extends Error {}
 
 type Message = { key: string; value: Buffer | null; headers?: Record<string, string> };
 
+function encodeRecords(codec: Codec, records: (OutgoingRecord | Tombstone)[]): Message[] {
+  return records.map((record) => {
+    if ('tombstone' in record) return { key: record.key, value: null };
+    const encoded = codec.encode(record.name, record.value as never);
+    return { key: record.key, value: encoded.value, headers: encoded.headers };
+  });
+}
+
 interface PendingAppend {
   topic: string;
   messages: Message[];
@@ -95,11 +103,7 @@ export class Appender {
 
   append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    const messages: Message[] = records.map((record) => {
-      if ('tombstone' in record) return { key: record.key, value: null };
-      const encoded = this.codec.encode(record.name, record.value as never);
-      return { key: record.key, value: encoded.value, headers: encoded.headers };
-    });
+    const messages = encodeRecords(this.codec, records);
     const bytes = messages.reduce((sum, message) => sum + message.key.length + (message.value?.length ?? 0), 0);
     return new Promise((resolve, reject) => {
       this.pending.push({ topic, messages, bytes, resolve, reject });
@@ -151,6 +155,66 @@ export class Appender {
   async appendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[]): Promise<void> {
     if (messages.length === 0) return;
     await this.producer.send({ topic, acks: -1, messages });
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+/** Records for one topic, plus raw dead letters (original bytes and headers), appended in one transaction. */
+export interface TransactionalAppend {
+  topic: string;
+  records?: (OutgoingRecord | Tombstone)[];
+  raw?: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[];
+}
+
+/** The consumed position a transaction commits for a consumer group: the next offset to read. */
+export interface ConsumedPosition {
+  groupId: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Consume-transform-produce, exactly once: what a step appends and the input offset it consumed
+ * commit together in one Kafka transaction, or not at all. A stable transactional id per instance
+ * fences a predecessor that died mid-transaction as soon as the instance restarts, so consumers
+ * reading committed records are not held up by its open transaction.
+ */
+export class TransactionalAppender {
+  private constructor(
+    private readonly producer: Producer,
+    private readonly codec: Codec,
+  ) {}
+
+  static async connect(kafka: Kafka, codec: Codec, transactionalId: string): Promise<TransactionalAppender> {
+    const producer = kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30000,
+      createPartitioner: projectPartitioner,
+      allowAutoTopicCreation: false,
+    });
+    await producer.connect();
+    return new TransactionalAppender(producer, codec);
+  }
+
+  async commit(appends: TransactionalAppend[], consumed: ConsumedPosition): Promise<void> {
+    const topicMessages = appends
+      .map(({ topic, records = [], raw = [] }) => ({ topic, messages: [...encodeRecords(this.codec, records), ...raw] }))
+      .filter((entry) => entry.messages.length > 0);
+    const transaction = await this.producer.transaction();
+    try {
+      if (topicMessages.length > 0) await transaction.sendBatch({ acks: -1, topicMessages });
+      await transaction.sendOffsets({ consumerGroupId: consumed.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.offset }] }] });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

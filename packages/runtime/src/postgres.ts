@@ -14,7 +14,11 @@ export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..'
 
 /** A pool; with `schema`, every connection resolves unqualified table names in that schema first. */
 export function createPool(databaseUrl: string, max = 10, schema?: string): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // An idle connection that breaks (server restart, terminated backend) is dropped by the pool and
+  // the next query connects again; unhandled, the event would end the process.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Runs every pending migration; safe to call from several processes at once (advisory lock). */

@@ -1,10 +1,8 @@
-import { createKafka, createLogger, createMetrics, readConfig, runService, startHealthServer } from '@trapline/runtime';
+import { createKafka, createLogger, createMetrics, createPool, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
-
-// The deleter's process and consumer group. It reads the domain log and recognizes deletion
-// requests; carrying them out (delay topic, chunked purge, retries, DLQ, audit) is the deletion
-// pipeline's work and lands with it.
+import { startDeleter } from './adapters/pipeline.ts';
+import { DeletionSource } from './adapters/source.ts';
 
 const config = readConfig();
 const logger = createLogger('deleter', config.LOG_LEVEL);
@@ -12,30 +10,37 @@ const logger = createLogger('deleter', config.LOG_LEVEL);
 await runService(logger, async () => {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetrics('deleter');
-  const requests = new Counter({ name: 'trapline_deleter_requests_seen_total', help: 'Deletion requests read from the log', labelNames: ['kind'], registers: [metrics] });
+  const steps = new Counter({ name: 'trapline_deleter_steps_total', help: 'Deletion steps by outcome', labelNames: ['outcome'], registers: [metrics] });
+  const pool = createPool(config.DATABASE_URL, 2);
+  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger);
   const codec = new Codec();
-  const consumer = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger).consumer({ groupId: config.deleterGroup, allowAutoTopicCreation: false });
+  const appender = await TransactionalAppender.connect(kafka, codec, `${config.deleterGroup}.${config.deleterInstance}`);
   let ready = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    ready = true;
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.events], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const decoded = codec.decode(message.headers, message.value);
-      if (!decoded.ok) return; // the projector dead-letters undecodable records of this topic
-      if (decoded.record.name === 'GroupDeletionRequested' || decoded.record.name === 'EventDeletionRequested') {
-        requests.inc({ kind: decoded.record.name });
-        logger.info({ transactionId: decoded.record.value.transactionId, kind: decoded.record.name }, 'deletion requested');
-      }
+  const deleter = await startDeleter({
+    kafka, codec, appender, topics, logger,
+    source: new DeletionSource(pool),
+    groupId: config.deleterGroup,
+    projectorGroup: config.projectorGroup,
+    settings: {
+      delayMs: config.DELETION_DELAY_SECONDS * 1000,
+      chunkSize: config.DELETION_CHUNK_SIZE,
+      maxAttempts: config.DELETION_MAX_ATTEMPTS,
+      backoffMs: config.DELETION_RETRY_BACKOFF_MS,
+      maxBackoffMs: config.DELETION_RETRY_MAX_BACKOFF_MS,
+    },
+    now: Date.now,
+    onOutcome: (outcome, count) => steps.inc({ outcome }, count),
+    onJoin: () => {
+      ready = true;
     },
   });
   const health = await startHealthServer(config.HOST, config.DELETER_PORT, () => ready, metrics);
   return {
     stop: async () => {
-      await consumer.disconnect();
+      await deleter.stop();
+      await appender.close();
       await health.close();
+      await pool.end();
     },
   };
 });

@@ -1,5 +1,5 @@
 import { Appender, createKafka, createLogger, createMetrics, createPool, readConfig, runService, startHealthServer } from '@trapline/runtime';
-import { Codec, topicNames } from '@trapline/schemas';
+import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
 import { startProjectorConsumer } from './adapters/consumer.ts';
 
@@ -18,7 +18,7 @@ await runService(logger, async () => {
   const consumer = await startProjectorConsumer({
     kafka, pool, codec, appender, logger,
     groupId: config.projectorGroup,
-    topics: [topics.admin, topics.events],
+    topics: PROJECTED_TOPICS.map((id) => topics[id]),
     dlqTopic: topics.eventsDlq,
     onBatch: (count) => projected.inc(count),
     onJoin: () => {

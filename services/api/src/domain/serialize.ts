@@ -49,7 +49,7 @@ export function serializeProjectRef(project: ProjectRow) {
   return { id: String(project.id), slug: project.slug, name: project.name, platform: project.platform };
 }
 
-/** Sentry's short id: PROJECT-1A, the per-project counter (assigned by the projector in log order) in base 36. */
+/** Sentry's short id: PROJECT-XXXXXX, the number the projector derived from the issue id, in base 36. */
 export function shortIdFor(project: Pick<ProjectRow, 'slug'>, counter: number): string {
   return `${project.slug.toUpperCase()}-${counter.toString(36).toUpperCase()}`;
 }

@@ -1,15 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '@trapline/schemas';
-import { describeIssue, eventTags, issueId, userIdentity } from './issue.ts';
+import { describeIssue, eventTags, issueId, shortIdNumber, userIdentity } from './issue.ts';
 
 const base: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['browser', 'Firefox']] };
 
 describe('issue identity', () => {
-  it('derives the id from the project and the opening event only', () => {
-    expect(issueId(1, 'a'.repeat(32))).toBe(issueId(1, 'a'.repeat(32)));
-    expect(issueId(1, 'a'.repeat(32))).not.toBe(issueId(2, 'a'.repeat(32)));
-    expect(issueId(1, 'a'.repeat(32))).not.toBe(issueId(1, 'b'.repeat(32)));
-    expect(Number.isSafeInteger(issueId(1, 'f'.repeat(32)))).toBe(true);
+  it('derives the id from the project, the grouping hash and its generation only', () => {
+    expect(issueId(1, 'h', 0)).toBe(issueId(1, 'h', 0));
+    expect(issueId(1, 'h', 0)).not.toBe(issueId(2, 'h', 0));
+    expect(issueId(1, 'h', 0)).not.toBe(issueId(1, 'g', 0));
+    expect(issueId(1, 'h', 0)).not.toBe(issueId(1, 'h', 1));
+    expect(Number.isSafeInteger(issueId(1, 'f'.repeat(32), 7))).toBe(true);
+  });
+
+  it.each([0, 1, 2 ** 52 - 1, 36 ** 6])('gives issue %i a short id of six base-36 digits', (id) => {
+    expect(shortIdNumber(id).toString(36)).toMatch(/^[1-9a-z][0-9a-z]{5}$/);
+    expect(shortIdNumber(id, 1)).not.toBe(shortIdNumber(id));
   });
 });
 

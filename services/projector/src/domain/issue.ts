@@ -5,11 +5,25 @@ import { groupingFrames } from './grouping.ts';
 // What an issue looks like, derived from the event that opens it. Pure.
 
 /**
- * Issue ids are a deterministic function of the log: the project and the event that opened the
- * issue. 52 bits, so they stay exact as JavaScript numbers and Postgres bigints.
+ * Issue ids are a deterministic function of the log that survives erasure: the project, the
+ * grouping hash and its generation (how many deleted issues have had that hash before), never the
+ * event that opened the issue, which a later deletion may erase from the compacted log. 52 bits,
+ * so they stay exact as JavaScript numbers and Postgres bigints.
  */
-export function issueId(projectId: number, openingEventId: string): number {
-  return parseInt(createHash('sha256').update(`${projectId}/${openingEventId}`).digest('hex').slice(0, 13), 16);
+export function issueId(projectId: number, hash: string, generation: number): number {
+  return parseInt(createHash('sha256').update(`${projectId}/${hash}/${generation}`).digest('hex').slice(0, 13), 16);
+}
+
+const SHORT_ID_FLOOR = 36 ** 5;
+const SHORT_ID_SPAN = 36 ** 6 - SHORT_ID_FLOOR;
+
+/**
+ * The number behind an issue's short id (PROJECT-XXXXXX): six base-36 digits derived from the
+ * issue id, so it cannot depend on which other issues the log still holds. A clash within a
+ * project moves to the next free number (`probe`).
+ */
+export function shortIdNumber(id: number, probe = 0): number {
+  return SHORT_ID_FLOOR + ((id + probe) % SHORT_ID_SPAN);
 }
 
 export interface IssueFacts {

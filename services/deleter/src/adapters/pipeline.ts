@@ -1,0 +1,208 @@
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { deadLetter, type Logger, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { SCHEMA_HEADER, type Codec, type DeletionStep, type TopicNames } from '@trapline/schemas';
+import {
+  completedAudit,
+  eventsTopicKeys,
+  planChunk,
+  planFailure,
+  planWait,
+  requestedAudit,
+  scheduleDeletion,
+  waitFor,
+  type DeletionRequest,
+  type DeletionSettings,
+} from '../domain/deletion.ts';
+import type { DeletionSource } from './source.ts';
+
+// The deleter's consumer. Four inputs, one consumer group, and every step is one Kafka
+// transaction that appends its outputs and commits its input offset together:
+//   events  → deletion requests become a held step on `delay` and a `requested` audit entry;
+//   delay, retry → a step whose time has come moves to `run`; before that its partition is
+//            paused until the head is due (no busy loop, other partitions keep moving);
+//   run    → one chunk: EventsPurged plus a null-value record per event key on `events`, then the
+//            next chunk on `run`, or the `completed` audit entry; a failed chunk goes to `retry`
+//            with a growing delay, or to `dlq` after the last attempt.
+
+export type StepOutcome = 'scheduled' | 'released' | 'chunk' | 'completed' | 'waiting' | 'retry' | 'dead' | 'dead_letter';
+
+export interface DeleterDeps {
+  kafka: Kafka;
+  codec: Codec;
+  appender: TransactionalAppender;
+  source: DeletionSource;
+  topics: TopicNames;
+  groupId: string;
+  projectorGroup: string;
+  settings: DeletionSettings;
+  logger: Logger;
+  now: () => number;
+  onOutcome?: (outcome: StepOutcome, count: number) => void;
+  onJoin?: () => void;
+}
+
+export interface Deleter {
+  stop(): Promise<void>;
+}
+
+const REQUESTS = new Set(['GroupDeletionRequested', 'EventDeletionRequested']);
+
+function schemaOf(message: KafkaMessage): string | undefined {
+  const raw = message.headers?.[SCHEMA_HEADER];
+  return (Array.isArray(raw) ? raw[0] : raw)?.toString();
+}
+
+export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
+  const { kafka, codec, appender, source, topics, settings, logger } = deps;
+  const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  const admin: Admin = kafka.admin();
+  const resumeTimers = new Map<string, NodeJS.Timeout>();
+  const count = (outcome: StepOutcome, n = 1) => deps.onOutcome?.(outcome, n);
+  const commit = (appends: TransactionalAppend[], batch: Batch, message: KafkaMessage) =>
+    appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() });
+
+  /** A record on the deleter's own topics that is not a readable DeletionStep. */
+  const decodeStep = (batch: Batch, message: KafkaMessage): { step: DeletionStep } | { deadLetter: ReturnType<typeof deadLetter> } => {
+    const decoded = codec.decode(message.headers, message.value);
+    if (decoded.ok && decoded.record.name === 'DeletionStep') return { step: decoded.record.value };
+    const reason = decoded.ok ? `unexpected ${decoded.record.name} on ${batch.topic}` : decoded.reason;
+    return { deadLetter: deadLetter(message, { topic: batch.topic, partition: batch.partition }, reason) };
+  };
+
+  /** Requests on the domain log: held on the delay topic, and audited as requested. */
+  const intake = async (batch: Batch) => {
+    const records: TransactionalAppend[] = [];
+    for (const message of batch.messages) {
+      if (!REQUESTS.has(schemaOf(message) ?? '')) continue;
+      const decoded = codec.decode(message.headers, message.value);
+      if (!decoded.ok) continue; // the projector dead-letters undecodable records of this topic
+      const step = scheduleDeletion(decoded.record as DeletionRequest, { partition: batch.partition, offset: message.offset }, settings);
+      const audit = requestedAudit(step, await source.organizationOf(step.projectId), await source.target(step));
+      records.push({ topic: topics.deletionsDelay, records: [{ key: step.transactionId, name: 'DeletionStep', value: step }] });
+      records.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
+      logger.info({ transactionId: step.transactionId, kind: step.kind, dueAt: new Date(step.dueAt).toISOString() }, 'deletion scheduled');
+    }
+    await commit(records, batch, batch.messages.at(-1)!);
+    count('scheduled', records.length / 2);
+    return batch.messages.at(-1)!.offset;
+  };
+
+  const pauseUntilDue = (topic: string, partition: number, waitMs: number) => {
+    const id = `${topic}/${partition}`;
+    consumer.pause([{ topic, partitions: [partition] }]);
+    clearTimeout(resumeTimers.get(id));
+    resumeTimers.set(
+      id,
+      setTimeout(() => {
+        resumeTimers.delete(id);
+        consumer.resume([{ topic, partitions: [partition] }]);
+      }, waitMs),
+    );
+  };
+
+  /** Delay and retry topics: release the due head of the partition to `run`, pause on the first step not due. */
+  const release = async (batch: Batch): Promise<string | undefined> => {
+    let last: string | undefined;
+    for (const message of batch.messages) {
+      const read = decodeStep(batch, message);
+      if ('step' in read) {
+        const waitMs = waitFor(read.step, deps.now());
+        if (waitMs > 0) {
+          pauseUntilDue(batch.topic, batch.partition, waitMs);
+          break;
+        }
+        await commit([{ topic: topics.deletionsRun, records: [{ key: read.step.transactionId, name: 'DeletionStep', value: read.step }] }], batch, message);
+        count('released');
+      } else {
+        await commit([{ topic: topics.deletionsDlq, raw: [read.deadLetter] }], batch, message);
+        count('dead_letter');
+      }
+      last = message.offset;
+    }
+    return last;
+  };
+
+  /** Has the projector applied the request (so every event it hides is in the read model)? */
+  const projectorApplied = async (step: DeletionStep): Promise<boolean> => {
+    const [offsets] = await admin.fetchOffsets({ groupId: deps.projectorGroup, topics: [topics.events] });
+    const committed = offsets?.partitions.find((entry) => entry.partition === step.requestPartition)?.offset ?? '-1';
+    return BigInt(committed) > BigInt(step.requestOffset);
+  };
+
+  /** One chunk of a running deletion, or what follows its failure. */
+  const runStep = async (step: DeletionStep): Promise<TransactionalAppend[]> => {
+    let found;
+    let organization;
+    try {
+      if (step.chunks === 0 && step.cursor === null && !(await projectorApplied(step))) {
+        const waiting = planWait(step, 'waiting for the projector to apply the request', settings, deps.now());
+        count('waiting');
+        return [{ topic: topics.deletionsRetry, records: [{ key: step.transactionId, name: 'DeletionStep', value: waiting }] }];
+      }
+      found = await source.nextChunk(step, settings.chunkSize);
+      organization = await source.organizationOf(step.projectId);
+    } catch (error) {
+      const plan = planFailure(step, (error as Error).message, settings, deps.now());
+      logger.warn({ transactionId: step.transactionId, attempt: plan.failed.attempt, reason: plan.failed.reason, outcome: plan.outcome }, 'deletion step failed');
+      count(plan.outcome);
+      return [
+        { topic: plan.outcome === 'dead' ? topics.deletionsDlq : topics.deletionsRetry, records: [{ key: step.transactionId, name: 'DeletionStep', value: plan.step }] },
+        { topic: topics.events, records: [{ key: eventsTopicKeys.failure(step), name: 'DeletionFailed', value: plan.failed }] },
+      ];
+    }
+    const { purged, next } = planChunk(step, found, settings, deps.now());
+    const erasures = purged.eventIds.map((eventId) => ({ key: eventsTopicKeys.erasure(step.projectId, eventId), tombstone: true as const }));
+    const appends: TransactionalAppend[] = [{ topic: topics.events, records: [{ key: eventsTopicKeys.purge(purged), name: 'EventsPurged', value: purged }, ...erasures] }];
+    if (next) {
+      appends.push({ topic: topics.deletionsRun, records: [{ key: next.transactionId, name: 'DeletionStep', value: next }] });
+      count('chunk');
+    } else {
+      const audit = completedAudit(step, purged, organization);
+      appends.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
+      logger.info({ transactionId: step.transactionId, eventsRemoved: purged.eventsRemoved, rowsRemoved: purged.rowsRemoved, chunks: purged.chunk + 1 }, 'deletion completed');
+      count('completed');
+    }
+    return appends;
+  };
+
+  const run = async (batch: Batch): Promise<string | undefined> => {
+    let last: string | undefined;
+    for (const message of batch.messages) {
+      const read = decodeStep(batch, message);
+      await commit('step' in read ? await runStep(read.step) : [{ topic: topics.deletionsDlq, raw: [read.deadLetter] }], batch, message);
+      if (!('step' in read)) count('dead_letter');
+      last = message.offset;
+    }
+    return last;
+  };
+
+  const handlers: Record<string, (batch: Batch) => Promise<string | undefined>> = {
+    [topics.events]: intake,
+    [topics.deletionsDelay]: release,
+    [topics.deletionsRetry]: release,
+    [topics.deletionsRun]: run,
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, () => deps.onJoin?.());
+  await admin.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: Object.keys(handlers), fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      const last = await handlers[batch.topic]!(batch);
+      if (last !== undefined) resolveOffset(last); // moves this consumer's fetch position; the transaction committed the group's
+      await heartbeat();
+    },
+  });
+
+  return {
+    stop: async () => {
+      for (const timer of resumeTimers.values()) clearTimeout(timer);
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import type { AuditEntry, DeletionFailed, DeletionStep, EventDeletionRequested, EventsPurged, GroupDeletionRequested } from '@trapline/schemas';
+
+// The deletion pipeline's decisions, pure: when a request is due, what one chunk removes, what
+// follows a failure. The adapter reads the clock and Postgres and writes what these return.
+
+export interface DeletionSettings {
+  delayMs: number;
+  chunkSize: number;
+  maxAttempts: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export type DeletionRequest = { name: 'GroupDeletionRequested'; value: GroupDeletionRequested } | { name: 'EventDeletionRequested'; value: EventDeletionRequested };
+
+/** Where the request sits on the events topic: the deleter waits until the projector has applied it. */
+export interface LogPosition {
+  partition: number;
+  offset: string;
+}
+
+/** The step held on the delay topic until the deletion delay has passed. */
+export function scheduleDeletion(request: DeletionRequest, position: LogPosition, settings: Pick<DeletionSettings, 'delayMs'>): DeletionStep {
+  const { value } = request;
+  const group = request.name === 'GroupDeletionRequested';
+  return {
+    transactionId: value.transactionId,
+    kind: group ? 'group' : 'event',
+    projectId: value.projectId,
+    groupId: group ? request.value.groupId : null,
+    eventId: group ? null : request.value.eventId,
+    actor: value.actor,
+    requestedAt: value.requestedAt,
+    dueAt: value.requestedAt + settings.delayMs,
+    requestPartition: position.partition,
+    requestOffset: position.offset,
+    attempt: 0,
+    cursor: null,
+    chunks: 0,
+    eventsRemoved: 0,
+    rowsRemoved: 0,
+    lastError: null,
+  };
+}
+
+/** Milliseconds until a held step may run; 0 when due. */
+export function waitFor(step: Pick<DeletionStep, 'dueAt'>, now: number): number {
+  return Math.max(0, step.dueAt - now);
+}
+
+/** What one chunk found to remove: event ids in order, and the read-model rows they carry (events and tags). */
+export interface ChunkFound {
+  eventIds: string[];
+  rows: number;
+}
+
+export interface ChunkPlan {
+  purged: EventsPurged;
+  /** The next chunk's step for the run topic, or null when this chunk completes the deletion. */
+  next: DeletionStep | null;
+}
+
+/**
+ * One chunk: purge what was found; a chunk shorter than the chunk size (or a single event's
+ * deletion) is the last, and for an issue it also takes the issue's row.
+ */
+export function planChunk(step: DeletionStep, found: ChunkFound, settings: Pick<DeletionSettings, 'chunkSize'>, now: number): ChunkPlan {
+  const final = step.kind === 'event' || found.eventIds.length < settings.chunkSize;
+  const eventsRemoved = step.eventsRemoved + found.eventIds.length;
+  const rowsRemoved = step.rowsRemoved + found.rows + (final && step.kind === 'group' ? 1 : 0);
+  const purged: EventsPurged = {
+    projectId: step.projectId,
+    transactionId: step.transactionId,
+    groupId: step.groupId,
+    eventIds: found.eventIds,
+    chunk: step.chunks,
+    final,
+    eventsRemoved,
+    rowsRemoved,
+    purgedAt: now,
+  };
+  if (final) return { purged, next: null };
+  return {
+    purged,
+    next: { ...step, attempt: 0, lastError: null, dueAt: now, cursor: found.eventIds.at(-1) ?? step.cursor, chunks: step.chunks + 1, eventsRemoved, rowsRemoved },
+  };
+}
+
+/** Exponential backoff of the attempt-th retry (1-based), capped. */
+export function backoffMs(attempt: number, settings: Pick<DeletionSettings, 'backoffMs' | 'maxBackoffMs'>): number {
+  return Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** Math.max(0, attempt - 1));
+}
+
+export type FailurePlan =
+  | { outcome: 'retry'; step: DeletionStep; failed: DeletionFailed }
+  | { outcome: 'dead'; step: DeletionStep; failed: DeletionFailed };
+
+/** A failed chunk goes to the retry topic with a growing delay; after the last attempt, to the DLQ. */
+export function planFailure(step: DeletionStep, reason: string, settings: DeletionSettings, now: number): FailurePlan {
+  const attempt = step.attempt + 1;
+  const dead = attempt >= settings.maxAttempts;
+  const failed: DeletionFailed = { projectId: step.projectId, transactionId: step.transactionId, attempt, reason, dead, failedAt: now };
+  const next: DeletionStep = { ...step, attempt, lastError: reason, dueAt: dead ? now : now + backoffMs(attempt, settings) };
+  return dead ? { outcome: 'dead', step: next, failed } : { outcome: 'retry', step: next, failed };
+}
+
+/** "Not now" (the projector has not applied the request yet): try again later, not a failed attempt. */
+export function planWait(step: DeletionStep, reason: string, settings: Pick<DeletionSettings, 'backoffMs'>, now: number): DeletionStep {
+  return { ...step, lastError: reason, dueAt: now + settings.backoffMs };
+}
+
+/** A dead letter sent back by an operator: a fresh set of attempts, due now. */
+export function redrive(step: DeletionStep, now: number): DeletionStep {
+  return { ...step, attempt: 0, lastError: null, dueAt: now };
+}
+
+const AUDIT_EVENT = { group: 'issue.delete', event: 'event.delete' } as const;
+
+/** The audit entry written when the deleter takes a request in. */
+export function requestedAudit(step: DeletionStep, organizationSlug: string, target: Record<string, unknown>): AuditEntry {
+  return {
+    id: `${step.transactionId}:requested`,
+    organizationSlug,
+    projectId: step.projectId,
+    event: AUDIT_EVENT[step.kind],
+    actor: step.actor,
+    transactionId: step.transactionId,
+    targetObject: step.kind === 'group' ? String(step.groupId) : step.eventId,
+    data: JSON.stringify({ ...target, requestedAt: new Date(step.requestedAt).toISOString(), scheduledFor: new Date(step.dueAt).toISOString() }),
+    createdAt: step.requestedAt,
+  };
+}
+
+/** The one completion entry of a transaction, written with its final chunk. */
+export function completedAudit(step: DeletionStep, purged: EventsPurged, organizationSlug: string): AuditEntry {
+  return {
+    id: `${step.transactionId}:completed`,
+    organizationSlug,
+    projectId: step.projectId,
+    event: `${AUDIT_EVENT[step.kind]}.completed`,
+    actor: step.actor,
+    transactionId: step.transactionId,
+    targetObject: step.kind === 'group' ? String(step.groupId) : step.eventId,
+    data: JSON.stringify({
+      eventsRemoved: purged.eventsRemoved,
+      rowsRemoved: purged.rowsRemoved,
+      logRecordsRemoved: purged.eventsRemoved,
+      chunks: purged.chunk + 1,
+      requestedAt: new Date(step.requestedAt).toISOString(),
+      completedAt: new Date(purged.purgedAt).toISOString(),
+    }),
+    createdAt: purged.purgedAt,
+  };
+}
+
+/** Keys on the events topic: unique per record, partitioned by project like everything else there. */
+export const eventsTopicKeys = {
+  erasure: (projectId: number, eventId: string) => `${projectId}/${eventId}`,
+  purge: (purged: EventsPurged) => `${purged.projectId}/deletion/${purged.transactionId}/chunk/${purged.chunk}`,
+  failure: (step: DeletionStep) => `${step.projectId}/deletion/${step.transactionId}/failure/${step.chunks}`,
+};
