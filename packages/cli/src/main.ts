@@ -1,27 +1,37 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { Appender, createKafka, createLogger, createPool, provision, readConfig, type Config } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
 import { AdminError, createKey, createOrganization, createProject, createToken, setKeyActive, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
+import { deletionCommands } from './deletions.ts';
 import { rebuild, RebuildError } from './rebuild.ts';
 import { serviceSet, SERVICES } from './services.ts';
 
 // `trapline`: the operator's one entry point.
 
-/** Connections for one admin command, closed afterwards. */
-async function withAdmin<T>(config: Config, work: (deps: AdminDeps) => Promise<T>): Promise<T> {
-  const logger = createLogger('cli', 'error');
+/** A database pool for one read-only command, closed afterwards. */
+async function withPool<T>(config: Config, work: (pool: Pool) => Promise<T>): Promise<T> {
   const pool = createPool(config.DATABASE_URL, 2);
-  const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-cli`, logger), new Codec());
   try {
-    return await work({ pool, appender, adminTopic: topicNames(config.KAFKA_TOPIC_PREFIX).admin });
+    return await work(pool);
   } finally {
-    await appender.close();
     await pool.end();
   }
+}
+
+/** Connections for one admin command, closed afterwards. */
+function withAdmin<T>(config: Config, work: (deps: AdminDeps) => Promise<T>): Promise<T> {
+  return withPool(config, async (pool) => {
+    const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-cli`, createLogger('cli', 'error')), new Codec());
+    try {
+      return await work({ pool, appender, adminTopic: topicNames(config.KAFKA_TOPIC_PREFIX).admin });
+    } finally {
+      await appender.close();
+    }
+  });
 }
 
 function runBootstrap(config: Config, knownToken?: string): Promise<BootstrapResult> {
@@ -175,6 +185,8 @@ tokens.command('create <org>')
     const created = await withAdmin(config, (deps) => createToken(deps, org, scopes, options.label));
     process.stdout.write(`${created.token}\n`);
   });
+
+deletionCommands(program, { withPool: (work) => withPool(readConfig(), work), printTable });
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trapline: ${(error as Error).message}\n`);

@@ -4,7 +4,9 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorComp
 import type { Appender, Logger } from '@trapline/runtime';
 import type { Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { ApiError, apiContext, NOT_FOUND } from './routes/context.ts';
+import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
@@ -65,6 +67,8 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   organizationRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);
+  deletionRoutes(app, context);
+  auditRoutes(app, context);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

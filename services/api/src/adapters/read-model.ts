@@ -1,4 +1,5 @@
 import type { Pool } from '@trapline/runtime';
+import type { AuditRow, DeletionRow } from '../domain/audit.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { EventRow, GroupRow, ProjectRow } from '../domain/serialize.ts';
 
@@ -28,6 +29,8 @@ const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.typ
 
 const EVENT_COLUMNS = `e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
   COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id), '{}') AS tags`;
+
+const AUDIT_COLUMNS = 'id, organization_slug, project_id, event, actor, transaction_id, target_object, data, created_at';
 
 /** Events visible to the API: neither they nor their issue are pending deletion. */
 const VISIBLE_EVENTS = `events e JOIN groups g ON g.id = e.group_id WHERE NOT e.pending_deletion AND g.status <> 'pending_deletion'`;
@@ -136,6 +139,36 @@ export class ReadModel {
   async keys(projectId: number): Promise<KeyRow[]> {
     const result = await this.pool.query<KeyRow>('SELECT public_key, secret_key, project_id, label, active, created_at FROM project_keys WHERE project_id = $1 ORDER BY created_at, public_key', [projectId]);
     return result.rows;
+  }
+
+  /** A page of an organization's audit log, newest first; `event` and `actor` match exactly. */
+  async auditLog(organizationSlug: string, filter: { event?: string | undefined; actor?: string | undefined }, page: { offset: number; limit: number }): Promise<{ rows: AuditRow[]; hasNext: boolean }> {
+    const result = await this.pool.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE organization_slug = $1 AND ($2::text IS NULL OR event = $2) AND ($3::text IS NULL OR actor = $3)
+       ORDER BY created_at DESC, id DESC OFFSET $4 LIMIT $5`,
+      [organizationSlug, filter.event ?? null, filter.actor ?? null, page.offset, page.limit + 1],
+    );
+    return { rows: result.rows.slice(0, page.limit), hasNext: result.rows.length > page.limit };
+  }
+
+  /** The audit entries of one transaction, oldest first. */
+  async auditTrail(organizationSlug: string, transactionId: string): Promise<AuditRow[]> {
+    const result = await this.pool.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE organization_slug = $1 AND transaction_id = $2 ORDER BY created_at, id`,
+      [organizationSlug, transactionId],
+    );
+    return result.rows;
+  }
+
+  /** A deletion with its project's slug and organization; undefined when unknown or its project is. */
+  async deletion(transactionId: string): Promise<DeletionRow | undefined> {
+    const result = await this.pool.query<DeletionRow>(
+      `SELECT d.transaction_id, d.kind, d.project_id, p.slug AS project_slug, p.organization_slug, d.group_id::text AS group_id, d.event_id, d.actor,
+         d.requested_at, d.state, d.attempts, d.last_error, d.chunks, d.events_removed, d.rows_removed, d.completed_at
+       FROM deletions d JOIN projects p ON p.id = d.project_id WHERE d.transaction_id = $1`,
+      [transactionId],
+    );
+    return result.rows[0];
   }
 
   async organization(slug: string): Promise<{ slug: string; name: string; created_at: Date } | undefined> {

@@ -10,6 +10,7 @@ export const issueParams = z.object({ id: issueId, org: orgParams.shape.org.opti
 export const tagParams = issueParams.extend({ key: z.string().min(1).max(200) });
 export const eventParams = projectParams.extend({ eventId: z.string().regex(/^[0-9a-fA-F-]{32,36}$/).describe('event id: 32 hex digits or a UUID') });
 export const keyParams = projectParams.extend({ keyId: z.string().regex(/^[0-9a-f]{32}$/).describe('public part of the key') });
+export const deletionParams = z.object({ transactionId: z.string().regex(/^[0-9a-f]{32}$/).describe('transaction id of a deletion request: 32 lowercase hex digits') });
 
 const manyIds = z.union([issueId, z.array(issueId)]);
 
@@ -25,6 +26,11 @@ export const issueListQuery = pageQuery.extend({
   statsPeriod: z.union([z.literal(''), z.string().regex(/^\d+[smhdw]$/)]).optional().describe('e.g. 24h, 14d'),
   project: manyIds.optional().describe('project ids (organization issues)'),
   id: manyIds.optional().describe('issue ids (bulk updates)'),
+});
+
+export const auditLogQuery = pageQuery.omit({ full: true }).extend({
+  event: z.string().max(100).optional().describe('only entries of this event, e.g. issue.delete (an unknown name matches nothing, as in Sentry)'),
+  actor: z.string().max(200).optional().describe('only entries of this actor id, e.g. token:0123456789ab or system:retention'),
 });
 
 // `muted` is the older name of `ignored` (sentry-cli still sends it); `resolvedInNextRelease` resolves now.

@@ -1,0 +1,117 @@
+// Rows of the audit log and the deletions read model → Sentry's Web API shapes. Pure.
+
+export interface AuditRow {
+  id: string;
+  organization_slug: string;
+  project_id: number | null;
+  event: string;
+  actor: string;
+  transaction_id: string | null;
+  target_object: string | null;
+  data: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface DeletionRow {
+  transaction_id: string;
+  kind: 'group' | 'event';
+  project_id: number;
+  project_slug: string;
+  organization_slug: string;
+  /** As text: an issue id is a string on the API. */
+  group_id: string | null;
+  event_id: string | null;
+  actor: string;
+  requested_at: Date;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  chunks: number;
+  events_removed: number;
+  rows_removed: number;
+  completed_at: Date | null;
+}
+
+/** The audit events Trapline records: Sentry's `options` of the audit-log list. */
+export const AUDIT_EVENTS = ['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed'] as const;
+
+export type ActorType = 'token' | 'system' | 'unknown';
+
+/**
+ * Sentry's audit actor is a user object; ours are strings such as `token:<first 12 hex of the
+ * token's hash>` or `system:retention`. The whole string is the id (what `?actor=` matches).
+ */
+export function auditActor(actor: string): { id: string; name: string; type: ActorType } {
+  const colon = actor.indexOf(':');
+  const [kind, rest] = colon > 0 ? [actor.slice(0, colon), actor.slice(colon + 1)] : ['', actor];
+  if (kind === 'token') return { id: actor, name: `API token ${rest}`, type: 'token' };
+  if (kind === 'system') return { id: actor, name: `Trapline ${rest}`, type: 'system' };
+  return { id: actor, name: actor, type: 'unknown' };
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' || typeof value === 'number' ? String(value) : undefined);
+
+function removedCounts(data: Record<string, unknown>): string {
+  const counts = Object.entries({ events: text(data.eventsRemoved), rows: text(data.rowsRemoved) }).flatMap(([noun, count]) => (count === undefined ? [] : [`${count} ${noun}`]));
+  return counts.length > 0 ? ` (${counts.join(', ')} removed)` : '';
+}
+
+/** Sentry's `note`: the entry as one human sentence. */
+export function auditNote(row: Pick<AuditRow, 'event' | 'target_object' | 'data'>): string {
+  const { data } = row;
+  const issue = text(data.shortId) ?? text(data.issueId) ?? row.target_object ?? '';
+  const issueTitle = text(data.title) === undefined ? '' : ` (${text(data.title)})`;
+  const event = text(data.eventId) ?? row.target_object ?? '';
+  switch (row.event) {
+    case 'issue.delete':
+      return `requested deletion of issue ${issue}${issueTitle}`;
+    case 'issue.delete.completed':
+      return `deleted issue ${issue}${removedCounts(data)}`;
+    case 'event.delete':
+      return `requested deletion of event ${event}`;
+    case 'event.delete.completed':
+      return `deleted event ${event}${removedCounts(data)}`;
+    default:
+      return row.event;
+  }
+}
+
+/** Sentry's target object is an id number; an event id has none, so it stays a string. */
+const targetObject = (target: string | null): number | string | null => (target !== null && /^\d+$/.test(target) && Number.isSafeInteger(Number(target)) ? Number(target) : target);
+
+/** One row of Sentry's "List an Organization's Audit Log" (`rows[]`). */
+export function serializeAuditEntry(row: AuditRow) {
+  return {
+    id: row.id,
+    actor: auditActor(row.actor),
+    event: row.event,
+    ipAddress: null,
+    note: auditNote(row),
+    targetObject: targetObject(row.target_object),
+    targetUser: null,
+    data: row.data,
+    dateCreated: row.created_at.toISOString(),
+    // Trapline's own: which deletion (or other transaction) the entry belongs to.
+    transactionId: row.transaction_id,
+  };
+}
+
+/** A deletion's status with its audit trail (oldest first). */
+export function serializeDeletion(row: DeletionRow, trail: AuditRow[]) {
+  return {
+    transactionId: row.transaction_id,
+    kind: row.kind,
+    status: row.state,
+    projectId: String(row.project_id),
+    projectSlug: row.project_slug,
+    issueId: row.group_id,
+    eventId: row.event_id,
+    actor: auditActor(row.actor),
+    dateRequested: row.requested_at.toISOString(),
+    dateCompleted: row.completed_at?.toISOString() ?? null,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    progress: { chunks: row.chunks, eventsRemoved: row.events_removed, rowsRemoved: row.rows_removed },
+    audit: trail.map(serializeAuditEntry),
+  };
+}
