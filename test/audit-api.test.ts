@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApiApp } from '@trapline/api';
@@ -7,7 +5,7 @@ import { hashToken } from '@trapline/api/tokens';
 import { Appender, createKafka, createLogger, createMetrics } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { ReadModel } from '../services/api/src/adapters/read-model.ts';
-import { isolated, type Isolated } from './harness.ts';
+import { isolated, runCli, type Isolated } from './harness.ts';
 
 // The read side of deletions and the audit log: the API and `trapline deletions list` over the
 // rows the projector writes, inserted here as fixtures (the projector's own tests fill them).
@@ -221,8 +219,7 @@ it('describes both endpoints in the OpenAPI document', async () => {
 });
 
 describe('trapline deletions list', () => {
-  const root = join(import.meta.dirname, '..');
-  const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), 'deletions', 'list', ...args], { cwd: root, env: env.env, encoding: 'utf8', timeout: 60000 });
+  const cli = (...args: string[]) => runCli(env.env, ['deletions', 'list', ...args], 60000);
 
   it('shows every deletion not done as a table, oldest request first', () => {
     const result = cli();

@@ -1,13 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
 
 // The operator's `trapline` command against a running Trapline: what it creates lands on the
 // admin topic, and ingest and the API honour it.
 
 let trapline: RunningTrapline;
-const root = join(import.meta.dirname, '..');
 
 beforeAll(async () => {
   trapline = await startTrapline();
@@ -17,10 +14,7 @@ afterAll(async () => {
   await trapline?.dispose();
 });
 
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env: trapline.env, encoding: 'utf8', timeout: 60000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const cli = (...args: string[]) => runCli(trapline.env, args, 60000);
 
 const store = (dsn: string) => {
   const url = new URL(dsn);

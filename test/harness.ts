@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -169,4 +170,10 @@ export async function eventually<T>(read: () => Promise<T | undefined>, what: st
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** The `trapline` command as an operator runs it, with an isolated deployment's environment. */
+export function runCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000) {
+  const root = join(import.meta.dirname, '..');
+  return spawnSync(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env, encoding: 'utf8', timeout: timeoutMs });
 }

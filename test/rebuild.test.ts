@@ -1,14 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
 
 // Invariant 2, rebuild equals live: a mixed workload (events, status changes, deletions), then
 // `trapline rebuild` replays the log into fresh tables and swaps them in; every read model and
 // API answer is the same, and the projector carries on from there without double counting.
 
 let trapline: RunningTrapline;
-const root = join(import.meta.dirname, '..');
 
 beforeAll(async () => {
   trapline = await startTrapline();
@@ -63,9 +60,7 @@ async function snapshot() {
   };
 }
 
-function cli(...args: string[]) {
-  return spawnSync(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env: trapline.env, encoding: 'utf8', timeout: 120000 });
-}
+const cli = (...args: string[]) => runCli(trapline.env, args);
 
 describe('trapline rebuild', () => {
   it('reproduces every read model and API answer, then the projector continues without double counting', async () => {

@@ -34,7 +34,7 @@ describe('an error captured by @sentry/node', () => {
       return body.length > 0 ? body : undefined;
     }, 'the issue to be listed');
     expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({ title: 'Error: boom', count: '1', shortId: 'DEFAULT-1', metadata: { type: 'Error', value: 'boom' } });
+    expect(issues[0]).toMatchObject({ title: 'Error: boom', count: '1', shortId: expect.stringMatching(/^DEFAULT-[0-9A-Z]{6}$/), metadata: { type: 'Error', value: 'boom' } });
 
     const response = await api(`/projects/${org}/${project}/events/${eventId}/`);
     expect(response.status).toBe(200);

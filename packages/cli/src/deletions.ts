@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Pool } from '@trapline/runtime';
+import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
 
 // `trapline deletions …`: the operator's view of the deletion pipeline, read from the
@@ -64,6 +65,8 @@ export interface DeletionCommandDeps {
   /** A database pool for one command, closed afterwards (reading needs no Kafka). */
   withPool<T>(work: (pool: Pool) => Promise<T>): Promise<T>;
   printTable(rows: Record<string, unknown>[]): void;
+  /** Sends every dead letter on the deletions DLQ back to the run topic. */
+  redrive(): Promise<RedriveResult>;
 }
 
 export function deletionCommands(program: Command, deps: DeletionCommandDeps): void {
@@ -79,5 +82,13 @@ export function deletionCommands(program: Command, deps: DeletionCommandDeps): v
       const rows = await deps.withPool((pool) => listDeletions(pool, state));
       if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else deps.printTable(rows.map(deletionTableRow));
+    });
+
+  deletions
+    .command('redrive')
+    .description('send every dead-lettered deletion back to run, with fresh attempts')
+    .action(async () => {
+      const { redriven, skipped } = await deps.redrive();
+      process.stdout.write(`re-driven ${redriven.length} deletion(s)${redriven.length ? `: ${redriven.join(', ')}` : ''}${skipped ? `; skipped ${skipped} unreadable record(s)` : ''}\n`);
     });
 }

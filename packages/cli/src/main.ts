@@ -6,6 +6,7 @@ import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
 import { AdminError, createKey, createOrganization, createProject, createToken, setKeyActive, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
+import { redriveDeadLetters } from '@trapline/deleter/redrive';
 import { deletionCommands } from './deletions.ts';
 import { rebuild, RebuildError } from './rebuild.ts';
 import { serviceSet, SERVICES } from './services.ts';
@@ -186,7 +187,21 @@ tokens.command('create <org>')
     process.stdout.write(`${created.token}\n`);
   });
 
-deletionCommands(program, { withPool: (work) => withPool(readConfig(), work), printTable });
+deletionCommands(program, {
+  withPool: (work) => withPool(readConfig(), work),
+  printTable,
+  redrive: () => {
+    const config = readConfig();
+    const logger = createLogger('cli', 'warn');
+    return redriveDeadLetters({
+      kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-redrive`, logger),
+      topics: topicNames(config.KAFKA_TOPIC_PREFIX),
+      groupId: `${config.deleterGroup}.redrive`,
+      transactionalId: `${config.deleterGroup}.redrive`,
+      logger,
+    });
+  },
+});
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trapline: ${(error as Error).message}\n`);

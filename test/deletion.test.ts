@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, createLogger } from '@trapline/runtime';
+import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { readTopic } from './log.ts';
+
+// The deletion pipeline end to end (invariants 3, 4 and 5): through the API, hidden at once,
+// held for the deletion delay, purged in chunks from every table, erased from the compacted
+// events topic, tombstones honoured, and audited exactly once.
+
+let trapline: RunningTrapline;
+let org: string;
+let project: string;
+
+beforeAll(async () => {
+  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '3', DELETION_CHUNK_SIZE: '10', DELETION_RETRY_BACKOFF_MS: '500' });
+  ({ organizationSlug: org, projectSlug: project } = trapline.defaults);
+});
+
+afterAll(async () => {
+  await trapline?.dispose();
+});
+
+const api = (method: string, path: string) => fetch(`${trapline.publicUrl}/api/0${path}`, { method, headers: { authorization: `Bearer ${trapline.defaults.token}` } });
+
+async function send(message: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const key = new URL(trapline.defaults.dsn).username;
+  const response = await fetch(`${trapline.publicUrl}/api/${trapline.defaults.projectId}/store/?sentry_key=${key}&sentry_version=7`, {
+    method: 'POST',
+    body: JSON.stringify({ message, level: 'error', tags: { batch: message }, ...extra }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: string }).id;
+}
+
+const sendMany = async (message: string, count: number) => {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 10) ids.push(...(await Promise.all(Array.from({ length: Math.min(10, count - i) }, () => send(message)))));
+  return ids;
+};
+
+const query = async <T>(sql: string, params: unknown[] = []) => (await trapline.pool.query(sql, params)).rows as T[];
+
+const groupWith = (eventId: string, events: number) =>
+  eventually(async () => {
+    const [row] = await query<{ group_id: number; times_seen: number }>('SELECT e.group_id, g.times_seen FROM events e JOIN groups g ON g.id = e.group_id WHERE e.event_id = $1', [eventId]);
+    return row && row.times_seen === events ? String(row.group_id) : undefined;
+  }, `an issue with ${events} events`);
+
+const deletionDone = (transactionId: string) =>
+  eventually(async () => ((await query<{ state: string }>('SELECT state FROM deletions WHERE transaction_id = $1', [transactionId]))[0]?.state === 'done' ? true : undefined), `deletion ${transactionId} done`, 60000);
+
+async function auditEntries(transactionId: string) {
+  const log = (await readTopic(trapline.config, trapline.topics.audit)).filter((record) => record.key?.startsWith(transactionId));
+  return log.map((record) => record.key);
+}
+
+describe('deleting an issue with many events', () => {
+  it('hides it at once, purges it in chunks after the delay, erases it from the log, audits it once, and honours its tombstones', async () => {
+    const ids = await sendMany('checkout failed', 35);
+    const keep = await send('unrelated keeps working');
+    const issue = await groupWith(ids[0]!, 35);
+    await groupWith(keep, 1);
+
+    const started = Date.now();
+    const response = await api('DELETE', `/issues/${issue}/`);
+    expect(response.status).toBe(202);
+    const { transactionId } = (await response.json()) as { transactionId: string };
+    await eventually(async () => ((await api('GET', `/issues/${issue}/`)).status === 404 ? true : undefined), 'the issue hidden');
+    const listed = (await (await api('GET', `/projects/${org}/${project}/issues/?query=`)).json()) as { id: string }[];
+    expect(listed.map((entry) => entry.id)).not.toContain(issue);
+    expect((await api('GET', `/projects/${org}/${project}/events/${ids[0]}/`)).status).toBe(404);
+    // Still held: the delay has not passed, the rows are there, only hidden.
+    expect((await query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE group_id = $1', [issue]))[0]!.n).toBe(35);
+
+    await deletionDone(transactionId);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    expect(await query('SELECT 1 FROM groups WHERE id = $1', [issue])).toEqual([]);
+    expect(await query('SELECT 1 FROM events WHERE group_id = $1 OR event_id = ANY($2)', [issue, ids])).toEqual([]);
+    expect(await query('SELECT 1 FROM event_tags WHERE group_id = $1', [issue])).toEqual([]);
+    expect(await query('SELECT 1 FROM group_hashes WHERE group_id = $1', [issue])).toEqual([]);
+    expect((await query('SELECT 1 FROM group_hash_tombstones WHERE group_id = $1', [issue])).length).toBe(1);
+    const [deletion] = await query<{ chunks: number; events_removed: number; rows_removed: number }>('SELECT chunks, events_removed, rows_removed FROM deletions WHERE transaction_id = $1', [transactionId]);
+    // 35 events in chunks of 10; each event has its row and three tag rows (batch, level, and none else), plus the issue's row.
+    expect(deletion).toEqual({ chunks: 4, events_removed: 35, rows_removed: 35 * 3 + 1 });
+
+    // The events topic holds a null-value record for every erased event, after its payload.
+    const log = await readTopic(trapline.config, trapline.topics.events);
+    for (const id of ids) {
+      const records = log.filter((record) => record.key === `${trapline.defaults.projectId}/${id}`);
+      expect(records.at(-1)?.value, `erasure of ${id}`).toBeNull();
+    }
+    expect(log.filter((record) => record.schema === 'EventsPurged' && record.key?.includes(transactionId))).toHaveLength(4);
+
+    // Exactly one requested and one completed entry, on the topic and in the audit log.
+    expect((await auditEntries(transactionId)).sort()).toEqual([`${transactionId}:completed`, `${transactionId}:requested`]);
+    const audit = await query<{ event: string; data: { eventsRemoved?: number } }>('SELECT event, data FROM audit_log WHERE transaction_id = $1 ORDER BY created_at', [transactionId]);
+    expect(audit.map((row) => row.event)).toEqual(['issue.delete', 'issue.delete.completed']);
+    expect(audit[1]!.data.eventsRemoved).toBe(35);
+
+    // Tombstones: a new event with the same hash starts a fresh issue; the unrelated issue is untouched.
+    const late = await send('checkout failed');
+    const fresh = await groupWith(late, 1);
+    expect(fresh).not.toBe(issue);
+    expect((await api('GET', `/projects/${org}/${project}/events/${keep}/`)).status).toBe(200);
+  }, 120000);
+});
+
+describe('deleting one event', () => {
+  it('hides it at once, then removes it, recounts its issue and audits it once; an unknown event is 404', async () => {
+    const [first, second, third] = [await send('cache miss storm'), await send('cache miss storm'), await send('cache miss storm')];
+    const issue = await groupWith(third!, 3);
+    const response = await api('DELETE', `/projects/${org}/${project}/events/${second}/`);
+    expect(response.status).toBe(202);
+    const { transactionId } = (await response.json()) as { transactionId: string };
+    await eventually(async () => ((await api('GET', `/projects/${org}/${project}/events/${second}/`)).status === 404 ? true : undefined), 'the event hidden');
+
+    await deletionDone(transactionId);
+    expect(await query('SELECT 1 FROM events WHERE event_id = $1', [second])).toEqual([]);
+    expect(await query('SELECT 1 FROM event_tags WHERE event_id = $1', [second])).toEqual([]);
+    const [group] = await query<{ times_seen: number }>('SELECT times_seen FROM groups WHERE id = $1', [issue]);
+    expect(group!.times_seen).toBe(2);
+    const detail = (await (await api('GET', `/issues/${issue}/`)).json()) as { count: string };
+    expect(detail.count).toBe('2');
+    expect((await api('GET', `/projects/${org}/${project}/events/${first}/`)).status).toBe(200);
+    expect((await auditEntries(transactionId)).sort()).toEqual([`${transactionId}:completed`, `${transactionId}:requested`]);
+    const log = await readTopic(trapline.config, trapline.topics.events);
+    expect(log.filter((record) => record.key === `${trapline.defaults.projectId}/${second}`).at(-1)?.value).toBeNull();
+
+    const unknown = await api('DELETE', `/projects/${org}/${project}/events/${randomBytes(16).toString('hex')}/`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ detail: 'Event not found' });
+  }, 120000);
+});
+
+describe('erasure reaches the log', () => {
+  it('leaves no payload of a deleted event in the events topic once it is compacted', async () => {
+    const kafka = createKafka(trapline.config.kafkaBrokers, 'test-admin', createLogger('test', 'error'));
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // Settings that make the broker's cleaner compact this test's topic within seconds.
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{
+          type: 2, // TOPIC
+          name: trapline.topics.events,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'segment.ms', value: '500' },
+            { name: 'min.cleanable.dirty.ratio', value: '0.001' },
+            { name: 'min.compaction.lag.ms', value: '0' },
+            { name: 'max.compaction.lag.ms', value: '1000' },
+          ],
+        }],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const doomed = await sendMany('secret leaked in message', 5);
+    const issue = await groupWith(doomed[0]!, 5);
+    const response = await api('DELETE', `/issues/${issue}/`);
+    const { transactionId } = (await response.json()) as { transactionId: string };
+    await deletionDone(transactionId);
+    const keys = new Set(doomed.map((id) => `${trapline.defaults.projectId}/${id}`));
+
+    await eventually(async () => {
+      await send('roll the active segment'); // the cleaner never touches the active segment
+      const log = await readTopic(trapline.config, trapline.topics.events, 1500);
+      const payloads = log.filter((record) => record.key !== null && keys.has(record.key) && record.value !== null);
+      return payloads.length === 0 ? true : undefined;
+    }, 'the compacted topic without the payloads', 90000);
+  }, 150000);
+});
