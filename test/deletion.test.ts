@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka, createLogger } from '@trapline/runtime';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
-import { readTopic } from './log.ts';
+import { compactQuickly, groupLag, readTopic, untilCompactedAway } from './log.ts';
 
 // The deletion pipeline end to end (invariants 3, 4 and 5): through the API, hidden at once,
 // held for the deletion delay, purged in chunks from every table, erased from the compacted
@@ -103,6 +102,11 @@ describe('deleting an issue with many events', () => {
     const fresh = await groupWith(late, 1);
     expect(fresh).not.toBe(issue);
     expect((await api('GET', `/projects/${org}/${project}/events/${keep}/`)).status).toBe(200);
+
+    // Invariant 7: both consumer groups end with no lag, transaction markers included.
+    const { topics, config } = trapline;
+    await eventually(async () => ((await groupLag(config, config.projectorGroup, [topics.events, topics.audit, topics.admin])) === 0 ? true : undefined), 'the projector group without lag');
+    await eventually(async () => ((await groupLag(config, config.deleterGroup, [topics.events, topics.deletionsDelay, topics.deletionsRun, topics.deletionsRetry])) === 0 ? true : undefined), 'the deleter group without lag');
   }, 120000);
 });
 
@@ -135,28 +139,7 @@ describe('deleting one event', () => {
 
 describe('erasure reaches the log', () => {
   it('leaves no payload of a deleted event in the events topic once it is compacted', async () => {
-    const kafka = createKafka(trapline.config.kafkaBrokers, 'test-admin', createLogger('test', 'error'));
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // Settings that make the broker's cleaner compact this test's topic within seconds.
-      await admin.alterConfigs({
-        validateOnly: false,
-        resources: [{
-          type: 2, // TOPIC
-          name: trapline.topics.events,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'segment.ms', value: '500' },
-            { name: 'min.cleanable.dirty.ratio', value: '0.001' },
-            { name: 'min.compaction.lag.ms', value: '0' },
-            { name: 'max.compaction.lag.ms', value: '1000' },
-          ],
-        }],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await compactQuickly(trapline.config, trapline.topics.events);
     const doomed = await sendMany('secret leaked in message', 5);
     const issue = await groupWith(doomed[0]!, 5);
     const response = await api('DELETE', `/issues/${issue}/`);
@@ -164,11 +147,6 @@ describe('erasure reaches the log', () => {
     await deletionDone(transactionId);
     const keys = new Set(doomed.map((id) => `${trapline.defaults.projectId}/${id}`));
 
-    await eventually(async () => {
-      await send('roll the active segment'); // the cleaner never touches the active segment
-      const log = await readTopic(trapline.config, trapline.topics.events, 1500);
-      const payloads = log.filter((record) => record.key !== null && keys.has(record.key) && record.value !== null);
-      return payloads.length === 0 ? true : undefined;
-    }, 'the compacted topic without the payloads', 90000);
+    await untilCompactedAway(trapline.config, trapline.topics.events, keys, () => send('roll the active segment'));
   }, 150000);
 });

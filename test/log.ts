@@ -42,3 +42,60 @@ export async function readTopic(config: Config, topic: string, idleMs = 3000): P
   }
   return records;
 }
+
+/** Topic settings under which the broker's cleaner compacts `topic` within seconds. */
+export async function compactQuickly(config: Config, topic: string): Promise<void> {
+  const admin = createKafka(config.kafkaBrokers, 'test-admin', createLogger('test', 'error')).admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{
+        type: 2, // TOPIC
+        name: topic,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'segment.ms', value: '500' },
+          { name: 'min.cleanable.dirty.ratio', value: '0.001' },
+          { name: 'min.compaction.lag.ms', value: '0' },
+          { name: 'max.compaction.lag.ms', value: '1000' },
+        ],
+      }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until no record with one of `keys` carries a value any more. The cleaner never touches the
+ * active segment, so `roll` appends something each round to close it.
+ */
+export async function untilCompactedAway(config: Config, topic: string, keys: Set<string>, roll: () => Promise<unknown>, timeoutMs = 90000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await roll();
+    const log = await readTopic(config, topic, 1500);
+    if (!log.some((record) => record.key !== null && keys.has(record.key) && record.value !== null)) return;
+    if (Date.now() > deadline) throw new Error(`payloads of ${[...keys].join(', ')} still on ${topic}`);
+  }
+}
+
+/** What `kafka-consumer-groups --describe` sums up: end offsets minus the group's committed offsets. */
+export async function groupLag(config: Config, groupId: string, topics: string[]): Promise<number> {
+  const admin = createKafka(config.kafkaBrokers, 'test-admin', createLogger('test', 'error')).admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    let lag = 0;
+    for (const topic of topics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        const at = committed.find((entry) => entry.topic === topic)?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
+        lag += Number(high) - (at === '-1' ? Number(low) : Number(at));
+      }
+    }
+    return lag;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -188,7 +188,10 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   await consumer.connect();
   await consumer.subscribe({ topics: Object.keys(handlers), fromBeginning: true });
   await consumer.run({
-    autoCommit: false,
+    // Each step's transaction commits its input offset; kafkajs also commits what was resolved
+    // after it (the same offsets, plus batches holding nothing but transaction markers).
+    autoCommit: true,
+    autoCommitThreshold: 1,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;

@@ -25,7 +25,7 @@ export interface RedriveOptions {
   idleMs?: number;
 }
 
-export async function redriveDeadLetters({ kafka, topics, groupId, transactionalId, logger, now = Date.now, idleMs = 15000 }: RedriveOptions): Promise<RedriveResult> {
+export async function redriveDeadLetters({ kafka, topics, groupId, transactionalId, logger, now = Date.now, idleMs = 3000 }: RedriveOptions): Promise<RedriveResult> {
   const admin = kafka.admin();
   await admin.connect();
   const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topics.deletionsDlq), admin.fetchOffsets({ groupId, topics: [topics.deletionsDlq] })]).finally(() => admin.disconnect());
@@ -44,11 +44,17 @@ export async function redriveDeadLetters({ kafka, topics, groupId, transactional
   const appender = await TransactionalAppender.connect(kafka, codec, transactionalId);
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   let lastProgress = now();
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+    lastProgress = now();
+  });
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topics.deletionsDlq], fromBeginning: true });
     await consumer.run({
-      autoCommit: false,
+      autoCommit: true, // also moves the group past trailing transaction markers
+      autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset }) => {
         for (const message of batch.messages) {
@@ -70,7 +76,7 @@ export async function redriveDeadLetters({ kafka, topics, groupId, transactional
         lastProgress = now();
       },
     });
-    while (pending.size > 0 && now() - lastProgress < idleMs) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (pending.size > 0 && (!joined || now() - lastProgress < idleMs) && now() - lastProgress < 60000) await new Promise((resolve) => setTimeout(resolve, 100));
   } finally {
     await consumer.disconnect();
     await appender.close();

@@ -4,7 +4,7 @@ import type { Codec } from '@trapline/schemas';
 import { applyRecord, PoisonRecord } from './read-models.ts';
 
 // The projector's consumer: a batch per partition is applied in one Postgres transaction, dead
-// letters are appended, and only then is the offset committed to the Kafka consumer group.
+// letters are appended, and only then is the offset resolved and committed to the consumer group.
 
 export interface ProjectorConsumerDeps {
   kafka: Kafka;
@@ -33,7 +33,10 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
   await consumer.run({
-    autoCommit: false,
+    // Commits resolved offsets only, after each batch (threshold 1), so batches holding nothing but
+    // transaction markers (the deleter writes in transactions) move the group's offset too.
+    autoCommit: true,
+    autoCommitThreshold: 1,
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
@@ -62,9 +65,9 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         deps.logger.warn({ ...origin, count: deadLetters.length }, 'records dead-lettered');
         await deps.appender.appendRaw(deps.dlqTopic, deadLetters);
       }
-      const last = batch.messages[batch.messages.length - 1]!.offset;
-      await consumer.commitOffsets([{ ...origin, offset: (BigInt(last) + 1n).toString() }]);
-      resolveOffset(last); // moves this consumer's fetch position; the commit above is the group's
+      // Resolved only now that the transaction and the dead letters are durable; kafkajs commits
+      // resolved offsets to the group when eachBatch returns.
+      resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
       deps.onBatch?.(batch.messages.length);
       await heartbeat();
     },
