@@ -13,6 +13,7 @@ export class KeyCache {
   private loadedOnce = false;
   private lastMissRefresh = 0;
   private inFlight: Promise<void> | undefined;
+  private missFlight: Promise<void> | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -34,11 +35,21 @@ export class KeyCache {
     return this.inFlight;
   }
 
-  /** After a miss: refreshes unless a miss did within `missRefreshMs`; tells whether it did. */
+  /**
+   * After a miss: misses that arrive while a miss-triggered load runs wait for that load (a burst
+   * of requests with a key just created all succeed); otherwise loads unless one started within
+   * `missRefreshMs`. Its own load, never the periodic one, which may have begun before the key
+   * existed. Tells whether the keys were loaded for this miss.
+   */
   async refreshAfterMiss(): Promise<boolean> {
-    if (Date.now() - this.lastMissRefresh < this.missRefreshMs) return false;
-    this.lastMissRefresh = Date.now();
-    await this.refresh();
+    if (!this.missFlight) {
+      if (Date.now() - this.lastMissRefresh < this.missRefreshMs) return false;
+      this.lastMissRefresh = Date.now();
+      this.missFlight = this.load().finally(() => {
+        this.missFlight = undefined;
+      });
+    }
+    await this.missFlight;
     return true;
   }
 

@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@trapline/runtime';
+import { isolated, type Isolated } from '../../../../test/harness.ts';
+import { KeyCache } from './key-cache.ts';
+
+// The DSN key cache against a real Postgres read model.
+
+let env: Isolated;
+
+beforeAll(async () => {
+  env = await isolated();
+});
+
+afterAll(async () => {
+  await env?.dispose();
+});
+
+const addKey = (publicKey: string) =>
+  env.pool.query("INSERT INTO project_keys (public_key, secret_key, project_id, label, active, created_at) VALUES ($1, 's', 1, 'test', true, now())", [publicKey]);
+
+describe('the key cache', () => {
+  it('lets a burst of requests with a key created after the last load all find it, with one load', async () => {
+    const cache = new KeyCache(env.pool, 60000, createLogger('test', 'silent'));
+    await cache.start();
+    try {
+      await addKey('burst');
+      expect(cache.lookup('burst')).toBeUndefined();
+      const refreshed = await Promise.all(Array.from({ length: 20 }, () => cache.refreshAfterMiss()));
+      expect(refreshed).toEqual(Array(20).fill(true));
+      expect(cache.lookup('burst')).toMatchObject({ publicKey: 'burst', projectId: 1, active: true });
+      // A flood of unknown keys right after costs no further query.
+      expect(await cache.refreshAfterMiss()).toBe(false);
+    } finally {
+      cache.stop();
+    }
+  });
+});
