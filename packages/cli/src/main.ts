@@ -8,6 +8,7 @@ import { AdminError, createKey, createOrganization, createProject, createToken, 
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
 import { redriveDeadLetters } from '@trapline/deleter/redrive';
 import { deletionCommands } from './deletions.ts';
+import { opsCommands } from './ops.ts';
 import { rebuild, RebuildError } from './rebuild.ts';
 import { serviceSet, SERVICES } from './services.ts';
 
@@ -187,21 +188,25 @@ tokens.command('create <org>')
     process.stdout.write(`${created.token}\n`);
   });
 
+const redriveDeletions = () => {
+  const config = readConfig();
+  const logger = createLogger('cli', 'warn');
+  return redriveDeadLetters({
+    kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-redrive`, logger),
+    topics: topicNames(config.KAFKA_TOPIC_PREFIX),
+    groupId: `${config.deleterGroup}.redrive`,
+    transactionalId: `${config.deleterGroup}.redrive`,
+    logger,
+  });
+};
+
 deletionCommands(program, {
   withPool: (work) => withPool(readConfig(), work),
   printTable,
-  redrive: () => {
-    const config = readConfig();
-    const logger = createLogger('cli', 'warn');
-    return redriveDeadLetters({
-      kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-redrive`, logger),
-      topics: topicNames(config.KAFKA_TOPIC_PREFIX),
-      groupId: `${config.deleterGroup}.redrive`,
-      transactionalId: `${config.deleterGroup}.redrive`,
-      logger,
-    });
-  },
+  redrive: redriveDeletions,
 });
+
+opsCommands(program, { printTable, redriveDeletions });
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trapline: ${(error as Error).message}\n`);
