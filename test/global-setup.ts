@@ -4,10 +4,13 @@ import { aptInstall, commandExists } from '@trapline/stack/processes';
 
 /**
  * The real servers, started (or found running) by the same script as `npm run stack -- up`, and
- * the one system tool the tests use besides them: Debian's docker-compose, to validate
- * docker-compose.yml (no Docker engine runs on these machines).
+ * the system tools the tests use besides them: Debian's docker-compose, to validate
+ * docker-compose.yml (no Docker engine runs on these machines), and Debian's Chromium, which
+ * Playwright drives for the browser SDK test (/usr/bin/chromium; Playwright downloads nothing).
  */
 export default async function setup(): Promise<void> {
-  if (!commandExists('docker-compose')) aptInstall(['docker-compose'], (line) => process.stderr.write(`setup: ${line}\n`));
+  // Each tool's command and Debian package share a name.
+  const missing = ['docker-compose', 'chromium'].filter((tool) => !commandExists(tool));
+  if (missing.length > 0) aptInstall(missing, (line) => process.stderr.write(`setup: ${line}\n`));
   await up(readConfig());
 }

@@ -27,23 +27,39 @@ export interface IngestDeps {
   now?: () => number;
 }
 
+// Browser SDKs post from any page's origin: every answer (errors and 429s included, so the SDK can
+// read X-Sentry-Rate-Limits and Retry-After) carries these, as Relay's do. Projects have no
+// allowed-origins setting, so any origin may post; the DSN key is what authorizes.
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'x-sentry-auth, x-requested-with, origin, accept, content-type, authentication, authorization, content-encoding, sentry-trace, baggage',
   'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after',
+};
+
+const PREFLIGHT_HEADERS = {
+  'access-control-allow-methods': 'POST, OPTIONS',
+  'access-control-allow-headers':
+    'x-sentry-auth, x-requested-with, x-forwarded-for, origin, referer, accept, content-type, authentication, authorization, content-encoding, transfer-encoding, sentry-trace, baggage',
   'access-control-max-age': '3600',
 };
 
 export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   const now = deps.now ?? (() => Date.now());
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: deps.limits.maxRequestBytes, logController: new LogController({ disableRequestLogging: true }) });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.limits.maxRequestBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+    // Relay takes /api/1/store and /api/1/store/ alike, and so does the gateway's routing.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
   const outcomes = new Counter({ name: 'trapline_ingest_outcomes_total', help: 'Ingest outcomes by result and reason or item type', labelNames: ['outcome', 'reason'], registers: [deps.metrics] });
   const appendSeconds = new Histogram({ name: 'trapline_ingest_append_seconds', help: 'Time from request to Kafka ack', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [deps.metrics] });
 
   // Every body arrives as bytes, whatever its content type: the pipeline decodes it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addHook('onSend', async (_request, reply) => {
+    void reply.headers(CORS_HEADERS);
+  });
 
   // Back-pressure: appends waiting now, and whether the last one reached Kafka.
   let inflight = 0;
@@ -53,7 +69,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   const refuse = (reply: FastifyReply, rejection: Rejection, headers: Record<string, string> = {}) => {
     const { status, detail } = describeRejection(rejection);
     outcomes.inc({ outcome: 'rejected', reason: rejection.reason });
-    return reply.code(status).headers({ ...CORS_HEADERS, 'x-sentry-error': detail, ...headers }).send({ detail });
+    return reply.code(status).headers({ 'x-sentry-error': detail, ...headers }).send({ detail });
   };
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
@@ -66,7 +82,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'not found' }));
 
   for (const endpoint of ['store', 'envelope'] as Endpoint[]) {
-    app.options(`/api/:projectId/${endpoint}/`, (_request, reply) => reply.code(200).headers(CORS_HEADERS).send());
+    app.options(`/api/:projectId/${endpoint}/`, (_request, reply) => reply.code(204).headers(PREFLIGHT_HEADERS).send());
     app.post<{ Params: { projectId: string }; Querystring: Record<string, unknown> }>(`/api/:projectId/${endpoint}/`, async (request, reply) => {
       const started = process.hrtime.bigint();
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -124,7 +140,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
       appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       if (events.length > 0) outcomes.inc({ outcome: 'accepted', reason: 'event' }, events.length);
       for (const type of otherItems) outcomes.inc({ outcome: 'accepted', reason: type });
-      return reply.code(200).headers(CORS_HEADERS).send(answerId === null ? {} : { id: answerId });
+      return reply.code(200).send(answerId === null ? {} : { id: answerId });
     });
   }
 
