@@ -6,6 +6,7 @@ import { Codec } from '@trapline/schemas';
 import { readConfig } from '@trapline/runtime';
 import { up } from '@trapline/stack';
 import { startTrapline } from '../test/harness.ts';
+import { realisticEvent } from './events.ts';
 
 // `npm run bench:ingest`: sustained ingest rate and ack latency through the real stack, next to
 // the raw Kafka producer rate for the same records (the ceiling), all in one run on loopback.
@@ -18,24 +19,6 @@ const CONCURRENCY = 64;
 const PACED_RATE = 1000;
 const PACED_SECONDS = 10;
 
-function realisticEvent(n: number) {
-  const frames = Array.from({ length: 12 }, (_, i) => ({ function: `handler${i}`, filename: `/srv/app/src/module${i}.js`, lineno: 10 + i, colno: 5, in_app: i > 3, context_line: '    const result = await service.call(request, options);' }));
-  const event = {
-    event_id: (n.toString(16) + 'f'.repeat(32)).slice(0, 32).padStart(32, '0'),
-    level: 'error',
-    platform: 'node',
-    release: 'bench@1.0.0',
-    environment: 'bench',
-    tags: { region: `r${n % 5}`, browser: 'Chrome' },
-    user: { id: `u${n % 100}` },
-    exception: { values: [{ type: 'TypeError', value: `Cannot read properties of undefined (reading 'id') #${n % 20}`, stacktrace: { frames } }] },
-    extra: { padding: '' },
-  };
-  const size = JSON.stringify(event).length;
-  event.extra.padding = 'x'.repeat(Math.max(0, EVENT_BYTES - size));
-  return event;
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 async function main() {
@@ -43,7 +26,7 @@ async function main() {
   const trapline = await startTrapline({ LOG_LEVEL: 'warn' });
   const url = new URL(trapline.defaults.dsn);
   const storeUrl = `http://127.0.0.1:${trapline.config.INGEST_PORT}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`;
-  const bodies = Array.from({ length: 200 }, (_, n) => JSON.stringify(realisticEvent(n)));
+  const bodies = Array.from({ length: 200 }, (_, n) => JSON.stringify(realisticEvent(n, EVENT_BYTES)));
   try {
     // Ceiling: the same records straight to Kafka with the same producer settings, in batches as
     // large as the appender's (about 200 records of 4 KB per request).

@@ -12,7 +12,7 @@ let org: string;
 let project: string;
 
 beforeAll(async () => {
-  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '3', DELETION_CHUNK_SIZE: '10', DELETION_RETRY_BACKOFF_MS: '500' });
+  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '5', DELETION_CHUNK_SIZE: '10', DELETION_RETRY_BACKOFF_MS: '500' });
   ({ organizationSlug: org, projectSlug: project } = trapline.defaults);
 });
 
@@ -69,11 +69,21 @@ describe('deleting an issue with many events', () => {
     const listed = (await (await api('GET', `/projects/${org}/${project}/issues/?query=`)).json()) as { id: string }[];
     expect(listed.map((entry) => entry.id)).not.toContain(issue);
     expect((await api('GET', `/projects/${org}/${project}/events/${ids[0]}/`)).status).toBe(404);
-    // Still held: the delay has not passed, the rows are there, only hidden.
+    // Still held: the delay has not passed, the rows are there, only hidden; "is it gone yet?" says pending.
     expect((await query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE group_id = $1', [issue]))[0]!.n).toBe(35);
+    const pending = await eventually(async () => {
+      const status = await api('GET', `/deletions/${transactionId}/`);
+      return status.ok ? ((await status.json()) as { status: string; issueId: string }) : undefined;
+    }, 'the deletion status');
+    expect(pending).toMatchObject({ status: 'pending', issueId: issue });
 
     await deletionDone(transactionId);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    const done = (await (await api('GET', `/deletions/${transactionId}/`)).json()) as { status: string; progress: { chunks: number; eventsRemoved: number }; audit: { event: string }[] };
+    expect(done).toMatchObject({ status: 'done', progress: { chunks: 4, eventsRemoved: 35 } });
+    expect(done.audit.map((entry) => entry.event)).toEqual(['issue.delete', 'issue.delete.completed']);
+    const auditLog = (await (await api('GET', `/organizations/${org}/audit-logs/?event=issue.delete.completed`)).json()) as { rows: { transactionId: string; data: { eventsRemoved: number } }[] };
+    expect(auditLog.rows.filter((row) => row.transactionId === transactionId).map((row) => row.data.eventsRemoved)).toEqual([35]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
     expect(await query('SELECT 1 FROM groups WHERE id = $1', [issue])).toEqual([]);
     expect(await query('SELECT 1 FROM events WHERE group_id = $1 OR event_id = ANY($2)', [issue, ids])).toEqual([]);
     expect(await query('SELECT 1 FROM event_tags WHERE group_id = $1', [issue])).toEqual([]);

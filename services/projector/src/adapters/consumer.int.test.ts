@@ -3,6 +3,8 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { Appender, createKafka, createLogger, DLQ_HEADERS } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER, type NormalizedEvent } from '@trapline/schemas';
 import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
+import { groupHashes } from '../domain/grouping.ts';
+import { issueId, shortIdNumber } from '../domain/issue.ts';
 import { startProjectorConsumer } from './consumer.ts';
 
 // The projector against the real Kafka and Postgres: idempotent under redelivery and replay,
@@ -125,5 +127,31 @@ describe('the projector consumer', () => {
     expect((await env.pool.query('SELECT group_id, pending_deletion FROM events WHERE event_id = $1', [eventId(11)])).rows).toEqual([{ group_id: groupId10, pending_deletion: true }]);
     expect((await env.pool.query('SELECT status, times_seen FROM groups WHERE id = $1', [groupId10])).rows[0]).toEqual({ status: 'pending_deletion', times_seen: 1 });
     expect(await count('SELECT count(*)::int AS n FROM group_hash_tombstones WHERE group_id = $1', [groupId10])).toBe(hashes.length);
+  });
+
+  it('projects a burst in one batch as it would one by one, issues past the integer range of short ids included', async () => {
+    // Messages whose issue's short id needs more than 31 bits, then a burst of 300 events over 30 issues.
+    // Letters only: message grouping strips numbers.
+    const word = (n: number) => [...n.toString(26).padStart(3, '0')].map((digit) => String.fromCharCode(97 + parseInt(digit, 26))).join('');
+    const high = Array.from({ length: 2000 }, (_, n) => `short id probe ${word(n)}`).filter((message) => {
+      const hash = groupHashes({ event_id: eventId(1), timestamp: 0, received: 0, level: 'error', platform: 'node', tags: [], message }).hashes[0]!;
+      return shortIdNumber(issueId(PROJECT, hash, 0)) > 2 ** 31 - 1;
+    }).slice(0, 3);
+    expect(high).toHaveLength(3);
+    const t = Date.now();
+    const burst = Array.from({ length: 300 }, (_, n) => received(1000 + n, n < 3 ? high[n]! : `burst issue ${word(n % 30)}`, t + n));
+    await appender.append(env.topics.events, [...burst, burst[5]!]); // the last one redelivered in the same batch
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = ANY($1)', [burst.map((record) => record.value.eventId)])) === 300 ? true : undefined), 'the burst projected');
+    const groups = await env.pool.query<{ title: string; times_seen: number; first_seen: Date; last_seen: Date; short_id: number }>(
+      "SELECT title, times_seen, first_seen, last_seen, short_id FROM groups WHERE title LIKE 'burst issue %' OR title LIKE 'short id probe %' ORDER BY title",
+    );
+    expect(groups.rows).toHaveLength(33);
+    for (const group of groups.rows.filter((row) => row.title.startsWith('burst'))) {
+      const members = burst.filter((_record, n) => n >= 3 && `burst issue ${word(n % 30)}` === group.title);
+      expect(group.times_seen).toBe(members.length);
+      expect(group.first_seen.getTime()).toBe(members[0]!.value.receivedAt);
+      expect(group.last_seen.getTime()).toBe(members.at(-1)!.value.receivedAt);
+    }
+    expect(groups.rows.filter((row) => row.short_id > 2 ** 31 - 1)).toHaveLength(3);
   });
 });

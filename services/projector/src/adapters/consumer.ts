@@ -1,6 +1,7 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetter, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
-import type { Codec } from '@trapline/schemas';
+import type { Codec, DomainRecord } from '@trapline/schemas';
+import { applyEvents, parseEvents } from './events.ts';
 import { applyRecord, PoisonRecord } from './read-models.ts';
 
 // The projector's consumer: a batch per partition is applied in one Postgres transaction, dead
@@ -33,6 +34,9 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
   await consumer.run({
+    // Partitions are projects apart, so their batches touch different rows: up to three run at
+    // once, each in its own transaction on its own connection, and Postgres works beside Node.
+    partitionsConsumedConcurrently: 3,
     // Commits resolved offsets only, after each batch (threshold 1), so batches holding nothing but
     // transaction markers (the deleter writes in transactions) move the group's offset too.
     autoCommit: true,
@@ -42,24 +46,57 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const origin = { topic: batch.topic, partition: batch.partition };
       const deadLetters: ReturnType<typeof deadLetter>[] = [];
+      const poison = (message: KafkaMessage, reason: string) => deadLetters.push(deadLetter(message, origin, reason));
       await inTransaction(deps.pool, async (db) => {
-        for (const message of batch.messages) {
-          if (message.value === null) continue; // erasure tombstone: the purge record already did the work
-          const decoded = deps.codec.decode(message.headers, message.value);
-          if (!decoded.ok) {
-            deadLetters.push(deadLetter(message, origin, decoded.reason));
-            continue;
-          }
+        // One record, in a savepoint: a record Postgres refuses goes to the dead letters alone.
+        const applyOne = async (message: KafkaMessage, record: DomainRecord) => {
           await db.query('SAVEPOINT record');
           try {
-            await applyRecord(db, decoded.record);
+            await applyRecord(db, record);
             await db.query('RELEASE SAVEPOINT record');
           } catch (error) {
             if (!isPoisonError(error)) throw error;
             await db.query('ROLLBACK TO SAVEPOINT record');
-            deadLetters.push(deadLetter(message, origin, `cannot apply ${decoded.record.name}: ${(error as Error).message}`));
+            poison(message, `cannot apply ${record.name}: ${(error as Error).message}`);
           }
+        };
+        // A run of consecutive events in a few multi-row statements; if Postgres refuses the run,
+        // its records one by one, so only the bad one is dead-lettered.
+        let run: { message: KafkaMessage; record: DomainRecord & { name: 'EventReceived' } }[] = [];
+        const flush = async () => {
+          const parsed = parseEvents(run.map((entry) => entry.record.value));
+          const events = run.flatMap((entry, index) => {
+            const result = parsed[index]!;
+            if (result.ok) return [result.parsed];
+            poison(entry.message, `cannot apply EventReceived: ${result.reason}`);
+            return [];
+          });
+          await db.query('SAVEPOINT run');
+          try {
+            await applyEvents(db, events);
+            await db.query('RELEASE SAVEPOINT run');
+          } catch (error) {
+            if (!isPoisonError(error)) throw error;
+            await db.query('ROLLBACK TO SAVEPOINT run');
+            for (const [index, entry] of run.entries()) if (parsed[index]!.ok) await applyOne(entry.message, entry.record);
+          }
+          run = [];
+        };
+        for (const message of batch.messages) {
+          if (message.value === null) continue; // erasure tombstone: the purge record already did the work
+          const decoded = deps.codec.decode(message.headers, message.value);
+          if (!decoded.ok) {
+            poison(message, decoded.reason);
+            continue;
+          }
+          if (decoded.record.name === 'EventReceived') {
+            run.push({ message, record: decoded.record });
+            continue;
+          }
+          if (run.length > 0) await flush();
+          await applyOne(message, decoded.record);
         }
+        if (run.length > 0) await flush();
       });
       if (deadLetters.length > 0) {
         deps.logger.warn({ ...origin, count: deadLetters.length }, 'records dead-lettered');

@@ -1,14 +1,14 @@
 import type { PoolClient } from '@trapline/runtime';
-import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventReceived, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent } from '@trapline/schemas';
-import { groupHashes } from '../domain/grouping.ts';
-import { describeIssue, eventTags, issueId, shortIdNumber, userIdentity } from '../domain/issue.ts';
+import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent } from '@trapline/schemas';
+import { describeIssue } from '../domain/issue.ts';
+import { applyEvents, parseEvents, PoisonRecord } from './events.ts';
 
 // Applies one decoded record to the read models inside the caller's transaction. Every effect
 // is idempotent (keyed by event id, entity key or group id), so redelivery changes nothing.
 
 const toDate = (epochMs: number) => new Date(epochMs);
 
-export class PoisonRecord extends Error {}
+export { PoisonRecord };
 
 export async function applyRecord(db: PoolClient, record: DomainRecord): Promise<void> {
   switch (record.name) {
@@ -44,8 +44,11 @@ export async function applyRecord(db: PoolClient, record: DomainRecord): Promise
       );
       return;
     }
-    case 'EventReceived':
-      return applyEventReceived(db, record.value);
+    case 'EventReceived': {
+      const [parsed] = parseEvents([record.value]);
+      if (!parsed!.ok) throw new PoisonRecord(parsed!.reason);
+      return applyEvents(db, [parsed!.parsed]);
+    }
     case 'GroupStatusChanged':
       return applyStatusChange(db, record.value);
     case 'GroupDeletionRequested':
@@ -60,96 +63,6 @@ export async function applyRecord(db: PoolClient, record: DomainRecord): Promise
       return applyAuditEntry(db, record.value);
     case 'DeletionStep':
       throw new PoisonRecord('DeletionStep belongs on the deleter\'s topics, not a projected one');
-  }
-}
-
-function parsePayload(record: EventReceived): NormalizedEvent {
-  try {
-    const event = JSON.parse(record.payload) as NormalizedEvent;
-    if (typeof event !== 'object' || event === null || !Array.isArray(event.tags)) throw new Error('not a normalized event');
-    return event;
-  } catch (error) {
-    throw new PoisonRecord(`EventReceived payload is not a normalized event: ${(error as Error).message}`);
-  }
-}
-
-type GroupTarget = { groupId: number; created: boolean; deleted: false } | { groupId: number; deleted: true };
-
-/**
- * The group an event joins. A tombstone comes first: an event received before its hash's group
- * was deleted belonged to that group, even if a fresh group owns the hash now, so the outcome
- * does not depend on redelivery order; it joins the deleted group hidden, so the group's purge
- * erases it too (or is dropped once that group is gone). Then the hash's live group, else a new
- * one whose id counts the hash's earlier deleted groups.
- */
-async function resolveGroup(db: PoolClient, record: EventReceived, hash: string): Promise<GroupTarget | undefined> {
-  const tombstoned = await db.query<{ group_id: number; present: boolean }>(
-    `SELECT t.group_id, EXISTS (SELECT 1 FROM groups g WHERE g.id = t.group_id) AS present FROM group_hash_tombstones t
-     WHERE t.project_id = $1 AND t.hash = $2 AND t.requested_at > $3 ORDER BY t.requested_at LIMIT 1`,
-    [record.projectId, hash, toDate(record.receivedAt)],
-  );
-  if (tombstoned.rows[0]) return tombstoned.rows[0].present ? { groupId: tombstoned.rows[0].group_id, deleted: true } : undefined;
-  const live = await db.query<{ group_id: number }>('SELECT group_id FROM group_hashes WHERE project_id = $1 AND hash = $2', [record.projectId, hash]);
-  if (live.rows[0]) return { groupId: live.rows[0].group_id, created: false, deleted: false };
-  const generation = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM group_hash_tombstones WHERE project_id = $1 AND hash = $2', [record.projectId, hash]);
-  return { groupId: issueId(record.projectId, hash, generation.rows[0]!.n), created: true, deleted: false };
-}
-
-/** The first free short id number of the issue in its project (clashes are rare: 2·10⁹ numbers). */
-async function freeShortId(db: PoolClient, projectId: number, groupId: number): Promise<number> {
-  for (let probe = 0; ; probe += 1) {
-    const candidate = shortIdNumber(groupId, probe);
-    const taken = await db.query('SELECT 1 FROM groups WHERE project_id = $1 AND short_id = $2', [projectId, candidate]);
-    if (!taken.rowCount) return candidate;
-  }
-}
-
-async function insertEvent(db: PoolClient, record: EventReceived, event: NormalizedEvent, groupId: number, hidden: boolean): Promise<void> {
-  await db.query(
-    `INSERT INTO events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-    [
-      record.projectId, record.eventId, groupId, toDate(record.receivedAt), new Date(Math.round(event.timestamp * 1000)), event.level, event.platform,
-      describeIssue(event).title, event.message ?? '', event.release ?? null, event.environment ?? null, userIdentity(event) ?? null, hidden, record.payload,
-    ],
-  );
-}
-
-async function applyEventReceived(db: PoolClient, record: EventReceived): Promise<void> {
-  const seen = await db.query('SELECT 1 FROM events WHERE project_id = $1 AND event_id = $2', [record.projectId, record.eventId]);
-  if (seen.rowCount) return; // redelivered or a duplicate event_id: counted once
-  const event = parsePayload(record);
-  const grouping = groupHashes(event);
-  const hash = grouping.hashes[0]!;
-  const target = await resolveGroup(db, record, hash);
-  if (!target) return;
-  if (target.deleted) return insertEvent(db, record, event, target.groupId, true);
-  const receivedAt = toDate(record.receivedAt);
-  const facts = describeIssue(event);
-  if (target.created) {
-    await db.query(
-      `INSERT INTO groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, last_seen, times_seen, grouping_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 0, $12)`,
-      [target.groupId, record.projectId, await freeShortId(db, record.projectId, target.groupId), facts.title, facts.culprit, facts.type, facts.metadata, event.level, event.platform, event.logger ?? null, receivedAt, grouping.version],
-    );
-    await db.query('INSERT INTO group_hashes (project_id, hash, group_id) VALUES ($1, $2, $3)', [record.projectId, hash, target.groupId]);
-  }
-  // Regression: a new event on a resolved issue reopens it, as in Sentry.
-  await db.query(
-    `UPDATE groups SET times_seen = times_seen + 1, first_seen = LEAST(first_seen, $2), last_seen = GREATEST(last_seen, $2),
-       level = $3, title = $4, culprit = $5, metadata = $6,
-       status = CASE WHEN status = 'resolved' THEN 'unresolved' ELSE status END
-     WHERE id = $1`,
-    [target.groupId, receivedAt, event.level, facts.title, facts.culprit, facts.metadata],
-  );
-  await insertEvent(db, record, event, target.groupId, false);
-  const tags = eventTags(event);
-  if (tags.length > 0) {
-    await db.query(
-      `INSERT INTO event_tags (project_id, event_id, group_id, key, value)
-       SELECT $1, $2, $3, key, value FROM unnest($4::text[], $5::text[]) AS t(key, value) ON CONFLICT DO NOTHING`,
-      [record.projectId, record.eventId, target.groupId, tags.map(([key]) => key), tags.map(([, value]) => value)],
-    );
   }
 }
 

@@ -28,6 +28,11 @@ describe('issue description', () => {
     expect(facts).toEqual({ title: 'TypeError: x is undefined', culprit: 'loadUser(app/models/user.js)', type: 'error', metadata: { type: 'TypeError', value: 'x is undefined\nmore', filename: 'app/models/user.js', function: 'loadUser' } });
   });
 
+  it('titles a synthetic exception (a captured message wrapped by the SDK) by its value, without a type', () => {
+    const facts = describeIssue({ ...base, message: 'user 42 not found', exception: { values: [{ value: 'user 42 not found', mechanism: { type: 'generic', synthetic: true }, stacktrace: { frames: [{ function: 'load', filename: 'app/user.js' }] } }] } });
+    expect(facts).toEqual({ title: 'user 42 not found', culprit: 'load(app/user.js)', type: 'error', metadata: { value: 'user 42 not found' } });
+  });
+
   it('titles a message event by its first line', () => {
     expect(describeIssue({ ...base, message: 'disk full\nat /dev/sda', logger: 'storage' })).toMatchObject({ title: 'disk full', culprit: 'storage', type: 'default' });
   });

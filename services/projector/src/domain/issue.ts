@@ -43,6 +43,13 @@ function culpritOf(frames: StackFrame[]): string | undefined {
 
 export function describeIssue(event: NormalizedEvent): IssueFacts {
   const exception = event.exception?.values.at(-1);
+  // A synthetic exception (an SDK's wrapper around a captured message, e.g. Sentry.parameterize)
+  // has no meaningful type: Sentry titles it by its value.
+  if (exception && exception.mechanism?.synthetic === true) {
+    const value = (exception.value ?? event.message ?? '').split('\n')[0] || '<unlabeled event>';
+    const frames = exception.stacktrace?.frames ?? [];
+    return { title: value.slice(0, 1024), culprit: event.transaction ?? culpritOf(frames) ?? '', type: 'error', metadata: { value: exception.value ?? value } };
+  }
   if (exception) {
     const type = exception.type ?? 'Error';
     const value = exception.value ?? '';

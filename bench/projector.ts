@@ -1,0 +1,126 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createKafka, createLogger, projectPartitioner, readConfig } from '@trapline/runtime';
+import { Codec } from '@trapline/schemas';
+import { up } from '@trapline/stack';
+import { serviceSet } from '@trapline/cli/services';
+import { rebuild } from '../packages/cli/src/rebuild.ts';
+import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
+import { isolated } from '../test/harness.ts';
+import { realisticEvent } from './events.ts';
+
+// `npm run bench:projector`: projection rate of the live projector and of `trapline rebuild`, with
+// the Postgres COPY rate of the same event rows as the ceiling, all in one run. Bounded: a fixed
+// number of events, each phase with a time limit.
+
+const EVENTS = 50000;
+const EVENT_BYTES = 2048;
+const PROJECTS = 6;
+const GROUPS = 200;
+const PHASE_LIMIT_MS = 5 * 60 * 1000;
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + PHASE_LIMIT_MS;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function main() {
+  await up(readConfig());
+  const env = await isolated({ LOG_LEVEL: 'warn' });
+  const logger = createLogger('bench', 'warn');
+  const kafka = createKafka(env.config.kafkaBrokers, 'bench', logger);
+  const codec = new Codec();
+  const services = serviceSet(env.env, { logDir: join(env.config.TRAPLINE_STATE_DIR!, 'logs') });
+  try {
+    const receivedAt = Date.now();
+    const records = Array.from({ length: EVENTS }, (_, n) => {
+      const normalized = normalizeEvent({ event: realisticEvent(n, EVENT_BYTES, GROUPS) as Record<string, unknown>, received: receivedAt / 1000, platformFallback: 'node' });
+      if (!normalized.ok) throw new Error('the benchmark event does not normalize');
+      const projectId = 1 + (n % PROJECTS);
+      return { projectId, eventId: normalized.value.event_id, payload: serializeEvent(normalized.value) };
+    });
+
+    // The log: every event appended straight to Kafka.
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: projectPartitioner });
+    await producer.connect();
+    for (let first = 0; first < EVENTS; first += 500) {
+      const messages = records.slice(first, first + 500).map((record, i) => {
+        const encoded = codec.encode('EventReceived', { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload });
+        return { key: `${record.projectId}/${record.eventId}`, value: encoded.value, headers: encoded.headers };
+      });
+      await producer.send({ topic: env.topics.events, acks: -1, messages });
+    }
+    await producer.disconnect();
+
+    const count = async () => ((await env.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number }).n;
+
+    // Live: the projector service consumes the whole backlog.
+    await services.start('projector');
+    await until('the first projected event', async () => (await count()) > 0);
+    const liveStart = process.hrtime.bigint();
+    const liveFirst = await count();
+    await until('the live projection', async () => (await count()) === EVENTS);
+    const liveRate = (EVENTS - liveFirst) / (Number(process.hrtime.bigint() - liveStart) / 1e9);
+    await services.stop('projector');
+
+    // Rebuild: the same log into fresh tables.
+    const rebuilt = await rebuild({ config: env.config, kafka, logger });
+    const rebuildRate = rebuilt.records / rebuilt.seconds;
+
+    // Ceiling: COPY of the same event rows into a table shaped like `events`.
+    await env.pool.query('CREATE TABLE copy_ceiling (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES)');
+    const client = await env.pool.connect();
+    const copyStart = process.hrtime.bigint();
+    try {
+      const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+      const at = new Date(receivedAt).toISOString();
+      const lines = function* () {
+        for (const record of records) yield `${record.projectId}\t${record.eventId}\t1\t${at}\t${at}\terror\tnode\tTypeError\t\tbench@1.0.0\tbench\tid:u1\tf\t${escape(record.payload)}\n`;
+      };
+      await pipeline(
+        Readable.from(lines()),
+        client.query(copyFrom('COPY copy_ceiling (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload) FROM STDIN')),
+      );
+    } finally {
+      client.release();
+    }
+    const copyRate = EVENTS / (Number(process.hrtime.bigint() - copyStart) / 1e9);
+
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cores: (await import('node:os')).cpus().length },
+      events: EVENTS,
+      eventBytes: EVENT_BYTES,
+      projects: PROJECTS,
+      groups: GROUPS,
+      copyCeiling: { perSecond: Math.round(copyRate) },
+      live: { perSecond: Math.round(liveRate), ratioToCopy: +(liveRate / copyRate).toFixed(2) },
+      rebuild: { perSecond: Math.round(rebuildRate), seconds: +rebuilt.seconds.toFixed(1), ratioToCopy: +(rebuildRate / copyRate).toFixed(2) },
+    };
+    const dir = join(import.meta.dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `projector-${result.date.slice(0, 10)}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(
+      [
+        '| scenario | events/s | ratio to COPY | note |',
+        '| --- | --- | --- | --- |',
+        `| Postgres COPY of the event rows (ceiling) | ${result.copyCeiling.perSecond} | 1 | ${EVENTS} rows of ${EVENT_BYTES} B payload |`,
+        `| live projector | ${result.live.perSecond} | ${result.live.ratioToCopy} | backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues |`,
+        `| trapline rebuild | ${result.rebuild.perSecond} | ${result.rebuild.ratioToCopy} | ${result.rebuild.seconds} s including schema creation and swap |`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await services.stopAll();
+    await env.dispose();
+  }
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,184 @@
+import type { PoolClient } from '@trapline/runtime';
+import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
+import { groupHashes } from '../domain/grouping.ts';
+import { describeIssue, eventTags, shortIdNumber, userIdentity, type IssueFacts } from '../domain/issue.ts';
+import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
+
+// Projects a run of EventReceived records with a fixed number of multi-row statements, whatever
+// the run's length: what the read model holds for them is read in three queries, placement is
+// decided in memory (domain/placement.ts), and groups, hashes, events and tags are written with
+// one statement each. A run of one is how a single record is applied.
+
+export class PoisonRecord extends Error {}
+
+interface Parsed {
+  record: EventReceived;
+  event: NormalizedEvent;
+  hash: string;
+  groupingVersion: string;
+  facts: IssueFacts;
+}
+
+function parse(record: EventReceived): Parsed {
+  let event: NormalizedEvent;
+  try {
+    event = JSON.parse(record.payload) as NormalizedEvent;
+    if (typeof event !== 'object' || event === null || !Array.isArray(event.tags)) throw new Error('not a normalized event');
+  } catch (error) {
+    throw new PoisonRecord(`EventReceived payload is not a normalized event: ${(error as Error).message}`);
+  }
+  const grouping = groupHashes(event);
+  return { record, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) };
+}
+
+/** Parses each record, or names why it can never be projected (for the dead-letter topic). */
+export function parseEvents(records: EventReceived[]): ({ ok: true; parsed: Parsed } | { ok: false; reason: string })[] {
+  return records.map((record) => {
+    try {
+      return { ok: true, parsed: parse(record) };
+    } catch (error) {
+      if (error instanceof PoisonRecord) return { ok: false, reason: error.message };
+      throw error;
+    }
+  });
+}
+
+const toDate = (epochMs: number) => new Date(epochMs);
+
+async function readState(db: PoolClient, events: Parsed[]) {
+  const pairs = [...new Map(events.map((entry) => [pairKey(entry.record.projectId, entry.hash), entry])).values()];
+  const hashArgs = [pairs.map((entry) => entry.record.projectId), pairs.map((entry) => entry.hash)];
+  // One connection runs one query at a time: three round trips, in turn.
+  const seen = await db.query<{ project_id: number; event_id: string }>(
+    'SELECT e.project_id, e.event_id FROM events e JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, event_id) ON e.project_id = b.project_id AND e.event_id = b.event_id',
+    [events.map((entry) => entry.record.projectId), events.map((entry) => entry.record.eventId)],
+  );
+  const tombstones = await db.query<{ project_id: number; hash: string; group_id: number; requested_at: Date; present: boolean }>(
+    `SELECT t.project_id, t.hash, t.group_id, t.requested_at, EXISTS (SELECT 1 FROM groups g WHERE g.id = t.group_id) AS present
+     FROM group_hash_tombstones t JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, hash) ON t.project_id = b.project_id AND t.hash = b.hash
+     ORDER BY t.requested_at, t.group_id`,
+    hashArgs,
+  );
+  const live = await db.query<{ project_id: number; hash: string; group_id: number }>(
+    'SELECT h.project_id, h.hash, h.group_id FROM group_hashes h JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, hash) ON h.project_id = b.project_id AND h.hash = b.hash',
+    hashArgs,
+  );
+  const tombstoneMap = new Map<string, Tombstone[]>();
+  for (const row of tombstones.rows) {
+    const key = pairKey(row.project_id, row.hash);
+    tombstoneMap.set(key, [...(tombstoneMap.get(key) ?? []), { groupId: row.group_id, requestedAt: row.requested_at.getTime(), present: row.present }]);
+  }
+  return {
+    seen: new Set(seen.rows.map((row) => pairKey(row.project_id, row.event_id))),
+    tombstones: tombstoneMap,
+    live: new Map(live.rows.map((row) => [pairKey(row.project_id, row.hash), row.group_id])),
+  };
+}
+
+/** Short id numbers for new groups, in log order: each the first free one after its own (clashes are rare). */
+async function assignShortIds(db: PoolClient, created: Parsed[], groupIds: number[]): Promise<number[]> {
+  const taken = new Set<string>();
+  const isTaken = async (projectId: number, candidates: number[]) => {
+    const rows = await db.query<{ short_id: number }>('SELECT short_id FROM groups WHERE project_id = $1 AND short_id = ANY($2::bigint[])', [projectId, candidates]);
+    return new Set(rows.rows.map((row) => row.short_id));
+  };
+  const firstTry = await db.query<{ project_id: number; short_id: number }>(
+    'SELECT g.project_id, g.short_id FROM groups g JOIN unnest($1::bigint[], $2::bigint[]) AS b(project_id, short_id) ON g.project_id = b.project_id AND g.short_id = b.short_id',
+    [created.map((entry) => entry.record.projectId), groupIds.map((id) => shortIdNumber(id))],
+  );
+  for (const row of firstTry.rows) taken.add(pairKey(row.project_id, String(row.short_id)));
+  const assigned: number[] = [];
+  for (const [index, entry] of created.entries()) {
+    const projectId = entry.record.projectId;
+    let probe = 0;
+    let candidate = shortIdNumber(groupIds[index]!, probe);
+    while (taken.has(pairKey(projectId, String(candidate))) || (probe > 0 && (await isTaken(projectId, [candidate])).size > 0)) candidate = shortIdNumber(groupIds[index]!, ++probe);
+    taken.add(pairKey(projectId, String(candidate)));
+    assigned.push(candidate);
+  }
+  return assigned;
+}
+
+export async function applyEvents(db: PoolClient, events: Parsed[]): Promise<void> {
+  if (events.length === 0) return;
+  const placements = placeEvents(
+    events.map((entry) => ({ projectId: entry.record.projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash })),
+    await readState(db, events),
+  );
+  const placed = events.map((entry, index) => ({ ...entry, placement: placements[index]! }));
+  const joined = placed.filter((entry): entry is typeof entry & { placement: Extract<Placement, { kind: 'joined' }> } => entry.placement.kind === 'joined');
+  const stored = placed.filter((entry) => entry.placement.kind === 'joined' || entry.placement.kind === 'hidden');
+
+  const created = joined.filter((entry) => entry.placement.created);
+  if (created.length > 0) {
+    const ids = created.map((entry) => entry.placement.groupId);
+    const shortIds = await assignShortIds(db, created, ids);
+    await db.query(
+      `INSERT INTO groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, last_seen, times_seen, grouping_version)
+       SELECT id, project_id, short_id, title, culprit, type, metadata::jsonb, level, platform, logger, first_seen, first_seen, 0, grouping_version
+       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[])
+         AS v(id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, grouping_version)`,
+      [
+        ids, created.map((entry) => entry.record.projectId), shortIds, created.map((entry) => entry.facts.title), created.map((entry) => entry.facts.culprit),
+        created.map((entry) => entry.facts.type), created.map((entry) => JSON.stringify(entry.facts.metadata)), created.map((entry) => entry.event.level),
+        created.map((entry) => entry.event.platform), created.map((entry) => entry.event.logger ?? null), created.map((entry) => toDate(entry.record.receivedAt)),
+        created.map((entry) => entry.groupingVersion),
+      ],
+    );
+    await db.query('INSERT INTO group_hashes (project_id, hash, group_id) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])', [
+      created.map((entry) => entry.record.projectId), created.map((entry) => entry.hash), ids,
+    ]);
+  }
+
+  // Per group, what its events of this run add: count, first and last seen, and the description of
+  // the last one (as if applied one by one). Regression: a new event reopens a resolved issue.
+  const byGroup = new Map<number, { n: number; first: number; last: number; latest: (typeof joined)[number] }>();
+  for (const entry of joined) {
+    const at = entry.record.receivedAt;
+    const group = byGroup.get(entry.placement.groupId);
+    if (group) byGroup.set(entry.placement.groupId, { n: group.n + 1, first: Math.min(group.first, at), last: Math.max(group.last, at), latest: entry });
+    else byGroup.set(entry.placement.groupId, { n: 1, first: at, last: at, latest: entry });
+  }
+  if (byGroup.size > 0) {
+    const groups = [...byGroup.entries()];
+    await db.query(
+      `UPDATE groups g SET times_seen = g.times_seen + v.n, first_seen = LEAST(g.first_seen, v.first_seen), last_seen = GREATEST(g.last_seen, v.last_seen),
+         level = v.level, title = v.title, culprit = v.culprit, metadata = v.metadata::jsonb,
+         status = CASE WHEN g.status = 'resolved' THEN 'unresolved' ELSE g.status END
+       FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[])
+         AS v(id, n, first_seen, last_seen, level, title, culprit, metadata)
+       WHERE g.id = v.id`,
+      [
+        groups.map(([id]) => id), groups.map(([, group]) => group.n), groups.map(([, group]) => toDate(group.first)), groups.map(([, group]) => toDate(group.last)),
+        groups.map(([, group]) => group.latest.event.level), groups.map(([, group]) => group.latest.facts.title), groups.map(([, group]) => group.latest.facts.culprit),
+        groups.map(([, group]) => JSON.stringify(group.latest.facts.metadata)),
+      ],
+    );
+  }
+
+  if (stored.length > 0) {
+    const groupOf = (placement: Placement) => (placement.kind === 'joined' || placement.kind === 'hidden' ? placement.groupId : 0);
+    await db.query(
+      `INSERT INTO events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)
+       SELECT project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload::jsonb
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::boolean[], $14::text[])
+         AS v(project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)`,
+      [
+        stored.map((entry) => entry.record.projectId), stored.map((entry) => entry.record.eventId), stored.map((entry) => groupOf(entry.placement)),
+        stored.map((entry) => toDate(entry.record.receivedAt)), stored.map((entry) => new Date(Math.round(entry.event.timestamp * 1000))),
+        stored.map((entry) => entry.event.level), stored.map((entry) => entry.event.platform), stored.map((entry) => entry.facts.title),
+        stored.map((entry) => entry.event.message ?? ''), stored.map((entry) => entry.event.release ?? null), stored.map((entry) => entry.event.environment ?? null),
+        stored.map((entry) => userIdentity(entry.event) ?? null), stored.map((entry) => entry.placement.kind === 'hidden'), stored.map((entry) => entry.record.payload),
+      ],
+    );
+  }
+
+  const tags = joined.flatMap((entry) => eventTags(entry.event).map(([key, value]) => ({ entry, key, value })));
+  if (tags.length > 0) {
+    await db.query(
+      `INSERT INTO event_tags (project_id, event_id, group_id, key, value)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`,
+      [tags.map((tag) => tag.entry.record.projectId), tags.map((tag) => tag.entry.record.eventId), tags.map((tag) => tag.entry.placement.groupId), tags.map((tag) => tag.key), tags.map((tag) => tag.value)],
+    );
+  }
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { issueId } from './issue.ts';
+import { placeEvents, type IncomingEvent, type PlacementState } from './placement.ts';
+
+const empty = (): PlacementState => ({ seen: new Set(), tombstones: new Map(), live: new Map() });
+const event = (eventId: string, hash: string, receivedAt = 100, projectId = 1): IncomingEvent => ({ projectId, eventId, receivedAt, hash });
+
+describe('placing a run of events', () => {
+  it('creates a group for a new hash and joins the following events of the run to it', () => {
+    const placements = placeEvents([event('a', 'h'), event('b', 'h'), event('c', 'g')], empty());
+    expect(placements).toEqual([
+      { kind: 'joined', groupId: issueId(1, 'h', 0), created: true },
+      { kind: 'joined', groupId: issueId(1, 'h', 0), created: false },
+      { kind: 'joined', groupId: issueId(1, 'g', 0), created: true },
+    ]);
+  });
+
+  it('joins the live group of a known hash, per project', () => {
+    const state = { ...empty(), live: new Map([['1/h', 77]]) };
+    expect(placeEvents([event('a', 'h'), event('b', 'h', 100, 2)], state)).toEqual([
+      { kind: 'joined', groupId: 77, created: false },
+      { kind: 'joined', groupId: issueId(2, 'h', 0), created: true },
+    ]);
+  });
+
+  it('counts an event id once, whether already projected or repeated in the run', () => {
+    const state = { ...empty(), seen: new Set(['1/a']) };
+    expect(placeEvents([event('a', 'h'), event('b', 'h'), event('b', 'h')], state).map((placement) => placement.kind)).toEqual(['duplicate', 'joined', 'duplicate']);
+  });
+
+  it.each([
+    ['before the request, the group still there', 50, true, { kind: 'hidden', groupId: 9 }],
+    ['before the request, the group purged', 50, false, { kind: 'dropped' }],
+    ['after the request', 150, true, { kind: 'joined', groupId: issueId(1, 'h', 1), created: true }],
+  ])('places an event with a tombstoned hash received %s', (_when, receivedAt, present, expected) => {
+    const state = { ...empty(), tombstones: new Map([['1/h', [{ groupId: 9, requestedAt: 100, present }]]]) };
+    expect(placeEvents([event('a', 'h', receivedAt)], state)).toEqual([expected]);
+  });
+
+  it('gives the group after two deletions of its hash its own id, and an old event the group live at its time', () => {
+    const tombstones = new Map([['1/h', [{ groupId: 9, requestedAt: 100, present: true }, { groupId: 10, requestedAt: 200, present: true }]]]);
+    const placements = placeEvents([event('a', 'h', 150), event('b', 'h', 250)], { ...empty(), tombstones });
+    expect(placements).toEqual([{ kind: 'hidden', groupId: 10 }, { kind: 'joined', groupId: issueId(1, 'h', 2), created: true }]);
+  });
+
+  it('does not change the state it was given', () => {
+    const state = empty();
+    placeEvents([event('a', 'h')], state);
+    expect(state).toEqual(empty());
+  });
+});
