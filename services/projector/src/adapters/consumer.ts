@@ -34,9 +34,6 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
   await consumer.run({
-    // Partitions are projects apart, so their batches touch different rows: up to three run at
-    // once, each in its own transaction on its own connection, and Postgres works beside Node.
-    partitionsConsumedConcurrently: 3,
     // Commits resolved offsets only, after each batch (threshold 1), so batches holding nothing but
     // transaction markers (the deleter writes in transactions) move the group's offset too.
     autoCommit: true,
