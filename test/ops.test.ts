@@ -228,3 +228,54 @@ describe('trapline dlq', () => {
     expect(jsonLines(ok(cli('decode', 'events', '--key', '1/e3')))).toHaveLength(1);
   });
 });
+
+describe('trapline dlq on a dead-letter topic larger than one fetch', () => {
+  // Regression: a range needing more than one fetch (kafkajs reads at most 1 MiB per partition
+  // and fetch) was fetched from its first offset again and again, so `dlq list` and `decode` hung.
+  const COUNT = 400;
+  let big: Isolated;
+
+  const bigCli = (...args: string[]) => runCli(big.env, args, 30000);
+  const offsets = (from: number, count: number) => Array.from({ length: count }, (_, index) => from + index);
+
+  beforeAll(async () => {
+    big = await isolated();
+    // ~4 KiB per record: 400 of them are ~1.6 MiB, past one fetch. Plain (non-transactional) sends
+    // as the projector's dead-lettering does, in chunks below the broker's message size limit.
+    for (let start = 0; start < COUNT; start += 50) {
+      await appender.appendRaw(big.topics.eventsDlq, offsets(start, 50).map((index) => {
+        const dead = codec.encode('EventReceived', event(`dead-${index}`, `${index} ${'x'.repeat(4000)}`));
+        return {
+          key: `1/dead-${index}`,
+          value: dead.value,
+          headers: { ...dead.headers, [DLQ_HEADERS.reason]: `cannot apply EventReceived: test ${index}`, [DLQ_HEADERS.topic]: big.topics.events, [DLQ_HEADERS.partition]: '0', [DLQ_HEADERS.offset]: String(index) },
+        };
+      }));
+    }
+  });
+
+  afterAll(async () => {
+    await big?.dispose();
+  });
+
+  it('lists every dead letter, in order, and ends', () => {
+    const result = bigCli('dlq', 'list', '--json');
+    expect(result.status, `status ${result.status} (signal ${result.signal}): ${result.stderr}`).toBe(0);
+    expect(result.stderr).toBe('');
+    const [events, deletions] = JSON.parse(result.stdout) as Record<string, any>[];
+    expect(events).toMatchObject({ topic: big.topics.eventsDlq, count: COUNT });
+    expect(events!.records.map((record: Record<string, any>) => record.offset)).toEqual(offsets(0, COUNT));
+    expect(events!.records[COUNT - 1]).toMatchObject({ key: `1/dead-${COUNT - 1}`, reason: `cannot apply EventReceived: test ${COUNT - 1}`, originalOffset: COUNT - 1 });
+    expect(deletions).toEqual({ topic: big.topics.deletionsDlq, count: 0, records: [] });
+  });
+
+  it('decodes through all of it, from an offset past the first fetch, and shows its last record', () => {
+    // --key keeps the output small (runCli buffers at most 1 MiB) while reading every record.
+    const last = bigCli('decode', 'events.dlq', '--key', `1/dead-${COUNT - 1}`);
+    expect(last.status, `status ${last.status} (signal ${last.signal}): ${last.stderr}`).toBe(0);
+    expect(last.stderr).toBe('');
+    expect(jsonLines(last.stdout)).toMatchObject([{ offset: COUNT - 1, value: { eventId: `dead-${COUNT - 1}` } }]);
+    expect(jsonLines(ok(bigCli('decode', 'events.dlq', '--from', '350', '--limit', '3'))).map((line) => line.offset)).toEqual([350, 351, 352]);
+    expect(JSON.parse(ok(bigCli('dlq', 'show', 'events.dlq', String(COUNT - 1))))).toMatchObject({ offset: COUNT - 1, key: `1/dead-${COUNT - 1}`, value: { eventId: `dead-${COUNT - 1}` } });
+  });
+});

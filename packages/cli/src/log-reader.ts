@@ -5,6 +5,11 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 // kafkajs has no manual partition assignment, so reading goes through a consumer group: a
 // throwaway one for looking (positions set by seeking), or a durable one that commits each record
 // once it is handled (so a second run continues after it).
+//
+// kafkajs fetches each partition from its *resolved* offset (eachBatchAutoResolve is off here), so
+// every record handed over or skipped is resolved, with or without committing (resolving commits
+// nothing while autoCommit is off). Otherwise a partition whose range needs more than one fetch
+// (maxBytesPerPartition, 1 MiB) is fetched from the same offset again and again, forever.
 
 export interface PartitionRange {
   partition: number;
@@ -42,13 +47,20 @@ export async function readRange({ kafka, topic, groupId, ranges, seek, commit, o
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, allowAutoTopicCreation: false });
   let stopped = false;
   let lastProgress = Date.now();
+  // Highest offset seen per partition: only a batch reaching past it is progress, so a fetch that
+  // repeats itself (the same records again) cannot keep the read alive past `idleMs`.
+  const reached = new Map<number, bigint>();
   // Batches of control records only (transaction markers) reach no handler, but this event reports
   // every batch's last offset, markers included, so a partition ending in a marker still finishes.
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     if (payload.topic !== topic) return;
-    lastProgress = Date.now();
+    const last = BigInt(payload.lastOffset);
+    if (last > (reached.get(payload.partition) ?? -1n)) {
+      reached.set(payload.partition, last);
+      lastProgress = Date.now();
+    }
     const end = ends.get(payload.partition);
-    if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition);
+    if (end !== undefined && last + 1n >= end) pending.delete(payload.partition);
   });
   try {
     await consumer.connect();
@@ -57,17 +69,22 @@ export async function readRange({ kafka, topic, groupId, ranges, seek, commit, o
       autoCommit: commit,
       autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset }) => {
+      eachBatch: async ({ batch, resolveOffset, isStale }) => {
         const end = ends.get(batch.partition);
         for (const message of batch.messages) {
+          // isStale: a seek is pending for this partition, the next fetch starts where it points.
+          if (stopped || isStale()) break;
           const offset = BigInt(message.offset);
           const expected = next.get(batch.partition);
-          if (stopped || end === undefined || expected === undefined || offset >= end) break;
-          if (offset < expected) continue;
-          next.set(batch.partition, offset + 1n);
-          const verdict = await onRecord(batch.partition, message);
-          if (commit) resolveOffset(message.offset);
-          if (verdict === 'stop') stopped = true;
+          if (end === undefined || expected === undefined || offset >= end) break;
+          if (offset >= expected) {
+            next.set(batch.partition, offset + 1n);
+            const verdict = await onRecord(batch.partition, message);
+            lastProgress = Date.now();
+            if (verdict === 'stop') stopped = true;
+          }
+          // Handed over (or already handed over before a seek repeated it): the next fetch starts after it.
+          resolveOffset(message.offset);
         }
       },
     });
@@ -77,6 +94,7 @@ export async function readRange({ kafka, topic, groupId, ranges, seek, commit, o
     lastProgress = Date.now();
     while (!stopped && pending.size > 0) {
       if (Date.now() - lastProgress > idleMs) {
+        stopped = true;
         onIdle?.([...pending]);
         break;
       }
