@@ -1,5 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
@@ -7,6 +5,7 @@ import { readConfig } from '@trapline/runtime';
 import { up } from '@trapline/stack';
 import { startTrapline } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
+import { report } from './report.ts';
 
 // `npm run bench:ingest`: sustained ingest rate and ack latency through the real stack, next to
 // the raw Kafka producer rate for the same records (the ceiling), all in one run on loopback.
@@ -88,28 +87,15 @@ async function main() {
     const metrics = await (await fetch(`http://127.0.0.1:${trapline.config.INGEST_PORT}/metrics`)).text();
     const rss = Number(/^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0) / 1024 / 1024;
 
-    const result = {
-      date: new Date().toISOString(),
-      machine: { cores: (await import('node:os')).cpus().length },
-      eventBytes: EVENT_BYTES,
-      rawKafkaProducer: { records: RAW_RECORDS, perSecond: Math.round(rawRate) },
-      ingestSustained: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, accepted: sent - failed, failed, perSecond: Math.round(sustainedRate), ratioToRawProducer: +(sustainedRate / rawRate).toFixed(2), p50ms: +percentile(sustainedLatencies, 50).toFixed(1), p99ms: +percentile(sustainedLatencies, 99).toFixed(1) },
-      ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
-      ingestRssMiB: Math.round(rss),
-    };
-    const dir = join(import.meta.dirname, 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `ingest-${result.date.slice(0, 10)}.json`), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(
-      [
-        '| scenario | events/s | p50 ms | p99 ms | note |',
-        '| --- | --- | --- | --- | --- |',
-        `| raw Kafka producer (ceiling) | ${result.rawKafkaProducer.perSecond} | | | batches of 200, acks=all, idempotent |`,
-        `| ingest, sustained | ${result.ingestSustained.perSecond} | ${result.ingestSustained.p50ms} | ${result.ingestSustained.p99ms} | ${CONCURRENCY} HTTP clients, ratio ${result.ingestSustained.ratioToRawProducer} of the ceiling, ${failed} non-200 |`,
-        `| ingest, paced ${PACED_RATE}/s | ${PACED_RATE} | ${result.ingestPaced.p50ms} | ${result.ingestPaced.p99ms} | ingest RSS ${result.ingestRssMiB} MiB |`,
-        '',
-      ].join('\n'),
-    );
+    const rawKafkaProducer = { records: RAW_RECORDS, perSecond: Math.round(rawRate) };
+    const ingestSustained = { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, accepted: sent - failed, failed, perSecond: Math.round(sustainedRate), ratioToRawProducer: +(sustainedRate / rawRate).toFixed(2), p50ms: +percentile(sustainedLatencies, 50).toFixed(1), p99ms: +percentile(sustainedLatencies, 99).toFixed(1) };
+    const ingestPaced = { perSecond: PACED_RATE, seconds: PACED_SECONDS, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) };
+    const ingestRssMiB = Math.round(rss);
+    report('ingest', { eventBytes: EVENT_BYTES, rawKafkaProducer, ingestSustained, ingestPaced, ingestRssMiB }, ['scenario', 'events/s', 'p50 ms', 'p99 ms', 'note'], [
+      ['raw Kafka producer (ceiling)', String(rawKafkaProducer.perSecond), '', '', 'batches of 200, acks=all, idempotent'],
+      ['ingest, sustained', String(ingestSustained.perSecond), String(ingestSustained.p50ms), String(ingestSustained.p99ms), `${CONCURRENCY} HTTP clients, ratio ${ingestSustained.ratioToRawProducer} of the ceiling, ${failed} non-200`],
+      [`ingest, paced ${PACED_RATE}/s`, String(PACED_RATE), String(ingestPaced.p50ms), String(ingestPaced.p99ms), `ingest RSS ${ingestRssMiB} MiB`],
+    ]);
   } finally {
     await trapline.dispose();
   }

@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -11,6 +10,7 @@ import { rebuild } from '../packages/cli/src/rebuild.ts';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
+import { report, until } from './report.ts';
 
 // `npm run bench:projector`: projection rate of the live projector and of `trapline rebuild`, with
 // the Postgres COPY rate of the same event rows as the ceiling, all in one run. Bounded: a fixed
@@ -21,14 +21,6 @@ const EVENT_BYTES = 2048;
 const PROJECTS = 6;
 const GROUPS = 200;
 const PHASE_LIMIT_MS = 5 * 60 * 1000;
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + PHASE_LIMIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function main() {
   await up(readConfig());
@@ -62,10 +54,10 @@ async function main() {
 
     // Live: the projector service consumes the whole backlog.
     await services.start('projector');
-    await until('the first projected event', async () => (await count()) > 0);
+    await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
     const liveStart = process.hrtime.bigint();
     const liveFirst = await count();
-    await until('the live projection', async () => (await count()) === EVENTS);
+    await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS);
     const liveRate = (EVENTS - liveFirst) / (Number(process.hrtime.bigint() - liveStart) / 1e9);
     await services.stop('projector');
 
@@ -92,30 +84,14 @@ async function main() {
     }
     const copyRate = EVENTS / (Number(process.hrtime.bigint() - copyStart) / 1e9);
 
-    const result = {
-      date: new Date().toISOString(),
-      machine: { cores: (await import('node:os')).cpus().length },
-      events: EVENTS,
-      eventBytes: EVENT_BYTES,
-      projects: PROJECTS,
-      groups: GROUPS,
-      copyCeiling: { perSecond: Math.round(copyRate) },
-      live: { perSecond: Math.round(liveRate), ratioToCopy: +(liveRate / copyRate).toFixed(2) },
-      rebuild: { perSecond: Math.round(rebuildRate), seconds: +rebuilt.seconds.toFixed(1), ratioToCopy: +(rebuildRate / copyRate).toFixed(2) },
-    };
-    const dir = join(import.meta.dirname, 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `projector-${result.date.slice(0, 10)}.json`), `${JSON.stringify(result, null, 2)}\n`);
-    process.stdout.write(
-      [
-        '| scenario | events/s | ratio to COPY | note |',
-        '| --- | --- | --- | --- |',
-        `| Postgres COPY of the event rows (ceiling) | ${result.copyCeiling.perSecond} | 1 | ${EVENTS} rows of ${EVENT_BYTES} B payload |`,
-        `| live projector | ${result.live.perSecond} | ${result.live.ratioToCopy} | backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues |`,
-        `| trapline rebuild | ${result.rebuild.perSecond} | ${result.rebuild.ratioToCopy} | ${result.rebuild.seconds} s including schema creation and swap |`,
-        '',
-      ].join('\n'),
-    );
+    const copyCeiling = { perSecond: Math.round(copyRate) };
+    const live = { perSecond: Math.round(liveRate), ratioToCopy: +(liveRate / copyRate).toFixed(2) };
+    const rebuilding = { perSecond: Math.round(rebuildRate), seconds: +rebuilt.seconds.toFixed(1), ratioToCopy: +(rebuildRate / copyRate).toFixed(2) };
+    report('projector', { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling, live, rebuild: rebuilding }, ['scenario', 'events/s', 'ratio to COPY', 'note'], [
+      ['Postgres COPY of the event rows (ceiling)', String(copyCeiling.perSecond), '1', `${EVENTS} rows of ${EVENT_BYTES} B payload`],
+      ['live projector', String(live.perSecond), String(live.ratioToCopy), `backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
+      ['trapline rebuild', String(rebuilding.perSecond), String(rebuilding.ratioToCopy), `${rebuilding.seconds} s including schema creation and swap`],
+    ]);
   } finally {
     await services.stopAll();
     await env.dispose();
