@@ -1,12 +1,11 @@
-import { createKafka, createLogger, projectPartitioner, readConfig } from '@trapline/runtime';
+import { createKafka, createLogger, projectPartitioner } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
-import { up } from '@trapline/stack';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { startTrapline } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
-import { report, until } from './report.ts';
+import { until, type Scenario } from './report.ts';
 
-// `npm run bench:deletion`: an issue of 100,000 events deleted through the API, from the moment
+// An issue of 100,000 events deleted through the API, from the moment
 // its delay has passed to every row gone, with the deleter's default chunk size; beside it, how
 // fast the projector had written those events (the same rows, the other way). Bounded: fixed
 // counts, each phase with a time limit.
@@ -15,8 +14,7 @@ const EVENTS = 100000;
 const EVENT_BYTES = 1024;
 const PHASE_LIMIT_MS = 10 * 60 * 1000;
 
-async function main() {
-  await up(readConfig());
+export async function deletionScenario(): Promise<Scenario> {
   const trapline = await startTrapline({ LOG_LEVEL: 'warn', DELETION_DELAY_SECONDS: '1' });
   const { projectId } = trapline.defaults;
   const codec = new Codec();
@@ -24,8 +22,8 @@ async function main() {
     const producer = createKafka(trapline.config.kafkaBrokers, 'bench', createLogger('bench', 'error')).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: projectPartitioner });
     await producer.connect();
     const receivedAt = Date.now();
-    for (let first = 0; first < EVENTS; first += 500) {
-      const messages = Array.from({ length: Math.min(500, EVENTS - first) }, (_, i) => {
+    for (let first = 0; first < EVENTS; first += 200) {
+      const messages = Array.from({ length: Math.min(200, EVENTS - first) }, (_, i) => {
         const normalized = normalizeEvent({ event: realisticEvent(first + i, EVENT_BYTES, 1) as Record<string, unknown>, received: receivedAt / 1000 });
         if (!normalized.ok) throw new Error('the benchmark event does not normalize');
         const encoded = codec.encode('EventReceived', { projectId, eventId: normalized.value.event_id, receivedAt: receivedAt + first + i, keyId: 'bench', payload: serializeEvent(normalized.value) });
@@ -55,14 +53,16 @@ async function main() {
     const projection = { seconds: +projectSeconds.toFixed(1), perSecond: Math.round(EVENTS / projectSeconds) };
     const deletion = { seconds: +deleteSeconds.toFixed(1), perSecond: Math.round(EVENTS / deleteSeconds), ratioToProjection: +(projectSeconds / deleteSeconds).toFixed(2) };
     const chunkSize = trapline.config.DELETION_CHUNK_SIZE;
-    report('deletion', { events: EVENTS, eventBytes: EVENT_BYTES, chunkSize, projection, deletion }, ['scenario', 'seconds', 'events/s', 'note'], [
-      [`projecting the issue's ${EVENTS} events`, String(projection.seconds), String(projection.perSecond), `${EVENT_BYTES} B events, one issue`],
-      ['deleting the issue', String(deletion.seconds), String(deletion.perSecond), `first chunk to done, chunks of ${chunkSize}, erasure records included; ${deletion.ratioToProjection}× the projection rate`],
-    ]);
+    return {
+      name: 'deletion',
+      figures: { events: EVENTS, eventBytes: EVENT_BYTES, chunkSize, projection, deletion },
+      rows: [
+        [`projecting one issue of ${EVENTS} events`, `${projection.perSecond} events/s (${projection.seconds} s)`, '', '', `${EVENT_BYTES} B events`],
+        [`deleting that issue`, `${deletion.perSecond} events/s (${deletion.seconds} s)`, 'its projection', String(deletion.ratioToProjection), `first chunk to done, chunks of ${chunkSize}, a null-value record per event included`],
+      ],
+    };
   } finally {
     await trapline.dispose();
   }
 }
 
-await main();
-process.exit(0);

@@ -1,15 +1,16 @@
+import { spawn } from 'node:child_process';
 import { Agent, request } from 'undici';
 import { createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
-import { readConfig } from '@trapline/runtime';
-import { up } from '@trapline/stack';
-import { startTrapline } from '../test/harness.ts';
+import { freePort, startTrapline } from '../test/harness.ts';
+import { groupLag } from '../test/log.ts';
 import { realisticEvent } from './events.ts';
-import { report } from './report.ts';
+import { percentile, until, type Scenario } from './report.ts';
 
-// `npm run bench:ingest`: sustained ingest rate and ack latency through the real stack, next to
-// the raw Kafka producer rate for the same records (the ceiling), all in one run on loopback.
-// Bounded: fixed counts and durations.
+// Ingest through the real stack: sustained rate and ack latency, next to two ceilings measured in
+// the same run on loopback — the raw Kafka producer for the same records, and a minimal
+// Sentry-protocol receiver (parse the JSON, answer the id, keep nothing) for the HTTP side — then
+// how long an acknowledged event takes to be visible in the API, and each service's memory.
 
 const EVENT_BYTES = 4096;
 const RAW_RECORDS = 20000;
@@ -17,89 +18,146 @@ const SUSTAINED_SECONDS = 15;
 const CONCURRENCY = 64;
 const PACED_RATE = 1000;
 const PACED_SECONDS = 10;
+const VISIBLE_SAMPLES = 100;
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+// The peer: what any Sentry-protocol receiver must at least do per request.
+const MINIMAL_RECEIVER = `
+require('node:http').createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: event.event_id }));
+  });
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
 
-async function main() {
-  await up(readConfig());
+const withEventId = (body: string, id: string) => body.replace(/"event_id":"[0-9a-f]{32}"/, `"event_id":"${id}"`);
+
+export async function ingestScenario(): Promise<Scenario> {
   const trapline = await startTrapline({ LOG_LEVEL: 'warn' });
   const url = new URL(trapline.defaults.dsn);
   const storeUrl = `http://127.0.0.1:${trapline.config.INGEST_PORT}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`;
   const bodies = Array.from({ length: 200 }, (_, n) => JSON.stringify(realisticEvent(n, EVENT_BYTES)));
+  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1 });
+  const post = async (target: string, body: string) => {
+    const started = process.hrtime.bigint();
+    const response = await request(target, { method: 'POST', body, dispatcher: agent, headers: { 'content-type': 'application/json' } });
+    await response.body.dump();
+    return { status: response.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+  };
+  /** CONCURRENCY clients posting as fast as the target answers, for SUSTAINED_SECONDS. */
+  const sustained = async (target: string, idPrefix: string) => {
+    let sent = 0;
+    let failed = 0;
+    const latencies: number[] = [];
+    const deadline = Date.now() + SUSTAINED_SECONDS * 1000;
+    const started = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < deadline) {
+        const n = sent++;
+        const result = await post(target, withEventId(bodies[n % bodies.length]!, (n + 1).toString(16).padStart(32, idPrefix)));
+        if (result.status !== 200) failed += 1;
+        latencies.push(result.ms);
+      }
+    }));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    latencies.sort((a, b) => a - b);
+    return { accepted: sent - failed, failed, perSecond: Math.round((sent - failed) / seconds), p50ms: +percentile(latencies, 50).toFixed(1), p99ms: +percentile(latencies, 99).toFixed(1) };
+  };
+  const peerPort = await freePort();
+  const peer = spawn(process.execPath, ['-e', MINIMAL_RECEIVER, String(peerPort)], { stdio: 'ignore' });
   try {
-    // Ceiling: the same records straight to Kafka with the same producer settings, in batches as
-    // large as the appender's (about 200 records of 4 KB per request).
+    // Ceiling 1: the same records straight to Kafka with the appender's producer settings, in
+    // batches like its own (about 200 records of 4 KB), into a scratch topic shaped like the log.
+    const kafka = createKafka(trapline.config.kafkaBrokers, 'bench', createLogger('bench', 'error'));
+    const admin = kafka.admin();
+    await admin.connect();
+    const scratch = `${trapline.config.KAFKA_TOPIC_PREFIX}.bench.raw`;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: scratch, numPartitions: 6 }] });
+    await admin.disconnect();
     const codec = new Codec();
-    const producer = createKafka(trapline.config.kafkaBrokers, 'bench', createLogger('bench', 'error')).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
     const rawStart = process.hrtime.bigint();
     for (let first = 0; first < RAW_RECORDS; first += 200) {
       const messages = Array.from({ length: Math.min(200, RAW_RECORDS - first) }, (_, i) => {
-        const n = first + i;
-        const encoded = codec.encode('EventReceived', { projectId: 9, eventId: `raw${n}`, receivedAt: Date.now(), keyId: 'bench', payload: bodies[n % bodies.length]! });
-        return { key: `9/raw${n}`, value: encoded.value, headers: encoded.headers };
+        const encoded = codec.encode('EventReceived', { projectId: 9, eventId: `raw${first + i}`, receivedAt: Date.now(), keyId: 'bench', payload: bodies[(first + i) % bodies.length]! });
+        return { key: `9/raw${first + i}`, value: encoded.value, headers: encoded.headers };
       });
-      await producer.send({ topic: trapline.topics.events, acks: -1, messages });
+      await producer.send({ topic: scratch, acks: -1, messages });
     }
-    const rawSeconds = Number(process.hrtime.bigint() - rawStart) / 1e9;
+    const rawRate = RAW_RECORDS / (Number(process.hrtime.bigint() - rawStart) / 1e9);
     await producer.disconnect();
-    const rawRate = RAW_RECORDS / rawSeconds;
 
-    // Sustained: CONCURRENCY clients posting as fast as ingest answers, for SUSTAINED_SECONDS.
-    const agent = new Agent({ connections: CONCURRENCY, pipelining: 1 });
-    const post = async (body: string) => {
-      const started = process.hrtime.bigint();
-      const response = await request(storeUrl, { method: 'POST', body, dispatcher: agent, headers: { 'content-type': 'application/json' } });
-      await response.body.dump();
-      return { status: response.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 };
-    };
-    let sent = 0;
-    let failed = 0;
-    const sustainedLatencies: number[] = [];
-    const deadline = Date.now() + SUSTAINED_SECONDS * 1000;
-    const sustainedStart = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < deadline) {
-        const n = sent++;
-        const result = await post(bodies[n % bodies.length]!.replace(/"event_id":"[0-9a-f]{32}"/, `"event_id":"${(n + 1).toString(16).padStart(32, 'a')}"`));
-        if (result.status !== 200) failed += 1;
-        sustainedLatencies.push(result.ms);
-      }
-    }));
-    const sustainedSeconds = Number(process.hrtime.bigint() - sustainedStart) / 1e9;
-    const sustainedRate = (sent - failed) / sustainedSeconds;
-    sustainedLatencies.sort((a, b) => a - b);
+    // Ceiling 2: the minimal receiver under the same load.
+    const peerUrl = `http://127.0.0.1:${peerPort}/api/1/store/`;
+    await until('the minimal receiver', async () => (await post(peerUrl, bodies[0]!).catch(() => ({ status: 0 }))).status === 200, 10000);
+    const receiver = await sustained(peerUrl, 'c');
 
-    // Paced: PACED_RATE events/s for PACED_SECONDS, latency of each.
+    const ingest = await sustained(storeUrl, 'a');
+
+    // Paced: PACED_RATE events/s for PACED_SECONDS, the latency of each.
     const paced: number[] = [];
     const pacedStart = Date.now();
     const inFlight: Promise<void>[] = [];
     for (let n = 0; n < PACED_RATE * PACED_SECONDS; n += 1) {
-      const due = pacedStart + (n * 1000) / PACED_RATE;
-      const wait = due - Date.now();
+      const wait = pacedStart + (n * 1000) / PACED_RATE - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      inFlight.push(post(bodies[n % bodies.length]!.replace(/"event_id":"[0-9a-f]{32}"/, `"event_id":"${(n + 1).toString(16).padStart(32, 'b')}"`)).then((result) => void paced.push(result.ms)));
+      inFlight.push(post(storeUrl, withEventId(bodies[n % bodies.length]!, (n + 1).toString(16).padStart(32, 'b'))).then((result) => void paced.push(result.ms)));
     }
     await Promise.all(inFlight);
     paced.sort((a, b) => a - b);
-    await agent.close();
 
-    const metrics = await (await fetch(`http://127.0.0.1:${trapline.config.INGEST_PORT}/metrics`)).text();
-    const rss = Number(/^process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(metrics)?.[1] ?? 0) / 1024 / 1024;
+    // Ack → visible: once the projector has caught up, single events one at a time, from the
+    // ingest's 200 to the API answering the event.
+    const { config, topics } = trapline;
+    await until('the projector to catch up', async () => (await groupLag(config, config.projectorGroup, [topics.events])) === 0, 5 * 60 * 1000);
+    const visible: number[] = [];
+    for (let n = 0; n < VISIBLE_SAMPLES; n += 1) {
+      const id = (n + 1).toString(16).padStart(32, 'd');
+      const acked = await post(storeUrl, withEventId(bodies[n % bodies.length]!, id));
+      if (acked.status !== 200) continue;
+      const started = process.hrtime.bigint();
+      await until(`event ${id} visible`, async () => {
+        const response = await fetch(`${trapline.publicUrl}/api/0/projects/${trapline.defaults.organizationSlug}/${trapline.defaults.projectSlug}/events/${id}/`, { headers: { authorization: `Bearer ${trapline.defaults.token}` } });
+        await response.arrayBuffer();
+        return response.ok;
+      }, 30000, 10);
+      visible.push(Number(process.hrtime.bigint() - started) / 1e6 + acked.ms);
+    }
+    visible.sort((a, b) => a - b);
 
-    const rawKafkaProducer = { records: RAW_RECORDS, perSecond: Math.round(rawRate) };
-    const ingestSustained = { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, accepted: sent - failed, failed, perSecond: Math.round(sustainedRate), ratioToRawProducer: +(sustainedRate / rawRate).toFixed(2), p50ms: +percentile(sustainedLatencies, 50).toFixed(1), p99ms: +percentile(sustainedLatencies, 99).toFixed(1) };
-    const ingestPaced = { perSecond: PACED_RATE, seconds: PACED_SECONDS, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) };
-    const ingestRssMiB = Math.round(rss);
-    report('ingest', { eventBytes: EVENT_BYTES, rawKafkaProducer, ingestSustained, ingestPaced, ingestRssMiB }, ['scenario', 'events/s', 'p50 ms', 'p99 ms', 'note'], [
-      ['raw Kafka producer (ceiling)', String(rawKafkaProducer.perSecond), '', '', 'batches of 200, acks=all, idempotent'],
-      ['ingest, sustained', String(ingestSustained.perSecond), String(ingestSustained.p50ms), String(ingestSustained.p99ms), `${CONCURRENCY} HTTP clients, ratio ${ingestSustained.ratioToRawProducer} of the ceiling, ${failed} non-200`],
-      [`ingest, paced ${PACED_RATE}/s`, String(PACED_RATE), String(ingestPaced.p50ms), String(ingestPaced.p99ms), `ingest RSS ${ingestRssMiB} MiB`],
-    ]);
+    const rssMiB: Record<string, number> = {};
+    for (const [name, port] of Object.entries({ ingest: config.INGEST_PORT, api: config.API_PORT, projector: config.PROJECTOR_PORT, deleter: config.DELETER_PORT })) {
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      rssMiB[name] = Math.round(Number(/^process_resident_memory_bytes(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 0) / 1024 / 1024);
+    }
+
+    const figures = {
+      eventBytes: EVENT_BYTES,
+      rawKafkaProducer: { records: RAW_RECORDS, perSecond: Math.round(rawRate) },
+      minimalReceiver: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...receiver },
+      ingestSustained: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...ingest, ratioToRawProducer: +(ingest.perSecond / rawRate).toFixed(2), ratioToMinimalReceiver: +(ingest.perSecond / receiver.perSecond).toFixed(2) },
+      ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
+      ackToVisible: { samples: visible.length, p50ms: +percentile(visible, 50).toFixed(1), p99ms: +percentile(visible, 99).toFixed(1) },
+      rssMiB,
+    };
+    return {
+      name: 'ingest',
+      figures,
+      rows: [
+        ['raw Kafka producer', `${figures.rawKafkaProducer.perSecond} events/s`, '', '', 'ceiling: the same 4 KB records, batches of 200, acks=all, idempotent'],
+        ['minimal Sentry receiver', `${receiver.perSecond} events/s, p99 ${receiver.p99ms} ms`, '', '', `ceiling: ${CONCURRENCY} clients, parse and answer only`],
+        ['ingest, sustained', `${ingest.perSecond} events/s, p50 ${ingest.p50ms} ms, p99 ${ingest.p99ms} ms`, 'raw producer / receiver', `${figures.ingestSustained.ratioToRawProducer} / ${figures.ingestSustained.ratioToMinimalReceiver}`, `${CONCURRENCY} HTTP clients, ${ingest.failed} non-200`],
+        [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s`],
+        ['ack → visible in the API', `p50 ${figures.ackToVisible.p50ms} ms, p99 ${figures.ackToVisible.p99ms} ms`, '', '', `${visible.length} single events, API polled every 10 ms`],
+        ['RSS per service', Object.entries(rssMiB).map(([name, mib]) => `${name} ${mib} MiB`).join(', '), '', '', 'after the load'],
+      ],
+    };
   } finally {
+    peer.kill();
+    await agent.close();
     await trapline.dispose();
   }
 }
-
-await main();
-process.exit(0);

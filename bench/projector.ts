@@ -2,17 +2,16 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createKafka, createLogger, projectPartitioner, readConfig } from '@trapline/runtime';
+import { createKafka, createLogger, projectPartitioner } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
-import { up } from '@trapline/stack';
 import { serviceSet } from '@trapline/cli/services';
 import { rebuild } from '../packages/cli/src/rebuild.ts';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
-import { report, until } from './report.ts';
+import { until, type Scenario } from './report.ts';
 
-// `npm run bench:projector`: projection rate of the live projector and of `trapline rebuild`, with
+// Projection rate of the live projector and of `trapline rebuild`, with
 // the Postgres COPY rate of the same event rows as the ceiling, all in one run. Bounded: a fixed
 // number of events, each phase with a time limit.
 
@@ -22,8 +21,7 @@ const PROJECTS = 6;
 const GROUPS = 200;
 const PHASE_LIMIT_MS = 5 * 60 * 1000;
 
-async function main() {
-  await up(readConfig());
+export async function projectorScenario(): Promise<Scenario> {
   const env = await isolated({ LOG_LEVEL: 'warn' });
   const logger = createLogger('bench', 'warn');
   const kafka = createKafka(env.config.kafkaBrokers, 'bench', logger);
@@ -87,16 +85,18 @@ async function main() {
     const copyCeiling = { perSecond: Math.round(copyRate) };
     const live = { perSecond: Math.round(liveRate), ratioToCopy: +(liveRate / copyRate).toFixed(2) };
     const rebuilding = { perSecond: Math.round(rebuildRate), seconds: +rebuilt.seconds.toFixed(1), ratioToCopy: +(rebuildRate / copyRate).toFixed(2) };
-    report('projector', { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling, live, rebuild: rebuilding }, ['scenario', 'events/s', 'ratio to COPY', 'note'], [
-      ['Postgres COPY of the event rows (ceiling)', String(copyCeiling.perSecond), '1', `${EVENTS} rows of ${EVENT_BYTES} B payload`],
-      ['live projector', String(live.perSecond), String(live.ratioToCopy), `backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
-      ['trapline rebuild', String(rebuilding.perSecond), String(rebuilding.ratioToCopy), `${rebuilding.seconds} s including schema creation and swap`],
-    ]);
+    return {
+      name: 'projector',
+      figures: { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling, live, rebuild: rebuilding },
+      rows: [
+        ['Postgres COPY of the event rows', `${copyCeiling.perSecond} events/s`, '', '', `ceiling: ${EVENTS} rows of ${EVENT_BYTES} B payload`],
+        ['live projector', `${live.perSecond} events/s`, 'COPY', String(live.ratioToCopy), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
+        ['trapline rebuild', `${rebuilding.perSecond} events/s`, 'COPY', String(rebuilding.ratioToCopy), `${rebuilding.seconds} s, schema creation and swap included`],
+      ],
+    };
   } finally {
     await services.stopAll();
     await env.dispose();
   }
 }
 
-await main();
-process.exit(0);

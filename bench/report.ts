@@ -2,24 +2,36 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
-// What every benchmark shares: bounded waits, and the result written as JSON under bench/results
-// with a markdown table on stdout.
+// What every benchmark shares: bounded waits, percentiles, and one report — the figures as JSON and
+// a markdown table — under bench/results.
+
+/** One scenario's figures (for the JSON) and its rows: what, result, ceiling, ratio, note. */
+export interface Scenario {
+  name: string;
+  figures: Record<string, unknown>;
+  rows: string[][];
+}
 
 /** Polls `check` until it holds; gives up after `limitMs`, so a scenario always stops by itself. */
-export async function until(what: string, check: () => Promise<boolean>, limitMs: number): Promise<void> {
+export async function until(what: string, check: () => Promise<boolean>, limitMs: number, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + limitMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
-/** Writes `bench/results/<name>-<date>.json` (date and core count added) and prints the table. */
-export function report(name: string, figures: Record<string, unknown>, header: string[], rows: string[][]): void {
+export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/** Writes `bench/results/<date>[-<which>].json` and `.md`, and prints the table. */
+export function writeReport(scenarios: Scenario[], which: string | undefined): string {
   const date = new Date().toISOString();
-  const dir = join(import.meta.dirname, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}-${date.slice(0, 10)}.json`), `${JSON.stringify({ date, machine: { cores: cpus().length }, ...figures }, null, 2)}\n`);
+  const base = join(import.meta.dirname, 'results', `${date.slice(0, 10)}${which ? `-${which}` : ''}`);
+  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
+  writeFileSync(`${base}.json`, `${JSON.stringify({ date, machine: { cores: cpus().length }, scenarios: Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario.figures])) }, null, 2)}\n`);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  process.stdout.write(`${[line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')}\n`);
+  const header = ['scenario', 'result', 'ceiling', 'ratio', 'note'];
+  const table = [line(header), line(header.map(() => '---')), ...scenarios.flatMap((scenario) => scenario.rows.map(line))].join('\n');
+  writeFileSync(`${base}.md`, `# Trapline benchmark, ${date}\n\n${cpus().length} cores, everything on loopback.\n\n${table}\n`);
+  return table;
 }
