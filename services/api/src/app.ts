@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Appender, Logger } from '@trapline/runtime';
+import { observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessChecks } from '@trapline/runtime';
 import type { Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -21,6 +21,8 @@ export interface ApiDeps {
   publicUrl: string;
   logger: Logger;
   metrics: Registry;
+  /** What /health/ready checks (Postgres, Kafka); none by default. */
+  readiness?: ReadinessChecks;
   now?: () => number;
 }
 
@@ -40,6 +42,7 @@ function validationAnswer(error: { validationContext?: string; validation?: Vali
 export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  observeRequests(app, deps.metrics);
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     if (error instanceof ApiError) return reply.code(error.status).send({ detail: error.message });
@@ -71,8 +74,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   auditRoutes(app, context);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
+  operationalRoutes(app, deps.metrics, deps.readiness ?? {});
   await app.ready();
   return app;
 }

@@ -1,4 +1,4 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, kafkaCheck, postgresCheck, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { ReadModel } from './adapters/read-model.ts';
 import { buildApiApp } from './app.ts';
@@ -8,14 +8,23 @@ const logger = createLogger('api', config.LOG_LEVEL);
 
 await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 10);
-  const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-api`, logger), new Codec());
+  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-api`, logger);
+  const appender = await Appender.connect(kafka, new Codec());
+  const admin = kafka.admin();
+  await admin.connect();
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const app = await buildApiApp({ readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger, metrics: createMetrics('api') });
+  const app = await buildApiApp({
+    readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger,
+    metrics: createMetrics('api'),
+    // Reads need Postgres; status changes and deletion requests need Kafka.
+    readiness: { postgres: postgresCheck(pool), kafka: kafkaCheck(admin) },
+  });
   await app.listen({ host: config.HOST, port: config.API_PORT });
   return {
     stop: async () => {
       await app.close();
       await appender.close();
+      await admin.disconnect();
       await pool.end();
     },
   };

@@ -1,4 +1,4 @@
-import { createKafka, createLogger, createMetrics, createPool, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
+import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
 import { startDeleter } from './adapters/pipeline.ts';
@@ -11,11 +11,12 @@ await runService(logger, async () => {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetrics('deleter');
   const steps = new Counter({ name: 'trapline_deleter_steps_total', help: 'Deletion steps by outcome', labelNames: ['outcome'], registers: [metrics] });
+  const deadLetters = deadLetterCounter(metrics);
   const pool = createPool(config.DATABASE_URL, 2);
-  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger);
+  // The pipeline builds its consumer from this Kafka: lag and batches are observed from outside it.
+  const { kafka, check: consumerCheck } = observeConsumers(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger), metrics);
   const codec = new Codec();
   const appender = await TransactionalAppender.connect(kafka, codec, `${config.deleterGroup}.${config.deleterInstance}`);
-  let ready = false;
   const deleter = await startDeleter({
     kafka, codec, appender, topics, logger,
     source: new DeletionSource(pool),
@@ -29,12 +30,13 @@ await runService(logger, async () => {
       maxBackoffMs: config.DELETION_RETRY_MAX_BACKOFF_MS,
     },
     now: Date.now,
-    onOutcome: (outcome, count) => steps.inc({ outcome }, count),
-    onJoin: () => {
-      ready = true;
+    onOutcome: (outcome, count) => {
+      steps.inc({ outcome }, count);
+      // A step out of attempts and an unreadable step both go to the deletions' dead-letter topic.
+      if (outcome === 'dead' || outcome === 'dead_letter') deadLetters.inc({ topic: topics.deletionsDlq }, count);
     },
   });
-  const health = await startHealthServer(config.HOST, config.DELETER_PORT, () => ready, metrics);
+  const health = await startHealthServer(config.HOST, config.DELETER_PORT, metrics, { consumer: consumerCheck, postgres: postgresCheck(pool) });
   return {
     stop: async () => {
       await deleter.stop();

@@ -1,9 +1,10 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import { AppendUnavailable, type Appender, type Logger } from '@trapline/runtime';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { AppendUnavailable, observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessCheck, type ReadinessChecks } from '@trapline/runtime';
 import type { Dedupe } from './adapters/dedupe.ts';
 import type { RateLimiter } from './adapters/rate-limiter.ts';
 import { sentryRateLimitHeader } from './domain/rate-limit.ts';
+import { droppedItem } from './domain/dropped-items.ts';
 import { describeRejection, type Rejection } from './domain/rejections.ts';
 import { runIngest, type Endpoint, type IngestLimits, type KeyLookup } from './domain/pipeline.ts';
 import { serializeEvent } from './domain/normalize.ts';
@@ -23,7 +24,10 @@ export interface IngestDeps {
   maxInflightAppends: number;
   logger: Logger;
   metrics: Registry;
-  isReady: () => boolean;
+  /** Readiness besides Kafka's, which the app judges from its appends (e.g. DSN keys loaded). */
+  readiness: ReadinessChecks;
+  /** Asked when the last append failed: is Kafka reachable again? */
+  kafkaReachable: ReadinessCheck;
   now?: () => number;
 }
 
@@ -51,8 +55,16 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
     // Relay takes /api/1/store and /api/1/store/ alike, and so does the gateway's routing.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const outcomes = new Counter({ name: 'trapline_ingest_outcomes_total', help: 'Ingest outcomes by result and reason or item type', labelNames: ['outcome', 'reason'], registers: [deps.metrics] });
-  const appendSeconds = new Histogram({ name: 'trapline_ingest_append_seconds', help: 'Time from request to Kafka ack', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [deps.metrics] });
+  observeRequests(app, deps.metrics);
+  const outcomes = new Counter({ name: 'trapline_ingest_outcomes_total', help: 'Events accepted or deduplicated, requests rejected by reason', labelNames: ['outcome', 'reason'], registers: [deps.metrics] });
+  const droppedItems = new Counter({ name: 'trapline_ingest_dropped_items_total', help: 'Envelope items acknowledged but not stored, by item type and reason', labelNames: ['type', 'reason'], registers: [deps.metrics] });
+  const appendSeconds = new Histogram({
+    name: 'trapline_ingest_append_seconds',
+    help: "Time an append waited for Kafka's ack (acked) or until it gave up (unavailable)",
+    labelNames: ['result'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [deps.metrics],
+  });
 
   // Every body arrives as bytes, whatever its content type: the pipeline decodes it.
   app.removeAllContentTypeParsers();
@@ -61,9 +73,26 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
     void reply.headers(CORS_HEADERS);
   });
 
-  // Back-pressure: appends waiting now, and whether the last one reached Kafka.
+  // Back-pressure: appends waiting now, their bytes, and whether the last one reached Kafka.
   let inflight = 0;
+  let inflightBytes = 0;
   let kafkaAvailable = true;
+  new Gauge({
+    name: 'trapline_ingest_inflight_appends',
+    help: "Requests waiting for Kafka's ack",
+    registers: [deps.metrics],
+    collect() {
+      this.set(inflight);
+    },
+  });
+  new Gauge({
+    name: 'trapline_ingest_inflight_bytes',
+    help: "Bytes of records (keys and payloads) waiting for Kafka's ack",
+    registers: [deps.metrics],
+    collect() {
+      this.set(inflightBytes);
+    },
+  });
   const retryLater = { 'retry-after': '5' };
 
   const refuse = (reply: FastifyReply, rejection: Rejection, headers: Record<string, string> = {}) => {
@@ -76,7 +105,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, { reason: 'too_large' });
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send({ detail: error.message });
     deps.logger.error({ err: error }, 'ingest failed');
-    return reply.code(503).headers({ 'retry-after': '5' }).send({ detail: 'ingest is temporarily unavailable, retry later' });
+    return refuse(reply, { reason: 'unavailable', detail: 'ingest is temporarily unavailable, retry later' }, retryLater);
   });
 
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'not found' }));
@@ -84,7 +113,6 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   for (const endpoint of ['store', 'envelope'] as Endpoint[]) {
     app.options(`/api/:projectId/${endpoint}/`, (_request, reply) => reply.code(204).headers(PREFLIGHT_HEADERS).send());
     app.post<{ Params: { projectId: string }; Querystring: Record<string, unknown> }>(`/api/:projectId/${endpoint}/`, async (request, reply) => {
-      const started = process.hrtime.bigint();
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const header = (name: string) => {
         const value = request.headers[name];
@@ -116,39 +144,42 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
       const events = result.value.events.filter((event) => !duplicates.has(event.event_id));
       if (duplicates.size > 0) outcomes.inc({ outcome: 'deduplicated', reason: 'event' }, duplicates.size);
       if (inflight >= deps.maxInflightAppends) return refuse(reply, { reason: 'unavailable', detail: 'too many events are waiting for storage, retry later' }, retryLater);
+      const records = events.map((event) => ({
+        key: `${projectId}/${event.event_id}`,
+        name: 'EventReceived' as const,
+        value: { projectId, eventId: event.event_id, receivedAt: Math.round(event.received * 1000), keyId: projectKey.publicKey, payload: serializeEvent(event) },
+      }));
+      const bytes = records.reduce((sum, record) => sum + record.key.length + Buffer.byteLength(record.value.payload), 0);
       inflight += 1;
+      inflightBytes += bytes;
+      const appendStarted = process.hrtime.bigint();
+      const appendSecondsSince = () => Number(process.hrtime.bigint() - appendStarted) / 1e9;
       try {
-        await deps.appender.appendWithin(
-          deps.appendTimeoutMs,
-          deps.eventsTopic,
-        events.map((event) => ({
-          key: `${projectId}/${event.event_id}`,
-          name: 'EventReceived' as const,
-          value: { projectId, eventId: event.event_id, receivedAt: Math.round(event.received * 1000), keyId: projectKey.publicKey, payload: serializeEvent(event) },
-        })),
-      );
+        await deps.appender.appendWithin(deps.appendTimeoutMs, deps.eventsTopic, records);
         kafkaAvailable = true;
+        if (records.length > 0) appendSeconds.observe({ result: 'acked' }, appendSecondsSince());
       } catch (error) {
         if (!(error instanceof AppendUnavailable)) throw error;
         kafkaAvailable = false;
+        appendSeconds.observe({ result: 'unavailable' }, appendSecondsSince());
         deps.logger.warn({ err: error }, 'append failed; answering 503');
         return refuse(reply, { reason: 'unavailable' }, retryLater);
       } finally {
         inflight -= 1;
+        inflightBytes -= bytes;
       }
       await deps.dedupe.markAppended(projectId, events.map((event) => event.event_id));
-      appendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       if (events.length > 0) outcomes.inc({ outcome: 'accepted', reason: 'event' }, events.length);
-      for (const type of otherItems) outcomes.inc({ outcome: 'accepted', reason: type });
+      for (const type of otherItems) droppedItems.inc(droppedItem(type));
       return reply.code(200).send(answerId === null ? {} : { id: answerId });
     });
   }
 
-  app.get('/health', (_request, reply) => {
-    if (!deps.isReady()) return reply.code(503).send({ status: 'starting' });
-    if (!kafkaAvailable) return reply.code(503).send({ status: 'kafka unavailable' });
-    return reply.send({ status: 'ok', inflightAppends: inflight });
+  operationalRoutes(app, deps.metrics, {
+    ...deps.readiness,
+    // Judged from the appends themselves; after a failed one, a probe tells when Kafka is back, so
+    // an instance taken out of rotation (no traffic, no append) can come back.
+    kafka: async () => (kafkaAvailable ? undefined : await deps.kafkaReachable()),
   });
-  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.metrics()));
   return app;
 }

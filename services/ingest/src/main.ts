@@ -1,4 +1,4 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Dedupe } from './adapters/dedupe.ts';
 import { KeyCache } from './adapters/key-cache.ts';
@@ -14,7 +14,10 @@ await runService(logger, async () => {
   await keys.start();
   const redis = createRedis(config.REDIS_URL);
   await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis unavailable at start; dedupe fails open until it answers'));
-  const appender = await Appender.connect(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger), new Codec());
+  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger);
+  const appender = await Appender.connect(kafka, new Codec());
+  const admin = kafka.admin();
+  await admin.connect();
   const app = buildIngestApp({
     appender,
     eventsTopic: topicNames(config.KAFKA_TOPIC_PREFIX).events,
@@ -32,7 +35,8 @@ await runService(logger, async () => {
     maxInflightAppends: config.MAX_INFLIGHT_APPENDS,
     logger,
     metrics: createMetrics('ingest'),
-    isReady: () => keys.ready,
+    readiness: { keys: () => (keys.ready ? undefined : 'DSN keys not loaded yet') },
+    kafkaReachable: kafkaCheck(admin),
   });
   await app.listen({ host: config.HOST, port: config.INGEST_PORT });
   return {
@@ -40,6 +44,7 @@ await runService(logger, async () => {
       await app.close();
       keys.stop();
       await appender.close();
+      await admin.disconnect();
       redis.disconnect();
       await pool.end();
     },

@@ -1,4 +1,4 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, readConfig, runService, startHealthServer } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer } from '@trapline/runtime';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
 import { startProjectorConsumer } from './adapters/consumer.ts';
@@ -9,23 +9,23 @@ const logger = createLogger('projector', config.LOG_LEVEL);
 await runService(logger, async () => {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetrics('projector');
-  const projected = new Counter({ name: 'trapline_projector_records_total', help: 'Records projected', registers: [metrics] });
+  const projected = new Counter({ name: 'trapline_projector_records_total', help: 'Records applied to the read models, by record name', labelNames: ['record'], registers: [metrics] });
+  const deadLetters = deadLetterCounter(metrics);
   const pool = createPool(config.DATABASE_URL, 4);
-  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-projector`, logger);
+  const consumers = observeConsumers(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-projector`, logger), metrics);
   const codec = new Codec();
-  const appender = await Appender.connect(kafka, codec);
-  let ready = false;
+  const appender = await Appender.connect(consumers.kafka, codec);
   const consumer = await startProjectorConsumer({
-    kafka, pool, codec, appender, logger,
+    kafka: consumers.kafka, pool, codec, appender, logger,
     groupId: config.projectorGroup,
     topics: PROJECTED_TOPICS.map((id) => topics[id]),
     dlqTopic: topics.eventsDlq,
-    onBatch: (count) => projected.inc(count),
-    onJoin: () => {
-      ready = true;
+    onBatch: (outcome) => {
+      for (const [record, count] of outcome.projected) projected.inc({ record }, count);
+      if (outcome.deadLettered > 0) deadLetters.inc({ topic: topics.eventsDlq }, outcome.deadLettered);
     },
   });
-  const health = await startHealthServer(config.HOST, config.PROJECTOR_PORT, () => ready, metrics);
+  const health = await startHealthServer(config.HOST, config.PROJECTOR_PORT, metrics, { consumer: consumers.check, postgres: postgresCheck(pool) });
   return {
     stop: async () => {
       await consumer.disconnect();

@@ -16,9 +16,15 @@ export interface ProjectorConsumerDeps {
   topics: string[];
   dlqTopic: string;
   logger: Logger;
-  onBatch?: (records: number) => void;
-  /** Called each time the consumer has joined its group (readiness). */
-  onJoin?: () => void;
+  /** After each batch is durable (read models committed, dead letters appended). */
+  onBatch?: (outcome: BatchOutcome) => void;
+}
+
+export interface BatchOutcome {
+  /** Records applied to the read models, by record name. */
+  projected: Map<string, number>;
+  /** Records appended to the dead-letter topic. */
+  deadLettered: number;
 }
 
 /** Postgres refuses the data itself (bad text, constraint): retrying would fail forever. */
@@ -30,7 +36,6 @@ function isPoisonError(error: unknown): boolean {
 
 export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<Consumer> {
   const consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
-  consumer.on(consumer.events.GROUP_JOIN, () => deps.onJoin?.());
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
   await consumer.run({
@@ -44,6 +49,8 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       const origin = { topic: batch.topic, partition: batch.partition };
       const deadLetters: ReturnType<typeof deadLetter>[] = [];
       const poison = (message: KafkaMessage, reason: string) => deadLetters.push(deadLetter(message, origin, reason));
+      const projected = new Map<string, number>();
+      const count = (name: string, records = 1) => projected.set(name, (projected.get(name) ?? 0) + records);
       await inTransaction(deps.pool, async (db) => {
         // One record, in a savepoint: a record Postgres refuses goes to the dead letters alone.
         const applyOne = async (message: KafkaMessage, record: DomainRecord) => {
@@ -51,6 +58,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           try {
             await applyRecord(db, record);
             await db.query('RELEASE SAVEPOINT record');
+            count(record.name);
           } catch (error) {
             if (!isPoisonError(error)) throw error;
             await db.query('ROLLBACK TO SAVEPOINT record');
@@ -72,6 +80,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           try {
             await applyEvents(db, events);
             await db.query('RELEASE SAVEPOINT run');
+            count('EventReceived', events.length);
           } catch (error) {
             if (!isPoisonError(error)) throw error;
             await db.query('ROLLBACK TO SAVEPOINT run');
@@ -102,7 +111,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       // Resolved only now that the transaction and the dead letters are durable; kafkajs commits
       // resolved offsets to the group when eachBatch returns.
       resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-      deps.onBatch?.(batch.messages.length);
+      deps.onBatch?.({ projected, deadLettered: deadLetters.length });
       await heartbeat();
     },
   });
