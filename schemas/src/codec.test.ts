@@ -13,9 +13,11 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   EventsPurged: { projectId: 1, transactionId: 't', groupId: null, eventIds: ['c'.repeat(32)], chunk: 0, final: true, eventsRemoved: 1, rowsRemoved: 3, purgedAt: 7 },
   DeletionFailed: { projectId: 1, transactionId: 't', attempt: 2, reason: 'connection refused', dead: false, failedAt: 8 },
   DeletionStep: {
-    transactionId: 't', kind: 'group', projectId: 1, groupId: 9, eventId: null, actor: 'a', requestedAt: 5, dueAt: 3605, requestPartition: 2, requestOffset: '41',
-    attempt: 0, cursor: null, chunks: 0, eventsRemoved: 0, rowsRemoved: 0, lastError: null,
+    transactionId: 't', kind: 'group', projectId: 1, groupId: 9, eventId: null, cutoff: null, actor: 'a', requestedAt: 5, dueAt: 3605, requestPartition: 2, requestOffset: '41',
+    attempt: 0, cursor: null, chunks: 0, eventsRemoved: 0, rowsRemoved: 0, lastError: null, issues: 0,
   },
+  RetentionRequested: { projectId: 1, transactionId: 't', cutoff: 1_700_000_000_000, actor: 'system:retention', requestedAt: 1_700_000_000_001 },
+  ProjectRetentionChanged: { projectId: 7, retentionDays: 30.5, actor: 'token:abc', changedAt: 1 },
   AuditEntry: { id: 't:requested', organizationSlug: 'acme', projectId: 1, event: 'issue.delete', actor: 'a', transactionId: 't', targetObject: '9', data: '{}', createdAt: 5 },
   OrganizationUpserted: { slug: 'acme', name: 'Acme', createdAt: 1 },
   ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },

@@ -37,7 +37,7 @@ export interface GroupStatusChanged {
   changedAt: number;
 }
 
-export type DeletionKind = 'group' | 'event';
+export type DeletionKind = 'group' | 'event' | 'retention';
 
 /** A deletion's progress on the deleter's topics (delay, run, retry, dlq). */
 export interface DeletionStep {
@@ -46,6 +46,7 @@ export interface DeletionStep {
   projectId: number;
   groupId: number | null;
   eventId: string | null;
+  cutoff: number | null;
   actor: string;
   requestedAt: number;
   dueAt: number;
@@ -57,6 +58,22 @@ export interface DeletionStep {
   eventsRemoved: number;
   rowsRemoved: number;
   lastError: string | null;
+  issues: number;
+}
+
+export interface RetentionRequested {
+  projectId: number;
+  transactionId: string;
+  cutoff: number;
+  actor: string;
+  requestedAt: number;
+}
+
+export interface ProjectRetentionChanged {
+  projectId: number;
+  retentionDays: number | null;
+  actor: string;
+  changedAt: number;
 }
 
 /** One purged chunk, applied by the projector (the only writer of read models). */
@@ -132,12 +149,14 @@ export interface RecordTypes {
   GroupDeletionRequested: GroupDeletionRequested;
   EventDeletionRequested: EventDeletionRequested;
   GroupStatusChanged: GroupStatusChanged;
+  RetentionRequested: RetentionRequested;
   EventsPurged: EventsPurged;
   DeletionFailed: DeletionFailed;
   DeletionStep: DeletionStep;
   AuditEntry: AuditEntry;
   OrganizationUpserted: OrganizationUpserted;
   ProjectUpserted: ProjectUpserted;
+  ProjectRetentionChanged: ProjectRetentionChanged;
   ProjectKeyUpserted: ProjectKeyUpserted;
   ApiTokenUpserted: ApiTokenUpserted;
 }

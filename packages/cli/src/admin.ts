@@ -72,3 +72,13 @@ export async function createToken(deps: AdminDeps, organizationSlug: string, sco
   await waitProjected(deps.pool, 'SELECT 1 FROM api_tokens WHERE token_hash = $1', [tokenHash]);
   return { token, scopes, organizationSlug };
 }
+
+/** A project's retention in days (fractions allowed), or `null` for the deployment's RETENTION_DAYS. */
+export async function setRetention(deps: AdminDeps, projectId: number, days: number | null) {
+  if (days !== null && !(Number.isFinite(days) && days > 0 && days <= 36500)) throw new AdminError(`invalid retention ${days}: a number of days above 0 (fractions allowed), or "default"`);
+  if (((await deps.pool.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount ?? 0) === 0) throw new AdminError(`no project ${projectId}`);
+  await deps.appender.append(deps.adminTopic, [{ key: `project/${projectId}/retention`, name: 'ProjectRetentionChanged', value: { projectId, retentionDays: days, actor: 'cli', changedAt: (deps.now ?? Date.now)() } }]);
+  if (days === null) await waitProjected(deps.pool, 'SELECT 1 FROM projects p WHERE p.id = $1 AND NOT EXISTS (SELECT 1 FROM project_retention r WHERE r.project_id = p.id)', [projectId]);
+  else await waitProjected(deps.pool, 'SELECT 1 FROM project_retention WHERE project_id = $1 AND retention_days = $2', [projectId, days]);
+  return { projectId, retentionDays: days ?? 'default' };
+}

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { Appender, createKafka, createLogger, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
-import { AdminError, createKey, createOrganization, createProject, createToken, setKeyActive, type AdminDeps } from './admin.ts';
+import { AdminError, createKey, createOrganization, createProject, createToken, setKeyActive, setRetention, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
 import { redriveDeadLetters } from '@trapline/deleter/redrive';
 import { deletionCommands } from './deletions.ts';
@@ -147,6 +147,13 @@ projects.command('create <org> <slug>').option('--name <name>').option('--id <id
     const config = readConfig();
     const project = await withAdmin(config, (deps) => createProject(deps, org, slug, options));
     printTable([{ id: project.projectId, organization: project.organizationSlug, slug: project.slug, name: project.name }]);
+  });
+projects
+  .command('retention <project_id> <days>')
+  .description('how many days the project keeps its events (fractions allowed), or "default" for RETENTION_DAYS')
+  .action(async (projectId: string, days: string) => {
+    const config = readConfig();
+    printTable([await withAdmin(config, (deps) => setRetention(deps, Number(projectId), days === 'default' ? null : Number(days)))]);
   });
 projects.command('list').action(async () => {
   const config = readConfig();

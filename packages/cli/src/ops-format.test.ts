@@ -74,8 +74,8 @@ describe('dead letters', () => {
 
   it('takes a failed deletion step\'s last error as its reason', () => {
     const { headers, value } = codec.encode('DeletionStep', {
-      transactionId: 't1', kind: 'event', projectId: 1, groupId: null, eventId: 'e', actor: 'a', requestedAt: 1, dueAt: 1, requestPartition: 0, requestOffset: '0',
-      attempt: 5, cursor: null, chunks: 0, eventsRemoved: 0, rowsRemoved: 0, lastError: 'connection refused',
+      transactionId: 't1', kind: 'event', projectId: 1, groupId: null, eventId: 'e', cutoff: null, actor: 'a', requestedAt: 1, dueAt: 1, requestPartition: 0, requestOffset: '0',
+      attempt: 5, cursor: null, chunks: 0, eventsRemoved: 0, rowsRemoved: 0, lastError: 'connection refused', issues: 0,
     });
     expect(deadLetterEntry(decodeLine(codec, { ...at, headers, value }))).toMatchObject({ reason: 'connection refused', originalTopic: null });
   });

@@ -1,7 +1,8 @@
-import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
 import { startDeleter } from './adapters/pipeline.ts';
+import { startRetentionScheduler } from './adapters/retention-scheduler.ts';
 import { DeletionSource } from './adapters/source.ts';
 
 const config = readConfig();
@@ -12,14 +13,14 @@ await runService(logger, async () => {
   const metrics = createMetrics('deleter');
   const steps = new Counter({ name: 'trapline_deleter_steps_total', help: 'Deletion steps by outcome', labelNames: ['outcome'], registers: [metrics] });
   const deadLetters = deadLetterCounter(metrics);
-  const pool = createPool(config.DATABASE_URL, 2);
+  const pool = createPool(config.DATABASE_URL, 3); // one is held by the retention scheduler while it is the active one
   // The pipeline builds its consumer from this Kafka: lag and batches are observed from outside it.
   const { kafka, check: consumerCheck } = observeConsumers(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger), metrics);
   const codec = new Codec();
   const appender = await TransactionalAppender.connect(kafka, codec, `${config.deleterGroup}.${config.deleterInstance}`);
+  const source = new DeletionSource(pool);
   const deleter = await startDeleter({
-    kafka, codec, appender, topics, logger,
-    source: new DeletionSource(pool),
+    kafka, codec, appender, topics, logger, source,
     groupId: config.deleterGroup,
     projectorGroup: config.projectorGroup,
     settings: {
@@ -36,10 +37,23 @@ await runService(logger, async () => {
       if (outcome === 'dead' || outcome === 'dead_letter') deadLetters.inc({ topic: topics.deletionsDlq }, count);
     },
   });
+  const retentionRequests = new Counter({ name: 'trapline_retention_requests_total', help: 'Retention deletions requested by the scheduler', registers: [metrics] });
+  const requestAppender = await Appender.connect(kafka, codec);
+  const retention = startRetentionScheduler({
+    pool, source, topics, logger,
+    appender: requestAppender,
+    lockName: `${config.deleterGroup}.retention`,
+    defaultDays: config.RETENTION_DAYS,
+    intervalMs: config.RETENTION_CHECK_SECONDS * 1000,
+    now: Date.now,
+    onRequested: (count) => retentionRequests.inc(count),
+  });
   const health = await startHealthServer(config.HOST, config.DELETER_PORT, metrics, { consumer: consumerCheck, postgres: postgresCheck(pool) });
   return {
     stop: async () => {
+      await retention.stop();
       await deleter.stop();
+      await requestAppender.close();
       await appender.close();
       await health.close();
       await pool.end();

@@ -23,6 +23,8 @@ export interface TokenRow {
   active: boolean;
 }
 
+const PROJECT_COLUMNS = 'id, organization_slug, slug, name, platform, created_at, (SELECT r.retention_days FROM project_retention r WHERE r.project_id = projects.id) AS retention_days';
+
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
   g.first_seen, g.last_seen, g.times_seen,
   (SELECT count(DISTINCT e.user_ident) FROM events e WHERE e.group_id = g.id AND e.user_ident IS NOT NULL AND NOT e.pending_deletion)::int AS user_count`;
@@ -61,12 +63,12 @@ export class ReadModel {
   }
 
   async project(organizationSlug: string, projectSlug: string): Promise<ProjectRow | undefined> {
-    const result = await this.pool.query<ProjectRow>('SELECT id, organization_slug, slug, name, platform, created_at FROM projects WHERE organization_slug = $1 AND slug = $2', [organizationSlug, projectSlug]);
+    const result = await this.pool.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE organization_slug = $1 AND slug = $2`, [organizationSlug, projectSlug]);
     return result.rows[0];
   }
 
   async projectById(id: number): Promise<ProjectRow | undefined> {
-    const result = await this.pool.query<ProjectRow>('SELECT id, organization_slug, slug, name, platform, created_at FROM projects WHERE id = $1', [id]);
+    const result = await this.pool.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $1`, [id]);
     return result.rows[0];
   }
 
@@ -94,7 +96,7 @@ export class ReadModel {
   }
 
   async projects(organizationSlug: string): Promise<ProjectRow[]> {
-    const result = await this.pool.query<ProjectRow>('SELECT id, organization_slug, slug, name, platform, created_at FROM projects WHERE organization_slug = $1 ORDER BY slug', [organizationSlug]);
+    const result = await this.pool.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE organization_slug = $1 ORDER BY slug`, [organizationSlug]);
     return result.rows;
   }
 

@@ -10,6 +10,8 @@ export interface ProjectRow {
   name: string;
   platform: string | null;
   created_at: Date;
+  /** Days this project keeps its events; null: the deployment's RETENTION_DAYS. */
+  retention_days: number | null;
 }
 
 export interface GroupRow {
@@ -158,6 +160,7 @@ export function serializeProject(project: ProjectRow) {
     firstEvent: null,
     status: 'active',
     organization: { id: project.organization_slug, slug: project.organization_slug, name: project.organization_slug },
+    retentionDays: project.retention_days,
   };
 }
 

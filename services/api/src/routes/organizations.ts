@@ -2,7 +2,7 @@ import type { ProjectKeyUpserted } from '@trapline/schemas';
 import { newProjectKey } from '../domain/keys.ts';
 import { serializeKey, serializeOrganization, serializeProject } from '../domain/serialize.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
-import { keyCreateBody, keyParams, keyUpdateBody, orgParams, projectParams } from './schemas.ts';
+import { keyCreateBody, keyParams, keyUpdateBody, orgParams, projectParams, projectUpdateBody } from './schemas.ts';
 
 // The API root (what `sentry-cli info` reads), organizations, projects and their DSN keys.
 
@@ -44,6 +44,16 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
   app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     return serializeProject(await context.project(token, request.params.org, request.params.project));
+  });
+
+  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's retention in days", params: projectParams, body: projectUpdateBody } }, async (request) => {
+    const token = await context.authenticate(request, 'project:write');
+    const project = await context.project(token, request.params.org, request.params.project);
+    const { retentionDays } = request.body;
+    await appender.append(adminTopic, [
+      { key: `project/${project.id}/retention`, name: 'ProjectRetentionChanged', value: { projectId: project.id, retentionDays, actor: context.actor(token), changedAt: context.now() } },
+    ]);
+    return serializeProject({ ...project, retention_days: retentionDays });
   });
 
   app.get('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: "List a project's DSN keys", params: projectParams } }, async (request) => {

@@ -3,11 +3,14 @@ import { z } from 'zod';
 // Request schemas of the routes: they validate, type the handlers and describe the OpenAPI
 // document. Path parameters that fail them name nothing that exists: 404, like Sentry.
 
+/** Free text that reaches Postgres or the log: Postgres refuses NUL in text, which must be a 4xx here, not a 500 there. */
+const text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+
 export const orgParams = z.object({ org: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).describe('organization slug') });
 export const projectParams = orgParams.extend({ project: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).describe('project slug') });
 export const issueId = z.string().regex(/^\d{1,16}$/).describe('issue id');
 export const issueParams = z.object({ id: issueId, org: orgParams.shape.org.optional() });
-export const tagParams = issueParams.extend({ key: z.string().min(1).max(200) });
+export const tagParams = issueParams.extend({ key: text().min(1).max(200) });
 export const eventParams = projectParams.extend({ eventId: z.string().regex(/^[0-9a-fA-F-]{32,36}$/).describe('event id: 32 hex digits or a UUID') });
 export const keyParams = projectParams.extend({ keyId: z.string().regex(/^[0-9a-f]{32}$/).describe('public part of the key') });
 export const deletionParams = z.object({ transactionId: z.string().regex(/^[0-9a-f]{32}$/).describe('transaction id of a deletion request: 32 lowercase hex digits') });
@@ -21,7 +24,7 @@ export const pageQuery = z.object({
 });
 
 export const issueListQuery = pageQuery.extend({
-  query: z.string().max(1000).optional().describe('Sentry search, e.g. is:unresolved level:error release:web@1 free text; default is:unresolved'),
+  query: text().max(1000).optional().describe('Sentry search, e.g. is:unresolved level:error release:web@1 free text; default is:unresolved'),
   sort: z.enum(['date', 'new', 'freq', 'user']).optional(),
   statsPeriod: z.union([z.literal(''), z.string().regex(/^\d+[smhdw]$/)]).optional().describe('e.g. 24h, 14d'),
   project: manyIds.optional().describe('project ids (organization issues)'),
@@ -29,14 +32,16 @@ export const issueListQuery = pageQuery.extend({
 });
 
 export const auditLogQuery = pageQuery.omit({ full: true }).extend({
-  event: z.string().max(100).optional().describe('only entries of this event, e.g. issue.delete (an unknown name matches nothing, as in Sentry)'),
-  actor: z.string().max(200).optional().describe('only entries of this actor id, e.g. token:0123456789ab or system:retention'),
+  event: text().max(100).optional().describe('only entries of this event, e.g. issue.delete (an unknown name matches nothing, as in Sentry)'),
+  actor: text().max(200).optional().describe('only entries of this actor id, e.g. token:0123456789ab or system:retention'),
 });
 
 // `muted` is the older name of `ignored` (sentry-cli still sends it); `resolvedInNextRelease` resolves now.
 export const statusBody = z.looseObject({ status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']) });
-export const keyCreateBody = z.object({ name: z.string().min(1).max(200).optional() }).optional();
-export const keyUpdateBody = z.object({ name: z.string().min(1).max(200).optional(), isActive: z.boolean().optional() });
+export const keyCreateBody = z.object({ name: text().min(1).max(200).optional() }).optional();
+/** Sentry's project update; Trapline reads its own `retentionDays` (null: the deployment default). */
+export const projectUpdateBody = z.looseObject({ retentionDays: z.number().positive().max(36500).nullable() });
+export const keyUpdateBody = z.object({ name: text().min(1).max(200).optional(), isActive: z.boolean().optional() });
 
 export const asList = (value: string | string[] | undefined): string[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 export const normalizeEventId = (id: string) => id.replaceAll('-', '').toLowerCase();

@@ -17,7 +17,8 @@ import type { DeletionSource } from './source.ts';
 
 // The deleter's consumer. Four inputs, one consumer group, and every step is one Kafka
 // transaction that appends its outputs and commits its input offset together:
-//   events  → deletion requests become a held step on `delay` and a `requested` audit entry;
+//   events  → deletion requests become a held step on `delay` and a `requested` audit entry
+//            (retention requests go straight to `run`, audited only by their summary);
 //   delay, retry → a step whose time has come moves to `run`; before that its partition is
 //            paused until the head is due (no busy loop, other partitions keep moving);
 //   run    → one chunk: EventsPurged plus a null-value record per event key on `events`, then the
@@ -45,7 +46,7 @@ export interface Deleter {
   stop(): Promise<void>;
 }
 
-const REQUESTS = new Set(['GroupDeletionRequested', 'EventDeletionRequested']);
+const REQUESTS = new Set(['GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested']);
 
 function schemaOf(message: KafkaMessage): string | undefined {
   const raw = message.headers?.[SCHEMA_HEADER];
@@ -77,13 +78,18 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       const decoded = codec.decode(message.headers, message.value);
       if (!decoded.ok) continue; // the projector dead-letters undecodable records of this topic
       const step = scheduleDeletion(decoded.record as DeletionRequest, { partition: batch.partition, offset: message.offset }, settings);
-      const audit = requestedAudit(step, await source.organizationOf(step.projectId), await source.target(step));
-      records.push({ topic: topics.deletionsDelay, records: [{ key: step.transactionId, name: 'DeletionStep', value: step }] });
-      records.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
+      // Retention has no delay: it goes straight to run, not behind a held request on the delay topic.
+      const held = step.kind !== 'retention';
+      records.push({ topic: held ? topics.deletionsDelay : topics.deletionsRun, records: [{ key: step.transactionId, name: 'DeletionStep', value: step }] });
+      // A person's request is audited when it is taken in; retention only by its summary at the end.
+      if (held) {
+        const audit = requestedAudit(step, await source.organizationOf(step.projectId), await source.target(step));
+        records.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
+      }
       logger.info({ transactionId: step.transactionId, kind: step.kind, dueAt: new Date(step.dueAt).toISOString() }, 'deletion scheduled');
     }
     await commit(records, batch, batch.messages.at(-1)!);
-    count('scheduled', records.length / 2);
+    count('scheduled', records.filter((entry) => entry.topic !== topics.audit).length);
     return batch.messages.at(-1)!.offset;
   };
 

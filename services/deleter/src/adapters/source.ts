@@ -1,6 +1,7 @@
 import type { Pool } from '@trapline/runtime';
 import type { DeletionStep } from '@trapline/schemas';
 import type { ChunkFound } from '../domain/deletion.ts';
+import type { ProjectRetention } from '../domain/retention.ts';
 
 // What the deleter reads from the read models: which organization a project belongs to, what a
 // deletion targets (for the audit entry), and the next chunk of events to remove.
@@ -31,10 +32,11 @@ export class DeletionSource {
   }
 
   /**
-   * The next chunk after the step's cursor, by event id (so a chunk is never read twice, whether or
-   * not the projector has applied the previous purge yet), with the rows each event carries.
+   * The next chunk after the step's cursor, in key order (so a chunk is never read twice, whether
+   * or not the projector has applied the previous purge yet), with the rows each event carries.
    */
   async nextChunk(step: DeletionStep, chunkSize: number): Promise<ChunkFound> {
+    if (step.kind === 'retention') return this.nextRetentionChunk(step, chunkSize);
     const result = await this.pool.query<{ event_id: string; rows: number }>(
       `SELECT e.event_id, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
        FROM events e
@@ -44,7 +46,46 @@ export class DeletionSource {
     );
     const rows = result.rows.reduce((sum, row) => sum + row.rows, 0);
     // A single event's key is erased from the log even if the read model never held it.
-    if (step.kind === 'event') return { eventIds: [step.eventId!], rows };
-    return { eventIds: result.rows.map((row) => row.event_id), rows };
+    if (step.kind === 'event') return { eventIds: [step.eventId!], rows, cursor: null };
+    return { eventIds: result.rows.map((row) => row.event_id), rows, cursor: result.rows.at(-1)?.event_id ?? null };
+  }
+
+  /**
+   * A project's events received before the cutoff, oldest first; the cursor is `<ms>:<event id>`.
+   * The first chunk also counts the issues whose last event is before the cutoff: they go with it.
+   */
+  private async nextRetentionChunk(step: DeletionStep, chunkSize: number): Promise<ChunkFound> {
+    const separator = step.cursor?.indexOf(':') ?? -1;
+    const after = step.cursor ? { at: new Date(Number(step.cursor.slice(0, separator))), eventId: step.cursor.slice(separator + 1) } : null;
+    const result = await this.pool.query<{ event_id: string; received_at: Date; rows: number }>(
+      `SELECT e.event_id, e.received_at, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
+       FROM events e
+       WHERE e.project_id = $1 AND e.received_at < $2 AND ($3::timestamptz IS NULL OR (e.received_at, e.event_id) > ($3, $4))
+       ORDER BY e.received_at, e.event_id LIMIT $5`,
+      [step.projectId, new Date(step.cutoff!), after?.at ?? null, after?.eventId ?? '', chunkSize],
+    );
+    const last = result.rows.at(-1);
+    const found: ChunkFound = {
+      eventIds: result.rows.map((row) => row.event_id),
+      rows: result.rows.reduce((sum, row) => sum + row.rows, 0),
+      cursor: last ? `${last.received_at.getTime()}:${last.event_id}` : null,
+    };
+    if (step.cursor !== null) return found;
+    const issues = await this.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM groups WHERE project_id = $1 AND last_seen < $2 AND status <> 'pending_deletion'",
+      [step.projectId, new Date(step.cutoff!)],
+    );
+    return { ...found, issues: issues.rows[0]!.n };
+  }
+
+  /** Per project: its retention (null: the global one), its oldest event, and whether a retention deletion is under way. */
+  async retentionState(): Promise<ProjectRetention[]> {
+    const result = await this.pool.query<{ project_id: number; retention_days: number | null; oldest: Date | null; running: boolean }>(
+      `SELECT p.id AS project_id, r.retention_days,
+         (SELECT min(e.received_at) FROM events e WHERE e.project_id = p.id) AS oldest,
+         EXISTS (SELECT 1 FROM deletions d WHERE d.project_id = p.id AND d.kind = 'retention' AND d.state <> 'done') AS running
+       FROM projects p LEFT JOIN project_retention r ON r.project_id = p.id ORDER BY p.id`,
+    );
+    return result.rows.map((row) => ({ projectId: row.project_id, retentionDays: row.retention_days, oldest: row.oldest?.getTime() ?? null, running: row.running }));
   }
 }

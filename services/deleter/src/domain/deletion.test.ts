@@ -5,6 +5,7 @@ const settings: DeletionSettings = { delayMs: 3_600_000, chunkSize: 3, maxAttemp
 const requestedAt = 1_700_000_000_000;
 const groupRequest = { name: 'GroupDeletionRequested' as const, value: { projectId: 4, groupId: 77, hashes: ['h'], transactionId: 'a'.repeat(32), actor: 'token:abc', requestedAt } };
 const eventRequest = { name: 'EventDeletionRequested' as const, value: { projectId: 4, eventId: 'e'.repeat(32), transactionId: 'b'.repeat(32), actor: 'token:abc', requestedAt } };
+const retentionRequest = { name: 'RetentionRequested' as const, value: { projectId: 4, transactionId: 'c'.repeat(32), cutoff: requestedAt - 1000, actor: 'system:retention', requestedAt } };
 const at = { partition: 2, offset: '41' };
 
 describe('scheduling a deletion', () => {
@@ -25,24 +26,24 @@ describe('chunks', () => {
   const step = scheduleDeletion(groupRequest, at, settings);
 
   it('continues after a full chunk from the last event id, counting what it removed', () => {
-    const { purged, next } = planChunk(step, { eventIds: ['1', '2', '3'], rows: 9 }, settings, 50);
+    const { purged, next } = planChunk(step, { eventIds: ['1', '2', '3'], rows: 9, cursor: '3' }, settings, 50);
     expect(purged).toMatchObject({ chunk: 0, final: false, eventIds: ['1', '2', '3'], eventsRemoved: 3, rowsRemoved: 9, groupId: 77 });
     expect(next).toMatchObject({ cursor: '3', chunks: 1, eventsRemoved: 3, rowsRemoved: 9, dueAt: 50, attempt: 0 });
   });
 
   it('completes on a short chunk, and the issue row counts among the rows removed', () => {
-    const second = planChunk(step, { eventIds: ['1', '2', '3'], rows: 9 }, settings, 50).next!;
-    const { purged, next } = planChunk(second, { eventIds: ['4'], rows: 2 }, settings, 60);
+    const second = planChunk(step, { eventIds: ['1', '2', '3'], rows: 9, cursor: '3' }, settings, 50).next!;
+    const { purged, next } = planChunk(second, { eventIds: ['4'], rows: 2, cursor: '4' }, settings, 60);
     expect(next).toBeNull();
     expect(purged).toMatchObject({ chunk: 1, final: true, eventsRemoved: 4, rowsRemoved: 12 });
   });
 
   it('completes an empty issue in one chunk', () => {
-    expect(planChunk(step, { eventIds: [], rows: 0 }, settings, 1)).toMatchObject({ next: null, purged: { final: true, eventsRemoved: 0, rowsRemoved: 1 } });
+    expect(planChunk(step, { eventIds: [], rows: 0, cursor: null }, settings, 1)).toMatchObject({ next: null, purged: { final: true, eventsRemoved: 0, rowsRemoved: 1 } });
   });
 
   it('completes a single-event deletion in one chunk', () => {
-    const { purged, next } = planChunk(scheduleDeletion(eventRequest, at, settings), { eventIds: ['e'.repeat(32)], rows: 4 }, settings, 1);
+    const { purged, next } = planChunk(scheduleDeletion(eventRequest, at, settings), { eventIds: ['e'.repeat(32)], rows: 4, cursor: null }, settings, 1);
     expect(next).toBeNull();
     expect(purged).toMatchObject({ final: true, groupId: null, eventsRemoved: 1, rowsRemoved: 4 });
   });
@@ -71,7 +72,7 @@ describe('failures', () => {
   });
 
   it('keeps the progress of a failed chunk, so a retry resumes where it stopped', () => {
-    const running = planChunk(step, { eventIds: ['1', '2', '3'], rows: 3 }, settings, 1).next!;
+    const running = planChunk(step, { eventIds: ['1', '2', '3'], rows: 3, cursor: '3' }, settings, 1).next!;
     expect(planFailure(running, 'boom', settings, 2).step).toMatchObject({ cursor: '3', chunks: 1, eventsRemoved: 3 });
   });
 
@@ -95,10 +96,35 @@ describe('audit entries', () => {
   });
 
   it('records how much the completed deletion removed', () => {
-    const { purged } = planChunk(step, { eventIds: ['1'], rows: 2 }, settings, requestedAt + 5000);
+    const { purged } = planChunk(step, { eventIds: ['1'], rows: 2, cursor: '1' }, settings, requestedAt + 5000);
     const entry = completedAudit(step, purged, 'acme');
     expect(entry).toMatchObject({ id: `${'a'.repeat(32)}:completed`, event: 'issue.delete.completed', createdAt: requestedAt + 5000 });
     expect(JSON.parse(entry.data)).toMatchObject({ eventsRemoved: 1, rowsRemoved: 3, logRecordsRemoved: 1, chunks: 1 });
     expect(completedAudit(scheduleDeletion(eventRequest, at, settings), purged, 'acme').event).toBe('event.delete.completed');
+  });
+});
+
+describe('retention', () => {
+  const step = scheduleDeletion(retentionRequest, at, settings);
+
+  it('is due at once, with its cutoff, whatever the deletion delay', () => {
+    expect(step).toMatchObject({ kind: 'retention', groupId: null, eventId: null, cutoff: requestedAt - 1000, dueAt: requestedAt });
+    expect(waitFor(step, requestedAt)).toBe(0);
+  });
+
+  it('walks the events by the cursor the chunk found, keeps the issue count of its first chunk, and leaves no issue row to count', () => {
+    const { purged, next } = planChunk(step, { eventIds: ['1', '2', '3'], rows: 6, cursor: '1700:3', issues: 2 }, settings, 10);
+    expect(purged).toMatchObject({ groupId: null, final: false, rowsRemoved: 6 });
+    expect(next).toMatchObject({ cursor: '1700:3', issues: 2, chunks: 1 });
+    const last = planChunk(next!, { eventIds: [], rows: 0, cursor: null }, settings, 20);
+    expect(last).toMatchObject({ next: null, purged: { final: true, eventsRemoved: 3, rowsRemoved: 6 } });
+  });
+
+  it('is audited by one summary per project and run: cutoff, issues, events, rows and log records removed', () => {
+    const running = planChunk(step, { eventIds: ['1', '2', '3'], rows: 6, cursor: '1700:3', issues: 2 }, settings, 10).next!;
+    const { purged } = planChunk(running, { eventIds: ['4'], rows: 2, cursor: '1800:4' }, settings, 20);
+    const entry = completedAudit(running, purged, 'acme');
+    expect(entry).toMatchObject({ event: 'retention.cleanup', actor: 'system:retention', targetObject: '4', projectId: 4 });
+    expect(JSON.parse(entry.data)).toMatchObject({ cutoff: new Date(requestedAt - 1000).toISOString(), issuesRemoved: 2, eventsRemoved: 4, rowsRemoved: 8, logRecordsRemoved: 4 });
   });
 });

@@ -1,4 +1,4 @@
-import type { AuditEntry, DeletionFailed, DeletionStep, EventDeletionRequested, EventsPurged, GroupDeletionRequested } from '@trapline/schemas';
+import type { AuditEntry, DeletionFailed, DeletionStep, EventDeletionRequested, EventsPurged, GroupDeletionRequested, RetentionRequested } from '@trapline/schemas';
 
 // The deletion pipeline's decisions, pure: when a request is due, what one chunk removes, what
 // follows a failure. The adapter reads the clock and Postgres and writes what these return.
@@ -11,7 +11,10 @@ export interface DeletionSettings {
   maxBackoffMs: number;
 }
 
-export type DeletionRequest = { name: 'GroupDeletionRequested'; value: GroupDeletionRequested } | { name: 'EventDeletionRequested'; value: EventDeletionRequested };
+export type DeletionRequest =
+  | { name: 'GroupDeletionRequested'; value: GroupDeletionRequested }
+  | { name: 'EventDeletionRequested'; value: EventDeletionRequested }
+  | { name: 'RetentionRequested'; value: RetentionRequested };
 
 /** Where the request sits on the events topic: the deleter waits until the projector has applied it. */
 export interface LogPosition {
@@ -19,19 +22,24 @@ export interface LogPosition {
   offset: string;
 }
 
-/** The step held on the delay topic until the deletion delay has passed. */
+/**
+ * The step held on the delay topic until the deletion delay has passed. Retention is due at once:
+ * its data has already outlived what the project keeps, and nobody needs a moment to undo it.
+ */
 export function scheduleDeletion(request: DeletionRequest, position: LogPosition, settings: Pick<DeletionSettings, 'delayMs'>): DeletionStep {
   const { value } = request;
-  const group = request.name === 'GroupDeletionRequested';
+  const target =
+    request.name === 'GroupDeletionRequested'
+      ? { kind: 'group' as const, groupId: request.value.groupId, eventId: null, cutoff: null, dueAt: value.requestedAt + settings.delayMs }
+      : request.name === 'EventDeletionRequested'
+        ? { kind: 'event' as const, groupId: null, eventId: request.value.eventId, cutoff: null, dueAt: value.requestedAt + settings.delayMs }
+        : { kind: 'retention' as const, groupId: null, eventId: null, cutoff: request.value.cutoff, dueAt: value.requestedAt };
   return {
     transactionId: value.transactionId,
-    kind: group ? 'group' : 'event',
     projectId: value.projectId,
-    groupId: group ? request.value.groupId : null,
-    eventId: group ? null : request.value.eventId,
+    ...target,
     actor: value.actor,
     requestedAt: value.requestedAt,
-    dueAt: value.requestedAt + settings.delayMs,
     requestPartition: position.partition,
     requestOffset: position.offset,
     attempt: 0,
@@ -40,6 +48,7 @@ export function scheduleDeletion(request: DeletionRequest, position: LogPosition
     eventsRemoved: 0,
     rowsRemoved: 0,
     lastError: null,
+    issues: 0,
   };
 }
 
@@ -48,10 +57,15 @@ export function waitFor(step: Pick<DeletionStep, 'dueAt'>, now: number): number 
   return Math.max(0, step.dueAt - now);
 }
 
-/** What one chunk found to remove: event ids in order, and the read-model rows they carry (events and tags). */
+/**
+ * What one chunk found to remove: event ids in order, the read-model rows they carry (events and
+ * tags), where the next chunk starts, and (retention, first chunk) the issues that go entirely.
+ */
 export interface ChunkFound {
   eventIds: string[];
   rows: number;
+  cursor: string | null;
+  issues?: number;
 }
 
 export interface ChunkPlan {
@@ -82,7 +96,7 @@ export function planChunk(step: DeletionStep, found: ChunkFound, settings: Pick<
   if (final) return { purged, next: null };
   return {
     purged,
-    next: { ...step, attempt: 0, lastError: null, dueAt: now, cursor: found.eventIds.at(-1) ?? step.cursor, chunks: step.chunks + 1, eventsRemoved, rowsRemoved },
+    next: { ...step, attempt: 0, lastError: null, dueAt: now, cursor: found.cursor ?? step.cursor, chunks: step.chunks + 1, eventsRemoved, rowsRemoved, issues: found.issues ?? step.issues },
   };
 }
 
@@ -114,7 +128,9 @@ export function redrive(step: DeletionStep, now: number): DeletionStep {
   return { ...step, attempt: 0, lastError: null, dueAt: now };
 }
 
-const AUDIT_EVENT = { group: 'issue.delete', event: 'event.delete' } as const;
+const AUDIT_EVENT = { group: 'issue.delete', event: 'event.delete', retention: 'retention.cleanup' } as const;
+
+const targetOf = (step: DeletionStep) => (step.kind === 'group' ? String(step.groupId) : step.kind === 'event' ? step.eventId : String(step.projectId));
 
 /** The audit entry written when the deleter takes a request in. */
 export function requestedAudit(step: DeletionStep, organizationSlug: string, target: Record<string, unknown>): AuditEntry {
@@ -125,23 +141,28 @@ export function requestedAudit(step: DeletionStep, organizationSlug: string, tar
     event: AUDIT_EVENT[step.kind],
     actor: step.actor,
     transactionId: step.transactionId,
-    targetObject: step.kind === 'group' ? String(step.groupId) : step.eventId,
+    targetObject: targetOf(step),
     data: JSON.stringify({ ...target, requestedAt: new Date(step.requestedAt).toISOString(), scheduledFor: new Date(step.dueAt).toISOString() }),
     createdAt: step.requestedAt,
   };
 }
 
-/** The one completion entry of a transaction, written with its final chunk. */
+/**
+ * The one completion entry of a transaction, written with its final chunk. For retention it is the
+ * run's only entry: a summary per project, never one per event.
+ */
 export function completedAudit(step: DeletionStep, purged: EventsPurged, organizationSlug: string): AuditEntry {
+  const retention = step.kind === 'retention';
   return {
     id: `${step.transactionId}:completed`,
     organizationSlug,
     projectId: step.projectId,
-    event: `${AUDIT_EVENT[step.kind]}.completed`,
+    event: retention ? AUDIT_EVENT.retention : `${AUDIT_EVENT[step.kind]}.completed`,
     actor: step.actor,
     transactionId: step.transactionId,
-    targetObject: step.kind === 'group' ? String(step.groupId) : step.eventId,
+    targetObject: targetOf(step),
     data: JSON.stringify({
+      ...(retention ? { cutoff: new Date(step.cutoff!).toISOString(), issuesRemoved: step.issues } : {}),
       eventsRemoved: purged.eventsRemoved,
       rowsRemoved: purged.rowsRemoved,
       logRecordsRemoved: purged.eventsRemoved,

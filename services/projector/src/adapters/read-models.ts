@@ -1,5 +1,5 @@
 import type { PoolClient } from '@trapline/runtime';
-import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent } from '@trapline/schemas';
+import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent, RetentionRequested } from '@trapline/schemas';
 import { describeIssue } from '../domain/issue.ts';
 import { applyEvents, parseEvents, PoisonRecord } from './events.ts';
 
@@ -24,6 +24,12 @@ export async function applyRecord(db: PoolClient, record: DomainRecord): Promise
          ON CONFLICT (id) DO UPDATE SET organization_slug = EXCLUDED.organization_slug, slug = EXCLUDED.slug, name = EXCLUDED.name, platform = EXCLUDED.platform`,
         [projectId, organizationSlug, slug, name, platform, toDate(createdAt)],
       );
+      return;
+    }
+    case 'ProjectRetentionChanged': {
+      const { projectId, retentionDays } = record.value;
+      if (retentionDays === null) await db.query('DELETE FROM project_retention WHERE project_id = $1', [projectId]);
+      else await db.query('INSERT INTO project_retention (project_id, retention_days) VALUES ($1, $2) ON CONFLICT (project_id) DO UPDATE SET retention_days = EXCLUDED.retention_days', [projectId, retentionDays]);
       return;
     }
     case 'ProjectKeyUpserted': {
@@ -55,6 +61,8 @@ export async function applyRecord(db: PoolClient, record: DomainRecord): Promise
       return applyGroupDeletionRequested(db, record.value);
     case 'EventDeletionRequested':
       return applyEventDeletionRequested(db, record.value);
+    case 'RetentionRequested':
+      return recordDeletionRequested(db, record.value);
     case 'EventsPurged':
       return applyEventsPurged(db, record.value);
     case 'DeletionFailed':
@@ -71,12 +79,12 @@ async function applyStatusChange(db: PoolClient, record: GroupStatusChanged): Pr
 }
 
 /** The deletion's row, for `GET /api/0/deletions/{id}/` and `trapline deletions list`. */
-async function recordDeletionRequested(db: PoolClient, value: GroupDeletionRequested | EventDeletionRequested): Promise<void> {
-  const group = 'groupId' in value;
+async function recordDeletionRequested(db: PoolClient, value: GroupDeletionRequested | EventDeletionRequested | RetentionRequested): Promise<void> {
+  const [kind, groupId, eventId] = 'groupId' in value ? ['group', value.groupId, null] : 'eventId' in value ? ['event', null, value.eventId] : ['retention', null, null];
   await db.query(
     `INSERT INTO deletions (transaction_id, kind, project_id, group_id, event_id, actor, requested_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (transaction_id) DO NOTHING`,
-    [value.transactionId, group ? 'group' : 'event', value.projectId, group ? value.groupId : null, group ? null : value.eventId, value.actor, toDate(value.requestedAt)],
+    [value.transactionId, kind, value.projectId, groupId, eventId, value.actor, toDate(value.requestedAt)],
   );
 }
 

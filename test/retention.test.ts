@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NormalizedEvent } from '@trapline/schemas';
+import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
+import { readTopic } from './log.ts';
+
+// Retention end to end: a project keeps its events for its retention (set through the API), the
+// scheduler in the deleter asks for what is older, the deletion pipeline removes it in chunks and
+// erases it from the log, issues with nothing newer go, the others are recounted, one summary
+// audit entry per project and run, and a rebuild afterwards equals live.
+
+const DAY = 24 * 60 * 60 * 1000;
+let trapline: RunningTrapline;
+
+beforeAll(async () => {
+  trapline = await startTrapline({ RETENTION_CHECK_SECONDS: '1', DELETION_CHUNK_SIZE: '2' });
+});
+
+afterAll(async () => {
+  await trapline?.dispose();
+});
+
+const api = (method: string, path: string, body?: unknown) =>
+  fetch(`${trapline.publicUrl}/api/0${path}`, {
+    method,
+    headers: { authorization: `Bearer ${trapline.defaults.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const query = async <T>(sql: string, params: unknown[] = []) => (await trapline.pool.query(sql, params)).rows as T[];
+
+/** An event the log says was received `ageMs` ago (ingest stamps the time; here the test writes the record itself). */
+async function receivedAgo(message: string, ageMs: number): Promise<string> {
+  const eventId = randomBytes(16).toString('hex');
+  const receivedAt = Date.now() - ageMs;
+  const payload: NormalizedEvent = { event_id: eventId, timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags: [['kind', 'old']], message };
+  const { projectId } = trapline.defaults;
+  await trapline.appender.append(trapline.topics.events, [{ key: `${projectId}/${eventId}`, name: 'EventReceived', value: { projectId, eventId, receivedAt, keyId: 'test', payload: JSON.stringify(payload) } }]);
+  return eventId;
+}
+
+async function sendNow(message: string): Promise<string> {
+  const url = new URL(trapline.defaults.dsn);
+  const response = await fetch(`${url.origin}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message, level: 'error' }) });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: string }).id;
+}
+
+const groupsSnapshot = () => query('SELECT id, short_id, title, times_seen, first_seen, last_seen, status FROM groups ORDER BY id');
+const eventsSnapshot = () => query('SELECT project_id, event_id, group_id, received_at FROM events ORDER BY event_id');
+
+describe('retention', () => {
+  it('removes what a project keeps no longer, through the deletion pipeline, audited once, and a rebuild agrees', async () => {
+    const { organizationSlug: org, projectSlug: project, projectId } = trapline.defaults;
+    const stale = [await receivedAgo('only old events', 10 * DAY), await receivedAgo('only old events', 9 * DAY), await receivedAgo('old and new events', 8 * DAY)];
+    const fresh = [await sendNow('old and new events'), await sendNow('only new events')];
+    await eventually(async () => ((await query<{ n: number }>('SELECT count(*)::int AS n FROM events'))[0]!.n === 5 ? true : undefined), 'five events projected');
+    const [mixedBefore] = await query<{ id: number; times_seen: number }>("SELECT id, times_seen FROM groups WHERE title = 'old and new events'");
+    expect(mixedBefore!.times_seen).toBe(2);
+    // Nothing goes while the default (90 days) applies.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await query<{ n: number }>('SELECT count(*)::int AS n FROM deletions'))[0]!.n).toBe(0);
+
+    const put = await api('PUT', `/projects/${org}/${project}/`, { retentionDays: 5 });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ slug: project, retentionDays: 5 });
+    const [run] = await eventually(async () => {
+      const rows = await query<{ transaction_id: string; state: string; events_removed: number; chunks: number; actor: string }>("SELECT transaction_id, state, events_removed, chunks, actor FROM deletions WHERE kind = 'retention'");
+      return rows[0]?.state === 'done' ? rows : undefined;
+    }, 'the retention run done', 60000);
+    expect(run).toMatchObject({ events_removed: 3, chunks: 2, actor: 'system:retention' });
+
+    expect((await eventsSnapshot()).map((row) => (row as { event_id: string }).event_id).sort()).toEqual([...fresh].sort());
+    expect(await query("SELECT 1 FROM groups WHERE title = 'only old events'")).toEqual([]);
+    const [mixed] = await query<{ id: number; times_seen: number; first_seen: Date }>("SELECT id, times_seen, first_seen FROM groups WHERE title = 'old and new events'");
+    expect(mixed).toMatchObject({ id: mixedBefore!.id, times_seen: 1 });
+    expect(mixed!.first_seen.getTime()).toBeGreaterThan(Date.now() - DAY);
+    expect(await query("SELECT 1 FROM event_tags WHERE value = 'old'")).toEqual([]);
+    const detail = (await (await api('GET', `/projects/${org}/${project}/`)).json()) as { retentionDays: number };
+    expect(detail.retentionDays).toBe(5);
+
+    // Erased from the log, and audited by one summary for the project.
+    const log = await readTopic(trapline.config, trapline.topics.events);
+    for (const id of stale) expect(log.filter((record) => record.key === `${projectId}/${id}`).at(-1)?.value, `erasure of ${id}`).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // a few more scheduler ticks: nothing more is due
+    const audit = await query<{ event: string; actor: string; data: Record<string, unknown> }>("SELECT event, actor, data FROM audit_log WHERE event LIKE 'retention%'");
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ event: 'retention.cleanup', actor: 'system:retention', data: { eventsRemoved: 3, issuesRemoved: 1, logRecordsRemoved: 3 } });
+    expect((await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE kind = 'retention'"))[0]!.n).toBe(1);
+
+    // A rebuild replays the retained log, purges included: the same rows, nothing expired comes back.
+    const live = { groups: await groupsSnapshot(), events: await eventsSnapshot(), retention: await query('SELECT * FROM project_retention') };
+    await trapline.services.stop('projector');
+    const rebuilt = runCli(trapline.env, ['rebuild']);
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    expect({ groups: await groupsSnapshot(), events: await eventsSnapshot(), retention: await query('SELECT * FROM project_retention') }).toEqual(live);
+    await trapline.services.start('projector');
+  }, 180000);
+
+  it('refuses a retention that is not a positive number of days with 400 and a detail, and changes nothing', async () => {
+    const { organizationSlug: org, projectSlug: project } = trapline.defaults;
+    for (const body of [{ retentionDays: 0 }, { retentionDays: -1 }, { retentionDays: 'a week' }, {}]) {
+      const response = await api('PUT', `/projects/${org}/${project}/`, body);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toHaveProperty('detail');
+    }
+    expect(await query('SELECT retention_days FROM project_retention')).toEqual([{ retention_days: 5 }]);
+  });
+});
