@@ -156,6 +156,17 @@ export async function startTrapline(overrides: Record<string, string> = {}): Pro
   };
 }
 
+/**
+ * Another projector or deleter of the same deployment: a second member of its consumer group, with
+ * its own health port and (for the deleter) its own DELETER_INSTANCE, which names its Kafka
+ * transactional id. It is in `trapline.services` as `<name>.<instance>` and stopped with the rest.
+ */
+export async function startInstance(trapline: RunningTrapline, name: 'projector' | 'deleter', instance: string) {
+  const env: NodeJS.ProcessEnv = { [`${name.toUpperCase()}_PORT`]: String(await freePort()) };
+  if (name === 'deleter') env.DELETER_INSTANCE = `${trapline.config.deleterInstance}-${instance}`;
+  return trapline.services.startInstance(name, instance, env);
+}
+
 /** Polls until `read` returns something other than undefined. */
 export async function eventually<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 30000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

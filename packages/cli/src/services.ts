@@ -15,15 +15,26 @@ export type ServiceName = (typeof SERVICES)[number];
 
 export interface RunningService {
   name: ServiceName;
+  /** Set for an extra instance started with `startInstance`. */
+  instance?: string;
   process: ChildProcess;
   healthUrl: string;
 }
 
+/** A service's key in the set: its name, or `<name>.<instance>` for an extra instance. */
+export type ServiceKey = ServiceName | `${ServiceName}.${string}`;
+
 export interface ServiceSet {
-  services: Map<ServiceName, RunningService>;
+  services: Map<ServiceKey, RunningService>;
   start(name: ServiceName): Promise<RunningService>;
+  /**
+   * One more instance of `name` in the same deployment (another member of its consumer group),
+   * with `env` laid over the set's environment: it needs its own health port, and a deleter its
+   * own DELETER_INSTANCE (its Kafka transactional id).
+   */
+  startInstance(name: ServiceName, instance: string, env: NodeJS.ProcessEnv): Promise<RunningService>;
   /** SIGTERM (or another signal) and wait for the exit. */
-  stop(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  stop(key: ServiceKey, signal?: NodeJS.Signals): Promise<void>;
   stopAll(): Promise<void>;
 }
 
@@ -43,21 +54,22 @@ async function waitHealthy(service: RunningService, timeoutMs: number): Promise<
  * `<logDir>/<name>.log`; otherwise logs go to this process's stdout.
  */
 export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } = {}): ServiceSet {
-  const services = new Map<ServiceName, RunningService>();
-  const config = readConfig(env);
-  const ports: Record<ServiceName, number> = {
-    ingest: config.INGEST_PORT,
-    api: config.API_PORT,
-    projector: config.PROJECTOR_PORT,
-    deleter: config.DELETER_PORT,
-    gateway: config.GATEWAY_PORT,
-  };
-  const start = async (name: ServiceName) => {
+  const services = new Map<ServiceKey, RunningService>();
+  const launch = async (name: ServiceName, instance: string | undefined, serviceEnv: NodeJS.ProcessEnv) => {
+    const key: ServiceKey = instance === undefined ? name : `${name}.${instance}`;
+    const config = readConfig(serviceEnv);
+    const ports: Record<ServiceName, number> = {
+      ingest: config.INGEST_PORT,
+      api: config.API_PORT,
+      projector: config.PROJECTOR_PORT,
+      deleter: config.DELETER_PORT,
+      gateway: config.GATEWAY_PORT,
+    };
     const entry = join(ROOT, 'services', name, 'src', 'main.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     if (options.logDir) {
       mkdirSync(options.logDir, { recursive: true });
-      const log = createWriteStream(join(options.logDir, `${name}.log`), { flags: 'a' });
+      const log = createWriteStream(join(options.logDir, `${key}.log`), { flags: 'a' });
       child.stdout?.pipe(log);
       child.stderr?.pipe(log);
     } else {
@@ -65,22 +77,23 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } 
       child.stderr?.pipe(process.stderr);
     }
     const path = name === 'gateway' ? '/gateway-health' : '/health';
-    const service = { name, process: child, healthUrl: `http://${config.HOST}:${ports[name]}${path}` };
-    services.set(name, service);
+    const service: RunningService = { name, ...(instance === undefined ? {} : { instance }), process: child, healthUrl: `http://${config.HOST}:${ports[name]}${path}` };
+    services.set(key, service);
     await waitHealthy(service, 60000);
     return service;
   };
-  const stop = async (name: ServiceName, signal: NodeJS.Signals = 'SIGTERM') => {
-    const service = services.get(name);
+  const stop = async (key: ServiceKey, signal: NodeJS.Signals = 'SIGTERM') => {
+    const service = services.get(key);
     if (!service || service.process.exitCode !== null || service.process.signalCode !== null) return;
     const exited = new Promise((resolve) => service.process.once('exit', resolve));
     service.process.kill(signal);
     await exited;
-    services.delete(name);
+    services.delete(key);
   };
   return {
     services,
-    start,
+    start: (name) => launch(name, undefined, env),
+    startInstance: (name, instance, overrides) => launch(name, instance, { ...env, ...overrides }),
     stop,
     stopAll: async () => {
       await Promise.all([...services.keys()].map((name) => stop(name)));

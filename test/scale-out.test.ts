@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, createLogger } from '@trapline/runtime';
+import { PROJECTED_TOPICS } from '@trapline/schemas';
+import { eventually, runCli, startInstance, startTrapline, type RunningTrapline } from './harness.ts';
+import { groupLag, readTopic } from './log.ts';
+import { projection, steadyLoad, store } from './load.ts';
+
+// Scale-out: two projectors and two deleters share their consumer groups. Under steady load through
+// the gateway, with issue deletions running, one projector and one deleter are killed with SIGKILL
+// and not restarted; the survivors take their partitions over after the session timeout. Then every
+// acknowledged event is in the read model exactly once, every deletion completes with exactly one
+// completion record, both groups have no lag, and a rebuild reproduces the tables.
+
+const LOAD = { clients: 3, perClientPerSecond: 10, maxEvents: 3000, maxMs: 90000, messages: ['disk full', 'socket hang up', 'token expired', 'lock timeout'] };
+// The issues deleted while the instances are killed (words only: grouping strips numbers).
+const DOOMED = ['doomed alpha', 'doomed beta', 'doomed gamma'];
+const EVENTS_PER_DOOMED_ISSUE = 20;
+
+let trapline: RunningTrapline;
+
+beforeAll(async () => {
+  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '2', DELETION_CHUNK_SIZE: '4', DELETION_RETRY_BACKOFF_MS: '500' });
+  await Promise.all([startInstance(trapline, 'projector', 'b'), startInstance(trapline, 'deleter', 'b')]);
+}, 180000);
+
+afterAll(async () => {
+  await trapline?.dispose();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const query = async <T>(sql: string, params: unknown[] = []) => (await trapline.pool.query(sql, params)).rows as T[];
+
+async function doomedIssue(message: string): Promise<string> {
+  const ids = (await Promise.all(Array.from({ length: EVENTS_PER_DOOMED_ISSUE }, () => store(trapline, message)))).filter((id) => id !== undefined);
+  expect(ids).toHaveLength(EVENTS_PER_DOOMED_ISSUE);
+  return eventually(async () => {
+    const [row] = await query<{ group_id: number; times_seen: number }>('SELECT e.group_id, g.times_seen FROM events e JOIN groups g ON g.id = e.group_id WHERE e.event_id = $1', [ids[0]]);
+    return row && row.times_seen === EVENTS_PER_DOOMED_ISSUE ? String(row.group_id) : undefined;
+  }, `the issue "${message}" projected`, 60000);
+}
+
+async function requestDeletion(issue: string): Promise<string> {
+  const response = await fetch(`${trapline.publicUrl}/api/0/issues/${issue}/`, { method: 'DELETE', headers: { authorization: `Bearer ${trapline.defaults.token}` } });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { transactionId: string }).transactionId;
+}
+
+/** Members of a consumer group that hold at least one partition. */
+async function membersWithPartitions(groupId: string): Promise<number> {
+  const admin = createKafka(trapline.config.kafkaBrokers, 'test-admin', createLogger('test', 'error')).admin();
+  await admin.connect();
+  try {
+    const { groups: [group] } = await admin.describeGroups([groupId]);
+    return group!.members.filter((member) => member.memberAssignment.length > 0).length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function tables() {
+  return {
+    groups: await query('SELECT * FROM groups ORDER BY id'),
+    hashes: await query('SELECT * FROM group_hashes ORDER BY project_id, hash'),
+    tombstones: await query('SELECT * FROM group_hash_tombstones ORDER BY project_id, hash, group_id'),
+    events: await query('SELECT project_id, event_id, group_id, received_at, occurred_at, level, title, pending_deletion, payload FROM events ORDER BY event_id'),
+    deletions: await query('SELECT * FROM deletions ORDER BY transaction_id'),
+  };
+}
+
+describe('two projectors and two deleters, one of each killed under load', () => {
+  it('projects every acknowledged event once, completes every deletion once, drains both groups and rebuilds the same tables', async () => {
+    const timeline: string[] = [];
+    const began = Date.now();
+    const note = (what: string) => timeline.push(`${((Date.now() - began) / 1000).toFixed(1)}s ${what}`);
+    const { config, topics } = trapline;
+    const doomed = [];
+    for (const message of DOOMED) doomed.push(await doomedIssue(message));
+    await eventually(async () => ((await membersWithPartitions(config.projectorGroup)) === 2 && (await membersWithPartitions(config.deleterGroup)) === 2 ? true : undefined), 'both groups with two members holding partitions', 60000);
+    note('doomed issues projected; two members with partitions in each group');
+
+    const load = steadyLoad(trapline, LOAD);
+    await sleep(3000);
+    const transactions = await Promise.all(doomed.map(requestDeletion));
+    note(`${transactions.length} deletions requested`);
+    await eventually(async () => ((await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE chunks > 0"))[0]!.n > 0 ? true : undefined), 'a deletion running', 30000);
+    await Promise.all([trapline.services.stop('projector', 'SIGKILL'), trapline.services.stop('deleter', 'SIGKILL')]);
+    note(`projector and deleter killed (${load.acknowledged.length} acknowledged so far)`);
+    await sleep(10000);
+    const acknowledged = await load.stop();
+    const { unacknowledged } = load;
+    note(`load stopped: ${acknowledged.length} acknowledged, ${unacknowledged.length} not`);
+    expect(acknowledged.length).toBeGreaterThan(200);
+
+    // The survivors take over the dead members' partitions once the session timeout (30 s) expires.
+    const state = await eventually(async () => {
+      const row = await projection(trapline, acknowledged, unacknowledged);
+      const done = (await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'"))[0]!.n;
+      return row.present === acknowledged.length && done === transactions.length ? row : undefined;
+    }, 'every acknowledged event projected and every deletion done', 120000);
+    note('every acknowledged event projected, every deletion done');
+    // A request that timed out or got a 503 may still have been appended; nothing else may appear.
+    expect(state.events, 'events in the read model = acknowledged events + appended unacknowledged ones').toBe(acknowledged.length + state.unacknowledged_present);
+    expect(state.distinct_ids).toBe(state.events);
+    expect(state.counted, 'sum of issue counts = events').toBe(state.events);
+    expect(state.miscounted).toBe(0);
+    expect(await query('SELECT 1 FROM groups WHERE id = ANY($1::bigint[])', [doomed])).toEqual([]);
+
+    const audit = await readTopic(config, topics.audit);
+    for (const transaction of transactions) expect(audit.filter((record) => record.key === `${transaction}:completed`), `completions of ${transaction}`).toHaveLength(1);
+
+    for (const [group, groupTopics] of [
+      [config.projectorGroup, PROJECTED_TOPICS.map((id) => topics[id])],
+      [config.deleterGroup, [topics.events, topics.deletionsDelay, topics.deletionsRun, topics.deletionsRetry]],
+    ] as const) {
+      await eventually(async () => ((await groupLag(config, group, [...groupTopics])) === 0 ? true : undefined), `${group} without lag`, 90000);
+    }
+    note('both groups without lag');
+
+    const live = await tables();
+    await trapline.services.stop('projector.b');
+    // The killed projector stays a member until its session times out; by now it has, but wait for it.
+    const rebuilt = await eventually(async () => {
+      const run = runCli(trapline.env, ['rebuild']);
+      if (run.status === 2 && /live member/.test(run.stderr)) return undefined;
+      return run;
+    }, 'the projector group empty for a rebuild', 60000);
+    expect(rebuilt.status, rebuilt.stderr).toBe(0);
+    expect(await tables()).toEqual(live);
+    note('rebuild equals live');
+    console.log(`scale-out timeline:\n  ${timeline.join('\n  ')}`);
+  }, 360000);
+});
