@@ -249,6 +249,7 @@ export async function ensureTopics(admin: Admin, names: TopicNames, replicationF
   const existing = new Set(await admin.listTopics());
   const missing = (Object.keys(TOPIC_SPECS) as TopicId[]).filter((id) => !existing.has(names[id]));
   if (missing.length === 0) return [];
+  const created = missing.map((id) => names[id]);
   await admin.createTopics({
     waitForLeaders: true,
     topics: missing.map((id) => {
@@ -257,9 +258,27 @@ export async function ensureTopics(admin: Admin, names: TopicNames, replicationF
         topic: names[id],
         numPartitions: spec.partitions,
         replicationFactor,
-        configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+        // Replicated, an acks=all append needs two replicas in sync: one broker may be down, never two.
+        configEntries: Object.entries({ ...spec.configs, ...(replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {}) }).map(([name, value]) => ({ name, value })),
       };
     }),
+  }).catch(async (error: unknown) => {
+    // In a cluster, the broker asked for the new leaders may not know the topics yet.
+    if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    await untilTopicsKnown(admin, created, 30000);
   });
-  return missing.map((id) => names[id]);
+  return created;
+}
+
+async function untilTopicsKnown(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await admin.fetchTopicMetadata({ topics });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

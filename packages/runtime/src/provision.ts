@@ -11,7 +11,9 @@ export async function provision(config: Config, logger: Logger): Promise<string[
   const admin = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-provision`, logger).admin();
   await admin.connect();
   try {
-    return await ensureTopics(admin, topicNames(config.KAFKA_TOPIC_PREFIX));
+    // Replicated on up to three brokers, as many as the cluster has.
+    const { brokers } = await admin.describeCluster();
+    return await ensureTopics(admin, topicNames(config.KAFKA_TOPIC_PREFIX), Math.min(3, brokers.length));
   } finally {
     await admin.disconnect();
   }

@@ -1,3 +1,3 @@
 export { up, down } from './main.ts';
 export { stackPaths, type StackPaths } from './paths.ts';
-export { KAFKA_VERSION, KAFKA_TOOLS, startKafka, stopKafka, type KafkaNode } from './kafka.ts';
+export { KAFKA_VERSION, KAFKA_TOOLS, startKafka, startKafkaCluster, stopKafka, type KafkaCluster, type KafkaNode } from './kafka.ts';

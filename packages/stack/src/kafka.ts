@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { createKafka, createLogger } from '@trapline/runtime';
 import { commandExists, portAnswers, readPid, run, StackError, startDetached, stopPid, waitFor } from './processes.ts';
 
-// Apache Kafka in KRaft mode (one combined broker+controller) from Maven Central jars.
+// Apache Kafka in KRaft mode from Maven Central jars: one combined broker+controller, or a cluster
+// of several such nodes that are together the controller quorum.
 // 3.9.1 is pinned: kafkajs 2.2.4 predates Kafka 4.0, which removed old protocol versions (KIP-896).
 export const KAFKA_VERSION = '3.9.1';
 
@@ -15,6 +17,14 @@ export interface KafkaNode {
   port: number;
   controllerPort: number;
   dir: string;
+  /** KRaft node id, unique in a cluster; 1 when alone. */
+  id?: number;
+}
+
+/** The nodes of one KRaft cluster (each a broker and a voter of the controller quorum) and its id. */
+export interface KafkaCluster {
+  nodes: KafkaNode[];
+  clusterId: string;
 }
 
 /** The operator tools, by the name of the shell script Kafka's own distribution gives them. */
@@ -63,11 +73,14 @@ function log4jConfig(file: string, appender: 'file' | 'stderr', level: string): 
   return file;
 }
 
-function serverProperties(node: KafkaNode): string {
+function serverProperties(node: KafkaNode, quorum: KafkaNode[]): string {
+  // Internal topics replicated on up to three nodes; with more than one, a write needs two of them.
+  const replicas = Math.min(3, quorum.length);
+  const minInSync = replicas > 1 ? 2 : 1;
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@${node.host}:${node.controllerPort}`,
+    `node.id=${node.id ?? 1}`,
+    `controller.quorum.voters=${quorum.map((voter) => `${voter.id ?? 1}@${voter.host}:${voter.controllerPort}`).join(',')}`,
     `listeners=PLAINTEXT://${node.host}:${node.port},CONTROLLER://${node.host}:${node.controllerPort}`,
     `advertised.listeners=PLAINTEXT://${node.host}:${node.port}`,
     'controller.listener.names=CONTROLLER',
@@ -76,42 +89,95 @@ function serverProperties(node: KafkaNode): string {
     `log.dirs=${join(node.dir, 'data')}`,
     'num.partitions=1',
     'auto.create.topics.enable=false',
-    'offsets.topic.replication.factor=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `offsets.topic.replication.factor=${replicas}`,
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minInSync}`,
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minInSync}`,
     'group.initial.rebalance.delay.ms=0',
+    // In a cluster, a killed node is fenced and its partitions led elsewhere after 6 s (default 9 s).
+    ...(quorum.length > 1 ? ['broker.heartbeat.interval.ms=1000', 'broker.session.timeout.ms=6000'] : []),
     // Quick compaction so erased events leave the log soon after their tombstone (tests rely on it).
     'log.cleaner.backoff.ms=1000',
     '',
   ].join('\n');
 }
 
-export async function startKafka(node: KafkaNode, cacheDir: string, log: (line: string) => void): Promise<'started' | 'running' | 'external'> {
+/** One node alone, or (with `cluster`) one node of that cluster. */
+export async function startKafka(node: KafkaNode, cacheDir: string, log: (line: string) => void, cluster?: KafkaCluster): Promise<'started' | 'running' | 'external'> {
   const pidFile = join(node.dir, 'kafka.pid');
   if (readPid(pidFile) !== undefined) return 'running';
   if (await portAnswers(node.host, node.port)) return 'external';
   const classpath = kafkaClasspath(cacheDir, log);
   mkdirSync(node.dir, { recursive: true });
   const properties = join(node.dir, 'server.properties');
-  writeFileSync(properties, serverProperties(node));
+  writeFileSync(properties, serverProperties(node, cluster?.nodes ?? [node]));
   const toolsLog = log4jConfig(join(node.dir, 'tools-log4j.properties'), 'stderr', 'WARN');
   if (!existsSync(join(node.dir, 'data', 'meta.properties'))) {
-    log('formatting Kafka storage (KRaft)');
-    const clusterId = run('java', [`-Dlog4j.configuration=file:${toolsLog}`, '-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).trim();
+    log(`formatting Kafka storage (KRaft)${cluster ? ` of node ${node.id}` : ''}`);
+    const clusterId = cluster?.clusterId ?? kafkaClusterId(classpath, toolsLog);
     run('java', [`-Dlog4j.configuration=file:${toolsLog}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
   }
   const serverLog = log4jConfig(join(node.dir, 'log4j.properties'), 'file', 'INFO');
   const logs = join(node.dir, 'logs');
   mkdirSync(logs, { recursive: true });
   log(`starting Kafka ${KAFKA_VERSION} on ${node.host}:${node.port}`);
+  // Three nodes on one machine get a smaller heap each.
+  const heap = cluster ? ['-Xms128m', '-Xmx384m'] : ['-Xms256m', '-Xmx512m'];
   startDetached(
     'java',
-    ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${serverLog}`, `-Dkafka.logs.dir=${logs}`, '-cp', classpath, 'kafka.Kafka', properties],
+    [...heap, '-XX:+UseG1GC', `-Dlog4j.configuration=file:${serverLog}`, `-Dkafka.logs.dir=${logs}`, '-cp', classpath, 'kafka.Kafka', properties],
     join(logs, 'stdout.log'),
     pidFile,
   );
   await waitFor('Kafka', () => portAnswers(node.host, node.port), 90000, join(logs, 'server.log'));
   return 'started';
+}
+
+function kafkaClusterId(classpath: string, toolsLog: string): string {
+  return run('java', [`-Dlog4j.configuration=file:${toolsLog}`, '-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).trim();
+}
+
+/** The id a node's storage was formatted with, if it was. */
+function formattedClusterId(node: KafkaNode): string | undefined {
+  const meta = join(node.dir, 'data', 'meta.properties');
+  return existsSync(meta) ? /^cluster\.id=(.+)$/m.exec(readFileSync(meta, 'utf8'))?.[1]?.trim() : undefined;
+}
+
+/**
+ * Every node of a cluster, started together (none answers before the quorum has a majority).
+ * Idempotent: running nodes are left alone, a stopped one is started again with its data.
+ */
+export async function startKafkaCluster(nodes: KafkaNode[], cacheDir: string, log: (line: string) => void): Promise<Array<'started' | 'running' | 'external'>> {
+  const classpath = kafkaClasspath(cacheDir, log);
+  const formatted = nodes.map(formattedClusterId).find((id) => id !== undefined);
+  let clusterId = formatted;
+  if (clusterId === undefined) {
+    mkdirSync(nodes[0]!.dir, { recursive: true });
+    clusterId = kafkaClusterId(classpath, log4jConfig(join(nodes[0]!.dir, 'tools-log4j.properties'), 'stderr', 'WARN'));
+  }
+  const cluster = { nodes, clusterId };
+  const states = await Promise.all(nodes.map((node) => startKafka(node, cacheDir, log, cluster)));
+  await waitForBrokers(nodes, 90000);
+  return states;
+}
+
+/** A node answers on its port before the controller lists it; topics created earlier would get fewer replicas. */
+async function waitForBrokers(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
+  const admin = createKafka(nodes.map((node) => `${node.host}:${node.port}`), 'trapline-stack', createLogger('stack', 'error')).admin();
+  const registered = async () => {
+    try {
+      return (await admin.describeCluster()).brokers.length >= nodes.length;
+    } catch {
+      return false;
+    }
+  };
+  await admin.connect();
+  try {
+    await waitFor(`${nodes.length} Kafka brokers in the cluster`, registered, timeoutMs);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export async function stopKafka(dir: string): Promise<boolean> {
