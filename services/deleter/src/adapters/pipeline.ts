@@ -88,7 +88,10 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       }
       logger.info({ transactionId: step.transactionId, kind: step.kind, dueAt: new Date(step.dueAt).toISOString() }, 'deletion scheduled');
     }
-    await commit(records, batch, batch.messages.at(-1)!);
+    // Most batches of the domain log hold no request: nothing to append, so no transaction; the
+    // resolved offset is committed by the consumer. Only a batch with requests commits its offset
+    // inside the transaction that appends their steps.
+    if (records.length > 0) await commit(records, batch, batch.messages.at(-1)!);
     count('scheduled', records.filter((entry) => entry.topic !== topics.audit).length);
     return batch.messages.at(-1)!.offset;
   };

@@ -33,12 +33,18 @@ export function startRetentionScheduler(deps: RetentionSchedulerDeps): { stop():
   const lead = async (): Promise<boolean> => {
     if (leader) return true;
     const client = await deps.pool.connect();
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [deps.lockName]);
-    if (rows[0]!.locked) {
-      leader = client;
-      client.on('error', () => undefined);
-      deps.logger.info('retention scheduler active');
-      return true;
+    // Checked out, the client has no pool listener: a connection that breaks must not end the process.
+    client.on('error', () => undefined);
+    try {
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [deps.lockName]);
+      if (rows[0]!.locked) {
+        leader = client;
+        deps.logger.info('retention scheduler active');
+        return true;
+      }
+    } catch (error) {
+      client.release(true);
+      throw error;
     }
     client.release();
     return false;
