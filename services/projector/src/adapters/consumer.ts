@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetter, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
-import type { Codec, DomainRecord } from '@trapline/schemas';
+import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
 import { applyEvents, parseEvents } from './events.ts';
 import { applyRecord, PoisonRecord } from './read-models.ts';
 
@@ -27,6 +27,23 @@ export interface BatchOutcome {
   deadLettered: number;
 }
 
+/**
+ * The records each projected topic carries (README, "Topics and records"). A readable record on
+ * another topic is dead-lettered, never applied: a token grant on the events topic or an event on
+ * the admin topic is not what the log says happened.
+ */
+const CARRIED: Record<(typeof PROJECTED_TOPICS)[number], ReadonlySet<RecordName>> = {
+  events: new Set(['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed']),
+  admin: new Set(['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted']),
+  audit: new Set(['AuditEntry']),
+};
+
+/** What a topic (`<prefix>.<suffix>`) carries; nothing for a topic that is not projected. */
+function carriedOn(topic: string): ReadonlySet<RecordName> {
+  const id = PROJECTED_TOPICS.find((candidate) => topic.endsWith(`.${TOPIC_SPECS[candidate].suffix}`));
+  return id === undefined ? new Set() : CARRIED[id];
+}
+
 /** Postgres refuses the data itself (bad text, constraint): retrying would fail forever. */
 function isPoisonError(error: unknown): boolean {
   if (error instanceof PoisonRecord) return true;
@@ -47,6 +64,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const origin = { topic: batch.topic, partition: batch.partition };
+      const carried = carriedOn(batch.topic);
       const deadLetters: ReturnType<typeof deadLetter>[] = [];
       const poison = (message: KafkaMessage, reason: string) => deadLetters.push(deadLetter(message, origin, reason));
       const projected = new Map<string, number>();
@@ -91,8 +109,8 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         for (const message of batch.messages) {
           if (message.value === null) continue; // erasure tombstone: the purge record already did the work
           const decoded = deps.codec.decode(message.headers, message.value);
-          if (!decoded.ok) {
-            poison(message, decoded.reason);
+          if (!decoded.ok || !carried.has(decoded.record.name)) {
+            poison(message, decoded.ok ? `unexpected ${decoded.record.name} on ${batch.topic}` : decoded.reason);
             continue;
           }
           if (decoded.record.name === 'EventReceived') {
