@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createLogger, readConfig } from '@trapline/runtime';
 import { stackPaths, startKafkaCluster, stopKafka, type KafkaNode } from '@trapline/stack';
 import { eventually, freePortPair, startTrapline, type RunningTrapline } from './harness.ts';
+import { groupLag } from './log.ts';
 import { projection, steadyLoad } from './load.ts';
 
 // A three-node KRaft cluster of its own (combined broker+controller nodes, as `npm run stack --
@@ -91,7 +92,12 @@ describe('a three-broker cluster', () => {
     const state = await eventually(async () => {
       const now = await projection(trapline, acknowledged, unacknowledged);
       return now.present === acknowledged.length ? now : undefined;
-    }, `the ${acknowledged.length} acknowledged events projected`, 120000);
+    }, `the ${acknowledged.length} acknowledged events projected`, 120000).catch(async (error: unknown) => {
+      // Tell a lost append (fewer records on the log than acknowledged) from a stuck projector (lag).
+      const onLog = (await withAdmin((admin) => admin.fetchTopicOffsets(trapline.topics.events))).reduce((sum, entry) => sum + Number(entry.high), 0);
+      const lag = await groupLag(trapline.config, trapline.config.projectorGroup, [trapline.topics.events]);
+      throw new Error(`${(error as Error).message}: read model ${JSON.stringify(await projection(trapline, acknowledged, unacknowledged))}, ${onLog} records on ${trapline.topics.events}, projector lag ${lag}`);
+    });
     note('every acknowledged event projected');
     // A request that timed out or got a 503 may still have been appended; nothing else may appear.
     expect(state.events, 'events in the read model = acknowledged events + appended unacknowledged ones').toBe(acknowledged.length + state.unacknowledged_present);
