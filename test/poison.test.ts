@@ -242,11 +242,9 @@ describe('the deleter', () => {
     await eventually(async () => ((await groupLag(trapline.config, trapline.config.deleterGroup, topics)) === 0 ? true : undefined), 'no deleter lag');
   });
 
-  // Open bug (reported): a deletion request for a project the read models do not know makes intake
-  // throw (DeletionSource.organizationOf), kafkajs retries the batch and restarts the consumer for
-  // ever, and every later request on that events partition waits behind it. Last in this file, since
-  // it leaves the partition blocked. Drop `.fails` once such a request is dead-lettered.
-  it.fails('takes in deletion requests behind one it cannot take in (a project the read models do not know)', async () => {
+  // A deletion request for a project the read models do not know (once the projector has passed it)
+  // goes to the deletions DLQ with its reason, and the requests behind it on its partition proceed.
+  it('takes in deletion requests behind one it cannot take in (a project the read models do not know)', async () => {
     const projectId = trapline.defaults.projectId;
     const unknown = unique();
     // On the default project's partition (its key), for a project that does not exist.

@@ -84,21 +84,44 @@ const MAX_BATCH_BYTES = 900 * 1024;
 export class Appender {
   private pending: PendingAppend[] = [];
   private sending = false;
+  /** Set after a failed send: the next send starts on a new producer. */
+  private stale = false;
 
   private constructor(
-    private readonly producer: Producer,
+    private readonly kafka: Kafka,
+    private producer: Producer,
     private readonly codec: Codec,
   ) {}
 
+  private static newProducer(kafka: Kafka): Producer {
+    return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: projectPartitioner, allowAutoTopicCreation: false });
+  }
+
   static async connect(kafka: Kafka, codec: Codec): Promise<Appender> {
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: projectPartitioner,
-      allowAutoTopicCreation: false,
-    });
+    const producer = Appender.newProducer(kafka);
     await producer.connect();
-    return new Appender(producer, codec);
+    return new Appender(kafka, producer, codec);
+  }
+
+  /**
+   * After a failed send the broker may have written the batch anyway (the connection broke after
+   * the write). kafkajs then rolls the partition's sequence number back, and its next batch (other
+   * records) would be taken by the broker for a duplicate of the written one and acknowledged
+   * without being stored: an acknowledged event lost. A new producer gets a new producer id, so no
+   * sequence number is ever reused (kafkajs has no epoch bump, KIP-360).
+   */
+  private async ensureFresh(): Promise<void> {
+    if (!this.stale) return;
+    const old = this.producer;
+    this.producer = Appender.newProducer(this.kafka);
+    this.stale = false;
+    await old.disconnect().catch(() => undefined);
+    try {
+      await this.producer.connect();
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
   }
 
   append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void> {
@@ -120,11 +143,14 @@ export class Appender {
     const batch = this.pending.splice(0, count);
     const byTopic = new Map<string, Message[]>();
     for (const entry of batch) byTopic.set(entry.topic, [...(byTopic.get(entry.topic) ?? []), ...entry.messages]);
-    this.producer
-      .sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) })
+    this.ensureFresh()
+      .then(() => this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) }))
       .then(
         () => batch.forEach((entry) => entry.resolve()),
-        (error: unknown) => batch.forEach((entry) => entry.reject(error)),
+        (error: unknown) => {
+          this.stale = true;
+          batch.forEach((entry) => entry.reject(error));
+        },
       )
       .finally(() => {
         this.sending = false;
@@ -154,7 +180,13 @@ export class Appender {
   /** Raw append for dead letters: the original bytes plus headers naming the reason. */
   async appendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.producer.send({ topic, acks: -1, messages });
+    await this.ensureFresh();
+    try {
+      await this.producer.send({ topic, acks: -1, messages });
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

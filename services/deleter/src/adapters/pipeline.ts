@@ -80,19 +80,29 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       const step = scheduleDeletion(decoded.record as DeletionRequest, { partition: batch.partition, offset: message.offset }, settings);
       // Retention has no delay: it goes straight to run, not behind a held request on the delay topic.
       const held = step.kind !== 'retention';
-      records.push({ topic: held ? topics.deletionsDelay : topics.deletionsRun, records: [{ key: step.transactionId, name: 'DeletionStep', value: step }] });
       // A person's request is audited when it is taken in; retention only by its summary at the end.
-      if (held) {
-        const audit = requestedAudit(step, await source.organizationOf(step.projectId), await source.target(step));
-        records.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
+      let audit;
+      try {
+        audit = held ? requestedAudit(step, await source.organizationOf(step.projectId), await source.target(step)) : undefined;
+      } catch (error) {
+        // Not projected yet: try the batch again later. Projected and still unknown (a project that
+        // does not exist): it never will be, so the request goes to the DLQ and the partition moves on.
+        if (!(await projectorApplied(step))) throw error;
+        const reason = `cannot take the request in: ${(error as Error).message}`;
+        records.push({ topic: topics.deletionsDlq, records: [{ key: step.transactionId, name: 'DeletionStep', value: { ...step, lastError: reason } }] });
+        logger.warn({ transactionId: step.transactionId, reason }, 'deletion request dead-lettered');
+        count('dead_letter');
+        continue;
       }
+      records.push({ topic: held ? topics.deletionsDelay : topics.deletionsRun, records: [{ key: step.transactionId, name: 'DeletionStep', value: step }] });
+      if (audit) records.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
       logger.info({ transactionId: step.transactionId, kind: step.kind, dueAt: new Date(step.dueAt).toISOString() }, 'deletion scheduled');
     }
     // Most batches of the domain log hold no request: nothing to append, so no transaction; the
     // resolved offset is committed by the consumer. Only a batch with requests commits its offset
     // inside the transaction that appends their steps.
     if (records.length > 0) await commit(records, batch, batch.messages.at(-1)!);
-    count('scheduled', records.filter((entry) => entry.topic !== topics.audit).length);
+    count('scheduled', records.filter((entry) => entry.topic === topics.deletionsDelay || entry.topic === topics.deletionsRun).length);
     return batch.messages.at(-1)!.offset;
   };
 
