@@ -2,13 +2,11 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApiApp } from '@trapline/api';
 import { hashToken } from '@trapline/api/tokens';
-import { Appender, createKafka, createLogger, createMetrics, inTransaction, type OutgoingRecord } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, inTransaction, type OutgoingRecord } from '@trapline/runtime';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
-import { ReadModel } from '../services/api/src/adapters/read-model.ts';
 import { applyRecord } from '../services/projector/src/adapters/read-models.ts';
-import { isolated, type Isolated } from './harness.ts';
+import { injectableApi, isolated, type Isolated } from './harness.ts';
 
 // Invariant 6 for the Web API: 20,000 generated hostile requests per run over every route of the
 // OpenAPI document (so a new route is fuzzed as soon as it exists) — hostile path segments, query
@@ -126,15 +124,7 @@ beforeAll(async () => {
   env = await isolated();
   const logger = createLogger('test', 'silent');
   appender = await Appender.connect(createKafka(env.config.kafkaBrokers, 'test-api-fuzz', logger), codec);
-  app = await buildApiApp({
-    readModel: new ReadModel(env.pool),
-    appender: countingAppender(appender),
-    eventsTopic: env.topics.events,
-    adminTopic: env.topics.admin,
-    publicUrl: env.config.PUBLIC_URL,
-    logger,
-    metrics: createMetrics('api'),
-  });
+  app = await injectableApi(env, countingAppender(appender), logger);
   await insertFixtures();
 });
 

@@ -1,11 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApiApp } from '@trapline/api';
 import { hashToken } from '@trapline/api/tokens';
-import { Appender, createKafka, createLogger, createMetrics } from '@trapline/runtime';
+import { Appender, createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
-import { ReadModel } from '../services/api/src/adapters/read-model.ts';
-import { isolated, runCli, type Isolated } from './harness.ts';
+import { injectableApi, isolated, runCli, type Isolated } from './harness.ts';
 
 // The read side of deletions and the audit log: the API and `trapline deletions list` over the
 // rows the projector writes, inserted here as fixtures (the projector's own tests fill them).
@@ -71,15 +69,7 @@ beforeAll(async () => {
   env = await isolated();
   const logger = createLogger('test', 'error');
   appender = await Appender.connect(createKafka(env.config.kafkaBrokers, 'test-audit-api', logger), new Codec());
-  app = await buildApiApp({
-    readModel: new ReadModel(env.pool),
-    appender,
-    eventsTopic: env.topics.events,
-    adminTopic: env.topics.admin,
-    publicUrl: env.config.PUBLIC_URL,
-    logger,
-    metrics: createMetrics('api'),
-  });
+  app = await injectableApi(env, appender, logger);
   await insertFixtures();
 });
 

@@ -5,7 +5,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
-import { Appender, createKafka, createLogger, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
+import { buildApiApp } from '@trapline/api';
+import { Appender, createKafka, createLogger, createMetrics, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
+import { ReadModel } from '../services/api/src/adapters/read-model.ts';
 import { Codec, topicNames, type TopicNames } from '@trapline/schemas';
 import { serviceSet, SERVICES, type ServiceSet } from '@trapline/cli/services';
 import { bootstrap, type BootstrapResult } from '@trapline/cli/bootstrap';
@@ -187,4 +189,17 @@ export async function eventually<T>(read: () => Promise<T | undefined>, what: st
 export function runCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000) {
   const root = join(import.meta.dirname, '..');
   return spawnSync(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env, encoding: 'utf8', timeout: timeoutMs });
+}
+
+/** The API app in-process over an isolated deployment's database and topics, for `app.inject()`. */
+export function injectableApi(env: Isolated, appender: Appender, logger = createLogger('test', 'silent')) {
+  return buildApiApp({
+    readModel: new ReadModel(env.pool),
+    appender,
+    eventsTopic: env.topics.events,
+    adminTopic: env.topics.admin,
+    publicUrl: env.config.PUBLIC_URL,
+    logger,
+    metrics: createMetrics('api'),
+  });
 }

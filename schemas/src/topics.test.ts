@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Codec } from './codec.ts';
 import { TOPIC_SPECS, topicNames } from './topics.ts';
 
 describe('the topic declaration', () => {
@@ -10,5 +11,10 @@ describe('the topic declaration', () => {
     expect(TOPIC_SPECS.events.configs['cleanup.policy']).toBe('compact');
     expect(TOPIC_SPECS.admin.configs['cleanup.policy']).toBe('compact');
     expect(TOPIC_SPECS.audit.configs).toMatchObject({ 'cleanup.policy': 'delete', 'retention.ms': '-1' });
+  });
+
+  it('declares a topic for every record the codec knows, so no consumer dead-letters a new record by omission', () => {
+    const carried = new Set(Object.values(TOPIC_SPECS).flatMap((spec) => spec.records));
+    expect(new Codec().known().map((entry) => entry.name).filter((name) => !carried.has(name as never))).toEqual([]);
   });
 });

@@ -1,11 +1,16 @@
 // The one declaration of every topic: names (a public interface for operators), partitions and
-// configs. The stack script and the services create topics from this list and nothing else.
+// configs, and the records each carries. The stack script and the services create topics from this
+// list and nothing else.
+
+import type { RecordName } from './records.ts';
 
 export interface TopicSpec {
   /** Suffix after the prefix, e.g. `events` in `trapline.events`. */
   suffix: string;
   partitions: number;
   configs: Record<string, string>;
+  /** The records it carries; a consumer dead-letters any other (dead-letter topics carry anything). */
+  records: readonly RecordName[];
   /** What operators read in the README. */
   purpose: string;
 }
@@ -16,6 +21,7 @@ export const TOPIC_SPECS = {
   events: {
     suffix: 'events',
     partitions: 6,
+    records: ['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed'],
     configs: {
       // Compacted so a null-value record keyed `project/event` erases one event from the log.
       'cleanup.policy': 'compact',
@@ -27,42 +33,49 @@ export const TOPIC_SPECS = {
   admin: {
     suffix: 'admin',
     partitions: 1,
+    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted'],
     configs: { 'cleanup.policy': 'compact' },
     purpose: 'Organizations, projects, DSN keys, API token hashes, keyed by entity.',
   },
   deletionsDelay: {
     suffix: 'deletions.delay',
     partitions: 3,
+    records: ['DeletionStep'],
     configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
     purpose: 'Deletion requests held by the deleter until their deletion delay has passed.',
   },
   deletionsRun: {
     suffix: 'deletions.run',
     partitions: 3,
+    records: ['DeletionStep'],
     configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
     purpose: 'Deletion steps ready to run now: a request whose delay has passed, or the next chunk of a running deletion.',
   },
   deletionsRetry: {
     suffix: 'deletions.retry',
     partitions: 3,
+    records: ['DeletionStep'],
     configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
     purpose: 'Failed deletion steps, with attempt count and the time they are due again.',
   },
   deletionsDlq: {
     suffix: 'deletions.dlq',
     partitions: 1,
+    records: ['DeletionStep'],
     configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
     purpose: 'Deletion steps that failed every attempt, with their reason; re-driven by an operator.',
   },
   eventsDlq: {
     suffix: 'events.dlq',
     partitions: 1,
+    records: [],
     configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
     purpose: 'Records of the events and admin topics that could not be decoded or applied, with their reason.',
   },
   audit: {
     suffix: 'audit',
     partitions: 1,
+    records: ['AuditEntry'],
     configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
     purpose: 'Audit records: never compacted, never deleted by the system.',
   },

@@ -91,7 +91,6 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
         const reason = `cannot take the request in: ${(error as Error).message}`;
         records.push({ topic: topics.deletionsDlq, records: [{ key: step.transactionId, name: 'DeletionStep', value: { ...step, lastError: reason } }] });
         logger.warn({ transactionId: step.transactionId, reason }, 'deletion request dead-lettered');
-        count('dead_letter');
         continue;
       }
       records.push({ topic: held ? topics.deletionsDelay : topics.deletionsRun, records: [{ key: step.transactionId, name: 'DeletionStep', value: step }] });
@@ -102,7 +101,9 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
     // resolved offset is committed by the consumer. Only a batch with requests commits its offset
     // inside the transaction that appends their steps.
     if (records.length > 0) await commit(records, batch, batch.messages.at(-1)!);
+    // Counted once the transaction is committed, so a retried batch counts once.
     count('scheduled', records.filter((entry) => entry.topic === topics.deletionsDelay || entry.topic === topics.deletionsRun).length);
+    count('dead_letter', records.filter((entry) => entry.topic === topics.deletionsDlq).length);
     return batch.messages.at(-1)!.offset;
   };
 
@@ -149,47 +150,47 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   };
 
   /** One chunk of a running deletion, or what follows its failure. */
-  const runStep = async (step: DeletionStep): Promise<TransactionalAppend[]> => {
+  const runStep = async (step: DeletionStep): Promise<{ appends: TransactionalAppend[]; outcome: StepOutcome }> => {
     let found;
     let organization;
     try {
       if (step.chunks === 0 && step.cursor === null && !(await projectorApplied(step))) {
         const waiting = planWait(step, 'waiting for the projector to apply the request', settings, deps.now());
-        count('waiting');
-        return [{ topic: topics.deletionsRetry, records: [{ key: step.transactionId, name: 'DeletionStep', value: waiting }] }];
+        return { appends: [{ topic: topics.deletionsRetry, records: [{ key: step.transactionId, name: 'DeletionStep', value: waiting }] }], outcome: 'waiting' };
       }
       found = await source.nextChunk(step, settings.chunkSize);
       organization = await source.organizationOf(step.projectId);
     } catch (error) {
       const plan = planFailure(step, (error as Error).message, settings, deps.now());
       logger.warn({ transactionId: step.transactionId, attempt: plan.failed.attempt, reason: plan.failed.reason, outcome: plan.outcome }, 'deletion step failed');
-      count(plan.outcome);
-      return [
-        { topic: plan.outcome === 'dead' ? topics.deletionsDlq : topics.deletionsRetry, records: [{ key: step.transactionId, name: 'DeletionStep', value: plan.step }] },
-        { topic: topics.events, records: [{ key: eventsTopicKeys.failure(step), name: 'DeletionFailed', value: plan.failed }] },
-      ];
+      return {
+        appends: [
+          { topic: plan.outcome === 'dead' ? topics.deletionsDlq : topics.deletionsRetry, records: [{ key: step.transactionId, name: 'DeletionStep', value: plan.step }] },
+          { topic: topics.events, records: [{ key: eventsTopicKeys.failure(step), name: 'DeletionFailed', value: plan.failed }] },
+        ],
+        outcome: plan.outcome,
+      };
     }
     const { purged, next } = planChunk(step, found, settings, deps.now());
     const erasures = purged.eventIds.map((eventId) => ({ key: eventsTopicKeys.erasure(step.projectId, eventId), tombstone: true as const }));
     const appends: TransactionalAppend[] = [{ topic: topics.events, records: [{ key: eventsTopicKeys.purge(purged), name: 'EventsPurged', value: purged }, ...erasures] }];
     if (next) {
       appends.push({ topic: topics.deletionsRun, records: [{ key: next.transactionId, name: 'DeletionStep', value: next }] });
-      count('chunk');
-    } else {
-      const audit = completedAudit(step, purged, organization);
-      appends.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
-      logger.info({ transactionId: step.transactionId, eventsRemoved: purged.eventsRemoved, rowsRemoved: purged.rowsRemoved, chunks: purged.chunk + 1 }, 'deletion completed');
-      count('completed');
+      return { appends, outcome: 'chunk' };
     }
-    return appends;
+    const audit = completedAudit(step, purged, organization);
+    appends.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
+    logger.info({ transactionId: step.transactionId, eventsRemoved: purged.eventsRemoved, rowsRemoved: purged.rowsRemoved, chunks: purged.chunk + 1 }, 'deletion completed');
+    return { appends, outcome: 'completed' };
   };
 
   const run = async (batch: Batch): Promise<string | undefined> => {
     let last: string | undefined;
     for (const message of batch.messages) {
       const read = decodeStep(batch, message);
-      await commit('step' in read ? await runStep(read.step) : [{ topic: topics.deletionsDlq, raw: [read.deadLetter] }], batch, message);
-      if (!('step' in read)) count('dead_letter');
+      const { appends, outcome } = 'step' in read ? await runStep(read.step) : { appends: [{ topic: topics.deletionsDlq, raw: [read.deadLetter] }], outcome: 'dead_letter' as const };
+      await commit(appends, batch, message);
+      count(outcome); // once the step's transaction is committed
       last = message.offset;
     }
     return last;

@@ -28,20 +28,13 @@ export interface BatchOutcome {
 }
 
 /**
- * The records each projected topic carries (README, "Topics and records"). A readable record on
- * another topic is dead-lettered, never applied: a token grant on the events topic or an event on
- * the admin topic is not what the log says happened.
+ * The records a projected topic (`<prefix>.<suffix>`) carries, from the one topic declaration. A
+ * readable record on another topic is dead-lettered, never applied: a token grant on the events
+ * topic or an event on the admin topic is not what the log says happened.
  */
-const CARRIED: Record<(typeof PROJECTED_TOPICS)[number], ReadonlySet<RecordName>> = {
-  events: new Set(['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed']),
-  admin: new Set(['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted']),
-  audit: new Set(['AuditEntry']),
-};
-
-/** What a topic (`<prefix>.<suffix>`) carries; nothing for a topic that is not projected. */
 function carriedOn(topic: string): ReadonlySet<RecordName> {
   const id = PROJECTED_TOPICS.find((candidate) => topic.endsWith(`.${TOPIC_SPECS[candidate].suffix}`));
-  return id === undefined ? new Set() : CARRIED[id];
+  return new Set(id === undefined ? [] : TOPIC_SPECS[id].records);
 }
 
 /** Postgres refuses the data itself (bad text, constraint): retrying would fail forever. */
