@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, readConfig } from './config.ts';
+import { topicPartitions } from './provision.ts';
 
 describe('configuration', () => {
   it('has defaults that match the local stack', () => {
@@ -13,7 +14,14 @@ describe('configuration', () => {
     expect(readConfig({ KAFKA_TOPIC_PREFIX: 'staging', KAFKA_BROKERS: 'a:1, b:2' })).toMatchObject({ projectorGroup: 'staging.projector', kafkaBrokers: ['a:1', 'b:2'] });
   });
 
+  it('overrides the declared partitions only of the topics it names', () => {
+    expect(topicPartitions(readConfig({}))).toEqual({});
+    expect(topicPartitions(readConfig({ KAFKA_EVENTS_PARTITIONS: '12' }))).toEqual({ events: 12 });
+    expect(topicPartitions(readConfig({ KAFKA_DELETIONS_PARTITIONS: '4' }))).toEqual({ deletionsDelay: 4, deletionsRun: 4, deletionsRetry: 4 });
+  });
+
   it.each([
+    ['no partitions', { KAFKA_EVENTS_PARTITIONS: '0' }, /KAFKA_EVENTS_PARTITIONS/],
     ['a port out of range', { API_PORT: '70000' }, /API_PORT/],
     ['a prefix Kafka would refuse', { KAFKA_TOPIC_PREFIX: 'a b' }, /KAFKA_TOPIC_PREFIX/],
     ['an unknown log level', { LOG_LEVEL: 'loud' }, /LOG_LEVEL/],

@@ -11,6 +11,9 @@ export const configSchema = z.object({
   KAFKA_BROKERS: z.string().default('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default('trapline'),
   KAFKA_CLIENT_ID: z.string().default('trapline'),
+  // Partitions given to topics when provisioning creates them (unset: the declaration's count).
+  KAFKA_EVENTS_PARTITIONS: positiveInt.optional(),
+  KAFKA_DELETIONS_PARTITIONS: positiveInt.optional(),
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:15432/trapline'),
   REDIS_URL: z.string().default('redis://127.0.0.1:16379'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -42,6 +42,19 @@ describe('the Kafka adapter', () => {
     }
   });
 
+  it('creates the events and deletion topics with the partitions the configuration sets', async () => {
+    const sized = await isolated({ KAFKA_EVENTS_PARTITIONS: '2', KAFKA_DELETIONS_PARTITIONS: '1' });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [sized.topics.events, sized.topics.deletionsRun, sized.topics.admin] });
+      expect(Object.fromEntries(topics.map((topic) => [topic.name, topic.partitions.length]))).toEqual({ [sized.topics.events]: 2, [sized.topics.deletionsRun]: 1, [sized.topics.admin]: TOPIC_SPECS.admin.partitions });
+    } finally {
+      await admin.disconnect();
+      await sized.dispose();
+    }
+  });
+
   it('appends a project\'s records to its one partition, in order, readable by the codec', async () => {
     const codec = new Codec();
     const appender = await Appender.connect(kafka, codec);

@@ -277,7 +277,12 @@ export function deadLetter(message: KafkaMessage, origin: { topic: string; parti
 }
 
 /** Creates missing topics from the one declaration in @trapline/schemas; leaves existing ones alone. */
-export async function ensureTopics(admin: Admin, names: TopicNames, replicationFactor = 1): Promise<string[]> {
+/**
+ * Creates the declared topics that do not exist yet. `partitions` overrides a declared count for a
+ * topic created now; an existing topic keeps its count (more partitions would move projects to
+ * other partitions and split their histories).
+ */
+export async function ensureTopics(admin: Admin, names: TopicNames, replicationFactor = 1, partitions: Partial<Record<TopicId, number>> = {}): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = (Object.keys(TOPIC_SPECS) as TopicId[]).filter((id) => !existing.has(names[id]));
   if (missing.length === 0) return [];
@@ -288,7 +293,7 @@ export async function ensureTopics(admin: Admin, names: TopicNames, replicationF
       const spec = TOPIC_SPECS[id];
       return {
         topic: names[id],
-        numPartitions: spec.partitions,
+        numPartitions: partitions[id] ?? spec.partitions,
         replicationFactor,
         // Replicated, an acks=all append needs two replicas in sync: one broker may be down, never two.
         configEntries: Object.entries({ ...spec.configs, ...(replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {}) }).map(([name, value]) => ({ name, value })),
