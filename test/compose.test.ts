@@ -9,8 +9,9 @@ import { parse } from 'yaml';
 
 const root = join(import.meta.dirname, '..');
 const compose = (...args: string[]) => spawnSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), ...args], { encoding: 'utf8', cwd: root });
+const composeWith = (env: Record<string, string>, ...args: string[]) => spawnSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env } });
 
-type Service = { healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; command?: string[]; entrypoint?: string[]; environment?: Record<string, string>; profiles?: string[]; ports?: unknown[]; restart?: string };
+type Service = { deploy?: { replicas?: number }; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; command?: string[]; entrypoint?: string[]; environment?: Record<string, string>; profiles?: string[]; ports?: unknown[]; restart?: string };
 
 describe('docker-compose.yml', () => {
   it('is valid for docker-compose', () => {
@@ -62,8 +63,28 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('runs two replicas of each service by default, as many as TRAPLINE_<SERVICE>_REPLICAS says otherwise', () => {
+    const replicas = (services: Record<string, Service>) => Object.fromEntries(['ingest', 'api', 'projector', 'deleter'].map((name) => [name, services[name]?.deploy?.replicas]));
+    expect(replicas(resolved().services)).toEqual({ ingest: 2, api: 2, projector: 2, deleter: 2 });
+    const scaled = composeWith({ TRAPLINE_INGEST_REPLICAS: '4', TRAPLINE_API_REPLICAS: '3', TRAPLINE_PROJECTOR_REPLICAS: '6', TRAPLINE_DELETER_REPLICAS: '1' }, 'config');
+    expect(scaled.status, scaled.stderr).toBe(0);
+    expect(replicas((parse(scaled.stdout) as { services: Record<string, Service> }).services)).toEqual({ ingest: 4, api: 3, projector: 6, deleter: 1 });
+    // Compose cannot run several containers under one fixed container_name.
+    for (const name of ['ingest', 'api', 'projector', 'deleter']) expect(resolved().services[name], name).not.toHaveProperty('container_name');
+  });
+
+  it('provisions the partitions TRAPLINE_EVENTS_PARTITIONS and TRAPLINE_DELETIONS_PARTITIONS say (6 and 3 by default)', () => {
+    expect(resolved().services.provision?.environment).toMatchObject({ KAFKA_EVENTS_PARTITIONS: '6', KAFKA_DELETIONS_PARTITIONS: '3' });
+    const sized = composeWith({ TRAPLINE_EVENTS_PARTITIONS: '24', TRAPLINE_DELETIONS_PARTITIONS: '6' }, 'config');
+    expect((parse(sized.stdout) as { services: Record<string, Service> }).services.provision?.environment).toMatchObject({ KAFKA_EVENTS_PARTITIONS: '24', KAFKA_DELETIONS_PARTITIONS: '6' });
+  });
+
   it('routes ingest paths to ingest and the rest to the API in nginx', () => {
     const nginx = readFileSync(join(root, 'deploy', 'nginx.conf'), 'utf8');
+    // Service names resolved per request through Docker's DNS, which lists every replica: nginx
+    // spreads requests over them (no fixed upstream block that would pin the addresses at start).
+    expect(nginx).toMatch(/resolver 127\.0\.0\.11 valid=10s/);
+    expect(nginx).not.toMatch(/upstream\s+\w+\s*\{/);
     expect(nginx).toMatch(/set \$ingest ingest:9001;/);
     expect(nginx).toMatch(/set \$api api:9002;/);
     expect(nginx).toMatch(/location ~ \^\/api\/\[0-9\]\+\/\(store\|envelope\)\/\?\$ \{\s*proxy_pass http:\/\/\$ingest;\s*proxy_request_buffering off;/);
