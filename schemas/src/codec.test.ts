@@ -1,6 +1,6 @@
 import type avro from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { Codec, SCHEMA_HEADER, VERSION_HEADER } from './codec.ts';
+import { Codec, loadSchemaSources, SCHEMA_HEADER, VERSION_HEADER } from './codec.ts';
 import type { RecordName, RecordTypes } from './records.ts';
 
 const codec = new Codec();
@@ -10,13 +10,13 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   GroupDeletionRequested: { projectId: 1, groupId: 2 ** 52 - 1, hashes: ['h1', 'h2'], transactionId: 't', actor: 'token:1', requestedAt: 5 },
   EventDeletionRequested: { projectId: 1, eventId: 'b'.repeat(32), transactionId: 't', actor: 'a', requestedAt: 5 },
   GroupStatusChanged: { projectId: 1, groupId: 3, status: 'resolved', actor: 'a', changedAt: 6 },
-  EventsPurged: { projectId: 1, transactionId: 't', groupId: null, eventIds: ['c'.repeat(32)], chunk: 0, final: true, eventsRemoved: 1, rowsRemoved: 3, purgedAt: 7 },
+  EventsPurged: { projectId: 1, transactionId: 't', groupId: null, eventIds: ['c'.repeat(32)], chunk: 0, final: true, eventsRemoved: 1, rowsRemoved: 3, purgedAt: 7, expiredBefore: null },
   DeletionFailed: { projectId: 1, transactionId: 't', attempt: 2, reason: 'connection refused', dead: false, failedAt: 8 },
   DeletionStep: {
     transactionId: 't', kind: 'group', projectId: 1, groupId: 9, eventId: null, cutoff: null, actor: 'a', requestedAt: 5, dueAt: 3605, requestPartition: 2, requestOffset: '41',
     attempt: 0, cursor: null, chunks: 0, eventsRemoved: 0, rowsRemoved: 0, lastError: null, issues: 0,
   },
-  RetentionRequested: { projectId: 1, transactionId: 't', cutoff: 1_700_000_000_000, actor: 'system:retention', requestedAt: 1_700_000_000_001 },
+  RetentionRequested: { projectId: 1, transactionId: 't', cutoff: 1_700_000_000_000, actor: 'system:retention', requestedAt: 1_700_000_000_001, allProjects: false },
   ProjectRetentionChanged: { projectId: 7, retentionDays: 30.5, actor: 'token:abc', changedAt: 1 },
   AuditEntry: { id: 't:requested', organizationSlug: 'acme', projectId: 1, event: 'issue.delete', actor: 'a', transactionId: 't', targetObject: '9', data: '{}', createdAt: 5 },
   OrganizationUpserted: { slug: 'acme', name: 'Acme', createdAt: 1 },
@@ -28,7 +28,8 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
 describe('the record codec', () => {
   it.each(Object.keys(samples) as RecordName[])('round-trips %s with headers naming schema and version', (name) => {
     const encoded = codec.encode(name, samples[name] as never);
-    expect(encoded.headers).toEqual({ [SCHEMA_HEADER]: name, [VERSION_HEADER]: '1' });
+    const newest = Math.max(...codec.known().filter((entry) => entry.name === name).map((entry) => entry.version));
+    expect(encoded.headers).toEqual({ [SCHEMA_HEADER]: name, [VERSION_HEADER]: String(newest) });
     const decoded = codec.decode(encoded.headers, encoded.value);
     expect(decoded.ok && decoded.record.name).toBe(name);
     expect(decoded.ok && { ...decoded.record.value }).toEqual(samples[name]);
@@ -54,6 +55,19 @@ describe('the record codec', () => {
   });
 
   it.each([
+  it('reads the records already on the log in version 1 of the schemas that gained expiry fields', () => {
+    const v1 = loadSchemaSources().filter((source) => source.version === 1);
+    const writeV1 = (name: RecordName, value: object) => new Codec(v1.filter((source) => source.name === name)).encode(name, value as never);
+    const { allProjects: _all, ...retentionV1 } = samples.RetentionRequested;
+    const { expiredBefore: _before, ...purgedV1 } = samples.EventsPurged;
+    const retention = codec.decode(writeV1('RetentionRequested', retentionV1).headers, writeV1('RetentionRequested', retentionV1).value);
+    expect(retention.ok && { ...retention.record.value }).toEqual({ ...retentionV1, allProjects: false });
+    const purged = codec.decode(writeV1('EventsPurged', purgedV1).headers, writeV1('EventsPurged', purgedV1).value);
+    expect(purged.ok && { ...purged.record.value }).toEqual({ ...purgedV1, expiredBefore: null });
+    const step = codec.decode(writeV1('DeletionStep', samples.DeletionStep).headers, writeV1('DeletionStep', samples.DeletionStep).value);
+    expect(step.ok && { ...step.record.value }).toEqual(samples.DeletionStep);
+  });
+
     ['no headers', undefined, Buffer.from([1]), /missing schema headers/],
     ['an unknown schema', { [SCHEMA_HEADER]: 'Nope', [VERSION_HEADER]: '1' }, Buffer.from([1]), /unknown schema Nope/],
     ['an unknown version', { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '9' }, Buffer.from([1]), /unknown version 9/],

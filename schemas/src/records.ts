@@ -37,7 +37,7 @@ export interface GroupStatusChanged {
   changedAt: number;
 }
 
-export type DeletionKind = 'group' | 'event' | 'retention';
+export type DeletionKind = 'group' | 'event' | 'retention' | 'expiry';
 
 /** A deletion's progress on the deleter's topics (delay, run, retry, dlq). */
 export interface DeletionStep {
@@ -62,11 +62,14 @@ export interface DeletionStep {
 }
 
 export interface RetentionRequested {
+  /** 0 when allProjects. */
   projectId: number;
   transactionId: string;
   cutoff: number;
   actor: string;
   requestedAt: number;
+  /** Expiry: every project's events in the time partitions wholly before the cutoff. */
+  allProjects: boolean;
 }
 
 export interface ProjectRetentionChanged {
@@ -95,6 +98,8 @@ export interface DeletionFailed {
   attempt: number;
   reason: string;
   dead: boolean;
+  /** Expiry: the chunk only erases log records; the final one drops the partitions before this (epoch ms). */
+  expiredBefore: number | null;
   failedAt: number;
 }
 

@@ -74,7 +74,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   const total = lag(targets, []);
   const started = now();
   progress(`rebuilding ${total} records into schema ${schema}`);
-  const consumer = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger });
+  const consumer = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS });
   try {
     for (;;) {
       const remaining = lag(targets, await committed(kafka, groupId, sources));

@@ -42,6 +42,8 @@ export const configSchema = z.object({
   DELETION_RETRY_MAX_BACKOFF_MS: positiveInt.default(30 * 60 * 1000),
   RETENTION_DAYS: z.coerce.number().positive().default(90),
   RETENTION_CHECK_SECONDS: z.coerce.number().positive().default(3600),
+  EVENTS_PARTITION_SECONDS: positiveInt.default(86400),
+  EXPIRY_CHUNK_SIZE: positiveInt.default(5000),
   DELETER_INSTANCE: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   PROJECTOR_GROUP: z.string().optional(),
   TRAPLINE_STATE_DIR: z.string().optional(),

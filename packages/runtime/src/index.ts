@@ -7,3 +7,4 @@ export * from './redis.ts';
 export * from './lifecycle.ts';
 export * from './health.ts';
 export * from './provision.ts';
+export * from './partitions.ts';

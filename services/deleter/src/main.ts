@@ -26,6 +26,7 @@ await runService(logger, async () => {
     settings: {
       delayMs: config.DELETION_DELAY_SECONDS * 1000,
       chunkSize: config.DELETION_CHUNK_SIZE,
+      expiryChunkSize: config.EXPIRY_CHUNK_SIZE,
       maxAttempts: config.DELETION_MAX_ATTEMPTS,
       backoffMs: config.DELETION_RETRY_BACKOFF_MS,
       maxBackoffMs: config.DELETION_RETRY_MAX_BACKOFF_MS,

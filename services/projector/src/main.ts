@@ -20,6 +20,7 @@ await runService(logger, async () => {
     groupId: config.projectorGroup,
     topics: PROJECTED_TOPICS.map((id) => topics[id]),
     dlqTopic: topics.eventsDlq,
+    partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS,
     onBatch: (outcome) => {
       for (const [record, count] of outcome.projected) projected.inc({ record }, count);
       if (outcome.deadLettered > 0) deadLetters.inc({ topic: topics.eventsDlq }, outcome.deadLettered);

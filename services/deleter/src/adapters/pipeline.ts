@@ -4,6 +4,7 @@ import { SCHEMA_HEADER, type Codec, type DeletionStep, type TopicNames } from '@
 import {
   completedAudit,
   eventsTopicKeys,
+  expiryAudits,
   planChunk,
   planFailure,
   planWait,
@@ -12,6 +13,7 @@ import {
   waitFor,
   type DeletionRequest,
   type DeletionSettings,
+  type ExpiredProject,
 } from '../domain/deletion.ts';
 import type { DeletionSource } from './source.ts';
 
@@ -79,7 +81,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       if (!decoded.ok) continue; // the projector dead-letters undecodable records of this topic
       const step = scheduleDeletion(decoded.record as DeletionRequest, { partition: batch.partition, offset: message.offset }, settings);
       // Retention has no delay: it goes straight to run, not behind a held request on the delay topic.
-      const held = step.kind !== 'retention';
+      const held = step.kind !== 'retention' && step.kind !== 'expiry';
       // A person's request is audited when it is taken in; retention only by its summary at the end.
       let audit;
       try {
@@ -153,13 +155,19 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   const runStep = async (step: DeletionStep): Promise<{ appends: TransactionalAppend[]; outcome: StepOutcome }> => {
     let found;
     let organization;
+    let expired: { projects: ExpiredProject[]; partitions: number } | undefined;
     try {
       if (step.chunks === 0 && step.cursor === null && !(await projectorApplied(step))) {
         const waiting = planWait(step, 'waiting for the projector to apply the request', settings, deps.now());
         return { appends: [{ topic: topics.deletionsRetry, records: [{ key: step.transactionId, name: 'DeletionStep', value: waiting }] }], outcome: 'waiting' };
       }
-      found = await source.nextChunk(step, settings.chunkSize);
-      organization = await source.organizationOf(step.projectId);
+      found = await source.nextChunk(step, step.kind === 'expiry' ? settings.expiryChunkSize : settings.chunkSize);
+      // An expiry covers every project: its summaries name each project's organization at the end.
+      organization = step.kind === 'expiry' ? '' : await source.organizationOf(step.projectId);
+      if (step.kind === 'expiry' && found.final) {
+        const cutoff = step.cutoff!;
+        expired = { projects: await source.expirySummary(cutoff), partitions: (await source.partitions()).filter((range) => range.to * 1000 <= cutoff).length };
+      }
     } catch (error) {
       const plan = planFailure(step, (error as Error).message, settings, deps.now());
       logger.warn({ transactionId: step.transactionId, attempt: plan.failed.attempt, reason: plan.failed.reason, outcome: plan.outcome }, 'deletion step failed');
@@ -178,8 +186,8 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       appends.push({ topic: topics.deletionsRun, records: [{ key: next.transactionId, name: 'DeletionStep', value: next }] });
       return { appends, outcome: 'chunk' };
     }
-    const audit = completedAudit(step, purged, organization);
-    appends.push({ topic: topics.audit, records: [{ key: audit.id, name: 'AuditEntry', value: audit }] });
+    const audits = expired ? expiryAudits(step, purged, expired.projects, expired.partitions) : [completedAudit(step, purged, organization)];
+    if (audits.length > 0) appends.push({ topic: topics.audit, records: audits.map((audit) => ({ key: audit.id, name: 'AuditEntry' as const, value: audit })) });
     logger.info({ transactionId: step.transactionId, eventsRemoved: purged.eventsRemoved, rowsRemoved: purged.rowsRemoved, chunks: purged.chunk + 1 }, 'deletion completed');
     return { appends, outcome: 'completed' };
   };

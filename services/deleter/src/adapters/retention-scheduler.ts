@@ -1,13 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Appender, Logger, Pool, PoolClient } from '@trapline/runtime';
 import type { TopicNames } from '@trapline/schemas';
-import { dueRetention } from '../domain/retention.ts';
+import { dueExpiry, dueRetention, longestRetentionDays } from '../domain/retention.ts';
 import type { DeletionSource } from './source.ts';
 
 // Sentry's cleanup, event-sourced: every RETENTION_CHECK_SECONDS, the one active scheduler (the
 // deleter instance holding a Postgres advisory lock; any other instance stays idle until that
-// lock's connection goes) appends a RetentionRequested per project with events older than it
-// keeps. The deletion pipeline carries it out like any other deletion.
+// lock's connection goes) appends RetentionRequested records: one for every project at once
+// (allProjects, an expiry) when time partitions are wholly older than the longest retention, and
+// one per project keeping less than that with events older than it keeps. The deletion pipeline
+// carries them out like any other deletion.
+
+/** The project id an expiry (every project at once) is recorded under. */
+const EVERY_PROJECT = 0;
 
 export interface RetentionSchedulerDeps {
   pool: Pool;
@@ -58,9 +63,13 @@ export function startRetentionScheduler(deps: RetentionSchedulerDeps): { stop():
         for (const [projectId, transactionId] of unseen) if (rows.some((row) => row.transaction_id === transactionId)) unseen.delete(projectId);
       }
       const now = deps.now();
-      const due = dueRetention(await deps.source.retentionState(), deps.defaultDays, now).filter((entry) => !unseen.has(entry.projectId));
-      if (due.length === 0) return;
-      const requests = due.map(({ projectId, cutoff }) => ({ projectId, cutoff, transactionId: randomUUID().replaceAll('-', ''), actor: 'system:retention', requestedAt: now }));
+      const state = await deps.source.retentionState();
+      const due = dueRetention(state, deps.defaultDays, now).map((entry) => ({ ...entry, allProjects: false }));
+      const expiry = dueExpiry(await deps.source.partitions(), longestRetentionDays(state, deps.defaultDays), now);
+      if (expiry !== null && !(await deps.source.expiryRunning())) due.push({ projectId: EVERY_PROJECT, cutoff: expiry, allProjects: true });
+      const fresh = due.filter((entry) => !unseen.has(entry.projectId));
+      if (fresh.length === 0) return;
+      const requests = fresh.map(({ projectId, cutoff, allProjects }) => ({ projectId, cutoff, allProjects, transactionId: randomUUID().replaceAll('-', ''), actor: 'system:retention', requestedAt: now }));
       await deps.appender.append(deps.topics.events, requests.map((value) => ({ key: `${value.projectId}/deletion/${value.transactionId}`, name: 'RetentionRequested' as const, value })));
       for (const request of requests) unseen.set(request.projectId, request.transactionId);
       deps.onRequested?.(requests.length);

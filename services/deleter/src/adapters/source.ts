@@ -1,6 +1,6 @@
-import type { Pool } from '@trapline/runtime';
+import { listEventPartitions, type PartitionRange, type Pool } from '@trapline/runtime';
 import type { DeletionStep } from '@trapline/schemas';
-import type { ChunkFound } from '../domain/deletion.ts';
+import type { ChunkFound, ExpiredProject } from '../domain/deletion.ts';
 import type { ProjectRetention } from '../domain/retention.ts';
 
 // What the deleter reads from the read models: which organization a project belongs to, what a
@@ -37,6 +37,7 @@ export class DeletionSource {
    */
   async nextChunk(step: DeletionStep, chunkSize: number): Promise<ChunkFound> {
     if (step.kind === 'retention') return this.nextRetentionChunk(step, chunkSize);
+    if (step.kind === 'expiry') return this.nextExpiryChunk(step, chunkSize);
     const result = await this.pool.query<{ event_id: string; rows: number }>(
       `SELECT e.event_id, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
        FROM events e
@@ -76,6 +77,55 @@ export class DeletionSource {
       [step.projectId, new Date(step.cutoff!)],
     );
     return { ...found, issues: issues.rows[0]!.n };
+  }
+
+  /**
+   * An expiry's next chunk: event ids of one project received before the cutoff, in (project,
+   * event id) order after the cursor `<project>:<event id>`. Only log records are erased chunk by
+   * chunk (the final chunk drops the partitions), so the chunk carries no row count.
+   */
+  private async nextExpiryChunk(step: DeletionStep, chunkSize: number): Promise<ChunkFound> {
+    const separator = step.cursor?.indexOf(':') ?? -1;
+    const after = step.cursor ? { projectId: Number(step.cursor.slice(0, separator)), eventId: step.cursor.slice(separator + 1) } : { projectId: -1, eventId: '' };
+    const result = await this.pool.query<{ project_id: number; event_id: string }>(
+      `SELECT project_id, event_id FROM events WHERE received_at < $1 AND (project_id, event_id) > ($2, $3) ORDER BY project_id, event_id LIMIT $4`,
+      [new Date(step.cutoff!), after.projectId, after.eventId, chunkSize + 1],
+    );
+    const projectId = result.rows[0]?.project_id ?? step.projectId;
+    const taken = result.rows.filter((row) => row.project_id === projectId).slice(0, chunkSize);
+    const last = taken.at(-1);
+    return {
+      eventIds: taken.map((row) => row.event_id),
+      rows: 0,
+      cursor: last ? `${last.project_id}:${last.event_id}` : step.cursor,
+      projectId,
+      final: taken.length === result.rows.length,
+    };
+  }
+
+  /** Per project, what an expiry to `cutoff` removes: events, tags and the issues with nothing newer. */
+  async expirySummary(cutoff: number): Promise<ExpiredProject[]> {
+    const result = await this.pool.query<{ project_id: number; organization_slug: string; events: number; tags: number; issues: number }>(
+      `WITH e AS (SELECT project_id, count(*)::bigint AS n FROM events WHERE received_at < $1 GROUP BY project_id),
+            t AS (SELECT project_id, count(*)::bigint AS n FROM event_tags WHERE received_at < $1 GROUP BY project_id),
+            g AS (SELECT project_id, count(*)::bigint AS n FROM groups WHERE last_seen < $1 AND status <> 'pending_deletion' GROUP BY project_id)
+       SELECT e.project_id, p.organization_slug, e.n AS events, COALESCE(t.n, 0) AS tags, COALESCE(g.n, 0) AS issues
+       FROM e JOIN projects p ON p.id = e.project_id LEFT JOIN t ON t.project_id = e.project_id LEFT JOIN g ON g.project_id = e.project_id
+       ORDER BY e.project_id`,
+      [new Date(cutoff)],
+    );
+    return result.rows.map((row) => ({ projectId: row.project_id, organizationSlug: row.organization_slug, events: row.events, tags: row.tags, issues: row.issues }));
+  }
+
+  /** The events tables' time partitions, oldest first. */
+  async partitions(): Promise<PartitionRange[]> {
+    return listEventPartitions(this.pool);
+  }
+
+  /** Whether an expiry is under way. */
+  async expiryRunning(): Promise<boolean> {
+    const result = await this.pool.query("SELECT 1 FROM deletions WHERE kind = 'expiry' AND state <> 'done' LIMIT 1");
+    return result.rows.length > 0;
   }
 
   /** Per project: its retention (null: the global one), its oldest event, and whether a retention deletion is under way. */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, completedAudit, planChunk, planFailure, planWait, redrive, requestedAudit, scheduleDeletion, waitFor, type DeletionSettings } from './deletion.ts';
+import { backoffMs, completedAudit, expiryAudits, planChunk, planFailure, planWait, redrive, requestedAudit, scheduleDeletion, waitFor, type DeletionSettings } from './deletion.ts';
 
-const settings: DeletionSettings = { delayMs: 3_600_000, chunkSize: 3, maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 5000 };
+const settings: DeletionSettings = { delayMs: 3_600_000, chunkSize: 3, expiryChunkSize: 2, maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 5000 };
 const requestedAt = 1_700_000_000_000;
 const groupRequest = { name: 'GroupDeletionRequested' as const, value: { projectId: 4, groupId: 77, hashes: ['h'], transactionId: 'a'.repeat(32), actor: 'token:abc', requestedAt } };
 const eventRequest = { name: 'EventDeletionRequested' as const, value: { projectId: 4, eventId: 'e'.repeat(32), transactionId: 'b'.repeat(32), actor: 'token:abc', requestedAt } };
-const retentionRequest = { name: 'RetentionRequested' as const, value: { projectId: 4, transactionId: 'c'.repeat(32), cutoff: requestedAt - 1000, actor: 'system:retention', requestedAt } };
+const retentionRequest = { name: 'RetentionRequested' as const, value: { projectId: 4, transactionId: 'c'.repeat(32), cutoff: requestedAt - 1000, actor: 'system:retention', requestedAt, allProjects: false } };
 const at = { partition: 2, offset: '41' };
 
 describe('scheduling a deletion', () => {
@@ -126,5 +126,42 @@ describe('retention', () => {
     const entry = completedAudit(running, purged, 'acme');
     expect(entry).toMatchObject({ event: 'retention.cleanup', actor: 'system:retention', targetObject: '4', projectId: 4 });
     expect(JSON.parse(entry.data)).toMatchObject({ cutoff: new Date(requestedAt - 1000).toISOString(), issuesRemoved: 2, eventsRemoved: 4, rowsRemoved: 8, logRecordsRemoved: 4 });
+  });
+});
+
+describe('expiry (every project, whole partitions)', () => {
+  const request = { name: 'RetentionRequested' as const, value: { projectId: 0, transactionId: 'd'.repeat(32), cutoff: requestedAt - 86_400_000, actor: 'system:retention', requestedAt, allProjects: true } };
+  const step = scheduleDeletion(request, at, settings);
+
+  it('is due at once, for every project, with its partition boundary as the cutoff', () => {
+    expect(step).toMatchObject({ kind: 'expiry', projectId: 0, cutoff: requestedAt - 86_400_000, dueAt: requestedAt });
+  });
+
+  it('purges one project per chunk, keyed under that project, and ends when the chunk found says nothing is left', () => {
+    const first = planChunk(step, { eventIds: ['a', 'b'], rows: 0, cursor: '3:b', projectId: 3, final: false }, settings, 10);
+    expect(first.purged).toMatchObject({ projectId: 3, eventIds: ['a', 'b'], final: false, expiredBefore: requestedAt - 86_400_000 });
+    // A chunk shorter than the chunk size is not the last when the next project's events follow.
+    const second = planChunk(first.next!, { eventIds: ['c'], rows: 0, cursor: '3:c', projectId: 3, final: false }, settings, 20);
+    expect(second.purged.final).toBe(false);
+    const last = planChunk(second.next!, { eventIds: ['a'], rows: 0, cursor: '5:a', projectId: 5, final: true }, settings, 30);
+    expect(last).toMatchObject({ next: null, purged: { projectId: 5, final: true, eventsRemoved: 4, chunk: 2 } });
+  });
+
+  it('other deletions carry no expiry boundary', () => {
+    expect(planChunk(scheduleDeletion(groupRequest, at, settings), { eventIds: ['a'], rows: 1, cursor: 'a' }, settings, 1).purged.expiredBefore).toBeNull();
+  });
+
+  it('is audited by one retention summary per project it removed anything of', () => {
+    const { purged } = planChunk(step, { eventIds: [], rows: 0, cursor: null, final: true }, settings, 50);
+    const entries = expiryAudits(step, purged, [
+      { projectId: 3, organizationSlug: 'acme', events: 10, tags: 25, issues: 2 },
+      { projectId: 5, organizationSlug: 'other', events: 1, tags: 0, issues: 0 },
+    ], 4);
+    expect(entries.map((entry) => [entry.id, entry.projectId, entry.organizationSlug, entry.event])).toEqual([
+      [`${'d'.repeat(32)}:completed:3`, 3, 'acme', 'retention.cleanup'],
+      [`${'d'.repeat(32)}:completed:5`, 5, 'other', 'retention.cleanup'],
+    ]);
+    expect(JSON.parse(entries[0]!.data)).toMatchObject({ issuesRemoved: 2, eventsRemoved: 10, rowsRemoved: 35, logRecordsRemoved: 10, partitionsDropped: 4 });
+    expect(expiryAudits(step, purged, [], 0)).toEqual([]);
   });
 });

@@ -6,6 +6,8 @@ import type { AuditEntry, DeletionFailed, DeletionStep, EventDeletionRequested, 
 export interface DeletionSettings {
   delayMs: number;
   chunkSize: number;
+  /** Events per chunk of an expiry, which erases log records only (the partitions go at the end). */
+  expiryChunkSize: number;
   maxAttempts: number;
   backoffMs: number;
   maxBackoffMs: number;
@@ -33,7 +35,7 @@ export function scheduleDeletion(request: DeletionRequest, position: LogPosition
       ? { kind: 'group' as const, groupId: request.value.groupId, eventId: null, cutoff: null, dueAt: value.requestedAt + settings.delayMs }
       : request.name === 'EventDeletionRequested'
         ? { kind: 'event' as const, groupId: null, eventId: request.value.eventId, cutoff: null, dueAt: value.requestedAt + settings.delayMs }
-        : { kind: 'retention' as const, groupId: null, eventId: null, cutoff: request.value.cutoff, dueAt: value.requestedAt };
+        : { kind: request.value.allProjects ? ('expiry' as const) : ('retention' as const), groupId: null, eventId: null, cutoff: request.value.cutoff, dueAt: value.requestedAt };
   return {
     transactionId: value.transactionId,
     projectId: value.projectId,
@@ -66,6 +68,10 @@ export interface ChunkFound {
   rows: number;
   cursor: string | null;
   issues?: number;
+  /** Expiry: the project the chunk's events belong to (a chunk never spans two). */
+  projectId?: number;
+  /** Expiry: whether nothing is left after this chunk (its chunks end at project changes, not only when short). */
+  final?: boolean;
 }
 
 export interface ChunkPlan {
@@ -79,11 +85,11 @@ export interface ChunkPlan {
  * deletion) is the last, and for an issue it also takes the issue's row.
  */
 export function planChunk(step: DeletionStep, found: ChunkFound, settings: Pick<DeletionSettings, 'chunkSize'>, now: number): ChunkPlan {
-  const final = step.kind === 'event' || found.eventIds.length < settings.chunkSize;
+  const final = found.final ?? (step.kind === 'event' || found.eventIds.length < settings.chunkSize);
   const eventsRemoved = step.eventsRemoved + found.eventIds.length;
   const rowsRemoved = step.rowsRemoved + found.rows + (final && step.kind === 'group' ? 1 : 0);
   const purged: EventsPurged = {
-    projectId: step.projectId,
+    projectId: found.projectId ?? step.projectId,
     transactionId: step.transactionId,
     groupId: step.groupId,
     eventIds: found.eventIds,
@@ -92,6 +98,7 @@ export function planChunk(step: DeletionStep, found: ChunkFound, settings: Pick<
     eventsRemoved,
     rowsRemoved,
     purgedAt: now,
+    expiredBefore: step.kind === 'expiry' ? step.cutoff : null,
   };
   if (final) return { purged, next: null };
   return {
@@ -128,7 +135,7 @@ export function redrive(step: DeletionStep, now: number): DeletionStep {
   return { ...step, attempt: 0, lastError: null, dueAt: now };
 }
 
-const AUDIT_EVENT = { group: 'issue.delete', event: 'event.delete', retention: 'retention.cleanup' } as const;
+const AUDIT_EVENT = { group: 'issue.delete', event: 'event.delete', retention: 'retention.cleanup', expiry: 'retention.cleanup' } as const;
 
 const targetOf = (step: DeletionStep) => (step.kind === 'group' ? String(step.groupId) : step.kind === 'event' ? step.eventId : String(step.projectId));
 
@@ -172,6 +179,42 @@ export function completedAudit(step: DeletionStep, purged: EventsPurged, organiz
     }),
     createdAt: purged.purgedAt,
   };
+}
+
+/** What an expiry removed for one project, counted just before its final chunk. */
+export interface ExpiredProject {
+  projectId: number;
+  organizationSlug: string;
+  events: number;
+  tags: number;
+  issues: number;
+}
+
+/**
+ * An expiry's completion: one retention summary per project it removed anything of (never one per
+ * event), as a per-project retention run writes.
+ */
+export function expiryAudits(step: DeletionStep, purged: EventsPurged, projects: ExpiredProject[], partitionsDropped: number): AuditEntry[] {
+  return projects.map((project) => ({
+    id: `${step.transactionId}:completed:${project.projectId}`,
+    organizationSlug: project.organizationSlug,
+    projectId: project.projectId,
+    event: AUDIT_EVENT.expiry,
+    actor: step.actor,
+    transactionId: step.transactionId,
+    targetObject: String(project.projectId),
+    data: JSON.stringify({
+      cutoff: new Date(step.cutoff!).toISOString(),
+      issuesRemoved: project.issues,
+      eventsRemoved: project.events,
+      rowsRemoved: project.events + project.tags,
+      logRecordsRemoved: project.events,
+      partitionsDropped,
+      requestedAt: new Date(step.requestedAt).toISOString(),
+      completedAt: new Date(purged.purgedAt).toISOString(),
+    }),
+    createdAt: purged.purgedAt,
+  }));
 }
 
 /** Keys on the events topic: unique per record, partitioned by project like everything else there. */

@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetter, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
-import { applyEvents, parseEvents } from './events.ts';
+import { applyEvents, isMissingPartition, newProjection, parseEvents } from './events.ts';
 import { applyRecord, PoisonRecord } from './read-models.ts';
 
 // The projector's consumer: a batch per partition is applied in one Postgres transaction, dead
@@ -16,6 +16,8 @@ export interface ProjectorConsumerDeps {
   topics: string[];
   dlqTopic: string;
   logger: Logger;
+  /** Width of new time partitions of the events tables (EVENTS_PARTITION_SECONDS). */
+  partitionWidthSeconds?: number;
   /** After each batch is durable (read models committed, dead letters appended). */
   onBatch?: (outcome: BatchOutcome) => void;
 }
@@ -40,11 +42,13 @@ function carriedOn(topic: string): ReadonlySet<RecordName> {
 /** Postgres refuses the data itself (bad text, constraint): retrying would fail forever. */
 function isPoisonError(error: unknown): boolean {
   if (error instanceof PoisonRecord) return true;
+  if (isMissingPartition(error)) return false;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<Consumer> {
+  const projection = newProjection(deps.partitionWidthSeconds);
   const consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
@@ -62,12 +66,12 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       const poison = (message: KafkaMessage, reason: string) => deadLetters.push(deadLetter(message, origin, reason));
       const projected = new Map<string, number>();
       const count = (name: string, records = 1) => projected.set(name, (projected.get(name) ?? 0) + records);
-      await inTransaction(deps.pool, async (db) => {
+      const apply = () => inTransaction(deps.pool, async (db) => {
         // One record, in a savepoint: a record Postgres refuses goes to the dead letters alone.
         const applyOne = async (message: KafkaMessage, record: DomainRecord) => {
           await db.query('SAVEPOINT record');
           try {
-            await applyRecord(db, record);
+            await applyRecord(db, record, projection);
             await db.query('RELEASE SAVEPOINT record');
             count(record.name);
           } catch (error) {
@@ -89,7 +93,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           });
           await db.query('SAVEPOINT run');
           try {
-            await applyEvents(db, events);
+            await applyEvents(db, events, projection);
             await db.query('RELEASE SAVEPOINT run');
             count('EventReceived', events.length);
           } catch (error) {
@@ -115,6 +119,14 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         }
         if (run.length > 0) await flush();
       });
+      try {
+        await apply();
+      } catch (error) {
+        // A partition dropped under the cache (an expiry applied by another instance): the batch
+        // fails as a whole and is fetched again, now against what exists.
+        if (isMissingPartition(error)) projection.partitions.length = 0;
+        throw error;
+      }
       if (deadLetters.length > 0) {
         deps.logger.warn({ ...origin, count: deadLetters.length }, 'records dead-lettered');
         await deps.appender.appendRaw(deps.dlqTopic, deadLetters);

@@ -1,4 +1,4 @@
-import type { PoolClient } from '@trapline/runtime';
+import { ensureEventPartitions, type PartitionRange, type PoolClient } from '@trapline/runtime';
 import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from '../domain/grouping.ts';
 import { describeIssue, eventTags, shortIdNumber, userIdentity, type IssueFacts } from '../domain/issue.ts';
@@ -10,6 +10,24 @@ import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/
 // one statement each. A run of one is how a single record is applied.
 
 export class PoisonRecord extends Error {}
+
+/** What projecting events needs besides the database: the events tables' time partitions. */
+export interface Projection {
+  /** Width of a new partition of the events tables, in seconds. */
+  partitionWidthSeconds: number;
+  /** The partitions known to exist (a cache, refreshed when one is missing). */
+  partitions: PartitionRange[];
+}
+
+export const newProjection = (partitionWidthSeconds = 86400): Projection => ({ partitionWidthSeconds, partitions: [] });
+
+/**
+ * Postgres found no partition for a row: one was dropped under this process's cache (an expiry run
+ * by another instance). Not the record's fault: the batch is tried again with a fresh cache.
+ */
+export function isMissingPartition(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '23514' && /no partition of relation/.test((error as Error).message);
+}
 
 interface Parsed {
   record: EventReceived;
@@ -50,9 +68,10 @@ async function readState(db: PoolClient, events: Parsed[]) {
   const hashArgs = [pairs.map((entry) => entry.record.projectId), pairs.map((entry) => entry.hash)];
   // One connection runs one query at a time: three round trips, in turn.
   const seen = await db.query<{ project_id: number; event_id: string }>(
-    'SELECT e.project_id, e.event_id FROM events e JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, event_id) ON e.project_id = b.project_id AND e.event_id = b.event_id',
+    'SELECT e.project_id, e.event_id FROM event_ids e JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, event_id) ON e.project_id = b.project_id AND e.event_id = b.event_id',
     [events.map((entry) => entry.record.projectId), events.map((entry) => entry.record.eventId)],
   );
+  const expired = await db.query<{ before: Date }>('SELECT before FROM events_expired');
   const tombstones = await db.query<{ project_id: number; hash: string; group_id: number; requested_at: Date; present: boolean }>(
     `SELECT t.project_id, t.hash, t.group_id, t.requested_at, EXISTS (SELECT 1 FROM groups g WHERE g.id = t.group_id) AS present
      FROM group_hash_tombstones t JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, hash) ON t.project_id = b.project_id AND t.hash = b.hash
@@ -72,6 +91,7 @@ async function readState(db: PoolClient, events: Parsed[]) {
     seen: new Set(seen.rows.map((row) => pairKey(row.project_id, row.event_id))),
     tombstones: tombstoneMap,
     live: new Map(live.rows.map((row) => [pairKey(row.project_id, row.hash), row.group_id])),
+    expiredBefore: expired.rows[0]?.before.getTime() ?? null,
   };
 }
 
@@ -99,7 +119,7 @@ async function assignShortIds(db: PoolClient, created: Parsed[], groupIds: numbe
   return assigned;
 }
 
-export async function applyEvents(db: PoolClient, events: Parsed[]): Promise<void> {
+export async function applyEvents(db: PoolClient, events: Parsed[], projection: Projection): Promise<void> {
   if (events.length === 0) return;
   const placements = placeEvents(
     events.map((entry) => ({ projectId: entry.record.projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash })),
@@ -157,6 +177,10 @@ export async function applyEvents(db: PoolClient, events: Parsed[]): Promise<voi
   }
 
   if (stored.length > 0) {
+    await ensureEventPartitions(db, new Set(stored.map((entry) => entry.record.receivedAt)), projection.partitionWidthSeconds, projection.partitions);
+    await db.query('INSERT INTO event_ids (project_id, event_id, received_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[])', [
+      stored.map((entry) => entry.record.projectId), stored.map((entry) => entry.record.eventId), stored.map((entry) => toDate(entry.record.receivedAt)),
+    ]);
     const groupOf = (placement: Placement) => (placement.kind === 'joined' || placement.kind === 'hidden' ? placement.groupId : 0);
     await db.query(
       `INSERT INTO events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)
@@ -176,9 +200,12 @@ export async function applyEvents(db: PoolClient, events: Parsed[]): Promise<voi
   const tags = joined.flatMap((entry) => eventTags(entry.event).map(([key, value]) => ({ entry, key, value })));
   if (tags.length > 0) {
     await db.query(
-      `INSERT INTO event_tags (project_id, event_id, group_id, key, value)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`,
-      [tags.map((tag) => tag.entry.record.projectId), tags.map((tag) => tag.entry.record.eventId), tags.map((tag) => tag.entry.placement.groupId), tags.map((tag) => tag.key), tags.map((tag) => tag.value)],
+      `INSERT INTO event_tags (project_id, event_id, group_id, key, value, received_at)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[]) ON CONFLICT DO NOTHING`,
+      [
+        tags.map((tag) => tag.entry.record.projectId), tags.map((tag) => tag.entry.record.eventId), tags.map((tag) => tag.entry.placement.groupId),
+        tags.map((tag) => tag.key), tags.map((tag) => tag.value), tags.map((tag) => toDate(tag.entry.record.receivedAt)),
+      ],
     );
   }
 }

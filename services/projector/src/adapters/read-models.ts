@@ -1,7 +1,7 @@
-import type { PoolClient } from '@trapline/runtime';
+import { dropEventPartitionsBefore, type PoolClient } from '@trapline/runtime';
 import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent, RetentionRequested } from '@trapline/schemas';
 import { describeIssue } from '../domain/issue.ts';
-import { applyEvents, parseEvents, PoisonRecord } from './events.ts';
+import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection } from './events.ts';
 
 // Applies one decoded record to the read models inside the caller's transaction. Every effect
 // is idempotent (keyed by event id, entity key or group id), so redelivery changes nothing.
@@ -10,7 +10,7 @@ const toDate = (epochMs: number) => new Date(epochMs);
 
 export { PoisonRecord };
 
-export async function applyRecord(db: PoolClient, record: DomainRecord): Promise<void> {
+export async function applyRecord(db: PoolClient, record: DomainRecord, projection: Projection = newProjection()): Promise<void> {
   switch (record.name) {
     case 'OrganizationUpserted': {
       const { slug, name, createdAt } = record.value;
@@ -53,7 +53,7 @@ export async function applyRecord(db: PoolClient, record: DomainRecord): Promise
     case 'EventReceived': {
       const [parsed] = parseEvents([record.value]);
       if (!parsed!.ok) throw new PoisonRecord(parsed!.reason);
-      return applyEvents(db, [parsed!.parsed]);
+      return applyEvents(db, [parsed!.parsed], projection);
     }
     case 'GroupStatusChanged':
       return applyStatusChange(db, record.value);
@@ -80,7 +80,8 @@ async function applyStatusChange(db: PoolClient, record: GroupStatusChanged): Pr
 
 /** The deletion's row, for `GET /api/0/deletions/{id}/` and `trapline deletions list`. */
 async function recordDeletionRequested(db: PoolClient, value: GroupDeletionRequested | EventDeletionRequested | RetentionRequested): Promise<void> {
-  const [kind, groupId, eventId] = 'groupId' in value ? ['group', value.groupId, null] : 'eventId' in value ? ['event', null, value.eventId] : ['retention', null, null];
+  const [kind, groupId, eventId] =
+    'groupId' in value ? ['group', value.groupId, null] : 'eventId' in value ? ['event', null, value.eventId] : [value.allProjects ? 'expiry' : 'retention', null, null];
   await db.query(
     `INSERT INTO deletions (transaction_id, kind, project_id, group_id, event_id, actor, requested_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (transaction_id) DO NOTHING`,
@@ -133,8 +134,17 @@ async function recomputeGroup(db: PoolClient, groupId: number): Promise<void> {
 /** One chunk of a deletion: the events and their tags go; the last chunk of an issue's deletion takes the issue. */
 async function applyEventsPurged(db: PoolClient, record: EventsPurged): Promise<void> {
   const { projectId, eventIds } = record;
-  await db.query('DELETE FROM event_tags WHERE project_id = $1 AND event_id = ANY($2)', [projectId, eventIds]);
-  const removed = await db.query<{ group_id: number }>('DELETE FROM events WHERE project_id = $1 AND event_id = ANY($2) RETURNING group_id', [projectId, eventIds]);
+  if (record.expiredBefore !== null) {
+    // An expiry's chunks only erase log records; its last one drops the partitions at once.
+    if (record.final) await expire(db, record.expiredBefore);
+    await recordProgress(db, record);
+    return;
+  }
+  // The directory names each event's received time: the deletes below touch only its partitions.
+  const located = await db.query<{ received_at: Date }>('DELETE FROM event_ids WHERE project_id = $1 AND event_id = ANY($2) RETURNING received_at', [projectId, eventIds]);
+  const times = [...new Set(located.rows.map((row) => row.received_at.getTime()))].map((at) => new Date(at));
+  await db.query('DELETE FROM event_tags WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3)', [projectId, eventIds, times]);
+  const removed = await db.query<{ group_id: number }>('DELETE FROM events WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3) RETURNING group_id', [projectId, eventIds, times]);
   if (record.groupId !== null) {
     if (record.final) await db.query('DELETE FROM groups WHERE id = $1 AND project_id = $2', [record.groupId, projectId]);
   } else {
@@ -146,6 +156,10 @@ async function applyEventsPurged(db: PoolClient, record: EventsPurged): Promise<
     [record.transactionId, record.final ? 'done' : 'running', record.chunk + 1, record.eventsRemoved, record.rowsRemoved, toDate(record.purgedAt), record.final ? toDate(record.purgedAt) : null],
   );
 }
+  await recordProgress(db, record);
+}
+
+async function recordProgress(db: PoolClient, record: EventsPurged): Promise<void> {
 
 async function applyDeletionFailed(db: PoolClient, record: DeletionFailed): Promise<void> {
   await db.query(
@@ -153,6 +167,42 @@ async function applyDeletionFailed(db: PoolClient, record: DeletionFailed): Prom
     [record.transactionId, record.dead ? 'dead' : 'retrying', record.attempt, record.reason, toDate(record.failedAt)],
   );
 }
+/**
+ * Everything received before `before` (a partition boundary) goes for every project, as a rebuild
+ * of the erased log would have it: each issue loses the events it had there (an issue left with
+ * none goes, the others start at their oldest remaining event), the directory forgets them, and
+ * the partitions are dropped: no row-by-row delete of the events and tags themselves.
+ */
+async function expire(db: PoolClient, before: number): Promise<void> {
+  const cutoff = new Date(before);
+  await db.query(
+    `INSERT INTO events_expired (before) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET before = GREATEST(events_expired.before, EXCLUDED.before)`,
+    [cutoff],
+  );
+  const touched = await db.query<{ group_id: number }>(
+    `UPDATE groups g SET times_seen = g.times_seen - gone.n
+     FROM (SELECT group_id, count(*) FILTER (WHERE NOT pending_deletion) AS n FROM events WHERE received_at < $1 GROUP BY group_id) gone
+     WHERE g.id = gone.group_id RETURNING g.id AS group_id`,
+    [cutoff],
+  );
+  await db.query('DELETE FROM event_ids d USING events e WHERE e.received_at < $1 AND d.project_id = e.project_id AND d.event_id = e.event_id', [cutoff]);
+  await dropEventPartitionsBefore(db, before);
+  const groups = touched.rows.map((row) => row.group_id);
+  if (groups.length === 0) return;
+  const emptied = await db.query<{ id: number }>(
+    'DELETE FROM groups g WHERE g.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM events e WHERE e.group_id = g.id AND NOT e.pending_deletion) RETURNING g.id',
+    [groups],
+  );
+  if (emptied.rows.length > 0) await db.query('DELETE FROM group_hashes WHERE group_id = ANY($1)', [emptied.rows.map((row) => row.id)]);
+  await db.query(
+    `UPDATE groups g SET first_seen = oldest.received_at
+     FROM unnest($1::bigint[]) AS a(id)
+     CROSS JOIN LATERAL (SELECT e.received_at FROM events e WHERE e.group_id = a.id AND NOT e.pending_deletion ORDER BY e.received_at LIMIT 1) oldest
+     WHERE g.id = a.id`,
+    [groups],
+  );
+}
+
 
 async function applyAuditEntry(db: PoolClient, record: AuditEntry): Promise<void> {
   let data: unknown;

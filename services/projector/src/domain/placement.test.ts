@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { issueId } from './issue.ts';
 import { placeEvents, type IncomingEvent, type PlacementState } from './placement.ts';
 
-const empty = (): PlacementState => ({ seen: new Set(), tombstones: new Map(), live: new Map() });
+const empty = (): PlacementState => ({ seen: new Set(), tombstones: new Map(), live: new Map(), expiredBefore: null });
 const event = (eventId: string, hash: string, receivedAt = 100, projectId = 1): IncomingEvent => ({ projectId, eventId, receivedAt, hash });
 
 describe('placing a run of events', () => {
@@ -47,5 +47,14 @@ describe('placing a run of events', () => {
     const state = empty();
     placeEvents([event('a', 'h')], state);
     expect(state).toEqual(empty());
+  });
+
+  it('never projects again what expired with its partition (a replay of the log), however it would have grouped', () => {
+    const state = { ...empty(), live: new Map([['1/h', 77]]), expiredBefore: 1000 };
+    expect(placeEvents([event('a', 'h', 999), event('b', 'h', 1000), event('c', 'g', 10, 2)], state)).toEqual([
+      { kind: 'expired' },
+      { kind: 'joined', groupId: 77, created: false },
+      { kind: 'expired' },
+    ]);
   });
 });

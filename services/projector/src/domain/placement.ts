@@ -26,10 +26,14 @@ export interface PlacementState {
   tombstones: Map<string, Tombstone[]>;
   /** Per `project/hash`, its live group. */
   live: Map<string, number>;
+  /** Everything received before this (epoch ms) has expired for every project; null: nothing has. */
+  expiredBefore: number | null;
 }
 
 export type Placement =
   | { kind: 'duplicate' }
+  /** Received before the expiry horizon (a replay of the log): expired already, never projected again. */
+  | { kind: 'expired' }
   /** Received before its group was deleted, whose row is gone: nothing to keep. */
   | { kind: 'dropped' }
   /** Received before its group was deleted: joins it hidden, so the group's purge takes it too. */
@@ -44,6 +48,7 @@ export function placeEvents(events: IncomingEvent[], state: PlacementState): Pla
   return events.map((event) => {
     const eventKey = pairKey(event.projectId, event.eventId);
     if (seen.has(eventKey)) return { kind: 'duplicate' };
+    if (state.expiredBefore !== null && event.receivedAt < state.expiredBefore) return { kind: 'expired' };
     seen.add(eventKey);
     const hashKey = pairKey(event.projectId, event.hash);
     const tombstones = state.tombstones.get(hashKey) ?? [];

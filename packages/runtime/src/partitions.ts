@@ -1,0 +1,98 @@
+import type pg from 'pg';
+
+// The events tables (`events`, `event_tags`) are range-partitioned by received time. A partition
+// covers [from, to) in epoch seconds and is named `<table>_<from>_<to>` in both tables. Which
+// range a new partition takes is pure (planPartition); creating, listing and dropping them are the
+// adapter below, run by the projector (the only writer) inside its batch transaction.
+
+export const PARTITIONED_TABLES = ['events', 'event_tags'] as const;
+
+export interface PartitionRange {
+  /** Epoch seconds, inclusive. */
+  from: number;
+  /** Epoch seconds, exclusive. */
+  to: number;
+}
+
+const NAME = /^events_(\d+)_(\d+)$/;
+
+export const partitionName = (table: (typeof PARTITIONED_TABLES)[number], range: PartitionRange) => `${table}_${range.from}_${range.to}`;
+
+/** The range a partition of `events` covers, from its name; null for any other table. */
+export function parsePartitionName(name: string): PartitionRange | null {
+  const match = NAME.exec(name);
+  return match ? { from: Number(match[1]), to: Number(match[2]) } : null;
+}
+
+/** The partition holding `atMs`, if one exists. */
+export function partitionHolding(atMs: number, existing: readonly PartitionRange[]): PartitionRange | undefined {
+  const at = Math.floor(atMs / 1000);
+  return existing.find((range) => range.from <= at && at < range.to);
+}
+
+/**
+ * The range of the partition to create for `atMs`: the width-aligned slot holding it, shrunk so it
+ * never overlaps an existing partition (created under another width: changing the width takes
+ * effect for new partitions without touching the old ones).
+ */
+export function planPartition(atMs: number, widthSeconds: number, existing: readonly PartitionRange[]): PartitionRange {
+  const at = Math.floor(atMs / 1000);
+  let from = Math.floor(at / widthSeconds) * widthSeconds;
+  let to = from + widthSeconds;
+  for (const range of existing) {
+    if (range.to <= at && range.to > from) from = range.to;
+    if (range.from > at && range.from < to) to = range.from;
+  }
+  return { from, to };
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** The partitions of `events` in the schema the connection resolves first, oldest first. */
+export async function listEventPartitions(db: Queryable): Promise<PartitionRange[]> {
+  const result = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass`,
+  );
+  return result.rows.flatMap((row) => parsePartitionName(row.name) ?? []).sort((a, b) => a.from - b.from);
+}
+
+/**
+ * Makes sure a partition holds each of the times (epoch ms), creating the missing ones. A new
+ * partition is created as a plain table and then attached, which locks the parent only against
+ * other attaches (never against reads or writes). Serialized across processes by an advisory lock
+ * held to the end of the caller's transaction. `known` caches what exists; returns the ranges created.
+ */
+export async function ensureEventPartitions(db: Queryable, timesMs: Iterable<number>, widthSeconds: number, known: PartitionRange[]): Promise<PartitionRange[]> {
+  const missing = [...timesMs].filter((at) => !partitionHolding(at, known));
+  if (missing.length === 0) return [];
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events partitions'))`);
+  known.splice(0, known.length, ...(await listEventPartitions(db)));
+  const created: PartitionRange[] = [];
+  for (const at of missing) {
+    if (partitionHolding(at, known)) continue;
+    const range = planPartition(at, widthSeconds, known);
+    for (const table of PARTITIONED_TABLES) {
+      const name = partitionName(table, range);
+      await db.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      await db.query(`ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (to_timestamp(${range.from})) TO (to_timestamp(${range.to}))`);
+    }
+    known.push(range);
+    known.sort((a, b) => a.from - b.from);
+    created.push(range);
+  }
+  return created;
+}
+
+/**
+ * Drops every partition wholly before `beforeMs` (both tables). Dropping locks the parent tables
+ * for a moment; `lockTimeoutMs` bounds the wait behind long readers (the caller retries later).
+ */
+export async function dropEventPartitionsBefore(db: Queryable, beforeMs: number, lockTimeoutMs = 5000): Promise<PartitionRange[]> {
+  const before = Math.floor(beforeMs / 1000);
+  const doomed = (await listEventPartitions(db)).filter((range) => range.to <= before);
+  if (doomed.length === 0) return [];
+  await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+  for (const range of doomed) for (const table of PARTITIONED_TABLES) await db.query(`DROP TABLE IF EXISTS ${partitionName(table, range)}`);
+  await db.query('SET LOCAL lock_timeout = 0');
+  return doomed;
+}
