@@ -18,6 +18,7 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   },
   RetentionRequested: { projectId: 1, transactionId: 't', cutoff: 1_700_000_000_000, actor: 'system:retention', requestedAt: 1_700_000_000_001, allProjects: false },
   ProjectRetentionChanged: { projectId: 7, retentionDays: 30.5, actor: 'token:abc', changedAt: 1 },
+  ProjectAllowedOriginsChanged: { projectId: 7, allowedOrigins: ['https://app.example.com', '*.example.org'], actor: 'token:abc', changedAt: 1 },
   AuditEntry: { id: 't:requested', organizationSlug: 'acme', projectId: 1, event: 'issue.delete', actor: 'a', transactionId: 't', targetObject: '9', data: '{}', createdAt: 5 },
   OrganizationUpserted: { slug: 'acme', name: 'Acme', createdAt: 1 },
   ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },

@@ -2,3 +2,4 @@ export * from './records.ts';
 export * from './topics.ts';
 export * from './codec.ts';
 export * from './event.ts';
+export * from './allowed-origins.ts';

@@ -79,6 +79,14 @@ export interface ProjectRetentionChanged {
   changedAt: number;
 }
 
+/** Sentry's `allowedDomains` of a project; null: the default `["*"]`. */
+export interface ProjectAllowedOriginsChanged {
+  projectId: number;
+  allowedOrigins: string[] | null;
+  actor: string;
+  changedAt: number;
+}
+
 /** One purged chunk, applied by the projector (the only writer of read models). */
 export interface EventsPurged {
   projectId: number;
@@ -162,6 +170,7 @@ export interface RecordTypes {
   OrganizationUpserted: OrganizationUpserted;
   ProjectUpserted: ProjectUpserted;
   ProjectRetentionChanged: ProjectRetentionChanged;
+  ProjectAllowedOriginsChanged: ProjectAllowedOriginsChanged;
   ProjectKeyUpserted: ProjectKeyUpserted;
   ApiTokenUpserted: ApiTokenUpserted;
 }

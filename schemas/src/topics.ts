@@ -33,9 +33,9 @@ export const TOPIC_SPECS = {
   admin: {
     suffix: 'admin',
     partitions: 1,
-    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted'],
+    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted'],
     configs: { 'cleanup.policy': 'compact' },
-    purpose: 'Organizations, projects, DSN keys, API token hashes, keyed by entity.',
+    purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity.',
   },
   deletionsDelay: {
     suffix: 'deletions.delay',

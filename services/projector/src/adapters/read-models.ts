@@ -32,6 +32,12 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       else await db.query('INSERT INTO project_retention (project_id, retention_days) VALUES ($1, $2) ON CONFLICT (project_id) DO UPDATE SET retention_days = EXCLUDED.retention_days', [projectId, retentionDays]);
       return;
     }
+    case 'ProjectAllowedOriginsChanged': {
+      const { projectId, allowedOrigins } = record.value;
+      if (allowedOrigins === null) await db.query('DELETE FROM project_allowed_origins WHERE project_id = $1', [projectId]);
+      else await db.query('INSERT INTO project_allowed_origins (project_id, origins) VALUES ($1, $2) ON CONFLICT (project_id) DO UPDATE SET origins = EXCLUDED.origins', [projectId, allowedOrigins]);
+      return;
+    }
     case 'ProjectKeyUpserted': {
       const { publicKey, secretKey, projectId, label, active, createdAt } = record.value;
       await db.query(
