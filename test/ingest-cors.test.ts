@@ -3,7 +3,8 @@ import { startTrapline, type RunningTrapline } from './harness.ts';
 
 // CORS as a browser SDK on another origin sees it, over real HTTP through the gateway: the
 // preflight, and headers on every answer (accepted, refused, rate-limited) so the SDK can read
-// X-Sentry-Rate-Limits and Retry-After. Projects have no allowed-origins setting: any origin.
+// X-Sentry-Rate-Limits and Retry-After. The project keeps the default allowed origins (any);
+// test/allowed-origins.test.ts sets a list.
 
 let trapline: RunningTrapline;
 let key: string;

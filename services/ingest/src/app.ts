@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { AppendUnavailable, observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessCheck, type ReadinessChecks } from '@trapline/runtime';
 import type { Dedupe } from './adapters/dedupe.ts';
@@ -6,13 +6,17 @@ import type { RateLimiter } from './adapters/rate-limiter.ts';
 import { sentryRateLimitHeader } from './domain/rate-limit.ts';
 import { droppedItem } from './domain/dropped-items.ts';
 import { describeRejection, type Rejection } from './domain/rejections.ts';
-import { runIngest, type Endpoint, type IngestLimits, type KeyLookup } from './domain/pipeline.ts';
+import { ALLOW_ANY_ORIGIN, type AllowedOrigins } from '@trapline/schemas';
+import { decideCors, type CorsDecision } from './domain/origins.ts';
+import { parseProjectId, runIngest, type Endpoint, type IngestLimits, type KeyLookup } from './domain/pipeline.ts';
 import { serializeEvent } from './domain/normalize.ts';
 
 export interface IngestDeps {
   appender: Appender;
   eventsTopic: string;
   lookupKey: KeyLookup;
+  /** A project's allowed origins (Sentry's allowedDomains), from the same cache as the keys. */
+  allowedOrigins: (projectId: number) => AllowedOrigins;
   /** Called when a key is unknown; resolves true when the keys were reloaded (worth one retry). */
   refreshKeys: () => Promise<boolean>;
   dedupe: Dedupe;
@@ -31,13 +35,18 @@ export interface IngestDeps {
   now?: () => number;
 }
 
-// Browser SDKs post from any page's origin: every answer (errors and 429s included, so the SDK can
-// read X-Sentry-Rate-Limits and Retry-After) carries these, as Relay's do. Projects have no
-// allowed-origins setting, so any origin may post; the DSN key is what authorizes.
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after',
-};
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Whether the request's origin may post to the project in its path, and the CORS headers of its answer (null before onRequest). */
+    cors: CorsDecision | null;
+  }
+}
+
+// Browser SDKs post from their page's origin: every answer (errors and 429s included, so the SDK
+// can read X-Sentry-Rate-Limits and Retry-After) lets the page read it when the project allows that
+// origin (any, by default), as Relay's do. The DSN key is what authorizes; the allowed origins only
+// keep other sites' pages from posting with a key they copied.
+const EXPOSE_HEADERS = { 'access-control-expose-headers': 'x-sentry-error, x-sentry-rate-limits, retry-after' };
 
 const PREFLIGHT_HEADERS = {
   'access-control-allow-methods': 'POST, OPTIONS',
@@ -45,6 +54,11 @@ const PREFLIGHT_HEADERS = {
     'x-sentry-auth, x-requested-with, x-forwarded-for, origin, referer, accept, content-type, authentication, authorization, content-encoding, transfer-encoding, sentry-trace, baggage',
   'access-control-max-age': '3600',
 };
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
 
 export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   const now = deps.now ?? (() => Date.now());
@@ -69,8 +83,13 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   // Every body arrives as bytes, whatever its content type: the pipeline decodes it.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  app.addHook('onSend', async (_request, reply) => {
-    void reply.headers(CORS_HEADERS);
+  app.decorateRequest('cors', null);
+  app.addHook('onRequest', async (request) => {
+    const projectId = parseProjectId((request.params as { projectId?: string }).projectId ?? '');
+    request.cors = decideCors(projectId.ok ? deps.allowedOrigins(projectId.value) : ALLOW_ANY_ORIGIN, header(request, 'origin'), header(request, 'referer'));
+  });
+  app.addHook('onSend', async (request, reply) => {
+    void reply.headers({ ...EXPOSE_HEADERS, ...(request.cors ?? decideCors(ALLOW_ANY_ORIGIN, undefined, undefined)).headers });
   });
 
   // Back-pressure: appends waiting now, their bytes, and whether the last one reached Kafka.
@@ -101,6 +120,10 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
     return reply.code(status).headers({ 'x-sentry-error': detail, ...headers }).send({ detail });
   };
 
+  // Sentry's answer to a page whose origin the project does not allow.
+  const refuseOrigin = (request: FastifyRequest, reply: FastifyReply) =>
+    request.cors && !request.cors.allowed ? refuse(reply, { reason: 'invalid_origin', detail: `Invalid origin: ${request.cors.origin.slice(0, 200)}` }) : undefined;
+
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return refuse(reply, { reason: 'too_large' });
     if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send({ detail: error.message });
@@ -111,20 +134,19 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'not found' }));
 
   for (const endpoint of ['store', 'envelope'] as Endpoint[]) {
-    app.options(`/api/:projectId/${endpoint}/`, (_request, reply) => reply.code(204).headers(PREFLIGHT_HEADERS).send());
+    // A refused preflight keeps the browser from sending the event at all.
+    app.options(`/api/:projectId/${endpoint}/`, (request, reply) => refuseOrigin(request, reply) ?? reply.code(204).headers(PREFLIGHT_HEADERS).send());
     app.post<{ Params: { projectId: string }; Querystring: Record<string, unknown> }>(`/api/:projectId/${endpoint}/`, async (request, reply) => {
+      const refused = refuseOrigin(request, reply);
+      if (refused) return refused;
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const header = (name: string) => {
-        const value = request.headers[name];
-        return Array.isArray(value) ? value[0] : value;
-      };
       const ingestRequest = {
         endpoint,
         projectId: request.params.projectId,
         body,
-        contentEncoding: header('content-encoding'),
-        xSentryAuth: header('x-sentry-auth'),
-        authorization: header('authorization'),
+        contentEncoding: header(request, 'content-encoding'),
+        xSentryAuth: header(request, 'x-sentry-auth'),
+        authorization: header(request, 'authorization'),
         query: request.query,
         received: now() / 1000,
       };

@@ -22,6 +22,7 @@ await runService(logger, async () => {
     appender,
     eventsTopic: topicNames(config.KAFKA_TOPIC_PREFIX).events,
     lookupKey: keys.lookup,
+    allowedOrigins: keys.allowedOrigins,
     refreshKeys: () => keys.refreshAfterMiss(),
     dedupe: new Dedupe(redis, config.KAFKA_TOPIC_PREFIX, config.DEDUPE_WINDOW_SECONDS, logger),
     rateLimiter: new RateLimiter(

@@ -3,7 +3,7 @@ import { createLogger } from '@trapline/runtime';
 import { isolated, type Isolated } from '../../../../test/harness.ts';
 import { KeyCache } from './key-cache.ts';
 
-// The DSN key cache against a real Postgres read model.
+// The DSN key cache (and the project settings it serves with the keys) against a real Postgres read model.
 
 let env: Isolated;
 
@@ -30,6 +30,20 @@ describe('the key cache', () => {
       expect(cache.lookup('burst')).toMatchObject({ publicKey: 'burst', projectId: 1, active: true });
       // A flood of unknown keys right after costs no further query.
       expect(await cache.refreshAfterMiss()).toBe(false);
+    } finally {
+      cache.stop();
+    }
+  });
+
+  it("serves a project's allowed origins from the same loads, any origin for a project without a list", async () => {
+    const cache = new KeyCache(env.pool, 60000, createLogger('test', 'silent'));
+    await cache.start();
+    try {
+      await env.pool.query("INSERT INTO project_allowed_origins (project_id, origins) VALUES (7, '{https://app.example.com,*.example.org}')");
+      expect(cache.allowedOrigins(7)).toEqual({ any: true });
+      await cache.refresh();
+      expect(cache.allowedOrigins(7)).toMatchObject({ any: false, patterns: [{ scheme: 'https', host: 'app.example.com' }, { host: 'example.org', subdomains: true }] });
+      expect(cache.allowedOrigins(8)).toEqual({ any: true });
     } finally {
       cache.stop();
     }

@@ -1,14 +1,17 @@
 import type { Logger, Pool } from '@trapline/runtime';
 import type { ProjectKey } from '../domain/auth.ts';
+import { ALLOW_ANY_ORIGIN, compileAllowedOrigins, type AllowedOrigins } from '@trapline/schemas';
 
 /**
- * DSN keys in memory, refreshed from the projected admin model every few seconds: no database
- * query on the request path, and a key created or revoked takes effect within one refresh. An
+ * DSN keys and the project settings ingest needs (allowed origins) in memory, refreshed from the
+ * projected admin model every few seconds: no database query on the request path, and a key
+ * created or revoked, or an origin list changed, takes effect within one refresh. An
  * unknown key may trigger one early refresh (single-flight, at most one per `missRefreshMs`), so
  * a key that was just created works at once while a flood of bad keys costs one query a second.
  */
 export class KeyCache {
   private keys = new Map<string, ProjectKey>();
+  private origins = new Map<number, AllowedOrigins>();
   private timer: NodeJS.Timeout | undefined;
   private loadedOnce = false;
   private lastMissRefresh = 0;
@@ -54,10 +57,12 @@ export class KeyCache {
   }
 
   private async load(): Promise<void> {
-    const result = await this.pool.query<{ public_key: string; secret_key: string; project_id: number; active: boolean }>(
-      'SELECT public_key, secret_key, project_id, active FROM project_keys',
-    );
-    this.keys = new Map(result.rows.map((row) => [row.public_key, { publicKey: row.public_key, secretKey: row.secret_key, projectId: row.project_id, active: row.active }]));
+    const [keys, origins] = await Promise.all([
+      this.pool.query<{ public_key: string; secret_key: string; project_id: number; active: boolean }>('SELECT public_key, secret_key, project_id, active FROM project_keys'),
+      this.pool.query<{ project_id: number; origins: string[] }>('SELECT project_id, origins FROM project_allowed_origins'),
+    ]);
+    this.keys = new Map(keys.rows.map((row) => [row.public_key, { publicKey: row.public_key, secretKey: row.secret_key, projectId: row.project_id, active: row.active }]));
+    this.origins = new Map(origins.rows.map((row) => [row.project_id, compileAllowedOrigins(row.origins)]));
     this.loadedOnce = true;
   }
 
@@ -66,6 +71,9 @@ export class KeyCache {
   }
 
   lookup = (publicKey: string): ProjectKey | undefined => this.keys.get(publicKey);
+
+  /** A project's allowed origins; a project without its own list (or unknown) allows any. */
+  allowedOrigins = (projectId: number): AllowedOrigins => this.origins.get(projectId) ?? ALLOW_ANY_ORIGIN;
 
   stop(): void {
     clearInterval(this.timer);

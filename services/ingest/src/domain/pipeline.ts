@@ -38,7 +38,7 @@ export interface Accepted {
 
 export type KeyLookup = (publicKey: string) => ProjectKey | undefined;
 
-function parseProjectId(text: string): Result<number> {
+export function parseProjectId(text: string): Result<number> {
   return /^[1-9]\d{0,15}$/.test(text) ? ok(Number(text)) : reject('invalid_project');
 }
 

@@ -7,6 +7,7 @@ export const REJECTIONS = {
   unknown_key: { status: 401, detail: 'unknown DSN key' },
   key_disabled: { status: 403, detail: 'this DSN key is disabled' },
   wrong_project: { status: 403, detail: 'this DSN key does not belong to the project in the URL' },
+  invalid_origin: { status: 403, detail: "Invalid origin: not one of the project's allowed domains" },
   invalid_project: { status: 400, detail: 'the project id in the URL must be a positive integer' },
   unsupported_encoding: { status: 415, detail: 'unsupported Content-Encoding: use gzip, deflate, br or none' },
   invalid_compression: { status: 400, detail: 'the body could not be decompressed' },
