@@ -1,4 +1,5 @@
 import type { Appender, Pool } from '@trapline/runtime';
+import { DEFAULT_ALLOWED_ORIGINS, normalizeAllowedOrigins } from '@trapline/schemas';
 import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
 import { newProjectKey } from '@trapline/api/keys';
 
@@ -81,4 +82,34 @@ export async function setRetention(deps: AdminDeps, projectId: number, days: num
   if (days === null) await waitProjected(deps.pool, 'SELECT 1 FROM projects p WHERE p.id = $1 AND NOT EXISTS (SELECT 1 FROM project_retention r WHERE r.project_id = p.id)', [projectId]);
   else await waitProjected(deps.pool, 'SELECT 1 FROM project_retention WHERE project_id = $1 AND retention_days = $2', [projectId, days]);
   return { projectId, retentionDays: days ?? 'default' };
+}
+
+/** A project by its id (the number in its DSN) or `<org>/<slug>`. */
+async function projectIdOf(pool: Pool, project: string): Promise<number> {
+  const [org, slug] = project.split('/');
+  const byId = /^\d{1,16}$/.test(project);
+  const result = byId || slug !== undefined
+    ? await pool.query<{ id: number }>(byId ? 'SELECT id FROM projects WHERE id = $1' : 'SELECT id FROM projects WHERE organization_slug = $1 AND slug = $2', byId ? [project] : [org, slug])
+    : undefined;
+  const row = result?.rows[0];
+  if (!row) throw new AdminError(`no project ${project}: give its id or <org>/<slug>`);
+  return row.id;
+}
+
+/**
+ * A project's allowed origins (Sentry's allowedDomains): shown, set to a list (`[]` refuses every
+ * browser origin), or back to the default `["*"]` with `null`.
+ */
+export async function allowedOrigins(deps: AdminDeps, project: string, change?: { set: string[] | null }) {
+  const projectId = await projectIdOf(deps.pool, project);
+  if (change !== undefined) {
+    const origins = change.set === null ? null : normalizeAllowedOrigins(change.set);
+    if (origins && !origins.ok) throw new AdminError(`invalid allowed origins: ${origins.reason}`);
+    const value = origins?.value ?? null;
+    await deps.appender.append(deps.adminTopic, [{ key: `project/${projectId}/origins`, name: 'ProjectAllowedOriginsChanged', value: { projectId, allowedOrigins: value, actor: 'cli', changedAt: (deps.now ?? Date.now)() } }]);
+    if (value === null) await waitProjected(deps.pool, 'SELECT 1 FROM projects p WHERE p.id = $1 AND NOT EXISTS (SELECT 1 FROM project_allowed_origins o WHERE o.project_id = p.id)', [projectId]);
+    else await waitProjected(deps.pool, 'SELECT 1 FROM project_allowed_origins WHERE project_id = $1 AND origins = $2::text[]', [projectId, value]);
+  }
+  const row = (await deps.pool.query<{ origins: string[] }>('SELECT origins FROM project_allowed_origins WHERE project_id = $1', [projectId])).rows[0];
+  return { projectId, allowedOrigins: (row?.origins ?? DEFAULT_ALLOWED_ORIGINS).join(' ') || '(none: every browser origin refused)', default: row === undefined };
 }

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { Appender, createKafka, createLogger, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
-import { AdminError, createKey, createOrganization, createProject, createToken, setKeyActive, setRetention, type AdminDeps } from './admin.ts';
+import { AdminError, allowedOrigins, createKey, createOrganization, createProject, createToken, setKeyActive, setRetention, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
 import { redriveDeadLetters } from '@trapline/deleter/redrive';
 import { deletionCommands } from './deletions.ts';
@@ -154,6 +154,17 @@ projects
   .action(async (projectId: string, days: string) => {
     const config = readConfig();
     printTable([await withAdmin(config, (deps) => setRetention(deps, Number(projectId), days === 'default' ? null : Number(days)))]);
+  });
+projects
+  .command('origins <project>')
+  .description("the origins whose browser SDKs may post (Sentry's allowedDomains); <project> is an id or <org>/<slug>")
+  .option('--set <origins>', 'comma-separated patterns: *, example.com, *.example.com, https://example.com[:port]; "" refuses every browser origin')
+  .option('--default', 'back to the default, any origin (*)')
+  .action(async (project: string, options: { set?: string; default?: boolean }) => {
+    if (options.set !== undefined && options.default) throw new AdminError('give --set or --default, not both');
+    const change = options.default ? { set: null } : options.set === undefined ? undefined : { set: options.set.split(',').map((text) => text.trim()).filter(Boolean) };
+    const config = readConfig();
+    printTable([await withAdmin(config, (deps) => allowedOrigins(deps, project, change))]);
   });
 projects.command('list').action(async () => {
   const config = readConfig();

@@ -23,7 +23,9 @@ export interface TokenRow {
   active: boolean;
 }
 
-const PROJECT_COLUMNS = 'id, organization_slug, slug, name, platform, created_at, (SELECT r.retention_days FROM project_retention r WHERE r.project_id = projects.id) AS retention_days';
+const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at,
+  (SELECT r.retention_days FROM project_retention r WHERE r.project_id = projects.id) AS retention_days,
+  (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins`;
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
   g.first_seen, g.last_seen, g.times_seen,

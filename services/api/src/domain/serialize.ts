@@ -1,4 +1,4 @@
-import type { NormalizedEvent } from '@trapline/schemas';
+import { DEFAULT_ALLOWED_ORIGINS, type NormalizedEvent } from '@trapline/schemas';
 
 // Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
 // neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
@@ -12,6 +12,8 @@ export interface ProjectRow {
   created_at: Date;
   /** Days this project keeps its events; null: the deployment's RETENTION_DAYS. */
   retention_days: number | null;
+  /** Origins whose browser SDKs may post (Sentry's allowedDomains); null: the default ["*"]. */
+  allowed_origins: string[] | null;
 }
 
 export interface GroupRow {
@@ -161,6 +163,7 @@ export function serializeProject(project: ProjectRow) {
     status: 'active',
     organization: { id: project.organization_slug, slug: project.organization_slug, name: project.organization_slug },
     retentionDays: project.retention_days,
+    allowedDomains: project.allowed_origins ?? [...DEFAULT_ALLOWED_ORIGINS],
   };
 }
 

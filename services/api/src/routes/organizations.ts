@@ -1,4 +1,5 @@
-import type { ProjectKeyUpserted } from '@trapline/schemas';
+import type { OutgoingRecord } from '@trapline/runtime';
+import { normalizeAllowedOrigins, type ProjectKeyUpserted } from '@trapline/schemas';
 import { newProjectKey } from '../domain/keys.ts';
 import { serializeKey, serializeOrganization, serializeProject } from '../domain/serialize.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
@@ -46,14 +47,22 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     return serializeProject(await context.project(token, request.params.org, request.params.project));
   });
 
-  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's retention in days", params: projectParams, body: projectUpdateBody } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's allowed domains or retention in days", params: projectParams, body: projectUpdateBody } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
-    const { retentionDays } = request.body;
-    await appender.append(adminTopic, [
-      { key: `project/${project.id}/retention`, name: 'ProjectRetentionChanged', value: { projectId: project.id, retentionDays, actor: context.actor(token), changedAt: context.now() } },
-    ]);
-    return serializeProject({ ...project, retention_days: retentionDays });
+    const { retentionDays, allowedDomains } = request.body;
+    const allowedOrigins = allowedDomains ? normalizeAllowedOrigins(allowedDomains) : undefined;
+    if (allowedOrigins && !allowedOrigins.ok) throw new ApiError(400, `Invalid body.allowedDomains: ${allowedOrigins.reason}`);
+    const change = { projectId: project.id, actor: context.actor(token), changedAt: context.now() };
+    const records: OutgoingRecord[] = [];
+    if (retentionDays !== undefined) records.push({ key: `project/${project.id}/retention`, name: 'ProjectRetentionChanged', value: { ...change, retentionDays } });
+    if (allowedDomains !== undefined) records.push({ key: `project/${project.id}/origins`, name: 'ProjectAllowedOriginsChanged', value: { ...change, allowedOrigins: allowedOrigins?.value ?? null } });
+    await appender.append(adminTopic, records);
+    return serializeProject({
+      ...project,
+      ...(retentionDays === undefined ? {} : { retention_days: retentionDays }),
+      ...(allowedDomains === undefined ? {} : { allowed_origins: allowedOrigins?.value ?? null }),
+    });
   });
 
   app.get('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: "List a project's DSN keys", params: projectParams } }, async (request) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ALLOWED_ORIGINS, MAX_ORIGIN_PATTERN_LENGTH } from '@trapline/schemas';
 
 // Request schemas of the routes: they validate, type the handlers and describe the OpenAPI
 // document. Path parameters that fail them name nothing that exists: 404, like Sentry.
@@ -39,8 +40,16 @@ export const auditLogQuery = pageQuery.omit({ full: true }).extend({
 // `muted` is the older name of `ignored` (sentry-cli still sends it); `resolvedInNextRelease` resolves now.
 export const statusBody = z.looseObject({ status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']) });
 export const keyCreateBody = z.object({ name: text().min(1).max(200).optional() }).optional();
-/** Sentry's project update; Trapline reads its own `retentionDays` (null: the deployment default). */
-export const projectUpdateBody = z.looseObject({ retentionDays: z.number().positive().max(36500).nullable() });
+/**
+ * Sentry's project update; Trapline reads `allowedDomains` (Sentry's origin patterns; null: the
+ * default ["*"]) and its own `retentionDays` (null: the deployment default), at least one of them.
+ */
+export const projectUpdateBody = z
+  .looseObject({
+    retentionDays: z.number().positive().max(36500).nullable().optional(),
+    allowedDomains: z.array(text().max(MAX_ORIGIN_PATTERN_LENGTH)).max(MAX_ALLOWED_ORIGINS).nullable().optional().describe('origins whose browser SDKs may post: *, example.com, *.example.com, https://example.com[:port]'),
+  })
+  .refine((body) => body.retentionDays !== undefined || body.allowedDomains !== undefined, { message: 'give retentionDays or allowedDomains' });
 export const keyUpdateBody = z.object({ name: text().min(1).max(200).optional(), isActive: z.boolean().optional() });
 
 export const asList = (value: string | string[] | undefined): string[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);

@@ -180,7 +180,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       };
     }
     const { purged, next } = planChunk(step, found, settings, deps.now());
-    const erasures = purged.eventIds.map((eventId) => ({ key: eventsTopicKeys.erasure(step.projectId, eventId), tombstone: true as const }));
+    const erasures = purged.eventIds.map((eventId) => ({ key: eventsTopicKeys.erasure(purged.projectId, eventId), tombstone: true as const }));
     const appends: TransactionalAppend[] = [{ topic: topics.events, records: [{ key: eventsTopicKeys.purge(purged), name: 'EventsPurged', value: purged }, ...erasures] }];
     if (next) {
       appends.push({ topic: topics.deletionsRun, records: [{ key: next.transactionId, name: 'DeletionStep', value: next }] });

@@ -48,7 +48,7 @@ function isPoisonError(error: unknown): boolean {
 }
 
 export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<Consumer> {
-  const projection = newProjection(deps.partitionWidthSeconds);
+  const shared = newProjection(deps.partitionWidthSeconds);
   const consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
@@ -66,6 +66,8 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       const poison = (message: KafkaMessage, reason: string) => deadLetters.push(deadLetter(message, origin, reason));
       const projected = new Map<string, number>();
       const count = (name: string, records = 1) => projected.set(name, (projected.get(name) ?? 0) + records);
+      // This batch's view: the partition cache is shared, the erasures are the batch's own.
+      const projection = { ...shared, erasures: [] as string[] };
       const apply = () => inTransaction(deps.pool, async (db) => {
         // One record, in a savepoint: a record Postgres refuses goes to the dead letters alone.
         const applyOne = async (message: KafkaMessage, record: DomainRecord) => {
@@ -131,7 +133,12 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         deps.logger.warn({ ...origin, count: deadLetters.length }, 'records dead-lettered');
         await deps.appender.appendRaw(deps.dlqTopic, deadLetters);
       }
-      // Resolved only now that the transaction and the dead letters are durable; kafkajs commits
+      if (projection.erasures.length > 0) {
+        const keys = [...new Set(projection.erasures)];
+        deps.logger.info({ ...origin, count: keys.length }, 'expired events erased from the log');
+        await deps.appender.append(batch.topic, keys.map((key) => ({ key, tombstone: true as const })));
+      }
+      // Resolved only now that the transaction, the dead letters and erasures are durable; kafkajs commits
       // resolved offsets to the group when eachBatch returns.
       resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
       deps.onBatch?.({ projected, deadLettered: deadLetters.length });

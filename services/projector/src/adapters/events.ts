@@ -17,9 +17,14 @@ export interface Projection {
   partitionWidthSeconds: number;
   /** The partitions known to exist (a cache, refreshed when one is missing). */
   partitions: PartitionRange[];
+  /**
+   * Keys of events refused because they had expired already (received before the expiry horizon,
+   * replayed or sent late): the consumer erases them from the log once the batch is committed.
+   */
+  erasures: string[];
 }
 
-export const newProjection = (partitionWidthSeconds = 86400): Projection => ({ partitionWidthSeconds, partitions: [] });
+export const newProjection = (partitionWidthSeconds = 86400): Projection => ({ partitionWidthSeconds, partitions: [], erasures: [] });
 
 /**
  * Postgres found no partition for a row: one was dropped under this process's cache (an expiry run
@@ -126,6 +131,8 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
     await readState(db, events),
   );
   const placed = events.map((entry, index) => ({ ...entry, placement: placements[index]! }));
+  // The key the event has on the events topic (ingest's `project/event id`).
+  for (const entry of placed) if (entry.placement.kind === 'expired') projection.erasures.push(`${entry.record.projectId}/${entry.record.eventId}`);
   const joined = placed.filter((entry): entry is typeof entry & { placement: Extract<Placement, { kind: 'joined' }> } => entry.placement.kind === 'joined');
   const stored = placed.filter((entry) => entry.placement.kind === 'joined' || entry.placement.kind === 'hidden');
 
@@ -177,7 +184,10 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
   }
 
   if (stored.length > 0) {
-    await ensureEventPartitions(db, new Set(stored.map((entry) => entry.record.receivedAt)), projection.partitionWidthSeconds, projection.partitions);
+    // The partition after the newest event's is made too, so live traffic finds the next one there.
+    const times = new Set(stored.map((entry) => entry.record.receivedAt));
+    times.add(Math.max(...times) + projection.partitionWidthSeconds * 1000);
+    await ensureEventPartitions(db, times, projection.partitionWidthSeconds, projection.partitions);
     await db.query('INSERT INTO event_ids (project_id, event_id, received_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[])', [
       stored.map((entry) => entry.record.projectId), stored.map((entry) => entry.record.eventId), stored.map((entry) => toDate(entry.record.receivedAt)),
     ]);
