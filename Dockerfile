@@ -13,10 +13,14 @@ COPY services/projector/package.json services/projector/
 COPY services/deleter/package.json services/deleter/
 COPY services/gateway/package.json services/gateway/
 COPY test/package.json test/
+COPY web/package.json web/
 # tsx runs the TypeScript sources directly, so dev dependencies stay.
 RUN npm ci --include=dev && npm cache clean --force
 COPY schemas schemas
 COPY packages packages
 COPY services services
+# The web UI's production build (web/dist), which the api service serves at /.
+COPY web web
+RUN npm run build -w web
 USER node
 CMD ["node", "--import", "tsx", "packages/cli/src/main.ts", "--help"]

@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['schemas/**/*.test.ts', 'packages/**/*.test.ts', 'services/**/*.test.ts'],
+          include: ['schemas/**/*.test.ts', 'packages/**/*.test.ts', 'services/**/*.test.ts', 'web/src/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/*.int.test.ts'],
         },
       },

@@ -74,6 +74,22 @@ describe('issue lists', () => {
     expect(new Set(ids).size).toBe(3);
   });
 
+  it('gives each issue its event counts per hour or day with groupStatsPeriod, and none without', async () => {
+    type WithStats = Issue & { stats: Record<string, [number, number][]> };
+    const hourly = await json<WithStats[]>(`/projects/${org}/${project}/issues/?sort=freq&groupStatsPeriod=24h`);
+    const series = hourly[0]!.stats['24h']!;
+    expect(series).toHaveLength(24);
+    expect(series.reduce((sum, [, count]) => sum + count, 0)).toBe(3);
+    expect(series.at(-1)![0]).toBe(Math.floor(Date.now() / 3_600_000) * 3600);
+    const daily = await json<WithStats[]>(`/organizations/${org}/issues/?sort=freq&groupStatsPeriod=14d`);
+    expect(daily[0]!.stats['14d']).toHaveLength(14);
+    expect(daily[0]!.stats['14d']!.at(-1)![1]).toBe(3);
+    expect((await json<WithStats[]>(`/projects/${org}/${project}/issues/`))[0]!.stats).toEqual({});
+    const refused = await api(`/projects/${org}/${project}/issues/?groupStatsPeriod=1y`);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/^Invalid querystring\.groupStatsPeriod/);
+  });
+
   it('lists the organization\'s issues across projects', async () => {
     expect(await json<Issue[]>(`/organizations/${org}/issues/?query=`)).toHaveLength(3);
   });

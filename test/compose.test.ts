@@ -91,6 +91,13 @@ describe('docker-compose.yml', () => {
     expect(nginx).toMatch(/location \/ \{\s*proxy_pass http:\/\/\$api;/);
   });
 
+  it('builds the web UI into the image the api service runs, which nginx reaches at /', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/COPY web\/package\.json web\/\n[\s\S]*RUN npm ci[\s\S]*COPY web web\nRUN npm run build -w web\n/);
+    expect(readFileSync(join(root, '.dockerignore'), 'utf8')).toMatch(/^web\/dist$/m);
+    expect(resolved().services.api?.command).toEqual(['node', '--import', 'tsx', 'services/api/src/main.ts']);
+  });
+
   it('lets nginx take 20 MB bodies, pass the client address and answer its own health check', () => {
     const nginx = readFileSync(join(root, 'deploy', 'nginx.conf'), 'utf8');
     expect(nginx).toMatch(/client_max_body_size 20m;/);

@@ -11,6 +11,7 @@ import { deletionCommands } from './deletions.ts';
 import { opsCommands } from './ops.ts';
 import { rebuild, RebuildError } from './rebuild.ts';
 import { serviceSet, SERVICES } from './services.ts';
+import { ensureWebBuild } from './web-build.ts';
 
 // `trapline`: the operator's one entry point.
 
@@ -74,6 +75,7 @@ program
   .description('start the local stack (Kafka, Postgres, Redis) and every service, print a DSN')
   .action(async () => {
     const config = readConfig();
+    ensureWebBuild((line) => process.stdout.write(`${line}\n`));
     await up(config);
     const paths = stackPaths(config);
     const set = serviceSet(process.env, { logDir: join(paths.state, 'logs') });

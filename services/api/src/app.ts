@@ -4,12 +4,14 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorComp
 import { observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessChecks } from '@trapline/runtime';
 import type { Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
+import type { WebAsset } from './adapters/web-assets.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { ApiError, apiContext, NOT_FOUND } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { webRoutes } from './routes/web.ts';
 
 export { ApiError } from './routes/context.ts';
 
@@ -21,6 +23,8 @@ export interface ApiDeps {
   publicUrl: string;
   logger: Logger;
   metrics: Registry;
+  /** The web UI's built files (loadWebAssets); without them only the API is served. */
+  webAssets?: ReadonlyMap<string, WebAsset> | undefined;
   /** What /health/ready checks (Postgres, Kafka); none by default. */
   readiness?: ReadinessChecks;
   now?: () => number;
@@ -81,6 +85,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});
+  if (deps.webAssets) webRoutes(app, deps.webAssets);
   await app.ready();
   return app;
 }

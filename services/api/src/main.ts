@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import { Appender, createKafka, createLogger, createMetrics, createPool, kafkaCheck, postgresCheck, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { ReadModel } from './adapters/read-model.ts';
+import { loadWebAssets } from './adapters/web-assets.ts';
 import { buildApiApp } from './app.ts';
 
 const config = readConfig();
@@ -13,8 +15,11 @@ await runService(logger, async () => {
   const admin = kafka.admin();
   await admin.connect();
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  // The web UI's production build (`npm run build -w web`; npm start and the image build it).
+  const webAssets = loadWebAssets(join(import.meta.dirname, '..', '..', '..', 'web', 'dist'));
+  if (!webAssets) logger.warn('web/dist has no build: serving the API only (npm run build -w web)');
   const app = await buildApiApp({
-    readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger,
+    readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger, webAssets,
     metrics: createMetrics('api'),
     // Reads need Postgres; status changes and deletion requests need Kafka.
     readiness: { postgres: postgresCheck(pool), kafka: kafkaCheck(admin) },

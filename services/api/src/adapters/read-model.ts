@@ -97,6 +97,17 @@ export class ReadModel {
     return { rows: result.rows.slice(0, query.limit), hasNext: result.rows.length > query.limit };
   }
 
+  /** Visible events per issue and bucket (start in unix seconds) received since `since` (unix seconds). */
+  async issueStats(groupIds: number[], since: number, rollupSeconds: number): Promise<{ group_id: number; bucket: number; count: number }[]> {
+    const result = await this.pool.query<{ group_id: number; bucket: number; count: number }>(
+      `SELECT e.group_id, (floor(extract(epoch FROM e.received_at) / $3) * $3)::bigint AS bucket, count(*)::int AS count
+       FROM events e WHERE e.group_id = ANY($1) AND NOT e.pending_deletion AND e.received_at >= to_timestamp($2)
+       GROUP BY 1, 2`,
+      [groupIds, since, rollupSeconds],
+    );
+    return result.rows;
+  }
+
   async projects(organizationSlug: string): Promise<ProjectRow[]> {
     const result = await this.pool.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE organization_slug = $1 ORDER BY slug`, [organizationSlug]);
     return result.rows;

@@ -58,7 +58,8 @@ export function shortIdFor(project: Pick<ProjectRow, 'slug'>, counter: number): 
   return `${project.slug.toUpperCase()}-${counter.toString(36).toUpperCase()}`;
 }
 
-export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: string) {
+/** `stats` is Sentry's `{period: [[bucket start, events], …]}`, empty unless the list asked for it. */
+export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: string, stats: Record<string, [number, number][]> = {}) {
   const status = group.status === 'pending_deletion' ? 'pending_deletion' : group.status;
   return {
     id: String(group.id),
@@ -91,7 +92,7 @@ export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: 
     userCount: group.user_count,
     firstSeen: iso(group.first_seen),
     lastSeen: iso(group.last_seen),
-    stats: {},
+    stats,
   };
 }
 

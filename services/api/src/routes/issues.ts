@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
+import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
 import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
@@ -37,7 +38,20 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     });
     paging.link(reply, publicUrl, hasNext);
     const byId = new Map(projects.map((project) => [project.id, project]));
-    return rows.map((group) => serializeIssue(group, byId.get(group.project_id)!, publicUrl));
+    const stats = await issueStats(rows, parseGroupStatsPeriod(query.groupStatsPeriod));
+    return rows.map((group) => serializeIssue(group, byId.get(group.project_id)!, publicUrl, stats(group.id)));
+  };
+
+  /** Each issue's `stats` for the period: one query for the whole page. */
+  const issueStats = async (groups: GroupRow[], period: GroupStatsPeriod | undefined) => {
+    if (!period || groups.length === 0) return () => ({});
+    const now = context.now();
+    const { since, rollupSeconds } = statsWindow(period, now);
+    const counts = new Map<number, Map<number, number>>();
+    for (const row of await readModel.issueStats(groups.map((group) => group.id), since, rollupSeconds)) {
+      counts.set(row.group_id, (counts.get(row.group_id) ?? new Map()).set(row.bucket, row.count));
+    }
+    return (groupId: number) => ({ [period]: statsSeries(period, now, counts.get(groupId) ?? new Map()) });
   };
 
   const appendStatus = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {

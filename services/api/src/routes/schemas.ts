@@ -28,6 +28,7 @@ export const issueListQuery = pageQuery.extend({
   query: text().max(1000).optional().describe('Sentry search, e.g. is:unresolved level:error release:web@1 free text; default is:unresolved'),
   sort: z.enum(['date', 'new', 'freq', 'user']).optional(),
   statsPeriod: z.union([z.literal(''), z.string().regex(/^\d+[smhdw]$/)]).optional().describe('e.g. 24h, 14d'),
+  groupStatsPeriod: z.enum(['', '24h', '14d', 'auto']).optional().describe('event counts per issue in `stats`: 24 hourly (24h, auto) or 14 daily (14d) buckets; none by default'),
   project: manyIds.optional().describe('project ids (organization issues)'),
   id: manyIds.optional().describe('issue ids (bulk updates)'),
 });

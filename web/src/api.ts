@@ -1,0 +1,43 @@
+import { parseLinkHeader, type PageCursors } from './link-header.ts';
+
+// The Web API from the browser: same origin, the API token from this tab's session storage as a
+// bearer token. Refusals carry the API's own `{"detail"}`, which the pages show as it is.
+
+const TOKEN_KEY = 'trapline.token';
+
+export const session = {
+  token: () => sessionStorage.getItem(TOKEN_KEY),
+  signIn: (token: string) => sessionStorage.setItem(TOKEN_KEY, token),
+  signOut: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export interface ApiAnswer<T> {
+  data: T;
+  status: number;
+  cursors: PageCursors;
+}
+
+/** `path` is below /api/0 (e.g. `/organizations/`). */
+export async function api<T>(method: string, path: string, body?: unknown, token = session.token()): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(`/api/0${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await response.text();
+  const data = text ? (JSON.parse(text) as unknown) : undefined;
+  if (!response.ok) {
+    const detail = (data as { detail?: unknown } | undefined)?.detail;
+    throw new ApiFailure(response.status, typeof detail === 'string' ? detail : `${response.status} ${response.statusText}`);
+  }
+  return { data: data as T, status: response.status, cursors: parseLinkHeader(response.headers.get('link')) };
+}
+
+export const get = <T>(path: string) => api<T>('GET', path);
