@@ -82,6 +82,8 @@ describe('serving the web UI', () => {
     expect(asset.status).toBe(200);
     expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    // React's production bundle: its development build links this act() warning.
+    expect(await asset.text()).not.toContain('wrap-tests-with-act');
 
     for (const path of ['/api/0/no-such-thing/', '/api/nope', '/assets/missing-abc123.js']) {
       const response = await fetch(`${trapline.publicUrl}${path}`);

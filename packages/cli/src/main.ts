@@ -58,6 +58,7 @@ function printWelcome(config: Config, result: BootstrapResult, token: string | u
     '',
     'Trapline is running.',
     `  DSN          ${result.dsn}`,
+    `  Web UI       ${config.PUBLIC_URL}/`,
     `  API          ${config.PUBLIC_URL}/api/0/`,
     `  organization ${result.organizationSlug}, project ${result.projectSlug} (id ${result.projectId})`,
     token ? `  API token    ${token}` : '  API token    (kept by whoever created it; `trapline bootstrap` makes a new one)',

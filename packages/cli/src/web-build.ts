@@ -25,6 +25,8 @@ export function webBuildIsCurrent(web = WEB): boolean {
 export function ensureWebBuild(log: (line: string) => void = () => undefined): void {
   if (webBuildIsCurrent()) return;
   log('building the web UI (web/dist)');
-  const result = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'], { cwd: WEB, encoding: 'utf8' });
+  // Vite builds React's development bundle when NODE_ENV says so (vitest sets it to `test`).
+  const env = { ...process.env, NODE_ENV: 'production' };
+  const result = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'], { cwd: WEB, env, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`web UI build failed:\n${result.stdout}${result.stderr}${result.error ?? ''}`);
 }
