@@ -5,7 +5,7 @@ import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 
 // @sentry/browser in headless Chromium (Debian's package, installed by global-setup when missing),
 // on a page whose origin is not Trapline's: the browser itself enforces CORS on every request the
-// SDK makes, preflights included.
+// SDK makes, preflights included, against the project's allowed domains.
 
 let trapline: RunningTrapline;
 let app: BrowserApp;
@@ -90,6 +90,45 @@ describe('@sentry/browser on another origin', () => {
     expect(visit.preflights.some((request) => request.startsWith(`OPTIONS ${trapline.publicUrl}/api/${trapline.defaults.projectId}/envelope/`))).toBe(true);
     expect(visit.consoleErrors.filter((text) => /CORS|blocked/i.test(text))).toEqual([]);
     await visit.page.close();
+  });
+
+  it("is refused while the project's allowed domains leave out the page's origin, and gets through a preflight once they name it", async () => {
+    const { organizationSlug: org, projectSlug: project, projectId } = trapline.defaults;
+    const pageOrigin = new URL(app.url).origin;
+    const key = new URL(trapline.defaults.dsn).username;
+    const setAllowedDomains = async (allowedDomains: string[] | null) => {
+      const response = await fetch(`${trapline.publicUrl}/api/0/projects/${org}/${project}/`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${trapline.defaults.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ allowedDomains }),
+      });
+      expect(response.status).toBe(200);
+    };
+    /** Whether ingest lets the page's origin post now (asked with a preflight, which stores nothing). */
+    const ingestAllows = async () => (await fetch(`${trapline.publicUrl}/api/${projectId}/envelope/?sentry_key=${key}`, { method: 'OPTIONS', headers: { origin: pageOrigin, 'access-control-request-method': 'POST' } })).status === 204;
+    const timesSeen = async () => Number((await issueTitled('page /cart took 2300 ms')).count);
+    const before = await timesSeen();
+
+    await setAllowedDomains(['https://shop.example.test']);
+    await eventually(async () => ((await ingestAllows()) ? undefined : true), 'ingest refusing the page');
+    const refused = await openShop();
+    await refused.page.click('#slow');
+    await refused.page.evaluate(() => (window as unknown as BrowserShop).shop.flush());
+    await eventually(async () => (refused.consoleErrors.some((text) => /CORS/i.test(text)) ? true : undefined), 'Chromium blocking the answer that names no allowed origin');
+    await refused.page.close();
+
+    await setAllowedDomains([pageOrigin]);
+    await eventually(async () => ((await ingestAllows()) ? true : undefined), 'ingest allowing the page');
+    const allowed = await openShop({ 'content-type': 'application/x-sentry-envelope' });
+    await clickAndFlush(allowed, '#slow');
+    // Both events went to the project's one partition in order: the refused one would be counted first.
+    await eventually(async () => ((await timesSeen()) > before ? true : undefined), 'the event from the allowed page');
+    expect(await timesSeen()).toBe(before + 1);
+    expect(allowed.preflights.length).toBeGreaterThan(0);
+    expect(allowed.consoleErrors.filter((text) => /CORS|blocked/i.test(text))).toEqual([]);
+    await allowed.page.close();
+    await setAllowedDomains(null);
+    await eventually(async () => ((await ingestAllows()) ? true : undefined), 'the default again');
   });
 
   it('can read X-Sentry-Rate-Limits and Retry-After of a 429 as its transport does', async () => {
