@@ -55,7 +55,6 @@ describe('the record codec', () => {
     expect(decoded.ok && { ...decoded.record.value }).toEqual({ id: 42, note: null });
   });
 
-  it.each([
   it('reads the records already on the log in version 1 of the schemas that gained expiry fields', () => {
     const v1 = loadSchemaSources().filter((source) => source.version === 1);
     const writeV1 = (name: RecordName, value: object) => new Codec(v1.filter((source) => source.name === name)).encode(name, value as never);
@@ -69,6 +68,7 @@ describe('the record codec', () => {
     expect(step.ok && { ...step.record.value }).toEqual(samples.DeletionStep);
   });
 
+  it.each([
     ['no headers', undefined, Buffer.from([1]), /missing schema headers/],
     ['an unknown schema', { [SCHEMA_HEADER]: 'Nope', [VERSION_HEADER]: '1' }, Buffer.from([1]), /unknown schema Nope/],
     ['an unknown version', { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '9' }, Buffer.from([1]), /unknown version 9/],

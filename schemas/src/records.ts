@@ -98,6 +98,8 @@ export interface EventsPurged {
   eventsRemoved: number;
   rowsRemoved: number;
   purgedAt: number;
+  /** Expiry: the chunk only erases log records; the final one drops the partitions before this (epoch ms). */
+  expiredBefore: number | null;
 }
 
 export interface DeletionFailed {
@@ -106,8 +108,6 @@ export interface DeletionFailed {
   attempt: number;
   reason: string;
   dead: boolean;
-  /** Expiry: the chunk only erases log records; the final one drops the partitions before this (epoch ms). */
-  expiredBefore: number | null;
   failedAt: number;
 }
 

@@ -156,23 +156,17 @@ async function applyEventsPurged(db: PoolClient, record: EventsPurged): Promise<
   } else {
     for (const groupId of new Set(removed.rows.map((row) => row.group_id))) await recomputeGroup(db, groupId);
   }
+  await recordProgress(db, record);
+}
+
+async function recordProgress(db: PoolClient, record: EventsPurged): Promise<void> {
   await db.query(
     `UPDATE deletions SET state = $2, chunks = $3, events_removed = $4, rows_removed = $5, last_error = NULL, updated_at = $6, completed_at = $7
      WHERE transaction_id = $1`,
     [record.transactionId, record.final ? 'done' : 'running', record.chunk + 1, record.eventsRemoved, record.rowsRemoved, toDate(record.purgedAt), record.final ? toDate(record.purgedAt) : null],
   );
 }
-  await recordProgress(db, record);
-}
 
-async function recordProgress(db: PoolClient, record: EventsPurged): Promise<void> {
-
-async function applyDeletionFailed(db: PoolClient, record: DeletionFailed): Promise<void> {
-  await db.query(
-    `UPDATE deletions SET state = $2, attempts = $3, last_error = $4, updated_at = $5 WHERE transaction_id = $1 AND state <> 'done'`,
-    [record.transactionId, record.dead ? 'dead' : 'retrying', record.attempt, record.reason, toDate(record.failedAt)],
-  );
-}
 /**
  * Everything received before `before` (a partition boundary) goes for every project, as a rebuild
  * of the erased log would have it: each issue loses the events it had there (an issue left with
@@ -209,6 +203,12 @@ async function expire(db: PoolClient, before: number): Promise<void> {
   );
 }
 
+async function applyDeletionFailed(db: PoolClient, record: DeletionFailed): Promise<void> {
+  await db.query(
+    `UPDATE deletions SET state = $2, attempts = $3, last_error = $4, updated_at = $5 WHERE transaction_id = $1 AND state <> 'done'`,
+    [record.transactionId, record.dead ? 'dead' : 'retrying', record.attempt, record.reason, toDate(record.failedAt)],
+  );
+}
 
 async function applyAuditEntry(db: PoolClient, record: AuditEntry): Promise<void> {
   let data: unknown;
