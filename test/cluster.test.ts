@@ -104,5 +104,6 @@ describe('a three-broker cluster', () => {
     expect(state.distinct_ids).toBe(state.events);
     expect(state.counted, 'sum of issue counts = events').toBe(state.events);
     expect(state.miscounted).toBe(0);
+    expect(state.tags_miscounted).toBe(0);
   }, 240000);
 });

@@ -122,12 +122,20 @@ describe('deleting an issue with many events', () => {
 
 describe('deleting one event', () => {
   it('hides it at once, then removes it, recounts its issue and audits it once; an unknown event is 404', async () => {
-    const [first, second, third] = [await send('cache miss storm'), await send('cache miss storm'), await send('cache miss storm')];
+    const [first, second, third] = [
+      await send('cache miss storm', { tags: { region: 'eu' } }),
+      await send('cache miss storm', { tags: { region: 'us' } }),
+      await send('cache miss storm', { tags: { region: 'eu' } }),
+    ];
     const issue = await groupWith(third!, 3);
+    const regions = async () => ((await (await api('GET', `/issues/${issue}/tags/region/values/`)).json()) as { value: string; count: number }[]).map(({ value, count }) => [value, count]);
+    expect(await regions()).toEqual([['eu', 2], ['us', 1]]);
     const response = await api('DELETE', `/projects/${org}/${project}/events/${second}/`);
     expect(response.status).toBe(202);
     const { transactionId } = (await response.json()) as { transactionId: string };
     await eventually(async () => ((await api('GET', `/projects/${org}/${project}/events/${second}/`)).status === 404 ? true : undefined), 'the event hidden');
+    // Its tags stop counting as soon as it is hidden: the only 'us' goes from the issue's tag values.
+    expect(await regions()).toEqual([['eu', 2]]);
 
     await deletionDone(transactionId);
     expect(await query('SELECT 1 FROM events WHERE event_id = $1', [second])).toEqual([]);

@@ -107,6 +107,7 @@ async function everyAcknowledgedProjectedOnce(fault: string): Promise<void> {
   expect(state.distinct_ids).toBe(state.events);
   expect(state.counted, 'sum of issue counts equals the events').toBe(state.events);
   expect(state.miscounted, 'issues whose count differs from their events').toBe(0);
+  expect(state.tags_miscounted, 'tag values that differ from the tags of their events').toBe(0);
   note(`${fault}: all ${ids.length} acknowledged events projected once`);
 }
 
@@ -289,7 +290,7 @@ describe('faults under steady load', () => {
     const issues = await everyPage<{ count: string }>(`${projectPath()}/issues/?query=`);
     expect(issues).toHaveLength(LOAD.messages.length);
     expect(issues.reduce((sum, issue) => sum + Number(issue.count), 0)).toBe(listed.length);
-    expect(await projection(trapline, ids)).toMatchObject({ events: listed.length, distinct_ids: listed.length, counted: listed.length, present: ids.length, miscounted: 0 });
+    expect(await projection(trapline, ids)).toMatchObject({ events: listed.length, distinct_ids: listed.length, counted: listed.length, present: ids.length, miscounted: 0, tags_miscounted: 0 });
 
     // The resends made while Redis was down really reached the log twice: the projector absorbed them.
     const keys = new Set(resent.map((eventId) => `${trapline.defaults.projectId}/${eventId}`));

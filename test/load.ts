@@ -55,16 +55,20 @@ export function steadyLoad(trapline: RunningTrapline, options: LoadOptions) {
 
 /**
  * The read model in one snapshot: events, distinct ids, the sum of issue counts, how many of `ids`
- * and of `unacknowledged` are present, miscounted issues.
+ * and of `unacknowledged` are present, miscounted issues, tag values that differ from the tags of the events.
  */
 export async function projection(trapline: RunningTrapline, ids: string[], unacknowledged: string[] = []) {
-  const { rows } = await trapline.pool.query<{ events: number; distinct_ids: number; counted: number; present: number; unacknowledged_present: number; miscounted: number }>(
+  const { rows } = await trapline.pool.query<{ events: number; distinct_ids: number; counted: number; present: number; unacknowledged_present: number; miscounted: number; tags_miscounted: number }>(
     `SELECT (SELECT count(*) FROM events)::int AS events,
             (SELECT count(DISTINCT event_id) FROM events)::int AS distinct_ids,
             (SELECT coalesce(sum(times_seen), 0) FROM groups)::int AS counted,
             (SELECT count(*) FROM events WHERE event_id = ANY($1::text[]))::int AS present,
             (SELECT count(*) FROM events WHERE event_id = ANY($2::text[]))::int AS unacknowledged_present,
-            (SELECT count(*) FROM groups g WHERE g.times_seen <> (SELECT count(*) FROM events e WHERE e.group_id = g.id))::int AS miscounted`,
+            (SELECT count(*) FROM groups g WHERE g.times_seen <> (SELECT count(*) FROM events e WHERE e.group_id = g.id))::int AS miscounted,
+            (SELECT count(*) FROM (
+               SELECT group_id, key, value, count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen FROM event_tags GROUP BY 1, 2, 3
+             ) t FULL JOIN group_tag_values v USING (group_id, key, value)
+             WHERE t.n IS DISTINCT FROM v.times_seen OR t.first_seen IS DISTINCT FROM v.first_seen OR t.last_seen IS DISTINCT FROM v.last_seen)::int AS tags_miscounted`,
     [ids, unacknowledged],
   );
   return rows[0]!;

@@ -53,6 +53,8 @@ async function snapshot(transactions: string[]) {
     tombstones: await table('SELECT * FROM group_hash_tombstones ORDER BY project_id, hash, group_id'),
     events: await table('SELECT project_id, event_id, group_id, received_at, occurred_at, level, title, pending_deletion, payload FROM events ORDER BY event_id'),
     tags: await table('SELECT * FROM event_tags ORDER BY event_id, key'),
+    tagValues: await table('SELECT * FROM group_tag_values ORDER BY group_id, key, value'),
+    directory: await table('SELECT * FROM event_ids ORDER BY project_id, event_id'),
     deletions: await table('SELECT * FROM deletions ORDER BY transaction_id'),
     audit: await table('SELECT * FROM audit_log ORDER BY id'),
     api: {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '@trapline/schemas';
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
+import { projection } from './load.ts';
 import { readTopic } from './log.ts';
 
 // Retention end to end: a project keeps its events for its retention (set through the API), the
@@ -76,6 +77,7 @@ describe('retention', () => {
     expect(mixed).toMatchObject({ id: mixedBefore!.id, times_seen: 1 });
     expect(mixed!.first_seen.getTime()).toBeGreaterThan(Date.now() - DAY);
     expect(await query("SELECT 1 FROM event_tags WHERE value = 'old'")).toEqual([]);
+    expect(await projection(trapline, []), 'issue counts and tag values as the remaining events say').toMatchObject({ miscounted: 0, tags_miscounted: 0 });
     const detail = (await (await api('GET', `/projects/${org}/${project}/`)).json()) as { retentionDays: number };
     expect(detail.retentionDays).toBe(5);
 

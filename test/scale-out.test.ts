@@ -103,6 +103,7 @@ describe('two projectors and two deleters, one of each killed under load', () =>
     expect(state.distinct_ids).toBe(state.events);
     expect(state.counted, 'sum of issue counts = events').toBe(state.events);
     expect(state.miscounted).toBe(0);
+    expect(state.tags_miscounted).toBe(0);
     expect(await query('SELECT 1 FROM groups WHERE id = ANY($1::bigint[])', [doomed])).toEqual([]);
 
     const audit = await readTopic(config, topics.audit);

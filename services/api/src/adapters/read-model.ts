@@ -32,7 +32,7 @@ const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.typ
   (SELECT count(DISTINCT e.user_ident) FROM events e WHERE e.group_id = g.id AND e.user_ident IS NOT NULL AND NOT e.pending_deletion)::int AS user_count`;
 
 const EVENT_COLUMNS = `e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
-  COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id), '{}') AS tags`;
+  COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id AND t.received_at = e.received_at), '{}') AS tags`;
 
 const AUDIT_COLUMNS = 'id, organization_slug, project_id, event, actor, transaction_id, target_object, data, created_at';
 
@@ -86,7 +86,7 @@ export class ReadModel {
     if (query.search.levels.length > 0) where.push(`g.level = ANY(${add(query.search.levels)})`);
     for (const text of query.search.text) where.push(`(g.title ILIKE ${add(`%${text.replace(/[\\%_]/g, '\\$&')}%`)} OR g.culprit ILIKE $${params.length})`);
     for (const [key, value] of query.search.tags) {
-      where.push(`EXISTS (SELECT 1 FROM event_tags t WHERE t.group_id = g.id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
+      where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
     }
     if (query.periodMs !== null) where.push(`g.last_seen >= ${add(new Date(query.now - query.periodMs))}`);
     const result = await this.pool.query<GroupRow>(
@@ -139,13 +139,11 @@ export class ReadModel {
     return { rows: result.rows.slice(0, page.limit), hasNext: result.rows.length > page.limit };
   }
 
-  /** Tag values of an issue's visible events with counts and first/last seen, most frequent first. */
+  /** Tag values of an issue's visible events with counts and first/last seen, most frequent first (kept by the projector). */
   async tagValues(groupId: number, key?: string): Promise<TagValueRow[]> {
     const result = await this.pool.query<TagValueRow>(
-      `SELECT t.key, t.value, count(*)::int AS count, min(e.received_at) AS first_seen, max(e.received_at) AS last_seen
-       FROM event_tags t JOIN events e ON e.project_id = t.project_id AND e.event_id = t.event_id
-       WHERE t.group_id = $1 AND NOT e.pending_deletion AND ($2::text IS NULL OR t.key = $2)
-       GROUP BY t.key, t.value ORDER BY t.key, count(*) DESC, t.value`,
+      `SELECT key, value, times_seen::int AS count, first_seen, last_seen FROM group_tag_values
+       WHERE group_id = $1 AND ($2::text IS NULL OR key = $2) ORDER BY key, times_seen DESC, value`,
       [groupId, key ?? null],
     );
     return result.rows;

@@ -210,8 +210,15 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
   const tags = joined.flatMap((entry) => eventTags(entry.event).map(([key, value]) => ({ entry, key, value })));
   if (tags.length > 0) {
     await db.query(
-      `INSERT INTO event_tags (project_id, event_id, group_id, key, value, received_at)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[]) ON CONFLICT DO NOTHING`,
+      // The rows and the issue's tag values (count, first and last seen) in one statement.
+      `WITH inserted AS (
+         INSERT INTO event_tags (project_id, event_id, group_id, key, value, received_at)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[]) ON CONFLICT DO NOTHING
+         RETURNING project_id, group_id, key, value, received_at)
+       INSERT INTO group_tag_values AS v (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+       SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM inserted GROUP BY group_id, key, value
+       ON CONFLICT (group_id, key, value) DO UPDATE SET times_seen = v.times_seen + EXCLUDED.times_seen,
+         first_seen = LEAST(v.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen)`,
       [
         tags.map((tag) => tag.entry.record.projectId), tags.map((tag) => tag.entry.record.eventId), tags.map((tag) => tag.entry.placement.groupId),
         tags.map((tag) => tag.key), tags.map((tag) => tag.value), tags.map((tag) => toDate(tag.entry.record.receivedAt)),

@@ -2,6 +2,7 @@ import { dropEventPartitionsBefore, type PoolClient } from '@trapline/runtime';
 import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent, RetentionRequested } from '@trapline/schemas';
 import { describeIssue } from '../domain/issue.ts';
 import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection } from './events.ts';
+import { expireTagValues, removeEventTags } from './tag-values.ts';
 
 // Applies one decoded record to the read models inside the caller's transaction. Every effect
 // is idempotent (keyed by event id, entity key or group id), so redelivery changes nothing.
@@ -108,7 +109,12 @@ async function applyGroupDeletionRequested(db: PoolClient, record: GroupDeletion
 }
 
 async function applyEventDeletionRequested(db: PoolClient, record: EventDeletionRequested): Promise<void> {
-  await db.query('UPDATE events SET pending_deletion = true WHERE project_id = $1 AND event_id = $2', [record.projectId, record.eventId]);
+  const hidden = await db.query<{ received_at: Date }>(
+    'UPDATE events SET pending_deletion = true WHERE project_id = $1 AND event_id = $2 AND NOT pending_deletion RETURNING received_at',
+    [record.projectId, record.eventId],
+  );
+  // A hidden event's tags no longer count: its rows go now, its purge takes the event itself.
+  if (hidden.rows.length > 0) await removeEventTags(db, record.projectId, [record.eventId], hidden.rows.map((row) => row.received_at));
   await recordDeletionRequested(db, record);
 }
 
@@ -125,6 +131,7 @@ async function recomputeGroup(db: PoolClient, groupId: number): Promise<void> {
   const remaining = latest.rows[0];
   if (!remaining) {
     await db.query('DELETE FROM group_hashes WHERE group_id = $1', [groupId]);
+    await db.query('DELETE FROM group_tag_values WHERE group_id = $1', [groupId]);
     await db.query('DELETE FROM groups WHERE id = $1', [groupId]);
     return;
   }
@@ -149,10 +156,15 @@ async function applyEventsPurged(db: PoolClient, record: EventsPurged): Promise<
   // The directory names each event's received time: the deletes below touch only its partitions.
   const located = await db.query<{ received_at: Date }>('DELETE FROM event_ids WHERE project_id = $1 AND event_id = ANY($2) RETURNING received_at', [projectId, eventIds]);
   const times = [...new Set(located.rows.map((row) => row.received_at.getTime()))].map((at) => new Date(at));
-  await db.query('DELETE FROM event_tags WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3)', [projectId, eventIds, times]);
+  // A deleted issue is hidden as a whole: its tag values go with it at the end, not value by value.
+  if (record.groupId !== null) await db.query('DELETE FROM event_tags WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3)', [projectId, eventIds, times]);
+  else await removeEventTags(db, projectId, eventIds, times);
   const removed = await db.query<{ group_id: number }>('DELETE FROM events WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3) RETURNING group_id', [projectId, eventIds, times]);
   if (record.groupId !== null) {
-    if (record.final) await db.query('DELETE FROM groups WHERE id = $1 AND project_id = $2', [record.groupId, projectId]);
+    if (record.final) {
+      await db.query('DELETE FROM group_tag_values WHERE group_id = $1', [record.groupId]);
+      await db.query('DELETE FROM groups WHERE id = $1 AND project_id = $2', [record.groupId, projectId]);
+    }
   } else {
     for (const groupId of new Set(removed.rows.map((row) => row.group_id))) await recomputeGroup(db, groupId);
   }
@@ -186,14 +198,19 @@ async function expire(db: PoolClient, before: number): Promise<void> {
     [cutoff],
   );
   await db.query('DELETE FROM event_ids d USING events e WHERE e.received_at < $1 AND d.project_id = e.project_id AND d.event_id = e.event_id', [cutoff]);
+  const settleTags = await expireTagValues(db, cutoff);
   await dropEventPartitionsBefore(db, before);
+  await settleTags();
   const groups = touched.rows.map((row) => row.group_id);
   if (groups.length === 0) return;
   const emptied = await db.query<{ id: number }>(
     'DELETE FROM groups g WHERE g.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM events e WHERE e.group_id = g.id AND NOT e.pending_deletion) RETURNING g.id',
     [groups],
   );
-  if (emptied.rows.length > 0) await db.query('DELETE FROM group_hashes WHERE group_id = ANY($1)', [emptied.rows.map((row) => row.id)]);
+  if (emptied.rows.length > 0) {
+    await db.query('DELETE FROM group_hashes WHERE group_id = ANY($1)', [emptied.rows.map((row) => row.id)]);
+    await db.query('DELETE FROM group_tag_values WHERE group_id = ANY($1)', [emptied.rows.map((row) => row.id)]);
+  }
   await db.query(
     `UPDATE groups g SET first_seen = oldest.received_at
      FROM unnest($1::bigint[]) AS a(id)
