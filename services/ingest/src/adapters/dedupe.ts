@@ -34,9 +34,9 @@ export class Dedupe {
   async markAppended(projectId: number, eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
     try {
-      const pipeline = this.redis.pipeline();
-      for (const id of eventIds) pipeline.set(this.key(projectId, id), '1', 'EX', this.windowSeconds);
-      await pipeline.exec();
+      // Separate commands rather than a pipeline of its own, so an auto-pipelining client sends the
+      // marks of every request acknowledged in one turn together.
+      await Promise.all(eventIds.map((id) => this.redis.set(this.key(projectId, id), '1', 'EX', this.windowSeconds)));
     } catch (error) {
       this.logger.warn({ err: error }, 'dedupe mark failed');
     }

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+
+// Reads a V8 .cpuprofile (node --cpu-prof) and sums self time per function and per place
+// (a package, node's internals, a Trapline file), busiest first: where the process spent its CPU.
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface SelfTime {
+  name: string;
+  ms: number;
+  share: number;
+}
+
+export interface ProfileSummary {
+  /** Sampled time the process was busy (not idle), in ms. */
+  busyMs: number;
+  functions: SelfTime[];
+  places: SelfTime[];
+}
+
+/** Where a frame's code lives: `fastify`, `node:internal`, `services/ingest/src/app.ts`, `(gc)`. */
+function place(url: string, functionName: string): string {
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (modules) return modules[1]!;
+  if (url.startsWith('node:')) return url.startsWith('node:internal') ? 'node:internal' : url;
+  const project = /\/(services|packages|schemas|bench|test)\/(.*)$/.exec(url);
+  return project ? `${project[1]}/${project[2]}` : url;
+}
+
+export function summarizeProfile(path: string, top = 25): ProfileSummary {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfMs = new Map<number, number>();
+  profile.samples.forEach((id, index) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000));
+  const functions = new Map<string, number>();
+  const places = new Map<string, number>();
+  let busyMs = 0;
+  for (const [id, ms] of selfMs) {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    if (functionName === '(idle)' || functionName === '(program)') continue;
+    busyMs += ms;
+    const where = place(url, functionName);
+    const name = `${functionName || '(anonymous)'} ${where}${url ? `:${lineNumber + 1}` : ''}`;
+    functions.set(name, (functions.get(name) ?? 0) + ms);
+    places.set(where, (places.get(where) ?? 0) + ms);
+  }
+  const ranked = (totals: Map<string, number>) =>
+    [...totals.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, ms]) => ({ name, ms: Math.round(ms), share: +(ms / busyMs).toFixed(3) }));
+  return { busyMs: Math.round(busyMs), functions: ranked(functions), places: ranked(places) };
+}
+
+export function formatSummary(summary: ProfileSummary): string {
+  const rows = (title: string, entries: SelfTime[]) => [`| ${title} | self ms | share |`, '| --- | --- | --- |', ...entries.map((entry) => `| \`${entry.name}\` | ${entry.ms} | ${(entry.share * 100).toFixed(1)} % |`)].join('\n');
+  return `busy ${summary.busyMs} ms sampled\n\n${rows('place', summary.places)}\n\n${rows('function', summary.functions)}\n`;
+}
+
+// `npx tsx bench/cpu-profile.ts <file.cpuprofile> [top]`
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.stdout.write(formatSummary(summarizeProfile(process.argv[2]!, Number(process.argv[3] ?? 25))));
+}
