@@ -149,6 +149,12 @@ describe('topics', () => {
     expect(topicTableRow(summary).configs).toBe('cleanup.policy=compact (declared delete) retention.ms=-1');
   });
 
+  it('compares the partitions with the count the configuration sets, else the declared one', () => {
+    const offsets = Array.from({ length: 12 }, (_, partition) => ({ partition, low: '0', high: '0' }));
+    expect(topicTableRow(topicSummary('p', 'events', { configs: {}, offsets }, 12)).partitions).toBe('12');
+    expect(topicTableRow(topicSummary('p', 'events', { configs: {}, offsets })).partitions).toBe('12 (declared 6)');
+  });
+
   it('reports a declared topic the broker does not have', () => {
     expect(topicTableRow(topicSummary('p', 'events', undefined)).partitions).toBe('MISSING');
   });

@@ -246,7 +246,8 @@ export function shownConfigs(id: TopicId): string[] {
   return [...new Set(['cleanup.policy', 'retention.ms', ...Object.keys(TOPIC_SPECS[id].configs)])];
 }
 
-export function topicSummary(prefix: string, id: TopicId, broker: { configs: Record<string, string>; offsets: PartitionOffsets[] } | undefined): TopicSummary {
+/** `partitions`: the count the configuration sets for the topic (KAFKA_EVENTS_PARTITIONS, …), if any. */
+export function topicSummary(prefix: string, id: TopicId, broker: { configs: Record<string, string>; offsets: PartitionOffsets[] } | undefined, partitions?: number): TopicSummary {
   const spec = TOPIC_SPECS[id];
   const configs = broker?.configs ?? {};
   const offsets = (broker?.offsets ?? []).map(({ partition, low, high }) => ({ partition, start: Number(low), end: Number(high) })).sort((a, b) => a.partition - b.partition);
@@ -255,7 +256,7 @@ export function topicSummary(prefix: string, id: TopicId, broker: { configs: Rec
     id,
     exists: broker !== undefined,
     partitions: offsets.length,
-    declaredPartitions: spec.partitions,
+    declaredPartitions: partitions ?? spec.partitions,
     configs,
     drift: broker === undefined ? [] : Object.entries(spec.configs as Record<string, string>).filter(([name, value]) => configs[name] !== value).map(([config, declared]) => ({ config, declared, actual: configs[config] ?? null })),
     offsets,

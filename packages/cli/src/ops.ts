@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Admin, ConfigResourceTypes, Kafka, KafkaMessage } from 'kafkajs';
-import { createKafka, createLogger, readConfig, TransactionalAppender, type Config } from '@trapline/runtime';
+import { createKafka, createLogger, readConfig, topicPartitions, TransactionalAppender, type Config } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
@@ -98,15 +98,16 @@ async function describeTopics(ops: Ops): Promise<TopicSummary[]> {
   const prefix = ops.config.KAFKA_TOPIC_PREFIX;
   const names = topicNames(prefix);
   const ids = Object.keys(TOPIC_SPECS) as TopicId[];
+  const configured = topicPartitions(ops.config);
   return withKafkaAdmin(ops.kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const present = ids.filter((id) => existing.has(names[id]));
     const described = present.length === 0 ? [] : (await admin.describeConfigs({ includeSynonyms: false, resources: present.map((id) => ({ type: TOPIC_RESOURCE, name: names[id], configNames: shownConfigs(id) })) })).resources;
     return Promise.all(ids.map(async (id) => {
-      if (!existing.has(names[id])) return topicSummary(prefix, id, undefined);
+      if (!existing.has(names[id])) return topicSummary(prefix, id, undefined, configured[id]);
       const entries = described.find((resource) => resource.resourceName === names[id])?.configEntries ?? [];
       const configs = Object.fromEntries(shownConfigs(id).flatMap((name) => entries.filter((entry) => entry.configName === name).map((entry) => [name, entry.configValue])));
-      return topicSummary(prefix, id, { configs, offsets: await admin.fetchTopicOffsets(names[id]) });
+      return topicSummary(prefix, id, { configs, offsets: await admin.fetchTopicOffsets(names[id]) }, configured[id]);
     }));
   });
 }
