@@ -6,6 +6,7 @@ import { eventually, isolated, type Isolated } from '../../../../test/harness.ts
 import { groupHashes } from '../domain/grouping.ts';
 import { issueId, shortIdNumber } from '../domain/issue.ts';
 import { startProjectorConsumer } from './consumer.ts';
+import { readTopic } from '../../../../test/log.ts';
 
 // The projector against the real Kafka and Postgres: idempotent under redelivery and replay,
 // offsets in the consumer group only after the write, poison records dead-lettered.
@@ -127,6 +128,17 @@ describe('the projector consumer', () => {
     expect((await env.pool.query('SELECT group_id, pending_deletion FROM events WHERE event_id = $1', [eventId(11)])).rows).toEqual([{ group_id: groupId10, pending_deletion: true }]);
     expect((await env.pool.query('SELECT status, times_seen FROM groups WHERE id = $1', [groupId10])).rows[0]).toEqual({ status: 'pending_deletion', times_seen: 1 });
     expect(await count('SELECT count(*)::int AS n FROM group_hash_tombstones WHERE group_id = $1', [groupId10])).toBe(hashes.length);
+  });
+
+  it('dead-letters a batch of large poison records too big for one request, and moves on', async () => {
+    // 200 undecodable records of 6 KB: a fetched batch of them is about the broker's 1 MB message
+    // limit, so their dead letters must go in several requests.
+    const poison = Array.from({ length: 200 }, (_, n) => ({ key: `${PROJECT}/big-poison-${n}`, value: Buffer.alloc(6 * 1024, n % 256), headers: { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '1' } }));
+    for (let first = 0; first < poison.length; first += 50) await appender.appendRaw(env.topics.events, poison.slice(first, first + 50));
+    await appender.append(env.topics.events, [received(5, 'after the big poison', Date.now())]);
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(5)])) === 1 ? true : undefined), 'the record after the big poison', 60000);
+    const dead = (await readTopic(env.config, env.topics.eventsDlq, 1500)).filter((record) => record.key?.startsWith(`${PROJECT}/big-poison-`));
+    expect(new Set(dead.map((record) => record.key)).size).toBe(200);
   });
 
   it('projects a burst in one batch as it would one by one, issues past the integer range of short ids included', async () => {

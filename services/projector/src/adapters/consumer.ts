@@ -39,6 +39,27 @@ function carriedOn(topic: string): ReadonlySet<RecordName> {
   return new Set(id === undefined ? [] : TOPIC_SPECS[id].records);
 }
 
+const DLQ_REQUEST_BYTES = 512 * 1024;
+
+/** Consecutive runs of records whose keys and values add up to at most `limit` bytes (a larger record alone). */
+export function bySize<T extends { key: Buffer | string | null; value: Buffer | null }>(records: T[], limit: number): T[][] {
+  const parts: T[][] = [];
+  let part: T[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    if (part.length > 0 && bytes + size > limit) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(record);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
 /** Postgres refuses the data itself (bad text, constraint): retrying would fail forever. */
 function isPoisonError(error: unknown): boolean {
   if (error instanceof PoisonRecord) return true;
@@ -79,6 +100,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           } catch (error) {
             if (!isPoisonError(error)) throw error;
             await db.query('ROLLBACK TO SAVEPOINT record');
+            shared.partitions.length = 0; // a partition made in the savepoint is gone with it
             poison(message, `cannot apply ${record.name}: ${(error as Error).message}`);
           }
         };
@@ -101,6 +123,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           } catch (error) {
             if (!isPoisonError(error)) throw error;
             await db.query('ROLLBACK TO SAVEPOINT run');
+            shared.partitions.length = 0; // a partition made in the savepoint is gone with it
             for (const [index, entry] of run.entries()) if (parsed[index]!.ok) await applyOne(entry.message, entry.record);
           }
           run = [];
@@ -131,7 +154,9 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       }
       if (deadLetters.length > 0) {
         deps.logger.warn({ ...origin, count: deadLetters.length }, 'records dead-lettered');
-        await deps.appender.appendRaw(deps.dlqTopic, deadLetters);
+        // In requests well below the broker's message size limit: a batch of large poison records
+        // sent at once would be refused as too large, and the partition would never move on.
+        for (const part of bySize(deadLetters, DLQ_REQUEST_BYTES)) await deps.appender.appendRaw(deps.dlqTopic, part);
       }
       if (projection.erasures.length > 0) {
         const keys = [...new Set(projection.erasures)];
