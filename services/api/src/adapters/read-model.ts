@@ -29,7 +29,7 @@ const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
   g.first_seen, g.last_seen, g.times_seen,
-  (SELECT count(DISTINCT e.user_ident) FROM events e WHERE e.group_id = g.id AND e.user_ident IS NOT NULL AND NOT e.pending_deletion)::int AS user_count`;
+  (SELECT count(*) FROM group_tag_values t WHERE t.group_id = g.id AND t.key = 'user')::int AS user_count`;
 
 const EVENT_COLUMNS = `e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
   COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id AND t.received_at = e.received_at), '{}') AS tags`;
