@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { Agent, request } from 'undici';
+import { loadavg } from 'node:os';
 import { createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { groupLag } from '../test/log.ts';
-import { realisticEvent } from './events.ts';
+import { cpuSecondsOf, eventId, LoadGenerator, storeBodies, withEventId } from './load.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Ingest through the real stack: sustained rate and ack latency, next to two ceilings measured in
@@ -32,39 +32,14 @@ require('node:http').createServer((req, res) => {
 }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
 
-const withEventId = (body: string, id: string) => body.replace(/"event_id":"[0-9a-f]{32}"/, `"event_id":"${id}"`);
-
 export async function ingestScenario(): Promise<Scenario> {
   const trapline = await startTrapline({ LOG_LEVEL: 'warn' });
   const url = new URL(trapline.defaults.dsn);
   const storeUrl = `http://127.0.0.1:${trapline.config.INGEST_PORT}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`;
-  const bodies = Array.from({ length: 200 }, (_, n) => JSON.stringify(realisticEvent(n, EVENT_BYTES)));
-  const agent = new Agent({ connections: CONCURRENCY, pipelining: 1 });
-  const post = async (target: string, body: string) => {
-    const started = process.hrtime.bigint();
-    const response = await request(target, { method: 'POST', body, dispatcher: agent, headers: { 'content-type': 'application/json' } });
-    await response.body.dump();
-    return { status: response.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 };
-  };
-  /** CONCURRENCY clients posting as fast as the target answers, for SUSTAINED_SECONDS. */
-  const sustained = async (target: string, idPrefix: string) => {
-    let sent = 0;
-    let failed = 0;
-    const latencies: number[] = [];
-    const deadline = Date.now() + SUSTAINED_SECONDS * 1000;
-    const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < deadline) {
-        const n = sent++;
-        const result = await post(target, withEventId(bodies[n % bodies.length]!, (n + 1).toString(16).padStart(32, idPrefix)));
-        if (result.status !== 200) failed += 1;
-        latencies.push(result.ms);
-      }
-    }));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    latencies.sort((a, b) => a - b);
-    return { accepted: sent - failed, failed, perSecond: Math.round((sent - failed) / seconds), p50ms: +percentile(latencies, 50).toFixed(1), p99ms: +percentile(latencies, 99).toFixed(1) };
-  };
+  const bodies = storeBodies(200, EVENT_BYTES);
+  const load = new LoadGenerator(CONCURRENCY);
+  const post = (target: string, body: Buffer) => load.post(target, body);
+  const ingestPid = trapline.services.services.get('ingest')!.process.pid!;
   const peerPort = await freePort();
   const peer = spawn(process.execPath, ['-e', MINIMAL_RECEIVER, String(peerPort)], { stdio: 'ignore' });
   try {
@@ -82,7 +57,7 @@ export async function ingestScenario(): Promise<Scenario> {
     const rawStart = process.hrtime.bigint();
     for (let first = 0; first < RAW_RECORDS; first += 200) {
       const messages = Array.from({ length: Math.min(200, RAW_RECORDS - first) }, (_, i) => {
-        const encoded = codec.encode('EventReceived', { projectId: 9, eventId: `raw${first + i}`, receivedAt: Date.now(), keyId: 'bench', payload: bodies[(first + i) % bodies.length]! });
+        const encoded = codec.encode('EventReceived', { projectId: 9, eventId: `raw${first + i}`, receivedAt: Date.now(), keyId: 'bench', payload: bodies[(first + i) % bodies.length]!.bytes.toString() });
         return { key: `9/raw${first + i}`, value: encoded.value, headers: encoded.headers };
       });
       await producer.send({ topic: scratch, acks: -1, messages });
@@ -92,10 +67,14 @@ export async function ingestScenario(): Promise<Scenario> {
 
     // Ceiling 2: the minimal receiver under the same load.
     const peerUrl = `http://127.0.0.1:${peerPort}/api/1/store/`;
-    await until('the minimal receiver', async () => (await post(peerUrl, bodies[0]!).catch(() => ({ status: 0 }))).status === 200, 10000);
-    const receiver = await sustained(peerUrl, 'c');
+    await until('the minimal receiver', async () => (await post(peerUrl, bodies[0]!.bytes).catch(() => ({ status: 0 }))).status === 200, 10000);
+    const loadBefore = loadavg()[0]!;
+    const receiver = await load.sustained(peerUrl, bodies, 'c', SUSTAINED_SECONDS);
 
-    const ingest = await sustained(storeUrl, 'a');
+    const ingestCpuBefore = cpuSecondsOf(ingestPid);
+    const ingest = await load.sustained(storeUrl, bodies, 'a', SUSTAINED_SECONDS);
+    const ingestCpuSeconds = cpuSecondsOf(ingestPid) - ingestCpuBefore;
+    const loadAfter = loadavg()[0]!;
 
     // Paced: PACED_RATE events/s for PACED_SECONDS, the latency of each.
     const paced: number[] = [];
@@ -104,7 +83,7 @@ export async function ingestScenario(): Promise<Scenario> {
     for (let n = 0; n < PACED_RATE * PACED_SECONDS; n += 1) {
       const wait = pacedStart + (n * 1000) / PACED_RATE - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      inFlight.push(post(storeUrl, withEventId(bodies[n % bodies.length]!, (n + 1).toString(16).padStart(32, 'b'))).then((result) => void paced.push(result.ms)));
+      inFlight.push(post(storeUrl, withEventId(bodies[n % bodies.length]!, eventId(n + 1, 'b'))).then((result) => void paced.push(result.ms)));
     }
     await Promise.all(inFlight);
     paced.sort((a, b) => a - b);
@@ -115,7 +94,7 @@ export async function ingestScenario(): Promise<Scenario> {
     await until('the projector to catch up', async () => (await groupLag(config, config.projectorGroup, [topics.events])) === 0, 5 * 60 * 1000);
     const visible: number[] = [];
     for (let n = 0; n < VISIBLE_SAMPLES; n += 1) {
-      const id = (n + 1).toString(16).padStart(32, 'd');
+      const id = eventId(n + 1, 'd');
       const acked = await post(storeUrl, withEventId(bodies[n % bodies.length]!, id));
       if (acked.status !== 200) continue;
       const started = process.hrtime.bigint();
@@ -138,10 +117,11 @@ export async function ingestScenario(): Promise<Scenario> {
       eventBytes: EVENT_BYTES,
       rawKafkaProducer: { records: RAW_RECORDS, perSecond: Math.round(rawRate) },
       minimalReceiver: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...receiver },
-      ingestSustained: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...ingest, ratioToRawProducer: +(ingest.perSecond / rawRate).toFixed(2), ratioToMinimalReceiver: +(ingest.perSecond / receiver.perSecond).toFixed(2) },
+      ingestSustained: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...ingest, cpuSeconds: +ingestCpuSeconds.toFixed(1), perCpuSecond: Math.round(ingest.accepted / ingestCpuSeconds), ratioToRawProducer: +(ingest.perSecond / rawRate).toFixed(2), ratioToMinimalReceiver: +(ingest.perSecond / receiver.perSecond).toFixed(2) },
       ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
       ackToVisible: { samples: visible.length, p50ms: +percentile(visible, 50).toFixed(1), p99ms: +percentile(visible, 99).toFixed(1) },
       rssMiB,
+      loadAverage1m: { beforeReceiver: +loadBefore.toFixed(2), afterIngest: +loadAfter.toFixed(2) },
     };
     return {
       name: 'ingest',
@@ -149,15 +129,16 @@ export async function ingestScenario(): Promise<Scenario> {
       rows: [
         ['raw Kafka producer', `${figures.rawKafkaProducer.perSecond} events/s`, '', '', 'ceiling: the same 4 KB records, batches of 200, acks=all, idempotent'],
         ['minimal Sentry receiver', `${receiver.perSecond} events/s, p99 ${receiver.p99ms} ms`, '', '', `ceiling: ${CONCURRENCY} clients, parse and answer only`],
-        ['ingest, sustained', `${ingest.perSecond} events/s, p50 ${ingest.p50ms} ms, p99 ${ingest.p99ms} ms`, 'raw producer / receiver', `${figures.ingestSustained.ratioToRawProducer} / ${figures.ingestSustained.ratioToMinimalReceiver}`, `${CONCURRENCY} HTTP clients, ${ingest.failed} non-200`],
+        ['ingest, sustained', `${ingest.perSecond} events/s, p50 ${ingest.p50ms} ms, p99 ${ingest.p99ms} ms`, 'raw producer / receiver', `${figures.ingestSustained.ratioToRawProducer} / ${figures.ingestSustained.ratioToMinimalReceiver}`, `${CONCURRENCY} HTTP clients, ${ingest.failed} non-200; ingest ${figures.ingestSustained.cpuSeconds} CPU-s, ${figures.ingestSustained.perCpuSecond} events per CPU-second`],
         [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s`],
         ['ack → visible in the API', `p50 ${figures.ackToVisible.p50ms} ms, p99 ${figures.ackToVisible.p99ms} ms`, '', '', `${visible.length} single events, API polled every 10 ms`],
         ['RSS per service', Object.entries(rssMiB).map(([name, mib]) => `${name} ${mib} MiB`).join(', '), '', '', 'after the load'],
+        ['machine', `1-min load average ${figures.loadAverage1m.beforeReceiver} → ${figures.loadAverage1m.afterIngest}`, '', '', 'before the receiver ceiling, after sustained ingest: the machine is shared, so compare ratios'],
       ],
     };
   } finally {
     peer.kill();
-    await agent.close();
+    await load.close();
     await trapline.dispose();
   }
 }

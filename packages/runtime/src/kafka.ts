@@ -88,20 +88,31 @@ interface PendingAppend {
 const MAX_BATCH_BYTES = 900 * 1024;
 
 /**
- * Appends records with acks=all and an idempotent producer; resolves only once the broker acked.
- * Group commit: while one produce request is in flight, appends queue up and the next request
+ * One producer of an Appender and the send it has in flight (at most one: kafkajs allows no more
+ * with idempotence).
+ */
+interface Lane {
+  producer: Producer;
+  sending: boolean;
+  /** Set after a failed send: the next send starts on a new producer. */
+  stale: boolean;
+}
+
+/**
+ * Appends records with acks=all and idempotent producers; resolves only once the broker acked.
+ * Group commit: while a produce request is in flight, appends queue up and the next request
  * carries them all (up to MAX_BATCH_BYTES), so throughput grows with load and an idle append pays
- * no linger. Requests are sequential, so each partition keeps the order of the appends.
+ * no linger. With one lane (the default) requests are sequential, so each partition keeps the
+ * order of the appends; with `lanes` producers, that many requests are in flight at once (an append
+ * waits for no other's ack, at the cost of order between appends that did not wait for each other:
+ * one that starts after another resolved still lands after it).
  */
 export class Appender {
   private pending: PendingAppend[] = [];
-  private sending = false;
-  /** Set after a failed send: the next send starts on a new producer. */
-  private stale = false;
 
   private constructor(
     private readonly kafka: Kafka,
-    private producer: Producer,
+    private readonly lanes: Lane[],
     private readonly codec: Codec,
   ) {}
 
@@ -109,10 +120,10 @@ export class Appender {
     return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: projectPartitioner, allowAutoTopicCreation: false });
   }
 
-  static async connect(kafka: Kafka, codec: Codec): Promise<Appender> {
-    const producer = Appender.newProducer(kafka);
-    await producer.connect();
-    return new Appender(kafka, producer, codec);
+  static async connect(kafka: Kafka, codec: Codec, options: { lanes?: number } = {}): Promise<Appender> {
+    const producers = Array.from({ length: options.lanes ?? 1 }, () => Appender.newProducer(kafka));
+    await Promise.all(producers.map((producer) => producer.connect()));
+    return new Appender(kafka, producers.map((producer) => ({ producer, sending: false, stale: false })), codec);
   }
 
   /**
@@ -122,16 +133,16 @@ export class Appender {
    * without being stored: an acknowledged event lost. A new producer gets a new producer id, so no
    * sequence number is ever reused (kafkajs has no epoch bump, KIP-360).
    */
-  private async ensureFresh(): Promise<void> {
-    if (!this.stale) return;
-    const old = this.producer;
-    this.producer = Appender.newProducer(this.kafka);
-    this.stale = false;
+  private async ensureFresh(lane: Lane): Promise<void> {
+    if (!lane.stale) return;
+    const old = lane.producer;
+    lane.producer = Appender.newProducer(this.kafka);
+    lane.stale = false;
     await old.disconnect().catch(() => undefined);
     try {
-      await this.producer.connect();
+      await lane.producer.connect();
     } catch (error) {
-      this.stale = true;
+      lane.stale = true;
       throw error;
     }
   }
@@ -147,8 +158,9 @@ export class Appender {
   }
 
   private sendPending(): void {
-    if (this.sending || this.pending.length === 0) return;
-    this.sending = true;
+    const lane = this.lanes.find((candidate) => !candidate.sending);
+    if (!lane || this.pending.length === 0) return;
+    lane.sending = true;
     let bytes = 0;
     let count = 0;
     while (count < this.pending.length && (count === 0 || bytes + this.pending[count]!.bytes <= MAX_BATCH_BYTES)) bytes += this.pending[count++]!.bytes;
@@ -159,17 +171,17 @@ export class Appender {
       for (const message of entry.messages) messages.push(message);
       byTopic.set(entry.topic, messages);
     }
-    this.ensureFresh()
-      .then(() => this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) }))
+    this.ensureFresh(lane)
+      .then(() => lane.producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) }))
       .then(
         () => batch.forEach((entry) => entry.resolve()),
         (error: unknown) => {
-          this.stale = true;
+          lane.stale = true;
           batch.forEach((entry) => entry.reject(error));
         },
       )
       .finally(() => {
-        this.sending = false;
+        lane.sending = false;
         this.sendPending();
       });
   }
@@ -196,17 +208,18 @@ export class Appender {
   /** Raw append for dead letters: the original bytes plus headers naming the reason. */
   async appendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.ensureFresh();
+    const lane = this.lanes[0]!;
+    await this.ensureFresh(lane);
     try {
-      await this.producer.send({ topic, acks: -1, messages });
+      await lane.producer.send({ topic, acks: -1, messages });
     } catch (error) {
-      this.stale = true;
+      lane.stale = true;
       throw error;
     }
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    await Promise.all(this.lanes.map((lane) => lane.producer.disconnect()));
   }
 }
 

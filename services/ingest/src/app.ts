@@ -155,14 +155,16 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
       if (!result.ok) return refuse(reply, result.rejection);
       const { projectKey, answerId, otherItems } = result.value;
       const projectId = projectKey.projectId;
-      const limit = await deps.rateLimiter.check(projectId, projectKey.publicKey, result.value.events.length, now());
+      // One round trip for both: the lookup only reads, so making it for a request the limit
+      // refuses changes nothing.
+      const eventIds = result.value.events.map((event) => event.event_id);
+      const [limit, duplicates] = await Promise.all([deps.rateLimiter.check(projectId, projectKey.publicKey, eventIds.length, now()), deps.dedupe.seen(projectId, eventIds)]);
       if (!limit.allowed) {
         return refuse(reply, { reason: 'rate_limited', detail: `rate limit exceeded for this ${limit.scope}, retry in ${limit.retryAfterSeconds}s` }, {
           'retry-after': String(limit.retryAfterSeconds),
           'x-sentry-rate-limits': sentryRateLimitHeader(limit),
         });
       }
-      const duplicates = await deps.dedupe.seen(projectId, result.value.events.map((event) => event.event_id));
       const events = result.value.events.filter((event) => !duplicates.has(event.event_id));
       if (duplicates.size > 0) outcomes.inc({ outcome: 'deduplicated', reason: 'event' }, duplicates.size);
       if (inflight >= deps.maxInflightAppends) return refuse(reply, { reason: 'unavailable', detail: 'too many events are waiting for storage, retry later' }, retryLater);

@@ -12,11 +12,10 @@ await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 4);
   const keys = new KeyCache(pool, config.KEY_CACHE_REFRESH_MS, logger);
   await keys.start();
-  // Dedupe and rate limits of all the requests of one event-loop turn share one round trip.
-  const redis = createRedis(config.REDIS_URL, { autoPipelining: true });
+  const redis = createRedis(config.REDIS_URL);
   await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis unavailable at start; dedupe fails open until it answers'));
   const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger);
-  const appender = await Appender.connect(kafka, new Codec());
+  const appender = await Appender.connect(kafka, new Codec(), { lanes: 2 });
   const admin = kafka.admin();
   await admin.connect();
   const app = buildIngestApp({

@@ -1,10 +1,12 @@
 import type { Logger, Redis } from '@trapline/runtime';
+import { perTurn } from './per-turn.ts';
 
 /**
  * Remembers recently appended event ids per project, so an SDK retry of an event that was already
  * appended is acknowledged again without a second append. An id is marked only after Kafka acked
  * its append, so a crash in between can only cause a duplicate append (which the projector
- * absorbs), never a lost event. When Redis is unavailable, dedupe fails open.
+ * absorbs), never a lost event. When Redis is unavailable, dedupe fails open. The lookups of all
+ * the requests of one event-loop turn are one MGET, their marks one pipeline.
  */
 export class Dedupe {
   /** `namespace` keeps deployments (topic prefixes) that share one Redis apart. */
@@ -19,11 +21,24 @@ export class Dedupe {
     return `${this.namespace}:seen:${projectId}:${eventId}`;
   }
 
+  private readonly lookup = perTurn(async (requests: string[][]) => {
+    const found = await this.redis.mget(requests.flat());
+    let offset = 0;
+    return requests.map((keys) => found.slice(offset, (offset += keys.length)));
+  });
+
+  private readonly mark = perTurn(async (requests: string[][]) => {
+    const pipeline = this.redis.pipeline();
+    for (const key of requests.flat()) pipeline.set(key, '1', 'EX', this.windowSeconds);
+    await pipeline.exec();
+    return requests.map(() => undefined);
+  });
+
   /** The ids of `eventIds` appended within the window. */
   async seen(projectId: number, eventIds: string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
     try {
-      const found = await this.redis.mget(eventIds.map((id) => this.key(projectId, id)));
+      const found = await this.lookup(eventIds.map((id) => this.key(projectId, id)));
       return new Set(eventIds.filter((_, index) => found[index] !== null));
     } catch (error) {
       this.logger.warn({ err: error }, 'dedupe lookup failed; appending without dedupe');
@@ -34,9 +49,7 @@ export class Dedupe {
   async markAppended(projectId: number, eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
     try {
-      // Separate commands rather than a pipeline of its own, so an auto-pipelining client sends the
-      // marks of every request acknowledged in one turn together.
-      await Promise.all(eventIds.map((id) => this.redis.set(this.key(projectId, id), '1', 'EX', this.windowSeconds)));
+      await this.mark(eventIds.map((id) => this.key(projectId, id)));
     } catch (error) {
       this.logger.warn({ err: error }, 'dedupe mark failed');
     }

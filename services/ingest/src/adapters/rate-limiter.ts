@@ -1,5 +1,6 @@
 import type { Logger, Redis } from '@trapline/runtime';
 import { decideRateLimit, windowStart, type RateLimitDecision } from '../domain/rate-limit.ts';
+import { perTurn } from './per-turn.ts';
 
 export interface RateLimits {
   projectPerWindow: number;
@@ -23,24 +24,25 @@ export class RateLimiter {
     return this.limits.projectPerWindow > 0 || this.limits.keyPerWindow > 0;
   }
 
+  /** Counts each request's events in its windows; the requests of one event-loop turn in one MULTI. */
+  private readonly count = perTurn(async (requests: { projectKey: string; keyKey: string; events: number }[]) => {
+    const transaction = this.redis.multi();
+    const ttl = this.limits.windowSeconds * 2;
+    for (const { projectKey, keyKey, events } of requests) transaction.incrby(projectKey, events).expire(projectKey, ttl).incrby(keyKey, events).expire(keyKey, ttl);
+    const results = await transaction.exec();
+    const used = (index: number) => Number(results?.[index]?.[1] ?? 0);
+    return requests.map((_, request) => ({ project: used(request * 4), key: used(request * 4 + 2) }));
+  });
+
   async check(projectId: number, publicKey: string, events: number, nowMs: number): Promise<RateLimitDecision> {
     if (!this.enabled || events === 0) return { allowed: true };
     const window = windowStart(nowMs, this.limits.windowSeconds);
-    const projectKey = `${this.namespace}:rl:project:${projectId}:${window}`;
-    const keyKey = `${this.namespace}:rl:key:${publicKey}:${window}`;
     try {
-      const results = await this.redis
-        .multi()
-        .incrby(projectKey, events)
-        .expire(projectKey, this.limits.windowSeconds * 2)
-        .incrby(keyKey, events)
-        .expire(keyKey, this.limits.windowSeconds * 2)
-        .exec();
-      const used = (index: number) => Number(results?.[index]?.[1] ?? 0);
+      const used = await this.count({ projectKey: `${this.namespace}:rl:project:${projectId}:${window}`, keyKey: `${this.namespace}:rl:key:${publicKey}:${window}`, events });
       return decideRateLimit(
         [
-          { scope: 'project', used: used(0), limit: this.limits.projectPerWindow },
-          { scope: 'key', used: used(2), limit: this.limits.keyPerWindow },
+          { scope: 'project', used: used.project, limit: this.limits.projectPerWindow },
+          { scope: 'key', used: used.key, limit: this.limits.keyPerWindow },
         ],
         nowMs,
         this.limits.windowSeconds,
