@@ -56,6 +56,11 @@ export async function listEventPartitions(db: Queryable): Promise<PartitionRange
   return result.rows.flatMap((row) => parsePartitionName(row.name) ?? []).sort((a, b) => a.from - b.from);
 }
 
+/** A partition was asked for a time the expiry horizon has passed: the batch is tried again, and the event then placed as expired. */
+export class ExpiredPartitionError extends Error {}
+
+const PARTITIONS_LOCK = `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events partitions'))`;
+
 /**
  * Makes sure a partition holds each of the times (epoch ms), creating the missing ones. A new
  * partition is created as a plain table and then attached, which locks the parent only against
@@ -65,16 +70,19 @@ export async function listEventPartitions(db: Queryable): Promise<PartitionRange
 export async function ensureEventPartitions(db: Queryable, timesMs: Iterable<number>, widthSeconds: number, known: PartitionRange[]): Promise<PartitionRange[]> {
   const missing = [...timesMs].filter((at) => !partitionHolding(at, known));
   if (missing.length === 0) return [];
-  await db.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.events partitions'))`);
+  await db.query(PARTITIONS_LOCK);
   known.splice(0, known.length, ...(await listEventPartitions(db)));
+  // Under the lock an expiry also takes: no partition comes back in a range it has dropped.
+  const expired = (await db.query<{ before: Date }>('SELECT before FROM events_expired')).rows[0]?.before.getTime() ?? null;
   const created: PartitionRange[] = [];
   for (const at of missing) {
     if (partitionHolding(at, known)) continue;
+    if (expired !== null && at < expired) throw new ExpiredPartitionError(`no partition for ${new Date(at).toISOString()}: expired (before ${new Date(expired).toISOString()})`);
     const range = planPartition(at, widthSeconds, known);
     for (const table of PARTITIONED_TABLES) {
       const name = partitionName(table, range);
-      await db.query(`CREATE TABLE ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-      await db.query(`ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM (to_timestamp(${range.from})) TO (to_timestamp(${range.to}))`);
+      await db.query(`CREATE TABLE "${name}" (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      await db.query(`ALTER TABLE ${table} ATTACH PARTITION "${name}" FOR VALUES FROM (to_timestamp(${range.from})) TO (to_timestamp(${range.to}))`);
     }
     known.push(range);
     known.sort((a, b) => a.from - b.from);
@@ -84,15 +92,33 @@ export async function ensureEventPartitions(db: Queryable, timesMs: Iterable<num
 }
 
 /**
- * Drops every partition wholly before `beforeMs` (both tables). Dropping locks the parent tables
- * for a moment; `lockTimeoutMs` bounds the wait behind long readers (the caller retries later).
+ * Locks every partition wholly before `beforeMs` (both tables) against any other use, for the rest
+ * of the caller's transaction, and returns their ranges: what they hold can then be counted and
+ * dropped without another instance adding to it or taking from it meanwhile. Takes the lock that
+ * partition creation takes, so none is made in the expired range either. The wait for a lock is
+ * bounded by `lockTimeoutMs` (the caller's transaction fails and is tried again later).
  */
-export async function dropEventPartitionsBefore(db: Queryable, beforeMs: number, lockTimeoutMs = 5000): Promise<PartitionRange[]> {
+export async function lockEventPartitionsBefore(db: Queryable, beforeMs: number, lockTimeoutMs = 5000): Promise<PartitionRange[]> {
+  await db.query(PARTITIONS_LOCK);
   const before = Math.floor(beforeMs / 1000);
   const doomed = (await listEventPartitions(db)).filter((range) => range.to <= before);
   if (doomed.length === 0) return [];
+  const previous = (await db.query<{ value: string }>("SELECT current_setting('lock_timeout') AS value")).rows[0]!.value;
   await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
-  for (const range of doomed) for (const table of PARTITIONED_TABLES) await db.query(`DROP TABLE IF EXISTS ${partitionName(table, range)}`);
-  await db.query('SET LOCAL lock_timeout = 0');
+  const names = doomed.flatMap((range) => PARTITIONED_TABLES.map((table) => `"${partitionName(table, range)}"`));
+  await db.query(`LOCK TABLE ${names.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  await db.query("SELECT set_config('lock_timeout', $1, true)", [previous]);
   return doomed;
+}
+
+/**
+ * Drops partitions locked by lockEventPartitionsBefore. Dropping locks the parent tables for a
+ * moment; `lockTimeoutMs` bounds the wait behind long readers.
+ */
+export async function dropEventPartitions(db: Queryable, ranges: PartitionRange[], lockTimeoutMs = 5000): Promise<void> {
+  if (ranges.length === 0) return;
+  const previous = (await db.query<{ value: string }>("SELECT current_setting('lock_timeout') AS value")).rows[0]!.value;
+  await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+  for (const range of ranges) for (const table of PARTITIONED_TABLES) await db.query(`DROP TABLE IF EXISTS "${partitionName(table, range)}"`);
+  await db.query("SELECT set_config('lock_timeout', $1, true)", [previous]);
 }

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetter, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
+import { deadLetter, ExpiredPartitionError, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
 import { applyEvents, isMissingPartition, newProjection, parseEvents } from './events.ts';
 import { applyRecord, PoisonRecord } from './read-models.ts';
@@ -63,7 +63,7 @@ export function bySize<T extends { key: Buffer | string | null; value: Buffer | 
 /** Postgres refuses the data itself (bad text, constraint): retrying would fail forever. */
 function isPoisonError(error: unknown): boolean {
   if (error instanceof PoisonRecord) return true;
-  if (isMissingPartition(error)) return false;
+  if (isMissingPartition(error) || error instanceof ExpiredPartitionError) return false;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
@@ -147,9 +147,9 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       try {
         await apply();
       } catch (error) {
-        // A partition dropped under the cache (an expiry applied by another instance): the batch
-        // fails as a whole and is fetched again, now against what exists.
-        if (isMissingPartition(error)) projection.partitions.length = 0;
+        // The batch fails as a whole and is fetched again: partitions made in the rolled-back
+        // transaction are gone, and one may have been dropped under the cache by another instance.
+        shared.partitions.length = 0;
         throw error;
       }
       if (deadLetters.length > 0) {

@@ -42,6 +42,8 @@ interface Parsed {
   facts: IssueFacts;
 }
 
+const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
+
 function parse(record: EventReceived): Parsed {
   let event: NormalizedEvent;
   try {
@@ -49,6 +51,10 @@ function parse(record: EventReceived): Parsed {
     if (typeof event !== 'object' || event === null || !Array.isArray(event.tags)) throw new Error('not a normalized event');
   } catch (error) {
     throw new PoisonRecord(`EventReceived payload is not a normalized event: ${(error as Error).message}`);
+  }
+  // Postgres timestamps and the time partitions hold 1970 to 9999; anything else is no received time.
+  if (!Number.isSafeInteger(record.receivedAt) || record.receivedAt < 0 || record.receivedAt > MAX_RECEIVED_AT) {
+    throw new PoisonRecord(`EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999`);
   }
   const grouping = groupHashes(event);
   return { record, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) };
@@ -131,8 +137,8 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
     await readState(db, events),
   );
   const placed = events.map((entry, index) => ({ ...entry, placement: placements[index]! }));
-  // The key the event has on the events topic (ingest's `project/event id`).
-  for (const entry of placed) if (entry.placement.kind === 'expired') projection.erasures.push(`${entry.record.projectId}/${entry.record.eventId}`);
+  // Expired, or received before the deletion of an issue already purged: kept nowhere, so erased.
+  for (const entry of placed) if (entry.placement.kind === 'expired' || entry.placement.kind === 'dropped') projection.erasures.push(`${entry.record.projectId}/${entry.record.eventId}`);
   const joined = placed.filter((entry): entry is typeof entry & { placement: Extract<Placement, { kind: 'joined' }> } => entry.placement.kind === 'joined');
   const stored = placed.filter((entry) => entry.placement.kind === 'joined' || entry.placement.kind === 'hidden');
 

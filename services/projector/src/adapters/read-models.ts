@@ -1,4 +1,4 @@
-import { dropEventPartitionsBefore, type PoolClient } from '@trapline/runtime';
+import { dropEventPartitions, lockEventPartitionsBefore, type PoolClient } from '@trapline/runtime';
 import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent, RetentionRequested } from '@trapline/schemas';
 import { describeIssue } from '../domain/issue.ts';
 import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection } from './events.ts';
@@ -69,6 +69,9 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
     case 'EventDeletionRequested':
       return applyEventDeletionRequested(db, record.value);
     case 'RetentionRequested':
+      // An expiry moves the horizon when it is requested, before the deleter walks what is there: an
+      // old event that arrives meanwhile is refused and erased, never left behind in a dropped partition.
+      if (record.value.allProjects) await setExpiryHorizon(db, toDate(record.value.cutoff));
       return recordDeletionRequested(db, record.value);
     case 'EventsPurged':
       return applyEventsPurged(db, record.value);
@@ -109,12 +112,17 @@ async function applyGroupDeletionRequested(db: PoolClient, record: GroupDeletion
 }
 
 async function applyEventDeletionRequested(db: PoolClient, record: EventDeletionRequested): Promise<void> {
-  const hidden = await db.query<{ received_at: Date }>(
-    'UPDATE events SET pending_deletion = true WHERE project_id = $1 AND event_id = $2 AND NOT pending_deletion RETURNING received_at',
+  const hidden = await db.query<{ received_at: Date; group_id: number }>(
+    'UPDATE events SET pending_deletion = true WHERE project_id = $1 AND event_id = $2 AND NOT pending_deletion RETURNING received_at, group_id',
     [record.projectId, record.eventId],
   );
-  // A hidden event's tags no longer count: its rows go now, its purge takes the event itself.
-  if (hidden.rows.length > 0) await removeEventTags(db, record.projectId, [record.eventId], hidden.rows.map((row) => row.received_at));
+  // A hidden event no longer counts, in its issue or its tags: its issue is recounted and its tag
+  // rows go now; its purge takes the event itself. (So an issue's count is always its visible
+  // events, whatever removes the hidden one later: its purge or an expiry.)
+  if (hidden.rows.length > 0) {
+    await removeEventTags(db, record.projectId, [record.eventId], hidden.rows.map((row) => row.received_at));
+    await recomputeGroup(db, hidden.rows[0]!.group_id);
+  }
   await recordDeletionRequested(db, record);
 }
 
@@ -187,10 +195,10 @@ async function recordProgress(db: PoolClient, record: EventsPurged): Promise<voi
  */
 async function expire(db: PoolClient, before: number): Promise<void> {
   const cutoff = new Date(before);
-  await db.query(
-    `INSERT INTO events_expired (before) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET before = GREATEST(events_expired.before, EXCLUDED.before)`,
-    [cutoff],
-  );
+  // First the partitions, locked against every other instance: once we hold them, what they hold
+  // is settled (a purge or an insert in flight has committed), and counting it is exact.
+  const doomed = await lockEventPartitionsBefore(db, before);
+  await setExpiryHorizon(db, cutoff);
   const touched = await db.query<{ group_id: number }>(
     `UPDATE groups g SET times_seen = g.times_seen - gone.n
      FROM (SELECT group_id, count(*) FILTER (WHERE NOT pending_deletion) AS n FROM events WHERE received_at < $1 GROUP BY group_id) gone
@@ -199,7 +207,7 @@ async function expire(db: PoolClient, before: number): Promise<void> {
   );
   await db.query('DELETE FROM event_ids d USING events e WHERE e.received_at < $1 AND d.project_id = e.project_id AND d.event_id = e.event_id', [cutoff]);
   const settleTags = await expireTagValues(db, cutoff);
-  await dropEventPartitionsBefore(db, before);
+  await dropEventPartitions(db, doomed);
   await settleTags();
   const groups = touched.rows.map((row) => row.group_id);
   if (groups.length === 0) return;
@@ -217,6 +225,14 @@ async function expire(db: PoolClient, before: number): Promise<void> {
      CROSS JOIN LATERAL (SELECT e.received_at FROM events e WHERE e.group_id = a.id AND NOT e.pending_deletion ORDER BY e.received_at LIMIT 1) oldest
      WHERE g.id = a.id`,
     [groups],
+  );
+}
+
+/** From here on an event received before `cutoff` is expired on arrival (refused and erased from the log). */
+async function setExpiryHorizon(db: PoolClient, cutoff: Date): Promise<void> {
+  await db.query(
+    `INSERT INTO events_expired (before) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET before = GREATEST(events_expired.before, EXCLUDED.before)`,
+    [cutoff],
   );
 }
 

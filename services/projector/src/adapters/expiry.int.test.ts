@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolClient } from '@trapline/runtime';
+import type { DomainRecord, EventsPurged } from '@trapline/schemas';
+import { isolated, type Isolated } from '../../../../test/harness.ts';
+import { newProjection, parseEvents } from './events.ts';
+import { applyRecord } from './read-models.ts';
+
+// Expiry against Postgres, record by record and with two projector instances at once (two
+// connections, each its own transaction): whatever happens around an expiry, an issue's count is
+// its visible events, its tag values are what their tags say, and the event directory names only
+// events that are there.
+
+let env: Isolated;
+const WIDTH = 4; // seconds per partition
+
+beforeAll(async () => {
+  env = await isolated();
+});
+
+afterAll(async () => {
+  await env?.dispose();
+});
+
+let counter = 0;
+const id = () => `${(++counter).toString(16).padStart(8, '0')}${'e'.repeat(24)}`;
+
+const received = (projectId: number, eventId: string, receivedAt: number, message: string): DomainRecord => ({
+  name: 'EventReceived',
+  version: 1,
+  value: {
+    projectId, eventId, receivedAt, keyId: 'k',
+    payload: JSON.stringify({ event_id: eventId, timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags: [['region', `r${counter % 2}`]], message }),
+  },
+});
+
+const expiry = (projectId: number, cutoff: number): DomainRecord => ({
+  name: 'EventsPurged',
+  version: 2,
+  value: { projectId, transactionId: `x${cutoff}`, groupId: null, eventIds: [], chunk: 0, final: true, eventsRemoved: 0, rowsRemoved: 0, purgedAt: Date.now(), expiredBefore: cutoff } satisfies EventsPurged,
+});
+
+/** The end of the partition holding `at`: an expiry to it takes everything received up to `at`. */
+const boundaryAfter = (at: number) => (Math.floor(at / 1000 / WIDTH) + 1) * WIDTH * 1000;
+
+/** What must hold after anything: counts and tag values from the remaining visible events, no stray directory rows. */
+async function invariants() {
+  const { rows } = await env.pool.query<{ miscounted: number; tags_miscounted: number; stray_ids: number; missing_ids: number }>(
+    `SELECT
+       (SELECT count(*) FROM groups g WHERE g.times_seen <> (SELECT count(*) FROM events e WHERE e.group_id = g.id AND NOT e.pending_deletion))::int AS miscounted,
+       (SELECT count(*) FROM (SELECT group_id, key, value, count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen FROM event_tags GROUP BY 1, 2, 3) t
+          FULL JOIN group_tag_values v USING (group_id, key, value)
+          WHERE t.n IS DISTINCT FROM v.times_seen OR t.first_seen IS DISTINCT FROM v.first_seen OR t.last_seen IS DISTINCT FROM v.last_seen)::int AS tags_miscounted,
+       (SELECT count(*) FROM event_ids d WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = d.project_id AND e.event_id = d.event_id))::int AS stray_ids,
+       (SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 FROM event_ids d WHERE d.project_id = e.project_id AND d.event_id = e.event_id))::int AS missing_ids`,
+  );
+  return rows[0]!;
+}
+
+const timesSeen = async (eventId: string) => (await env.pool.query<{ times_seen: number }>('SELECT g.times_seen FROM groups g JOIN events e ON e.group_id = g.id WHERE e.event_id = $1', [eventId])).rows[0]?.times_seen;
+
+async function inOwnTransaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
+  const db = await env.pool.connect();
+  try {
+    await db.query('BEGIN');
+    const result = await work(db);
+    await db.query('COMMIT');
+    return result;
+  } catch (error) {
+    await db.query('ROLLBACK');
+    throw error;
+  } finally {
+    db.release();
+  }
+}
+
+describe('expiry in the read models', () => {
+  it('leaves an issue counting its visible events when one of them, deleted on its own, expires before its purge', async () => {
+    const projection = newProjection(WIDTH);
+    const now = Date.now();
+    const [old, fresh] = [id(), id()];
+    await inOwnTransaction((db) => applyRecord(db, received(1, old, now - 60_000, 'pending then expired'), projection));
+    await inOwnTransaction((db) => applyRecord(db, received(1, fresh, now, 'pending then expired'), projection));
+    await inOwnTransaction((db) => applyRecord(db, { name: 'EventDeletionRequested', version: 1, value: { projectId: 1, eventId: old, transactionId: 't-pending', actor: 'u', requestedAt: now } }, projection));
+    expect(await timesSeen(fresh)).toBe(1); // hidden: no longer counted
+    await inOwnTransaction((db) => applyRecord(db, expiry(1, boundaryAfter(now - 60_000)), projection));
+    await inOwnTransaction((db) => applyRecord(db, { name: 'EventsPurged', version: 2, value: { projectId: 1, transactionId: 't-pending', groupId: null, eventIds: [old], chunk: 0, final: true, eventsRemoved: 1, rowsRemoved: 1, purgedAt: now, expiredBefore: null } }, projection));
+    expect(await timesSeen(fresh)).toBe(1);
+    expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
+  });
+
+  it('counts exactly when another instance purges old events of an issue while the expiry runs', async () => {
+    const [a, b] = [newProjection(WIDTH), newProjection(WIDTH)];
+    const now = Date.now();
+    const old = now - 120_000;
+    const events = [id(), id(), id(), id()];
+    await inOwnTransaction(async (db) => {
+      for (const [n, eventId] of events.entries()) await applyRecord(db, received(2, eventId, n < 2 ? old + n : now + n, 'purged during expiry'), b);
+    });
+    // Instance B purges one old event (a row-by-row retention chunk) and has not committed yet.
+    const bConnection = await env.pool.connect();
+    await bConnection.query('BEGIN');
+    await applyRecord(bConnection, { name: 'EventsPurged', version: 2, value: { projectId: 2, transactionId: 'r2', groupId: null, eventIds: [events[0]!], chunk: 0, final: false, eventsRemoved: 1, rowsRemoved: 2, purgedAt: now, expiredBefore: null } }, b);
+    // Instance A applies the expiry's last chunk meanwhile: it waits for B, then counts what is there.
+    const expiring = inOwnTransaction((db) => applyRecord(db, expiry(2, boundaryAfter(old + 1)), a));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await bConnection.query('COMMIT');
+    bConnection.release();
+    await expiring;
+    expect(await timesSeen(events[3]!)).toBe(2);
+    expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
+  });
+
+  it('takes along what another instance adds to a partition being expired, and projects nothing into it afterwards', async () => {
+    const [a, b] = [newProjection(WIDTH), newProjection(WIDTH)];
+    const now = Date.now();
+    const old = now - 240_000;
+    const [first, lagging, late, fresh] = [id(), id(), id(), id()];
+    await inOwnTransaction(async (db) => {
+      await applyRecord(db, received(3, first, old, 'lagging instance'), b);
+      await applyRecord(db, received(3, fresh, now, 'lagging instance'), b);
+    });
+    // Instance B (lagging on another Kafka partition) adds an old event and has not committed yet.
+    const bConnection = await env.pool.connect();
+    await bConnection.query('BEGIN');
+    await applyRecord(bConnection, received(3, lagging, old + 1, 'lagging instance'), b);
+    const expiring = inOwnTransaction((db) => applyRecord(db, expiry(3, boundaryAfter(old + 1)), a));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await bConnection.query('COMMIT');
+    bConnection.release();
+    await expiring;
+    expect(await timesSeen(fresh)).toBe(1);
+    // B's cache still names the dropped partition: an old event now is expired, not projected, and erased.
+    const erased = newProjection(WIDTH);
+    Object.assign(erased, { partitions: b.partitions });
+    await inOwnTransaction((db) => applyRecord(db, received(3, late, old + 2, 'lagging instance'), erased));
+    expect((await env.pool.query('SELECT 1 FROM events WHERE event_id = ANY($1)', [[first, lagging, late]])).rows).toEqual([]);
+    expect(erased.erasures).toEqual([`3/${late}`]);
+    expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
+  });
+
+  it('refuses a received time Postgres cannot hold as a poison record', () => {
+    const value = (receivedAt: number) => (received(1, id(), receivedAt, 'poison') as Extract<DomainRecord, { name: 'EventReceived' }>).value;
+    expect(parseEvents([value(0)])[0]!.ok).toBe(true);
+    for (const receivedAt of [-1, Date.UTC(10000, 0, 1)]) expect(parseEvents([value(receivedAt)])[0]).toMatchObject({ ok: false, reason: expect.stringMatching(/receivedAt/) });
+  });
+});
