@@ -67,7 +67,9 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   const schema = `rebuild_${stamp}`;
   const groupId = `${config.projectorGroup}.rebuild.${stamp}`;
   await migrate(config.DATABASE_URL, logger, schema);
-  const pool: Pool = createPool(config.DATABASE_URL, 4, schema);
+  // Nothing in the new schema is used before the swap (a rebuild stopped halfway is started again),
+  // so its commits need not wait for the disk: the swap itself commits synchronously.
+  const pool: Pool = createPool(config.DATABASE_URL, 4, schema, { synchronous_commit: 'off' });
   const codec = new Codec();
   const appender = await Appender.connect(kafka, codec);
   const targets = await endOffsets(kafka, sources);

@@ -12,9 +12,14 @@ export type PoolClient = pg.PoolClient;
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 
-/** A pool; with `schema`, every connection resolves unqualified table names in that schema first. */
-export function createPool(databaseUrl: string, max = 10, schema?: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+/**
+ * A pool; with `schema`, every connection resolves unqualified table names in that schema first.
+ * `settings` are further session settings (e.g. `synchronous_commit: 'off'` for a rebuild, whose
+ * work is thrown away and done again if Postgres stops before the swap).
+ */
+export function createPool(databaseUrl: string, max = 10, schema?: string, settings: Record<string, string> = {}): pg.Pool {
+  const options = [...(schema ? [`-c search_path=${schema}`] : []), ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)].join(' ');
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, ...(options ? { options } : {}) });
   // An idle connection that breaks (server restart, terminated backend) is dropped by the pool and
   // the next query connects again; unhandled, the event would end the process.
   pool.on('error', () => undefined);
