@@ -11,8 +11,8 @@ import { until, type Scenario } from './report.ts';
 // before partitions), and 10,000 events of today stay. Timed from the deleter's start (its scheduler
 // asks at once) to each deletion done in the read model; the database size before and after.
 //
-// The rows are written with COPY, as the projector would have written them (issues, events, tags,
-// the event directory), and the log holds no EventReceived for them: the expiry's work on the log
+// The rows are written with COPY, as the projector would have written them (issues, their tag
+// values, events, tags, the event directory), and the log holds no EventReceived for them: the expiry's work on the log
 // is the same either way (a null-value record per event, on the project's partition).
 
 const EXPIRED = 1_000_000;
@@ -72,6 +72,10 @@ async function load(client: PoolClient, batches: Batch[]): Promise<void> {
      FROM events GROUP BY group_id, project_id`,
   );
   await client.query("INSERT INTO group_hashes (project_id, hash, group_id) SELECT project_id, 'h' || id, id FROM groups");
+  await client.query(
+    `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+     SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM event_tags GROUP BY group_id, key, value`,
+  );
   await client.query('ANALYZE');
 }
 
@@ -119,10 +123,15 @@ export async function retentionScenario(): Promise<Scenario> {
       return Object.keys(finished).length === 2;
     }, PHASE_LIMIT_MS);
 
+    // The emptied partitions' tables are dropped just after the expiry commits.
+    const expiredPartitions = () => scalar("SELECT count(*) AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass AND c.relname < $1", [`events_${Math.floor((now - 90 * DAY_MS) / 1000)}`]);
+    await until('the expired partitions dropped', async () => (await expiredPartitions()) === 0, 60_000);
     const left = await scalar('SELECT count(*) AS n FROM events');
     const recounted = await scalar('SELECT sum(times_seen) AS n FROM groups');
     if (left !== KEPT || recounted !== KEPT) throw new Error(`after retention: ${left} events and issues counting ${recounted}, expected ${KEPT}`);
-    // Postgres gives a dropped table's files back to the operating system at the next checkpoint.
+    // Postgres gives a dropped table's files back to the operating system once a checkpoint has
+    // passed (the unlink requests are carried out after it): two make sure.
+    await trapline.pool.query('CHECKPOINT');
     await trapline.pool.query('CHECKPOINT');
     const after = { database: await scalar('SELECT pg_database_size(current_database()) AS n'), events: await scalar(eventsBytes), partitions: await scalar("SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'events'::regclass"), directory: await scalar(directoryBytes) };
 

@@ -112,13 +112,46 @@ export async function lockEventPartitionsBefore(db: Queryable, beforeMs: number,
 }
 
 /**
- * Drops partitions locked by lockEventPartitionsBefore. Dropping locks the parent tables for a
- * moment; `lockTimeoutMs` bounds the wait behind long readers.
+ * Empties partitions locked by lockEventPartitionsBefore. TRUNCATE locks only the partitions (held
+ * already), never the parent tables, so readers of the parent, who take the parent first and a
+ * partition second, cannot deadlock with it; the space goes back like a drop's. The empty tables
+ * are dropped afterwards, on their own (dropExpiredPartitions).
  */
-export async function dropEventPartitions(db: Queryable, ranges: PartitionRange[], lockTimeoutMs = 5000): Promise<void> {
+export async function truncateEventPartitions(db: Queryable, ranges: PartitionRange[]): Promise<void> {
   if (ranges.length === 0) return;
-  const previous = (await db.query<{ value: string }>("SELECT current_setting('lock_timeout') AS value")).rows[0]!.value;
-  await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
-  for (const range of ranges) for (const table of PARTITIONED_TABLES) await db.query(`DROP TABLE IF EXISTS "${partitionName(table, range)}"`);
-  await db.query("SELECT set_config('lock_timeout', $1, true)", [previous]);
+  await db.query(`TRUNCATE ${ranges.flatMap((range) => PARTITIONED_TABLES.map((table) => `"${partitionName(table, range)}"`)).join(', ')}`);
+}
+
+/**
+ * Drops the empty partitions wholly before the expiry horizon, in a short transaction of its own:
+ * dropping needs the parent tables to itself for a moment, so it waits at most `lockTimeoutMs`
+ * behind readers and otherwise gives up until the next time (an empty partition costs nothing but
+ * its name). A partition still holding rows is one whose expiry has not finished: left alone.
+ */
+export async function dropExpiredPartitions(pool: pg.Pool, lockTimeoutMs = 2000): Promise<PartitionRange[]> {
+  const db = await pool.connect();
+  try {
+    await db.query('BEGIN');
+    await db.query(PARTITIONS_LOCK);
+    const expired = (await db.query<{ before: Date }>('SELECT before FROM events_expired')).rows[0]?.before.getTime() ?? null;
+    const candidates = expired === null ? [] : (await listEventPartitions(db)).filter((range) => range.to * 1000 <= expired);
+    const dropped: PartitionRange[] = [];
+    await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+    for (const range of candidates) {
+      const names = PARTITIONED_TABLES.map((table) => `"${partitionName(table, range)}"`);
+      const holding = await db.query(`SELECT 1 FROM ${names[0]} UNION ALL SELECT 1 FROM ${names[1]} LIMIT 1`);
+      if (holding.rows.length > 0) continue;
+      // The parents first, as every reader takes them: waiting for readers, never deadlocking with one.
+      await db.query(`LOCK TABLE ONLY ${PARTITIONED_TABLES.join(', ONLY ')} IN ACCESS EXCLUSIVE MODE`);
+      await db.query(`DROP TABLE ${names.join(', ')}`);
+      dropped.push(range);
+    }
+    await db.query('COMMIT');
+    return dropped;
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.release();
+  }
 }

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetter, ExpiredPartitionError, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
+import { deadLetter, dropExpiredPartitions, ExpiredPartitionError, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
 import { applyEvents, isMissingPartition, newProjection, parseEvents } from './events.ts';
 import { applyRecord, PoisonRecord } from './read-models.ts';
@@ -70,6 +70,17 @@ function isPoisonError(error: unknown): boolean {
 
 export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<Consumer> {
   const shared = newProjection(deps.partitionWidthSeconds);
+  /** Expired partitions left empty by an expiry go now, or at the next try if readers hold the tables. */
+  const dropEmpty = async () => {
+    try {
+      const dropped = await dropExpiredPartitions(deps.pool);
+      shared.partitions.length = 0;
+      if (dropped.length > 0) deps.logger.info({ partitions: dropped.length }, 'expired partitions dropped');
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'expired partitions not dropped yet; tried again after the next expiry or restart');
+    }
+  };
+  await dropEmpty();
   const consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
@@ -158,6 +169,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         // sent at once would be refused as too large, and the partition would never move on.
         for (const part of bySize(deadLetters, DLQ_REQUEST_BYTES)) await deps.appender.appendRaw(deps.dlqTopic, part);
       }
+      if (projection.partitionsEmptied) await dropEmpty();
       if (projection.erasures.length > 0) {
         const keys = [...new Set(projection.erasures)];
         deps.logger.info({ ...origin, count: keys.length }, 'expired events erased from the log');

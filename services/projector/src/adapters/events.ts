@@ -22,6 +22,8 @@ export interface Projection {
    * replayed or sent late): the consumer erases them from the log once the batch is committed.
    */
   erasures: string[];
+  /** An expiry emptied partitions in this batch: the consumer drops them once it has committed. */
+  partitionsEmptied?: boolean;
 }
 
 export const newProjection = (partitionWidthSeconds = 86400): Projection => ({ partitionWidthSeconds, partitions: [], erasures: [] });

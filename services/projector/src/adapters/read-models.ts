@@ -1,4 +1,4 @@
-import { dropEventPartitions, lockEventPartitionsBefore, type PoolClient } from '@trapline/runtime';
+import { lockEventPartitionsBefore, truncateEventPartitions, type PoolClient } from '@trapline/runtime';
 import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent, RetentionRequested } from '@trapline/schemas';
 import { describeIssue } from '../domain/issue.ts';
 import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection } from './events.ts';
@@ -74,7 +74,7 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       if (record.value.allProjects) await setExpiryHorizon(db, toDate(record.value.cutoff));
       return recordDeletionRequested(db, record.value);
     case 'EventsPurged':
-      return applyEventsPurged(db, record.value);
+      return applyEventsPurged(db, record.value, projection);
     case 'DeletionFailed':
       return applyDeletionFailed(db, record.value);
     case 'AuditEntry':
@@ -153,11 +153,11 @@ async function recomputeGroup(db: PoolClient, groupId: number): Promise<void> {
 }
 
 /** One chunk of a deletion: the events and their tags go; the last chunk of an issue's deletion takes the issue. */
-async function applyEventsPurged(db: PoolClient, record: EventsPurged): Promise<void> {
+async function applyEventsPurged(db: PoolClient, record: EventsPurged, projection: Projection): Promise<void> {
   const { projectId, eventIds } = record;
   if (record.expiredBefore !== null) {
     // An expiry's chunks only erase log records; its last one drops the partitions at once.
-    if (record.final) await expire(db, record.expiredBefore);
+    if (record.final) await expire(db, record.expiredBefore, projection);
     await recordProgress(db, record);
     return;
   }
@@ -191,9 +191,10 @@ async function recordProgress(db: PoolClient, record: EventsPurged): Promise<voi
  * Everything received before `before` (a partition boundary) goes for every project, as a rebuild
  * of the erased log would have it: each issue loses the events it had there (an issue left with
  * none goes, the others start at their oldest remaining event), the directory forgets them, and
- * the partitions are dropped: no row-by-row delete of the events and tags themselves.
+ * the partitions are emptied at once (TRUNCATE) and dropped after: no row-by-row delete of the
+ * events and tags themselves.
  */
-async function expire(db: PoolClient, before: number): Promise<void> {
+async function expire(db: PoolClient, before: number, projection: Projection): Promise<void> {
   const cutoff = new Date(before);
   // First the partitions, locked against every other instance: once we hold them, what they hold
   // is settled (a purge or an insert in flight has committed), and counting it is exact.
@@ -207,7 +208,8 @@ async function expire(db: PoolClient, before: number): Promise<void> {
   );
   await db.query('DELETE FROM event_ids d USING events e WHERE e.received_at < $1 AND d.project_id = e.project_id AND d.event_id = e.event_id', [cutoff]);
   const settleTags = await expireTagValues(db, cutoff);
-  await dropEventPartitions(db, doomed);
+  await truncateEventPartitions(db, doomed);
+  projection.partitionsEmptied = true; // the consumer drops the empty tables once this commits
   await settleTags();
   const groups = touched.rows.map((row) => row.group_id);
   if (groups.length === 0) return;
