@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolClient } from '@trapline/runtime';
+import { dropExpiredPartitions, type PoolClient } from '@trapline/runtime';
 import type { DomainRecord, EventsPurged } from '@trapline/schemas';
 import { isolated, type Isolated } from '../../../../test/harness.ts';
 import { newProjection, parseEvents } from './events.ts';
@@ -135,6 +135,31 @@ describe('expiry in the read models', () => {
     await inOwnTransaction((db) => applyRecord(db, received(3, late, old + 2, 'lagging instance'), erased));
     expect((await env.pool.query('SELECT 1 FROM events WHERE event_id = ANY($1)', [[first, lagging, late]])).rows).toEqual([]);
     expect(erased.erasures).toEqual([`3/${late}`]);
+    expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
+  });
+
+  it('expires while a reader holds the events table, never needing the table itself; the empty tables go once it is free', async () => {
+    const projection = newProjection(WIDTH);
+    const now = Date.now();
+    const old = now - 30_000; // newer than the horizon the tests above left
+    const [gone, kept] = [id(), id()];
+    await inOwnTransaction(async (db) => {
+      await applyRecord(db, received(4, gone, old, 'read during expiry'), projection);
+      await applyRecord(db, received(4, kept, now, 'read during expiry'), projection);
+    });
+    const reader = await env.pool.connect();
+    await reader.query('BEGIN');
+    await reader.query('LOCK TABLE ONLY events IN ACCESS SHARE MODE'); // as any query of the table does first
+    await inOwnTransaction((db) => applyRecord(db, expiry(4, boundaryAfter(old)), projection));
+    expect(projection.partitionsEmptied).toBe(true);
+    expect((await reader.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE project_id = 4')).rows[0]!.n).toBe(1);
+    // Dropping the emptied tables needs the parents to itself: it gives up while the reader is there…
+    await expect(dropExpiredPartitions(env.pool, 200)).rejects.toThrow(/lock timeout/);
+    await reader.query('COMMIT');
+    reader.release();
+    // …and drops them once it is gone.
+    const dropped = await dropExpiredPartitions(env.pool, 2000);
+    expect(dropped.some((range) => range.from * 1000 <= old && old < range.to * 1000)).toBe(true);
     expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
   });
 
