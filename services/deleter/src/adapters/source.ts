@@ -27,7 +27,10 @@ export class DeletionSource {
       const group = await this.pool.query<{ title: string }>('SELECT title FROM groups WHERE id = $1', [step.groupId]);
       return { issueId: String(step.groupId), title: group.rows[0]?.title ?? null };
     }
-    const event = await this.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE project_id = $1 AND event_id = $2', [step.projectId, step.eventId]);
+    const event = await this.pool.query<{ group_id: number }>(
+      'SELECT e.group_id FROM event_ids d JOIN events e ON e.project_id = d.project_id AND e.event_id = d.event_id AND e.received_at = d.received_at WHERE d.project_id = $1 AND d.event_id = $2',
+      [step.projectId, step.eventId],
+    );
     return { eventId: step.eventId, issueId: event.rows[0] ? String(event.rows[0].group_id) : null };
   }
 
@@ -39,7 +42,7 @@ export class DeletionSource {
     if (step.kind === 'retention') return this.nextRetentionChunk(step, chunkSize);
     if (step.kind === 'expiry') return this.nextExpiryChunk(step, chunkSize);
     const result = await this.pool.query<{ event_id: string; rows: number }>(
-      `SELECT e.event_id, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
+      `SELECT e.event_id, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id AND t.received_at = e.received_at)::int AS rows
        FROM events e
        WHERE e.project_id = $1 AND ${step.kind === 'group' ? 'e.group_id = $2' : 'e.event_id = $2'} AND ($3::text IS NULL OR e.event_id > $3)
        ORDER BY e.event_id LIMIT $4`,
@@ -59,7 +62,7 @@ export class DeletionSource {
     const separator = step.cursor?.indexOf(':') ?? -1;
     const after = step.cursor ? { at: new Date(Number(step.cursor.slice(0, separator))), eventId: step.cursor.slice(separator + 1) } : null;
     const result = await this.pool.query<{ event_id: string; received_at: Date; rows: number }>(
-      `SELECT e.event_id, e.received_at, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
+      `SELECT e.event_id, e.received_at, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id AND t.received_at = e.received_at)::int AS rows
        FROM events e
        WHERE e.project_id = $1 AND e.received_at < $2 AND ($3::timestamptz IS NULL OR (e.received_at, e.event_id) > ($3, $4))
        ORDER BY e.received_at, e.event_id LIMIT $5`,

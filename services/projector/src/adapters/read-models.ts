@@ -112,10 +112,14 @@ async function applyGroupDeletionRequested(db: PoolClient, record: GroupDeletion
 }
 
 async function applyEventDeletionRequested(db: PoolClient, record: EventDeletionRequested): Promise<void> {
-  const hidden = await db.query<{ received_at: Date; group_id: number }>(
-    'UPDATE events SET pending_deletion = true WHERE project_id = $1 AND event_id = $2 AND NOT pending_deletion RETURNING received_at, group_id',
-    [record.projectId, record.eventId],
-  );
+  // The directory names the event's partition, so the update touches that one alone.
+  const located = await db.query<{ received_at: Date }>('SELECT received_at FROM event_ids WHERE project_id = $1 AND event_id = $2', [record.projectId, record.eventId]);
+  const hidden = located.rows[0]
+    ? await db.query<{ received_at: Date; group_id: number }>(
+        'UPDATE events SET pending_deletion = true WHERE project_id = $1 AND event_id = $2 AND received_at = $3 AND NOT pending_deletion RETURNING received_at, group_id',
+        [record.projectId, record.eventId, located.rows[0].received_at],
+      )
+    : { rows: [] };
   // A hidden event no longer counts, in its issue or its tags: its issue is recounted and its tag
   // rows go now; its purge takes the event itself. (So an issue's count is always its visible
   // events, whatever removes the hidden one later: its purge or an expiry.)
