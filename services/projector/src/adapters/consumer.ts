@@ -81,10 +81,13 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
     }
   };
   await dropEmpty();
-  const consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  const consumer = deps.kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytesPerPartition: 4 * 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
   await consumer.run({
+    // Partitions hold disjoint projects, so their batches touch disjoint rows: a few at once keep
+    // Postgres busy while the next batch is fetched and decoded.
+    partitionsConsumedConcurrently: 3,
     // Commits resolved offsets only, after each batch (threshold 1), so batches holding nothing but
     // transaction markers (the deleter writes in transactions) move the group's offset too.
     autoCommit: true,
