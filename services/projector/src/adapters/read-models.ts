@@ -160,7 +160,7 @@ async function recomputeGroup(db: PoolClient, groupId: number): Promise<void> {
 async function applyEventsPurged(db: PoolClient, record: EventsPurged, projection: Projection): Promise<void> {
   const { projectId, eventIds } = record;
   if (record.expiredBefore !== null) {
-    // An expiry's chunks only erase log records; its last one drops the partitions at once.
+    // An expiry's chunks only erase log records; its last one empties the partitions at once.
     if (record.final) await expire(db, record.expiredBefore, projection);
     await recordProgress(db, record);
     return;
