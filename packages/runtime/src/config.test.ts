@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, readConfig } from './config.ts';
+import { ConfigError, configSchema, readConfig } from './config.ts';
 import { topicPartitions } from './provision.ts';
 
 describe('configuration', () => {
@@ -28,5 +29,15 @@ describe('configuration', () => {
   ])('refuses %s with the variable named', (_case, env, message) => {
     expect(() => readConfig(env)).toThrow(ConfigError);
     expect(() => readConfig(env)).toThrow(message);
+  });
+});
+
+describe('the README configuration table', () => {
+  it('has a row for every variable the configuration reads', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    // A row's first cell names one variable or several (`A`, `B`).
+    const firstCells = [...readme.matchAll(/^\| (`[A-Z][A-Z0-9_]+`[^|]*)\|/gm)].map((match) => match[1]!);
+    const rows = new Set(firstCells.flatMap((cell) => [...cell.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1])));
+    expect(Object.keys(configSchema.shape).filter((name) => !rows.has(name))).toEqual([]);
   });
 });
