@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listEventPartitions } from '@trapline/runtime';
-import type { NormalizedEvent } from '@trapline/schemas';
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
 import { projection } from './load.ts';
 import { readTopic } from './log.ts';
+import * as received from './received.ts';
 
 // Expiry end to end: with every project at the longest retention, old events leave with their
 // time partitions. The scheduler asks once for every project, the deleter erases each event's
@@ -33,21 +32,8 @@ afterAll(async () => {
 
 const query = async <T>(sql: string, params: unknown[] = []) => (await trapline.pool.query(sql, params)).rows as T[];
 
-/** An event the log says was received `ageMs` ago (ingest stamps the time; here the test writes the record itself). */
-async function receivedAgo(message: string, ageMs: number, projectId = trapline.defaults.projectId): Promise<string> {
-  const eventId = randomBytes(16).toString('hex');
-  const receivedAt = Date.now() - ageMs;
-  const payload: NormalizedEvent = { event_id: eventId, timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags: [['kind', 'old']], message };
-  await trapline.appender.append(trapline.topics.events, [{ key: `${projectId}/${eventId}`, name: 'EventReceived', value: { projectId, eventId, receivedAt, keyId: 'test', payload: JSON.stringify(payload) } }]);
-  return eventId;
-}
-
-async function sendNow(message: string): Promise<string> {
-  const url = new URL(trapline.defaults.dsn);
-  const response = await fetch(`${url.origin}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message, level: 'error' }) });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { id: string }).id;
-}
+const receivedAgo = (message: string, ageMs: number, projectId?: number) => received.receivedAgo(trapline, message, ageMs, projectId);
+const sendNow = (message: string) => received.sendNow(trapline, message);
 
 const snapshot = async () => ({
   groups: await query('SELECT id, project_id, short_id, title, times_seen, first_seen, last_seen, status FROM groups ORDER BY id'),

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NormalizedEvent } from '@trapline/schemas';
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
 import { projection } from './load.ts';
 import { readTopic } from './log.ts';
+import * as received from './received.ts';
 
 // Retention end to end: a project keeps its events for its retention (set through the API), the
 // scheduler in the deleter asks for what is older, the deletion pipeline removes it in chunks and
@@ -30,22 +29,8 @@ const api = (method: string, path: string, body?: unknown) =>
 
 const query = async <T>(sql: string, params: unknown[] = []) => (await trapline.pool.query(sql, params)).rows as T[];
 
-/** An event the log says was received `ageMs` ago (ingest stamps the time; here the test writes the record itself). */
-async function receivedAgo(message: string, ageMs: number): Promise<string> {
-  const eventId = randomBytes(16).toString('hex');
-  const receivedAt = Date.now() - ageMs;
-  const payload: NormalizedEvent = { event_id: eventId, timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags: [['kind', 'old']], message };
-  const { projectId } = trapline.defaults;
-  await trapline.appender.append(trapline.topics.events, [{ key: `${projectId}/${eventId}`, name: 'EventReceived', value: { projectId, eventId, receivedAt, keyId: 'test', payload: JSON.stringify(payload) } }]);
-  return eventId;
-}
-
-async function sendNow(message: string): Promise<string> {
-  const url = new URL(trapline.defaults.dsn);
-  const response = await fetch(`${url.origin}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message, level: 'error' }) });
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { id: string }).id;
-}
+const receivedAgo = (message: string, ageMs: number, projectId?: number) => received.receivedAgo(trapline, message, ageMs, projectId);
+const sendNow = (message: string) => received.sendNow(trapline, message);
 
 const groupsSnapshot = () => query('SELECT id, short_id, title, times_seen, first_seen, last_seen, status FROM groups ORDER BY id');
 const eventsSnapshot = () => query('SELECT project_id, event_id, group_id, received_at FROM events ORDER BY event_id');

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from './postgres.ts';
 
 // The events tables (`events`, `event_tags`) are range-partitioned by received time. A partition
 // covers [from, to) in epoch seconds and is named `<table>_<from>_<to>` in both tables. Which
@@ -129,9 +130,7 @@ export async function truncateEventPartitions(db: Queryable, ranges: PartitionRa
  * its name). A partition still holding rows is one whose expiry has not finished: left alone.
  */
 export async function dropExpiredPartitions(pool: pg.Pool, lockTimeoutMs = 2000): Promise<PartitionRange[]> {
-  const db = await pool.connect();
-  try {
-    await db.query('BEGIN');
+  return inTransaction(pool, async (db) => {
     await db.query(PARTITIONS_LOCK);
     const expired = (await db.query<{ before: Date }>('SELECT before FROM events_expired')).rows[0]?.before.getTime() ?? null;
     const candidates = expired === null ? [] : (await listEventPartitions(db)).filter((range) => range.to * 1000 <= expired);
@@ -146,12 +145,6 @@ export async function dropExpiredPartitions(pool: pg.Pool, lockTimeoutMs = 2000)
       await db.query(`DROP TABLE ${names.join(', ')}`);
       dropped.push(range);
     }
-    await db.query('COMMIT');
     return dropped;
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    db.release();
-  }
+  });
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropExpiredPartitions, type PoolClient } from '@trapline/runtime';
+import { dropExpiredPartitions, inTransaction, type PoolClient } from '@trapline/runtime';
 import type { DomainRecord, EventsPurged } from '@trapline/schemas';
 import { isolated, type Isolated } from '../../../../test/harness.ts';
 import { newProjection, parseEvents } from './events.ts';
@@ -58,20 +58,7 @@ async function invariants() {
 
 const timesSeen = async (eventId: string) => (await env.pool.query<{ times_seen: number }>('SELECT g.times_seen FROM groups g JOIN events e ON e.group_id = g.id WHERE e.event_id = $1', [eventId])).rows[0]?.times_seen;
 
-async function inOwnTransaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
-  const db = await env.pool.connect();
-  try {
-    await db.query('BEGIN');
-    const result = await work(db);
-    await db.query('COMMIT');
-    return result;
-  } catch (error) {
-    await db.query('ROLLBACK');
-    throw error;
-  } finally {
-    db.release();
-  }
-}
+const inOwnTransaction = <T>(work: (db: PoolClient) => Promise<T>) => inTransaction(env.pool, work);
 
 describe('expiry in the read models', () => {
   it('leaves an issue counting its visible events when one of them, deleted on its own, expires before its purge', async () => {
