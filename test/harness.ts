@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -189,6 +189,20 @@ export async function eventually<T>(read: () => Promise<T | undefined>, what: st
 export function runCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000) {
   const root = join(import.meta.dirname, '..');
   return spawnSync(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env, encoding: 'utf8', timeout: timeoutMs });
+}
+
+/** `runCli` without blocking this process: the test goes on (sending traffic, say) while the command runs. */
+export function runCliConcurrently(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const root = join(import.meta.dirname, '..');
+  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env, timeout: timeoutMs });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** The API app in-process over an isolated deployment's database and topics, for `app.inject()`. */

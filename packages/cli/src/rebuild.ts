@@ -1,13 +1,16 @@
-import type { Kafka } from 'kafkajs';
-import { Appender, createPool, inTransaction, migrate, type Config, type Logger, type Pool } from '@trapline/runtime';
-import { startProjectorConsumer } from '@trapline/projector/consumer';
+import type { Consumer, Kafka } from 'kafkajs';
+import { Appender, createPool, migrate, type Config, type Logger, type Pool } from '@trapline/runtime';
+import { handoverLockName, startProjectorConsumer } from '@trapline/projector/consumer';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 
-// `trapline rebuild`: replays the retained log into fresh tables in a new schema while the live
-// projector is stopped, swaps the schemas in one transaction (the API never sees a half-built
-// state), and moves the projector's consumer group to where the rebuild stopped.
-
-export class RebuildError extends Error {}
+// `trapline rebuild`: replays the retained log into fresh tables in a new schema, with a consumer
+// group of its own, while the live projector keeps projecting into `public`. Once the rebuild has
+// nearly caught up, the hand-over: it holds the live projector still (an advisory lock each of its
+// batch transactions takes shared), finishes everything the live tables hold, and swaps the
+// schemas in one transaction, so the API never sees a half-built state. The live projector then
+// carries on in the rebuilt tables from its own committed offsets, applying again at most the
+// records between those and where the rebuild stopped, which changes nothing (projection is
+// idempotent, and a status change applied again cannot undo a later one).
 
 export interface RebuildOptions {
   config: Config;
@@ -17,105 +20,151 @@ export interface RebuildOptions {
   keepOld?: boolean;
   progress?: (line: string) => void;
   now?: () => number;
+  /** Records left to project below which the hand-over starts. */
+  handoverLag?: number;
+  /** The longest the live projector is held still; past it, the rebuild catches up again and retries. */
+  handoverTimeoutMs?: number;
 }
 
-type Offsets = { topic: string; partition: number; offset: string }[];
+/** Next offset to read, by `topic:partition`. */
+type Positions = Map<string, number>;
 
-async function endOffsets(kafka: Kafka, topics: string[]): Promise<Offsets> {
-  const admin = kafka.admin();
-  await admin.connect();
+const at = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** The larger of the two positions of each partition. */
+function furthest(a: Positions, b: Positions): Positions {
+  const merged = new Map(a);
+  for (const [key, offset] of b) merged.set(key, Math.max(offset, merged.get(key) ?? 0));
+  return merged;
+}
+
+/** Records from `reached` up to `target`, summed over the partitions. */
+function behind(target: Positions, reached: Positions): number {
+  let sum = 0;
+  for (const [key, offset] of target) sum += Math.max(0, offset - (reached.get(key) ?? 0));
+  return sum;
+}
+
+type Admin = ReturnType<Kafka['admin']>;
+
+async function endOffsets(admin: Admin, topics: string[]): Promise<Positions> {
+  const ends: Positions = new Map();
+  for (const topic of topics) for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(at(topic, partition), Number(high));
+  return ends;
+}
+
+/** A consumer group's committed offsets (partitions it never committed are left out). */
+async function committed(admin: Admin, groupId: string, topics: string[]): Promise<Positions> {
+  const offsets: Positions = new Map();
+  for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+    for (const { partition, offset } of partitions) if (Number(offset) >= 0) offsets.set(at(topic, partition), Number(offset));
+  }
+  return offsets;
+}
+
+/** What the projector's transactions have applied in `schema` (tables from before positions were kept: nothing). */
+async function applied(pool: Pool, schema: string): Promise<Positions> {
   try {
-    const all = await Promise.all(topics.map(async (topic) => (await admin.fetchTopicOffsets(topic)).map((partition) => ({ topic, partition: partition.partition, offset: partition.high }))));
-    return all.flat();
-  } finally {
-    await admin.disconnect();
+    const { rows } = await pool.query<{ topic: string; partition: number; next_offset: number }>(`SELECT topic, partition, next_offset FROM "${schema}".projector_positions`);
+    return new Map(rows.map((row) => [at(row.topic, row.partition), row.next_offset]));
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return new Map(); // undefined table
+    throw error;
   }
 }
 
-async function committed(kafka: Kafka, groupId: string, topics: string[]): Promise<Offsets> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const fetched = await admin.fetchOffsets({ groupId, topics });
-    return fetched.flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition: partition.partition, offset: partition.offset })));
-  } finally {
-    await admin.disconnect();
-  }
-}
+const sum = (positions: Positions) => [...positions.values()].reduce((total, offset) => total + offset, 0);
 
-/** Records still to apply: per partition, target end minus committed (a never-committed partition counts from its start). */
-function lag(targets: Offsets, done: Offsets): number {
-  return targets.reduce((sum, target) => {
-    const at = done.find((entry) => entry.topic === target.topic && entry.partition === target.partition)?.offset ?? '-1';
-    return sum + Math.max(0, Number(target.offset) - Math.max(0, Number(at)));
-  }, 0);
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now }: RebuildOptions): Promise<{ records: number; seconds: number }> {
+export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 15000 }: RebuildOptions): Promise<{ records: number; seconds: number }> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const sources = PROJECTED_TOPICS.map((id) => topics[id]);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [live] = (await admin.describeGroups([config.projectorGroup])).groups;
-    if (live && live.members.length > 0) throw new RebuildError(`the projector group ${config.projectorGroup} has ${live.members.length} live member(s): stop the projector first`);
-  } finally {
-    await admin.disconnect();
-  }
-
   const stamp = String(now());
   const schema = `rebuild_${stamp}`;
   const groupId = `${config.projectorGroup}.rebuild.${stamp}`;
+  const started = now();
   await migrate(config.DATABASE_URL, logger, schema);
   // Nothing in the new schema is used before the swap (a rebuild stopped halfway is started again),
   // so its commits need not wait for the disk: the swap itself commits synchronously.
   const pool: Pool = createPool(config.DATABASE_URL, 4, schema, { synchronous_commit: 'off' });
+  const control: Pool = createPool(config.DATABASE_URL, 2);
+  const admin = kafka.admin();
   const codec = new Codec();
-  const appender = await Appender.connect(kafka, codec);
-  const targets = await endOffsets(kafka, sources);
-  const total = lag(targets, []);
-  const started = now();
-  progress(`rebuilding ${total} records into schema ${schema}`);
-  const consumer = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS });
+  let appender: Appender | undefined;
+  let consumer: Consumer | undefined;
+  let swapped = false;
+  let final: Positions = new Map();
   try {
-    for (;;) {
-      const remaining = lag(targets, await committed(kafka, groupId, sources));
-      const elapsed = Math.max(0.001, (now() - started) / 1000);
-      const rate = (total - remaining) / elapsed;
-      progress(`${total - remaining}/${total} records, ${rate.toFixed(0)} records/s, lag ${remaining}, ETA ${rate > 0 ? (remaining / rate).toFixed(0) : '?'} s`);
-      if (remaining === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+    await admin.connect();
+    appender = await Appender.connect(kafka, codec);
+    progress(`rebuilding ${behind(await endOffsets(admin, sources), new Map())} records into schema ${schema}; the projector keeps running`);
+    const projecting = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS });
+    consumer = projecting;
+    /** Where the rebuild stands: its transactions' positions, or its group's offsets past transaction markers. */
+    const reached = async () => furthest(await applied(control, schema), await committed(admin, groupId, sources));
+    while (!swapped) {
+      const position = await reached();
+      const remaining = behind(await endOffsets(admin, sources), position);
+      const projected = sum(position);
+      const rate = projected / Math.max(0.001, (now() - started) / 1000);
+      progress(`${projected} records, ${rate.toFixed(0)} records/s, lag ${remaining}, ETA ${rate > 0 ? (remaining / rate).toFixed(0) : '?'} s`);
+      if (remaining > handoverLag) {
+        await sleep(500);
+        continue;
+      }
+
+      // The hand-over. Holding the lock exclusively, no live batch is in its transaction (one that
+      // was has committed), and the next waits: what the live tables hold is settled.
+      const lock = await control.connect();
+      try {
+        await lock.query('SELECT pg_advisory_lock(hashtext($1))', [handoverLockName('public')]);
+        const target = furthest(await applied(control, 'public'), await committed(admin, config.projectorGroup, sources));
+        const deadline = now() + handoverTimeoutMs;
+        while (behind(target, await reached()) > 0 && now() < deadline) await sleep(50);
+        if (behind(target, await reached()) === 0) {
+          await projecting.disconnect(); // waits for the batch in hand: nothing more is written to the new schema
+          consumer = undefined;
+          final = await reached();
+          await lock.query('BEGIN');
+          try {
+            await lock.query(`ALTER SCHEMA public RENAME TO "replaced_${stamp}"`);
+            await lock.query(`ALTER SCHEMA "${schema}" RENAME TO public`);
+            await lock.query('COMMIT');
+          } catch (error) {
+            await lock.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+          swapped = true;
+        }
+      } finally {
+        await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [handoverLockName('public')]).catch(() => undefined);
+        lock.release();
+      }
+      if (!swapped) progress('the live projector moved on during the hand-over; catching up again');
+    }
+
+    if (!keepOld) await control.query(`DROP SCHEMA "replaced_${stamp}" CASCADE`);
+    // A stopped projector starts again where the rebuild stopped; a running one is a member of its
+    // group (whose offsets Kafka moves only while it is empty) and carries on from its own.
+    const [live] = (await admin.describeGroups([config.projectorGroup])).groups;
+    if (!live || live.members.length === 0) {
+      for (const topic of sources) {
+        const partitions = [...final.entries()].filter(([key]) => key.startsWith(`${topic}:`)).map(([key, offset]) => ({ partition: Number(key.slice(topic.length + 1)), offset: String(offset) }));
+        if (partitions.length > 0) await admin.setOffsets({ groupId: config.projectorGroup, topic, partitions });
+      }
     }
   } finally {
-    await consumer.disconnect();
-    await appender.close();
+    await consumer?.disconnect();
+    await appender?.close();
     await pool.end();
-  }
-
-  const reached = await committed(kafka, groupId, sources);
-  const swapPool = createPool(config.DATABASE_URL, 1);
-  try {
-    await inTransaction(swapPool, async (db) => {
-      await db.query(`ALTER SCHEMA public RENAME TO "replaced_${stamp}"`);
-      await db.query(`ALTER SCHEMA "${schema}" RENAME TO public`);
-    });
-    if (!keepOld) await swapPool.query(`DROP SCHEMA "replaced_${stamp}" CASCADE`);
-  } finally {
-    await swapPool.end();
-  }
-
-  const groups = kafka.admin();
-  await groups.connect();
-  try {
-    for (const topic of sources) {
-      const partitions = reached.filter((entry) => entry.topic === topic && Number(entry.offset) >= 0).map(({ partition, offset }) => ({ partition, offset }));
-      if (partitions.length > 0) await groups.setOffsets({ groupId: config.projectorGroup, topic, partitions });
-    }
-    await groups.deleteGroups([groupId]);
-  } finally {
-    await groups.disconnect();
+    // A rebuild that stopped before its swap leaves nothing behind: it is started again from scratch.
+    if (!swapped) await control.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+    await control.end();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
   }
   const seconds = (now() - started) / 1000;
-  progress(`done: ${total} records in ${seconds.toFixed(1)} s; the projector group now continues from the rebuilt state`);
-  return { records: total, seconds };
+  progress(`done: ${sum(final)} records in ${seconds.toFixed(1)} s; the projector continues from the rebuilt state`);
+  return { records: sum(final), seconds };
 }

@@ -97,6 +97,40 @@ describe('the projector consumer', () => {
     expect(after.rows).toEqual(before.rows);
   });
 
+  it('keeps a regression when [resolve, new event] is applied again, and records its position with each batch', async () => {
+    const t = Date.now();
+    await appender.append(env.topics.events, [received(20, 'cache miss storm', t)]);
+    const group = await eventually(async () => (await env.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE event_id = $1', [eventId(20)])).rows[0]?.group_id, 'the issue');
+    await appender.append(env.topics.events, [
+      { key: `${PROJECT}/status/${group}`, name: 'GroupStatusChanged', value: { projectId: PROJECT, groupId: group, status: 'resolved', actor: 'test', changedAt: t + 1 } },
+      received(21, 'cache miss storm', t + 2), // a regression: the issue is open again
+    ]);
+    const status = () => env.pool.query<{ status: string }>('SELECT status FROM groups WHERE id = $1', [group]).then((result) => result.rows[0]!.status);
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(21)])) === 1 ? true : undefined), 'the regression');
+    expect(await status()).toBe('unresolved');
+
+    // Everything again from the start: the resolve is applied again, the stored event is skipped.
+    await stopConsumer();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.resetOffsets({ groupId, topic: env.topics.events, earliest: true });
+    await admin.disconnect();
+    await appender.append(env.topics.events, [received(22, 'replay marker', Date.now())]);
+    await startConsumer();
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(22)])) === 1 ? true : undefined), 'the replay and the marker');
+    expect(await status()).toBe('unresolved');
+
+    // Each partition's position is the next offset after the last record applied there.
+    const { committed, ends } = await eventually(async () => {
+      const offsets = await committedOffsets();
+      return offsets.ends.every((end) => offsets.committed.find((c) => c.partition === end.partition)?.offset === end.high || end.high === '0') ? offsets : undefined;
+    }, 'offsets committed');
+    const positions = await env.pool.query<{ partition: number; next_offset: number }>('SELECT partition, next_offset FROM projector_positions WHERE topic = $1 ORDER BY partition', [env.topics.events]);
+    const written = ends.filter((end) => end.high !== '0');
+    expect(positions.rows).toEqual(written.map((end) => ({ partition: end.partition, next_offset: Number(end.high) })));
+    expect(committed.length).toBe(ends.length);
+  });
+
   it('dead-letters an undecodable record with its reason and keeps the partition moving', async () => {
     await appender.appendRaw(env.topics.events, [{ key: `${PROJECT}/poison`, value: Buffer.from('not avro'), headers: { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '1' } }]);
     await appender.append(env.topics.events, [received(4, 'after the poison', Date.now())]);

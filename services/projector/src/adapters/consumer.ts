@@ -41,6 +41,13 @@ function carriedOn(topic: string): ReadonlySet<RecordName> {
 
 const DLQ_REQUEST_BYTES = 512 * 1024;
 
+/**
+ * Names the advisory lock each batch's transaction takes shared, in the schema it writes:
+ * `trapline rebuild` takes it exclusively on `public` to hold the running projector still while it
+ * hands over to the rebuilt tables (see packages/cli/src/rebuild.ts).
+ */
+export const handoverLockName = (schema: string) => `${schema}.projector handover`;
+
 /** Consecutive runs of records whose keys and values add up to at most `limit` bytes (a larger record alone). */
 export function bySize<T extends { key: Buffer | string | null; value: Buffer | null }>(records: T[], limit: number): T[][] {
   const parts: T[][] = [];
@@ -104,11 +111,12 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       // This batch's view: the partition cache is shared, the erasures are the batch's own.
       const projection = { ...shared, erasures: [] as string[] };
       const apply = () => inTransaction(deps.pool, async (db) => {
+        await db.query(`SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || $1))`, [handoverLockName('')]);
         // One record, in a savepoint: a record Postgres refuses goes to the dead letters alone.
         const applyOne = async (message: KafkaMessage, record: DomainRecord) => {
           await db.query('SAVEPOINT record');
           try {
-            await applyRecord(db, record, projection);
+            await applyRecord(db, record, projection, Number(message.offset));
             await db.query('RELEASE SAVEPOINT record');
             count(record.name);
           } catch (error) {
@@ -122,7 +130,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         // its records one by one, so only the bad one is dead-lettered.
         let run: { message: KafkaMessage; record: DomainRecord & { name: 'EventReceived' } }[] = [];
         const flush = async () => {
-          const parsed = parseEvents(run.map((entry) => entry.record.value));
+          const parsed = parseEvents(run.map((entry) => entry.record.value), run.map((entry) => Number(entry.message.offset)));
           const events = run.flatMap((entry, index) => {
             const result = parsed[index]!;
             if (result.ok) return [result.parsed];
@@ -157,6 +165,11 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           await applyOne(message, decoded.record);
         }
         if (run.length > 0) await flush();
+        await db.query(
+          `INSERT INTO projector_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
+           ON CONFLICT (topic, partition) DO UPDATE SET next_offset = GREATEST(projector_positions.next_offset, EXCLUDED.next_offset)`,
+          [batch.topic, batch.partition, Number(batch.messages.at(-1)!.offset) + 1],
+        );
       });
       try {
         await apply();

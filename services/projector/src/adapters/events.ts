@@ -38,6 +38,8 @@ export function isMissingPartition(error: unknown): boolean {
 
 interface Parsed {
   record: EventReceived;
+  /** The record's offset in its partition (-1: unknown). */
+  offset: number;
   event: NormalizedEvent;
   hash: string;
   groupingVersion: string;
@@ -46,7 +48,7 @@ interface Parsed {
 
 const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
 
-function parse(record: EventReceived): Parsed {
+function parse(record: EventReceived, offset: number): Parsed {
   let event: NormalizedEvent;
   try {
     event = JSON.parse(record.payload) as NormalizedEvent;
@@ -59,14 +61,14 @@ function parse(record: EventReceived): Parsed {
     throw new PoisonRecord(`EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999`);
   }
   const grouping = groupHashes(event);
-  return { record, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) };
+  return { record, offset, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) };
 }
 
-/** Parses each record, or names why it can never be projected (for the dead-letter topic). */
-export function parseEvents(records: EventReceived[]): ({ ok: true; parsed: Parsed } | { ok: false; reason: string })[] {
-  return records.map((record) => {
+/** Parses each record (at `offsets`, when known), or names why it can never be projected (for the dead-letter topic). */
+export function parseEvents(records: EventReceived[], offsets: number[] = []): ({ ok: true; parsed: Parsed } | { ok: false; reason: string })[] {
+  return records.map((record, index) => {
     try {
-      return { ok: true, parsed: parse(record) };
+      return { ok: true, parsed: parse(record, offsets[index] ?? -1) };
     } catch (error) {
       if (error instanceof PoisonRecord) return { ok: false, reason: error.message };
       throw error;
@@ -166,27 +168,29 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
   }
 
   // Per group, what its events of this run add: count, first and last seen, and the description of
-  // the last one (as if applied one by one). Regression: a new event reopens a resolved issue.
-  const byGroup = new Map<number, { n: number; first: number; last: number; latest: (typeof joined)[number] }>();
+  // the last one (as if applied one by one). Regression: a new event reopens a resolved issue; the
+  // one that does is the group's first in the run (a status change ends a run), whatever the batches.
+  const byGroup = new Map<number, { n: number; first: number; last: number; latest: (typeof joined)[number]; reopenedAt: number }>();
   for (const entry of joined) {
     const at = entry.record.receivedAt;
     const group = byGroup.get(entry.placement.groupId);
-    if (group) byGroup.set(entry.placement.groupId, { n: group.n + 1, first: Math.min(group.first, at), last: Math.max(group.last, at), latest: entry });
-    else byGroup.set(entry.placement.groupId, { n: 1, first: at, last: at, latest: entry });
+    if (group) byGroup.set(entry.placement.groupId, { ...group, n: group.n + 1, first: Math.min(group.first, at), last: Math.max(group.last, at), latest: entry });
+    else byGroup.set(entry.placement.groupId, { n: 1, first: at, last: at, latest: entry, reopenedAt: entry.offset });
   }
   if (byGroup.size > 0) {
     const groups = [...byGroup.entries()];
     await db.query(
       `UPDATE groups g SET times_seen = g.times_seen + v.n, first_seen = LEAST(g.first_seen, v.first_seen), last_seen = GREATEST(g.last_seen, v.last_seen),
          level = v.level, title = v.title, culprit = v.culprit, metadata = v.metadata::jsonb,
-         status = CASE WHEN g.status = 'resolved' THEN 'unresolved' ELSE g.status END
-       FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[])
-         AS v(id, n, first_seen, last_seen, level, title, culprit, metadata)
+         status = CASE WHEN g.status = 'resolved' THEN 'unresolved' ELSE g.status END,
+         status_offset = CASE WHEN g.status = 'resolved' THEN v.reopened_at ELSE g.status_offset END
+       FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
+         AS v(id, n, first_seen, last_seen, level, title, culprit, metadata, reopened_at)
        WHERE g.id = v.id`,
       [
         groups.map(([id]) => id), groups.map(([, group]) => group.n), groups.map(([, group]) => toDate(group.first)), groups.map(([, group]) => toDate(group.last)),
         groups.map(([, group]) => group.latest.event.level), groups.map(([, group]) => group.latest.facts.title), groups.map(([, group]) => group.latest.facts.culprit),
-        groups.map(([, group]) => JSON.stringify(group.latest.facts.metadata)),
+        groups.map(([, group]) => JSON.stringify(group.latest.facts.metadata)), groups.map(([, group]) => group.reopenedAt),
       ],
     );
   }

@@ -5,13 +5,19 @@ import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection 
 import { expireTagValues, removeEventTags } from './tag-values.ts';
 
 // Applies one decoded record to the read models inside the caller's transaction. Every effect
-// is idempotent (keyed by event id, entity key or group id), so redelivery changes nothing.
+// is idempotent (keyed by event id, entity key or group id), so redelivery changes nothing; an
+// issue's status also remembers the offset that set it, so an older status change applied again
+// cannot undo what came after it.
 
 const toDate = (epochMs: number) => new Date(epochMs);
 
 export { PoisonRecord };
 
-export async function applyRecord(db: PoolClient, record: DomainRecord, projection: Projection = newProjection()): Promise<void> {
+/**
+ * `offset` is the record's offset in its partition (all of a project's records share one); -1 when
+ * unknown (tests applying records by hand): a status change then always applies.
+ */
+export async function applyRecord(db: PoolClient, record: DomainRecord, projection: Projection = newProjection(), offset = -1): Promise<void> {
   switch (record.name) {
     case 'OrganizationUpserted': {
       const { slug, name, createdAt } = record.value;
@@ -58,12 +64,12 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       return;
     }
     case 'EventReceived': {
-      const [parsed] = parseEvents([record.value]);
+      const [parsed] = parseEvents([record.value], [offset]);
       if (!parsed!.ok) throw new PoisonRecord(parsed!.reason);
       return applyEvents(db, [parsed!.parsed], projection);
     }
     case 'GroupStatusChanged':
-      return applyStatusChange(db, record.value);
+      return applyStatusChange(db, record.value, offset);
     case 'GroupDeletionRequested':
       return applyGroupDeletionRequested(db, record.value);
     case 'EventDeletionRequested':
@@ -84,8 +90,11 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
   }
 }
 
-async function applyStatusChange(db: PoolClient, record: GroupStatusChanged): Promise<void> {
-  await db.query(`UPDATE groups SET status = $3 WHERE id = $1 AND project_id = $2 AND status <> 'pending_deletion'`, [record.groupId, record.projectId, record.status]);
+async function applyStatusChange(db: PoolClient, record: GroupStatusChanged, offset: number): Promise<void> {
+  await db.query(
+    `UPDATE groups SET status = $3, status_offset = $4 WHERE id = $1 AND project_id = $2 AND status <> 'pending_deletion' AND status_offset <= $4`,
+    [record.groupId, record.projectId, record.status, offset],
+  );
 }
 
 /** The deletion's row, for `GET /api/0/deletions/{id}/` and `trapline deletions list`. */
