@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { NODE_FLAGS } from '@trapline/cli/services';
 
 // docker-compose.yml is production's stack. No Docker engine runs on these machines, so the file
 // is checked the way compose itself reads it: Debian's docker-compose, `config`.
@@ -59,7 +60,8 @@ describe('docker-compose.yml', () => {
     for (const name of ['ingest', 'api', 'projector', 'deleter']) {
       expect(services[name]?.depends_on?.provision?.condition, name).toBe('service_completed_successfully');
       expect(services[name]?.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:9092', HOST: '0.0.0.0' });
-      expect(services[name]?.command?.at(-1), name).toBe(`services/${name}/src/main.ts`);
+      // The same Node flags as `npm start` gives each service (the projector's young generation).
+      expect(services[name]?.command, name).toEqual(['node', ...(NODE_FLAGS[name as keyof typeof NODE_FLAGS] ?? []), '--import', 'tsx', `services/${name}/src/main.ts`]);
     }
   });
 

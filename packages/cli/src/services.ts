@@ -12,6 +12,15 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SERVICES = ['ingest', 'api', 'projector', 'deleter', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/**
+ * Node flags per service (docker-compose.yml and `npm run rebuild` pass the same). The projector
+ * makes a batch's worth of short-lived strings and objects at a time (4 MB fetches, JSON payloads,
+ * statement parameters): with V8's default young generation it spent about 40 % of its CPU
+ * collecting garbage. 64 MB semi-spaces make an event about 1.6 times cheaper in CPU (5.1k → 8.0k
+ * events per CPU-second, tmp benchmark of 30,000 events), for about 130 MiB more resident memory.
+ */
+export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64'] };
+
 
 export interface RunningService {
   name: ServiceName;
@@ -66,7 +75,7 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } 
       gateway: config.GATEWAY_PORT,
     };
     const entry = join(ROOT, 'services', name, 'src', 'main.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', entry], { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     if (options.logDir) {
       mkdirSync(options.logDir, { recursive: true });
       const log = createWriteStream(join(options.logDir, `${key}.log`), { flags: 'a' });
