@@ -164,6 +164,18 @@ describe('the projector consumer', () => {
     expect(await count('SELECT count(*)::int AS n FROM group_hash_tombstones WHERE group_id = $1', [groupId10])).toBe(hashes.length);
   });
 
+  it('dead-letters an event whose payload Postgres refuses (a NUL escape), projecting the rest of its run', async () => {
+    const t = Date.now();
+    const bad = received(31, 'nul payload', t);
+    bad.value.payload = bad.value.payload.replace('"message":"nul payload"', '"message":"nul payload","extra":"a\\u0000b"');
+    expect(JSON.parse(bad.value.payload).extra).toBe('a\u0000b'); // JSON, but no jsonb
+    await appender.append(env.topics.events, [received(30, 'around the nul', t), bad, received(32, 'around the nul', t + 1)]);
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = ANY($1)', [[eventId(30), eventId(32)]])) === 2 ? true : undefined), 'the events around it');
+    expect(await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(31)])).toBe(0);
+    const dead = (await readTopic(env.config, env.topics.eventsDlq, 1500)).filter((record) => record.key === `${PROJECT}/${eventId(31)}`);
+    expect(dead).toHaveLength(1);
+  });
+
   it('dead-letters a batch of large poison records too big for one request, and moves on', async () => {
     // 200 undecodable records of 6 KB: a fetched batch of them is about the broker's 1 MB message
     // limit, so their dead letters must go in several requests.
