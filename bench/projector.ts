@@ -64,7 +64,7 @@ export async function projectorScenario(): Promise<Scenario> {
     const rebuildRate = rebuilt.records / rebuilt.seconds;
 
     // Ceiling: COPY of the same event rows into a table shaped like `events`.
-    await env.pool.query('CREATE TABLE copy_ceiling (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES)');
+    await env.pool.query('CREATE TABLE copy_ceiling (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING COMPRESSION)');
     const client = await env.pool.connect();
     const copyStart = process.hrtime.bigint();
     try {

@@ -82,7 +82,7 @@ export async function ensureEventPartitions(db: Queryable, timesMs: Iterable<num
     const range = planPartition(at, widthSeconds, known);
     for (const table of PARTITIONED_TABLES) {
       const name = partitionName(table, range);
-      await db.query(`CREATE TABLE "${name}" (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      await db.query(`CREATE TABLE "${name}" (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMPRESSION)`);
       await db.query(`ALTER TABLE ${table} ATTACH PARTITION "${name}" FOR VALUES FROM (to_timestamp(${range.from})) TO (to_timestamp(${range.to}))`);
     }
     known.push(range);

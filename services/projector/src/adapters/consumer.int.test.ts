@@ -211,5 +211,11 @@ describe('the projector consumer', () => {
       expect(group.last_seen.getTime()).toBe(members.at(-1)!.value.receivedAt);
     }
     expect(groups.rows.filter((row) => row.short_id > 2 ** 31 - 1)).toHaveLength(3);
+    // The partitions made for them compress payloads with lz4, as the events table says.
+    const compression = await env.pool.query<{ relname: string; attcompression: string }>(
+      "SELECT c.relname, a.attcompression FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'payload' WHERE i.inhparent = 'events'::regclass",
+    );
+    expect(compression.rows.length).toBeGreaterThan(0);
+    expect(compression.rows.filter((row) => row.attcompression !== 'l')).toEqual([]);
   });
 });
