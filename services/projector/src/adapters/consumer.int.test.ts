@@ -50,6 +50,18 @@ async function committedOffsets() {
   }
 }
 
+/** Moves the group back to the earliest offsets and waits until the replay is applied, which a new event `marker` appended after it tells. */
+async function replayFromTheStart(marker: number) {
+  await stopConsumer();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.resetOffsets({ groupId, topic: env.topics.events, earliest: true });
+  await admin.disconnect();
+  await appender.append(env.topics.events, [received(marker, 'replay marker', Date.now())]);
+  await startConsumer();
+  await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(marker)])) === 1 ? true : undefined), 'the replay and its marker');
+}
+
 beforeAll(async () => {
   env = await isolated();
   kafka = createKafka(env.config.kafkaBrokers, 'test', logger);
@@ -83,16 +95,8 @@ describe('the projector consumer', () => {
   });
 
   it('changes nothing when the whole log is replayed from the earliest offset', async () => {
-    await stopConsumer();
     const before = await env.pool.query('SELECT id, short_id, times_seen, first_seen, last_seen FROM groups ORDER BY id');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.resetOffsets({ groupId, topic: env.topics.events, earliest: true });
-    await admin.disconnect();
-    // A marker after the replayed records tells when the replay has been applied.
-    await appender.append(env.topics.events, [received(3, 'another thing', Date.now())]);
-    await startConsumer();
-    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events')) === 3 ? true : undefined), 'the replay and the marker');
+    await replayFromTheStart(3);
     const after = await env.pool.query('SELECT id, short_id, times_seen, first_seen, last_seen FROM groups WHERE id = ANY($1) ORDER BY id', [before.rows.map((row) => row.id)]);
     expect(after.rows).toEqual(before.rows);
   });
@@ -110,14 +114,7 @@ describe('the projector consumer', () => {
     expect(await status()).toBe('unresolved');
 
     // Everything again from the start: the resolve is applied again, the stored event is skipped.
-    await stopConsumer();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.resetOffsets({ groupId, topic: env.topics.events, earliest: true });
-    await admin.disconnect();
-    await appender.append(env.topics.events, [received(22, 'replay marker', Date.now())]);
-    await startConsumer();
-    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(22)])) === 1 ? true : undefined), 'the replay and the marker');
+    await replayFromTheStart(22);
     expect(await status()).toBe('unresolved');
 
     // Each partition's position is the next offset after the last record applied there.
