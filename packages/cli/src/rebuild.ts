@@ -26,6 +26,15 @@ export interface RebuildOptions {
   handoverTimeoutMs?: number;
 }
 
+export interface RebuildResult {
+  /** Records projected: the sum of the positions reached (offsets, so compacted-away records count too). */
+  records: number;
+  /** From start to end: schema creation, projection, hand-over, swap and the old tables' drop. */
+  seconds: number;
+  /** From the rebuild's consumer starting to the swap. */
+  projectingSeconds: number;
+}
+
 /** Next offset to read, by `topic:partition`. */
 type Positions = Map<string, number>;
 
@@ -77,7 +86,7 @@ const sum = (positions: Positions) => [...positions.values()].reduce((total, off
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 15000 }: RebuildOptions): Promise<{ records: number; seconds: number }> {
+export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 15000 }: RebuildOptions): Promise<RebuildResult> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const sources = PROJECTED_TOPICS.map((id) => topics[id]);
   const stamp = String(now());
@@ -95,10 +104,12 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   let consumer: Consumer | undefined;
   let swapped = false;
   let final: Positions = new Map();
+  let projectingSeconds = 0;
   try {
     await admin.connect();
     appender = await Appender.connect(kafka, codec);
     progress(`rebuilding ${behind(await endOffsets(admin, sources), new Map())} records into schema ${schema}; the projector keeps running`);
+    const projectingFrom = now();
     const projecting = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS });
     consumer = projecting;
     /** Where the rebuild stands: its transactions' positions, or its group's offsets past transaction markers. */
@@ -136,6 +147,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
             throw error;
           }
           swapped = true;
+          projectingSeconds = (now() - projectingFrom) / 1000;
         }
       } finally {
         await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [handoverLockName('public')]).catch(() => undefined);
@@ -166,5 +178,5 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   }
   const seconds = (now() - started) / 1000;
   progress(`done: ${sum(final)} records in ${seconds.toFixed(1)} s; the projector continues from the rebuilt state`);
-  return { records: sum(final), seconds };
+  return { records: sum(final), seconds, projectingSeconds };
 }
