@@ -4,13 +4,16 @@ import { createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { groupLag } from '../test/log.ts';
-import { cpuSecondsOf, eventId, LoadGenerator, storeBodies, withEventId } from './load.ts';
+import { cpuSecondsOf, eventId, LoadGenerator, storeBodies, withEventId, type SustainedResult } from './load.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Ingest through the real stack: sustained rate and ack latency, next to two ceilings measured in
 // the same run on loopback — the raw Kafka producer for the same records, and a minimal
-// Sentry-protocol receiver (parse the JSON, answer the id, keep nothing) for the HTTP side — then
-// how long an acknowledged event takes to be visible in the API, and each service's memory.
+// Sentry-protocol receiver (parse the JSON, answer the id, keep nothing) for the HTTP side. Ingest
+// runs the sustained load twice: with the whole stack working (the cores are shared with Kafka, the
+// projector and the deleter) and alone (the log's consumers stopped). Then the latency at a paced
+// rate once the consumers have caught up, how long an acknowledged event takes to be visible in the
+// API, and each service's memory.
 
 const EVENT_BYTES = 4096;
 const RAW_RECORDS = 20000;
@@ -33,6 +36,10 @@ require('node:http').createServer((req, res) => {
   });
 }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
+
+const ingestResult = (run: SustainedResult) => `${run.perSecond} events/s, p50 ${run.p50ms} ms, p99 ${run.p99ms} ms`;
+const ingestNote = (run: SustainedResult & { cpuSeconds: number; perCpuSecond: number }) =>
+  `${CONCURRENCY} HTTP clients, ${SUSTAINED_SECONDS} s after ${WARMUP_SECONDS} s of warm-up, ${run.failed} non-200; ingest ${run.cpuSeconds} CPU-s, ${run.perCpuSecond} events per CPU-second`;
 
 export async function ingestScenario(): Promise<Scenario> {
   const trapline = await startTrapline({ LOG_LEVEL: 'warn' });
@@ -74,13 +81,43 @@ export async function ingestScenario(): Promise<Scenario> {
     await load.sustained(peerUrl, bodies, 'e', WARMUP_SECONDS);
     const receiver = await load.sustained(peerUrl, bodies, 'c', SUSTAINED_SECONDS);
 
-    await load.sustained(storeUrl, bodies, 'f', WARMUP_SECONDS);
-    const ingestCpuBefore = cpuSecondsOf(ingestPid);
-    const ingest = await load.sustained(storeUrl, bodies, 'a', SUSTAINED_SECONDS);
-    const ingestCpuSeconds = cpuSecondsOf(ingestPid) - ingestCpuBefore;
-    const loadAfter = loadavg()[0]!;
+    /** The sustained load on ingest after its warm-up, with ingest's CPU time and its ratios to the ceilings. */
+    const sustainedIngest = async (warmupPrefix: string, prefix: string) => {
+      await load.sustained(storeUrl, bodies, warmupPrefix, WARMUP_SECONDS);
+      const cpuBefore = cpuSecondsOf(ingestPid);
+      const result = await load.sustained(storeUrl, bodies, prefix, SUSTAINED_SECONDS);
+      const cpuSeconds = cpuSecondsOf(ingestPid) - cpuBefore;
+      return {
+        seconds: SUSTAINED_SECONDS,
+        concurrency: CONCURRENCY,
+        ...result,
+        cpuSeconds: +cpuSeconds.toFixed(1),
+        perCpuSecond: Math.round(result.accepted / cpuSeconds),
+        ratioToRawProducer: +(result.perSecond / rawRate).toFixed(2),
+        ratioToMinimalReceiver: +(result.perSecond / receiver.perSecond).toFixed(2),
+      };
+    };
 
-    // Paced: PACED_RATE events/s for PACED_SECONDS, the latency of each.
+    // Sustained, the whole stack running: ingest shares the cores with Kafka, the projector and the
+    // deleter working through what it appends.
+    const sustained = await sustainedIngest('f', 'a');
+    const loadAfterSustained = loadavg()[0]!;
+
+    // Ingest alone: the same load while the log's consumers (projector, deleter) are stopped, as when
+    // Kafka absorbs a flood the consumers work through later; then they are started again.
+    const { config, topics } = trapline;
+    const consumers = ['projector', 'deleter'] as const;
+    for (const name of consumers) await trapline.services.stop(name);
+    const alone = await sustainedIngest('7', '8');
+    const loadAfterAlone = loadavg()[0]!;
+    for (const name of consumers) await trapline.services.start(name);
+
+    // Paced: PACED_RATE events/s for PACED_SECONDS, the latency of each, once the consumers have
+    // caught up with the backlog of the runs above (else it measures their contention, not ingest).
+    const caughtUp = async () =>
+      (await groupLag(config, config.projectorGroup, [topics.events])) === 0 && (await groupLag(config, config.deleterGroup, [topics.events])) === 0;
+    await until('the projector and the deleter to catch up', caughtUp, 5 * 60 * 1000, 500);
+    const loadBeforePaced = loadavg()[0]!;
     const paced: number[] = [];
     const pacedStart = Date.now();
     const inFlight: Promise<void>[] = [];
@@ -94,7 +131,6 @@ export async function ingestScenario(): Promise<Scenario> {
 
     // Ack → visible: once the projector has caught up, single events one at a time, from the
     // ingest's 200 to the API answering the event.
-    const { config, topics } = trapline;
     await until('the projector to catch up', async () => (await groupLag(config, config.projectorGroup, [topics.events])) === 0, 5 * 60 * 1000);
     const visible: number[] = [];
     for (let n = 0; n < VISIBLE_SAMPLES; n += 1) {
@@ -121,11 +157,12 @@ export async function ingestScenario(): Promise<Scenario> {
       eventBytes: EVENT_BYTES,
       rawKafkaProducer: { records: RAW_RECORDS, perSecond: Math.round(rawRate) },
       minimalReceiver: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...receiver },
-      ingestSustained: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...ingest, cpuSeconds: +ingestCpuSeconds.toFixed(1), perCpuSecond: Math.round(ingest.accepted / ingestCpuSeconds), ratioToRawProducer: +(ingest.perSecond / rawRate).toFixed(2), ratioToMinimalReceiver: +(ingest.perSecond / receiver.perSecond).toFixed(2) },
-      ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
+      ingestSustained: sustained,
+      ingestAlone: { ...alone, stopped: consumers },
+      ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, afterConsumersCaughtUp: true, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
       ackToVisible: { samples: visible.length, p50ms: +percentile(visible, 50).toFixed(1), p99ms: +percentile(visible, 99).toFixed(1) },
       rssMiB,
-      loadAverage1m: { beforeReceiver: +loadBefore.toFixed(2), afterIngest: +loadAfter.toFixed(2) },
+      loadAverage1m: { beforeReceiver: +loadBefore.toFixed(2), afterSustained: +loadAfterSustained.toFixed(2), afterAlone: +loadAfterAlone.toFixed(2), beforePaced: +loadBeforePaced.toFixed(2) },
     };
     return {
       name: 'ingest',
@@ -133,11 +170,12 @@ export async function ingestScenario(): Promise<Scenario> {
       rows: [
         ['raw Kafka producer', `${figures.rawKafkaProducer.perSecond} events/s`, '', '', 'ceiling: the same 4 KB records, batches of 200, acks=all, idempotent'],
         ['minimal Sentry receiver', `${receiver.perSecond} events/s, p99 ${receiver.p99ms} ms`, '', '', `ceiling: ${CONCURRENCY} clients, parse and answer only, ${SUSTAINED_SECONDS} s after ${WARMUP_SECONDS} s of warm-up`],
-        ['ingest, sustained', `${ingest.perSecond} events/s, p50 ${ingest.p50ms} ms, p99 ${ingest.p99ms} ms`, 'raw producer / receiver', `${figures.ingestSustained.ratioToRawProducer} / ${figures.ingestSustained.ratioToMinimalReceiver}`, `${CONCURRENCY} HTTP clients, ${SUSTAINED_SECONDS} s after ${WARMUP_SECONDS} s of warm-up, ${ingest.failed} non-200; ingest ${figures.ingestSustained.cpuSeconds} CPU-s, ${figures.ingestSustained.perCpuSecond} events per CPU-second`],
-        [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s`],
+        ['ingest, sustained', ingestResult(sustained), 'raw producer / receiver', `${sustained.ratioToRawProducer} / ${sustained.ratioToMinimalReceiver}`, `whole stack running (projector, deleter); ${ingestNote(sustained)}`],
+        ['ingest alone', ingestResult(alone), 'raw producer / receiver', `${alone.ratioToRawProducer} / ${alone.ratioToMinimalReceiver}`, `projector and deleter stopped (Kafka absorbs the flood, they catch up after); ${ingestNote(alone)}`],
+        [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s, whole stack running, started once the projector and the deleter had caught up`],
         ['ack → visible in the API', `p50 ${figures.ackToVisible.p50ms} ms, p99 ${figures.ackToVisible.p99ms} ms`, '', '', `${visible.length} single events, API polled every 10 ms`],
         ['RSS per service', Object.entries(rssMiB).map(([name, mib]) => `${name} ${mib} MiB`).join(', '), '', '', 'after the load'],
-        ['machine', `1-min load average ${figures.loadAverage1m.beforeReceiver} → ${figures.loadAverage1m.afterIngest}`, '', '', 'before the receiver ceiling, after sustained ingest: the machine is shared, so compare ratios'],
+        ['machine', `1-min load average ${Object.values(figures.loadAverage1m).join(' → ')}`, '', '', 'before the receiver ceiling, after sustained ingest, after ingest alone, before the paced run: the machine is shared, so compare ratios'],
       ],
     };
   } finally {
