@@ -55,6 +55,13 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(services.gateway?.ports)).toContain('9000');
   });
 
+  it('gives npm run rebuild and the benchmarks the projector\'s Node flags (they project in their own process)', () => {
+    const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const projecting = Object.entries(scripts).filter(([name]) => name === 'rebuild' || name === 'bench' || name.startsWith('bench:'));
+    expect(projecting.length).toBeGreaterThan(2);
+    for (const [name, script] of projecting) expect(script, name).toMatch(new RegExp(`^node ${(NODE_FLAGS.projector ?? []).join(' ')} --import tsx `));
+  });
+
   it('starts every service only after provisioning succeeded, against the containers\' addresses', () => {
     const { services } = resolved();
     for (const name of ['ingest', 'api', 'projector', 'deleter']) {

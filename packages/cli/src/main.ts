@@ -9,7 +9,7 @@ import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
 import { redriveDeadLetters } from '@trapline/deleter/redrive';
 import { deletionCommands } from './deletions.ts';
 import { opsCommands } from './ops.ts';
-import { rebuild } from './rebuild.ts';
+import { rebuild, RebuildError } from './rebuild.ts';
 import { serviceSet, SERVICES } from './services.ts';
 import { ensureWebBuild } from './web-build.ts';
 
@@ -231,5 +231,5 @@ opsCommands(program, { printTable, redriveDeletions });
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trapline: ${(error as Error).message}\n`);
-  process.exit(error instanceof AdminError ? 2 : 1);
+  process.exit(error instanceof AdminError || error instanceof RebuildError ? 2 : 1);
 });

@@ -96,7 +96,7 @@ describe('trapline rebuild while the projector runs', () => {
     await env.pool.query("INSERT INTO organizations (slug, name, created_at) VALUES ('not-in-the-log', 'x', now())");
     await backlog();
     const lines: string[] = [];
-    await underTraffic(() => rebuild({ config: env.config, kafka, logger, handoverLag: Number.MAX_SAFE_INTEGER, handoverTimeoutMs: 1, progress: (line) => lines.push(line) }));
+    await underTraffic(() => rebuild({ config: env.config, kafka, logger, handoverLag: Number.MAX_SAFE_INTEGER, handoverTimeoutMs: 150, progress: (line) => lines.push(line) }));
     expect(lines.join('\n')).toMatch(/moved on during the hand-over/);
     expect((await env.pool.query("SELECT slug FROM organizations WHERE slug = 'not-in-the-log'")).rows).toEqual([]);
     await expectExact();

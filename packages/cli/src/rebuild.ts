@@ -22,7 +22,7 @@ export interface RebuildOptions {
   now?: () => number;
   /** Records left to project below which the hand-over starts. */
   handoverLag?: number;
-  /** The longest the live projector is held still; past it, the rebuild catches up again and retries. */
+  /** The longest the live projector is held still, waiting for the lock included; past it, the rebuild catches up again and retries. */
   handoverTimeoutMs?: number;
 }
 
@@ -71,10 +71,13 @@ async function committed(admin: Admin, groupId: string, topics: string[]): Promi
   return offsets;
 }
 
-/** What the projector's transactions have applied in `schema` (tables from before positions were kept: nothing). */
-async function applied(pool: Pool, schema: string): Promise<Positions> {
+/** What the projector's transactions have applied in `schema` to `topics` (tables from before positions were kept: nothing). */
+async function applied(pool: Pool, schema: string, topics: string[]): Promise<Positions> {
   try {
-    const { rows } = await pool.query<{ topic: string; partition: number; next_offset: number }>(`SELECT topic, partition, next_offset FROM "${schema}".projector_positions`);
+    const { rows } = await pool.query<{ topic: string; partition: number; next_offset: number }>(
+      `SELECT topic, partition, next_offset FROM "${schema}".projector_positions WHERE topic = ANY($1)`,
+      [topics],
+    );
     return new Map(rows.map((row) => [at(row.topic, row.partition), row.next_offset]));
   } catch (error) {
     if ((error as { code?: string }).code === '42P01') return new Map(); // undefined table
@@ -82,11 +85,17 @@ async function applied(pool: Pool, schema: string): Promise<Positions> {
   }
 }
 
+/** Hand-overs tried before giving up (each gives the live projector a turn before the next). */
+const MAX_HANDOVER_ATTEMPTS = 20;
+
+/** A rebuild that cannot finish: exits with status 2 and this message. */
+export class RebuildError extends Error {}
+
 const sum = (positions: Positions) => [...positions.values()].reduce((total, offset) => total + offset, 0);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 15000 }: RebuildOptions): Promise<RebuildResult> {
+export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 10000 }: RebuildOptions): Promise<RebuildResult> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const sources = PROJECTED_TOPICS.map((id) => topics[id]);
   const stamp = String(now());
@@ -112,9 +121,15 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
     const projectingFrom = now();
     const projecting = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS });
     consumer = projecting;
+    let crashed: Error | undefined;
+    projecting.on(projecting.events.CRASH, ({ payload }) => {
+      if (!payload.restart) crashed = payload.error;
+    });
     /** Where the rebuild stands: its transactions' positions, or its group's offsets past transaction markers. */
-    const reached = async () => furthest(await applied(control, schema), await committed(admin, groupId, sources));
+    const reached = async () => furthest(await applied(control, schema, sources), await committed(admin, groupId, sources));
+    let attempts = 0;
     while (!swapped) {
+      if (crashed) throw new RebuildError(`the rebuild's consumer stopped: ${crashed.message}`);
       const position = await reached();
       const remaining = behind(await endOffsets(admin, sources), position);
       const projected = sum(position);
@@ -124,14 +139,31 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
         await sleep(500);
         continue;
       }
+      if (attempts === MAX_HANDOVER_ATTEMPTS) throw new RebuildError(`no hand-over in ${attempts} attempts: the live projector kept moving ahead of the rebuild; try again when traffic is lower`);
+      attempts += 1;
+      // Services upgraded during a long rebuild may have added migrations: the new schema gets them too.
+      await migrate(config.DATABASE_URL, logger, schema);
 
       // The hand-over. Holding the lock exclusively, no live batch is in its transaction (one that
-      // was has committed), and the next waits: what the live tables hold is settled.
+      // was has committed), and the next waits: what the live tables hold is settled. Everything
+      // below, the wait for the lock included, fits in `handoverTimeoutMs`, well inside the live
+      // consumers' session timeout (a member held in a batch sends no heartbeat).
+      const deadline = now() + handoverTimeoutMs;
       const lock = await control.connect();
+      let broken: unknown;
       try {
-        await lock.query('SELECT pg_advisory_lock(hashtext($1))', [handoverLockName('public')]);
-        const target = furthest(await applied(control, 'public'), await committed(admin, config.projectorGroup, sources));
-        const deadline = now() + handoverTimeoutMs;
+        await lock.query(`SET lock_timeout = ${Math.max(1, Math.round(handoverTimeoutMs / 2))}`);
+        try {
+          await lock.query('SELECT pg_advisory_lock(hashtext($1))', [handoverLockName('public')]);
+        } catch (error) {
+          if ((error as { code?: string }).code !== '55P03') throw error; // lock_not_available: a live batch is taking long
+          progress('a live projector batch held the hand-over lock too long; trying again later');
+          await lock.query('RESET lock_timeout');
+          await sleep(Math.max(500, 2 * handoverTimeoutMs));
+          continue;
+        }
+        await lock.query('RESET lock_timeout');
+        const target = furthest(await applied(control, 'public', sources), await committed(admin, config.projectorGroup, sources));
         while (behind(target, await reached()) > 0 && now() < deadline) await sleep(50);
         if (behind(target, await reached()) === 0) {
           await projecting.disconnect(); // waits for the batch in hand: nothing more is written to the new schema
@@ -150,21 +182,29 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
           projectingSeconds = (now() - projectingFrom) / 1000;
         }
       } finally {
-        await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [handoverLockName('public')]).catch(() => undefined);
-        lock.release();
+        // A connection that could not give the lock back is closed, which gives it back.
+        await lock.query('SELECT pg_advisory_unlock_all()').catch((error: unknown) => (broken = error));
+        lock.release(broken instanceof Error ? broken : undefined);
       }
-      if (!swapped) progress('the live projector moved on during the hand-over; catching up again');
+      if (!swapped) {
+        progress('the live projector moved on during the hand-over; catching up again');
+        await sleep(Math.max(500, 2 * handoverTimeoutMs)); // the live projector gets its turn
+      }
     }
 
-    if (!keepOld) await control.query(`DROP SCHEMA "replaced_${stamp}" CASCADE`);
     // A stopped projector starts again where the rebuild stopped; a running one is a member of its
-    // group (whose offsets Kafka moves only while it is empty) and carries on from its own.
+    // group (whose offsets Kafka moves only while it is empty) and carries on from where it is.
     const [live] = (await admin.describeGroups([config.projectorGroup])).groups;
     if (!live || live.members.length === 0) {
       for (const topic of sources) {
         const partitions = [...final.entries()].filter(([key]) => key.startsWith(`${topic}:`)).map(([key, offset]) => ({ partition: Number(key.slice(topic.length + 1)), offset: String(offset) }));
         if (partitions.length > 0) await admin.setOffsets({ groupId: config.projectorGroup, topic, partitions });
       }
+    }
+    if (!keepOld) {
+      await control.query(`DROP SCHEMA "replaced_${stamp}" CASCADE`).catch((error: unknown) =>
+        progress(`the replaced tables could not be dropped (${(error as Error).message}): drop schema replaced_${stamp} by hand`),
+      );
     }
   } finally {
     await consumer?.disconnect();

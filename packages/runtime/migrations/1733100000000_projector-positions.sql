@@ -12,10 +12,12 @@ CREATE TABLE projector_positions (
 );
 
 -- The offset (in its project's partition of the events topic) of the record that last set an
--- issue's status: a status change, or the event that reopened a resolved issue. A status change
--- older than it is one applied again (redelivered, or replayed after a reset of the group's
--- offsets), so it leaves the status alone: replaying [resolve, new event] must not leave the issue
--- resolved because the event, already stored, is skipped. -1: no status set from the log yet.
+-- issue's status: the event that made the issue, a status change, or the event that reopened a
+-- resolved issue. A status change older than it is one applied again (redelivered, or replayed
+-- after a reset of the group's offsets), so it leaves the status alone: replaying [resolve, new
+-- event] must not leave the issue resolved because the event, already stored, is skipped. The
+-- offsets of one partition only compare: a project moved to another partition (the topic's
+-- partitions changed) needs a new topic and a rebuild anyway. -1: issues from before this column.
 ALTER TABLE groups ADD COLUMN status_offset bigint NOT NULL DEFAULT -1;
 
 -- Down Migration

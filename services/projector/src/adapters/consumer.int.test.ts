@@ -128,6 +128,23 @@ describe('the projector consumer', () => {
     expect(committed.length).toBe(ends.length);
   });
 
+  it('keeps an issue made again (same id, after its only event was deleted) open when an older resolve is applied again', async () => {
+    const t = Date.now();
+    await appender.append(env.topics.events, [received(40, 'flaky webhook', t)]);
+    const group = await eventually(async () => (await env.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE event_id = $1', [eventId(40)])).rows[0]?.group_id, 'the issue');
+    await appender.append(env.topics.events, [
+      { key: `${PROJECT}/status/${group}`, name: 'GroupStatusChanged', value: { projectId: PROJECT, groupId: group, status: 'resolved', actor: 'test', changedAt: t + 1 } },
+      // Its only event hidden: the issue goes, and its next event makes it again, with the same id.
+      { key: `${PROJECT}/deletion/tx40`, name: 'EventDeletionRequested', value: { projectId: PROJECT, eventId: eventId(40), transactionId: 'tx40', actor: 'test', requestedAt: t + 2 } },
+      received(41, 'flaky webhook', t + 3),
+    ]);
+    await eventually(async () => ((await count('SELECT count(*)::int AS n FROM events WHERE event_id = $1', [eventId(41)])) === 1 ? true : undefined), 'the issue made again');
+    const status = () => env.pool.query<{ status: string }>('SELECT status FROM groups WHERE id = $1', [group]).then((result) => result.rows[0]?.status);
+    expect(await status()).toBe('unresolved');
+    await replayFromTheStart(42);
+    expect(await status()).toBe('unresolved');
+  });
+
   it('dead-letters an undecodable record with its reason and keeps the partition moving', async () => {
     await appender.appendRaw(env.topics.events, [{ key: `${PROJECT}/poison`, value: Buffer.from('not avro'), headers: { [SCHEMA_HEADER]: 'EventReceived', [VERSION_HEADER]: '1' } }]);
     await appender.append(env.topics.events, [received(4, 'after the poison', Date.now())]);

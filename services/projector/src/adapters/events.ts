@@ -155,15 +155,17 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
     const ids = created.map((entry) => entry.placement.groupId);
     const shortIds = await assignShortIds(db, created, ids);
     await db.query(
-      `INSERT INTO groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, last_seen, times_seen, grouping_version)
-       SELECT id, project_id, short_id, title, culprit, type, metadata::jsonb, level, platform, logger, first_seen, first_seen, 0, grouping_version
-       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[])
-         AS v(id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, grouping_version)`,
+      // An issue made (or made again, with the same id, after all its events went) by an event has
+      // its status from that event: a status change older than it, applied again, leaves it alone.
+      `INSERT INTO groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, last_seen, times_seen, grouping_version, status_offset)
+       SELECT id, project_id, short_id, title, culprit, type, metadata::jsonb, level, platform, logger, first_seen, first_seen, 0, grouping_version, status_offset
+       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::bigint[])
+         AS v(id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, grouping_version, status_offset)`,
       [
         ids, created.map((entry) => entry.record.projectId), shortIds, created.map((entry) => entry.facts.title), created.map((entry) => entry.facts.culprit),
         created.map((entry) => entry.facts.type), created.map((entry) => JSON.stringify(entry.facts.metadata)), created.map((entry) => entry.event.level),
         created.map((entry) => entry.event.platform), created.map((entry) => entry.event.logger ?? null), created.map((entry) => receivedText(entry.record.receivedAt)),
-        created.map((entry) => entry.groupingVersion),
+        created.map((entry) => entry.groupingVersion), created.map((entry) => entry.offset),
       ],
     );
     await db.query('INSERT INTO group_hashes (project_id, hash, group_id) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])', [

@@ -15,7 +15,8 @@ export { PoisonRecord };
 
 /**
  * `offset` is the record's offset in its partition (all of a project's records share one); -1 when
- * unknown (tests applying records by hand): a status change then always applies.
+ * unknown (tests applying records by hand): a status change then applies only to issues whose
+ * status no known offset set.
  */
 export async function applyRecord(db: PoolClient, record: DomainRecord, projection: Projection = newProjection(), offset = -1): Promise<void> {
   switch (record.name) {
