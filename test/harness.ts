@@ -4,6 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { buildApiApp } from '@trapline/api';
 import { Appender, createKafka, createLogger, createMetrics, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
@@ -91,6 +92,24 @@ export interface Isolated {
   dispose(): Promise<void>;
 }
 
+/**
+ * Deletes the topics whose names start with `prefix`, if the brokers answer at once (a test's own
+ * broker may be stopped by then). A broker that keeps every test's topics, run after run on one
+ * machine, ends up out of heap with tens of thousands of partitions.
+ */
+async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'test-dispose', brokers, connectionTimeout: 1000, retry: { retries: 1 }, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } catch {
+    // best effort: the topics stay
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** A fresh prefix and database, provisioned (migrations + topics). */
 export async function isolated(overrides: Record<string, string> = {}): Promise<Isolated> {
   const id = `t${randomBytes(4).toString('hex')}`;
@@ -123,6 +142,7 @@ export async function isolated(overrides: Record<string, string> = {}): Promise<
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS "trapline_${id}" WITH (FORCE)`).catch(() => undefined);
       await admin.end();
+      await deleteTopics(config.kafkaBrokers, `${config.KAFKA_TOPIC_PREFIX}.`);
     },
   };
 }
