@@ -46,8 +46,19 @@ const groupWith = (eventId: string, events: number) =>
     return row && row.times_seen === events ? String(row.group_id) : undefined;
   }, `an issue with ${events} events`);
 
+/**
+ * Done, and its completion audited, as the read models show them. The deleter writes the last purge
+ * (events topic) and the audit entry (audit topic) in one Kafka transaction, but the projector
+ * reads the two topics apart: one may be applied a fetch (up to 100 ms) before the other.
+ */
 const deletionDone = (transactionId: string) =>
-  eventually(async () => ((await query<{ state: string }>('SELECT state FROM deletions WHERE transaction_id = $1', [transactionId]))[0]?.state === 'done' ? true : undefined), `deletion ${transactionId} done`, 60000);
+  eventually(async () => {
+    const [row] = await query<{ state: string; audited: boolean }>(
+      "SELECT d.state, EXISTS (SELECT 1 FROM audit_log a WHERE a.transaction_id = d.transaction_id AND a.event LIKE '%.completed') AS audited FROM deletions d WHERE d.transaction_id = $1",
+      [transactionId],
+    );
+    return row?.state === 'done' && row.audited ? true : undefined;
+  }, `deletion ${transactionId} done and audited`, 60000);
 
 async function auditEntries(transactionId: string) {
   const log = (await readTopic(trapline.config, trapline.topics.audit)).filter((record) => record.key?.startsWith(transactionId));
