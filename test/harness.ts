@@ -205,16 +205,17 @@ export async function eventually<T>(read: () => Promise<T | undefined>, what: st
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+const ROOT = join(import.meta.dirname, '..');
+const CLI_ENTRY = join(ROOT, 'packages/cli/bin/trapline.js');
+
 /** The `trapline` command as an operator runs it, with an isolated deployment's environment. */
 export function runCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000) {
-  const root = join(import.meta.dirname, '..');
-  return spawnSync(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env, encoding: 'utf8', timeout: timeoutMs });
+  return spawnSync(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: timeoutMs });
 }
 
 /** `runCli` without blocking this process: the test goes on (sending traffic, say) while the command runs. */
 export function runCliConcurrently(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const root = join(import.meta.dirname, '..');
-  const child = spawn(process.execPath, [join(root, 'packages/cli/bin/trapline.js'), ...args], { cwd: root, env, timeout: timeoutMs });
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, timeout: timeoutMs });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -128,6 +128,8 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
     /** Where the rebuild stands: its transactions' positions, or its group's offsets past transaction markers. */
     const reached = async () => furthest(await applied(control, schema, sources), await committed(admin, groupId, sources));
     let attempts = 0;
+    /** Between hand-overs the live projector gets its turn. */
+    const letLiveRun = () => sleep(Math.max(500, 2 * handoverTimeoutMs));
     while (!swapped) {
       if (crashed) throw new RebuildError(`the rebuild's consumer stopped: ${crashed.message}`);
       const position = await reached();
@@ -159,7 +161,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
           if ((error as { code?: string }).code !== '55P03') throw error; // lock_not_available: a live batch is taking long
           progress('a live projector batch held the hand-over lock too long; trying again later');
           await lock.query('RESET lock_timeout');
-          await sleep(Math.max(500, 2 * handoverTimeoutMs));
+          await letLiveRun();
           continue;
         }
         await lock.query('RESET lock_timeout');
@@ -188,7 +190,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
       }
       if (!swapped) {
         progress('the live projector moved on during the hand-over; catching up again');
-        await sleep(Math.max(500, 2 * handoverTimeoutMs)); // the live projector gets its turn
+        await letLiveRun();
       }
     }
 
