@@ -75,6 +75,18 @@ describe('read your own writes', () => {
     expect(listed).toEqual([]);
   }, 180000);
 
+  it("a project's retention and allowed domains, set on one instance, are read back at once on the other", async () => {
+    const path = `/projects/${trapline.defaults.organizationSlug}/${trapline.defaults.projectSlug}/`;
+    for (const [index, retentionDays] of [30, 7, 90].entries()) {
+      const allowedDomains = [`app${index}.example.com`];
+      const answer = await api(index % 2 === 0 ? trapline.publicUrl : otherApi, 'PUT', path, { retentionDays, allowedDomains });
+      expect(answer.status).toBe(200);
+      const read = (await (await api(index % 2 === 0 ? otherApi : trapline.publicUrl, 'GET', path)).json()) as { retentionDays: number; allowedDomains: string[] };
+      expect(read).toMatchObject({ retentionDays, allowedDomains });
+    }
+    await api(trapline.publicUrl, 'PUT', path, { allowedDomains: null });
+  });
+
   it('a DSN key created through the API takes events at once, even right after a miss refreshed the keys', async () => {
     const { organizationSlug, projectSlug, projectId } = trapline.defaults;
     const storeWith = (key: string) => fetch(`${trapline.publicUrl}/api/${projectId}/store/?sentry_key=${key}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message: 'new key' }) });
