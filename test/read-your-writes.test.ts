@@ -116,6 +116,8 @@ describe('read your own writes', () => {
       expect(answer.headers.get('x-trapline-visibility')).toBe('pending');
       expect(waitedMs).toBeGreaterThanOrEqual(5000); // WRITE_VISIBILITY_TIMEOUT_MS's default
       expect(waitedMs).toBeLessThan(15000);
+      const metrics = await (await fetch(`http://127.0.0.1:${trapline.config.API_PORT}/metrics`)).text();
+      expect(metrics).toMatch(/trapline_api_writes_total\{[^}]*visibility="pending"[^}]*\} 1\b/);
     } finally {
       await trapline.services.start('projector');
     }

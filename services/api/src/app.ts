@@ -2,7 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import swagger from '@fastify/swagger';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessChecks } from '@trapline/runtime';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
 import type { WebAsset } from './adapters/web-assets.ts';
 import { auditRoutes } from './routes/audit.ts';
@@ -78,7 +78,9 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now, visibility: deps.visibility });
+  const writes = new Counter({ name: 'trapline_api_writes_total', help: 'API writes by whether the projector applied them before the answer', labelNames: ['visibility'], registers: [deps.metrics] });
+  const visibility = deps.visibility && { ...deps.visibility, observe: (result: 'visible' | 'pending') => writes.inc({ visibility: result }) };
+  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now, visibility });
   organizationRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);

@@ -24,6 +24,8 @@ export const VISIBILITY_HEADER = 'x-trapline-visibility';
 export interface WriteVisibility {
   watcher: ProjectionWatcher;
   timeoutMs: number;
+  /** Told of each write's outcome (a metric). */
+  observe?: (result: 'visible' | 'pending') => void;
 }
 
 export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
@@ -42,7 +44,8 @@ export interface ApiContext {
    * records and returns once the projector has applied them, so the client's next read, on any API
    * instance, sees its write. Past `WRITE_VISIBILITY_TIMEOUT_MS` it returns anyway and marks the
    * answer with `X-Trapline-Visibility: pending`; the write itself stands (it is on the log).
-   * A new write route is one line: `await context.appendAndAwait(reply, topic, records)`.
+   * A new write route is one line: `await context.appendAndAwait(reply, topic, records)`, for
+   * records on a topic the projector consumes (PROJECTED_TOPICS): others would always time out.
    */
   appendAndAwait(reply: FastifyReply, topic: string, records: OutgoingRecord[]): Promise<void>;
   /** Bearer token with the scope, else 401/403. */
@@ -61,7 +64,9 @@ export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'ev
     async appendAndAwait(reply, topic, records) {
       const positions = await appender.append(topic, records);
       if (!visibility) return;
-      if (!(await visibility.watcher.awaitProjected(positions, visibility.timeoutMs))) reply.header(VISIBILITY_HEADER, 'pending');
+      const visible = await visibility.watcher.awaitProjected(positions, visibility.timeoutMs);
+      if (!visible) reply.header(VISIBILITY_HEADER, 'pending');
+      visibility.observe?.(visible ? 'visible' : 'pending');
     },
     async authenticate(request, scope) {
       const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
