@@ -39,6 +39,9 @@ interface Waiter {
 
 const RECONNECT_MS = 1000;
 
+/** Names the LISTEN connection in pg_stat_activity. */
+export const WATCHER_APPLICATION_NAME = 'trapline-projection-watch';
+
 export class ProjectionWatcher {
   /** Next offset the projector will apply, by `topic:partition` (the largest seen: positions only grow). */
   private readonly reached = new Map<string, number>();
@@ -62,7 +65,7 @@ export class ProjectionWatcher {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl });
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: WATCHER_APPLICATION_NAME });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
