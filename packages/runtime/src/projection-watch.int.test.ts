@@ -74,4 +74,15 @@ describe('ProjectionWatcher', () => {
       await late.close();
     }
   });
+
+  it('starts without Postgres (waits then run to their bound) and keeps trying until closed', async () => {
+    const url = new URL(env.config.DATABASE_URL);
+    url.pathname = '/trapline_no_such_database';
+    const orphan = await ProjectionWatcher.start(url.toString(), logger);
+    try {
+      expect(await orphan.awaitProjected([{ topic: 'events', partition: 0, offset: 0 }], 200)).toBe(false);
+    } finally {
+      await orphan.close();
+    }
+  });
 });

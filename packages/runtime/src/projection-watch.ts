@@ -57,10 +57,17 @@ export class ProjectionWatcher {
     private readonly logger: Logger,
   ) {}
 
-  /** Listening before it resolves; a broken connection is re-opened every second (waits meanwhile run to their timeout). */
+  /**
+   * Listening when it resolves, if Postgres answers; if not, or once its connection breaks, it
+   * connects again every second (waits meanwhile run to their timeout), so a service starts and
+   * goes on without it.
+   */
   static async start(databaseUrl: string, logger: Logger): Promise<ProjectionWatcher> {
     const watcher = new ProjectionWatcher(databaseUrl, logger);
-    await watcher.connect();
+    await watcher.connect().catch((error: unknown) => {
+      logger.warn({ err: error }, 'projection watcher cannot listen yet; retrying');
+      watcher.retry();
+    });
     return watcher;
   }
 
@@ -82,6 +89,10 @@ export class ProjectionWatcher {
       await client.end().catch(() => undefined);
       throw error;
     }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.client = client;
     this.settle();
   }
@@ -91,16 +102,17 @@ export class ProjectionWatcher {
     this.client = undefined;
     if (this.closed) return;
     this.logger.warn({ err: error }, 'projection watcher lost its Postgres connection; reconnecting');
-    const retry = () => {
-      this.reconnect = setTimeout(() => {
-        this.connect().catch((failure: unknown) => {
-          this.logger.warn({ err: failure }, 'projection watcher cannot reconnect yet');
-          if (!this.closed) retry();
-        });
-      }, RECONNECT_MS);
-      this.reconnect.unref();
-    };
-    retry();
+    this.retry();
+  }
+
+  private retry(): void {
+    this.reconnect = setTimeout(() => {
+      this.connect().catch((failure: unknown) => {
+        this.logger.warn({ err: failure }, 'projection watcher cannot reconnect yet');
+        if (!this.closed) this.retry();
+      });
+    }, RECONNECT_MS);
+    this.reconnect.unref();
   }
 
   private notice(notice: PositionNotice): void {
