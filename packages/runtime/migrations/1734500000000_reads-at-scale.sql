@@ -1,13 +1,14 @@
 -- Up Migration
 -- Reads that cost what the page needs, not what the project holds.
 --
--- Issue lists: one index per sort, led by project and status (a list always names its projects and
--- never shows pending deletions), ending in id, the tie-break of the keyset cursors. The API reads
--- each (project, status) range in index order from the cursor on, so a page reads about a page of
--- rows however many issues there are.
-CREATE INDEX groups_list_last_seen ON groups (project_id, status, last_seen, id);
-CREATE INDEX groups_list_first_seen ON groups (project_id, status, first_seen, id);
-CREATE INDEX groups_list_times_seen ON groups (project_id, status, times_seen, id);
+-- Issue lists: one index per sort, led by project, status and level (a list always names its
+-- projects, never shows pending deletions, and may filter levels: five values), ending in id, the
+-- tie-break of the keyset cursors. The API reads each (project, status, level) range in index order
+-- from the cursor on, ids and sort values only, merges them, and fetches the page's rows: a page
+-- reads about a page of index entries per range however many issues there are.
+CREATE INDEX groups_list_last_seen ON groups (project_id, status, level, last_seen, id);
+CREATE INDEX groups_list_first_seen ON groups (project_id, status, level, first_seen, id);
+CREATE INDEX groups_list_times_seen ON groups (project_id, status, level, times_seen, id);
 DROP INDEX groups_project_last_seen;
 
 -- Sentry's userCount (distinct `user` tag values of the issue's visible events) kept on the issue,
@@ -19,7 +20,7 @@ ALTER TABLE groups ADD COLUMN user_count integer NOT NULL DEFAULT 0;
 UPDATE groups g SET user_count = c.n
   FROM (SELECT group_id, count(*)::int AS n FROM group_tag_values WHERE key = 'user' GROUP BY group_id) c
   WHERE g.id = c.group_id;
-CREATE INDEX groups_list_user_count ON groups (project_id, status, user_count, id);
+CREATE INDEX groups_list_user_count ON groups (project_id, status, level, user_count, id);
 
 CREATE FUNCTION group_user_count_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,4 +1,5 @@
 import type { Pool } from '@trapline/runtime';
+import type { Level } from '@trapline/schemas';
 import type { AuditRow, DeletionRow } from '../domain/audit.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
@@ -18,6 +19,9 @@ export interface IssueListQuery {
 
 /** Every status a list may show: everything but pending deletion. */
 const VISIBLE_STATUSES = ['unresolved', 'resolved', 'ignored'];
+
+/** Every level an event is normalized to (services/ingest's normalize). */
+const LEVELS = Object.keys({ fatal: 1, error: 1, warning: 1, info: 1, debug: 1 } satisfies Record<Level, 1>);
 
 /** Each sort column's value as the integer a cursor carries, and the bound a cursor's value stands for. */
 const TIME_VALUE = {
@@ -92,18 +96,22 @@ export class ReadModel {
   }
 
   /**
-   * One page of issues in the sort's order (then id), read from the cursor on: for each project and
-   * visible status, one range of that sort's index, at most a page of rows each, merged. What a page
-   * costs grows with its projects and statuses, not with the issues they hold.
+   * One page of issues in the sort's order (then id), read from the cursor on: for each project,
+   * visible status and level, one range of that sort's index (ids and sort values, at most a page
+   * each), merged; then the page's rows. What a page costs grows with its projects, statuses and
+   * levels, not with the issues they hold.
    */
   async issues(query: IssueListQuery): Promise<(GroupRow & { sort_value: string })[]> {
-    const params: unknown[] = [query.projectIds, query.search.statuses.length > 0 ? query.search.statuses : VISIBLE_STATUSES];
+    const params: unknown[] = [
+      query.projectIds,
+      query.search.statuses.length > 0 ? query.search.statuses : VISIBLE_STATUSES,
+      query.search.levels.length > 0 ? query.search.levels : LEVELS,
+    ];
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
     const where: string[] = [];
-    if (query.search.levels.length > 0) where.push(`g.level = ANY(${add(query.search.levels)})`);
     for (const text of query.search.text) where.push(`(g.title ILIKE ${add(`%${text.replace(/[\\%_]/g, '\\$&')}%`)} OR g.culprit ILIKE $${params.length})`);
     for (const [key, value] of query.search.tags) {
       where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
@@ -115,11 +123,15 @@ export class ReadModel {
     if (query.cursor) where.push(`(g.${column}, g.id) ${compare} (${sortValue.bound(add(query.cursor.value))}, ${add(query.cursor.key)}::bigint)`);
     const limit = add(query.limit + 1);
     const result = await this.pool.query<GroupRow & { sort_value: string }>(
-      `SELECT g.* FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN LATERAL (
-         SELECT ${GROUP_COLUMNS}, ${sortValue.of('g')}::text AS sort_value FROM groups g
-         WHERE g.project_id = p.id AND g.status = s.status${where.map((condition) => ` AND ${condition}`).join('')}
-         ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}) g
-       ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}`,
+      `SELECT ${GROUP_COLUMNS}, ${sortValue.of('g')}::text AS sort_value FROM (
+         SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
+         CROSS JOIN LATERAL (
+           SELECT g.id, g.${column} FROM groups g
+           WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${where.map((condition) => ` AND ${condition}`).join('')}
+           ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}) r
+         ORDER BY r.${column} ${order}, r.id ${order} LIMIT ${limit}) page
+       JOIN groups g ON g.id = page.id
+       ORDER BY g.${column} ${order}, g.id ${order}`,
       params,
     );
     return query.cursor?.before ? result.rows.reverse() : result.rows;
