@@ -23,7 +23,6 @@ interface Size {
 }
 
 /** Issues: 70 % in project 1, the rest spread; statuses 80/15/5; levels 70/20/10; one hot issue with a tenth of the events. */
-export { fill as fillForLab };
 async function fill(pool: Pool, size: Size, now: number, progress: (line: string) => void): Promise<void> {
   await pool.query(`INSERT INTO organizations (slug, name, created_at) VALUES ('bench', 'Bench', now())`);
   for (let p = 1; p <= PROJECTS; p += 1) {
