@@ -134,6 +134,20 @@ describe('issue detail', () => {
     expect(tags.find((tag) => tag.key === 'browser')).toMatchObject({ totalValues: 3, topValues: [{ value: 'Chrome', count: 2 }, { value: 'Firefox', count: 1 }] });
     const values = await json<{ value: string }[]>(`/issues/${checkout!.id}/tags/release/values/`);
     expect(values.map((value) => value.value)).toEqual(['web@2', 'web@1']);
+    expect(tags.find((tag) => tag.key === 'user')).toMatchObject({ totalValues: 3, uniqueValues: 2, topValues: [{ value: 'id:u1', count: 2 }, { value: 'id:u2', count: 1 }] });
+  });
+
+  it("pages a tag's values by keyset cursor, most frequent first, and back", async () => {
+    const [checkout] = await json<Issue[]>(`/projects/${org}/${project}/issues/?query=checkout`);
+    const first = await api(`/issues/${checkout!.id}/tags/browser/values/?per_page=1`);
+    expect(((await first.json()) as { value: string }[]).map((value) => value.value)).toEqual(['Chrome']);
+    const cursor = /rel="next"; results="true"; cursor="([^"]+)"/.exec(first.headers.get('link')!)![1]!;
+    const second = await api(`/issues/${checkout!.id}/tags/browser/values/?per_page=1&cursor=${encodeURIComponent(cursor)}`);
+    expect(((await second.json()) as { value: string }[]).map((value) => value.value)).toEqual(['Firefox']);
+    expect(second.headers.get('link')).toMatch(/rel="next"; results="false"/);
+    const back = /rel="previous"; results="true"; cursor="([^"]+)"/.exec(second.headers.get('link')!)![1]!;
+    const again = await api(`/issues/${checkout!.id}/tags/browser/values/?per_page=1&cursor=${encodeURIComponent(back)}`);
+    expect(((await again.json()) as { value: string }[]).map((value) => value.value)).toEqual(['Chrome']);
   });
 });
 

@@ -3,7 +3,7 @@ import type { Level } from '@trapline/schemas';
 import type { AuditRow, DeletionRow } from '../domain/audit.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
-import type { EventRow, GroupRow, ProjectRow } from '../domain/serialize.ts';
+import type { EventRow, GroupRow, ProjectRow, TagKeySummary } from '../domain/serialize.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -190,14 +190,44 @@ export class ReadModel {
     return backwards ? result.rows.reverse() : result.rows;
   }
 
-  /** Tag values of an issue's visible events with counts and first/last seen, most frequent first (kept by the projector). */
-  async tagValues(groupId: number, key?: string): Promise<TagValueRow[]> {
-    const result = await this.pool.query<TagValueRow>(
-      `SELECT key, value, times_seen::int AS count, first_seen, last_seen FROM group_tag_values
-       WHERE group_id = $1 AND ($2::text IS NULL OR key = $2) ORDER BY key, times_seen DESC, value`,
-      [groupId, key ?? null],
+  /**
+   * Each tag key of an issue: the sum and number of its values and the nine most frequent, computed
+   * in Postgres over the key's rows (an issue with many users has many `user` values).
+   */
+  async tagSummaries(groupId: number): Promise<TagKeySummary[]> {
+    const result = await this.pool.query<TagKeySummary>(
+      `SELECT k.key, k.total_values, k.unique_values, top.values AS top_values
+       FROM (SELECT key, sum(times_seen)::bigint AS total_values, count(*)::int AS unique_values FROM group_tag_values WHERE group_id = $1 GROUP BY key) k
+       CROSS JOIN LATERAL (
+         SELECT COALESCE(json_agg(json_build_object('key', v.key, 'value', v.value, 'count', v.times_seen, 'first_seen', v.first_seen, 'last_seen', v.last_seen) ORDER BY v.times_seen DESC, v.value), '[]') AS values
+         FROM (SELECT key, value, times_seen, first_seen, last_seen FROM group_tag_values WHERE group_id = $1 AND key = k.key ORDER BY times_seen DESC, value LIMIT 9) v) top
+       ORDER BY k.key`,
+      [groupId],
     );
-    return result.rows;
+    return result.rows.map((row) => ({ ...row, top_values: row.top_values.map((value) => ({ ...value, first_seen: new Date(value.first_seen), last_seen: new Date(value.last_seen) })) }));
+  }
+
+  /** A page of one tag key's values of an issue, most frequent first (then by value), from the cursor on. */
+  async tagValues(groupId: number, key: string, page: { cursor?: KeysetCursor | undefined; limit: number }): Promise<(TagValueRow & { sort_value: string })[]> {
+    const backwards = page.cursor?.before === true;
+    const direction = backwards ? 'ASC' : 'DESC';
+    const params: unknown[] = [groupId, key, page.limit + 1];
+    // Frequent first, then by value ascending: the tie-break runs opposite to the count, so the
+    // comparison is spelled out rather than a row comparison.
+    let after = '';
+    if (page.cursor) {
+      params.push(page.cursor.value, Buffer.from(page.cursor.key, 'base64url').toString('utf8'));
+      after = backwards
+        ? ` AND (times_seen > $4 OR (times_seen = $4 AND value < $5))`
+        : ` AND (times_seen < $4 OR (times_seen = $4 AND value > $5))`;
+    }
+    const valueOrder = backwards ? 'DESC' : 'ASC';
+    const result = await this.pool.query<TagValueRow & { sort_value: string }>(
+      `SELECT key, value, times_seen::int AS count, first_seen, last_seen, times_seen::text AS sort_value FROM group_tag_values
+       WHERE group_id = $1 AND key = $2${after} ORDER BY times_seen ${direction}, value ${valueOrder} LIMIT $3`,
+      params,
+    );
+    return backwards ? result.rows.reverse() : result.rows;
   }
 
   async keys(projectId: number): Promise<KeyRow[]> {

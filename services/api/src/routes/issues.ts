@@ -8,8 +8,8 @@ import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, se
 import type { Scope } from '../domain/tokens.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { keysetPaging } from './paging.ts';
-import { EVENT_KEY, ISSUE_KEY } from '../domain/keyset.ts';
-import { asList, issueListQuery, issueParams, keysetPageQuery, orgParams, projectParams, statusBody, tagParams } from './schemas.ts';
+import { EVENT_KEY, ISSUE_KEY, TAG_VALUE_KEY, tagValueKey } from '../domain/keyset.ts';
+import { asList, issueListQuery, issueParams, keysetPageQuery, orgParams, projectParams, statusBody, tagParams, tagValuesQuery } from './schemas.ts';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
 // events and tags. Served under both /api/0/issues/{id}/ and /api/0/organizations/{org}/issues/{id}/.
@@ -163,12 +163,14 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
     app.get(`${prefix}/tags/`, { schema: { tags, summary: "An issue's tags with their top values", params: issueParams } }, async (request) => {
       const { group } = await visible(request, request.params, 'event:read');
-      return serializeTags(await readModel.tagValues(group.id));
+      return serializeTags(await readModel.tagSummaries(group.id));
     });
 
-    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags", params: tagParams } }, async (request) => {
+    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags, most frequent first", params: tagParams, querystring: tagValuesQuery } }, async (request, reply) => {
       const { group } = await visible(request, request.params, 'event:read');
-      return (await readModel.tagValues(group.id, request.params.key)).map(serializeTagValue);
+      const paging = keysetPaging(request, request.query, TAG_VALUE_KEY);
+      const rows = paging.finish(reply, publicUrl, await readModel.tagValues(group.id, request.params.key, paging), (row) => tagValueKey(row.value));
+      return rows.map(serializeTagValue);
     });
   }
 }
