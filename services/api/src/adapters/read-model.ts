@@ -114,7 +114,8 @@ export class ReadModel {
     const where: string[] = [];
     for (const text of query.search.text) where.push(`(g.title ILIKE ${add(`%${text.replace(/[\\%_]/g, '\\$&')}%`)} OR g.culprit ILIKE $${params.length})`);
     for (const [key, value] of query.search.tags) {
-      where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
+      // The project bound lets the (project, key, value) index lead when the value is rare.
+      where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.project_id = g.project_id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
     }
     if (query.periodMs !== null) where.push(`g.last_seen >= ${add(new Date(query.now - query.periodMs))}`);
     const column = ISSUE_SORTS[query.sort];
