@@ -1,6 +1,6 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Appender } from '@trapline/runtime';
+import type { Appender, OutgoingRecord, ProjectionWatcher } from '@trapline/runtime';
 import type { ReadModel, TokenRow } from '../adapters/read-model.ts';
 import type { GroupRow, ProjectRow } from '../domain/serialize.ts';
 import { hashToken, hasScope, type Scope } from '../domain/tokens.ts';
@@ -17,6 +17,17 @@ export class ApiError extends Error {
 
 export const NOT_FOUND = 'The requested resource does not exist';
 
+/** Set on a write's answer when the projector had not applied it within the bound: the next read may not show it yet. */
+export const VISIBILITY_HEADER = 'x-trapline-visibility';
+
+/** How a write waits to be visible: the watcher of the projector's positions and the bound. */
+export interface WriteVisibility {
+  watcher: ProjectionWatcher;
+  timeoutMs: number;
+  /** Told of each write's outcome (a metric). */
+  observe?: (result: 'visible' | 'pending') => void;
+}
+
 export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 export interface ApiContext {
@@ -26,6 +37,17 @@ export interface ApiContext {
   adminTopic: string;
   publicUrl: string;
   now: () => number;
+  /** Without it (tests of the app alone) a write answers once Kafka acknowledged it. */
+  visibility?: WriteVisibility | undefined;
+  /**
+   * Every API write goes through this (DESIGN.md invariant 9, read your own writes): appends the
+   * records and returns once the projector has applied them, so the client's next read, on any API
+   * instance, sees its write. Past `WRITE_VISIBILITY_TIMEOUT_MS` it returns anyway and marks the
+   * answer with `X-Trapline-Visibility: pending`; the write itself stands (it is on the log).
+   * A new write route is one line: `await context.appendAndAwait(reply, topic, records)`, for
+   * records on a topic the projector consumes (PROJECTED_TOPICS): others would always time out.
+   */
+  appendAndAwait(reply: FastifyReply, topic: string, records: OutgoingRecord[]): Promise<void>;
   /** Bearer token with the scope, else 401/403. */
   authenticate(request: FastifyRequest, scope: Scope): Promise<TokenRow>;
   /** The organization in the path must be the token's: another organization's objects are 404. */
@@ -35,10 +57,17 @@ export interface ApiContext {
   actor(token: TokenRow): string;
 }
 
-export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'publicUrl' | 'now'>): ApiContext {
-  const { readModel } = deps;
+export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'publicUrl' | 'now' | 'visibility'>): ApiContext {
+  const { readModel, appender, visibility } = deps;
   const context: ApiContext = {
     ...deps,
+    async appendAndAwait(reply, topic, records) {
+      const positions = await appender.append(topic, records);
+      if (!visibility) return;
+      const visible = await visibility.watcher.awaitProjected(positions, visibility.timeoutMs);
+      if (!visible) reply.header(VISIBILITY_HEADER, 'pending');
+      visibility.observe?.(visible ? 'visible' : 'pending');
+    },
     async authenticate(request, scope) {
       const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
       if (!match) throw new ApiError(401, 'Authentication credentials were not provided.');
