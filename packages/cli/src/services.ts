@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readConfig } from '@trapline/runtime';
+import { readConfig, type Config } from '@trapline/runtime';
+import { NGINX_HEALTH_PATH, nginxCommand, stackPaths } from '@trapline/stack';
 
 // Runs the services as separate processes (as docker-compose does), each with the same
-// environment, and waits until each answers /health.
+// environment, and waits until each answers /health. The gateway is nginx, as in docker-compose.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -58,6 +59,11 @@ async function waitHealthy(service: RunningService, timeoutMs: number): Promise<
   throw new Error(`${service.name} did not answer ${service.healthUrl} within ${timeoutMs / 1000}s`);
 }
 
+function serviceCommand(name: ServiceName, key: ServiceKey, config: Config): { command: string; args: string[] } {
+  if (name === 'gateway') return nginxCommand(config, join(stackPaths(config).state, key));
+  return { command: process.execPath, args: [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')] };
+}
+
 /**
  * `env` is the whole environment of the services. With `logDir`, each writes its JSON log to
  * `<logDir>/<name>.log`; otherwise logs go to this process's stdout.
@@ -74,8 +80,8 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } 
       deleter: config.DELETER_PORT,
       gateway: config.GATEWAY_PORT,
     };
-    const entry = join(ROOT, 'services', name, 'src', 'main.ts');
-    const child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', entry], { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { command, args } = serviceCommand(name, key, config);
+    const child = spawn(command, args, { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     if (options.logDir) {
       mkdirSync(options.logDir, { recursive: true });
       const log = createWriteStream(join(options.logDir, `${key}.log`), { flags: 'a' });
@@ -85,7 +91,7 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } 
       child.stdout?.pipe(process.stdout);
       child.stderr?.pipe(process.stderr);
     }
-    const path = name === 'gateway' ? '/gateway-health' : '/health';
+    const path = name === 'gateway' ? NGINX_HEALTH_PATH : '/health';
     const service: RunningService = { name, ...(instance === undefined ? {} : { instance }), process: child, healthUrl: `http://${config.HOST}:${ports[name]}${path}` };
     services.set(key, service);
     await waitHealthy(service, 60000);
