@@ -61,6 +61,21 @@ describe('the front door in front of the stack', () => {
     expect(JSON.parse(response.body.toString())).toEqual({ detail: 'event exceeds 1048576 bytes' });
   });
 
+  it('stores zstd store and envelope bodies, and refuses a zstd bomb with 413 as it does a gzip one', async () => {
+    const prefix = `zstd ${randomBytes(4).toString('hex')}`;
+    const post = (endpoint: string, body: Buffer) =>
+      fetch(`${trapline.publicUrl}/api/1/${endpoint}/?sentry_key=${publicKey}`, { method: 'POST', headers: { 'content-encoding': 'zstd' }, body: new Uint8Array(zstdCompressSync(body)) });
+    expect((await post('store', Buffer.from(JSON.stringify({ message: `${prefix} store` })))).status).toBe(200);
+    const envelope = `{}\n{"type":"event"}\n${JSON.stringify({ event_id: randomBytes(16).toString('hex'), message: `${prefix} envelope` })}\n`;
+    expect((await post('envelope', Buffer.from(envelope))).status).toBe(200);
+    await eventually(async () => ((await storedEvents(prefix)) === 2 ? true : undefined), 'both zstd events to be stored');
+    for (const endpoint of ['store', 'envelope']) {
+      const response = await post(endpoint, Buffer.alloc(64 * 1024 * 1024));
+      expect(response.status, endpoint).toBe(413);
+      expect(await response.json()).toEqual({ detail: `decompressed body exceeds ${trapline.config.MAX_REQUEST_BYTES} bytes` });
+    }
+  });
+
   it('answers 1,000 generated hostile ingest requests below 500, every refusal as {"detail": …}', async () => {
     const event = (message: string) => JSON.stringify({ event_id: randomBytes(16).toString('hex'), message });
     const encodings: Record<string, (body: Buffer) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync, zstd: zstdCompressSync };
