@@ -10,7 +10,7 @@ import { buildApiApp } from '@trapline/api';
 import { Appender, createKafka, createLogger, createMetrics, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
 import { ReadModel } from '../services/api/src/adapters/read-model.ts';
 import { Codec, topicNames, type TopicNames } from '@trapline/schemas';
-import { serviceSet, SERVICES, type ServiceSet } from '@trapline/cli/services';
+import { serviceSet, SERVICES, type ServiceSet, type ServiceSetOptions } from '@trapline/cli/services';
 import { bootstrap, type BootstrapResult } from '@trapline/cli/bootstrap';
 
 // An isolated Trapline for one test file: its own topic prefix, database and ports on the shared
@@ -155,10 +155,10 @@ export interface RunningTrapline extends Isolated {
   publicUrl: string;
 }
 
-/** Every service as its own process, plus the default org/project/key/token, like `npm start`. */
-export async function startTrapline(overrides: Record<string, string> = {}): Promise<RunningTrapline> {
+/** Every service as its own process, plus the default org/project/key/token, like `npm start` (which also supervises them: `supervise`). */
+export async function startTrapline(overrides: Record<string, string> = {}, options: Pick<ServiceSetOptions, 'supervise'> = {}): Promise<RunningTrapline> {
   const base = await isolated(overrides);
-  const services = serviceSet(base.env, { logDir: join(base.config.TRAPLINE_STATE_DIR!, 'logs') });
+  const services = serviceSet(base.env, { logDir: join(base.config.TRAPLINE_STATE_DIR!, 'logs'), ...options });
   for (const name of SERVICES) await services.start(name);
   const codec = new Codec();
   const appender = await Appender.connect(createKafka(base.config.kafkaBrokers, 'test', createLogger('test', 'error')), codec);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Appender, createKafka, createLogger, createMetrics, createPool, kafkaCheck, postgresCheck, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
+import { projectionState } from './adapters/projection-state.ts';
 import { ReadModel } from './adapters/read-model.ts';
 import { loadWebAssets } from './adapters/web-assets.ts';
 import { buildApiApp } from './app.ts';
@@ -21,6 +22,7 @@ await runService(logger, async () => {
   const app = await buildApiApp({
     readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger, webAssets,
     metrics: createMetrics('api'),
+    projection: projectionState(admin, pool, config.projectorGroup, [topics.events, topics.admin, topics.audit]),
     // Reads need Postgres; status changes and deletion requests need Kafka.
     readiness: { postgres: postgresCheck(pool), kafka: kafkaCheck(admin) },
   });
