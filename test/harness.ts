@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -213,17 +213,22 @@ export function runCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 12000
   return spawnSync(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: timeoutMs });
 }
 
-/** `runCli` without blocking this process: the test goes on (sending traffic, say) while the command runs. */
-export function runCliConcurrently(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, timeout: timeoutMs });
+/** Runs a command to its end without blocking this process; resolves with its status and output. */
+export function runConcurrently(command: string, args: string[], options: SpawnOptions = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** `runCli` without blocking this process: the test goes on (sending traffic, say) while the command runs. */
+export function runCliConcurrently(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return runConcurrently(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, timeout: timeoutMs });
 }
 
 /** The API app in-process over an isolated deployment's database and topics, for `app.inject()`. */

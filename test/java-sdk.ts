@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig } from '@trapline/runtime';
 import { stackPaths } from '@trapline/stack';
+import { runConcurrently } from './harness.ts';
 
 // The official Java SDK (io.sentry:sentry from Maven Central, resolved once into the stack's cache
 // as the Kafka jars are), driven by test/fixtures/java/SentryBurst.java with Java's source launcher.
@@ -24,15 +25,9 @@ function sentryClasspath(): string {
 }
 
 /** Sends `count` messages back to back to `dsn` and waits for the SDK to flush; resolves with the event ids it printed. */
-export function sendJavaBurst(dsn: string, count: number, prefix: string): Promise<string[]> {
+export async function sendJavaBurst(dsn: string, count: number, prefix: string): Promise<string[]> {
   const classpath = sentryClasspath();
-  const child = spawn('java', ['-cp', classpath, join(FIXTURES, 'SentryBurst.java'), dsn, String(count), prefix], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => (status === 0 ? resolve(stdout.split('\n').filter((line) => /^[0-9a-f]{32}$/.test(line))) : reject(new Error(`java exited ${status}: ${stderr}`))));
-  });
+  const run = await runConcurrently('java', ['-cp', classpath, join(FIXTURES, 'SentryBurst.java'), dsn, String(count), prefix]);
+  if (run.status !== 0) throw new Error(`java exited ${run.status}: ${run.stderr}`);
+  return run.stdout.split('\n').filter((line) => /^[0-9a-f]{32}$/.test(line));
 }
