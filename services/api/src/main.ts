@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Appender, createKafka, createLogger, createMetrics, createPool, kafkaCheck, postgresCheck, ProjectionWatcher, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
+import { projectionState } from './adapters/projection-state.ts';
 import { ReadModel } from './adapters/read-model.ts';
 import { loadWebAssets } from './adapters/web-assets.ts';
 import { buildApiApp } from './app.ts';
@@ -24,6 +25,7 @@ await runService(logger, async () => {
     readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger, webAssets,
     metrics: createMetrics('api'),
     visibility: { watcher, timeoutMs: config.WRITE_VISIBILITY_TIMEOUT_MS },
+    projection: projectionState(admin, pool, config.projectorGroup, [topics.events, topics.admin, topics.audit]),
     // Reads need Postgres; status changes and deletion requests need Kafka.
     readiness: { postgres: postgresCheck(pool), kafka: kafkaCheck(admin) },
   });
