@@ -37,6 +37,8 @@ interface Waiter {
   resolve: (applied: boolean) => void;
 }
 
+/** How often, and how long at most, the listening connection is asked whether it is still there. */
+const PROBE_MS = 10_000;
 const RECONNECT_MS = 1000;
 
 /** Names the LISTEN connection in pg_stat_activity. */
@@ -51,6 +53,7 @@ export class ProjectionWatcher {
   private schema: string | undefined;
   private closed = false;
   private reconnect: NodeJS.Timeout | undefined;
+  private probing: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly databaseUrl: string,
@@ -72,7 +75,7 @@ export class ProjectionWatcher {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: WATCHER_APPLICATION_NAME });
+    const client = new pg.Client({ connectionString: this.databaseUrl, application_name: WATCHER_APPLICATION_NAME, keepAlive: true });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client));
     client.on('notification', (message) => {
@@ -95,11 +98,29 @@ export class ProjectionWatcher {
     }
     this.client = client;
     this.settle();
+    this.probe(client);
+  }
+
+  /**
+   * A listening connection sends nothing, so one dropped without a word (an idle timeout on the
+   * way) would look alive forever: a query every few seconds finds out, and a new one listens.
+   */
+  private probe(client: pg.Client): void {
+    this.probing = setInterval(() => {
+      if (this.client !== client) return;
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer to the liveness probe')), PROBE_MS).unref());
+      Promise.race([client.query('SELECT 1'), timeout]).catch((error: Error) => {
+        this.lost(client, error);
+        client.end().catch(() => undefined);
+      });
+    }, PROBE_MS);
+    this.probing.unref();
   }
 
   private lost(client: pg.Client, error?: Error): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.probing);
     if (this.closed) return;
     this.logger.warn({ err: error }, 'projection watcher lost its Postgres connection; reconnecting');
     this.retry();
@@ -170,6 +191,7 @@ export class ProjectionWatcher {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnect);
+    clearInterval(this.probing);
     for (const waiter of this.waiters) waiter.resolve(false);
     this.waiters.clear();
     const client = this.client;

@@ -18,7 +18,7 @@ export type CursorResult = { ok: true; cursor: KeysetCursor | undefined } | { ok
 /** undefined or '' is the first page. */
 export function parseKeysetCursor(cursor: string | undefined, keyPattern: RegExp): CursorResult {
   if (cursor === undefined || cursor === '') return { ok: true, cursor: undefined };
-  const match = /^(-?\d{1,19}):([^:]{0,400}):([01])$/.exec(cursor);
+  const match = /^(-?\d{1,19}):([^:]{0,1100}):([01])$/.exec(cursor);
   if (!match || !keyPattern.test(match[2]!)) return { ok: false, detail: `Invalid cursor: ${cursor.slice(0, 100)}` };
   return { ok: true, cursor: { value: match[1]!, key: match[2]!, before: match[3] === '1' } };
 }
@@ -26,7 +26,7 @@ export function parseKeysetCursor(cursor: string | undefined, keyPattern: RegExp
 export const ISSUE_KEY = /^\d{1,19}$/;
 export const EVENT_KEY = /^[0-9a-f]{32}$/;
 /** A tag value, base64url-encoded (values may hold any character, colons too). */
-export const TAG_VALUE_KEY = /^[A-Za-z0-9_-]{0,400}$/;
+export const TAG_VALUE_KEY = /^[A-Za-z0-9_-]{0,1100}$/;
 export const tagValueKey = (value: string) => Buffer.from(value, 'utf8').toString('base64url');
 
 /** A row's place in its list. */

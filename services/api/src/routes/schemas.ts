@@ -31,7 +31,7 @@ export const keysetPageQuery = pageQuery.extend({
 
 /** An issue's values of one tag: most frequent first; the cursor carries the value base64url-encoded. */
 export const tagValuesQuery = pageQuery.omit({ full: true }).extend({
-  cursor: z.union([z.literal(''), z.string().regex(/^\d{1,19}:[A-Za-z0-9_-]{0,400}:[01]$/)]).optional().describe('Sentry cursor from the Link header; empty for the first page'),
+  cursor: z.union([z.literal(''), z.string().regex(/^\d{1,19}:[A-Za-z0-9_-]{0,1100}:[01]$/)]).optional().describe('Sentry cursor from the Link header; empty for the first page'),
 });
 
 export const issueListQuery = keysetPageQuery.extend({

@@ -60,6 +60,9 @@ function schemaOf(message: KafkaMessage): string | undefined {
   return (Array.isArray(raw) ? raw[0] : raw)?.toString();
 }
 
+/** Marks a committed input offset as consumed; false when the batch should stop (shutting down, or rebalanced). */
+type Settle = (offset: string) => Promise<boolean>;
+
 export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   const { kafka, codec, appender, source, topics, settings, logger } = deps;
   // The deleter reads the whole events log for its few requests. Fetching as soon as any record
@@ -82,7 +85,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   };
 
   /** Requests on the domain log: held on the delay topic, and audited as requested. */
-  const intake = async (batch: Batch) => {
+  const intake = async (batch: Batch, settle: Settle) => {
     const records: TransactionalAppend[] = [];
     for (const message of batch.messages) {
       if (!REQUESTS.has(schemaOf(message) ?? '')) continue;
@@ -112,10 +115,10 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
     // resolved offset is committed by the consumer. Only a batch with requests commits its offset
     // inside the transaction that appends their steps.
     if (records.length > 0) await commit(records, batch, batch.messages.at(-1)!);
+    await settle(batch.messages.at(-1)!.offset);
     // Counted once the transaction is committed, so a retried batch counts once.
     count('scheduled', records.filter((entry) => entry.topic === topics.deletionsDelay || entry.topic === topics.deletionsRun).length);
     count('dead_letter', records.filter((entry) => entry.topic === topics.deletionsDlq).length);
-    return batch.messages.at(-1)!.offset;
   };
 
   const pauseUntilDue = (topic: string, partition: number, waitMs: number) => {
@@ -136,7 +139,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
    * due ones released to `run`, the others put back at the tail), so a step due sooner never waits
    * behind one due later; then the partition rests until its earliest step is due, or the recheck bound.
    */
-  const release = async (batch: Batch): Promise<string | undefined> => {
+  const release = async (batch: Batch, settle: Settle): Promise<void> => {
     const records = batch.messages.map((message) => {
       const read = decodeStep(batch, message);
       return { offset: message.offset, dueAt: 'step' in read ? read.step.dueAt : null, item: read };
@@ -153,9 +156,9 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       count('released', transaction.released.length);
       count('deferred', transaction.deferred.length);
       count('dead_letter', transaction.deadLettered.length);
+      if (!(await settle(transaction.through))) return;
     }
     if (plan.recheckMs !== undefined) pauseUntilDue(batch.topic, batch.partition, plan.recheckMs);
-    return plan.transactions.at(-1)?.through;
   };
 
   /** Has the projector applied the request (so every event it hides is in the read model)? */
@@ -206,19 +209,17 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
     return { appends, outcome: 'completed' };
   };
 
-  const run = async (batch: Batch): Promise<string | undefined> => {
-    let last: string | undefined;
+  const run = async (batch: Batch, settle: Settle): Promise<void> => {
     for (const message of batch.messages) {
       const read = decodeStep(batch, message);
       const { appends, outcome } = 'step' in read ? await runStep(read.step) : { appends: [{ topic: topics.deletionsDlq, raw: [read.deadLetter] }], outcome: 'dead_letter' as const };
       await commit(appends, batch, message);
       count(outcome); // once the step's transaction is committed
-      last = message.offset;
+      if (!(await settle(message.offset))) return;
     }
-    return last;
   };
 
-  const handlers: Record<string, (batch: Batch) => Promise<string | undefined>> = {
+  const handlers: Record<string, (batch: Batch, settle: Settle) => Promise<void>> = {
     [topics.events]: intake,
     [topics.deletionsDelay]: release,
     [topics.deletionsRetry]: release,
@@ -237,9 +238,15 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const last = await handlers[batch.topic]!(batch);
-      if (last !== undefined) resolveOffset(last); // moves this consumer's fetch position; the transaction committed the group's
-      await heartbeat();
+      // After every committed transaction, the consumer's own position moves past what it committed
+      // (the transaction committed the group's): a batch that fails halfway is fetched again from
+      // there, not from its start, so no committed step runs twice. A heartbeat between
+      // transactions keeps a long batch in the group; a rebalance ends the batch.
+      await handlers[batch.topic]!(batch, async (offset) => {
+        resolveOffset(offset);
+        await heartbeat();
+        return isRunning() && !isStale();
+      });
     },
   });
 

@@ -37,6 +37,13 @@ describe('issue description', () => {
     expect(describeIssue({ ...base, message: 'disk full\nat /dev/sda', logger: 'storage' })).toMatchObject({ title: 'disk full', culprit: 'storage', type: 'default' });
   });
 
+  it('keeps promoted tag values to 200 characters, never splitting a surrogate pair', () => {
+    const long = eventTags({ ...base, user: { id: 'x'.repeat(300) } }).find(([key]) => key === 'user')![1];
+    expect(long).toBe(`id:${'x'.repeat(197)}`);
+    const emoji = eventTags({ ...base, transaction: `${'a'.repeat(199)}😀tail` }).find(([key]) => key === 'transaction')![1];
+    expect(emoji).toBe('a'.repeat(199));
+  });
+
   it('promotes level, release, environment and user to tags', () => {
     const tags = eventTags({ ...base, release: 'web@1', environment: 'prod', user: { id: 7 } });
     expect(tags).toEqual(expect.arrayContaining([['browser', 'Firefox'], ['level', 'error'], ['release', 'web@1'], ['environment', 'prod'], ['user', 'id:7']]));

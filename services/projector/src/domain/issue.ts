@@ -90,5 +90,10 @@ export function eventTags(event: NormalizedEvent): [string, string][] {
   if (event.transaction) tags.set('transaction', event.transaction);
   const user = userIdentity(event);
   if (user) tags.set('user', user);
-  return [...tags.entries()];
+  return [...tags.entries()].map(([key, value]) => [key, boundedTagValue(value)]);
+}
+
+/** Tag values keep at most 200 characters (Sentry's bound; ingest already holds plain tags to it), never half a surrogate pair. */
+function boundedTagValue(value: string): string {
+  return value.length <= 200 ? value : value.slice(0, 200).replace(/[\uD800-\uDBFF]$/, '');
 }
