@@ -25,7 +25,9 @@ export interface TokenRow {
 
 const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at,
   (SELECT r.retention_days FROM project_retention r WHERE r.project_id = projects.id) AS retention_days,
-  (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins`;
+  (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins,
+  (SELECT o.name FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_name,
+  (SELECT o.created_at FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_created_at`;
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
   g.first_seen, g.last_seen, g.times_seen,

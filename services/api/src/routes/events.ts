@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { serializeEvent, serializeSimpleEvent } from '../domain/serialize.ts';
+import { serializeEvent, serializeListedEvent, serializeSimpleEvent } from '../domain/serialize.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { page } from './paging.ts';
 import { eventParams, normalizeEventId, pageQuery, projectParams } from './schemas.ts';
@@ -17,7 +17,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const paging = page(request, request.query, 100);
     const { rows, hasNext } = await readModel.events({ projectId: project.id }, paging);
     paging.link(reply, publicUrl, hasNext);
-    return rows.map((row) => (request.query.full === 'true' ? serializeEvent(row, project) : serializeSimpleEvent(row, project)));
+    return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
   });
 
   app.get('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Retrieve an event', params: eventParams } }, async (request) => {

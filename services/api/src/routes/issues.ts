@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
-import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
+import { serializeEvent, serializeListedEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { page } from './paging.ts';
@@ -64,7 +64,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         value: { projectId: project.id, groupId: group.id, status, actor: context.actor(token), changedAt: context.now() },
       })),
     );
-    return { status, statusDetails: {} };
+    return { isPublic: false, status, statusDetails: {} };
   };
 
   const appendDeletion = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
@@ -130,12 +130,13 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
     app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve an issue', params: issueParams } }, async (request) => {
       const { group, project } = await visible(request, request.params, 'event:read');
-      return serializeIssue(group, project, publicUrl);
+      return serializeIssueDetail(group, project, publicUrl);
     });
 
     app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody } }, async (request) => {
       const { token, group, project } = await visible(request, request.params, 'event:write');
-      return appendStatus(token, [{ group, project }], request.body);
+      const { status } = await appendStatus(token, [{ group, project }], request.body);
+      return serializeIssue({ ...group, status }, project, publicUrl);
     });
 
     app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams } }, async (request, reply) => {
@@ -149,7 +150,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       const paging = page(request, request.query, 100);
       const { rows, hasNext } = await readModel.events({ groupId: group.id }, paging);
       paging.link(reply, publicUrl, hasNext);
-      return rows.map((row) => (request.query.full === 'true' ? serializeEvent(row, project) : serializeSimpleEvent(row, project)));
+      return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
     });
 
     for (const which of ['latest', 'oldest'] as const) {

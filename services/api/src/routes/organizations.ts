@@ -1,7 +1,7 @@
 import type { OutgoingRecord } from '@trapline/runtime';
 import { normalizeAllowedOrigins, type ProjectKeyUpserted } from '@trapline/schemas';
 import { newProjectKey } from '../domain/keys.ts';
-import { serializeKey, serializeOrganization, serializeProject } from '../domain/serialize.ts';
+import { serializeKey, serializeOrganization, serializeProject, serializeProjectDetail } from '../domain/serialize.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { keyCreateBody, keyParams, keyUpdateBody, orgParams, projectParams, projectUpdateBody } from './schemas.ts';
 
@@ -22,14 +22,14 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
   app.get('/api/0/organizations/', { schema: { tags, summary: "The token's organizations" } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
     const org = await readModel.organization(token.organization_slug);
-    return org ? [serializeOrganization(org)] : [];
+    return org ? [serializeOrganization(org, publicUrl)] : [];
   });
 
   app.get('/api/0/organizations/:org/', { schema: { tags, summary: 'Retrieve an organization', params: orgParams } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
     const org = await readModel.organization(context.organization(token, request.params.org));
     if (!org) throw new ApiError(404, NOT_FOUND);
-    return serializeOrganization(org);
+    return serializeOrganization(org, publicUrl);
   });
 
   app.get('/api/0/organizations/:org/projects/', { schema: { tags, summary: "List an organization's projects", params: orgParams } }, async (request) => {
@@ -44,7 +44,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
 
   app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
-    return serializeProject(await context.project(token, request.params.org, request.params.project));
+    return serializeProjectDetail(await context.project(token, request.params.org, request.params.project), publicUrl);
   });
 
   app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's allowed domains or retention in days", params: projectParams, body: projectUpdateBody } }, async (request) => {
@@ -58,11 +58,14 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     if (retentionDays !== undefined) records.push({ key: `project/${project.id}/retention`, name: 'ProjectRetentionChanged', value: { ...change, retentionDays } });
     if (allowedDomains !== undefined) records.push({ key: `project/${project.id}/origins`, name: 'ProjectAllowedOriginsChanged', value: { ...change, allowedOrigins: allowedOrigins?.value ?? null } });
     await appender.append(adminTopic, records);
-    return serializeProject({
-      ...project,
-      ...(retentionDays === undefined ? {} : { retention_days: retentionDays }),
-      ...(allowedDomains === undefined ? {} : { allowed_origins: allowedOrigins?.value ?? null }),
-    });
+    return serializeProjectDetail(
+      {
+        ...project,
+        ...(retentionDays === undefined ? {} : { retention_days: retentionDays }),
+        ...(allowedDomains === undefined ? {} : { allowed_origins: allowedOrigins?.value ?? null }),
+      },
+      publicUrl,
+    );
   });
 
   app.get('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: "List a project's DSN keys", params: projectParams } }, async (request) => {
