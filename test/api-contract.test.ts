@@ -180,4 +180,16 @@ describe("Sentry's OpenAPI description", () => {
     });
     expect(unclassified).toEqual([]);
   });
+
+  it('describes every route\'s answer in the OpenAPI document Trapline serves', async () => {
+    type Responses = Record<string, { content?: Record<string, { schema?: unknown }> }>;
+    const document = (await (await fetch(`${trapline.publicUrl}/api/0/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses?: Responses }>> };
+    const undescribed = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => !Object.entries(operation.responses ?? {}).some(([status, response]) => status === '204' || (status.startsWith('2') && response.content?.['application/json']?.schema)))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(undescribed).toEqual([]);
+    expect(document.paths['/api/0/organizations/{org}/issues/{id}/']?.get?.responses?.['200']?.content?.['application/json']?.schema).toMatchObject({ properties: { culprit: { type: 'string' } } });
+  });
 });

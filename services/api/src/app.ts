@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessChecks } from '@trapline/runtime';
 import type { Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
@@ -52,6 +52,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     frameworkErrors: (_error, _request, reply: FastifyReply) => void reply.code(404).send({ detail: NOT_FOUND }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   observeRequests(app, deps.metrics);
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { crashLocation, DEFAULT_ALLOWED_ORIGINS, eventCulprit, hasSystemFrames, type NormalizedEvent } from '@trapline/schemas';
+import { PRODUCT_AREAS, type eventAnswer, type issueAnswer, type issueDetailAnswer, type keyAnswer, type listedEventAnswer, type organizationAnswer, type projectAnswer, type projectDetailAnswer, type simpleEventAnswer, type tagAnswer, type tagValueAnswer } from './answers.ts';
 
 // Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
 // neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
@@ -30,12 +32,12 @@ export interface GroupRow {
   short_id: number;
   title: string;
   culprit: string;
-  type: string;
+  type: 'error' | 'default';
   metadata: Record<string, unknown>;
   level: string;
   platform: string;
   logger: string | null;
-  status: string;
+  status: 'unresolved' | 'resolved' | 'ignored' | 'pending_deletion';
   first_seen: Date;
   last_seen: Date;
   times_seen: number;
@@ -114,7 +116,7 @@ function issueMetadata(group: GroupRow): Record<string, unknown> {
 }
 
 /** An issue in Sentry's list shape; `stats` is Sentry's `{period: [[bucket start, events], …]}`, empty unless the list asked for it. */
-export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: string, stats: Record<string, [number, number][]> = {}) {
+export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: string, stats: Record<string, [number, number][]> = {}): z.input<typeof issueAnswer> {
   const status = group.status;
   const lifetime = { count: String(group.times_seen), userCount: group.user_count, firstSeen: iso(group.first_seen), lastSeen: iso(group.last_seen) };
   return {
@@ -142,7 +144,7 @@ export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: 
 }
 
 /** An issue in Sentry's detail shape. */
-export function serializeIssueDetail(group: GroupRow, project: ProjectRow, publicUrl: string) {
+export function serializeIssueDetail(group: GroupRow, project: ProjectRow, publicUrl: string): z.input<typeof issueDetailAnswer> {
   return { ...serializeIssue(group, project, publicUrl), ...NEUTRAL_ISSUE_DETAIL };
 }
 
@@ -162,7 +164,7 @@ function entriesOf(event: NormalizedEvent) {
 /** Fields of Sentry's event that mean nothing here (no occurrences, user reports, SDK update hints), neutral. */
 const NEUTRAL_EVENT = { size: null, errors: [], crashFile: null, occurrence: null, _meta: {}, userReport: null, sdkUpdates: [], resolvedWith: [], nextEventID: null, previousEventID: null };
 
-export function serializeEvent(row: EventRow, project: ProjectRow) {
+export function serializeEvent(row: EventRow, project: ProjectRow): z.input<typeof eventAnswer> {
   const event = row.payload;
   return {
     ...NEUTRAL_EVENT,
@@ -194,7 +196,7 @@ export function serializeEvent(row: EventRow, project: ProjectRow) {
 }
 
 /** Trapline serves one region: the organization's URLs are its public origin. */
-export function serializeOrganization(org: OrganizationRow, publicUrl: string) {
+export function serializeOrganization(org: OrganizationRow, publicUrl: string): z.input<typeof organizationAnswer> {
   return {
     id: org.slug,
     slug: org.slug,
@@ -214,9 +216,7 @@ export function serializeOrganization(org: OrganizationRow, publicUrl: string) {
 }
 
 /** Product areas of Sentry's project that Trapline has none of: each `has…` false. */
-const PRODUCT_FLAGS = Object.fromEntries(
-  ['Feedbacks', 'Flags', 'MinifiedStackTrace', 'Monitors', 'NewFeedbacks', 'Profiles', 'Replays', 'Sessions', 'InsightsHttp', 'InsightsDb', 'InsightsAssets', 'InsightsAppStart', 'InsightsScreenLoad', 'InsightsVitals', 'InsightsCaches', 'InsightsQueues', 'InsightsAgentMonitoring', 'InsightsMCP', 'Logs', 'TraceMetrics', 'UserReports'].map((area) => [`has${area}`, false]),
-);
+const PRODUCT_FLAGS = Object.fromEntries(PRODUCT_AREAS.map((area) => [`has${area}`, false])) as Record<`has${(typeof PRODUCT_AREAS)[number]}`, false>;
 
 /** Settings of Sentry's project detail that Trapline does not have, neutral. */
 const NEUTRAL_PROJECT_DETAIL = {
@@ -266,7 +266,7 @@ const NEUTRAL_PROJECT_DETAIL = {
 };
 
 /** A project in Sentry's list shape (OrganizationProjectsEndpoint). */
-export function serializeProject(project: ProjectRow) {
+export function serializeProject(project: ProjectRow): z.input<typeof projectAnswer> {
   return {
     ...serializeProjectRef(project),
     ...PRODUCT_FLAGS,
@@ -292,7 +292,7 @@ export function serializeProject(project: ProjectRow) {
 }
 
 /** A project in Sentry's detail shape: the list's fields, its settings, its whole organization. */
-export function serializeProjectDetail(project: ProjectRow, publicUrl: string) {
+export function serializeProjectDetail(project: ProjectRow, publicUrl: string): z.input<typeof projectDetailAnswer> {
   const { team, ...listed } = serializeProject(project);
   return {
     ...listed,
@@ -303,7 +303,7 @@ export function serializeProjectDetail(project: ProjectRow, publicUrl: string) {
   };
 }
 
-export function serializeKey(key: { public_key: string; secret_key: string; project_id: number; label: string; active: boolean; created_at: Date }, publicUrl: string) {
+export function serializeKey(key: { public_key: string; secret_key: string; project_id: number; label: string; active: boolean; created_at: Date }, publicUrl: string): z.input<typeof keyAnswer> {
   const url = new URL(publicUrl);
   const host = `${url.protocol}//${key.public_key}@${url.host}${url.pathname.replace(/\/$/, '')}`;
   return {
@@ -340,12 +340,12 @@ export function serializeKey(key: { public_key: string; secret_key: string; proj
 
 const TAG_NAMES: Record<string, string> = { level: 'Level', release: 'Release', environment: 'Environment', user: 'User', transaction: 'Transaction', server_name: 'Server' };
 
-export function serializeTagValue(row: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }) {
+export function serializeTagValue(row: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }): z.input<typeof tagValueAnswer> {
   return { key: row.key, name: row.value, value: row.value, count: row.count, firstSeen: iso(row.first_seen), lastSeen: iso(row.last_seen) };
 }
 
 /** `/issues/{id}/tags/`: one entry per key with its total and top values. */
-export function serializeTags(rows: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }[]) {
+export function serializeTags(rows: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }[]): z.input<typeof tagAnswer>[] {
   const byKey = new Map<string, typeof rows>();
   for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), row]);
   return [...byKey.entries()].map(([key, values]) => ({
@@ -358,13 +358,13 @@ export function serializeTags(rows: { key: string; value: string; count: number;
 }
 
 /** A list's full event (`?full=true`): the detail with the list's `event.type`. */
-export function serializeListedEvent(row: EventRow, project: ProjectRow) {
+export function serializeListedEvent(row: EventRow, project: ProjectRow): z.input<typeof listedEventAnswer> {
   const event = serializeEvent(row, project);
   return { 'event.type': event.type, ...event };
 }
 
 /** The list shape (Sentry's SimpleEventSerializer); `?full=true` asks for serializeListedEvent instead. */
-export function serializeSimpleEvent(row: EventRow, project: ProjectRow) {
+export function serializeSimpleEvent(row: EventRow, project: ProjectRow): z.input<typeof simpleEventAnswer> {
   const event = row.payload;
   return {
     id: row.event_id,

@@ -3,6 +3,7 @@ import { serializeEvent, serializeListedEvent, serializeSimpleEvent } from '../d
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { page } from './paging.ts';
 import { eventParams, normalizeEventId, pageQuery, projectParams } from './schemas.ts';
+import { eventAnswer, eventListAnswer, refusals, transactionAnswer } from '../domain/answers.ts';
 
 // A project's events: list, detail, and single-event deletion (202, or 404 Event not found).
 
@@ -11,7 +12,7 @@ const tags = ['events'];
 export function eventRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
 
-  app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: pageQuery } }, async (request, reply) => {
+  app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: pageQuery, response: { 200: eventListAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
     const project = await context.project(token, request.params.org, request.params.project);
     const paging = page(request, request.query, 100);
@@ -20,7 +21,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
   });
 
-  app.get('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Retrieve an event', params: eventParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Retrieve an event', params: eventParams, response: { 200: eventAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'event:read');
     const project = await context.project(token, request.params.org, request.params.project);
     const row = await readModel.event(project.id, normalizeEventId(request.params.eventId));
@@ -28,7 +29,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     return serializeEvent(row, project);
   });
 
-  app.delete('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Delete an event: 202, hidden at once', params: eventParams } }, async (request, reply) => {
+  app.delete('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Delete an event: 202, hidden at once', params: eventParams, response: { 202: transactionAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:admin');
     const project = await context.project(token, request.params.org, request.params.project);
     const row = await readModel.event(project.id, normalizeEventId(request.params.eventId));

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
 import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
@@ -9,6 +8,8 @@ import type { Scope } from '../domain/tokens.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { page } from './paging.ts';
 import { asList, issueListQuery, issueParams, orgParams, pageQuery, projectParams, statusBody, tagParams } from './schemas.ts';
+import { z } from 'zod';
+import { empty, eventAnswer, eventListAnswer, issueAnswer, issueDetailAnswer, refusals, statusAnswer, tagAnswer, tagValueAnswer, transactionAnswer } from '../domain/answers.ts';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
 // events and tags. Served under both /api/0/issues/{id}/ and /api/0/organizations/{org}/issues/{id}/.
@@ -93,12 +94,12 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return rows.map((group) => ({ group, project }));
   };
 
-  app.get('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: "List a project's issues", params: projectParams, querystring: issueListQuery } }, async (request, reply) => {
+  app.get('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: "List a project's issues", params: projectParams, querystring: issueListQuery, response: { 200: z.array(issueAnswer), ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
     return listIssues(request, reply, request.query, [await context.project(token, request.params.org, request.params.project)]);
   });
 
-  app.get('/api/0/organizations/:org/issues/', { schema: { tags, summary: "List an organization's issues", params: orgParams, querystring: issueListQuery } }, async (request, reply) => {
+  app.get('/api/0/organizations/:org/issues/', { schema: { tags, summary: "List an organization's issues", params: orgParams, querystring: issueListQuery, response: { 200: z.array(issueAnswer), ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
     const org = context.organization(token, request.params.org);
     const wanted = asList(request.query.project).map(Number);
@@ -106,19 +107,19 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return listIssues(request, reply, request.query, projects);
   });
 
-  app.put('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-update issue status', params: projectParams, querystring: issueListQuery, body: statusBody } }, async (request, reply) => {
+  app.put('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-update issue status', params: projectParams, querystring: issueListQuery, body: statusBody, response: { 200: statusAnswer, 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:write');
     const targets = await bulkTargets(request.query, await context.project(token, request.params.org, request.params.project));
-    if (targets.length === 0) return reply.code(204).send();
+    if (targets.length === 0) return reply.code(204).send(null);
     return appendStatus(token, targets, request.body);
   });
 
-  app.delete('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-delete issues (?id=…)', params: projectParams, querystring: issueListQuery } }, async (request, reply) => {
+  app.delete('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-delete issues (?id=…)', params: projectParams, querystring: issueListQuery, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:admin');
     const project = await context.project(token, request.params.org, request.params.project);
     if (asList(request.query.id).length === 0) throw new ApiError(400, 'Select issues to delete with ?id=…');
     await appendDeletion(token, await bulkTargets(request.query, project));
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   for (const prefix of ['/api/0/issues/:id', '/api/0/organizations/:org/issues/:id']) {
@@ -128,24 +129,24 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       return { token, ...(await context.issue(token, Number(params.id))) };
     };
 
-    app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve an issue', params: issueParams } }, async (request) => {
+    app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve an issue', params: issueParams, response: { 200: issueDetailAnswer, ...refusals } } }, async (request) => {
       const { group, project } = await visible(request, request.params, 'event:read');
       return serializeIssueDetail(group, project, publicUrl);
     });
 
-    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody } }, async (request) => {
+    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody, response: { 200: issueAnswer, ...refusals } } }, async (request) => {
       const { token, group, project } = await visible(request, request.params, 'event:write');
       const { status } = await appendStatus(token, [{ group, project }], request.body);
       return serializeIssue({ ...group, status }, project, publicUrl);
     });
 
-    app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams } }, async (request, reply) => {
+    app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams, response: { 202: transactionAnswer, ...refusals } } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:admin');
       const [transactionId] = await appendDeletion(token, [{ group, project }]);
-      return reply.code(202).send({ transactionId });
+      return reply.code(202).send({ transactionId: transactionId! });
     });
 
-    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: pageQuery } }, async (request, reply) => {
+    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: pageQuery, response: { 200: eventListAnswer, ...refusals } } }, async (request, reply) => {
       const { group, project } = await visible(request, request.params, 'event:read');
       const paging = page(request, request.query, 100);
       const { rows, hasNext } = await readModel.events({ groupId: group.id }, paging);
@@ -154,7 +155,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     });
 
     for (const which of ['latest', 'oldest'] as const) {
-      app.get(`${prefix}/events/${which}/`, { schema: { tags, summary: `The ${which} event of an issue`, params: issueParams } }, async (request) => {
+      app.get(`${prefix}/events/${which}/`, { schema: { tags, summary: `The ${which} event of an issue`, params: issueParams, response: { 200: eventAnswer, ...refusals } } }, async (request) => {
         const { group, project } = await visible(request, request.params, 'event:read');
         const { rows } = await readModel.events({ groupId: group.id }, { offset: 0, limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
@@ -162,12 +163,12 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       });
     }
 
-    app.get(`${prefix}/tags/`, { schema: { tags, summary: "An issue's tags with their top values", params: issueParams } }, async (request) => {
+    app.get(`${prefix}/tags/`, { schema: { tags, summary: "An issue's tags with their top values", params: issueParams, response: { 200: z.array(tagAnswer), ...refusals } } }, async (request) => {
       const { group } = await visible(request, request.params, 'event:read');
       return serializeTags(await readModel.tagValues(group.id));
     });
 
-    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags", params: tagParams } }, async (request) => {
+    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags", params: tagParams, response: { 200: z.array(tagValueAnswer), ...refusals } } }, async (request) => {
       const { group } = await visible(request, request.params, 'event:read');
       return (await readModel.tagValues(group.id, request.params.key)).map(serializeTagValue);
     });

@@ -4,6 +4,8 @@ import { newProjectKey } from '../domain/keys.ts';
 import { serializeKey, serializeOrganization, serializeProject, serializeProjectDetail } from '../domain/serialize.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { keyCreateBody, keyParams, keyUpdateBody, orgParams, projectParams, projectUpdateBody } from './schemas.ts';
+import { z } from 'zod';
+import { empty, keyAnswer, organizationAnswer, projectAnswer, projectDetailAnswer, refusals, rootAnswer } from '../domain/answers.ts';
 
 // The API root (what `sentry-cli info` reads), organizations, projects and their DSN keys.
 
@@ -14,40 +16,40 @@ const keyRow = (key: ProjectKeyUpserted) => ({ public_key: key.publicKey, secret
 export function organizationRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, publicUrl, appender, adminTopic } = context;
 
-  app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is' } }, async (request) => {
+  app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is', response: { 200: rootAnswer } } }, async (request) => {
     const token = request.headers.authorization ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
     return { version: '0', auth: token ? { scopes: token.scopes } : null, user: token ? { id: context.actor(token), name: 'API token', username: context.actor(token), email: '' } : null };
   });
 
-  app.get('/api/0/organizations/', { schema: { tags, summary: "The token's organizations" } }, async (request) => {
+  app.get('/api/0/organizations/', { schema: { tags, summary: "The token's organizations", response: { 200: z.array(organizationAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
     const org = await readModel.organization(token.organization_slug);
     return org ? [serializeOrganization(org, publicUrl)] : [];
   });
 
-  app.get('/api/0/organizations/:org/', { schema: { tags, summary: 'Retrieve an organization', params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/', { schema: { tags, summary: 'Retrieve an organization', params: orgParams, response: { 200: organizationAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
     const org = await readModel.organization(context.organization(token, request.params.org));
     if (!org) throw new ApiError(404, NOT_FOUND);
     return serializeOrganization(org, publicUrl);
   });
 
-  app.get('/api/0/organizations/:org/projects/', { schema: { tags, summary: "List an organization's projects", params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/projects/', { schema: { tags, summary: "List an organization's projects", params: orgParams, response: { 200: z.array(projectAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     return (await readModel.projects(context.organization(token, request.params.org))).map(serializeProject);
   });
 
-  app.get('/api/0/projects/', { schema: { tags, summary: "The token's projects" } }, async (request) => {
+  app.get('/api/0/projects/', { schema: { tags, summary: "The token's projects", response: { 200: z.array(projectAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     return (await readModel.projects(token.organization_slug)).map(serializeProject);
   });
 
-  app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams, response: { 200: projectDetailAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     return serializeProjectDetail(await context.project(token, request.params.org, request.params.project), publicUrl);
   });
 
-  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's allowed domains or retention in days", params: projectParams, body: projectUpdateBody } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's allowed domains or retention in days", params: projectParams, body: projectUpdateBody, response: { 200: projectDetailAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const { retentionDays, allowedDomains } = request.body;
@@ -68,13 +70,13 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     );
   });
 
-  app.get('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: "List a project's DSN keys", params: projectParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: "List a project's DSN keys", params: projectParams, response: { 200: z.array(keyAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return (await readModel.keys(project.id)).map((key) => serializeKey(key, publicUrl));
   });
 
-  app.post('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: 'Create a DSN key', params: projectParams, body: keyCreateBody } }, async (request, reply) => {
+  app.post('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: 'Create a DSN key', params: projectParams, body: keyCreateBody, response: { 201: keyAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = newProjectKey(project.id, request.body?.name ?? 'Default', context.now());
@@ -93,7 +95,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     return serializeKey(keyRow(record), publicUrl);
   };
 
-  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Rename, enable or disable a DSN key', params: keyParams, body: keyUpdateBody } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Rename, enable or disable a DSN key', params: keyParams, body: keyUpdateBody, response: { 200: keyAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = await existingKey(project.id, request.params.keyId);
@@ -101,11 +103,11 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
   });
 
   // Revoking keeps the key's record (inactive), so ingest refuses it and a rebuild knows it.
-  app.delete('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Revoke a DSN key', params: keyParams } }, async (request, reply) => {
+  app.delete('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Revoke a DSN key', params: keyParams, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:admin');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = await existingKey(project.id, request.params.keyId);
     await upsertKey({ publicKey: key.public_key, secretKey: key.secret_key, projectId: key.project_id, label: key.label, active: false, createdAt: key.created_at.getTime() });
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 }
