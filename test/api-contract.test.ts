@@ -153,10 +153,33 @@ describe("Sentry's OpenAPI description", () => {
   it('holds for projects and keys, read and written', async () => {
     await check('GET', `/projects/${org}/${project}/`);
     await check('PUT', `/projects/${org}/${project}/`, { body: { allowedDomains: ['example.com'] } });
-    const created = await check('POST', `/projects/${org}/${project}/keys/`, { body: { name: 'ci' }, status: 201 });
+    await check('PUT', `/projects/${org}/${project}/`, { body: { name: 'Default project', platform: 'node' }, status: 200 });
+    const created = await check('POST', `/projects/${org}/${project}/keys/`, { body: { name: 'ci', rateLimit: { count: 100, window: 60 } }, status: 201 });
+    expect(created.body.rateLimit).toEqual({ count: 100, window: 60 });
     await eventually(async () => ((await check('GET', `/projects/${org}/${project}/keys/`)).body.some((key: { id: string }) => key.id === created.body.id) ? true : undefined), 'the new key');
-    await check('PUT', `/projects/${org}/${project}/keys/${created.body.id}/`, { body: { isActive: false }, status: 200 });
+    await check('GET', `/projects/${org}/${project}/keys/${created.body.id}/`, { status: 200 });
+    await check('PUT', `/projects/${org}/${project}/keys/${created.body.id}/`, { body: { isActive: false, rateLimit: null }, status: 200 });
     await check('DELETE', `/projects/${org}/${project}/keys/${created.body.id}/`, { status: 204 });
+  });
+
+  it('holds for teams: none, created, one, its projects none and some, a project created in it', async () => {
+    await check('GET', `/organizations/${org}/teams/`);
+    const team = await check('POST', `/organizations/${org}/teams/`, { body: { name: 'Back End' }, status: 201 });
+    expect(team.body).toMatchObject({ slug: 'back-end', name: 'Back End' });
+    await eventually(async () => ((await check('GET', `/organizations/${org}/teams/`)).body.length === 1 ? true : undefined), 'the team');
+    await check('GET', `/teams/${org}/back-end/`, { status: 200 });
+    await check('GET', `/teams/${org}/back-end/projects/`);
+    const created = await check('POST', `/teams/${org}/back-end/projects/`, { body: { name: 'Billing API', platform: 'python' }, status: 201 });
+    expect(created.body).toMatchObject({ slug: 'billing-api', team: { slug: 'back-end' }, teams: [{ slug: 'back-end' }] });
+    const projects = await eventually(async () => {
+      const { body } = await check('GET', `/teams/${org}/back-end/projects/`);
+      return body.length === 1 ? body : undefined;
+    }, "the team's project");
+    expect(projects[0]).toMatchObject({ slug: 'billing-api', teams: [{ slug: 'back-end', name: 'Back End' }] });
+    await check('GET', `/projects/${org}/billing-api/`);
+    await check('POST', `/teams/${org}/back-end/projects/`, { body: { name: 'Billing API' }, status: 409 });
+    await check('POST', `/teams/${org}/back-end/projects/`, { body: { name: 'x', slug: 'Not A Slug' }, status: 400 });
+    await check('GET', `/teams/${org}/back-end/`, { token: otherToken, status: 404 });
   });
 
   it('holds for error answers: unauthenticated, forbidden, unknown, another organization\'s, malformed', async () => {

@@ -11,6 +11,7 @@ import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { teamRoutes } from './routes/teams.ts';
 import { webRoutes } from './routes/web.ts';
 
 export { ApiError } from './routes/context.ts';
@@ -79,6 +80,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now });
   organizationRoutes(app, context);
+  teamRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);
   deletionRoutes(app, context);

@@ -27,7 +27,8 @@ const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at
   (SELECT r.retention_days FROM project_retention r WHERE r.project_id = projects.id) AS retention_days,
   (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins,
   (SELECT o.name FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_name,
-  (SELECT o.created_at FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_created_at`;
+  (SELECT o.created_at FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_created_at,
+  COALESCE((SELECT json_agg(json_build_object('id', t.id::text, 'slug', t.slug, 'name', t.name) ORDER BY t.slug) FROM project_teams pt JOIN teams t ON t.id = pt.team_id WHERE pt.project_id = projects.id), '[]') AS teams`;
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
   g.first_seen, g.last_seen, g.times_seen,
@@ -55,6 +56,17 @@ export interface KeyRow {
   project_id: number;
   label: string;
   active: boolean;
+  created_at: Date;
+  /** The key's own rate limit (events per window seconds); null: the deployment's. */
+  rate_limit_count: number | null;
+  rate_limit_window: number | null;
+}
+
+export interface TeamRow {
+  id: number;
+  organization_slug: string;
+  slug: string;
+  name: string;
   created_at: Date;
 }
 
@@ -152,7 +164,7 @@ export class ReadModel {
   }
 
   async keys(projectId: number): Promise<KeyRow[]> {
-    const result = await this.pool.query<KeyRow>('SELECT public_key, secret_key, project_id, label, active, created_at FROM project_keys WHERE project_id = $1 ORDER BY created_at, public_key', [projectId]);
+    const result = await this.pool.query<KeyRow>('SELECT public_key, secret_key, project_id, label, active, created_at, rate_limit_count, rate_limit_window FROM project_keys WHERE project_id = $1 ORDER BY created_at, public_key', [projectId]);
     return result.rows;
   }
 
@@ -188,5 +200,23 @@ export class ReadModel {
 
   async organization(slug: string): Promise<{ slug: string; name: string; created_at: Date } | undefined> {
     return (await this.pool.query<{ slug: string; name: string; created_at: Date }>('SELECT slug, name, created_at FROM organizations WHERE slug = $1', [slug])).rows[0];
+  }
+
+  async teams(organizationSlug: string): Promise<TeamRow[]> {
+    return (await this.pool.query<TeamRow>('SELECT id, organization_slug, slug, name, created_at FROM teams WHERE organization_slug = $1 ORDER BY slug', [organizationSlug])).rows;
+  }
+
+  async team(organizationSlug: string, slug: string): Promise<TeamRow | undefined> {
+    return (await this.pool.query<TeamRow>('SELECT id, organization_slug, slug, name, created_at FROM teams WHERE organization_slug = $1 AND slug = $2', [organizationSlug, slug])).rows[0];
+  }
+
+  async teamProjects(teamId: number): Promise<ProjectRow[]> {
+    const result = await this.pool.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE id IN (SELECT project_id FROM project_teams WHERE team_id = $1) ORDER BY slug`, [teamId]);
+    return result.rows;
+  }
+
+  /** The id a new project gets: the next after the highest. */
+  async nextProjectId(): Promise<number> {
+    return (await this.pool.query<{ next: number }>('SELECT (coalesce(max(id), 0) + 1)::int AS next FROM projects')).rows[0]!.next;
   }
 }

@@ -122,6 +122,18 @@ export const keyAnswer = z.looseObject({
   dynamicSdkLoaderOptions: z.looseObject({ hasReplay: z.boolean(), hasPerformance: z.boolean(), hasDebug: z.boolean(), hasFeedback: z.boolean(), hasLogsAndMetrics: z.boolean() }),
 });
 
+export const teamAnswer = teamRefAnswer.extend({
+  dateCreated: isoDate().nullable(),
+  isMember: z.boolean(),
+  teamRole: z.string().nullable(),
+  flags: record(),
+  access: z.array(z.string()),
+  hasAccess: z.boolean(),
+  isPending: z.boolean(),
+  memberCount: z.number().int(),
+  avatar,
+});
+
 const counts = { count: z.string(), userCount: z.number().int(), firstSeen: isoDate(), lastSeen: isoDate() };
 
 export const issueAnswer = z.looseObject({

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { crashLocation, DEFAULT_ALLOWED_ORIGINS, eventCulprit, hasSystemFrames, type NormalizedEvent } from '@trapline/schemas';
-import { PRODUCT_AREAS, type eventAnswer, type issueAnswer, type issueDetailAnswer, type keyAnswer, type listedEventAnswer, type organizationAnswer, type projectAnswer, type projectDetailAnswer, type simpleEventAnswer, type tagAnswer, type tagValueAnswer } from './answers.ts';
+import { PRODUCT_AREAS, type eventAnswer, type issueAnswer, type issueDetailAnswer, type keyAnswer, type listedEventAnswer, type organizationAnswer, type projectAnswer, type projectDetailAnswer, type simpleEventAnswer, type tagAnswer, type tagValueAnswer, type teamAnswer } from './answers.ts';
+import type { KeyRow, TeamRow } from '../adapters/read-model.ts';
 
 // Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
 // neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
@@ -18,6 +19,8 @@ export interface ProjectRow {
   allowed_origins: string[] | null;
   organization_name: string;
   organization_created_at: Date;
+  /** The project's teams, by slug. */
+  teams: { id: string; slug: string; name: string }[];
 }
 
 export interface OrganizationRow {
@@ -279,8 +282,8 @@ export function serializeProject(project: ProjectRow): z.input<typeof projectAns
     firstEvent: null,
     firstTransactionEvent: false,
     status: 'active',
-    team: null,
-    teams: [],
+    team: project.teams[0] ?? null,
+    teams: project.teams,
     platforms: project.platform ? [project.platform] : [],
     environments: [],
     latestRelease: null,
@@ -303,7 +306,7 @@ export function serializeProjectDetail(project: ProjectRow, publicUrl: string): 
   };
 }
 
-export function serializeKey(key: { public_key: string; secret_key: string; project_id: number; label: string; active: boolean; created_at: Date }, publicUrl: string): z.input<typeof keyAnswer> {
+export function serializeKey(key: KeyRow, publicUrl: string): z.input<typeof keyAnswer> {
   const url = new URL(publicUrl);
   const host = `${url.protocol}//${key.public_key}@${url.host}${url.pathname.replace(/\/$/, '')}`;
   return {
@@ -315,7 +318,7 @@ export function serializeKey(key: { public_key: string; secret_key: string; proj
     projectId: key.project_id,
     isActive: key.active,
     dateCreated: iso(key.created_at),
-    rateLimit: null,
+    rateLimit: key.rate_limit_count === null || key.rate_limit_window === null ? null : { count: key.rate_limit_count, window: key.rate_limit_window },
     dsn: {
       public: `${host}/${key.project_id}`,
       secret: `${url.protocol}//${key.public_key}:${key.secret_key}@${url.host}${url.pathname.replace(/\/$/, '')}/${key.project_id}`,
@@ -335,6 +338,24 @@ export function serializeKey(key: { public_key: string; secret_key: string; proj
     browserSdkVersion: '',
     browserSdk: { choices: [] },
     dynamicSdkLoaderOptions: { hasReplay: false, hasPerformance: false, hasDebug: false, hasFeedback: false, hasLogsAndMetrics: false },
+  };
+}
+
+/** Sentry's team; members and roles are not Trapline's (memberCount 0, no role). */
+export function serializeTeam(team: TeamRow): z.input<typeof teamAnswer> {
+  return {
+    id: String(team.id),
+    slug: team.slug,
+    name: team.name,
+    dateCreated: iso(team.created_at),
+    isMember: false,
+    teamRole: null,
+    flags: { 'idp:provisioned': false },
+    access: [],
+    hasAccess: true,
+    isPending: false,
+    memberCount: 0,
+    avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
   };
 }
 

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaul
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Appender } from '@trapline/runtime';
 import type { ReadModel, TokenRow } from '../adapters/read-model.ts';
+import type { Decision } from '../domain/commands.ts';
 import type { GroupRow, ProjectRow } from '../domain/serialize.ts';
 import { hashToken, hasScope, type Scope } from '../domain/tokens.ts';
 
@@ -33,6 +34,8 @@ export interface ApiContext {
   project(token: TokenRow, orgSlug: string, projectSlug: string): Promise<ProjectRow>;
   issue(token: TokenRow, id: number): Promise<{ group: GroupRow; project: ProjectRow }>;
   actor(token: TokenRow): string;
+  /** Appends a command's records to trapline.admin and gives its value; a refusal is 400 (409 for a conflict). */
+  decide<T>(decision: Decision<T>): Promise<T>;
 }
 
 export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'publicUrl' | 'now'>): ApiContext {
@@ -63,6 +66,11 @@ export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'ev
       return { group, project };
     },
     actor: (token) => `token:${token.token_hash.slice(0, 12)}`,
+    async decide(decision) {
+      if (!decision.ok) throw new ApiError(decision.conflict ? 409 : 400, decision.detail);
+      await deps.appender.append(deps.adminTopic, decision.records);
+      return decision.value;
+    },
   };
   return context;
 }
