@@ -133,6 +133,15 @@ describe("Sentry's OpenAPI description", () => {
     expect(node.culprit).toMatch(/^[^ ]+\([^)]+\)$/);
     expect(Object.keys(node.packages).length).toBeGreaterThan(0);
     const byTitle = (title: string) => issues.find((issue) => issue.title.startsWith(title))!;
+    // One more event of the Java issue: the latest names the first as its previous, the oldest the latest as its next.
+    await sendEvent(HANDMADE.java);
+    const javaIssue = byTitle('IllegalStateException').id;
+    const latest = await eventually(async () => {
+      const { body } = await check('GET', `/organizations/${org}/issues/${javaIssue}/events/latest/`);
+      return body.eventID !== eventIds.java ? body : undefined;
+    }, 'the second Java event');
+    expect(latest).toMatchObject({ previousEventID: eventIds.java, nextEventID: null });
+    expect((await check('GET', `/issues/${javaIssue}/events/oldest/`)).body).toMatchObject({ eventID: eventIds.java, previousEventID: null, nextEventID: latest.eventID });
     expect(byTitle('IllegalStateException').culprit).toBe('com.shop.Cart in checkout');
     expect(byTitle('*errors.errorString').culprit).toBe('shop/checkout in Checkout');
   });

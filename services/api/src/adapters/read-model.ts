@@ -153,6 +153,14 @@ export class ReadModel {
     return { rows: result.rows.slice(0, page.limit), hasNext: result.rows.length > page.limit };
   }
 
+  /** The issue's visible events just before and after this one, in the order of its event list (Sentry's previousEventID / nextEventID). */
+  async adjacentEvents(row: Pick<EventRow, 'group_id' | 'received_at' | 'event_id'>): Promise<{ previous: string | null; next: string | null }> {
+    const neighbour = (comparison: '<' | '>', direction: 'ASC' | 'DESC') =>
+      `(SELECT e.event_id FROM ${VISIBLE_EVENTS} AND e.group_id = $1 AND (e.received_at, e.event_id) ${comparison} ($2, $3) ORDER BY e.received_at ${direction}, e.event_id ${direction} LIMIT 1)`;
+    const result = await this.pool.query<{ previous: string | null; next: string | null }>(`SELECT ${neighbour('<', 'DESC')} AS previous, ${neighbour('>', 'ASC')} AS next`, [row.group_id, row.received_at, row.event_id]);
+    return result.rows[0]!;
+  }
+
   /** Tag values of an issue's visible events with counts and first/last seen, most frequent first (kept by the projector). */
   async tagValues(groupId: number, key?: string): Promise<TagValueRow[]> {
     const result = await this.pool.query<TagValueRow>(

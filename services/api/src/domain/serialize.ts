@@ -165,9 +165,10 @@ function entriesOf(event: NormalizedEvent) {
 }
 
 /** Fields of Sentry's event that mean nothing here (no occurrences, user reports, SDK update hints), neutral. */
-const NEUTRAL_EVENT = { size: null, errors: [], crashFile: null, occurrence: null, _meta: {}, userReport: null, sdkUpdates: [], resolvedWith: [], nextEventID: null, previousEventID: null };
+const NEUTRAL_EVENT = { size: null, errors: [], crashFile: null, occurrence: null, _meta: {}, userReport: null, sdkUpdates: [], resolvedWith: [] };
 
-export function serializeEvent(row: EventRow, project: ProjectRow): z.input<typeof eventAnswer> {
+/** `adjacent`: the issue's events before and after it (the detail endpoints give them; lists null). */
+export function serializeEvent(row: EventRow, project: ProjectRow, adjacent: { previous: string | null; next: string | null } = { previous: null, next: null }): z.input<typeof eventAnswer> {
   const event = row.payload;
   return {
     ...NEUTRAL_EVENT,
@@ -195,6 +196,8 @@ export function serializeEvent(row: EventRow, project: ProjectRow): z.input<type
     environment: event.environment ?? null,
     metadata: {},
     packages: event.modules ?? {},
+    previousEventID: adjacent.previous,
+    nextEventID: adjacent.next,
   };
 }
 

@@ -26,7 +26,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const project = await context.project(token, request.params.org, request.params.project);
     const row = await readModel.event(project.id, normalizeEventId(request.params.eventId));
     if (!row) throw new ApiError(404, 'Event not found');
-    return serializeEvent(row, project);
+    return serializeEvent(row, project, await readModel.adjacentEvents(row));
   });
 
   app.delete('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Delete an event: 202, hidden at once', params: eventParams, response: { 202: transactionAnswer, ...refusals } } }, async (request, reply) => {

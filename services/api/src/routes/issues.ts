@@ -159,7 +159,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         const { group, project } = await visible(request, request.params, 'event:read');
         const { rows } = await readModel.events({ groupId: group.id }, { offset: 0, limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
-        return serializeEvent(rows[0], project);
+        return serializeEvent(rows[0], project, await readModel.adjacentEvents(rows[0]));
       });
     }
 
