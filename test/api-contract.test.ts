@@ -86,7 +86,7 @@ describe("Sentry's OpenAPI description", () => {
     await check('GET', '/organizations/');
     await check('GET', `/organizations/${org}/`);
     await check('GET', `/organizations/${org}/projects/`);
-    await check('GET', `/projects/${org}/empty/`);
+    expect((await check('GET', `/projects/${org}/empty/`)).body.firstEvent).toBeNull();
     await check('GET', `/projects/${org}/empty/issues/`);
     await check('GET', `/projects/${org}/empty/events/`);
     await check('GET', `/organizations/${org}/issues/?query=`);
@@ -160,7 +160,7 @@ describe("Sentry's OpenAPI description", () => {
   });
 
   it('holds for projects and keys, read and written', async () => {
-    await check('GET', `/projects/${org}/${project}/`);
+    expect((await check('GET', `/projects/${org}/${project}/`)).body.firstEvent).toMatch(/^\d{4}-\d\d-\d\dT/);
     await check('PUT', `/projects/${org}/${project}/`, { body: { allowedDomains: ['example.com'] } });
     await check('PUT', `/projects/${org}/${project}/`, { body: { name: 'Default project', platform: 'node' }, status: 200 });
     const created = await check('POST', `/projects/${org}/${project}/keys/`, { body: { name: 'ci', rateLimit: { count: 100, window: 60 } }, status: 201 });

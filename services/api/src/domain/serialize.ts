@@ -21,6 +21,8 @@ export interface ProjectRow {
   organization_created_at: Date;
   /** The project's teams, by slug. */
   teams: { id: string; slug: string; name: string }[];
+  /** When its oldest visible issue was first seen; null without events. */
+  first_event: Date | null;
 }
 
 export interface OrganizationRow {
@@ -282,7 +284,7 @@ export function serializeProject(project: ProjectRow): z.input<typeof projectAns
     hasAccess: true,
     access: [],
     features: [],
-    firstEvent: null,
+    firstEvent: project.first_event ? iso(project.first_event) : null,
     firstTransactionEvent: false,
     status: 'active',
     team: project.teams[0] ?? null,

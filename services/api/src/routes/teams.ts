@@ -64,6 +64,7 @@ export function teamRoutes(app: ZodApp, context: ApiContext): void {
         organization_name: org!.name,
         organization_created_at: org!.created_at,
         teams: [{ id: String(owner.id), slug: owner.slug, name: owner.name }],
+        first_event: null,
       }),
     );
   });
