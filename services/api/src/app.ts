@@ -2,19 +2,21 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import swagger from '@fastify/swagger';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessChecks } from '@trapline/runtime';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
 import type { WebAsset } from './adapters/web-assets.ts';
+import type { ProjectionState } from './domain/projection-health.ts';
 import { auditRoutes } from './routes/audit.ts';
-import { ApiError, apiContext, NOT_FOUND } from './routes/context.ts';
+import { ApiError, apiContext, NOT_FOUND, type WriteVisibility } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
 import { teamRoutes } from './routes/teams.ts';
 import { webRoutes } from './routes/web.ts';
 
-export { ApiError } from './routes/context.ts';
+export { ApiError, VISIBILITY_HEADER } from './routes/context.ts';
 
 export interface ApiDeps {
   readModel: ReadModel;
@@ -26,9 +28,13 @@ export interface ApiDeps {
   metrics: Registry;
   /** The web UI's built files (loadWebAssets); without them only the API is served. */
   webAssets?: ReadonlyMap<string, WebAsset> | undefined;
+  /** The projector's group and lag, for /api/0/internal/health/; without it the projection counts as healthy. */
+  projection?: () => Promise<ProjectionState>;
   /** What /health/ready checks (Postgres, Kafka); none by default. */
   readiness?: ReadinessChecks;
   now?: () => number;
+  /** Writes answer once projected (read your own writes); without it, once Kafka acknowledged them. */
+  visibility?: WriteVisibility;
 }
 
 interface ValidationIssue {
@@ -78,13 +84,16 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now });
+  const writes = new Counter({ name: 'trapline_api_writes_total', help: 'API writes by whether the projector applied them before the answer', labelNames: ['visibility'], registers: [deps.metrics] });
+  const visibility = deps.visibility && { ...deps.visibility, observe: (result: 'visible' | 'pending') => writes.inc({ visibility: result }) };
+  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now, visibility });
   organizationRoutes(app, context);
   teamRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);
   deletionRoutes(app, context);
   auditRoutes(app, context);
+  healthRoutes(app, context, deps.projection);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});

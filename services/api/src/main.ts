@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { Appender, createKafka, createLogger, createMetrics, createPool, kafkaCheck, postgresCheck, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, kafkaCheck, postgresCheck, ProjectionWatcher, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
+import { projectionState } from './adapters/projection-state.ts';
 import { ReadModel } from './adapters/read-model.ts';
 import { loadWebAssets } from './adapters/web-assets.ts';
 import { buildApiApp } from './app.ts';
@@ -12,6 +13,8 @@ await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 10);
   const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-api`, logger);
   const appender = await Appender.connect(kafka, new Codec());
+  // One LISTEN connection for every write waiting to be projected (read your own writes).
+  const watcher = await ProjectionWatcher.start(config.DATABASE_URL, logger);
   const admin = kafka.admin();
   await admin.connect();
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
@@ -21,6 +24,8 @@ await runService(logger, async () => {
   const app = await buildApiApp({
     readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, publicUrl: config.PUBLIC_URL, logger, webAssets,
     metrics: createMetrics('api'),
+    visibility: { watcher, timeoutMs: config.WRITE_VISIBILITY_TIMEOUT_MS },
+    projection: projectionState(admin, pool, config.projectorGroup, [topics.events, topics.admin, topics.audit]),
     // Reads need Postgres; status changes and deletion requests need Kafka.
     readiness: { postgres: postgresCheck(pool), kafka: kafkaCheck(admin) },
   });
@@ -29,6 +34,7 @@ await runService(logger, async () => {
     stop: async () => {
       await app.close();
       await appender.close();
+      await watcher.close();
       await admin.disconnect();
       await pool.end();
     },

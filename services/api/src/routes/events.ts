@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { serializeEvent, serializeListedEvent, serializeSimpleEvent } from '../domain/serialize.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
-import { page } from './paging.ts';
-import { eventParams, normalizeEventId, pageQuery, projectParams } from './schemas.ts';
+import { EVENT_KEY } from '../domain/keyset.ts';
+import { keysetPaging } from './paging.ts';
+import { eventParams, keysetPageQuery, normalizeEventId, projectParams } from './schemas.ts';
 import { eventAnswer, eventListAnswer, refusals, transactionAnswer } from '../domain/answers.ts';
 
 // A project's events: list, detail, and single-event deletion (202, or 404 Event not found).
@@ -10,14 +11,13 @@ import { eventAnswer, eventListAnswer, refusals, transactionAnswer } from '../do
 const tags = ['events'];
 
 export function eventRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, eventsTopic, publicUrl } = context;
+  const { readModel, eventsTopic, publicUrl } = context;
 
-  app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: pageQuery, response: { 200: eventListAnswer, ...refusals } } }, async (request, reply) => {
+  app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: keysetPageQuery, response: { 200: eventListAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
     const project = await context.project(token, request.params.org, request.params.project);
-    const paging = page(request, request.query, 100);
-    const { rows, hasNext } = await readModel.events({ projectId: project.id }, paging);
-    paging.link(reply, publicUrl, hasNext);
+    const paging = keysetPaging(request, request.query, EVENT_KEY);
+    const rows = paging.finish(reply, publicUrl, await readModel.events({ projectId: project.id }, paging), (row) => row.event_id);
     return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
   });
 
@@ -35,7 +35,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const row = await readModel.event(project.id, normalizeEventId(request.params.eventId));
     if (!row) throw new ApiError(404, 'Event not found');
     const transactionId = randomUUID().replaceAll('-', '');
-    await appender.append(eventsTopic, [
+    await context.appendAndAwait(reply, eventsTopic, [
       { key: `${project.id}/deletion/${transactionId}`, name: 'EventDeletionRequested', value: { projectId: project.id, eventId: row.event_id, transactionId, actor: context.actor(token), requestedAt: context.now() } },
     ]);
     return reply.code(202).send({ transactionId });

@@ -6,8 +6,9 @@ import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod 
 import { serializeEvent, serializeListedEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
-import { page } from './paging.ts';
-import { asList, issueListQuery, issueParams, orgParams, pageQuery, projectParams, statusBody, tagParams } from './schemas.ts';
+import { keysetPaging } from './paging.ts';
+import { EVENT_KEY, ISSUE_KEY, TAG_VALUE_KEY, tagValueKey } from '../domain/keyset.ts';
+import { asList, issueListQuery, issueParams, keysetPageQuery, orgParams, projectParams, statusBody, tagParams, tagValuesQuery } from './schemas.ts';
 import { z } from 'zod';
 import { empty, eventAnswer, eventListAnswer, issueAnswer, issueDetailAnswer, refusals, statusAnswer, tagAnswer, tagValueAnswer, transactionAnswer } from '../domain/answers.ts';
 
@@ -18,7 +19,7 @@ type ListQuery = z.infer<typeof issueListQuery>;
 const tags = ['issues'];
 
 export function issueRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, eventsTopic, publicUrl } = context;
+  const { readModel, eventsTopic, publicUrl } = context;
 
   const search = (query: ListQuery) => {
     const parsed = parseIssueSearch(query.query ?? 'is:unresolved');
@@ -27,17 +28,17 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
   };
 
   const listIssues = async (request: FastifyRequest, reply: FastifyReply, query: ListQuery, projects: ProjectRow[]) => {
-    const paging = page(request, query, 100);
-    const { rows, hasNext } = await readModel.issues({
+    const paging = keysetPaging(request, query, ISSUE_KEY);
+    const read = await readModel.issues({
       projectIds: projects.map((project) => project.id),
       search: search(query),
       sort: parseSort(query.sort)!,
       periodMs: parseStatsPeriod(query.statsPeriod) ?? null,
       now: context.now(),
-      offset: paging.offset,
+      cursor: paging.cursor,
       limit: paging.limit,
     });
-    paging.link(reply, publicUrl, hasNext);
+    const rows = paging.finish(reply, publicUrl, read, (group) => String(group.id));
     const byId = new Map(projects.map((project) => [project.id, project]));
     const stats = await issueStats(rows, parseGroupStatsPeriod(query.groupStatsPeriod));
     return rows.map((group) => serializeIssue(group, byId.get(group.project_id)!, publicUrl, stats(group.id)));
@@ -55,9 +56,10 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return (groupId: number) => ({ [period]: statsSeries(period, now, counts.get(groupId) ?? new Map()) });
   };
 
-  const appendStatus = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
+  const appendStatus = async (reply: FastifyReply, token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
     const status = body.status === 'resolvedInNextRelease' ? 'resolved' : body.status === 'muted' ? 'ignored' : body.status;
-    await appender.append(
+    await context.appendAndAwait(
+      reply,
       eventsTopic,
       targets.map(({ group, project }) => ({
         key: `${project.id}/status/${group.id}`,
@@ -68,7 +70,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return { isPublic: false, status, statusDetails: {} };
   };
 
-  const appendDeletion = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
+  const appendDeletion = async (reply: FastifyReply, token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
     const records = await Promise.all(
       targets.map(async ({ group, project }) => {
         const transactionId = randomUUID().replaceAll('-', '');
@@ -79,7 +81,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         };
       }),
     );
-    await appender.append(eventsTopic, records);
+    await context.appendAndAwait(reply, eventsTopic, records);
     return records.map((record) => record.value.transactionId);
   };
 
@@ -90,8 +92,8 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       const found = await Promise.all(requested.map((id) => readModel.issue(id)));
       return found.filter((group): group is GroupRow => group !== undefined && group.project_id === project.id).map((group) => ({ group, project }));
     }
-    const { rows } = await readModel.issues({ projectIds: [project.id], search: search(query), sort: 'date', periodMs: null, now: context.now(), offset: 0, limit: 1000 });
-    return rows.map((group) => ({ group, project }));
+    const rows = await readModel.issues({ projectIds: [project.id], search: search(query), sort: 'date', periodMs: null, now: context.now(), cursor: undefined, limit: 1000 });
+    return rows.slice(0, 1000).map((group) => ({ group, project }));
   };
 
   app.get('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: "List a project's issues", params: projectParams, querystring: issueListQuery, response: { 200: z.array(issueAnswer), ...refusals } } }, async (request, reply) => {
@@ -111,14 +113,14 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     const token = await context.authenticate(request, 'event:write');
     const targets = await bulkTargets(request.query, await context.project(token, request.params.org, request.params.project));
     if (targets.length === 0) return reply.code(204).send(null);
-    return appendStatus(token, targets, request.body);
+    return appendStatus(reply, token, targets, request.body);
   });
 
   app.delete('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-delete issues (?id=…)', params: projectParams, querystring: issueListQuery, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:admin');
     const project = await context.project(token, request.params.org, request.params.project);
     if (asList(request.query.id).length === 0) throw new ApiError(400, 'Select issues to delete with ?id=…');
-    await appendDeletion(token, await bulkTargets(request.query, project));
+    await appendDeletion(reply, token, await bulkTargets(request.query, project));
     return reply.code(204).send(null);
   });
 
@@ -134,30 +136,29 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       return serializeIssueDetail(group, project, publicUrl);
     });
 
-    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody, response: { 200: issueAnswer, ...refusals } } }, async (request) => {
+    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody, response: { 200: issueAnswer, ...refusals } } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:write');
-      const { status } = await appendStatus(token, [{ group, project }], request.body);
+      const { status } = await appendStatus(reply, token, [{ group, project }], request.body);
       return serializeIssue({ ...group, status }, project, publicUrl);
     });
 
     app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams, response: { 202: transactionAnswer, ...refusals } } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:admin');
-      const [transactionId] = await appendDeletion(token, [{ group, project }]);
+      const [transactionId] = await appendDeletion(reply, token, [{ group, project }]);
       return reply.code(202).send({ transactionId: transactionId! });
     });
 
-    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: pageQuery, response: { 200: eventListAnswer, ...refusals } } }, async (request, reply) => {
+    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: keysetPageQuery, response: { 200: eventListAnswer, ...refusals } } }, async (request, reply) => {
       const { group, project } = await visible(request, request.params, 'event:read');
-      const paging = page(request, request.query, 100);
-      const { rows, hasNext } = await readModel.events({ groupId: group.id }, paging);
-      paging.link(reply, publicUrl, hasNext);
+      const paging = keysetPaging(request, request.query, EVENT_KEY);
+      const rows = paging.finish(reply, publicUrl, await readModel.events({ groupId: group.id }, paging), (row) => row.event_id);
       return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
     });
 
     for (const which of ['latest', 'oldest'] as const) {
       app.get(`${prefix}/events/${which}/`, { schema: { tags, summary: `The ${which} event of an issue`, params: issueParams, response: { 200: eventAnswer, ...refusals } } }, async (request) => {
         const { group, project } = await visible(request, request.params, 'event:read');
-        const { rows } = await readModel.events({ groupId: group.id }, { offset: 0, limit: 1, oldestFirst: which === 'oldest' });
+        const rows = await readModel.events({ groupId: group.id }, { limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
         return serializeEvent(rows[0], project, await readModel.adjacentEvents(rows[0]));
       });
@@ -165,12 +166,14 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
     app.get(`${prefix}/tags/`, { schema: { tags, summary: "An issue's tags with their top values", params: issueParams, response: { 200: z.array(tagAnswer), ...refusals } } }, async (request) => {
       const { group } = await visible(request, request.params, 'event:read');
-      return serializeTags(await readModel.tagValues(group.id));
+      return serializeTags(await readModel.tagSummaries(group.id));
     });
 
-    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags", params: tagParams, response: { 200: z.array(tagValueAnswer), ...refusals } } }, async (request) => {
+    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags, most frequent first", params: tagParams, querystring: tagValuesQuery, response: { 200: z.array(tagValueAnswer), ...refusals } } }, async (request, reply) => {
       const { group } = await visible(request, request.params, 'event:read');
-      return (await readModel.tagValues(group.id, request.params.key)).map(serializeTagValue);
+      const paging = keysetPaging(request, request.query, TAG_VALUE_KEY);
+      const rows = paging.finish(reply, publicUrl, await readModel.tagValues(group.id, request.params.key, paging), (row) => tagValueKey(row.value));
+      return rows.map(serializeTagValue);
     });
   }
 }

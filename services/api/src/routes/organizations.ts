@@ -46,11 +46,11 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     return serializeProjectDetail(await context.project(token, request.params.org, request.params.project), publicUrl);
   });
 
-  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Update a project's name, platform, allowed domains or retention in days", params: projectParams, body: projectUpdateBody, response: { 200: projectDetailAnswer, ...refusals } } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Update a project's name, platform, allowed domains or retention in days", params: projectParams, body: projectUpdateBody, response: { 200: projectDetailAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const { name, platform, retentionDays, allowedDomains } = request.body;
-    const { project: updated, ...settings } = await context.decide(updateProject(projectRecord(project), { name, platform, retentionDays, allowedDomains }, context.actor(token), context.now()));
+    const { project: updated, ...settings } = await context.decide(reply, updateProject(projectRecord(project), { name, platform, retentionDays, allowedDomains }, context.actor(token), context.now()));
     return serializeProjectDetail(
       {
         ...project,
@@ -72,7 +72,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
   app.post('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: 'Create a DSN key', params: projectParams, body: keyCreateBody, response: { 201: keyAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
-    const key = await context.decide(createKey({ projectId: project.id, label: request.body?.name, rateLimit: request.body?.rateLimit }, { projectExists: true }, context.now()));
+    const key = await context.decide(reply, createKey({ projectId: project.id, label: request.body?.name, rateLimit: request.body?.rateLimit }, { projectExists: true }, context.now()));
     return reply.code(201).send(serializeKey(keyRow(key), publicUrl));
   });
 
@@ -88,19 +88,19 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     return serializeKey(keyRow(await existingKey(project.id, request.params.keyId)), publicUrl);
   });
 
-  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: "Rename, enable or disable a DSN key, set or clear its rate limit", params: keyParams, body: keyUpdateBody, response: { 200: keyAnswer, ...refusals } } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: "Rename, enable or disable a DSN key, set or clear its rate limit", params: keyParams, body: keyUpdateBody, response: { 200: keyAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = await existingKey(project.id, request.params.keyId);
     const { name, isActive, rateLimit } = request.body;
-    return serializeKey(keyRow(await context.decide(updateKey(key, { label: name, active: isActive, rateLimit }))), publicUrl);
+    return serializeKey(keyRow(await context.decide(reply, updateKey(key, { label: name, active: isActive, rateLimit }))), publicUrl);
   });
 
   // Revoking keeps the key's record (inactive), so ingest refuses it and a rebuild knows it.
   app.delete('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Revoke a DSN key', params: keyParams, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:admin');
     const project = await context.project(token, request.params.org, request.params.project);
-    await context.decide(updateKey(await existingKey(project.id, request.params.keyId), { active: false }));
+    await context.decide(reply, updateKey(await existingKey(project.id, request.params.keyId), { active: false }));
     return reply.code(204).send(null);
   });
 }

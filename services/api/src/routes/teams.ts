@@ -30,7 +30,7 @@ export function teamRoutes(app: ZodApp, context: ApiContext): void {
     const token = await context.authenticate(request, 'org:write');
     const org = context.organization(token, request.params.org);
     const teamSlugs = (await readModel.teams(org)).map((existing) => existing.slug);
-    const created = await context.decide(createTeam({ organizationSlug: org, slug: request.body.slug, name: request.body.name, actor: context.actor(token) }, { organizationExists: true, teamSlugs }, context.now()));
+    const created = await context.decide(reply, createTeam({ organizationSlug: org, slug: request.body.slug, name: request.body.name, actor: context.actor(token) }, { organizationExists: true, teamSlugs }, context.now()));
     return reply.code(201).send(serializeTeam({ id: created.teamId, organization_slug: org, slug: created.slug, name: created.name, created_at: new Date(created.createdAt) }));
   });
 
@@ -50,7 +50,7 @@ export function teamRoutes(app: ZodApp, context: ApiContext): void {
     const org = await readModel.organization(owner.organization_slug);
     const state = { organizationExists: org !== undefined, projectSlugs: (await readModel.projects(owner.organization_slug)).map((project) => project.slug), nextProjectId: await readModel.nextProjectId() };
     const { name, slug, platform } = request.body;
-    const created = await context.decide(createProject({ organizationSlug: owner.organization_slug, name, slug, platform, teamId: owner.id, actor: context.actor(token) }, state, context.now()));
+    const created = await context.decide(reply, createProject({ organizationSlug: owner.organization_slug, name, slug, platform, teamId: owner.id, actor: context.actor(token) }, state, context.now()));
     return reply.code(201).send(
       serializeProject({
         id: created.projectId,
