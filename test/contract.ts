@@ -25,6 +25,7 @@ export const TRAPLINE_OWN = new Set([
   'GET /api/0/issues/{id}/tags/',
   'GET /api/0/organizations/{org}/issues/{id}/tags/',
   'DELETE /api/0/projects/{org}/{project}/events/{eventId}/',
+  'GET /api/0/internal/health/',
 ]);
 
 /** Older paths that scripts and sentry-cli still call: they answer as the organization-scoped ones. */

@@ -299,3 +299,9 @@ export const deletionAnswer = z.looseObject({
 /** Every route's refusals: `{"detail": …}`. */
 export const refusals = { '4xx': detailAnswer };
 export const empty = z.null().describe('no content');
+
+/** Sentry's system health: which parts are healthy, and the problems found. */
+export const systemHealthAnswer = z.looseObject({
+  healthy: z.record(z.string(), z.boolean()),
+  problems: z.array(z.looseObject({ id: z.string(), message: z.string(), severity: z.enum(['critical', 'warning']), url: z.string().nullable() })),
+});
