@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { teamId } from '@trapline/api/commands';
 import { hashToken } from '@trapline/api/tokens';
 import { Appender, createKafka, createLogger, inTransaction, type OutgoingRecord } from '@trapline/runtime';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
@@ -24,6 +25,7 @@ const PROJECT = { id: 1, slug: 'web' };
 const EVENT_ID = 'ab'.repeat(16);
 const TX = 'cd'.repeat(16);
 const PUBLIC_KEY = 'ef'.repeat(16);
+const TEAM = 'fuzzers';
 
 const TOKENS = {
   admin: [ORG, ['org:admin', 'project:admin', 'event:admin']],
@@ -49,6 +51,8 @@ async function insertFixtures(): Promise<void> {
     { key: `organization/${ORG}`, name: 'OrganizationUpserted', value: { slug: ORG, name: 'Acme', createdAt: now } },
     { key: 'organization/other', name: 'OrganizationUpserted', value: { slug: 'other', name: 'Other', createdAt: now } },
     { key: 'project/1', name: 'ProjectUpserted', value: { projectId: PROJECT.id, organizationSlug: ORG, slug: PROJECT.slug, name: 'Web', platform: 'node', createdAt: now } },
+    { key: `team/${teamId(ORG, TEAM)}`, name: 'TeamUpserted', value: { teamId: teamId(ORG, TEAM), organizationSlug: ORG, slug: TEAM, name: 'Fuzzers', actor: 'cli', createdAt: now } },
+    { key: 'project/1/teams', name: 'ProjectTeamsChanged', value: { projectId: PROJECT.id, teamIds: [teamId(ORG, TEAM)], actor: 'cli', changedAt: now } },
     { key: `key/${PUBLIC_KEY}`, name: 'ProjectKeyUpserted', value: { publicKey: PUBLIC_KEY, secretKey: '0'.repeat(32), projectId: PROJECT.id, label: 'Default', active: true, createdAt: now } },
     ...Object.entries(TOKENS).map(([name, [org, scopes]]): OutgoingRecord => {
       const tokenHash = hashToken(tokenOf(name as keyof typeof TOKENS));
@@ -172,6 +176,7 @@ const VALID_PARAMS: Record<string, () => string> = {
   keyId: () => PUBLIC_KEY,
   transactionId: () => TX,
   key: () => 'release',
+  team: () => TEAM,
 };
 /** Valid-looking values for a query parameter, so hostile ones are mixed with requests that get further. */
 const VALID_QUERY: Record<string, string[]> = {

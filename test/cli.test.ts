@@ -59,7 +59,32 @@ describe('the trapline CLI', () => {
     expect((await fetch(`${trapline.publicUrl}/api/0/projects/${trapline.defaults.organizationSlug}/${trapline.defaults.projectSlug}/issues/`, { headers })).status).toBe(404);
   });
 
+  it('creates a team and a project in it, which the API shows as Sentry does; sets a key\'s rate limit the API shows', async () => {
+    const team = cli('teams', 'create', 'acme', 'backend', '--name', 'Back End');
+    expect(team.status, team.stderr).toBe(0);
+    const project = cli('projects', 'create', 'acme', 'billing', '--team', 'backend');
+    expect(project.status, project.stderr).toBe(0);
+    expect(cli('teams', 'list').stdout).toMatch(/acme\s+backend\s+Back End\s+billing/);
+    const limited = cli('keys', 'rate-limit', publicKey, '50/60');
+    expect(limited.status, limited.stderr).toBe(0);
+    const headers = { authorization: `Bearer ${trapline.defaults.token}` };
+    // The default token is another organization's: read acme's objects through a token of its own.
+    const created = cli('tokens', 'create', 'acme');
+    const acme = { authorization: `Bearer ${created.stdout.trim()}` };
+    const projects = (await (await fetch(`${trapline.publicUrl}/api/0/teams/acme/backend/projects/`, { headers: acme })).json()) as { slug: string; teams: { slug: string }[] }[];
+    expect(projects).toMatchObject([{ slug: 'billing', teams: [{ slug: 'backend' }] }]);
+    const keys = (await (await fetch(`${trapline.publicUrl}/api/0/projects/acme/web/keys/`, { headers: acme })).json()) as { id: string; rateLimit: unknown }[];
+    expect(keys.find((key) => key.id === publicKey)?.rateLimit).toEqual({ count: 50, window: 60 });
+    expect((await fetch(`${trapline.publicUrl}/api/0/teams/acme/backend/`, { headers })).status).toBe(404);
+  });
+
   it.each([
+    [['teams', 'create', 'acme', 'backend'], /already exists/],
+    [['teams', 'create', 'nobody', 'ops'], /no organization nobody/],
+    [['projects', 'create', 'acme', 'api', '--team', 'nobody'], /no team acme\/nobody/],
+    [['projects', 'retention', '2', '0'], /invalid retention/],
+    [['keys', 'rate-limit', 'ffff', '10/0'], /invalid rateLimit.window|no key ffff/],
+    [['keys', 'rate-limit', 'ffff', 'lots'], /invalid rate limit/],
     [['orgs', 'create', 'Not A Slug'], /invalid organization slug/],
     [['projects', 'create', 'nobody', 'web'], /no organization nobody/],
     [['projects', 'create', 'acme', 'web'], /exists/],

@@ -1,6 +1,6 @@
 import * as Sentry from '@sentry/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTrapline, type RunningTrapline } from './harness.ts';
+import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 
 // Rate limits as SDKs see them: 429 with Retry-After and X-Sentry-Rate-Limits, and the official
 // Node SDK backing off instead of hammering ingest.
@@ -45,5 +45,29 @@ describe('rate limits', () => {
       await Sentry.flush(5000);
     }
     expect((await rateLimitedCount()) - before).toBe(1);
+  });
+
+  it("honour a DSN key's own rate limit set through the API (a project of its own, so only the key's limit is hit)", async () => {
+    const { organizationSlug: org, token } = trapline.defaults;
+    await trapline.appender.append(trapline.topics.admin, [{ key: 'project/2', name: 'ProjectUpserted', value: { projectId: 2, organizationSlug: org, slug: 'limited', name: 'Limited', platform: null, createdAt: Date.now() } }]);
+    const keys = (method: string, path: string, body?: unknown) =>
+      fetch(`${trapline.publicUrl}/api/0/projects/${org}/limited/keys/${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const created = await eventually(async () => {
+      const response = await keys('POST', '', { name: 'limited', rateLimit: { count: 2, window: 3600 } });
+      return response.status === 201 ? ((await response.json()) as { id: string; rateLimit: unknown }) : undefined;
+    }, 'the project');
+    expect(created.rateLimit).toEqual({ count: 2, window: 3600 });
+    const send = () => fetch(`${trapline.publicUrl}/api/2/store/?sentry_key=${created.id}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message: 'limited key' }) });
+    const first = await eventually(async () => {
+      const response = await send();
+      return response.status === 200 ? response.status : undefined;
+    }, 'ingest knowing the key');
+    const statuses = [first, (await send()).status];
+    const limited = await send();
+    expect([...statuses, limited.status]).toEqual([200, 200, 429]);
+    expect(limited.headers.get('x-sentry-rate-limits')).toMatch(/^\d+:error;default:key$/);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(60);
+    const cleared = (await (await keys('PUT', `${created.id}/`, { rateLimit: null })).json()) as { rateLimit: unknown };
+    expect(cleared.rateLimit).toBeNull();
   });
 });

@@ -49,6 +49,8 @@ async function snapshot(transactions: string[]) {
     organizations: await table('SELECT * FROM organizations ORDER BY slug'),
     projects: await table('SELECT * FROM projects ORDER BY id'),
     keys: await table('SELECT * FROM project_keys ORDER BY public_key'),
+    teams: await table('SELECT * FROM teams ORDER BY id'),
+    projectTeams: await table('SELECT * FROM project_teams ORDER BY project_id, team_id'),
     tokens: await table('SELECT * FROM api_tokens ORDER BY token_hash'),
     groups: await table('SELECT * FROM groups ORDER BY id'),
     hashes: await table('SELECT * FROM group_hashes ORDER BY project_id, hash'),
@@ -61,6 +63,9 @@ async function snapshot(transactions: string[]) {
     audit: await table('SELECT * FROM audit_log ORDER BY id'),
     api: {
       issues,
+      teams: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/teams/`)).json(),
+      teamProjects: await (await call('GET', `/teams/${trapline.defaults.organizationSlug}/platform/projects/`)).json(),
+      keys: await (await call('GET', `${issuePath()}/keys/`)).json(),
       auditLog: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/audit-logs/`)).json(),
       deletions: await Promise.all(transactions.map(async (id) => (await call('GET', `/deletions/${id}/`)).json())),
       details: await Promise.all(issues.map(async (issue) => (await call('GET', `/issues/${issue.id}/`)).json())),
@@ -87,6 +92,15 @@ describe('trapline rebuild', () => {
     expect([deleteIssue.status, deleteEvent.status]).toEqual([202, 202]);
     const transactions = await Promise.all([deleteIssue, deleteEvent].map(async (response) => ((await response.json()) as { transactionId: string }).transactionId));
     await send({ message: 'disk full', level: 'warning' }); // after the deletion: a fresh issue
+    // Teams, a project in one, a key's rate limit: admin records the rebuild must give back.
+    expect((await call('POST', `/organizations/${trapline.defaults.organizationSlug}/teams/`, { slug: 'platform', name: 'Platform' })).status).toBe(201);
+    await eventually(async () => ((await call('POST', `/teams/${trapline.defaults.organizationSlug}/platform/projects/`, { name: 'Checkout' })).status === 201 ? true : undefined), 'the project in the team');
+    const [key] = (await (await call('GET', `${issuePath()}/keys/`)).json()) as { id: string }[];
+    expect((await call('PUT', `${issuePath()}/keys/${key!.id}/`, { rateLimit: { count: 1000, window: 60 } })).status).toBe(200);
+    await eventually(async () => {
+      const rows = (await trapline.pool.query('SELECT (SELECT count(*)::int FROM project_teams) AS teams, (SELECT count(*)::int FROM project_keys WHERE rate_limit_count = 1000) AS limited')).rows[0] as { teams: number; limited: number };
+      return rows.teams === 1 && rows.limited === 1 ? true : undefined;
+    }, 'the admin records projected');
     await eventually(async () => {
       const done = (await trapline.pool.query("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'")).rows[0] as { n: number };
       const statuses = (await trapline.pool.query("SELECT count(*)::int AS n FROM groups WHERE status IN ('resolved', 'ignored')")).rows[0] as { n: number };

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { teamId } from '@trapline/api/commands';
 import { hashToken, SCOPES, type Scope } from '@trapline/api/tokens';
 import { createKafka, createLogger, type OutgoingRecord } from '@trapline/runtime';
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
@@ -134,7 +135,13 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/0/projects/{org}/{project}/keys/': 'project:read',
   'POST /api/0/projects/{org}/{project}/keys/': 'project:write',
   'PUT /api/0/projects/{org}/{project}/keys/{keyId}/': 'project:write',
+  'GET /api/0/projects/{org}/{project}/keys/{keyId}/': 'project:read',
   'DELETE /api/0/projects/{org}/{project}/keys/{keyId}/': 'project:admin',
+  'GET /api/0/organizations/{org}/teams/': 'org:read',
+  'POST /api/0/organizations/{org}/teams/': 'org:write',
+  'GET /api/0/teams/{org}/{team}/': 'org:read',
+  'GET /api/0/teams/{org}/{team}/projects/': 'project:read',
+  'POST /api/0/teams/{org}/{team}/projects/': 'project:write',
   'GET /api/0/projects/{org}/{project}/issues/': 'event:read',
   'PUT /api/0/projects/{org}/{project}/issues/': 'event:write',
   'DELETE /api/0/projects/{org}/{project}/issues/': 'event:admin',
@@ -192,8 +199,10 @@ describe('every route of the OpenAPI document', () => {
     await eventually(async () => ((await query('SELECT 1 FROM events WHERE event_id = $1', [doomed])).length ? true : undefined), 'the second event');
     const deletion = (await (await api('DELETE', `/api/0/projects/${org}/${project}/events/${doomed}/`, trapline.defaults.token)).json()) as { transactionId: string };
     await eventually(async () => ((await query('SELECT 1 FROM deletions WHERE transaction_id = $1', [deletion.transactionId])).length ? true : undefined), 'the deletion');
-    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release' };
-    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32) };
+    await trapline.appender.append(trapline.topics.admin, [{ key: `team/${teamId(org, 'guards')}`, name: 'TeamUpserted', value: { teamId: teamId(org, 'guards'), organizationSlug: org, slug: 'guards', name: 'Guards', actor: 'cli', createdAt: Date.now() } }]);
+    await eventually(async () => ((await query("SELECT 1 FROM teams WHERE slug = 'guards'")).length ? true : undefined), 'the team');
+    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', team: 'guards' };
+    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), team: 'no-such-team' };
   });
 
   /** Issues and their statuses; later, the same issues again (events of earlier tests may still be adding others). */
@@ -229,6 +238,7 @@ describe('every route of the OpenAPI document', () => {
     await trapline.appender.append(trapline.topics.admin, [{ key: 'organization/intruder', name: 'OrganizationUpserted', value: { slug: 'intruder', name: 'Intruder', createdAt: Date.now() } }]);
     const [intruder] = await createTokens([{ organization: 'intruder', scopes: ['org:admin', 'project:admin', 'event:admin'] }]);
     const issuesBefore = await issues();
+    const logsBefore = await Promise.all([trapline.topics.admin, trapline.topics.events].map(logSize));
     for (const route of routes) {
       const response = await call(route, intruder!, real);
       const body = await response.text();
@@ -236,6 +246,8 @@ describe('every route of the OpenAPI document', () => {
       else expect(body, `${route.method} ${route.path}`).not.toContain(org);
     }
     await unchanged(issuesBefore);
+    // No write of ours went through: nothing appended to the admin or events log (teams, projects, keys, issues).
+    expect(await Promise.all([trapline.topics.admin, trapline.topics.events].map(logSize))).toEqual(logsBefore);
   });
 });
 

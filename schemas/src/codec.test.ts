@@ -22,7 +22,9 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   AuditEntry: { id: 't:requested', organizationSlug: 'acme', projectId: 1, event: 'issue.delete', actor: 'a', transactionId: 't', targetObject: '9', data: '{}', createdAt: 5 },
   OrganizationUpserted: { slug: 'acme', name: 'Acme', createdAt: 1 },
   ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },
-  ProjectKeyUpserted: { publicKey: 'p', secretKey: 's', projectId: 7, label: 'Default', active: true, createdAt: 1 },
+  ProjectKeyUpserted: { publicKey: 'p', secretKey: 's', projectId: 7, label: 'Default', active: true, createdAt: 1, rateLimit: { count: 100, window: 60 } },
+  TeamUpserted: { teamId: 2 ** 52 - 1, organizationSlug: 'acme', slug: 'backend', name: 'Backend', actor: 'token:abc', createdAt: 1 },
+  ProjectTeamsChanged: { projectId: 7, teamIds: [1, 2], actor: 'cli', changedAt: 1 },
   ApiTokenUpserted: { tokenHash: 'h', organizationSlug: 'acme', scopes: ['event:read'], label: 'ci', active: false, createdAt: 1 },
 };
 

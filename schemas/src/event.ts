@@ -35,6 +35,7 @@ export interface NormalizedEvent {
   transaction?: string;
   server_name?: string;
   release?: string;
+  dist?: string;
   environment?: string;
   /** The formatted message (logentry.formatted or message). */
   message?: string;
@@ -49,4 +50,6 @@ export interface NormalizedEvent {
   extra?: Record<string, unknown>;
   fingerprint?: string[];
   sdk?: { name?: string; version?: string; [key: string]: unknown };
+  /** The packages the SDK found loaded (name → version): Sentry's `modules`, the API's `packages`. */
+  modules?: Record<string, string>;
 }

@@ -138,6 +138,12 @@ export interface ProjectUpserted {
   createdAt: number;
 }
 
+/** A key's own rate limit: `count` events per `window` seconds (Sentry's rateLimit). */
+export interface KeyRateLimit {
+  count: number;
+  window: number;
+}
+
 export interface ProjectKeyUpserted {
   publicKey: string;
   secretKey: string;
@@ -145,6 +151,25 @@ export interface ProjectKeyUpserted {
   label: string;
   active: boolean;
   createdAt: number;
+  /** Absent in records written before v2: none. */
+  rateLimit?: KeyRateLimit | null;
+}
+
+export interface TeamUpserted {
+  teamId: number;
+  organizationSlug: string;
+  slug: string;
+  name: string;
+  actor: string;
+  createdAt: number;
+}
+
+/** Every team a project belongs to. */
+export interface ProjectTeamsChanged {
+  projectId: number;
+  teamIds: number[];
+  actor: string;
+  changedAt: number;
 }
 
 export interface ApiTokenUpserted {
@@ -173,6 +198,8 @@ export interface RecordTypes {
   ProjectAllowedOriginsChanged: ProjectAllowedOriginsChanged;
   ProjectKeyUpserted: ProjectKeyUpserted;
   ApiTokenUpserted: ApiTokenUpserted;
+  TeamUpserted: TeamUpserted;
+  ProjectTeamsChanged: ProjectTeamsChanged;
 }
 
 export type RecordName = keyof RecordTypes;

@@ -1,10 +1,12 @@
 import type { Appender, Pool } from '@trapline/runtime';
-import { DEFAULT_ALLOWED_ORIGINS, normalizeAllowedOrigins } from '@trapline/schemas';
+import { DEFAULT_ALLOWED_ORIGINS, type KeyRateLimit, type ProjectKeyUpserted } from '@trapline/schemas';
+import * as commands from '@trapline/api/commands';
+import type { Decision } from '@trapline/api/commands';
 import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
-import { newProjectKey } from '@trapline/api/keys';
 
-// Operator commands over the admin topic: each writes the same records the API and bootstrap
-// write, then waits until the projector has applied them, so the next command sees the result.
+// Operator commands over the admin topic: each decides with the same builder the API uses
+// (@trapline/api/commands), appends its records, then waits until the projector has applied
+// them, so the next command sees the result.
 
 export interface AdminDeps {
   pool: Pool;
@@ -15,8 +17,6 @@ export interface AdminDeps {
 
 export class AdminError extends Error {}
 
-const SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
-
 async function waitProjected(pool: Pool, sql: string, params: unknown[]): Promise<void> {
   const deadline = Date.now() + 30000;
   while (Date.now() < deadline) {
@@ -26,40 +26,81 @@ async function waitProjected(pool: Pool, sql: string, params: unknown[]): Promis
   throw new AdminError('the record was appended but not projected within 30s: is the projector running?');
 }
 
-export async function createOrganization(deps: AdminDeps, slug: string, name = slug) {
-  if (!SLUG.test(slug)) throw new AdminError(`invalid organization slug ${JSON.stringify(slug)}: lowercase letters, digits, - and _`);
-  await deps.appender.append(deps.adminTopic, [{ key: `organization/${slug}`, name: 'OrganizationUpserted', value: { slug, name, createdAt: (deps.now ?? Date.now)() } }]);
-  await waitProjected(deps.pool, 'SELECT 1 FROM organizations WHERE slug = $1 AND name = $2', [slug, name]);
-  return { slug, name };
+const exists = async (pool: Pool, sql: string, params: unknown[]) => ((await pool.query(sql, params)).rowCount ?? 0) > 0;
+
+/** Appends what the command's builder decided (the API's builders: same checks, same records), or refuses with its reason. */
+async function decide<T>(deps: AdminDeps, decision: Decision<T>): Promise<T> {
+  if (!decision.ok) throw new AdminError(decision.detail);
+  await deps.appender.append(deps.adminTopic, decision.records);
+  return decision.value;
 }
 
-export async function createProject(deps: AdminDeps, organizationSlug: string, slug: string, options: { name?: string; id?: number; platform?: string } = {}) {
-  if (!SLUG.test(slug)) throw new AdminError(`invalid project slug ${JSON.stringify(slug)}`);
-  if (((await deps.pool.query('SELECT 1 FROM organizations WHERE slug = $1', [organizationSlug])).rowCount ?? 0) === 0) throw new AdminError(`no organization ${organizationSlug}`);
-  if (((await deps.pool.query('SELECT 1 FROM projects WHERE organization_slug = $1 AND slug = $2', [organizationSlug, slug])).rowCount ?? 0) > 0) throw new AdminError(`project ${organizationSlug}/${slug} exists`);
-  // The id is the number in DSNs; chosen here, then fixed by the record on the log.
-  const projectId = options.id ?? ((await deps.pool.query<{ next: number }>('SELECT coalesce(max(id), 0) + 1 AS next FROM projects')).rows[0]!.next);
-  const value = { projectId, organizationSlug, slug, name: options.name ?? slug, platform: options.platform ?? null, createdAt: (deps.now ?? Date.now)() };
-  await deps.appender.append(deps.adminTopic, [{ key: `project/${projectId}`, name: 'ProjectUpserted', value }]);
-  await waitProjected(deps.pool, 'SELECT 1 FROM projects WHERE id = $1 AND slug = $2', [projectId, slug]);
+const now = (deps: AdminDeps) => (deps.now ?? Date.now)();
+
+export async function createOrganization(deps: AdminDeps, slug: string, name = slug) {
+  const organization = await decide(deps, commands.createOrganization({ slug, name }, now(deps)));
+  await waitProjected(deps.pool, 'SELECT 1 FROM organizations WHERE slug = $1 AND name = $2', [slug, name]);
+  return organization;
+}
+
+async function teamIdOf(pool: Pool, organizationSlug: string, slug: string): Promise<number> {
+  const row = (await pool.query<{ id: number }>('SELECT id FROM teams WHERE organization_slug = $1 AND slug = $2', [organizationSlug, slug])).rows[0];
+  if (!row) throw new AdminError(`no team ${organizationSlug}/${slug}`);
+  return row.id;
+}
+
+export async function createProject(deps: AdminDeps, organizationSlug: string, slug: string, options: { name?: string; id?: number; platform?: string; team?: string } = {}) {
+  const { pool } = deps;
+  const state = {
+    organizationExists: await exists(pool, 'SELECT 1 FROM organizations WHERE slug = $1', [organizationSlug]),
+    projectSlugs: (await pool.query<{ slug: string }>('SELECT slug FROM projects WHERE organization_slug = $1', [organizationSlug])).rows.map((row) => row.slug),
+    // The id is the number in DSNs; chosen here, then fixed by the record on the log.
+    nextProjectId: (await pool.query<{ next: number }>('SELECT coalesce(max(id), 0) + 1 AS next FROM projects')).rows[0]!.next,
+    idTaken: options.id !== undefined && (await exists(pool, 'SELECT 1 FROM projects WHERE id = $1', [options.id])),
+  };
+  const teamId = options.team === undefined ? undefined : await teamIdOf(pool, organizationSlug, options.team);
+  const value = await decide(deps, commands.createProject({ organizationSlug, slug, name: options.name, platform: options.platform, id: options.id, teamId, actor: 'cli' }, state, now(deps)));
+  await waitProjected(pool, 'SELECT 1 FROM projects WHERE id = $1 AND slug = $2', [value.projectId, slug]);
   return value;
 }
 
-export async function createKey(deps: AdminDeps, projectId: number, label = 'Default') {
-  if (((await deps.pool.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount ?? 0) === 0) throw new AdminError(`no project ${projectId}`);
-  const value = newProjectKey(projectId, label, (deps.now ?? Date.now)());
-  await deps.appender.append(deps.adminTopic, [{ key: `key/${value.publicKey}`, name: 'ProjectKeyUpserted', value }]);
+export async function createTeam(deps: AdminDeps, organizationSlug: string, slug: string, name?: string) {
+  const state = {
+    organizationExists: await exists(deps.pool, 'SELECT 1 FROM organizations WHERE slug = $1', [organizationSlug]),
+    teamSlugs: (await deps.pool.query<{ slug: string }>('SELECT slug FROM teams WHERE organization_slug = $1', [organizationSlug])).rows.map((row) => row.slug),
+  };
+  const team = await decide(deps, commands.createTeam({ organizationSlug, slug, name, actor: 'cli' }, state, now(deps)));
+  await waitProjected(deps.pool, 'SELECT 1 FROM teams WHERE id = $1', [team.teamId]);
+  return { id: team.teamId, organization: organizationSlug, slug: team.slug, name: team.name };
+}
+
+export async function createKey(deps: AdminDeps, projectId: number, label = 'Default', rateLimit: KeyRateLimit | null = null) {
+  const state = { projectExists: await exists(deps.pool, 'SELECT 1 FROM projects WHERE id = $1', [projectId]) };
+  const value = await decide(deps, commands.createKey({ projectId, label, rateLimit }, state, now(deps)));
   await waitProjected(deps.pool, 'SELECT 1 FROM project_keys WHERE public_key = $1', [value.publicKey]);
   return value;
 }
 
-export async function setKeyActive(deps: AdminDeps, publicKey: string, active: boolean) {
-  const row = (await deps.pool.query<{ secret_key: string; project_id: number; label: string; created_at: Date }>('SELECT secret_key, project_id, label, created_at FROM project_keys WHERE public_key = $1', [publicKey])).rows[0];
+async function existingKey(pool: Pool, publicKey: string): Promise<ProjectKeyUpserted> {
+  const row = (await pool.query<{ secret_key: string; project_id: number; label: string; active: boolean; created_at: Date; rate_limit_count: number | null; rate_limit_window: number | null }>(
+    'SELECT secret_key, project_id, label, active, created_at, rate_limit_count, rate_limit_window FROM project_keys WHERE public_key = $1',
+    [publicKey],
+  )).rows[0];
   if (!row) throw new AdminError(`no key ${publicKey}`);
-  await deps.appender.append(deps.adminTopic, [
-    { key: `key/${publicKey}`, name: 'ProjectKeyUpserted', value: { publicKey, secretKey: row.secret_key, projectId: row.project_id, label: row.label, active, createdAt: row.created_at.getTime() } },
-  ]);
+  const rateLimit = row.rate_limit_count === null || row.rate_limit_window === null ? null : { count: row.rate_limit_count, window: row.rate_limit_window };
+  return { publicKey, secretKey: row.secret_key, projectId: row.project_id, label: row.label, active: row.active, createdAt: row.created_at.getTime(), rateLimit };
+}
+
+export async function setKeyActive(deps: AdminDeps, publicKey: string, active: boolean) {
+  await decide(deps, commands.updateKey(await existingKey(deps.pool, publicKey), { active }));
   await waitProjected(deps.pool, 'SELECT 1 FROM project_keys WHERE public_key = $1 AND active = $2', [publicKey, active]);
+}
+
+/** A key's own rate limit (`count` events per `window` seconds), or null for the deployment's. */
+export async function setKeyRateLimit(deps: AdminDeps, publicKey: string, rateLimit: KeyRateLimit | null) {
+  const key = await decide(deps, commands.updateKey(await existingKey(deps.pool, publicKey), { rateLimit }));
+  await waitProjected(deps.pool, 'SELECT 1 FROM project_keys WHERE public_key = $1 AND rate_limit_count IS NOT DISTINCT FROM $2 AND rate_limit_window IS NOT DISTINCT FROM $3', [publicKey, rateLimit?.count ?? null, rateLimit?.window ?? null]);
+  return { key: publicKey, rateLimit: key.rateLimit ? `${key.rateLimit.count} per ${key.rateLimit.window}s` : 'none (the deployment\'s)' };
 }
 
 /** A new token: returned once, stored only as its hash. */
@@ -76,9 +117,8 @@ export async function createToken(deps: AdminDeps, organizationSlug: string, sco
 
 /** A project's retention in days (fractions allowed), or `null` for the deployment's RETENTION_DAYS. */
 export async function setRetention(deps: AdminDeps, projectId: number, days: number | null) {
-  if (days !== null && !(Number.isFinite(days) && days > 0 && days <= 36500)) throw new AdminError(`invalid retention ${days}: a number of days above 0 (fractions allowed), or "default"`);
-  if (((await deps.pool.query('SELECT 1 FROM projects WHERE id = $1', [projectId])).rowCount ?? 0) === 0) throw new AdminError(`no project ${projectId}`);
-  await deps.appender.append(deps.adminTopic, [{ key: `project/${projectId}/retention`, name: 'ProjectRetentionChanged', value: { projectId, retentionDays: days, actor: 'cli', changedAt: (deps.now ?? Date.now)() } }]);
+  if (!(await exists(deps.pool, 'SELECT 1 FROM projects WHERE id = $1', [projectId]))) throw new AdminError(`no project ${projectId}`);
+  await decide(deps, commands.setRetention(projectId, days, 'cli', now(deps)));
   if (days === null) await waitProjected(deps.pool, 'SELECT 1 FROM projects p WHERE p.id = $1 AND NOT EXISTS (SELECT 1 FROM project_retention r WHERE r.project_id = p.id)', [projectId]);
   else await waitProjected(deps.pool, 'SELECT 1 FROM project_retention WHERE project_id = $1 AND retention_days = $2', [projectId, days]);
   return { projectId, retentionDays: days ?? 'default' };
@@ -103,10 +143,7 @@ async function projectIdOf(pool: Pool, project: string): Promise<number> {
 export async function allowedOrigins(deps: AdminDeps, project: string, change?: { set: string[] | null }) {
   const projectId = await projectIdOf(deps.pool, project);
   if (change !== undefined) {
-    const origins = change.set === null ? null : normalizeAllowedOrigins(change.set);
-    if (origins && !origins.ok) throw new AdminError(`invalid allowed origins: ${origins.reason}`);
-    const value = origins?.value ?? null;
-    await deps.appender.append(deps.adminTopic, [{ key: `project/${projectId}/origins`, name: 'ProjectAllowedOriginsChanged', value: { projectId, allowedOrigins: value, actor: 'cli', changedAt: (deps.now ?? Date.now)() } }]);
+    const value = await decide(deps, commands.setAllowedOrigins(projectId, change.set, 'cli', now(deps)));
     if (value === null) await waitProjected(deps.pool, 'SELECT 1 FROM projects p WHERE p.id = $1 AND NOT EXISTS (SELECT 1 FROM project_allowed_origins o WHERE o.project_id = p.id)', [projectId]);
     else await waitProjected(deps.pool, 'SELECT 1 FROM project_allowed_origins WHERE project_id = $1 AND origins = $2::text[]', [projectId, value]);
   }

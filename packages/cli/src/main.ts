@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { Appender, createKafka, createLogger, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
-import { AdminError, allowedOrigins, createKey, createOrganization, createProject, createToken, setKeyActive, setRetention, type AdminDeps } from './admin.ts';
+import { AdminError, allowedOrigins, createKey, createOrganization, createProject, createTeam, createToken, setKeyActive, setKeyRateLimit, setRetention, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
 import { redriveDeadLetters } from '@trapline/deleter/redrive';
 import { deletionCommands } from './deletions.ts';
@@ -145,8 +145,8 @@ orgs.command('list').action(async () => {
 });
 
 const projects = program.command('projects').description('projects (the number in a DSN is the project id)');
-projects.command('create <org> <slug>').option('--name <name>').option('--id <id>', 'project id (default: the next free one)', Number).option('--platform <platform>')
-  .action(async (org: string, slug: string, options: { name?: string; id?: number; platform?: string }) => {
+projects.command('create <org> <slug>').option('--name <name>').option('--id <id>', 'project id (default: the next free one)', Number).option('--platform <platform>').option('--team <team>', 'the team (slug) it belongs to')
+  .action(async (org: string, slug: string, options: { name?: string; id?: number; platform?: string; team?: string }) => {
     const config = readConfig();
     const project = await withAdmin(config, (deps) => createProject(deps, org, slug, options));
     printTable([{ id: project.projectId, organization: project.organizationSlug, slug: project.slug, name: project.name }]);
@@ -174,6 +174,17 @@ projects.command('list').action(async () => {
   printTable(await withAdmin(config, async ({ pool }) => (await pool.query('SELECT id, organization_slug AS organization, slug, name FROM projects ORDER BY id')).rows));
 });
 
+const teams = program.command('teams').description("teams (Sentry's): a project belongs to teams");
+teams.command('create <org> <slug>').option('--name <name>').action(async (org: string, slug: string, options: { name?: string }) => {
+  const config = readConfig();
+  printTable([await withAdmin(config, (deps) => createTeam(deps, org, slug, options.name))]);
+});
+teams.command('list').action(async () => {
+  const config = readConfig();
+  printTable(await withAdmin(config, async ({ pool }) =>
+    (await pool.query("SELECT t.organization_slug AS organization, t.slug, t.name, coalesce(string_agg(p.slug, ',' ORDER BY p.slug), '') AS projects FROM teams t LEFT JOIN project_teams pt ON pt.team_id = t.id LEFT JOIN projects p ON p.id = pt.project_id GROUP BY t.id ORDER BY t.organization_slug, t.slug")).rows));
+});
+
 const keys = program.command('keys').description('DSN keys');
 keys.command('create <projectId>').option('--label <label>').action(async (projectId: string, options: { label?: string }) => {
   const config = readConfig();
@@ -186,6 +197,15 @@ keys.command('list [projectId]').action(async (projectId?: string) => {
     (await pool.query<{ key: string; project: number; label: string; active: boolean }>('SELECT public_key AS key, project_id AS project, label, active FROM project_keys WHERE $1::bigint IS NULL OR project_id = $1 ORDER BY project_id, created_at', [projectId ?? null])).rows);
   printTable(rows.map((row) => ({ ...row, dsn: dsnFor(config.PUBLIC_URL, row.key, row.project) })));
 });
+keys
+  .command('rate-limit <publicKey> <limit>')
+  .description('the key\'s own rate limit as <count>/<window seconds> (e.g. 100/60), or "none" for the deployment\'s')
+  .action(async (publicKey: string, limit: string) => {
+    const match = /^(\d+)\/(\d+)$/.exec(limit);
+    if (!match && limit !== 'none') throw new AdminError(`invalid rate limit ${JSON.stringify(limit)}: <count>/<window seconds> or none`);
+    const config = readConfig();
+    printTable([await withAdmin(config, (deps) => setKeyRateLimit(deps, publicKey, match ? { count: Number(match[1]), window: Number(match[2]) } : null))]);
+  });
 for (const [name, active] of [['revoke', false], ['enable', true]] as const) {
   keys.command(`${name} <publicKey>`).action(async (publicKey: string) => {
     const config = readConfig();

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessChecks } from '@trapline/runtime';
 import { Counter, type Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
@@ -13,6 +13,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { teamRoutes } from './routes/teams.ts';
 import { webRoutes } from './routes/web.ts';
 
 export { ApiError, VISIBILITY_HEADER } from './routes/context.ts';
@@ -58,6 +59,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     frameworkErrors: (_error, _request, reply: FastifyReply) => void reply.code(404).send({ detail: NOT_FOUND }),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   observeRequests(app, deps.metrics);
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
@@ -86,6 +88,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   const visibility = deps.visibility && { ...deps.visibility, observe: (result: 'visible' | 'pending') => writes.inc({ visibility: result }) };
   const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now, visibility });
   organizationRoutes(app, context);
+  teamRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);
   deletionRoutes(app, context);

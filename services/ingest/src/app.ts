@@ -158,7 +158,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
       // One round trip for both: the lookup only reads, so making it for a request the limit
       // refuses changes nothing.
       const eventIds = result.value.events.map((event) => event.event_id);
-      const [limit, duplicates] = await Promise.all([deps.rateLimiter.check(projectId, projectKey.publicKey, eventIds.length, now()), deps.dedupe.seen(projectId, eventIds)]);
+      const [limit, duplicates] = await Promise.all([deps.rateLimiter.check(projectId, projectKey, eventIds.length, now()), deps.dedupe.seen(projectId, eventIds)]);
       if (!limit.allowed) {
         return refuse(reply, { reason: 'rate_limited', detail: `rate limit exceeded for this ${limit.scope}, retry in ${limit.retryAfterSeconds}s` }, {
           'retry-after': String(limit.retryAfterSeconds),

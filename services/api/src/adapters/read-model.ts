@@ -46,7 +46,11 @@ export interface TokenRow {
 
 const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at,
   (SELECT r.retention_days FROM project_retention r WHERE r.project_id = projects.id) AS retention_days,
-  (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins`;
+  (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins,
+  (SELECT o.name FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_name,
+  (SELECT o.created_at FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_created_at,
+  (SELECT min(g.first_seen) FROM groups g WHERE g.project_id = projects.id AND g.status <> 'pending_deletion') AS first_event,
+  COALESCE((SELECT json_agg(json_build_object('id', t.id::text, 'slug', t.slug, 'name', t.name) ORDER BY t.slug) FROM project_teams pt JOIN teams t ON t.id = pt.team_id WHERE pt.project_id = projects.id), '[]') AS teams`;
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
   g.first_seen, g.last_seen, g.times_seen,
@@ -74,6 +78,17 @@ export interface KeyRow {
   project_id: number;
   label: string;
   active: boolean;
+  created_at: Date;
+  /** The key's own rate limit (events per window seconds); null: the deployment's. */
+  rate_limit_count: number | null;
+  rate_limit_window: number | null;
+}
+
+export interface TeamRow {
+  id: number;
+  organization_slug: string;
+  slug: string;
+  name: string;
   created_at: Date;
 }
 
@@ -191,6 +206,14 @@ export class ReadModel {
     return backwards ? result.rows.reverse() : result.rows;
   }
 
+  /** The issue's visible events just before and after this one, in the order of its event list (Sentry's previousEventID / nextEventID). */
+  async adjacentEvents(row: Pick<EventRow, 'group_id' | 'received_at' | 'event_id'>): Promise<{ previous: string | null; next: string | null }> {
+    const neighbour = (comparison: '<' | '>', direction: 'ASC' | 'DESC') =>
+      `(SELECT e.event_id FROM ${VISIBLE_EVENTS} AND e.group_id = $1 AND (e.received_at, e.event_id) ${comparison} ($2, $3) ORDER BY e.received_at ${direction}, e.event_id ${direction} LIMIT 1)`;
+    const result = await this.pool.query<{ previous: string | null; next: string | null }>(`SELECT ${neighbour('<', 'DESC')} AS previous, ${neighbour('>', 'ASC')} AS next`, [row.group_id, row.received_at, row.event_id]);
+    return result.rows[0]!;
+  }
+
   /**
    * Each tag key of an issue: the sum and number of its values and the nine most frequent, computed
    * in Postgres over the key's rows (an issue with many users has many `user` values).
@@ -232,7 +255,7 @@ export class ReadModel {
   }
 
   async keys(projectId: number): Promise<KeyRow[]> {
-    const result = await this.pool.query<KeyRow>('SELECT public_key, secret_key, project_id, label, active, created_at FROM project_keys WHERE project_id = $1 ORDER BY created_at, public_key', [projectId]);
+    const result = await this.pool.query<KeyRow>('SELECT public_key, secret_key, project_id, label, active, created_at, rate_limit_count, rate_limit_window FROM project_keys WHERE project_id = $1 ORDER BY created_at, public_key', [projectId]);
     return result.rows;
   }
 
@@ -268,5 +291,23 @@ export class ReadModel {
 
   async organization(slug: string): Promise<{ slug: string; name: string; created_at: Date } | undefined> {
     return (await this.pool.query<{ slug: string; name: string; created_at: Date }>('SELECT slug, name, created_at FROM organizations WHERE slug = $1', [slug])).rows[0];
+  }
+
+  async teams(organizationSlug: string): Promise<TeamRow[]> {
+    return (await this.pool.query<TeamRow>('SELECT id, organization_slug, slug, name, created_at FROM teams WHERE organization_slug = $1 ORDER BY slug', [organizationSlug])).rows;
+  }
+
+  async team(organizationSlug: string, slug: string): Promise<TeamRow | undefined> {
+    return (await this.pool.query<TeamRow>('SELECT id, organization_slug, slug, name, created_at FROM teams WHERE organization_slug = $1 AND slug = $2', [organizationSlug, slug])).rows[0];
+  }
+
+  async teamProjects(teamId: number): Promise<ProjectRow[]> {
+    const result = await this.pool.query<ProjectRow>(`SELECT ${PROJECT_COLUMNS} FROM projects WHERE id IN (SELECT project_id FROM project_teams WHERE team_id = $1) ORDER BY slug`, [teamId]);
+    return result.rows;
+  }
+
+  /** The id a new project gets: the next after the highest. */
+  async nextProjectId(): Promise<number> {
+    return (await this.pool.query<{ next: number }>('SELECT (coalesce(max(id), 0) + 1)::int AS next FROM projects')).rows[0]!.next;
   }
 }

@@ -12,17 +12,17 @@ export interface ProjectionState {
   lag: number;
 }
 
-export interface HealthProblem {
+export type HealthProblem = {
   id: string;
   message: string;
   severity: 'critical' | 'warning';
   url: null;
-}
+};
 
-export interface SystemHealth {
+export type SystemHealth = {
   healthy: Record<string, boolean>;
   problems: HealthProblem[];
-}
+};
 
 export function projectionProblems(state: ProjectionState): HealthProblem[] {
   if (state.members === 0) {

@@ -1,4 +1,7 @@
-import { DEFAULT_ALLOWED_ORIGINS, type NormalizedEvent } from '@trapline/schemas';
+import type { z } from 'zod';
+import { crashLocation, DEFAULT_ALLOWED_ORIGINS, eventCulprit, hasSystemFrames, type NormalizedEvent } from '@trapline/schemas';
+import { PRODUCT_AREAS, type eventAnswer, type issueAnswer, type issueDetailAnswer, type keyAnswer, type listedEventAnswer, type organizationAnswer, type projectAnswer, type projectDetailAnswer, type simpleEventAnswer, type tagAnswer, type tagValueAnswer, type teamAnswer } from './answers.ts';
+import type { KeyRow, TeamRow } from '../adapters/read-model.ts';
 
 // Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
 // neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
@@ -14,6 +17,18 @@ export interface ProjectRow {
   retention_days: number | null;
   /** Origins whose browser SDKs may post (Sentry's allowedDomains); null: the default ["*"]. */
   allowed_origins: string[] | null;
+  organization_name: string;
+  organization_created_at: Date;
+  /** The project's teams, by slug. */
+  teams: { id: string; slug: string; name: string }[];
+  /** When its oldest visible issue was first seen; null without events. */
+  first_event: Date | null;
+}
+
+export interface OrganizationRow {
+  slug: string;
+  name: string;
+  created_at: Date;
 }
 
 export interface GroupRow {
@@ -22,12 +37,12 @@ export interface GroupRow {
   short_id: number;
   title: string;
   culprit: string;
-  type: string;
+  type: 'error' | 'default';
   metadata: Record<string, unknown>;
   level: string;
   platform: string;
   logger: string | null;
-  status: string;
+  status: 'unresolved' | 'resolved' | 'ignored' | 'pending_deletion';
   first_seen: Date;
   last_seen: Date;
   times_seen: number;
@@ -58,12 +73,61 @@ export function shortIdFor(project: Pick<ProjectRow, 'slug'>, counter: number): 
   return `${project.slug.toUpperCase()}-${counter.toString(36).toUpperCase()}`;
 }
 
-/** `stats` is Sentry's `{period: [[bucket start, events], …]}`, empty unless the list asked for it. */
-export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: string, stats: Record<string, [number, number][]> = {}) {
-  const status = group.status === 'pending_deletion' ? 'pending_deletion' : group.status;
+/**
+ * Fields of Sentry's issue that mean nothing here (no priority, assignees, comments, inbox, AI),
+ * with their neutral values.
+ */
+const NEUTRAL_ISSUE = {
+  shareId: null,
+  statusDetails: {},
+  isPublic: false,
+  priority: null,
+  priorityLockedAt: null,
+  seerFixabilityScore: null,
+  seerAutofixLastTriggered: null,
+  seerExplorerAutofixLastTriggered: null,
+  numComments: 0,
+  assignedTo: null,
+  isBookmarked: false,
+  isSubscribed: false,
+  subscriptionDetails: null,
+  hasSeen: false,
+  annotations: [],
+  isUnhandled: false,
+};
+
+/** What only the lists carry in Sentry (the organization's issue search). */
+const NEUTRAL_LIST_ISSUE = {
+  derivedData: { blocker: '', progress: '', status: '', viewCount: 0, hasOpenFixPr: false, isAssigned: false, hasRootCause: false, lastCompletedAutofixStep: '', lastProgressedAt: null },
+  filtered: null,
+  sessionCount: 0,
+  integrationIssues: [],
+  sentryAppIssues: [],
+  latestEventHasAttachments: false,
+  matchingEventId: null,
+  matchingEventEnvironment: null,
+};
+
+/** What only the detail carries in Sentry. */
+const NEUTRAL_ISSUE_DETAIL = { activity: [], seenBy: [], participants: [], userReportCount: 0, pluginActions: [], pluginIssues: [], pluginContexts: [] };
+
+/**
+ * Sentry's metadata shapes: an error's `{type, value, filename}` (filename '' when no frame
+ * names one), a message's `{title}`.
+ */
+function issueMetadata(group: GroupRow): Record<string, unknown> {
+  if (group.type !== 'error') return { title: group.title, ...group.metadata };
+  return { type: '', value: '', filename: '', ...group.metadata };
+}
+
+/** An issue in Sentry's list shape; `stats` is Sentry's `{period: [[bucket start, events], …]}`, empty unless the list asked for it. */
+export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: string, stats: Record<string, [number, number][]> = {}): z.input<typeof issueAnswer> {
+  const status = group.status;
+  const lifetime = { count: String(group.times_seen), userCount: group.user_count, firstSeen: iso(group.first_seen), lastSeen: iso(group.last_seen) };
   return {
+    ...NEUTRAL_ISSUE,
+    ...NEUTRAL_LIST_ISSUE,
     id: String(group.id),
-    shareId: null,
     shortId: shortIdFor(project, group.short_id),
     title: group.title,
     culprit: group.culprit,
@@ -71,34 +135,30 @@ export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: 
     logger: group.logger,
     level: group.level,
     status,
-    statusDetails: {},
-    substatus: status === 'unresolved' ? 'ongoing' : null,
-    isPublic: false,
+    substatus: status === 'unresolved' ? 'ongoing' : status === 'ignored' ? 'archived_forever' : null,
     platform: group.platform,
     project: serializeProjectRef(project),
     type: group.type,
-    metadata: group.metadata,
-    numComments: 0,
-    assignedTo: null,
-    isBookmarked: false,
-    isSubscribed: false,
-    subscriptionDetails: null,
-    hasSeen: false,
-    annotations: [],
+    metadata: issueMetadata(group),
     issueType: group.type === 'error' ? 'error' : 'default',
     issueCategory: 'error',
-    isUnhandled: false,
-    count: String(group.times_seen),
-    userCount: group.user_count,
-    firstSeen: iso(group.first_seen),
-    lastSeen: iso(group.last_seen),
+    ...lifetime,
+    lifetime: { ...lifetime, stats: null },
     stats,
   };
 }
 
+/** An issue in Sentry's detail shape. */
+export function serializeIssueDetail(group: GroupRow, project: ProjectRow, publicUrl: string): z.input<typeof issueDetailAnswer> {
+  return { ...serializeIssue(group, project, publicUrl), ...NEUTRAL_ISSUE_DETAIL };
+}
+
 function entriesOf(event: NormalizedEvent) {
   const entries: { type: string; data: unknown }[] = [];
-  if (event.exception) entries.push({ type: 'exception', data: { values: event.exception.values, hasSystemFrames: true, excOmitted: null } });
+  if (event.exception) {
+    const frames = event.exception.values.flatMap((value) => value.stacktrace?.frames ?? []);
+    entries.push({ type: 'exception', data: { values: event.exception.values, hasSystemFrames: hasSystemFrames(frames), excOmitted: null } });
+  }
   if (event.message && !event.exception) entries.push({ type: 'message', data: { formatted: event.message, message: event.logentry?.message ?? event.message, params: event.logentry?.params ?? [] } });
   if (event.threads) entries.push({ type: 'threads', data: event.threads });
   if (event.breadcrumbs) entries.push({ type: 'breadcrumbs', data: event.breadcrumbs });
@@ -106,9 +166,14 @@ function entriesOf(event: NormalizedEvent) {
   return entries;
 }
 
-export function serializeEvent(row: EventRow, project: ProjectRow) {
+/** Fields of Sentry's event that mean nothing here (no occurrences, user reports, SDK update hints), neutral. */
+const NEUTRAL_EVENT = { size: null, errors: [], crashFile: null, occurrence: null, _meta: {}, userReport: null, sdkUpdates: [], resolvedWith: [] };
+
+/** `adjacent`: the issue's events before and after it (the detail endpoints give them; lists null). */
+export function serializeEvent(row: EventRow, project: ProjectRow, adjacent: { previous: string | null; next: string | null } = { previous: null, next: null }): z.input<typeof eventAnswer> {
   const event = row.payload;
   return {
+    ...NEUTRAL_EVENT,
     id: row.event_id,
     eventID: row.event_id,
     groupID: String(row.group_id),
@@ -119,26 +184,27 @@ export function serializeEvent(row: EventRow, project: ProjectRow) {
     platform: event.platform,
     dateCreated: iso(row.occurred_at),
     dateReceived: iso(row.received_at),
-    culprit: event.transaction ?? null,
-    location: null,
-    size: null,
+    culprit: eventCulprit(event) || null,
+    location: crashLocation(event),
     entries: entriesOf(event),
     tags: row.tags.map(([key, value]) => ({ key, value })),
     user: event.user ?? null,
     contexts: event.contexts ?? {},
-    sdk: event.sdk ?? null,
+    sdk: event.sdk ? { ...event.sdk, name: event.sdk.name ?? null, version: event.sdk.version ?? null } : null,
     context: event.extra ?? {},
     fingerprints: event.fingerprint ?? [],
     release: event.release ? { version: event.release } : null,
+    dist: event.dist ?? null,
     environment: event.environment ?? null,
     metadata: {},
-    errors: [],
-    crashFile: null,
-    packages: {},
+    packages: event.modules ?? {},
+    previousEventID: adjacent.previous,
+    nextEventID: adjacent.next,
   };
 }
 
-export function serializeOrganization(org: { slug: string; name: string; created_at: Date }) {
+/** Trapline serves one region: the organization's URLs are its public origin. */
+export function serializeOrganization(org: OrganizationRow, publicUrl: string): z.input<typeof organizationAnswer> {
   return {
     id: org.slug,
     slug: org.slug,
@@ -146,29 +212,106 @@ export function serializeOrganization(org: { slug: string; name: string; created
     dateCreated: iso(org.created_at),
     isEarlyAdopter: false,
     require2FA: false,
-    avatar: { avatarType: 'letter_avatar', avatarUuid: null },
+    avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
     status: { id: 'active', name: 'active' },
     features: [],
+    links: { organizationUrl: publicUrl, regionUrl: publicUrl },
+    hasAuthProvider: false,
+    allowMemberInvite: false,
+    allowMemberProjectCreation: false,
+    allowSuperuserAccess: false,
   };
 }
 
-export function serializeProject(project: ProjectRow) {
+/** Product areas of Sentry's project that Trapline has none of: each `has…` false. */
+const PRODUCT_FLAGS = Object.fromEntries(PRODUCT_AREAS.map((area) => [`has${area}`, false])) as Record<`has${(typeof PRODUCT_AREAS)[number]}`, false>;
+
+/** Settings of Sentry's project detail that Trapline does not have, neutral. */
+const NEUTRAL_PROJECT_DETAIL = {
+  isInternal: false,
+  isPublic: false,
+  avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
+  color: '',
+  options: {},
+  digestsMinDelay: 0,
+  digestsMaxDelay: 0,
+  subjectPrefix: '',
+  resolveAge: 0,
+  dataScrubber: false,
+  dataScrubberDefaults: false,
+  safeFields: [],
+  storeCrashReports: null,
+  sensitiveFields: [],
+  subjectTemplate: '',
+  securityToken: '',
+  securityTokenHeader: null,
+  verifySSL: false,
+  scrubIPAddresses: false,
+  scrapeJavaScript: false,
+  enableAutoReleaseCreation: false,
+  highlightTags: [],
+  highlightContext: {},
+  highlightPreset: { tags: [], context: {} },
+  groupingConfig: '',
+  derivedGroupingEnhancements: '',
+  groupingEnhancements: '',
+  secondaryGroupingExpiry: 0,
+  secondaryGroupingConfig: null,
+  fingerprintingRules: '',
+  processingIssues: 0,
+  defaultEnvironment: null,
+  relayPiiConfig: null,
+  builtinSymbolSources: [],
+  dynamicSamplingBiases: null,
+  symbolSources: '',
+  isDynamicallySampled: false,
+  tempestFetchScreenshots: false,
+  autofixAutomationTuning: '',
+  seerScannerAutomation: false,
+  seerNightshiftTweaks: {},
+  scmSourceContextEnabled: false,
+  debugFilesRole: null,
+};
+
+/** A project in Sentry's list shape (OrganizationProjectsEndpoint). */
+export function serializeProject(project: ProjectRow): z.input<typeof projectAnswer> {
   return {
     ...serializeProjectRef(project),
+    ...PRODUCT_FLAGS,
     dateCreated: iso(project.created_at),
     isBookmarked: false,
     isMember: true,
     hasAccess: true,
+    access: [],
     features: [],
-    firstEvent: null,
+    firstEvent: project.first_event ? iso(project.first_event) : null,
+    firstTransactionEvent: false,
     status: 'active',
-    organization: { id: project.organization_slug, slug: project.organization_slug, name: project.organization_slug },
+    team: project.teams[0] ?? null,
+    teams: project.teams,
+    platforms: project.platform ? [project.platform] : [],
+    environments: [],
+    latestRelease: null,
+    latestDeploys: null,
+    organization: { id: project.organization_slug, slug: project.organization_slug, name: project.organization_name },
     retentionDays: project.retention_days,
     allowedDomains: project.allowed_origins ?? [...DEFAULT_ALLOWED_ORIGINS],
   };
 }
 
-export function serializeKey(key: { public_key: string; secret_key: string; project_id: number; label: string; active: boolean; created_at: Date }, publicUrl: string) {
+/** A project in Sentry's detail shape: the list's fields, its settings, its whole organization. */
+export function serializeProjectDetail(project: ProjectRow, publicUrl: string): z.input<typeof projectDetailAnswer> {
+  const { team, ...listed } = serializeProject(project);
+  return {
+    ...listed,
+    // The detail has `team` only when the project has one (the list gives null).
+    ...(team ? { team } : {}),
+    ...NEUTRAL_PROJECT_DETAIL,
+    organization: serializeOrganization({ slug: project.organization_slug, name: project.organization_name, created_at: project.organization_created_at }, publicUrl),
+  };
+}
+
+export function serializeKey(key: KeyRow, publicUrl: string): z.input<typeof keyAnswer> {
   const url = new URL(publicUrl);
   const host = `${url.protocol}//${key.public_key}@${url.host}${url.pathname.replace(/\/$/, '')}`;
   return {
@@ -180,7 +323,7 @@ export function serializeKey(key: { public_key: string; secret_key: string; proj
     projectId: key.project_id,
     isActive: key.active,
     dateCreated: iso(key.created_at),
-    rateLimit: null,
+    rateLimit: key.rate_limit_count === null || key.rate_limit_window === null ? null : { count: key.rate_limit_count, window: key.rate_limit_window },
     dsn: {
       public: `${host}/${key.project_id}`,
       secret: `${url.protocol}//${key.public_key}:${key.secret_key}@${url.host}${url.pathname.replace(/\/$/, '')}/${key.project_id}`,
@@ -188,14 +331,42 @@ export function serializeKey(key: { public_key: string; secret_key: string; proj
       security: `${url.origin}/api/${key.project_id}/security/?sentry_key=${key.public_key}`,
       minidump: `${url.origin}/api/${key.project_id}/minidump/?sentry_key=${key.public_key}`,
       unreal: `${url.origin}/api/${key.project_id}/unreal/${key.public_key}/`,
+      // Endpoints and the JavaScript loader that Trapline does not serve: empty, as Sentry leaves cdn.
       cdn: '',
+      nel: '',
+      crons: '',
+      playstation: '',
+      integration: '',
+      otlp_traces: '',
+      otlp_logs: '',
     },
+    browserSdkVersion: '',
+    browserSdk: { choices: [] },
+    dynamicSdkLoaderOptions: { hasReplay: false, hasPerformance: false, hasDebug: false, hasFeedback: false, hasLogsAndMetrics: false },
+  };
+}
+
+/** Sentry's team; members and roles are not Trapline's (memberCount 0, no role). */
+export function serializeTeam(team: TeamRow): z.input<typeof teamAnswer> {
+  return {
+    id: String(team.id),
+    slug: team.slug,
+    name: team.name,
+    dateCreated: iso(team.created_at),
+    isMember: false,
+    teamRole: null,
+    flags: { 'idp:provisioned': false },
+    access: [],
+    hasAccess: true,
+    isPending: false,
+    memberCount: 0,
+    avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
   };
 }
 
 const TAG_NAMES: Record<string, string> = { level: 'Level', release: 'Release', environment: 'Environment', user: 'User', transaction: 'Transaction', server_name: 'Server' };
 
-export function serializeTagValue(row: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }) {
+export function serializeTagValue(row: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }): z.input<typeof tagValueAnswer> {
   return { key: row.key, name: row.value, value: row.value, count: row.count, firstSeen: iso(row.first_seen), lastSeen: iso(row.last_seen) };
 }
 
@@ -208,7 +379,7 @@ export interface TagKeySummary {
 }
 
 /** `/issues/{id}/tags/`: one entry per key with its total and top values. */
-export function serializeTags(summaries: TagKeySummary[]) {
+export function serializeTags(summaries: TagKeySummary[]): z.input<typeof tagAnswer>[] {
   return summaries.map((summary) => ({
     key: summary.key,
     name: TAG_NAMES[summary.key] ?? summary.key,
@@ -218,8 +389,14 @@ export function serializeTags(summaries: TagKeySummary[]) {
   }));
 }
 
-/** The list shape (Sentry's SimpleEventSerializer); `?full=true` asks for serializeEvent instead. */
-export function serializeSimpleEvent(row: EventRow, project: ProjectRow) {
+/** A list's full event (`?full=true`): the detail with the list's `event.type`. */
+export function serializeListedEvent(row: EventRow, project: ProjectRow): z.input<typeof listedEventAnswer> {
+  const event = serializeEvent(row, project);
+  return { 'event.type': event.type, ...event };
+}
+
+/** The list shape (Sentry's SimpleEventSerializer); `?full=true` asks for serializeListedEvent instead. */
+export function serializeSimpleEvent(row: EventRow, project: ProjectRow): z.input<typeof simpleEventAnswer> {
   const event = row.payload;
   return {
     id: row.event_id,
@@ -229,8 +406,8 @@ export function serializeSimpleEvent(row: EventRow, project: ProjectRow) {
     projectID: String(project.id),
     message: row.message,
     title: row.title,
-    location: null,
-    culprit: event.transaction ?? null,
+    location: crashLocation(event),
+    culprit: eventCulprit(event) || null,
     user: event.user ?? null,
     tags: row.tags.map(([key, value]) => ({ key, value })),
     platform: event.platform,

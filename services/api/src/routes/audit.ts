@@ -2,6 +2,7 @@ import { AUDIT_EVENTS, serializeAuditEntry } from '../domain/audit.ts';
 import type { ApiContext, ZodApp } from './context.ts';
 import { page } from './paging.ts';
 import { auditLogQuery, orgParams } from './schemas.ts';
+import { auditLogAnswer, refusals } from '../domain/answers.ts';
 
 // The organization's audit log in Sentry's shape: `{ rows, options }`, newest first, with
 // Sentry's cursors. Sentry asks `org:write` for it (OrganizationAuditPermission), so do we.
@@ -11,7 +12,7 @@ const tags = ['audit'];
 export function auditRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, publicUrl } = context;
 
-  app.get('/api/0/organizations/:org/audit-logs/', { schema: { tags, summary: "List an organization's audit log", params: orgParams, querystring: auditLogQuery } }, async (request, reply) => {
+  app.get('/api/0/organizations/:org/audit-logs/', { schema: { tags, summary: "List an organization's audit log", params: orgParams, querystring: auditLogQuery, response: { 200: auditLogAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'org:write');
     const org = context.organization(token, request.params.org);
     const paging = page(request, request.query, 100);

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, 
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Appender, OutgoingRecord, ProjectionWatcher } from '@trapline/runtime';
 import type { ReadModel, TokenRow } from '../adapters/read-model.ts';
+import type { Decision } from '../domain/commands.ts';
 import type { GroupRow, ProjectRow } from '../domain/serialize.ts';
 import { hashToken, hasScope, type Scope } from '../domain/tokens.ts';
 
@@ -55,6 +56,8 @@ export interface ApiContext {
   project(token: TokenRow, orgSlug: string, projectSlug: string): Promise<ProjectRow>;
   issue(token: TokenRow, id: number): Promise<{ group: GroupRow; project: ProjectRow }>;
   actor(token: TokenRow): string;
+  /** Appends a command's records to trapline.admin (awaiting the projector, as appendAndAwait) and gives its value; a refusal is 400 (409 for a conflict). */
+  decide<T>(reply: FastifyReply, decision: Decision<T>): Promise<T>;
 }
 
 export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'publicUrl' | 'now' | 'visibility'>): ApiContext {
@@ -92,6 +95,11 @@ export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'ev
       return { group, project };
     },
     actor: (token) => `token:${token.token_hash.slice(0, 12)}`,
+    async decide(reply, decision) {
+      if (!decision.ok) throw new ApiError(decision.conflict ? 409 : 400, decision.detail);
+      await context.appendAndAwait(reply, deps.adminTopic, decision.records);
+      return decision.value;
+    },
   };
   return context;
 }

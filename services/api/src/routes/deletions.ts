@@ -1,6 +1,7 @@
 import { serializeDeletion } from '../domain/audit.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { deletionParams } from './schemas.ts';
+import { deletionAnswer, refusals } from '../domain/answers.ts';
 
 // A deletion request's progress, by the transaction id that DELETE answered with, and its
 // audit trail. Another organization's deletion is as unknown as a missing one: 404.
@@ -10,7 +11,7 @@ const tags = ['deletions'];
 export function deletionRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel } = context;
 
-  app.get('/api/0/deletions/:transactionId/', { schema: { tags, summary: "A deletion's status, progress and audit trail", params: deletionParams } }, async (request) => {
+  app.get('/api/0/deletions/:transactionId/', { schema: { tags, summary: "A deletion's status, progress and audit trail", params: deletionParams, response: { 200: deletionAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'event:read');
     const deletion = await readModel.deletion(request.params.transactionId);
     if (!deletion || deletion.organization_slug !== token.organization_slug) throw new ApiError(404, NOT_FOUND);

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
 import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
-import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
+import { serializeEvent, serializeListedEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { keysetPaging } from './paging.ts';
 import { EVENT_KEY, ISSUE_KEY, TAG_VALUE_KEY, tagValueKey } from '../domain/keyset.ts';
 import { asList, issueListQuery, issueParams, keysetPageQuery, orgParams, projectParams, statusBody, tagParams, tagValuesQuery } from './schemas.ts';
+import { z } from 'zod';
+import { empty, eventAnswer, eventListAnswer, issueAnswer, issueDetailAnswer, refusals, statusAnswer, tagAnswer, tagValueAnswer, transactionAnswer } from '../domain/answers.ts';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
 // events and tags. Served under both /api/0/issues/{id}/ and /api/0/organizations/{org}/issues/{id}/.
@@ -66,7 +67,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         value: { projectId: project.id, groupId: group.id, status, actor: context.actor(token), changedAt: context.now() },
       })),
     );
-    return { status, statusDetails: {} };
+    return { isPublic: false, status, statusDetails: {} };
   };
 
   const appendDeletion = async (reply: FastifyReply, token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
@@ -95,12 +96,12 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return rows.slice(0, 1000).map((group) => ({ group, project }));
   };
 
-  app.get('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: "List a project's issues", params: projectParams, querystring: issueListQuery } }, async (request, reply) => {
+  app.get('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: "List a project's issues", params: projectParams, querystring: issueListQuery, response: { 200: z.array(issueAnswer), ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
     return listIssues(request, reply, request.query, [await context.project(token, request.params.org, request.params.project)]);
   });
 
-  app.get('/api/0/organizations/:org/issues/', { schema: { tags, summary: "List an organization's issues", params: orgParams, querystring: issueListQuery } }, async (request, reply) => {
+  app.get('/api/0/organizations/:org/issues/', { schema: { tags, summary: "List an organization's issues", params: orgParams, querystring: issueListQuery, response: { 200: z.array(issueAnswer), ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
     const org = context.organization(token, request.params.org);
     const wanted = asList(request.query.project).map(Number);
@@ -108,19 +109,19 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return listIssues(request, reply, request.query, projects);
   });
 
-  app.put('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-update issue status', params: projectParams, querystring: issueListQuery, body: statusBody } }, async (request, reply) => {
+  app.put('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-update issue status', params: projectParams, querystring: issueListQuery, body: statusBody, response: { 200: statusAnswer, 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:write');
     const targets = await bulkTargets(request.query, await context.project(token, request.params.org, request.params.project));
-    if (targets.length === 0) return reply.code(204).send();
+    if (targets.length === 0) return reply.code(204).send(null);
     return appendStatus(reply, token, targets, request.body);
   });
 
-  app.delete('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-delete issues (?id=…)', params: projectParams, querystring: issueListQuery } }, async (request, reply) => {
+  app.delete('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-delete issues (?id=…)', params: projectParams, querystring: issueListQuery, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:admin');
     const project = await context.project(token, request.params.org, request.params.project);
     if (asList(request.query.id).length === 0) throw new ApiError(400, 'Select issues to delete with ?id=…');
     await appendDeletion(reply, token, await bulkTargets(request.query, project));
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   for (const prefix of ['/api/0/issues/:id', '/api/0/organizations/:org/issues/:id']) {
@@ -130,44 +131,45 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       return { token, ...(await context.issue(token, Number(params.id))) };
     };
 
-    app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve an issue', params: issueParams } }, async (request) => {
+    app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve an issue', params: issueParams, response: { 200: issueDetailAnswer, ...refusals } } }, async (request) => {
       const { group, project } = await visible(request, request.params, 'event:read');
-      return serializeIssue(group, project, publicUrl);
+      return serializeIssueDetail(group, project, publicUrl);
     });
 
-    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody } }, async (request, reply) => {
+    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody, response: { 200: issueAnswer, ...refusals } } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:write');
-      return appendStatus(reply, token, [{ group, project }], request.body);
+      const { status } = await appendStatus(reply, token, [{ group, project }], request.body);
+      return serializeIssue({ ...group, status }, project, publicUrl);
     });
 
-    app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams } }, async (request, reply) => {
+    app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams, response: { 202: transactionAnswer, ...refusals } } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:admin');
       const [transactionId] = await appendDeletion(reply, token, [{ group, project }]);
-      return reply.code(202).send({ transactionId });
+      return reply.code(202).send({ transactionId: transactionId! });
     });
 
-    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: keysetPageQuery } }, async (request, reply) => {
+    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: keysetPageQuery, response: { 200: eventListAnswer, ...refusals } } }, async (request, reply) => {
       const { group, project } = await visible(request, request.params, 'event:read');
       const paging = keysetPaging(request, request.query, EVENT_KEY);
       const rows = paging.finish(reply, publicUrl, await readModel.events({ groupId: group.id }, paging), (row) => row.event_id);
-      return rows.map((row) => (request.query.full === 'true' ? serializeEvent(row, project) : serializeSimpleEvent(row, project)));
+      return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
     });
 
     for (const which of ['latest', 'oldest'] as const) {
-      app.get(`${prefix}/events/${which}/`, { schema: { tags, summary: `The ${which} event of an issue`, params: issueParams } }, async (request) => {
+      app.get(`${prefix}/events/${which}/`, { schema: { tags, summary: `The ${which} event of an issue`, params: issueParams, response: { 200: eventAnswer, ...refusals } } }, async (request) => {
         const { group, project } = await visible(request, request.params, 'event:read');
         const rows = await readModel.events({ groupId: group.id }, { limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
-        return serializeEvent(rows[0], project);
+        return serializeEvent(rows[0], project, await readModel.adjacentEvents(rows[0]));
       });
     }
 
-    app.get(`${prefix}/tags/`, { schema: { tags, summary: "An issue's tags with their top values", params: issueParams } }, async (request) => {
+    app.get(`${prefix}/tags/`, { schema: { tags, summary: "An issue's tags with their top values", params: issueParams, response: { 200: z.array(tagAnswer), ...refusals } } }, async (request) => {
       const { group } = await visible(request, request.params, 'event:read');
       return serializeTags(await readModel.tagSummaries(group.id));
     });
 
-    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags, most frequent first", params: tagParams, querystring: tagValuesQuery } }, async (request, reply) => {
+    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags, most frequent first", params: tagParams, querystring: tagValuesQuery, response: { 200: z.array(tagValueAnswer), ...refusals } } }, async (request, reply) => {
       const { group } = await visible(request, request.params, 'event:read');
       const paging = keysetPaging(request, request.query, TAG_VALUE_KEY);
       const rows = paging.finish(reply, publicUrl, await readModel.tagValues(group.id, request.params.key, paging), (row) => tagValueKey(row.value));

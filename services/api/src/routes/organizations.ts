@@ -1,109 +1,106 @@
-import type { FastifyReply } from 'fastify';
-import type { OutgoingRecord } from '@trapline/runtime';
-import { normalizeAllowedOrigins, type ProjectKeyUpserted } from '@trapline/schemas';
-import { newProjectKey } from '../domain/keys.ts';
-import { serializeKey, serializeOrganization, serializeProject } from '../domain/serialize.ts';
+import { createKey, updateKey, updateProject } from '../domain/commands.ts';
+import { keyRecord, keyRow, projectRecord } from '../domain/rows.ts';
+import { serializeKey, serializeOrganization, serializeProject, serializeProjectDetail } from '../domain/serialize.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { keyCreateBody, keyParams, keyUpdateBody, orgParams, projectParams, projectUpdateBody } from './schemas.ts';
+import { z } from 'zod';
+import { empty, keyAnswer, organizationAnswer, projectAnswer, projectDetailAnswer, refusals, rootAnswer } from '../domain/answers.ts';
 
 // The API root (what `sentry-cli info` reads), organizations, projects and their DSN keys.
 
 const tags = ['organizations'];
 
-const keyRow = (key: ProjectKeyUpserted) => ({ public_key: key.publicKey, secret_key: key.secretKey, project_id: key.projectId, label: key.label, active: key.active, created_at: new Date(key.createdAt) });
-
 export function organizationRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, publicUrl, adminTopic } = context;
+  const { readModel, publicUrl } = context;
 
-  app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is' } }, async (request) => {
+  app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is', response: { 200: rootAnswer } } }, async (request) => {
     const token = request.headers.authorization ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
     return { version: '0', auth: token ? { scopes: token.scopes } : null, user: token ? { id: context.actor(token), name: 'API token', username: context.actor(token), email: '' } : null };
   });
 
-  app.get('/api/0/organizations/', { schema: { tags, summary: "The token's organizations" } }, async (request) => {
+  app.get('/api/0/organizations/', { schema: { tags, summary: "The token's organizations", response: { 200: z.array(organizationAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
     const org = await readModel.organization(token.organization_slug);
-    return org ? [serializeOrganization(org)] : [];
+    return org ? [serializeOrganization(org, publicUrl)] : [];
   });
 
-  app.get('/api/0/organizations/:org/', { schema: { tags, summary: 'Retrieve an organization', params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/', { schema: { tags, summary: 'Retrieve an organization', params: orgParams, response: { 200: organizationAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
     const org = await readModel.organization(context.organization(token, request.params.org));
     if (!org) throw new ApiError(404, NOT_FOUND);
-    return serializeOrganization(org);
+    return serializeOrganization(org, publicUrl);
   });
 
-  app.get('/api/0/organizations/:org/projects/', { schema: { tags, summary: "List an organization's projects", params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/projects/', { schema: { tags, summary: "List an organization's projects", params: orgParams, response: { 200: z.array(projectAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     return (await readModel.projects(context.organization(token, request.params.org))).map(serializeProject);
   });
 
-  app.get('/api/0/projects/', { schema: { tags, summary: "The token's projects" } }, async (request) => {
+  app.get('/api/0/projects/', { schema: { tags, summary: "The token's projects", response: { 200: z.array(projectAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     return (await readModel.projects(token.organization_slug)).map(serializeProject);
   });
 
-  app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams, response: { 200: projectDetailAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
-    return serializeProject(await context.project(token, request.params.org, request.params.project));
+    return serializeProjectDetail(await context.project(token, request.params.org, request.params.project), publicUrl);
   });
 
-  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's allowed domains or retention in days", params: projectParams, body: projectUpdateBody } }, async (request, reply) => {
+  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Update a project's name, platform, allowed domains or retention in days", params: projectParams, body: projectUpdateBody, response: { 200: projectDetailAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
-    const { retentionDays, allowedDomains } = request.body;
-    const allowedOrigins = allowedDomains ? normalizeAllowedOrigins(allowedDomains) : undefined;
-    if (allowedOrigins && !allowedOrigins.ok) throw new ApiError(400, `Invalid body.allowedDomains: ${allowedOrigins.reason}`);
-    const change = { projectId: project.id, actor: context.actor(token), changedAt: context.now() };
-    const records: OutgoingRecord[] = [];
-    if (retentionDays !== undefined) records.push({ key: `project/${project.id}/retention`, name: 'ProjectRetentionChanged', value: { ...change, retentionDays } });
-    if (allowedDomains !== undefined) records.push({ key: `project/${project.id}/origins`, name: 'ProjectAllowedOriginsChanged', value: { ...change, allowedOrigins: allowedOrigins?.value ?? null } });
-    await context.appendAndAwait(reply, adminTopic, records);
-    return serializeProject({
-      ...project,
-      ...(retentionDays === undefined ? {} : { retention_days: retentionDays }),
-      ...(allowedDomains === undefined ? {} : { allowed_origins: allowedOrigins?.value ?? null }),
-    });
+    const { name, platform, retentionDays, allowedDomains } = request.body;
+    const { project: updated, ...settings } = await context.decide(reply, updateProject(projectRecord(project), { name, platform, retentionDays, allowedDomains }, context.actor(token), context.now()));
+    return serializeProjectDetail(
+      {
+        ...project,
+        name: updated.name,
+        platform: updated.platform,
+        ...(settings.retentionDays === undefined ? {} : { retention_days: settings.retentionDays }),
+        ...(settings.allowedOrigins === undefined ? {} : { allowed_origins: settings.allowedOrigins }),
+      },
+      publicUrl,
+    );
   });
 
-  app.get('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: "List a project's DSN keys", params: projectParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: "List a project's DSN keys", params: projectParams, response: { 200: z.array(keyAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return (await readModel.keys(project.id)).map((key) => serializeKey(key, publicUrl));
   });
 
-  app.post('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: 'Create a DSN key', params: projectParams, body: keyCreateBody } }, async (request, reply) => {
+  app.post('/api/0/projects/:org/:project/keys/', { schema: { tags, summary: 'Create a DSN key', params: projectParams, body: keyCreateBody, response: { 201: keyAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
-    const key = newProjectKey(project.id, request.body?.name ?? 'Default', context.now());
-    await context.appendAndAwait(reply, adminTopic, [{ key: `key/${key.publicKey}`, name: 'ProjectKeyUpserted', value: key }]);
+    const key = await context.decide(reply, createKey({ projectId: project.id, label: request.body?.name, rateLimit: request.body?.rateLimit }, { projectExists: true }, context.now()));
     return reply.code(201).send(serializeKey(keyRow(key), publicUrl));
   });
 
   const existingKey = async (projectId: number, keyId: string) => {
     const key = (await readModel.keys(projectId)).find((candidate) => candidate.public_key === keyId);
     if (!key) throw new ApiError(404, NOT_FOUND);
-    return key;
+    return keyRecord(key);
   };
 
-  const upsertKey = async (reply: FastifyReply, record: ProjectKeyUpserted) => {
-    await context.appendAndAwait(reply, adminTopic, [{ key: `key/${record.publicKey}`, name: 'ProjectKeyUpserted', value: record }]);
-    return serializeKey(keyRow(record), publicUrl);
-  };
+  app.get('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Retrieve a DSN key', params: keyParams, response: { 200: keyAnswer, ...refusals } } }, async (request) => {
+    const token = await context.authenticate(request, 'project:read');
+    const project = await context.project(token, request.params.org, request.params.project);
+    return serializeKey(keyRow(await existingKey(project.id, request.params.keyId)), publicUrl);
+  });
 
-  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Rename, enable or disable a DSN key', params: keyParams, body: keyUpdateBody } }, async (request, reply) => {
+  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: "Rename, enable or disable a DSN key, set or clear its rate limit", params: keyParams, body: keyUpdateBody, response: { 200: keyAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = await existingKey(project.id, request.params.keyId);
-    return upsertKey(reply, { publicKey: key.public_key, secretKey: key.secret_key, projectId: key.project_id, label: request.body.name ?? key.label, active: request.body.isActive ?? key.active, createdAt: key.created_at.getTime() });
+    const { name, isActive, rateLimit } = request.body;
+    return serializeKey(keyRow(await context.decide(reply, updateKey(key, { label: name, active: isActive, rateLimit }))), publicUrl);
   });
 
   // Revoking keeps the key's record (inactive), so ingest refuses it and a rebuild knows it.
-  app.delete('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Revoke a DSN key', params: keyParams } }, async (request, reply) => {
+  app.delete('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Revoke a DSN key', params: keyParams, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:admin');
     const project = await context.project(token, request.params.org, request.params.project);
-    const key = await existingKey(project.id, request.params.keyId);
-    await upsertKey(reply, { publicKey: key.public_key, secretKey: key.secret_key, projectId: key.project_id, label: key.label, active: false, createdAt: key.created_at.getTime() });
-    return reply.code(204).send();
+    await context.decide(reply, updateKey(await existingKey(project.id, request.params.keyId), { active: false }));
+    return reply.code(204).send(null);
   });
 }

@@ -13,6 +13,7 @@ export const issueId = z.string().regex(/^\d{1,16}$/).describe('issue id');
 export const issueParams = z.object({ id: issueId, org: orgParams.shape.org.optional() });
 export const tagParams = issueParams.extend({ key: text().min(1).max(200) });
 export const eventParams = projectParams.extend({ eventId: z.string().regex(/^[0-9a-fA-F-]{32,36}$/).describe('event id: 32 hex digits or a UUID') });
+export const teamParams = orgParams.extend({ team: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/).describe('team slug') });
 export const keyParams = projectParams.extend({ keyId: z.string().regex(/^[0-9a-f]{32}$/).describe('public part of the key') });
 export const deletionParams = z.object({ transactionId: z.string().regex(/^[0-9a-f]{32}$/).describe('transaction id of a deletion request: 32 lowercase hex digits') });
 
@@ -50,18 +51,28 @@ export const auditLogQuery = pageQuery.omit({ full: true }).extend({
 
 // `muted` is the older name of `ignored` (sentry-cli still sends it); `resolvedInNextRelease` resolves now.
 export const statusBody = z.looseObject({ status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']) });
-export const keyCreateBody = z.object({ name: text().min(1).max(200).optional() }).optional();
+/** Sentry's key rate limit: `count` events per `window` seconds; null clears it. */
+const rateLimit = z.object({ count: z.number().int().positive(), window: z.number().int().positive().max(86400) }).nullable().optional().describe('events per window seconds; null: none of its own');
+export const keyCreateBody = z.object({ name: text().min(1).max(200).optional(), rateLimit }).optional();
 /**
- * Sentry's project update; Trapline reads `allowedDomains` (Sentry's origin patterns; null: the
- * default ["*"]) and its own `retentionDays` (null: the deployment default), at least one of them.
+ * Sentry's project update; Trapline reads `name`, `platform`, `allowedDomains` (Sentry's origin
+ * patterns; null: the default ["*"]) and its own `retentionDays` (null: the deployment default),
+ * at least one of them.
  */
 export const projectUpdateBody = z
   .looseObject({
+    name: text().min(1).max(200).optional(),
+    platform: z.string().regex(/^[a-z0-9_.-]{1,64}$/).nullable().optional(),
     retentionDays: z.number().positive().max(36500).nullable().optional(),
     allowedDomains: z.array(text().max(MAX_ORIGIN_PATTERN_LENGTH)).max(MAX_ALLOWED_ORIGINS).nullable().optional().describe('origins whose browser SDKs may post: *, example.com, *.example.com, https://example.com[:port]'),
   })
-  .refine((body) => body.retentionDays !== undefined || body.allowedDomains !== undefined, { message: 'give retentionDays or allowedDomains' });
-export const keyUpdateBody = z.object({ name: text().min(1).max(200).optional(), isActive: z.boolean().optional() });
+  .refine((body) => [body.name, body.platform, body.retentionDays, body.allowedDomains].some((value) => value !== undefined), { message: 'give name, platform, retentionDays or allowedDomains' });
+export const keyUpdateBody = z.object({ name: text().min(1).max(200).optional(), isActive: z.boolean().optional(), rateLimit });
+
+/** Sentry's team creation: a slug, a name, or both (the slug then comes from the name). */
+export const teamCreateBody = z.object({ slug: text().max(50).optional(), name: text().min(1).max(200).optional() }).refine((body) => body.slug !== undefined || body.name !== undefined, { message: 'give slug or name' });
+/** Sentry's project creation in a team: a name (the slug comes from it unless given), a platform. */
+export const projectCreateBody = z.looseObject({ name: text().min(1).max(200), slug: text().max(50).optional(), platform: z.string().regex(/^[a-z0-9_.-]{1,64}$/).nullable().optional() });
 
 export const asList = (value: string | string[] | undefined): string[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 export const normalizeEventId = (id: string) => id.replaceAll('-', '').toLowerCase();

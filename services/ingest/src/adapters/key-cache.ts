@@ -3,7 +3,7 @@ import type { ProjectKey } from '../domain/auth.ts';
 import { ALLOW_ANY_ORIGIN, compileAllowedOrigins, type AllowedOrigins } from '@trapline/schemas';
 
 /**
- * DSN keys and the project settings ingest needs (allowed origins) in memory, refreshed from the
+ * DSN keys (with their own rate limits) and the project settings ingest needs (allowed origins) in memory, refreshed from the
  * projected admin model every few seconds: no database query on the request path, and a key
  * created or revoked, or an origin list changed, takes effect within one refresh. An
  * unknown key may trigger one early refresh (single-flight, at most one per `missRefreshMs`), so
@@ -83,10 +83,17 @@ export class KeyCache {
 
   private async load(): Promise<void> {
     const [keys, origins] = await Promise.all([
-      this.pool.query<{ public_key: string; secret_key: string; project_id: number; active: boolean }>('SELECT public_key, secret_key, project_id, active FROM project_keys'),
+      this.pool.query<{ public_key: string; secret_key: string; project_id: number; active: boolean; rate_limit_count: number | null; rate_limit_window: number | null }>(
+        'SELECT public_key, secret_key, project_id, active, rate_limit_count, rate_limit_window FROM project_keys',
+      ),
       this.pool.query<{ project_id: number; origins: string[] }>('SELECT project_id, origins FROM project_allowed_origins'),
     ]);
-    this.keys = new Map(keys.rows.map((row) => [row.public_key, { publicKey: row.public_key, secretKey: row.secret_key, projectId: row.project_id, active: row.active }]));
+    this.keys = new Map(
+      keys.rows.map((row) => {
+        const rateLimit = row.rate_limit_count === null || row.rate_limit_window === null ? null : { count: row.rate_limit_count, window: row.rate_limit_window };
+        return [row.public_key, { publicKey: row.public_key, secretKey: row.secret_key, projectId: row.project_id, active: row.active, rateLimit }];
+      }),
+    );
     this.origins = new Map(origins.rows.map((row) => [row.project_id, compileAllowedOrigins(row.origins)]));
     this.loadedOnce = true;
   }

@@ -64,6 +64,8 @@ export interface ProjectKey {
   secretKey: string;
   projectId: number;
   active: boolean;
+  /** The key's own rate limit (Sentry's: count events per window seconds); null: the deployment's. */
+  rateLimit?: { count: number; window: number } | null;
 }
 
 /** Decides whether credentials may post to the project in the path. */

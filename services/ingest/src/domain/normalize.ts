@@ -14,6 +14,7 @@ export const LIMITS = {
   frames: 250,
   exceptions: 25,
   breadcrumbs: 100,
+  modules: 1000,
 } as const;
 
 const LEVELS: Record<string, Level> = {
@@ -136,6 +137,16 @@ function normalizeMessage(event: Json): Pick<NormalizedEvent, 'message' | 'logen
   return message === undefined ? {} : { message, logentry: { formatted: message } };
 }
 
+/** `modules`: package name → version, both strings, at most LIMITS.modules of them. */
+function normalizeModules(raw: unknown): Record<string, string> | undefined {
+  if (!isObject(raw)) return undefined;
+  const entries = Object.entries(raw)
+    .map(([name, version]) => [trimString(name, 256), trimString(version, 256)] as const)
+    .filter((entry): entry is readonly [string, string] => entry[0] !== undefined && entry[0] !== '' && entry[1] !== undefined)
+    .slice(0, LIMITS.modules);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
 function optionalObject(value: unknown): Json | undefined {
   return isObject(value) ? value : undefined;
 }
@@ -162,7 +173,7 @@ export function normalizeEvent({ event, received, platformFallback, newEventId }
     tags: normalizeTags(event.tags),
     ...normalizeMessage(event),
   };
-  for (const key of ['logger', 'transaction', 'server_name', 'release', 'environment'] as const) {
+  for (const key of ['logger', 'transaction', 'server_name', 'release', 'dist', 'environment'] as const) {
     const text = trimString(event[key], 256);
     if (text !== undefined && text !== '') normalized[key] = text;
   }
@@ -186,6 +197,8 @@ export function normalizeEvent({ event, received, platformFallback, newEventId }
   if (extra) normalized.extra = extra;
   const sdk = optionalObject(event.sdk);
   if (sdk) normalized.sdk = sdk;
+  const modules = normalizeModules(event.modules);
+  if (modules) normalized.modules = modules;
   const breadcrumbs = Array.isArray(event.breadcrumbs) ? event.breadcrumbs : optionalObject(event.breadcrumbs)?.values;
   if (Array.isArray(breadcrumbs)) normalized.breadcrumbs = { values: breadcrumbs.filter(isObject).slice(-LIMITS.breadcrumbs) };
   if (Array.isArray(event.fingerprint)) {

@@ -19,6 +19,10 @@ describe('rate limits', () => {
     expect(sentryRateLimitHeader(decision as Extract<typeof decision, { allowed: false }>)).toBe('55:error;default:key');
   });
 
+  it("waits for the end of a key's own window when the key's limit is hit", () => {
+    expect(decideRateLimit([{ scope: 'project', used: 1, limit: 0 }, { scope: 'key', used: 6, limit: 5, windowSeconds: 3600 }], at(4000), 60)).toEqual({ allowed: false, retryAfterSeconds: 3200, scope: 'key' });
+  });
+
   it('never asks for less than a second', () => {
     expect(decideRateLimit([{ scope: 'project', used: 2, limit: 1 }], at(179.9), 60)).toMatchObject({ retryAfterSeconds: 1 });
   });

@@ -9,6 +9,8 @@ export interface WindowUsage {
   used: number;
   /** Allowed per window; 0 means unlimited. */
   limit: number;
+  /** This scope's own window (a DSN key's rate limit), else the deployment's. */
+  windowSeconds?: number;
 }
 
 export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number; scope: RateLimitScope };
@@ -21,7 +23,8 @@ export function windowStart(nowMs: number, windowSeconds: number): number {
 export function decideRateLimit(usages: WindowUsage[], nowMs: number, windowSeconds: number): RateLimitDecision {
   const exceeded = usages.find((usage) => usage.limit > 0 && usage.used > usage.limit);
   if (!exceeded) return { allowed: true };
-  const retryAfterSeconds = Math.max(1, Math.ceil(windowStart(nowMs, windowSeconds) + windowSeconds - nowMs / 1000));
+  const window = exceeded.windowSeconds ?? windowSeconds;
+  const retryAfterSeconds = Math.max(1, Math.ceil(windowStart(nowMs, window) + window - nowMs / 1000));
   return { allowed: false, retryAfterSeconds, scope: exceeded.scope };
 }
 

@@ -169,6 +169,21 @@ describe('normalization', () => {
     expect(normalize({ 'sentry.interfaces.Exception': { values: [{ type: 'E', value: 'v', stacktrace: frames }] } }).exception?.values).toEqual(expected);
   });
 
+  it.each([
+    [{ modules: { express: '4.21.0', pg: 8 } }, { express: '4.21.0', pg: '8' }],
+    [{ modules: { '': '1', bad: { nested: true } } }, undefined],
+    [{ modules: ['express'] }, undefined],
+    [{}, undefined],
+  ])("keeps the SDK's modules as package → version text: %j", (event, modules) => {
+    expect(normalize(event).modules).toEqual(modules);
+  });
+
+  it('keeps at most LIMITS.modules modules, and the dist', () => {
+    const modules = Object.fromEntries(Array.from({ length: LIMITS.modules + 5 }, (_, n) => [`pkg-${n}`, '1.0.0']));
+    expect(Object.keys(normalize({ modules }).modules ?? {})).toHaveLength(LIMITS.modules);
+    expect(normalize({ release: 'web@1', dist: '42' }).dist).toBe('42');
+  });
+
   it('formats logentry params and keeps the template', () => {
     expect(normalize({ logentry: { message: 'user %s failed %d times', params: ['ann', 3] } })).toMatchObject({ message: 'user ann failed 3 times', logentry: { message: 'user %s failed %d times' } });
   });

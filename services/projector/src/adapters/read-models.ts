@@ -47,12 +47,27 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       return;
     }
     case 'ProjectKeyUpserted': {
-      const { publicKey, secretKey, projectId, label, active, createdAt } = record.value;
+      const { publicKey, secretKey, projectId, label, active, createdAt, rateLimit } = record.value;
       await db.query(
-        `INSERT INTO project_keys (public_key, secret_key, project_id, label, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (public_key) DO UPDATE SET label = EXCLUDED.label, active = EXCLUDED.active`,
-        [publicKey, secretKey, projectId, label, active, toDate(createdAt)],
+        `INSERT INTO project_keys (public_key, secret_key, project_id, label, active, created_at, rate_limit_count, rate_limit_window) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (public_key) DO UPDATE SET label = EXCLUDED.label, active = EXCLUDED.active, rate_limit_count = EXCLUDED.rate_limit_count, rate_limit_window = EXCLUDED.rate_limit_window`,
+        [publicKey, secretKey, projectId, label, active, toDate(createdAt), rateLimit?.count ?? null, rateLimit?.window ?? null],
       );
+      return;
+    }
+    case 'TeamUpserted': {
+      const { teamId, organizationSlug, slug, name, createdAt } = record.value;
+      await db.query(
+        `INSERT INTO teams (id, organization_slug, slug, name, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET slug = EXCLUDED.slug, name = EXCLUDED.name`,
+        [teamId, organizationSlug, slug, name, toDate(createdAt)],
+      );
+      return;
+    }
+    case 'ProjectTeamsChanged': {
+      const { projectId, teamIds } = record.value;
+      await db.query('DELETE FROM project_teams WHERE project_id = $1 AND NOT (team_id = ANY($2::bigint[]))', [projectId, teamIds]);
+      await db.query('INSERT INTO project_teams (project_id, team_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING', [projectId, teamIds]);
       return;
     }
     case 'ApiTokenUpserted': {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ExceptionValue, NormalizedEvent, StackFrame } from '@trapline/schemas';
+import { appFrames, type ExceptionValue, type NormalizedEvent, type StackFrame } from '@trapline/schemas';
 
 // Grouping: a pure, versioned function of the normalized event. Same input, same hashes, on
 // every replay. Bump GROUPING_VERSION whenever the output for some input changes.
@@ -36,12 +36,8 @@ function frameComponent(frame: StackFrame): string | undefined {
   return `${location ?? ''}:${fn ?? ''}`;
 }
 
-/** In-app frames when the SDK marked any; otherwise every frame outside node_modules / site-packages. */
-export function groupingFrames(frames: StackFrame[]): StackFrame[] {
-  const marked = frames.filter((frame) => frame.in_app === true);
-  if (marked.length > 0) return marked;
-  return frames.filter((frame) => frame.in_app !== false && !/node_modules|site-packages|dist-packages/.test(frame.filename ?? frame.abs_path ?? ''));
-}
+/** The frames grouping reads: the app's (appFrames). */
+export const groupingFrames = appFrames;
 
 function exceptionComponents(values: ExceptionValue[]): string[] | undefined {
   const parts: string[] = [];

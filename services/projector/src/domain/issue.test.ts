@@ -30,11 +30,13 @@ describe('issue description', () => {
 
   it('titles a synthetic exception (a captured message wrapped by the SDK) by its value, without a type', () => {
     const facts = describeIssue({ ...base, message: 'user 42 not found', exception: { values: [{ value: 'user 42 not found', mechanism: { type: 'generic', synthetic: true }, stacktrace: { frames: [{ function: 'load', filename: 'app/user.js' }] } }] } });
-    expect(facts).toEqual({ title: 'user 42 not found', culprit: 'load(app/user.js)', type: 'error', metadata: { value: 'user 42 not found' } });
+    // Sentry gives a synthetic exception no culprit (src/sentry/culprit.py).
+    expect(facts).toEqual({ title: 'user 42 not found', culprit: '', type: 'error', metadata: { value: 'user 42 not found' } });
   });
 
   it('titles a message event by its first line', () => {
-    expect(describeIssue({ ...base, message: 'disk full\nat /dev/sda', logger: 'storage' })).toMatchObject({ title: 'disk full', culprit: 'storage', type: 'default' });
+    expect(describeIssue({ ...base, message: 'disk full\nat /dev/sda', logger: 'storage' })).toMatchObject({ title: 'disk full', culprit: '', type: 'default' });
+    expect(describeIssue({ ...base, message: 'slow', request: { url: 'https://shop.example/cart' } })).toMatchObject({ culprit: 'https://shop.example/cart' });
   });
 
   it('keeps promoted tag values to 200 characters, never splitting a surrogate pair', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NormalizedEvent, StackFrame } from '@trapline/schemas';
+import { eventCulprit, type NormalizedEvent } from '@trapline/schemas';
 import { groupingFrames } from './grouping.ts';
 
 // What an issue looks like, derived from the event that opens it. Pure.
@@ -33,22 +33,13 @@ export interface IssueFacts {
   metadata: Record<string, string>;
 }
 
-function culpritOf(frames: StackFrame[]): string | undefined {
-  const frame = groupingFrames(frames).at(-1) ?? frames.at(-1);
-  if (!frame) return undefined;
-  const where = frame.module ?? frame.filename ?? frame.abs_path;
-  if (frame.function && where) return `${frame.function}(${where})`;
-  return frame.function ?? where;
-}
-
 export function describeIssue(event: NormalizedEvent): IssueFacts {
   const exception = event.exception?.values.at(-1);
   // A synthetic exception (an SDK's wrapper around a captured message, e.g. Sentry.parameterize)
   // has no meaningful type: Sentry titles it by its value.
   if (exception && exception.mechanism?.synthetic === true) {
     const value = (exception.value ?? event.message ?? '').split('\n')[0] || '<unlabeled event>';
-    const frames = exception.stacktrace?.frames ?? [];
-    return { title: value.slice(0, 1024), culprit: event.transaction ?? culpritOf(frames) ?? '', type: 'error', metadata: { value: exception.value ?? value } };
+    return { title: value.slice(0, 1024), culprit: eventCulprit(event), type: 'error', metadata: { value: exception.value ?? value } };
   }
   if (exception) {
     const type = exception.type ?? 'Error';
@@ -60,13 +51,13 @@ export function describeIssue(event: NormalizedEvent): IssueFacts {
     if (top?.function) metadata.function = top.function;
     return {
       title: value ? `${type}: ${value.split('\n')[0]}` : type,
-      culprit: event.transaction ?? culpritOf(frames) ?? '',
+      culprit: eventCulprit(event),
       type: 'error',
       metadata,
     };
   }
   const message = (event.message ?? '').split('\n')[0] || '<unlabeled event>';
-  return { title: message.slice(0, 1024), culprit: event.transaction ?? event.logger ?? '', type: 'default', metadata: { title: message.slice(0, 1024) } };
+  return { title: message.slice(0, 1024), culprit: eventCulprit(event), type: 'default', metadata: { title: message.slice(0, 1024) } };
 }
 
 /** What identifies the user for "users affected". */
