@@ -33,7 +33,8 @@ export const TOPIC_SPECS = {
   admin: {
     suffix: 'admin',
     partitions: 1,
-    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted'],
+    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted',
+      'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted'],
     configs: { 'cleanup.policy': 'compact' },
     purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity.',
   },

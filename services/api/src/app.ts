@@ -11,6 +11,7 @@ import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { releaseRoutes } from './routes/releases.ts';
 import { webRoutes } from './routes/web.ts';
 
 export { ApiError } from './routes/context.ts';
@@ -82,6 +83,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   eventRoutes(app, context);
   deletionRoutes(app, context);
   auditRoutes(app, context);
+  releaseRoutes(app, context);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});

@@ -1,4 +1,5 @@
 import { DEFAULT_ALLOWED_ORIGINS, type NormalizedEvent } from '@trapline/schemas';
+import { statusDetailsOf } from './releases.ts';
 
 // Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
 // neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
@@ -32,6 +33,10 @@ export interface GroupRow {
   last_seen: Date;
   times_seen: number;
   user_count: number;
+  first_release?: string | null;
+  last_release?: string | null;
+  resolved_in_release?: string | null;
+  resolved_in_next_release?: string | null;
 }
 
 export interface EventRow {
@@ -71,7 +76,7 @@ export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: 
     logger: group.logger,
     level: group.level,
     status,
-    statusDetails: {},
+    statusDetails: statusDetailsOf(group),
     substatus: status === 'unresolved' ? 'ongoing' : null,
     isPublic: false,
     platform: group.platform,

@@ -6,7 +6,10 @@ import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
 import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
+import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
+import { issueReleases } from './issue-releases.ts';
+import { releaseResolution } from './resolution.ts';
 import { page } from './paging.ts';
 import { asList, issueListQuery, issueParams, orgParams, pageQuery, projectParams, statusBody, tagParams } from './schemas.ts';
 
@@ -18,6 +21,7 @@ const tags = ['issues'];
 
 export function issueRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
+  const releases = new ReleaseReadModel(readModel.pool);
 
   const search = (query: ListQuery) => {
     const parsed = parseIssueSearch(query.query ?? 'is:unresolved');
@@ -56,15 +60,17 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
   const appendStatus = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
     const status = body.status === 'resolvedInNextRelease' ? 'resolved' : body.status === 'muted' ? 'ignored' : body.status;
+    // Every target of one call is in one project (bulk updates are project-scoped).
+    const resolution = status === 'resolved' && targets[0] ? await releaseResolution(releases, targets[0].project, body.status, body.statusDetails) : { inRelease: null, inNextRelease: null, statusDetails: {} };
     await appender.append(
       eventsTopic,
       targets.map(({ group, project }) => ({
         key: `${project.id}/status/${group.id}`,
         name: 'GroupStatusChanged' as const,
-        value: { projectId: project.id, groupId: group.id, status, actor: context.actor(token), changedAt: context.now() },
+        value: { projectId: project.id, groupId: group.id, status, actor: context.actor(token), changedAt: context.now(), inRelease: resolution.inRelease, inNextRelease: resolution.inNextRelease },
       })),
     );
-    return { status, statusDetails: {} };
+    return { status, statusDetails: resolution.statusDetails };
   };
 
   const appendDeletion = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
@@ -130,7 +136,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
     app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve an issue', params: issueParams } }, async (request) => {
       const { group, project } = await visible(request, request.params, 'event:read');
-      return serializeIssue(group, project, publicUrl);
+      return { ...serializeIssue(group, project, publicUrl), ...(await issueReleases(releases, group, project)) };
     });
 
     app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody } }, async (request) => {

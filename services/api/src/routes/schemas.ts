@@ -39,7 +39,10 @@ export const auditLogQuery = pageQuery.omit({ full: true }).extend({
 });
 
 // `muted` is the older name of `ignored` (sentry-cli still sends it); `resolvedInNextRelease` resolves now.
-export const statusBody = z.looseObject({ status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']) });
+export const statusBody = z.looseObject({
+  status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']),
+  statusDetails: z.looseObject({ inRelease: text().min(1).max(200).optional(), inNextRelease: z.boolean().optional() }).optional().describe('resolve in a release (or "latest") or in the next release'),
+});
 export const keyCreateBody = z.object({ name: text().min(1).max(200).optional() }).optional();
 /**
  * Sentry's project update; Trapline reads `allowedDomains` (Sentry's origin patterns; null: the
