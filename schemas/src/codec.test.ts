@@ -30,6 +30,10 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   },
   DeployCreated: { organizationSlug: 'acme', version: 'web@1.2.0', deployId: 'd1', environment: 'production', name: null, url: null, dateStarted: null, dateFinished: 3, projectIds: [7], actor: 'token:abc' },
   RepositoryUpserted: { organizationSlug: 'acme', name: 'acme/web', url: null, createdAt: 1 },
+  ArtifactBundleAssembled: {
+    projectId: 7, organizationSlug: 'acme', bundleId: 'a'.repeat(40), release: null, dist: null, actor: 'token:abc', assembledAt: 4,
+    files: [{ url: '~/app.min.js', type: 'minified_source', debugId: 'c0ffee00-0000-4000-8000-000000000000', sourceMap: 'app.min.js.map', blob: 'b'.repeat(40), size: 10 }],
+  },
 };
 
 describe('the record codec', () => {

@@ -205,6 +205,27 @@ export interface RepositoryUpserted {
   createdAt: number;
 }
 
+export interface ArtifactFile {
+  url: string;
+  type: string;
+  debugId: string | null;
+  sourceMap: string | null;
+  blob: string;
+  size: number;
+}
+
+/** An artifact bundle assembled for a project (on the events topic, in the project's order). */
+export interface ArtifactBundleAssembled {
+  projectId: number;
+  organizationSlug: string;
+  bundleId: string;
+  release: string | null;
+  dist: string | null;
+  files: ArtifactFile[];
+  actor: string;
+  assembledAt: number;
+}
+
 /** Every record name with its value type: the codec's vocabulary. */
 export interface RecordTypes {
   EventReceived: EventReceived;
@@ -225,6 +246,7 @@ export interface RecordTypes {
   ReleaseUpserted: ReleaseUpserted;
   DeployCreated: DeployCreated;
   RepositoryUpserted: RepositoryUpserted;
+  ArtifactBundleAssembled: ArtifactBundleAssembled;
 }
 
 export type RecordName = keyof RecordTypes;

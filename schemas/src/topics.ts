@@ -21,7 +21,8 @@ export const TOPIC_SPECS = {
   events: {
     suffix: 'events',
     partitions: 6,
-    records: ['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed'],
+    records: ['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed',
+      'ArtifactBundleAssembled'],
     configs: {
       // Compacted so a null-value record keyed `project/event` erases one event from the log.
       'cleanup.policy': 'compact',

@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
-import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
+import { serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
@@ -12,6 +12,9 @@ import { issueReleases } from './issue-releases.ts';
 import { releaseResolution } from './resolution.ts';
 import { page } from './paging.ts';
 import { asList, issueListQuery, issueParams, orgParams, pageQuery, projectParams, statusBody, tagParams } from './schemas.ts';
+import { PostgresBlobStore } from '@trapline/runtime';
+import { sourceMapsFor } from '../adapters/source-maps.ts';
+import { serializeSymbolicatedEvent } from './symbolicated.ts';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
 // events and tags. Served under both /api/0/issues/{id}/ and /api/0/organizations/{org}/issues/{id}/.
@@ -21,6 +24,7 @@ const tags = ['issues'];
 
 export function issueRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
+  const sourceMaps = sourceMapsFor(readModel.pool, new PostgresBlobStore(readModel.pool));
   const releases = new ReleaseReadModel(readModel.pool);
 
   const search = (query: ListQuery) => {
@@ -155,7 +159,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       const paging = page(request, request.query, 100);
       const { rows, hasNext } = await readModel.events({ groupId: group.id }, paging);
       paging.link(reply, publicUrl, hasNext);
-      return rows.map((row) => (request.query.full === 'true' ? serializeEvent(row, project) : serializeSimpleEvent(row, project)));
+      return Promise.all(rows.map(async (row) => (request.query.full === 'true' ? serializeSymbolicatedEvent(sourceMaps, row, project) : serializeSimpleEvent(row, project))));
     });
 
     for (const which of ['latest', 'oldest'] as const) {
@@ -163,7 +167,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         const { group, project } = await visible(request, request.params, 'event:read');
         const { rows } = await readModel.events({ groupId: group.id }, { offset: 0, limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
-        return serializeEvent(rows[0], project);
+        return serializeSymbolicatedEvent(sourceMaps, rows[0], project);
       });
     }
 

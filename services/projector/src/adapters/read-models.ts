@@ -2,7 +2,7 @@ import { lockEventPartitionsBefore, truncateEventPartitions, type PoolClient } f
 import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent, RetentionRequested } from '@trapline/schemas';
 import { describeIssue } from '../domain/issue.ts';
 import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection } from './events.ts';
-import { applyDeployCreated, applyReleaseUpserted, applyRepositoryUpserted } from './releases.ts';
+import { applyArtifactBundleAssembled, applyDeployCreated, applyReleaseUpserted, applyRepositoryUpserted } from './releases.ts';
 import { expireTagValues, removeEventTags } from './tag-values.ts';
 
 // Applies one decoded record to the read models inside the caller's transaction. Every effect
@@ -71,6 +71,8 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       return applyDeployCreated(db, record.value);
     case 'RepositoryUpserted':
       return applyRepositoryUpserted(db, record.value);
+    case 'ArtifactBundleAssembled':
+      return applyArtifactBundleAssembled(db, record.value);
     case 'EventReceived': {
       const [parsed] = parseEvents([record.value], [offset]);
       if (!parsed!.ok) throw new PoisonRecord(parsed!.reason);

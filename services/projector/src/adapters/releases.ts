@@ -1,5 +1,5 @@
 import type { PoolClient } from '@trapline/runtime';
-import type { DeployCreated, ReleaseUpserted, RepositoryUpserted } from '@trapline/schemas';
+import type { ArtifactBundleAssembled, DeployCreated, ReleaseUpserted, RepositoryUpserted } from '@trapline/schemas';
 
 // Releases, their deploys and the organization's repositories, from the admin topic. A release
 // record carries the release's whole state, so applying it again changes nothing; a deleted
@@ -37,5 +37,21 @@ export async function applyRepositoryUpserted(db: PoolClient, record: Repository
     `INSERT INTO repositories (organization_slug, name, url, created_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (organization_slug, name) DO UPDATE SET url = EXCLUDED.url`,
     [record.organizationSlug, record.name, record.url, toDate(record.createdAt)],
+  );
+}
+
+/** A bundle's files become findable (by debug id, or release and URL) only now: never half a bundle. */
+export async function applyArtifactBundleAssembled(db: PoolClient, record: ArtifactBundleAssembled): Promise<void> {
+  const { files } = record;
+  await db.query(
+    `INSERT INTO artifact_files (project_id, bundle_id, url, type, debug_id, source_map, blob, size, release, dist, assembled_at)
+     SELECT $1, $2, url, type, debug_id, source_map, blob, size, $3, $4, $5
+     FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[]) AS f(url, type, debug_id, source_map, blob, size)
+     ON CONFLICT DO NOTHING`,
+    [
+      record.projectId, record.bundleId, record.release, record.dist, new Date(record.assembledAt),
+      files.map((file) => file.url), files.map((file) => file.type), files.map((file) => file.debugId?.toLowerCase() ?? null),
+      files.map((file) => file.sourceMap), files.map((file) => file.blob), files.map((file) => file.size),
+    ],
   );
 }

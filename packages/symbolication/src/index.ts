@@ -1,0 +1,2 @@
+export * from './symbolicate.ts';
+export * from './source-urls.ts';

@@ -1,0 +1,152 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { buildSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { sentryCliRunner } from './sentry-cli-runner.ts';
+
+// Source maps end to end with real tools only: a small app bundled and minified by esbuild with
+// source maps, `sentry-cli sourcemaps inject` and `upload` against the running stack, the app run
+// in Node with @sentry/node. An event that came before its maps reads as the source once they are
+// uploaded; the upload protocol refuses corrupt and oversize chunks.
+
+let trapline: RunningTrapline;
+const app = mkdtempSync(join(tmpdir(), 'trapline-source-maps-'));
+const ROOT = join(import.meta.dirname, '..');
+
+const CART = `export function totalOf(cart) {
+  let sum = 0;
+  for (const item of cart.items) sum += item.price * item.quantity;
+  return sum;
+}
+
+export function checkout(cart) {
+  const total = totalOf(cart);
+  return { total, currency: 'EUR' };
+}
+`;
+const MAIN = `import { checkout } from './cart.js';
+
+export function placeOrder(cart) {
+  return checkout(cart);
+}
+`;
+
+beforeAll(async () => {
+  trapline = await startTrapline();
+  mkdirSync(join(app, 'src'));
+  writeFileSync(join(app, 'src/cart.js'), CART);
+  writeFileSync(join(app, 'src/main.js'), MAIN);
+  buildSync({ entryPoints: [join(app, 'src/main.js')], bundle: true, minify: true, sourcemap: true, platform: 'node', format: 'cjs', outfile: join(app, 'dist/app.min.js'), logLevel: 'silent' });
+}, 120000);
+
+afterAll(async () => {
+  await trapline?.dispose();
+});
+
+const sentryCli = sentryCliRunner(() => trapline, { cwd: app });
+const org = () => trapline.defaults.organizationSlug;
+const auth = () => ({ authorization: `Bearer ${trapline.defaults.token}` });
+const sha1 = (data: Buffer) => createHash('sha1').update(data).digest('hex');
+
+/** The bundled app run in Node with @sentry/node: placeOrder({}) throws in totalOf. */
+function runApp(release: string) {
+  const script = join(app, 'run.cjs');
+  writeFileSync(script, `
+const Sentry = require('@sentry/node');
+Sentry.init({ dsn: ${JSON.stringify(trapline.defaults.dsn)}, release: ${JSON.stringify(release)}, defaultIntegrations: false, integrations: [Sentry.contextLinesIntegration()] });
+const { placeOrder } = require('./dist/app.min.js');
+try { placeOrder({}); } catch (error) { console.log(Sentry.captureException(error)); }
+Sentry.flush(10000).then(() => process.exit(0));
+`);
+  const result = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { PATH: process.env.PATH, NODE_PATH: join(ROOT, 'node_modules') }, timeout: 60000 });
+  expect(result.status, result.stderr).toBe(0);
+  return result.stdout.trim().replaceAll('-', '');
+}
+
+interface Frame { function?: string; filename?: string; abs_path?: string; lineno?: number; colno?: number; context_line?: string; pre_context?: string[]; data?: Record<string, unknown> }
+const framesOf = async (eventId: string) =>
+  eventually(async () => {
+    const response = await fetch(`${trapline.publicUrl}/api/0/projects/${org()}/${trapline.defaults.projectSlug}/events/${eventId}/`, { headers: auth() });
+    if (!response.ok) return undefined;
+    const event = (await response.json()) as { entries: { type: string; data: { values: { stacktrace: { frames: Frame[] } }[] } }[]; errors: unknown[] };
+    return { frames: event.entries.find((entry) => entry.type === 'exception')!.data.values[0]!.stacktrace.frames.filter((frame) => (frame.abs_path ?? frame.filename)?.includes('app.min.js') || frame.data), errors: event.errors };
+  }, `event ${eventId}`);
+
+const postChunks = (parts: { field: string; name: string; body: Buffer }[]) => {
+  const form = new FormData();
+  for (const part of parts) form.append(part.field, new Blob([new Uint8Array(part.body)]), part.name);
+  return fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/chunk-upload/`, { method: 'POST', headers: auth(), body: form });
+};
+
+describe('chunk upload', () => {
+  it('offers sentry-cli its options', async () => {
+    const response = await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/chunk-upload/`, { headers: auth() });
+    expect(await response.json()).toMatchObject({ url: `${trapline.publicUrl}/api/0/organizations/${org()}/chunk-upload/`, hashAlgorithm: 'sha1', compression: ['gzip'], chunkSize: 8388608 });
+  });
+
+  it('refuses corrupt chunks (400) and oversize ones (413), storing nothing of the request', async () => {
+    const good = Buffer.from('a good chunk');
+    const bad = await postChunks([{ field: 'file_gzip', name: sha1(good), body: gzipSync(good) }, { field: 'file_gzip', name: sha1(Buffer.from('other')), body: gzipSync(Buffer.from('tampered')) }]);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { detail: string }).detail).toMatch(/corrupt/);
+    expect((await postChunks([{ field: 'file_gzip', name: sha1(good), body: Buffer.from('not gzip') }])).status).toBe(400);
+    const huge = Buffer.alloc(8 * 1024 * 1024 + 1);
+    expect((await postChunks([{ field: 'file_gzip', name: sha1(huge), body: gzipSync(huge) }])).status).toBe(413);
+    // The good chunk of the refused request was not kept: assembling from it finds it missing.
+    const assemble = await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/artifactbundle/assemble/`, {
+      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ checksum: sha1(good), chunks: [sha1(good)], projects: [trapline.defaults.projectSlug] }),
+    });
+    expect(await assemble.json()).toEqual({ state: 'not_found', missingChunks: [sha1(good)], detail: null });
+  });
+
+  it('assembles nothing from chunks that are not a bundle', async () => {
+    const junk = Buffer.from('PK\u0003\u0004 but not a zip at all');
+    expect((await postChunks([{ field: 'file', name: sha1(junk), body: junk }])).status).toBe(200);
+    const assemble = await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/artifactbundle/assemble/`, {
+      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ checksum: sha1(junk), chunks: [sha1(junk)], projects: [trapline.defaults.projectSlug] }),
+    });
+    expect(await assemble.json()).toMatchObject({ state: 'error' });
+  });
+});
+
+describe('sourcemaps inject + upload, then @sentry/node', () => {
+  let early: string;
+
+  it('an event before its maps shows the minified frames', async () => {
+    const injected = sentryCli('sourcemaps', 'inject', join(app, 'dist'));
+    expect(injected.status, injected.output).toBe(0);
+    early = runApp('web@3.0.0');
+    const { frames } = await framesOf(early);
+    expect(frames.length).toBeGreaterThan(0);
+    expect(frames.map((frame) => frame.function)).not.toContain('totalOf');
+  });
+
+  it('once uploaded, the same event reads as the source: functions, files, lines, context', async () => {
+    const uploaded = sentryCli('sourcemaps', 'upload', '--release', 'web@3.0.0', join(app, 'dist'));
+    expect(uploaded.status, uploaded.output).toBe(0);
+    const { frames, errors } = await eventually(async () => {
+      const read = await framesOf(early);
+      return read.frames.some((frame) => frame.data?.symbolicated) ? read : undefined;
+    }, 'the symbolicated event');
+    expect(errors).toEqual([]);
+    const innermost = frames.at(-1)!;
+    expect(innermost).toMatchObject({ function: 'totalOf', filename: 'src/cart.js', lineno: 3, context_line: '  for (const item of cart.items) sum += item.price * item.quantity;' });
+    expect(innermost.pre_context).toEqual(['export function totalOf(cart) {', '  let sum = 0;']);
+    expect(frames.map((frame) => frame.function)).toEqual(['placeOrder', 'checkout', 'totalOf']);
+    expect(frames.map((frame) => `${frame.filename}:${frame.lineno}`)).toEqual(['src/main.js:4', 'src/cart.js:8', 'src/cart.js:3']);
+  });
+
+  it('an event after the upload reads as the source at once', async () => {
+    const late = runApp('web@3.0.0');
+    const { frames } = await eventually(async () => {
+      const read = await framesOf(late);
+      return read.frames.length > 0 ? read : undefined;
+    }, 'the event');
+    expect(frames.map((frame) => frame.function)).toEqual(['placeOrder', 'checkout', 'totalOf']);
+  });
+});
