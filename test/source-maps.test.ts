@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { buildSync } from 'esbuild';
+import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 import { sentryCliRunner } from './sentry-cli-runner.ts';
@@ -54,12 +55,12 @@ const auth = () => ({ authorization: `Bearer ${trapline.defaults.token}` });
 const sha1 = (data: Buffer) => createHash('sha1').update(data).digest('hex');
 
 /** The bundled app run in Node with @sentry/node: placeOrder({}) throws in totalOf. */
-function runApp(release: string) {
+function runApp(release: string, bundle = 'app.min.js') {
   const script = join(app, 'run.cjs');
   writeFileSync(script, `
 const Sentry = require('@sentry/node');
 Sentry.init({ dsn: ${JSON.stringify(trapline.defaults.dsn)}, release: ${JSON.stringify(release)}, defaultIntegrations: false, integrations: [Sentry.contextLinesIntegration()] });
-const { placeOrder } = require('./dist/app.min.js');
+const { placeOrder } = require(${JSON.stringify(`./dist/${bundle}`)});
 try { placeOrder({}); } catch (error) { console.log(Sentry.captureException(error)); }
 Sentry.flush(10000).then(() => process.exit(0));
 `);
@@ -68,13 +69,13 @@ Sentry.flush(10000).then(() => process.exit(0));
   return result.stdout.trim().replaceAll('-', '');
 }
 
-interface Frame { function?: string; filename?: string; abs_path?: string; lineno?: number; colno?: number; context_line?: string; pre_context?: string[]; data?: Record<string, unknown> }
+interface Frame { in_app?: boolean; function?: string; filename?: string; abs_path?: string; lineno?: number; colno?: number; context_line?: string; pre_context?: string[]; data?: Record<string, unknown> }
 const framesOf = async (eventId: string) =>
   eventually(async () => {
     const response = await fetch(`${trapline.publicUrl}/api/0/projects/${org()}/${trapline.defaults.projectSlug}/events/${eventId}/`, { headers: auth() });
     if (!response.ok) return undefined;
     const event = (await response.json()) as { entries: { type: string; data: { values: { stacktrace: { frames: Frame[] } }[] } }[]; errors: unknown[] };
-    return { frames: event.entries.find((entry) => entry.type === 'exception')!.data.values[0]!.stacktrace.frames.filter((frame) => (frame.abs_path ?? frame.filename)?.includes('app.min.js') || frame.data), errors: event.errors };
+    return { frames: event.entries.find((entry) => entry.type === 'exception')!.data.values[0]!.stacktrace.frames.filter((frame) => frame.in_app && !frame.filename?.endsWith('run.cjs')), errors: event.errors };
   }, `event ${eventId}`);
 
 const postChunks = (parts: { field: string; name: string; body: Buffer }[]) => {
@@ -148,5 +149,56 @@ describe('sourcemaps inject + upload, then @sentry/node', () => {
       return read.frames.length > 0 ? read : undefined;
     }, 'the event');
     expect(frames.map((frame) => frame.function)).toEqual(['placeOrder', 'checkout', 'totalOf']);
+  });
+});
+
+describe('grouping and broken maps', () => {
+  it('the same bug in two builds is one issue: grouping uses the resolved frames', async () => {
+    // A second build (the next version of the entry file) with other minified names and another bundle name.
+    mkdirSync(join(app, 'v2/src'), { recursive: true });
+    writeFileSync(join(app, 'v2/src/main.js'), `import { checkout } from '../../src/cart.js';\n\nexport function audit(list) { return list.map(String); }\n\nexport function placeOrder(cart) {\n  return checkout(cart);\n}\n`);
+    const out = join(app, 'dist2');
+    buildSync({ entryPoints: [join(app, 'v2/src/main.js')], bundle: true, minify: true, sourcemap: true, platform: 'node', format: 'cjs', outfile: join(out, 'shop.min.js'), logLevel: 'silent' });
+    expect(sentryCli('sourcemaps', 'inject', out).status).toBe(0);
+    const uploaded = sentryCli('sourcemaps', 'upload', '--release', 'web@3.1.0', out);
+    expect(uploaded.status, uploaded.output).toBe(0);
+    const first = runApp('web@3.0.0');
+    const second = runApp('web@3.1.0', '../dist2/shop.min.js');
+    const groupOf = (eventId: string) =>
+      eventually(async () => {
+        const response = await fetch(`${trapline.publicUrl}/api/0/projects/${org()}/${trapline.defaults.projectSlug}/events/${eventId}/`, { headers: auth() });
+        return response.ok ? ((await response.json()) as { groupID: string }).groupID : undefined;
+      }, `event ${eventId}`);
+    expect(await groupOf(second)).toBe(await groupOf(first));
+    const { frames } = await framesOf(second);
+    expect(frames.map((frame) => frame.function)).toEqual(['placeOrder', 'checkout', 'totalOf']);
+  });
+
+  it('a map that does not parse leaves the frames as they came and says why in errors', async () => {
+    const debugId = 'deadbeef-0000-4000-8000-00000000c0de';
+    const minified = 'function a(b){return b.c.d}module.exports={run:a};\n//# sourceMappingURL=broken.min.js.map\n';
+    const manifest = {
+      files: {
+        '_/_/broken.min.js': { type: 'minified_source', url: '~/broken.min.js', headers: { 'debug-id': debugId, Sourcemap: 'broken.min.js.map' } },
+        '_/_/broken.min.js.map': { type: 'source_map', url: '~/broken.min.js.map', headers: { 'debug-id': debugId } },
+      },
+      attributes: { org: org() },
+    };
+    const bundle = Buffer.from(zipSync({ 'manifest.json': strToU8(JSON.stringify(manifest)), '_/_/broken.min.js': strToU8(minified), '_/_/broken.min.js.map': strToU8('{"version":3,"mappings":') }));
+    expect((await postChunks([{ field: 'file_gzip', name: sha1(bundle), body: gzipSync(bundle) }])).status).toBe(200);
+    const assembled = await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/artifactbundle/assemble/`, {
+      method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ checksum: sha1(bundle), chunks: [sha1(bundle)], projects: [trapline.defaults.projectSlug] }),
+    });
+    expect(await assembled.json()).toMatchObject({ state: 'ok' });
+    const url = new URL(trapline.defaults.dsn);
+    const frame = { filename: '/srv/broken.min.js', abs_path: '/srv/broken.min.js', function: 'a', lineno: 1, colno: 23, in_app: true };
+    const sent = await fetch(`${url.origin}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`, {
+      method: 'POST',
+      body: JSON.stringify({ platform: 'node', exception: { values: [{ type: 'TypeError', value: 'x', stacktrace: { frames: [frame] } }] }, debug_meta: { images: [{ type: 'sourcemap', code_file: '/srv/broken.min.js', debug_id: debugId }] } }),
+    });
+    const eventId = ((await sent.json()) as { id: string }).id;
+    const { frames, errors } = await framesOf(eventId);
+    expect(frames).toEqual([expect.objectContaining({ function: 'a', lineno: 1, colno: 23 })]);
+    expect(errors).toEqual([expect.objectContaining({ type: 'js_invalid_source', url: '~/broken.min.js.map', reason: expect.stringMatching(/does not parse/) })]);
   });
 });

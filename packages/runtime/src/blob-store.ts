@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from './postgres.ts';
+import type { Pool, PoolClient } from './postgres.ts';
 
 // Content-addressed blobs (source maps, minified files, upload chunks), addressed by SHA-1 as
 // sentry-cli addresses its chunks. Postgres by default; the interface is all a store must offer,
@@ -15,7 +15,7 @@ export interface BlobStore {
 export const sha1Of = (data: Buffer | Uint8Array) => createHash('sha1').update(data).digest('hex');
 
 export class PostgresBlobStore implements BlobStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Pick<Pool | PoolClient, 'query'>) {}
 
   async put(blobs: { sha1: string; data: Buffer }[]): Promise<void> {
     if (blobs.length === 0) return;

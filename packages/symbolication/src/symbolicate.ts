@@ -59,14 +59,16 @@ export function symbolicateFrame(frame: StackFrame, resolution: Extract<SourceRe
   const sourceLines = sourceIndex >= 0 ? resolution.map.lines[sourceIndex] : undefined;
   const name = enclosingName(resolution.map, resolution.minified, frame.function, line, column);
   const sourceName = resolution.map.trace.sources[sourceIndex] ?? original.source;
+  // The minified module (a bundle's name) says nothing of the source: the original file does.
+  const { module: minifiedModule, ...unminified } = frame;
   const resolved: StackFrame = {
-    ...frame,
+    ...unminified,
     filename: cleanSourcePath(sourceName),
     abs_path: original.source,
     lineno: original.line,
     colno: original.column + 1,
     ...(name ? { function: name } : {}),
-    data: { sourcemap: resolution.mapUrl, symbolicated: true, minified: { abs_path: frame.abs_path, filename: frame.filename, function: frame.function, lineno: frame.lineno, colno: frame.colno } },
+    data: { sourcemap: resolution.mapUrl, symbolicated: true, minified: { abs_path: frame.abs_path, filename: frame.filename, module: minifiedModule, function: frame.function, lineno: frame.lineno, colno: frame.colno } },
   };
   if (sourceLines) {
     resolved.context_line = sourceLines[original.line - 1] ?? '';

@@ -3,8 +3,6 @@ import { serializeSimpleEvent } from '../domain/serialize.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { page } from './paging.ts';
 import { eventParams, normalizeEventId, pageQuery, projectParams } from './schemas.ts';
-import { PostgresBlobStore } from '@trapline/runtime';
-import { sourceMapsFor } from '../adapters/source-maps.ts';
 import { serializeSymbolicatedEvent } from './symbolicated.ts';
 
 // A project's events: list, detail, and single-event deletion (202, or 404 Event not found).
@@ -13,7 +11,6 @@ const tags = ['events'];
 
 export function eventRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
-  const sourceMaps = sourceMapsFor(readModel.pool, new PostgresBlobStore(readModel.pool));
 
   app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: pageQuery } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
@@ -21,7 +18,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const paging = page(request, request.query, 100);
     const { rows, hasNext } = await readModel.events({ projectId: project.id }, paging);
     paging.link(reply, publicUrl, hasNext);
-    return Promise.all(rows.map(async (row) => (request.query.full === 'true' ? serializeSymbolicatedEvent(sourceMaps, row, project) : serializeSimpleEvent(row, project))));
+    return Promise.all(rows.map(async (row) => (request.query.full === 'true' ? serializeSymbolicatedEvent(readModel.pool, row, project) : serializeSimpleEvent(row, project))));
   });
 
   app.get('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Retrieve an event', params: eventParams } }, async (request) => {
@@ -29,7 +26,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const project = await context.project(token, request.params.org, request.params.project);
     const row = await readModel.event(project.id, normalizeEventId(request.params.eventId));
     if (!row) throw new ApiError(404, 'Event not found');
-    return serializeSymbolicatedEvent(sourceMaps, row, project);
+    return serializeSymbolicatedEvent(readModel.pool, row, project);
   });
 
   app.delete('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Delete an event: 202, hidden at once', params: eventParams } }, async (request, reply) => {

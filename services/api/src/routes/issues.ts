@@ -12,8 +12,6 @@ import { issueReleases } from './issue-releases.ts';
 import { releaseResolution } from './resolution.ts';
 import { page } from './paging.ts';
 import { asList, issueListQuery, issueParams, orgParams, pageQuery, projectParams, statusBody, tagParams } from './schemas.ts';
-import { PostgresBlobStore } from '@trapline/runtime';
-import { sourceMapsFor } from '../adapters/source-maps.ts';
 import { serializeSymbolicatedEvent } from './symbolicated.ts';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
@@ -24,7 +22,6 @@ const tags = ['issues'];
 
 export function issueRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
-  const sourceMaps = sourceMapsFor(readModel.pool, new PostgresBlobStore(readModel.pool));
   const releases = new ReleaseReadModel(readModel.pool);
 
   const search = (query: ListQuery) => {
@@ -159,7 +156,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       const paging = page(request, request.query, 100);
       const { rows, hasNext } = await readModel.events({ groupId: group.id }, paging);
       paging.link(reply, publicUrl, hasNext);
-      return Promise.all(rows.map(async (row) => (request.query.full === 'true' ? serializeSymbolicatedEvent(sourceMaps, row, project) : serializeSimpleEvent(row, project))));
+      return Promise.all(rows.map(async (row) => (request.query.full === 'true' ? serializeSymbolicatedEvent(readModel.pool, row, project) : serializeSimpleEvent(row, project))));
     });
 
     for (const which of ['latest', 'oldest'] as const) {
@@ -167,7 +164,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         const { group, project } = await visible(request, request.params, 'event:read');
         const { rows } = await readModel.events({ groupId: group.id }, { offset: 0, limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
-        return serializeSymbolicatedEvent(sourceMaps, rows[0], project);
+        return serializeSymbolicatedEvent(readModel.pool, rows[0], project);
       });
     }
 

@@ -1,5 +1,9 @@
-import type { SourceMaps } from '../adapters/source-maps.ts';
+import type { Pool } from '@trapline/runtime';
+import { SourceMaps } from '@trapline/symbolication';
 import { serializeEvent, type EventRow, type ProjectRow } from '../domain/serialize.ts';
+
+/** One per process: its caches of parsed maps serve every route. */
+const sourceMaps = new SourceMaps();
 
 /**
  * An event as the API shows it in full: its frames through the source maps uploaded so far (so an
@@ -7,7 +11,7 @@ import { serializeEvent, type EventRow, type ProjectRow } from '../domain/serial
  * frames whose map failed. Done at read time from the stored event, so nothing here is a read
  * model a rebuild must reproduce.
  */
-export async function serializeSymbolicatedEvent(sourceMaps: SourceMaps, row: EventRow, project: ProjectRow) {
-  const { event, errors } = await sourceMaps.symbolicate(row.project_id, row.payload);
+export async function serializeSymbolicatedEvent(pool: Pool, row: EventRow, project: ProjectRow) {
+  const { event, errors } = await sourceMaps.symbolicate(pool, row.project_id, row.payload);
   return { ...serializeEvent({ ...row, payload: event }, project), errors };
 }

@@ -4,6 +4,7 @@ import { groupHashes } from '../domain/grouping.ts';
 import { describeIssue, eventTags, shortIdNumber, userIdentity, type IssueFacts } from '../domain/issue.ts';
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
+import { groupOnResolvedFrames } from './resolved-frames.ts';
 
 // Projects a run of EventReceived records with a fixed number of multi-row statements, whatever
 // the run's length: what the read model holds for them is read in three queries, placement is
@@ -37,7 +38,7 @@ export function isMissingPartition(error: unknown): boolean {
   return (error as { code?: unknown }).code === '23514' && /no partition of relation/.test((error as Error).message);
 }
 
-interface Parsed {
+export interface Parsed {
   record: EventReceived;
   /** The record's offset in its partition (-1: unknown). */
   offset: number;
@@ -141,6 +142,7 @@ async function assignShortIds(db: PoolClient, created: Parsed[], groupIds: numbe
 
 export async function applyEvents(db: PoolClient, events: Parsed[], projection: Projection): Promise<void> {
   if (events.length === 0) return;
+  await groupOnResolvedFrames(db, events);
   const placements = placeEvents(
     events.map((entry) => ({ projectId: entry.record.projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash })),
     await readState(db, events),
