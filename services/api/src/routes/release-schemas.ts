@@ -35,7 +35,8 @@ const releaseFields = {
   dateReleased: time.nullable().optional(),
   commits: z.array(commit).max(1000).optional(),
   refs: z.array(ref).max(100).optional(),
-  status: z.enum(['open', 'archived']).optional(),
+  // open or archived, checked after authorization (a body valid for another route is no reason to skip it).
+  status: text().max(20).optional(),
 };
 
 export const releaseCreateBody = z.looseObject({ version: text().min(1).max(200), ...releaseFields });

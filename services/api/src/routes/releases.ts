@@ -35,6 +35,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
 
   /** What a body asks to change; refs must name repositories the organization knows (no integration lists commits here). */
   const changeOf = async (org: string, body: UpdateBody): Promise<ReleaseChange> => {
+    if (body.status !== undefined && body.status !== 'open' && body.status !== 'archived') throw new ApiError(400, 'Invalid body.status: open or archived');
     if (body.refs && body.refs.length > 0) {
       const known = new Set((await releases.repositories(org)).map((repository) => repository.name.toLowerCase()));
       const unknown = body.refs.filter((ref) => !known.has(ref.repository.toLowerCase())).map((ref) => ref.repository);
