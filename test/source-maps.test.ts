@@ -6,7 +6,9 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { buildSync } from 'esbuild';
 import { strToU8, zipSync } from 'fflate';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './browser-app.ts';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 import { sentryCliRunner } from './sentry-cli-runner.ts';
 
@@ -200,5 +202,36 @@ describe('grouping and broken maps', () => {
     const { frames, errors } = await framesOf(eventId);
     expect(frames).toEqual([expect.objectContaining({ function: 'a', lineno: 1, colno: 23 })]);
     expect(errors).toEqual([expect.objectContaining({ type: 'js_invalid_source', url: '~/broken.min.js.map', reason: expect.stringMatching(/does not parse/) })]);
+  });
+});
+
+describe('the web UI in Chromium', () => {
+  let browser: Browser | undefined;
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows the frames with their original functions, files and source lines, and the releases', async () => {
+    const eventId = runApp('web@3.0.0');
+    const groupId = await eventually(async () => {
+      const response = await fetch(`${trapline.publicUrl}/api/0/projects/${org()}/${trapline.defaults.projectSlug}/events/${eventId}/`, { headers: auth() });
+      return response.ok ? ((await response.json()) as { groupID: string }).groupID : undefined;
+    }, 'the event');
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${trapline.publicUrl}/`);
+    await page.fill('#token', trapline.defaults.token);
+    await page.click('button[type=submit]');
+    await page.waitForURL('**/issues/');
+    await page.goto(`${trapline.publicUrl}/organizations/${org()}/issues/${groupId}/`);
+    await page.locator('.frame.in-app').first().waitFor();
+    const functions = await page.locator('.frame.in-app code.function').allTextContents();
+    expect(functions).toEqual(expect.arrayContaining(['placeOrder', 'checkout', 'totalOf']));
+    expect(await page.locator('.frame.in-app').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('src/cart.js')]));
+    expect(await page.locator('.context .current').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('for (const item of cart.items) sum += item.price * item.quantity;')]));
+    expect(await page.locator('[data-release=first]').textContent()).toContain('3.0.0');
+    await page.click('text=Releases');
+    await page.locator('tr[data-version="web@3.0.0"]').waitFor();
+    expect(await page.locator('tr[data-version="web@3.1.0"]').count()).toBe(1);
   });
 });
