@@ -167,6 +167,8 @@ const ROUTE_SCOPES: Record<string, Scope> = {
       [`GET ${prefix}/commits/`, 'project:read'],
       [`GET ${prefix}/deploys/`, 'project:read'],
       [`POST ${prefix}/deploys/`, 'project:releases'],
+      [`GET ${prefix}/files/`, 'project:read'],
+      [`POST ${prefix}/files/`, 'project:releases'],
     ]),
   ),
   'GET /api/0/organizations/{org}/repos/': 'org:read',

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -202,6 +202,38 @@ describe('grouping and broken maps', () => {
     const { frames, errors } = await framesOf(eventId);
     expect(frames).toEqual([expect.objectContaining({ function: 'a', lineno: 1, colno: 23 })]);
     expect(errors).toEqual([expect.objectContaining({ type: 'js_invalid_source', url: '~/broken.min.js.map', reason: expect.stringMatching(/does not parse/) })]);
+  });
+});
+
+describe('release files (the older upload)', () => {
+  it('a release file and its map, found by release and abs_path', async () => {
+    const out = join(app, 'dist4');
+    buildSync({ entryPoints: [join(app, 'src/main.js')], bundle: true, minify: true, sourcemap: true, platform: 'node', format: 'cjs', outfile: join(out, 'app.min.js'), logLevel: 'silent' });
+    expect((await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/releases/`, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ version: 'web@4.0.0', projects: [trapline.defaults.projectSlug] }) })).status).toBe(201);
+    await eventually(async () => ((await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/releases/web@4.0.0/`, { headers: auth() })).ok ? true : undefined), 'the release');
+    const upload = async (file: string, name: string) => {
+      const form = new FormData();
+      form.append('name', name);
+      form.append('file', new Blob([new Uint8Array(readFileSync(join(out, file)))]), file);
+      return fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/releases/web@4.0.0/files/`, { method: 'POST', headers: auth(), body: form });
+    };
+    // Node's frames name the file by its path: uploaded as ~/<path>, as `--url-prefix ~/` would.
+    expect((await upload('app.min.js', `~${out}/app.min.js`)).status).toBe(201);
+    expect((await upload('app.min.js.map', `~${out}/app.min.js.map`)).status).toBe(201);
+    const noName = new FormData();
+    noName.append('file', new Blob([new Uint8Array([1])]), 'x');
+    expect((await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/releases/web@4.0.0/files/`, { method: 'POST', headers: auth(), body: noName })).status).toBe(400);
+    const files = await eventually(async () => {
+      const listed = (await (await fetch(`${trapline.publicUrl}/api/0/organizations/${org()}/releases/web@4.0.0/files/`, { headers: auth() })).json()) as { name: string }[];
+      return listed.length === 2 ? listed : undefined;
+    }, 'the files');
+    expect(files.map((file) => file.name).sort()).toEqual([`~${out}/app.min.js`, `~${out}/app.min.js.map`]);
+    const eventId = runApp('web@4.0.0', '../dist4/app.min.js');
+    const { frames } = await eventually(async () => {
+      const read = await framesOf(eventId);
+      return read.frames.length > 0 ? read : undefined;
+    }, 'the event');
+    expect(frames.map((frame) => frame.function)).toEqual(['placeOrder', 'checkout', 'totalOf']);
   });
 });
 

@@ -13,6 +13,7 @@ import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { releaseFileRoutes } from './routes/release-files.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { CHUNK_SIZE, CHUNKS_PER_REQUEST } from './domain/artifact-bundle.ts';
 import { webRoutes } from './routes/web.ts';
@@ -91,6 +92,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (uploads) => {
     await uploads.register(multipart, { limits: { fileSize: CHUNK_SIZE + 64 * 1024, files: CHUNKS_PER_REQUEST, fields: 16, parts: CHUNKS_PER_REQUEST + 16 } });
     artifactRoutes(uploads.withTypeProvider<ZodTypeProvider>(), context);
+    releaseFileRoutes(uploads.withTypeProvider<ZodTypeProvider>(), context);
   });
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
