@@ -80,6 +80,13 @@ const framesOf = async (eventId: string) =>
     return { frames: event.entries.find((entry) => entry.type === 'exception')!.data.values[0]!.stacktrace.frames.filter((frame) => frame.in_app && !frame.filename?.endsWith('run.cjs')), errors: event.errors };
   }, `event ${eventId}`);
 
+/** The in-app function names of an event, once it is stored. */
+const functionsOf = async (eventId: string) =>
+  (await eventually(async () => {
+    const read = await framesOf(eventId);
+    return read.frames.length > 0 ? read : undefined;
+  }, `event ${eventId} with frames`)).frames.map((frame) => frame.function);
+
 const postChunks = (parts: { field: string; name: string; body: Buffer }[]) => {
   const form = new FormData();
   for (const part of parts) form.append(part.field, new Blob([new Uint8Array(part.body)]), part.name);
@@ -145,12 +152,7 @@ describe('sourcemaps inject + upload, then @sentry/node', () => {
   });
 
   it('an event after the upload reads as the source at once', async () => {
-    const late = runApp('web@3.0.0');
-    const { frames } = await eventually(async () => {
-      const read = await framesOf(late);
-      return read.frames.length > 0 ? read : undefined;
-    }, 'the event');
-    expect(frames.map((frame) => frame.function)).toEqual(['placeOrder', 'checkout', 'totalOf']);
+    expect(await functionsOf(runApp('web@3.0.0'))).toEqual(['placeOrder', 'checkout', 'totalOf']);
   });
 });
 
@@ -228,12 +230,7 @@ describe('release files (the older upload)', () => {
       return listed.length === 2 ? listed : undefined;
     }, 'the files');
     expect(files.map((file) => file.name).sort()).toEqual([`~${out}/app.min.js`, `~${out}/app.min.js.map`]);
-    const eventId = runApp('web@4.0.0', '../dist4/app.min.js');
-    const { frames } = await eventually(async () => {
-      const read = await framesOf(eventId);
-      return read.frames.length > 0 ? read : undefined;
-    }, 'the event');
-    expect(frames.map((frame) => frame.function)).toEqual(['placeOrder', 'checkout', 'totalOf']);
+    expect(await functionsOf(runApp('web@4.0.0', '../dist4/app.min.js'))).toEqual(['placeOrder', 'checkout', 'totalOf']);
   });
 });
 
