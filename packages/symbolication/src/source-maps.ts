@@ -23,6 +23,7 @@ const PARSED_KEPT = 200;
 export class SourceMaps {
   private readonly parsed = new Map<string, ParsedMap | { error: string }>();
   private readonly texts = new Map<string, string>();
+  private readonly lines = new Map<string, string[]>();
 
   /** `blobs`: the blob store reached through `db` (Postgres by default). */
   constructor(private readonly blobsOf: (db: Queryable) => BlobStore = (db) => new PostgresBlobStore(db as Pool)) {}
@@ -79,7 +80,15 @@ export class SourceMaps {
       this.keep(this.parsed, map.blob, parsed);
     }
     if ('error' in parsed) return { ok: false, error: { type: 'js_invalid_source', url: map.url, reason: `the source map does not parse: ${parsed.error}` } };
-    return { ok: true, map: parsed, minified: minified ? await this.text(blobs, minified.blob) : undefined, mapUrl: map.url };
+    return { ok: true, map: parsed, minifiedLines: minified ? await this.linesOf(blobs, minified.blob) : undefined, mapUrl: map.url };
+  }
+
+  private async linesOf(blobs: BlobStore, blob: string): Promise<string[]> {
+    const kept = this.lines.get(blob);
+    if (kept) return kept;
+    const lines = (await this.text(blobs, blob)).split('\n');
+    this.keep(this.lines, blob, lines);
+    return lines;
   }
 
   private keep<T>(cache: Map<string, T>, key: string, value: T): void {

@@ -14,7 +14,7 @@ const MAP = JSON.stringify({
 
 const parsed = parseSourceMap(MAP);
 if ('error' in parsed) throw new Error(parsed.error);
-const resolution = { ok: true as const, map: parsed, minified: MINIFIED, mapUrl: '~/user.min.js.map' };
+const resolution = { ok: true as const, map: parsed, minifiedLines: MINIFIED.split('\n'), mapUrl: '~/user.min.js.map' };
 
 describe('source URLs', () => {
   it.each([

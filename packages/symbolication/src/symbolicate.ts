@@ -10,7 +10,7 @@ const CONTEXT_LINES = 5;
 
 /** A minified file and its parsed source map, or why there is none. */
 export type SourceResolution =
-  | { ok: true; map: ParsedMap; minified: string | undefined; mapUrl: string }
+  | { ok: true; map: ParsedMap; minifiedLines: string[] | undefined; mapUrl: string }
   | { ok: false; error: EventError };
 
 export interface ParsedMap {
@@ -32,9 +32,8 @@ export function parseSourceMap(text: string): ParsedMap | { error: string } {
 }
 
 /** The function enclosing a minified position: the declaration of the frame's minified name nearest before it. */
-function enclosingName(map: ParsedMap, minified: string | undefined, name: string | undefined, line: number, column: number): string | undefined {
-  if (!minified || !name || !/^[\w$]+$/.test(name)) return undefined;
-  const lines = minified.split('\n');
+function enclosingName(map: ParsedMap, lines: string[] | undefined, name: string | undefined, line: number, column: number): string | undefined {
+  if (!lines || !name || !/^[\w$]+$/.test(name)) return undefined;
   const upTo = [...lines.slice(0, line - 1), (lines[line - 1] ?? '').slice(0, column)];
   const declaration = new RegExp(`(?:function\\s*\\*?\\s*(${name.replace(/\$/g, '\\$')})\\s*\\(|\\b(${name.replace(/\$/g, '\\$')})\\s*[=:]\\s*(?:async\\s*)?(?:function\\b|\\([^)]*\\)\\s*=>|[\\w$]+\\s*=>))`, 'dg');
   for (let index = upTo.length - 1; index >= 0; index -= 1) {
@@ -57,7 +56,7 @@ export function symbolicateFrame(frame: StackFrame, resolution: Extract<SourceRe
   if (original.source === null || original.line === null) return frame;
   const sourceIndex = resolution.map.trace.resolvedSources.indexOf(original.source);
   const sourceLines = sourceIndex >= 0 ? resolution.map.lines[sourceIndex] : undefined;
-  const name = enclosingName(resolution.map, resolution.minified, frame.function, line, column);
+  const name = enclosingName(resolution.map, resolution.minifiedLines, frame.function, line, column);
   const sourceName = resolution.map.trace.sources[sourceIndex] ?? original.source;
   // The minified module (a bundle's name) says nothing of the source: the original file does.
   const { module: minifiedModule, ...unminified } = frame;
