@@ -62,6 +62,7 @@ async function snapshot(transactions: string[]) {
     releases: await table('SELECT * FROM releases ORDER BY organization_slug, version'),
     deploys: await table('SELECT * FROM release_deploys ORDER BY organization_slug, version, deploy_id'),
     repositories: await table('SELECT * FROM repositories ORDER BY organization_slug, name'),
+    artifactFiles: await table('SELECT * FROM artifact_files ORDER BY project_id, bundle_id, url'),
     api: {
       releases: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/releases/`)).json(),
       issues,
@@ -95,6 +96,11 @@ describe('trapline rebuild', () => {
     expect((await call('PUT', `/organizations/${org}/releases/web@2/`, { dateReleased: new Date().toISOString() })).status).toBe(200);
     expect((await call('POST', `/organizations/${org}/releases/web@2/deploys/`, { environment: 'production' })).status).toBe(201);
     expect((await call('DELETE', `/organizations/${org}/releases/gone@1/`)).status).toBe(204);
+    // A release file (a one-file artifact bundle on the events topic; its bytes in the blob store).
+    const form = new FormData();
+    form.append('name', '~/static/app.min.js');
+    form.append('file', new Blob(['function a(){}\n//# sourceMappingURL=app.min.js.map\n']), 'app.min.js');
+    expect((await fetch(`${trapline.publicUrl}/api/0/organizations/${org}/releases/web@2/files/`, { method: 'POST', headers: { authorization: `Bearer ${trapline.defaults.token}` }, body: form })).status).toBe(201);
     const deleteIssue = await call('DELETE', `/issues/${groupC}/`);
     const deleteEvent = await call('DELETE', `${issuePath()}/events/${d}/`);
     expect([deleteIssue.status, deleteEvent.status]).toEqual([202, 202]);
@@ -106,7 +112,8 @@ describe('trapline rebuild', () => {
       const events = (await trapline.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number };
       const releases = (await trapline.pool.query('SELECT count(*)::int AS n FROM releases')).rows[0] as { n: number };
       const deploys = (await trapline.pool.query('SELECT count(*)::int AS n FROM release_deploys')).rows[0] as { n: number };
-      return done.n === 2 && statuses.n === 2 && events.n === 4 && releases.n === 1 && deploys.n === 1 ? true : undefined;
+      const files = (await trapline.pool.query('SELECT count(*)::int AS n FROM artifact_files')).rows[0] as { n: number };
+      return done.n === 2 && statuses.n === 2 && events.n === 4 && releases.n === 1 && deploys.n === 1 && files.n === 1 ? true : undefined;
     }, 'the workload projected and both deletions done', 60000);
     // The erased events leave the log too, so the rebuild never sees them.
     await compactQuickly(trapline.config, trapline.topics.events);
