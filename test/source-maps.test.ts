@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildSync } from 'esbuild';
 import { strToU8, zipSync } from 'fflate';
 import type { Browser } from 'playwright-core';
@@ -14,7 +16,7 @@ import { sentryCliRunner } from './sentry-cli-runner.ts';
 
 // Source maps end to end with real tools only: a small app bundled and minified by esbuild with
 // source maps, `sentry-cli sourcemaps inject` and `upload` against the running stack, the app run
-// in Node with @sentry/node. An event that came before its maps reads as the source once they are
+// in Node with @sentry/node and, bundled with @sentry/browser, in Chromium. An event that came before its maps reads as the source once they are
 // uploaded; the upload protocol refuses corrupt and oversize chunks.
 
 let trapline: RunningTrapline;
@@ -231,6 +233,62 @@ describe('release files (the older upload)', () => {
     }, 'the files');
     expect(files.map((file) => file.name).sort()).toEqual([`~${out}/app.min.js`, `~${out}/app.min.js.map`]);
     expect(await functionsOf(runApp('web@4.0.0', '../dist4/app.min.js'))).toEqual(['placeOrder', 'checkout', 'totalOf']);
+  });
+});
+
+describe('@sentry/browser in Chromium', () => {
+  let browser: Browser | undefined;
+  let server: Server | undefined;
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+
+  it('a minified browser bundle (the SDK inside it) reads as the source', async () => {
+    const web = join(app, 'web');
+    mkdirSync(join(web, 'src'), { recursive: true });
+    writeFileSync(join(web, 'src/shop.js'), `import * as Sentry from '@sentry/browser';
+import { placeOrder } from '../../src/main.js';
+
+Sentry.init({ dsn: window.DSN, release: 'web@5.0.0', defaultIntegrations: false });
+
+function payNow() {
+  try {
+    placeOrder({});
+  } catch (error) {
+    Sentry.captureException(error);
+  }
+}
+
+document.getElementById('pay').addEventListener('click', () => {
+  payNow();
+  void Sentry.flush(5000).then(() => (document.title = 'sent'));
+});
+`);
+    buildSync({ entryPoints: [join(web, 'src/shop.js')], bundle: true, minify: true, sourcemap: true, platform: 'browser', format: 'iife', target: 'es2020', outfile: join(web, 'static/shop.min.js'), nodePaths: [join(ROOT, 'node_modules')], logLevel: 'silent' });
+    expect(sentryCli('sourcemaps', 'inject', join(web, 'static')).status).toBe(0);
+    const uploaded = sentryCli('sourcemaps', 'upload', '--release', 'web@5.0.0', '--url-prefix', '~/static', join(web, 'static'));
+    expect(uploaded.status, uploaded.output).toBe(0);
+    const bundle = readFileSync(join(web, 'static/shop.min.js'));
+    server = createServer((request, response) => {
+      if (request.url === '/static/shop.min.js') return response.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);
+      return response.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><html><head><title>shop</title><script>window.DSN = ${JSON.stringify(trapline.defaults.dsn)};</script></head><body><button id="pay">Pay</button><script src="/static/shop.min.js"></script></body></html>`);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const sent = page.waitForRequest((request) => request.url().includes('/envelope/'));
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.click('#pay');
+    const body = (await sent).postData() ?? '';
+    const eventId = (JSON.parse(body.split('\n')[0]!) as { event_id: string }).event_id;
+    const functions = await eventually(async () => {
+      const names = await functionsOf(eventId).catch(() => undefined);
+      return names?.includes('totalOf') ? names : undefined;
+    }, 'the symbolicated browser event');
+    expect(functions.slice(-4)).toEqual(['payNow', 'placeOrder', 'checkout', 'totalOf']);
+    const { frames } = await framesOf(eventId);
+    expect(frames.at(-1)).toMatchObject({ filename: 'src/cart.js', lineno: 3 });
   });
 });
 
