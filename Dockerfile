@@ -7,6 +7,7 @@ COPY schemas/package.json schemas/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/stack/package.json packages/stack/
 COPY packages/cli/package.json packages/cli/
+COPY packages/symbolication/package.json packages/symbolication/
 COPY services/ingest/package.json services/ingest/
 COPY services/api/package.json services/api/
 COPY services/projector/package.json services/projector/

@@ -61,7 +61,12 @@ async function snapshot(transactions: string[]) {
     directory: await table('SELECT * FROM event_ids ORDER BY project_id, event_id'),
     deletions: await table('SELECT * FROM deletions ORDER BY transaction_id'),
     audit: await table('SELECT * FROM audit_log ORDER BY id'),
+    releases: await table('SELECT * FROM releases ORDER BY organization_slug, version'),
+    deploys: await table('SELECT * FROM release_deploys ORDER BY organization_slug, version, deploy_id'),
+    repositories: await table('SELECT * FROM repositories ORDER BY organization_slug, name'),
+    artifactFiles: await table('SELECT * FROM artifact_files ORDER BY project_id, bundle_id, url'),
     api: {
+      releases: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/releases/`)).json(),
       issues,
       teams: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/teams/`)).json(),
       teamProjects: await (await call('GET', `/teams/${trapline.defaults.organizationSlug}/platform/projects/`)).json(),
@@ -87,6 +92,20 @@ describe('trapline rebuild', () => {
     await groupOf(d);
     expect((await call('PUT', `/issues/${groupA}/`, { status: 'resolved' })).status).toBe(200);
     expect((await call('PUT', `/issues/${groupB}/`, { status: 'ignored' })).status).toBe(200);
+    // Releases: one made, finalized and deployed, one made and deleted; a repository.
+    const org = trapline.defaults.organizationSlug;
+    expect((await call('POST', `/organizations/${org}/releases/`, { version: 'web@2', projects: [trapline.defaults.projectSlug] })).status).toBe(201);
+    expect((await call('POST', `/organizations/${org}/releases/`, { version: 'gone@1', projects: [trapline.defaults.projectSlug] })).status).toBe(201);
+    expect((await call('POST', `/organizations/${org}/repos/`, { name: 'acme/web' })).status).toBe(201);
+    await eventually(async () => ((await call('GET', `/organizations/${org}/releases/gone@1/`)).ok && (await call('GET', `/organizations/${org}/releases/web@2/`)).ok ? true : undefined), 'the releases');
+    expect((await call('PUT', `/organizations/${org}/releases/web@2/`, { dateReleased: new Date().toISOString() })).status).toBe(200);
+    expect((await call('POST', `/organizations/${org}/releases/web@2/deploys/`, { environment: 'production' })).status).toBe(201);
+    expect((await call('DELETE', `/organizations/${org}/releases/gone@1/`)).status).toBe(204);
+    // A release file (a one-file artifact bundle on the events topic; its bytes in the blob store).
+    const form = new FormData();
+    form.append('name', '~/static/app.min.js');
+    form.append('file', new Blob(['function a(){}\n//# sourceMappingURL=app.min.js.map\n']), 'app.min.js');
+    expect((await fetch(`${trapline.publicUrl}/api/0/organizations/${org}/releases/web@2/files/`, { method: 'POST', headers: { authorization: `Bearer ${trapline.defaults.token}` }, body: form })).status).toBe(201);
     const deleteIssue = await call('DELETE', `/issues/${groupC}/`);
     const deleteEvent = await call('DELETE', `${issuePath()}/events/${d}/`);
     expect([deleteIssue.status, deleteEvent.status]).toEqual([202, 202]);
@@ -105,7 +124,10 @@ describe('trapline rebuild', () => {
       const done = (await trapline.pool.query("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'")).rows[0] as { n: number };
       const statuses = (await trapline.pool.query("SELECT count(*)::int AS n FROM groups WHERE status IN ('resolved', 'ignored')")).rows[0] as { n: number };
       const events = (await trapline.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number };
-      return done.n === 2 && statuses.n === 2 && events.n === 4 ? true : undefined;
+      const releases = (await trapline.pool.query('SELECT count(*)::int AS n FROM releases')).rows[0] as { n: number };
+      const deploys = (await trapline.pool.query('SELECT count(*)::int AS n FROM release_deploys')).rows[0] as { n: number };
+      const files = (await trapline.pool.query('SELECT count(*)::int AS n FROM artifact_files')).rows[0] as { n: number };
+      return done.n === 2 && statuses.n === 2 && events.n === 4 && releases.n === 1 && deploys.n === 1 && files.n === 1 ? true : undefined;
     }, 'the workload projected and both deletions done', 60000);
     // The erased events leave the log too, so the rebuild never sees them.
     await compactQuickly(trapline.config, trapline.topics.events);

@@ -162,12 +162,34 @@ const ROUTE_SCOPES: Record<string, Scope> = {
       [`GET ${prefix}/tags/{key}/values/`, 'event:read'],
     ]),
   ),
+  // Releases, deploys, repositories and source map uploads (Sentry's project:releases for writes).
+  'GET /api/0/organizations/{org}/releases/': 'project:read',
+  'POST /api/0/organizations/{org}/releases/': 'project:releases',
+  'GET /api/0/projects/{org}/{project}/releases/': 'project:read',
+  'POST /api/0/projects/{org}/{project}/releases/': 'project:releases',
+  ...Object.fromEntries(
+    ['/api/0/organizations/{org}/releases/{version}', '/api/0/projects/{org}/{project}/releases/{version}'].flatMap((prefix) => [
+      [`GET ${prefix}/`, 'project:read'],
+      [`PUT ${prefix}/`, 'project:releases'],
+      [`DELETE ${prefix}/`, 'project:releases'],
+      [`GET ${prefix}/commits/`, 'project:read'],
+      [`GET ${prefix}/deploys/`, 'project:read'],
+      [`POST ${prefix}/deploys/`, 'project:releases'],
+      [`GET ${prefix}/files/`, 'project:read'],
+      [`POST ${prefix}/files/`, 'project:releases'],
+    ]),
+  ),
+  'GET /api/0/organizations/{org}/repos/': 'org:read',
+  'POST /api/0/organizations/{org}/repos/': 'org:write',
+  'GET /api/0/organizations/{org}/chunk-upload/': 'project:releases',
+  'POST /api/0/organizations/{org}/chunk-upload/': 'project:releases',
+  'POST /api/0/organizations/{org}/artifactbundle/assemble/': 'project:releases',
 };
 
 /** Valid bodies for the routes that take one, so validation never answers before authorization does. */
 const BODIES: Record<string, unknown> = {
   PUT: { status: 'resolved', isActive: true, retentionDays: null },
-  POST: { name: 'scope test' },
+  POST: { name: 'scope test', version: 'scope-test', environment: 'production', checksum: 'a'.repeat(40), chunks: ['a'.repeat(40)], projects: ['no-such-project'] },
 };
 
 const LEVELS = ['read', 'write', 'admin'];
@@ -201,8 +223,8 @@ describe('every route of the OpenAPI document', () => {
     await eventually(async () => ((await query('SELECT 1 FROM deletions WHERE transaction_id = $1', [deletion.transactionId])).length ? true : undefined), 'the deletion');
     await trapline.appender.append(trapline.topics.admin, [{ key: `team/${teamId(org, 'guards')}`, name: 'TeamUpserted', value: { teamId: teamId(org, 'guards'), organizationSlug: org, slug: 'guards', name: 'Guards', actor: 'cli', createdAt: Date.now() } }]);
     await eventually(async () => ((await query("SELECT 1 FROM teams WHERE slug = 'guards'")).length ? true : undefined), 'the team');
-    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', team: 'guards' };
-    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), team: 'no-such-team' };
+    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', team: 'guards', version: 'web@1' };
+    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), team: 'no-such-team', version: 'no-such-release' };
   });
 
   /** Issues and their statuses; later, the same issues again (events of earlier tests may still be adding others). */

@@ -1,13 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { sentryCliRunner } from './sentry-cli-runner.ts';
 
 // sentry-cli (the @sentry/cli npm package's real binary) against Trapline, configured only by
 // SENTRY_URL, SENTRY_AUTH_TOKEN and SENTRY_DSN, as a user would.
-
-const require = createRequire(import.meta.url);
-const binary = (require('@sentry/cli') as { getPath(): string }).getPath();
 
 let trapline: RunningTrapline;
 
@@ -19,15 +15,7 @@ afterAll(async () => {
   await trapline?.dispose();
 });
 
-function sentryCli(...args: string[]) {
-  const { organizationSlug, projectSlug, token, dsn } = trapline.defaults;
-  const result = spawnSync(binary, args, {
-    encoding: 'utf8',
-    timeout: 60000,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SENTRY_URL: trapline.publicUrl, SENTRY_AUTH_TOKEN: token, SENTRY_ORG: organizationSlug, SENTRY_PROJECT: projectSlug, SENTRY_DSN: dsn, SENTRY_LOAD_DOTENV: '0' },
-  });
-  return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
+const sentryCli = sentryCliRunner(() => trapline);
 
 const issueTitles = async () => {
   const response = await fetch(`${trapline.publicUrl}/api/0/projects/${trapline.defaults.organizationSlug}/${trapline.defaults.projectSlug}/issues/?query=`, { headers: { authorization: `Bearer ${trapline.defaults.token}` } });

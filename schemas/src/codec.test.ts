@@ -9,7 +9,7 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   EventReceived: { projectId: 1, eventId: 'a'.repeat(32), receivedAt: 1_700_000_000_000, keyId: 'k', payload: '{"x":1}' },
   GroupDeletionRequested: { projectId: 1, groupId: 2 ** 52 - 1, hashes: ['h1', 'h2'], transactionId: 't', actor: 'token:1', requestedAt: 5 },
   EventDeletionRequested: { projectId: 1, eventId: 'b'.repeat(32), transactionId: 't', actor: 'a', requestedAt: 5 },
-  GroupStatusChanged: { projectId: 1, groupId: 3, status: 'resolved', actor: 'a', changedAt: 6 },
+  GroupStatusChanged: { projectId: 1, groupId: 3, status: 'resolved', actor: 'a', changedAt: 6, inRelease: null, inNextRelease: 'web@1' },
   EventsPurged: { projectId: 1, transactionId: 't', groupId: null, eventIds: ['c'.repeat(32)], chunk: 0, final: true, eventsRemoved: 1, rowsRemoved: 3, purgedAt: 7, expiredBefore: null },
   DeletionFailed: { projectId: 1, transactionId: 't', attempt: 2, reason: 'connection refused', dead: false, failedAt: 8 },
   DeletionStep: {
@@ -26,6 +26,16 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   TeamUpserted: { teamId: 2 ** 52 - 1, organizationSlug: 'acme', slug: 'backend', name: 'Backend', actor: 'token:abc', createdAt: 1 },
   ProjectTeamsChanged: { projectId: 7, teamIds: [1, 2], actor: 'cli', changedAt: 1 },
   ApiTokenUpserted: { tokenHash: 'h', organizationSlug: 'acme', scopes: ['event:read'], label: 'ci', active: false, createdAt: 1 },
+  ReleaseUpserted: {
+    organizationSlug: 'acme', version: 'web@1.2.0', projectIds: [7], ref: null, url: null, dateCreated: 1, dateStarted: null, dateReleased: 2,
+    commits: [{ id: 'abc123', repository: 'acme/web', message: null, authorName: null, authorEmail: null, timestamp: null }], deleted: false, actor: 'token:abc', changedAt: 2,
+  },
+  DeployCreated: { organizationSlug: 'acme', version: 'web@1.2.0', deployId: 'd1', environment: 'production', name: null, url: null, dateStarted: null, dateFinished: 3, projectIds: [7], actor: 'token:abc' },
+  RepositoryUpserted: { organizationSlug: 'acme', name: 'acme/web', url: null, createdAt: 1 },
+  ArtifactBundleAssembled: {
+    projectId: 7, organizationSlug: 'acme', bundleId: 'a'.repeat(40), release: null, dist: null, actor: 'token:abc', assembledAt: 4,
+    files: [{ url: '~/app.min.js', type: 'minified_source', debugId: 'c0ffee00-0000-4000-8000-000000000000', sourceMap: 'app.min.js.map', blob: 'b'.repeat(40), size: 10 }],
+  },
 };
 
 describe('the record codec', () => {

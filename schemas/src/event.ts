@@ -12,6 +12,8 @@ export interface StackFrame {
   context_line?: string;
   pre_context?: string[];
   post_context?: string[];
+  /** Set by symbolication: the map used and the frame as it came (minified). */
+  data?: Record<string, unknown>;
 }
 
 export interface ExceptionValue {
@@ -52,4 +54,18 @@ export interface NormalizedEvent {
   sdk?: { name?: string; version?: string; [key: string]: unknown };
   /** The packages the SDK found loaded (name → version): Sentry's `modules`, the API's `packages`. */
   modules?: Record<string, string>;
+  /** Debug files the event's frames come from: for JavaScript, each minified file's debug id (sentry-cli sourcemaps inject). */
+  debug_meta?: { images: DebugImage[] };
+}
+
+export interface DebugImage {
+  type: string;
+  code_file: string;
+  debug_id: string;
+}
+
+/** Why part of an event could not be processed (Sentry's `errors` list), e.g. a source map that does not parse. */
+export interface EventError {
+  type: string;
+  [detail: string]: unknown;
 }

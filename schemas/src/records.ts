@@ -35,6 +35,10 @@ export interface GroupStatusChanged {
   status: GroupStatus;
   actor: string;
   changedAt: number;
+  /** Resolved in this release (v2): an event of it or of a newer release regresses. */
+  inRelease?: string | null;
+  /** Resolved in the release after this one (v2): an event of a newer release regresses. */
+  inNextRelease?: string | null;
 }
 
 export type DeletionKind = 'group' | 'event' | 'retention' | 'expiry';
@@ -181,6 +185,72 @@ export interface ApiTokenUpserted {
   createdAt: number;
 }
 
+export interface ReleaseCommit {
+  id: string;
+  repository: string | null;
+  message: string | null;
+  authorName: string | null;
+  authorEmail: string | null;
+  timestamp: number | null;
+}
+
+/** The whole state of a release (Sentry's Release), keyed `release/<org>/<version>`. */
+export interface ReleaseUpserted {
+  organizationSlug: string;
+  version: string;
+  projectIds: number[];
+  ref: string | null;
+  url: string | null;
+  dateCreated: number;
+  dateStarted: number | null;
+  dateReleased: number | null;
+  commits: ReleaseCommit[];
+  deleted: boolean;
+  actor: string;
+  changedAt: number;
+}
+
+export interface DeployCreated {
+  organizationSlug: string;
+  version: string;
+  deployId: string;
+  environment: string;
+  name: string | null;
+  url: string | null;
+  dateStarted: number | null;
+  dateFinished: number;
+  projectIds: number[];
+  actor: string;
+}
+
+export interface RepositoryUpserted {
+  organizationSlug: string;
+  name: string;
+  url: string | null;
+  createdAt: number;
+}
+
+export interface ArtifactFile {
+  url: string;
+  type: string;
+  debugId: string | null;
+  sourceMap: string | null;
+  blob: string;
+  size: number;
+}
+
+/** An artifact bundle assembled for a project (on the events topic, in the project's order). */
+export interface ArtifactBundleAssembled {
+  projectId: number;
+  organizationSlug: string;
+  bundleId: string;
+  release: string | null;
+  dist: string | null;
+  files: ArtifactFile[];
+  actor: string;
+  assembledAt: number;
+}
+
 /** Every record name with its value type: the codec's vocabulary. */
 export interface RecordTypes {
   EventReceived: EventReceived;
@@ -200,6 +270,10 @@ export interface RecordTypes {
   ApiTokenUpserted: ApiTokenUpserted;
   TeamUpserted: TeamUpserted;
   ProjectTeamsChanged: ProjectTeamsChanged;
+  ReleaseUpserted: ReleaseUpserted;
+  DeployCreated: DeployCreated;
+  RepositoryUpserted: RepositoryUpserted;
+  ArtifactBundleAssembled: ArtifactBundleAssembled;
 }
 
 export type RecordName = keyof RecordTypes;

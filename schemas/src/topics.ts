@@ -21,7 +21,8 @@ export const TOPIC_SPECS = {
   events: {
     suffix: 'events',
     partitions: 6,
-    records: ['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed'],
+    records: ['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed',
+      'ArtifactBundleAssembled'],
     configs: {
       // Compacted so a null-value record keyed `project/event` erases one event from the log.
       'cleanup.policy': 'compact',
@@ -33,7 +34,8 @@ export const TOPIC_SPECS = {
   admin: {
     suffix: 'admin',
     partitions: 1,
-    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted', 'TeamUpserted', 'ProjectTeamsChanged'],
+    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted', 'TeamUpserted', 'ProjectTeamsChanged',
+      'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted'],
     configs: { 'cleanup.policy': 'compact' },
     purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity.',
   },

@@ -18,6 +18,7 @@ export function Layout({ org, project, children }: { org: string; project?: stri
         <nav>
           <Link to={issues}>Issues</Link>
           <Link to={`/organizations/${org}/projects/`}>Projects &amp; keys</Link>
+          <Link to={`/organizations/${org}/releases/`}>Releases</Link>
           <Link to={`/organizations/${org}/audit-log/`}>Audit log</Link>
         </nav>
         <span className="org">{org}</span>

@@ -7,6 +7,7 @@ import { Home } from './pages/home.tsx';
 import { IssuePage } from './pages/issue.tsx';
 import { IssuesPage } from './pages/issues.tsx';
 import { ProjectsPage } from './pages/projects.tsx';
+import { ReleasesPage } from './pages/releases.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import { matchPath, useLocation } from './router.tsx';
 import './style.css';
@@ -22,6 +23,7 @@ function App() {
   if ((params = matchPath('/organizations/:org/issues/:id/', path))) return <IssuePage key={params.id} org={params.org!} id={params.id!} />;
   if ((params = matchPath('/organizations/:org/audit-log/', path))) return <AuditLogPage org={params.org!} />;
   if ((params = matchPath('/organizations/:org/projects/', path))) return <ProjectsPage org={params.org!} />;
+  if ((params = matchPath('/organizations/:org/releases/', path))) return <ReleasesPage org={params.org!} />;
   if (path === '/') return <Home />;
   return (
     <Layout org="">

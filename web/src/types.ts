@@ -23,6 +23,23 @@ export interface Issue {
   lastSeen: string;
   project: { id: string; slug: string };
   stats: Record<string, [number, number][]>;
+  statusDetails?: { inRelease?: string; inNextRelease?: boolean };
+  /** Issue detail only. */
+  firstRelease?: { version: string; shortVersion: string } | null;
+  lastRelease?: { version: string; shortVersion: string } | null;
+}
+
+export interface Release {
+  version: string;
+  shortVersion: string;
+  dateCreated: string;
+  dateReleased: string | null;
+  newGroups: number;
+  commitCount: number;
+  lastCommit: { id: string } | null;
+  lastDeploy: { environment: string; dateFinished: string } | null;
+  lastEvent: string | null;
+  projects: { slug: string }[];
 }
 
 export interface SimpleEvent {

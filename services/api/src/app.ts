@@ -6,6 +6,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
 import type { WebAsset } from './adapters/web-assets.ts';
 import type { ProjectionState } from './domain/projection-health.ts';
+import multipart from '@fastify/multipart';
+import { artifactRoutes } from './routes/artifacts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { ApiError, apiContext, NOT_FOUND, type WriteVisibility } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
@@ -14,6 +16,9 @@ import { healthRoutes } from './routes/health.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { organizationRoutes } from './routes/organizations.ts';
 import { teamRoutes } from './routes/teams.ts';
+import { releaseFileRoutes } from './routes/release-files.ts';
+import { releaseRoutes } from './routes/releases.ts';
+import { CHUNK_SIZE, CHUNKS_PER_REQUEST } from './domain/artifact-bundle.ts';
 import { webRoutes } from './routes/web.ts';
 
 export { ApiError, VISIBILITY_HEADER } from './routes/context.ts';
@@ -94,6 +99,13 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   deletionRoutes(app, context);
   auditRoutes(app, context);
   healthRoutes(app, context, deps.projection);
+  releaseRoutes(app, context);
+  // Uploads (chunks of source map bundles) are multipart: parsed only in this scope.
+  await app.register(async (uploads) => {
+    await uploads.register(multipart, { limits: { fileSize: CHUNK_SIZE + 64 * 1024, files: CHUNKS_PER_REQUEST, fields: 16, parts: CHUNKS_PER_REQUEST + 16 } });
+    artifactRoutes(uploads.withTypeProvider<ZodTypeProvider>(), context);
+    releaseFileRoutes(uploads.withTypeProvider<ZodTypeProvider>(), context);
+  });
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});

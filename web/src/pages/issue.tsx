@@ -91,9 +91,9 @@ export function IssuePage({ org, id }: { org: string; id: string }) {
     setActionError(undefined);
     await work().catch(setActionError);
   };
-  const changeStatus = (next: IssueStatus) =>
+  const changeStatus = (next: IssueStatus, statusDetails?: { inNextRelease: true }) =>
     act(async () => {
-      await api('PUT', `/organizations/${org}/issues/${id}/`, { status: next });
+      await api('PUT', `/organizations/${org}/issues/${id}/`, { status: next, ...(statusDetails ? { statusDetails } : {}) });
       setStatus(next);
     });
   const deleteIssue = (data: Issue) =>
@@ -141,10 +141,23 @@ export function IssuePage({ org, id }: { org: string; id: string }) {
           </span>
           <span title={data.firstSeen}>first seen {timeAgo(data.firstSeen, now)}</span>
           <span title={data.lastSeen}>last seen {timeAgo(data.lastSeen, now)}</span>
+          {data.firstRelease && (
+            <span className="release" data-release="first" title={data.firstRelease.version}>
+              first in <Link to={`/organizations/${org}/releases/`}>{data.firstRelease.shortVersion}</Link>
+            </span>
+          )}
+          {data.lastRelease && (
+            <span className="release" data-release="last" title={data.lastRelease.version}>
+              last in <Link to={`/organizations/${org}/releases/`}>{data.lastRelease.shortVersion}</Link>
+            </span>
+          )}
+          {shownStatus === 'resolved' && data.statusDetails?.inNextRelease && <span className="muted">resolved in the next release</span>}
+          {shownStatus === 'resolved' && data.statusDetails?.inRelease && <span className="muted">resolved in {data.statusDetails.inRelease}</span>}
         </div>
         {!issueDeletion && (
           <div className="actions">
             {shownStatus !== 'resolved' && <button onClick={() => void changeStatus('resolved')}>Resolve</button>}
+            {shownStatus !== 'resolved' && data.lastRelease && <button onClick={() => void changeStatus('resolved', { inNextRelease: true })}>Resolve in next release</button>}
             {shownStatus !== 'ignored' && <button onClick={() => void changeStatus('ignored')}>Ignore</button>}
             {shownStatus !== 'unresolved' && <button onClick={() => void changeStatus('unresolved')}>Unresolve</button>}
             <button className="danger" onClick={() => void deleteIssue(data)}>

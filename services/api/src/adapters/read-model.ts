@@ -53,7 +53,7 @@ const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at
   COALESCE((SELECT json_agg(json_build_object('id', t.id::text, 'slug', t.slug, 'name', t.name) ORDER BY t.slug) FROM project_teams pt JOIN teams t ON t.id = pt.team_id WHERE pt.project_id = projects.id), '[]') AS teams`;
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
-  g.first_seen, g.last_seen, g.times_seen,
+  g.first_seen, g.last_seen, g.times_seen, g.first_release, g.last_release, g.resolved_in_release, g.resolved_in_next_release,
   g.user_count`;
 
 const EVENT_COLUMNS = `e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
@@ -93,7 +93,7 @@ export interface TeamRow {
 }
 
 export class ReadModel {
-  constructor(private readonly pool: Pool) {}
+  constructor(readonly pool: Pool) {}
 
   async token(tokenHash: string): Promise<TokenRow | undefined> {
     const result = await this.pool.query<TokenRow>('SELECT token_hash, organization_slug, scopes, active FROM api_tokens WHERE token_hash = $1', [tokenHash]);

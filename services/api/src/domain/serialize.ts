@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { crashLocation, DEFAULT_ALLOWED_ORIGINS, eventCulprit, hasSystemFrames, type NormalizedEvent } from '@trapline/schemas';
 import { PRODUCT_AREAS, type eventAnswer, type issueAnswer, type issueDetailAnswer, type keyAnswer, type listedEventAnswer, type organizationAnswer, type projectAnswer, type projectDetailAnswer, type simpleEventAnswer, type tagAnswer, type tagValueAnswer, type teamAnswer } from './answers.ts';
 import type { KeyRow, TeamRow } from '../adapters/read-model.ts';
+import { statusDetailsOf } from './releases.ts';
 
 // Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
 // neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
@@ -47,6 +48,10 @@ export interface GroupRow {
   last_seen: Date;
   times_seen: number;
   user_count: number;
+  first_release?: string | null;
+  last_release?: string | null;
+  resolved_in_release?: string | null;
+  resolved_in_next_release?: string | null;
 }
 
 export interface EventRow {
@@ -135,6 +140,7 @@ export function serializeIssue(group: GroupRow, project: ProjectRow, publicUrl: 
     logger: group.logger,
     level: group.level,
     status,
+    statusDetails: statusDetailsOf(group),
     substatus: status === 'unresolved' ? 'ongoing' : status === 'ignored' ? 'archived_forever' : null,
     platform: group.platform,
     project: serializeProjectRef(project),

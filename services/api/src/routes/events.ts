@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { serializeEvent, serializeListedEvent, serializeSimpleEvent } from '../domain/serialize.ts';
+import { serializeEvent, serializeSimpleEvent } from '../domain/serialize.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { EVENT_KEY } from '../domain/keyset.ts';
 import { keysetPaging } from './paging.ts';
 import { eventParams, keysetPageQuery, normalizeEventId, projectParams } from './schemas.ts';
 import { eventAnswer, eventListAnswer, refusals, transactionAnswer } from '../domain/answers.ts';
+import { listedSymbolicatedEvent, symbolicated } from './symbolicated.ts';
 
 // A project's events: list, detail, and single-event deletion (202, or 404 Event not found).
 
@@ -18,7 +19,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const project = await context.project(token, request.params.org, request.params.project);
     const paging = keysetPaging(request, request.query, EVENT_KEY);
     const rows = paging.finish(reply, publicUrl, await readModel.events({ projectId: project.id }, paging), (row) => row.event_id);
-    return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
+    return Promise.all(rows.map(async (row) => (request.query.full === 'true' ? listedSymbolicatedEvent(readModel.pool, row, project) : serializeSimpleEvent(row, project))));
   });
 
   app.get('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Retrieve an event', params: eventParams, response: { 200: eventAnswer, ...refusals } } }, async (request) => {
@@ -26,7 +27,8 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const project = await context.project(token, request.params.org, request.params.project);
     const row = await readModel.event(project.id, normalizeEventId(request.params.eventId));
     if (!row) throw new ApiError(404, 'Event not found');
-    return serializeEvent(row, project, await readModel.adjacentEvents(row));
+    const shown = await symbolicated(readModel.pool, row);
+    return { ...serializeEvent(shown.row, project, await readModel.adjacentEvents(row)), errors: shown.errors };
   });
 
   app.delete('/api/0/projects/:org/:project/events/:eventId/', { schema: { tags, summary: 'Delete an event: 202, hidden at once', params: eventParams, response: { 202: transactionAnswer, ...refusals } } }, async (request, reply) => {

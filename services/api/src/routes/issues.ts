@@ -3,14 +3,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
-import { serializeEvent, serializeListedEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
+import { serializeEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
+import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { keysetPaging } from './paging.ts';
 import { EVENT_KEY, ISSUE_KEY, TAG_VALUE_KEY, tagValueKey } from '../domain/keyset.ts';
 import { asList, issueListQuery, issueParams, keysetPageQuery, orgParams, projectParams, statusBody, tagParams, tagValuesQuery } from './schemas.ts';
 import { z } from 'zod';
 import { empty, eventAnswer, eventListAnswer, issueAnswer, issueDetailAnswer, refusals, statusAnswer, tagAnswer, tagValueAnswer, transactionAnswer } from '../domain/answers.ts';
+import { issueReleases } from './issue-releases.ts';
+import { releaseResolution } from './resolution.ts';
+import { listedSymbolicatedEvent, symbolicated } from './symbolicated.ts';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
 // events and tags. Served under both /api/0/issues/{id}/ and /api/0/organizations/{org}/issues/{id}/.
@@ -20,6 +24,7 @@ const tags = ['issues'];
 
 export function issueRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, eventsTopic, publicUrl } = context;
+  const releases = new ReleaseReadModel(readModel.pool);
 
   const search = (query: ListQuery) => {
     const parsed = parseIssueSearch(query.query ?? 'is:unresolved');
@@ -58,16 +63,18 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
   const appendStatus = async (reply: FastifyReply, token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
     const status = body.status === 'resolvedInNextRelease' ? 'resolved' : body.status === 'muted' ? 'ignored' : body.status;
+    // Every target of one call is in one project (bulk updates are project-scoped).
+    const resolution = status === 'resolved' && targets[0] ? await releaseResolution(releases, targets[0].project, body.status, body.statusDetails) : { inRelease: null, inNextRelease: null, statusDetails: {} };
     await context.appendAndAwait(
       reply,
       eventsTopic,
       targets.map(({ group, project }) => ({
         key: `${project.id}/status/${group.id}`,
         name: 'GroupStatusChanged' as const,
-        value: { projectId: project.id, groupId: group.id, status, actor: context.actor(token), changedAt: context.now() },
+        value: { projectId: project.id, groupId: group.id, status, actor: context.actor(token), changedAt: context.now(), inRelease: resolution.inRelease, inNextRelease: resolution.inNextRelease },
       })),
     );
-    return { isPublic: false, status, statusDetails: {} };
+    return { isPublic: false, status, statusDetails: resolution.statusDetails };
   };
 
   const appendDeletion = async (reply: FastifyReply, token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
@@ -133,7 +140,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
     app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve an issue', params: issueParams, response: { 200: issueDetailAnswer, ...refusals } } }, async (request) => {
       const { group, project } = await visible(request, request.params, 'event:read');
-      return serializeIssueDetail(group, project, publicUrl);
+      return { ...serializeIssueDetail(group, project, publicUrl), ...(await issueReleases(releases, group, project)) };
     });
 
     app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody, response: { 200: issueAnswer, ...refusals } } }, async (request, reply) => {
@@ -152,7 +159,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       const { group, project } = await visible(request, request.params, 'event:read');
       const paging = keysetPaging(request, request.query, EVENT_KEY);
       const rows = paging.finish(reply, publicUrl, await readModel.events({ groupId: group.id }, paging), (row) => row.event_id);
-      return rows.map((row) => (request.query.full === 'true' ? serializeListedEvent(row, project) : serializeSimpleEvent(row, project)));
+      return Promise.all(rows.map(async (row) => (request.query.full === 'true' ? listedSymbolicatedEvent(readModel.pool, row, project) : serializeSimpleEvent(row, project))));
     });
 
     for (const which of ['latest', 'oldest'] as const) {
@@ -160,7 +167,8 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         const { group, project } = await visible(request, request.params, 'event:read');
         const rows = await readModel.events({ groupId: group.id }, { limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
-        return serializeEvent(rows[0], project, await readModel.adjacentEvents(rows[0]));
+        const shown = await symbolicated(readModel.pool, rows[0]);
+        return { ...serializeEvent(shown.row, project, await readModel.adjacentEvents(rows[0])), errors: shown.errors };
       });
     }
 

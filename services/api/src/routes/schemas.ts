@@ -50,7 +50,10 @@ export const auditLogQuery = pageQuery.omit({ full: true }).extend({
 });
 
 // `muted` is the older name of `ignored` (sentry-cli still sends it); `resolvedInNextRelease` resolves now.
-export const statusBody = z.looseObject({ status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']) });
+export const statusBody = z.looseObject({
+  status: z.enum(['resolved', 'unresolved', 'ignored', 'muted', 'resolvedInNextRelease']),
+  statusDetails: z.looseObject({ inRelease: text().min(1).max(200).optional(), inNextRelease: z.boolean().optional() }).optional().describe('resolve in a release (or "latest") or in the next release'),
+});
 /** Sentry's key rate limit: `count` events per `window` seconds; null clears it. */
 const rateLimit = z.object({ count: z.number().int().positive(), window: z.number().int().positive().max(86400) }).nullable().optional().describe('events per window seconds; null: none of its own');
 export const keyCreateBody = z.object({ name: text().min(1).max(200).optional(), rateLimit }).optional();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExceptionValue, Level, NormalizedEvent, StackFrame } from '@trapline/schemas';
+import type { DebugImage, ExceptionValue, Level, NormalizedEvent, StackFrame } from '@trapline/schemas';
 import { ok, reject, type Result } from './rejections.ts';
 
 // Normalize stage: a raw SDK payload (any SDK, old or new) → NormalizedEvent. Pure except for
@@ -151,6 +151,18 @@ function optionalObject(value: unknown): Json | undefined {
   return isObject(value) ? value : undefined;
 }
 
+/** `debug_meta.images` of source maps (type, code_file, debug_id): what resolves a minified frame by debug id. */
+function normalizeDebugImages(raw: unknown): DebugImage[] {
+  const images = optionalObject(raw)?.images;
+  if (!Array.isArray(images)) return [];
+  return images.filter(isObject).slice(0, LIMITS.frames).flatMap((image) => {
+    const type = trimString(image.type, 64);
+    const codeFile = trimString(image.code_file, 2048);
+    const debugId = trimString(image.debug_id, 64);
+    return type && codeFile && debugId ? [{ type, code_file: codeFile, debug_id: debugId }] : [];
+  });
+}
+
 export interface NormalizeInput {
   event: Json;
   /** Epoch seconds when ingest received the request. */
@@ -201,6 +213,8 @@ export function normalizeEvent({ event, received, platformFallback, newEventId }
   if (modules) normalized.modules = modules;
   const breadcrumbs = Array.isArray(event.breadcrumbs) ? event.breadcrumbs : optionalObject(event.breadcrumbs)?.values;
   if (Array.isArray(breadcrumbs)) normalized.breadcrumbs = { values: breadcrumbs.filter(isObject).slice(-LIMITS.breadcrumbs) };
+  const debugImages = normalizeDebugImages(event.debug_meta);
+  if (debugImages.length > 0) normalized.debug_meta = { images: debugImages };
   if (Array.isArray(event.fingerprint)) {
     const fingerprint = event.fingerprint.map((part) => trimString(part, 512)).filter((part): part is string => part !== undefined);
     if (fingerprint.length > 0) normalized.fingerprint = fingerprint;

@@ -3,6 +3,8 @@ import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from '../domain/grouping.ts';
 import { describeIssue, eventTags, shortIdNumber, userIdentity, type IssueFacts } from '../domain/issue.ts';
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
+import { reopens, type Resolution } from '../domain/resolution.ts';
+import { groupOnResolvedFrames } from './resolved-frames.ts';
 
 // Projects a run of EventReceived records with a fixed number of multi-row statements, whatever
 // the run's length: what the read model holds for them is read in three queries, placement is
@@ -36,7 +38,7 @@ export function isMissingPartition(error: unknown): boolean {
   return (error as { code?: unknown }).code === '23514' && /no partition of relation/.test((error as Error).message);
 }
 
-interface Parsed {
+export interface Parsed {
   record: EventReceived;
   /** The record's offset in its partition (-1: unknown). */
   offset: number;
@@ -140,6 +142,7 @@ async function assignShortIds(db: PoolClient, created: Parsed[], groupIds: numbe
 
 export async function applyEvents(db: PoolClient, events: Parsed[], projection: Projection): Promise<void> {
   if (events.length === 0) return;
+  await groupOnResolvedFrames(db, events);
   const placements = placeEvents(
     events.map((entry) => ({ projectId: entry.record.projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash })),
     await readState(db, events),
@@ -157,15 +160,15 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
     await db.query(
       // An issue made (or made again, with the same id, after all its events went) by an event has
       // its status from that event: a status change older than it, applied again, leaves it alone.
-      `INSERT INTO groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, last_seen, times_seen, grouping_version, status_offset)
-       SELECT id, project_id, short_id, title, culprit, type, metadata::jsonb, level, platform, logger, first_seen, first_seen, 0, grouping_version, status_offset
-       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::bigint[])
-         AS v(id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, grouping_version, status_offset)`,
+      `INSERT INTO groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, last_seen, times_seen, grouping_version, status_offset, first_release)
+       SELECT id, project_id, short_id, title, culprit, type, metadata::jsonb, level, platform, logger, first_seen, first_seen, 0, grouping_version, status_offset, first_release
+       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::text[], $13::bigint[], $14::text[])
+         AS v(id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, grouping_version, status_offset, first_release)`,
       [
         ids, created.map((entry) => entry.record.projectId), shortIds, created.map((entry) => entry.facts.title), created.map((entry) => entry.facts.culprit),
         created.map((entry) => entry.facts.type), created.map((entry) => JSON.stringify(entry.facts.metadata)), created.map((entry) => entry.event.level),
         created.map((entry) => entry.event.platform), created.map((entry) => entry.event.logger ?? null), created.map((entry) => receivedText(entry.record.receivedAt)),
-        created.map((entry) => entry.groupingVersion), created.map((entry) => entry.offset),
+        created.map((entry) => entry.groupingVersion), created.map((entry) => entry.offset), created.map((entry) => entry.event.release ?? null),
       ],
     );
     await db.query('INSERT INTO group_hashes (project_id, hash, group_id) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])', [
@@ -173,30 +176,45 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
     ]);
   }
 
-  // Per group, what its events of this run add: count, first and last seen, and the description of
-  // the last one (as if applied one by one). Regression: a new event reopens a resolved issue; the
-  // one that does is the group's first in the run (a status change ends a run), whatever the batches.
-  const byGroup = new Map<number, { n: number; first: number; last: number; latest: (typeof joined)[number]; reopenedAt: number }>();
+  // Per group, what its events of this run add: count, first and last seen, the description of the
+  // last one and its releases (as if applied one by one). Regression: a new event reopens a resolved
+  // issue if its resolution says so (domain/resolution.ts); the one that does is the group's first
+  // such event in the run (a status change ends a run), whatever the batches.
+  const reopening = await regressions(db, joined);
+  const byGroup = new Map<number, { n: number; first: number; last: number; latest: (typeof joined)[number]; firstRelease: string | null; lastRelease: string | null; reopenedAt: number | null }>();
   for (const entry of joined) {
     const at = entry.record.receivedAt;
+    const release = entry.event.release ?? null;
     const group = byGroup.get(entry.placement.groupId);
-    if (group) byGroup.set(entry.placement.groupId, { ...group, n: group.n + 1, first: Math.min(group.first, at), last: Math.max(group.last, at), latest: entry });
-    else byGroup.set(entry.placement.groupId, { n: 1, first: at, last: at, latest: entry, reopenedAt: entry.offset });
+    if (group) {
+      byGroup.set(entry.placement.groupId, {
+        ...group, n: group.n + 1, first: Math.min(group.first, at), last: Math.max(group.last, at), latest: entry,
+        firstRelease: group.firstRelease ?? release, lastRelease: release ?? group.lastRelease,
+      });
+    } else {
+      byGroup.set(entry.placement.groupId, { n: 1, first: at, last: at, latest: entry, firstRelease: release, lastRelease: release, reopenedAt: reopening.get(entry.placement.groupId) ?? null });
+    }
   }
   if (byGroup.size > 0) {
     const groups = [...byGroup.entries()];
+    const reopened = `g.status = 'resolved' AND v.reopened_at IS NOT NULL`;
     await db.query(
       `UPDATE groups g SET times_seen = g.times_seen + v.n, first_seen = LEAST(g.first_seen, v.first_seen), last_seen = GREATEST(g.last_seen, v.last_seen),
          level = v.level, title = v.title, culprit = v.culprit, metadata = v.metadata::jsonb,
-         status = CASE WHEN g.status = 'resolved' THEN 'unresolved' ELSE g.status END,
-         status_offset = CASE WHEN g.status = 'resolved' THEN v.reopened_at ELSE g.status_offset END
-       FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[])
-         AS v(id, n, first_seen, last_seen, level, title, culprit, metadata, reopened_at)
+         first_release = COALESCE(g.first_release, v.first_release), last_release = COALESCE(v.last_release, g.last_release),
+         status = CASE WHEN ${reopened} THEN 'unresolved' ELSE g.status END,
+         status_offset = CASE WHEN ${reopened} THEN v.reopened_at ELSE g.status_offset END,
+         resolved_in_release = CASE WHEN ${reopened} THEN NULL ELSE g.resolved_in_release END,
+         resolved_in_next_release = CASE WHEN ${reopened} THEN NULL ELSE g.resolved_in_next_release END,
+         resolved_at = CASE WHEN ${reopened} THEN NULL ELSE g.resolved_at END
+       FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[])
+         AS v(id, n, first_seen, last_seen, level, title, culprit, metadata, reopened_at, first_release, last_release)
        WHERE g.id = v.id`,
       [
         groups.map(([id]) => id), groups.map(([, group]) => group.n), groups.map(([, group]) => receivedText(group.first)), groups.map(([, group]) => receivedText(group.last)),
         groups.map(([, group]) => group.latest.event.level), groups.map(([, group]) => group.latest.facts.title), groups.map(([, group]) => group.latest.facts.culprit),
         groups.map(([, group]) => JSON.stringify(group.latest.facts.metadata)), groups.map(([, group]) => group.reopenedAt),
+        groups.map(([, group]) => group.firstRelease), groups.map(([, group]) => group.lastRelease),
       ],
     );
   }
@@ -247,4 +265,43 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
       ],
     );
   }
+}
+
+/**
+ * For each resolved group the run's events join, the offset of the first event that reopens it (a
+ * regression), if any. Releases are ordered by when each first appeared in the project's events:
+ * from the issues' tag values (kept exact through deletions and expiry) or, for a release new in
+ * this run, its first event here.
+ */
+async function regressions(db: PoolClient, joined: (Parsed & { placement: Extract<Placement, { kind: 'joined' }> })[]): Promise<Map<number, number>> {
+  const candidates = [...new Set(joined.filter((entry) => !entry.placement.created).map((entry) => entry.placement.groupId))];
+  const reopening = new Map<number, number>();
+  if (candidates.length === 0) return reopening;
+  const resolved = await db.query<{ id: number; resolved_in_release: string | null; resolved_in_next_release: string | null; resolved_at: Date | null }>(
+    "SELECT id, resolved_in_release, resolved_in_next_release, resolved_at FROM groups WHERE id = ANY($1::bigint[]) AND status = 'resolved'",
+    [candidates],
+  );
+  if (resolved.rows.length === 0) return reopening;
+  const resolutions = new Map<number, Resolution>(resolved.rows.map((row) => [row.id, { inRelease: row.resolved_in_release, inNextRelease: row.resolved_in_next_release, resolvedAt: row.resolved_at?.getTime() ?? 0 }]));
+  const withRelease = joined.filter((entry) => entry.event.release && resolutions.has(entry.placement.groupId));
+  const firstSeen = new Map<string, number>();
+  if (withRelease.length > 0) {
+    const known = await db.query<{ project_id: number; value: string; first_seen: Date }>(
+      `SELECT t.project_id, t.value, min(t.first_seen) AS first_seen FROM group_tag_values t
+       JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, value) ON t.project_id = b.project_id AND t.key = 'release' AND t.value = b.value
+       GROUP BY t.project_id, t.value`,
+      [withRelease.map((entry) => entry.record.projectId), withRelease.map((entry) => entry.event.release!)],
+    );
+    for (const row of known.rows) firstSeen.set(pairKey(row.project_id, row.value), row.first_seen.getTime());
+  }
+  for (const entry of joined) {
+    const release = entry.event.release ?? null;
+    const key = release === null ? '' : pairKey(entry.record.projectId, release);
+    const resolution = resolutions.get(entry.placement.groupId);
+    if (resolution && !reopening.has(entry.placement.groupId) && reopens(resolution, { release, releaseFirstSeen: firstSeen.get(key) ?? null })) {
+      reopening.set(entry.placement.groupId, entry.offset);
+    }
+    if (release !== null && !firstSeen.has(key)) firstSeen.set(key, entry.record.receivedAt);
+  }
+  return reopening;
 }

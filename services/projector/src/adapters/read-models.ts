@@ -2,6 +2,7 @@ import { lockEventPartitionsBefore, truncateEventPartitions, type PoolClient } f
 import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged, GroupDeletionRequested, GroupStatusChanged, NormalizedEvent, RetentionRequested } from '@trapline/schemas';
 import { describeIssue } from '../domain/issue.ts';
 import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection } from './events.ts';
+import { applyArtifactBundleAssembled, applyDeployCreated, applyReleaseUpserted, applyRepositoryUpserted } from './releases.ts';
 import { expireTagValues, removeEventTags } from './tag-values.ts';
 
 // Applies one decoded record to the read models inside the caller's transaction. Every effect
@@ -79,6 +80,14 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       );
       return;
     }
+    case 'ReleaseUpserted':
+      return applyReleaseUpserted(db, record.value);
+    case 'DeployCreated':
+      return applyDeployCreated(db, record.value);
+    case 'RepositoryUpserted':
+      return applyRepositoryUpserted(db, record.value);
+    case 'ArtifactBundleAssembled':
+      return applyArtifactBundleAssembled(db, record.value);
     case 'EventReceived': {
       const [parsed] = parseEvents([record.value], [offset]);
       if (!parsed!.ok) throw new PoisonRecord(parsed!.reason);
@@ -106,10 +115,13 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
   }
 }
 
+/** A resolution remembers its release, if it names one: it decides which later events regress. */
 async function applyStatusChange(db: PoolClient, record: GroupStatusChanged, offset: number): Promise<void> {
+  const resolved = record.status === 'resolved';
   await db.query(
-    `UPDATE groups SET status = $3, status_offset = $4 WHERE id = $1 AND project_id = $2 AND status <> 'pending_deletion' AND status_offset <= $4`,
-    [record.groupId, record.projectId, record.status, offset],
+    `UPDATE groups SET status = $3, status_offset = $4, resolved_in_release = $5, resolved_in_next_release = $6, resolved_at = $7
+     WHERE id = $1 AND project_id = $2 AND status <> 'pending_deletion' AND status_offset <= $4`,
+    [record.groupId, record.projectId, record.status, offset, resolved ? (record.inRelease ?? null) : null, resolved ? (record.inNextRelease ?? null) : null, resolved ? toDate(record.changedAt) : null],
   );
 }
 
@@ -174,7 +186,9 @@ async function recomputeGroup(db: PoolClient, groupId: number): Promise<void> {
   }
   const facts = describeIssue(remaining.payload);
   await db.query(
-    `UPDATE groups g SET times_seen = s.n, first_seen = s.first_seen, last_seen = s.last_seen, level = $2, title = $3, culprit = $4, metadata = $5
+    `UPDATE groups g SET times_seen = s.n, first_seen = s.first_seen, last_seen = s.last_seen, level = $2, title = $3, culprit = $4, metadata = $5,
+       first_release = (SELECT release FROM events WHERE group_id = $1 AND NOT pending_deletion AND release IS NOT NULL ORDER BY received_at, event_id LIMIT 1),
+       last_release = (SELECT release FROM events WHERE group_id = $1 AND NOT pending_deletion AND release IS NOT NULL ORDER BY received_at DESC, event_id DESC LIMIT 1)
      FROM (SELECT count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen FROM events WHERE group_id = $1 AND NOT pending_deletion) s
      WHERE g.id = $1`,
     [groupId, remaining.level, facts.title, facts.culprit, facts.metadata],

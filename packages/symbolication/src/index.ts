@@ -1,0 +1,3 @@
+export * from './symbolicate.ts';
+export * from './source-urls.ts';
+export * from './source-maps.ts';
