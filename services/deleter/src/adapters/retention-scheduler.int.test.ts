@@ -50,7 +50,7 @@ describe('two retention schedulers', () => {
     const start = (n: number) =>
       startRetentionScheduler({
         pool: env.pool, source: new DeletionSource(env.pool), appender, topics: env.topics, lockName: 'test.retention',
-        defaultDays: 90, intervalMs: 200, logger: createLogger('test', 'silent'), now: () => ((checks[n] += 1), Date.now()),
+        defaultDays: 90, intervalMs: 200, logger: createLogger('test', 'silent'), now: () => ((checks[n] = checks[n]! + 1), Date.now()),
       });
     const checked = (n: number, more: number) => {
       const target = checks[n]! + more;

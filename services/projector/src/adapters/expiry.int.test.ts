@@ -64,7 +64,7 @@ const timesSeen = async (eventId: string) => (await env.pool.query<{ times_seen:
  * pg_blocking_pids), where a sleep could only hope. Asked on a connection of its own, outside the pool.
  */
 async function untilBlockedBy(holder: PoolClient, what: string): Promise<void> {
-  const { rows: [{ pid }] } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const { pid } = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!;
   const observer = new pg.Client({ connectionString: env.config.DATABASE_URL });
   await observer.connect();
   try {
