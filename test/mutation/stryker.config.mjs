@@ -12,7 +12,10 @@ export default {
   coverageAnalysis: 'perTest',
   // The machine is shared: two test runners at most.
   concurrency: 2,
-  timeoutMS: 20000,
+  timeoutMS: 10000,
+  // Results of unchanged code and tests are reused from the last run.
+  incremental: true,
+  incrementalFile: 'test/mutation/reports/stryker-incremental.json',
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: 'test/mutation/reports/mutation.json' },
   htmlReporter: { fileName: 'test/mutation/reports/mutation.html' },
