@@ -2,6 +2,9 @@
 // operator, condition or literal at a time and runs the unit tests that cover it; a mutant that no
 // test fails on is a behaviour the tests do not pin down. Reports: test/mutation/reports/.
 // One module or folder while iterating: npm run test:mutation -- --mutate 'services/projector/src/domain/placement.ts'
+// One report per run; name it to keep the reports of module groups apart.
+const report = process.env.STRYKER_REPORT ?? 'mutation';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
@@ -15,10 +18,10 @@ export default {
   timeoutMS: 10000,
   // Results of unchanged code and tests are reused from the last run.
   incremental: true,
-  incrementalFile: 'test/mutation/reports/stryker-incremental.json',
+  incrementalFile: `test/mutation/reports/${report}-incremental.json`,
   reporters: ['clear-text', 'progress', 'json', 'html'],
-  jsonReporter: { fileName: 'test/mutation/reports/mutation.json' },
-  htmlReporter: { fileName: 'test/mutation/reports/mutation.html' },
+  jsonReporter: { fileName: `test/mutation/reports/${report}.json` },
+  htmlReporter: { fileName: `test/mutation/reports/${report}.html` },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   thresholds: { high: 90, low: 85, break: null },
