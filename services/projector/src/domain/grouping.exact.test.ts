@@ -65,6 +65,7 @@ describe('stripMessageParameters', () => {
     ['ptr 0xDEADbeef', 'ptr <hex>'],
     ['id 0123456789abcdef0', 'id <hex>'],
     ['took 12.5 ms and 3 tries', 'took <int> ms and <int> tries'],
+    ['took 12.55 ms', 'took <int> ms'],
   ])('%s → %s', (input, expected) => {
     expect(stripMessageParameters(input)).toBe(expected);
   });
@@ -142,6 +143,12 @@ describe('fingerprints', () => {
     expect(hash({ ...base, fingerprint: ['x{{ default }}', 'checkout'] })).toBe(hash({ ...other, fingerprint: ['x{{ default }}', 'checkout'] }));
     expect(hash({ ...base, fingerprint: ['{{ default }}x', 'checkout'] })).toBe(hash({ ...other, fingerprint: ['{{ default }}x', 'checkout'] }));
   });
+  it('gives the hashes of this version exactly (a change needs a new GROUPING_VERSION)', () => {
+    expect(hash({ message: 'user 42 gone' })).toBe('52a92144815bd79dd9986731e1954aa0'); // md5 of "message:user <int> gone"
+    expect(hash({ fingerprint: ['a', 'b'] })).toBe('1f1fe1ef7af642e609b3e3319d38d37c');
+    expect(hash({ exception: { values: [{ type: 'E', value: 'v', stacktrace: { frames: [{ function: 'f' }, { filename: '/srv/app/x.js' }] } }] } })).toBe('7a3bb7ac43a0100b7d9acc2d2ac5e61d');
+  });
+
   it('keeps the parts apart', () => {
     expect(hash({ fingerprint: ['ab', 'c'] })).not.toBe(hash({ fingerprint: ['a', 'bc'] }));
   });
