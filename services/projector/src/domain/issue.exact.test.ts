@@ -24,6 +24,8 @@ describe('describeIssue', () => {
       { title: 'KeyError', culprit: '', type: 'error', metadata: { type: 'KeyError', value: '' } }],
     ['an exception with library frames only, the culprit its last frame', { exception: { values: [{ value: 'v', stacktrace: { frames: [{ abs_path: '/x/node_modules/a.js' }] } }] } },
       { title: 'Error: v', culprit: '/x/node_modules/a.js', type: 'error', metadata: { type: 'Error', value: 'v' } }],
+    ['an exception with several library frames only, by the last of them', { exception: { values: [{ value: 'v', stacktrace: { frames: [{ function: 'a', filename: '/x/node_modules/a.js' }, { function: 'b', filename: '/x/node_modules/b.js' }, { function: 'c', filename: '/x/node_modules/c.js' }] } }] } },
+      { title: 'Error: v', culprit: 'c(/x/node_modules/c.js)', type: 'error', metadata: { type: 'Error', value: 'v', filename: '/x/node_modules/c.js', function: 'c' } }],
     ['a frame with a function only', { exception: { values: [{ type: 'E', value: 'v', stacktrace: { frames: [{ function: 'go' }] } }] } },
       { title: 'E: v', culprit: 'go', type: 'error', metadata: { type: 'E', value: 'v', function: 'go' } }],
     ['a message by its first line, the culprit its logger', { message: 'line one\nline two', logger: 'app.log' },
