@@ -10,7 +10,7 @@ export default defineConfig({
           name: 'unit',
           sequence: { groupOrder: 0 },
           include: ['schemas/**/*.test.ts', 'packages/**/*.test.ts', 'services/**/*.test.ts', 'web/src/**/*.test.ts'],
-          exclude: ['**/node_modules/**', '**/*.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/*.int.test.ts', '.stryker-tmp/**'],
         },
       },
       {
@@ -18,7 +18,7 @@ export default defineConfig({
           name: 'integration',
           sequence: { groupOrder: 1 },
           include: ['**/*.int.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/node_modules/**'],
+          exclude: ['**/node_modules/**', '.stryker-tmp/**'], // StrykerJS's sandboxes (npm run test:mutation)
           globalSetup: ['test/global-setup.ts'],
           testTimeout: 120000,
           hookTimeout: 180000,

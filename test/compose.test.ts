@@ -26,9 +26,25 @@ describe('docker-compose.yml', () => {
 
   it('runs Kafka, Postgres, Redis, provisioning, the four services and the gateway, each with a health check', () => {
     const { services } = resolved();
-    for (const name of ['kafka', 'postgres', 'redis', 'ingest', 'api', 'projector', 'deleter', 'gateway']) {
-      expect(services[name]?.healthcheck, name).toBeDefined();
+    // Each check probes its own service: a broker answering API versions, Postgres and Redis
+    // answering, each Trapline service's /health on its own port (9001–9004), the gateway's nginx.
+    const probes: Record<string, RegExp> = {
+      kafka: /kafka-broker-api-versions\.sh --bootstrap-server localhost:9092/,
+      postgres: /^CMD-SHELL pg_isready /,
+      redis: /^CMD redis-cli ping$/,
+      ingest: /fetch\('http:\/\/127\.0\.0\.1:9001\/health'\).*r\.ok\?0:1/,
+      api: /fetch\('http:\/\/127\.0\.0\.1:9002\/health'\).*r\.ok\?0:1/,
+      projector: /fetch\('http:\/\/127\.0\.0\.1:9003\/health'\).*r\.ok\?0:1/,
+      deleter: /fetch\('http:\/\/127\.0\.0\.1:9004\/health'\).*r\.ok\?0:1/,
+      gateway: /^CMD wget .*http:\/\/127\.0\.0\.1:9000\/nginx-health$/,
+    };
+    for (const [name, probe] of Object.entries(probes)) {
+      const check = services[name]?.healthcheck as { test?: string[]; retries?: number } | undefined;
+      expect(check?.test?.join(' '), `${name}'s health check probes ${name}`).toMatch(probe);
+      expect(check?.retries, `${name}'s health check retries`).toBeGreaterThan(0);
     }
+    expect(services.ingest?.environment?.INGEST_PORT).toBe('9001');
+    expect(services.deleter?.environment?.DELETER_PORT).toBe('9004');
     expect(services.provision?.command).toEqual(['node', '--import', 'tsx', 'packages/cli/src/main.ts', 'provision']);
   });
 

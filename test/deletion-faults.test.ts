@@ -53,9 +53,16 @@ describe('the deleter killed mid-deletion', () => {
     const transactionId = await requestDeletion(issue);
     await eventually(async () => ((await stateOf(transactionId))?.chunks ?? 0) >= 3 || undefined, 'the deletion running', 60000);
     await trapline.services.stop('deleter', 'SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const atKill = await stateOf(transactionId);
-    expect(atKill!.state, 'the kill came mid-deletion').toBe('running');
+    // What the killed deleter committed is on the log (read committed: an open transaction of the
+    // dead deleter is not). Once the projector has applied all of it, the read model is the state at the kill.
+    const purgesOf = async () => (await readTopic(trapline.config, trapline.topics.events, 1500)).filter((record) => record.schema === 'EventsPurged' && record.key?.includes(transactionId)).length;
+    const committedAtKill = await purgesOf();
+    const atKill = await eventually(async () => {
+      const state = await stateOf(transactionId);
+      return state?.chunks === committedAtKill ? state : undefined;
+    }, `the ${committedAtKill} chunks committed before the kill applied`);
+    expect(atKill.state, 'the kill came mid-deletion').toBe('running');
+    expect(await purgesOf(), 'nothing purged while the deleter is down').toBe(committedAtKill);
 
     await trapline.services.start('deleter');
     await eventually(async () => ((await stateOf(transactionId))?.state === 'done' ? true : undefined), 'the deletion done', 90000);

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '@trapline/api/tokens';
-import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
+import { readTopic } from './log.ts';
+import { receivedAgo } from './received.ts';
 
 // Status changes and deletion requests through the API become records on the log; the projector
 // applies them: resolve, regression, hide-at-once, tombstones, and scopes.
@@ -70,6 +72,37 @@ describe('deleting an issue', () => {
     expect(list.map((entry) => entry.id)).not.toContain(issue);
     const fresh = await issueOf(await sendEvent('payment gateway timeout'));
     expect(fresh).not.toBe(issue);
+  });
+
+  it('never lets an event received before the deletion resurrect the issue or join the fresh one, also when the log is replayed', async () => {
+    const message = 'inventory sync lost';
+    const issue = await issueOf(await sendEvent(message));
+    const beforeRequest = Date.now();
+    expect((await api('DELETE', `/issues/${issue}/`)).status).toBe(202);
+    await eventually(async () => ((await api('GET', `/issues/${issue}/`)).status === 404 ? true : undefined), 'the issue hidden');
+    // Received (stamped by ingest) before the request, appended after it: a client's event still in
+    // flight while the issue was deleted. It belongs to the deleted issue, hidden with it.
+    const inFlight = await receivedAgo(trapline, message, Date.now() - beforeRequest + 1000);
+    const fresh = await issueOf(await sendEvent(message)); // on the same partition after it: it was projected first
+    expect(fresh).not.toBe(issue);
+
+    const unchanged = async (when: string) => {
+      expect((await api('GET', `/issues/${issue}/`)).status, `${when}: the deleted issue stays hidden`).toBe(404);
+      expect((await api('GET', `/projects/${org}/${project}/events/${inFlight}/`)).status, `${when}: the event received before the deletion stays hidden`).toBe(404);
+      const freshIssue = (await (await api('GET', `/issues/${fresh}/`)).json()) as { count: string };
+      expect(freshIssue.count, `${when}: the fresh issue counts only the event received after the deletion`).toBe('1');
+    };
+    await unchanged('live');
+
+    // The whole log again, as after an offset reset: every record redelivered in log order.
+    await trapline.services.stop('projector');
+    const reset = runCli(trapline.env, ['replay', '--group', trapline.config.projectorGroup, '--to-earliest']);
+    expect(reset.status, reset.stderr).toBe(0);
+    await trapline.services.start('projector');
+    await issueOf(await sendEvent('after the replay')); // applied after everything before it
+    await unchanged('after a replay');
+    const dead = await readTopic(trapline.config, trapline.topics.eventsDlq, 1500);
+    expect(dead.map((record) => `${record.key}: ${record.headers['trapline-dlq-reason']}`), 'nothing dead-lettered by the replay').toEqual([]);
   });
 
   it('is 404 with a detail for an issue that does not exist', async () => {

@@ -10,6 +10,7 @@ export interface LoggedRecord {
   key: string | null;
   value: Buffer | null;
   schema: string | undefined;
+  headers: Record<string, string>;
 }
 
 /** Every record of `topic`, read until no new batch has come for `idleMs`. */
@@ -32,7 +33,7 @@ export async function readTopic(config: Config, topic: string, idleMs = 3000): P
       eachBatch: async ({ batch }) => {
         lastBatch = Date.now();
         for (const message of batch.messages) {
-          records.push({ partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value, schema: message.headers?.['trapline-schema']?.toString() });
+          records.push({ partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value, schema: message.headers?.['trapline-schema']?.toString(), headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)])) });
         }
       },
     });

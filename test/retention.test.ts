@@ -32,6 +32,18 @@ const query = async <T>(sql: string, params: unknown[] = []) => (await trapline.
 const receivedAgo = (message: string, ageMs: number, projectId?: number) => received.receivedAgo(trapline, message, ageMs, projectId);
 const sendNow = (message: string) => received.sendNow(trapline, message);
 
+/** Checks the active retention scheduler has made so far (the deleter's `trapline_retention_checks_total`). */
+async function retentionChecks(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${trapline.config.DELETER_PORT}/metrics`)).text();
+  return Number(/^trapline_retention_checks_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+}
+
+/** Resolves once the scheduler has made `more` checks from now (their requests, if any, appended). */
+async function afterChecks(more: number): Promise<void> {
+  const target = (await retentionChecks()) + more;
+  await eventually(async () => ((await retentionChecks()) >= target ? true : undefined), `${more} more retention checks`);
+}
+
 const groupsSnapshot = () => query('SELECT id, short_id, title, times_seen, first_seen, last_seen, status FROM groups ORDER BY id');
 const eventsSnapshot = () => query('SELECT project_id, event_id, group_id, received_at FROM events ORDER BY event_id');
 
@@ -43,8 +55,9 @@ describe('retention', () => {
     await eventually(async () => ((await query<{ n: number }>('SELECT count(*)::int AS n FROM events'))[0]!.n === 5 ? true : undefined), 'five events projected');
     const [mixedBefore] = await query<{ id: number; times_seen: number }>("SELECT id, times_seen FROM groups WHERE title = 'old and new events'");
     expect(mixedBefore!.times_seen).toBe(2);
-    // Nothing goes while the default (90 days) applies.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Nothing goes while the default (90 days) applies: checks made since the events are in ask for nothing.
+    await afterChecks(2);
+    expect((await readTopic(trapline.config, trapline.topics.events, 1500)).filter((record) => record.schema === 'RetentionRequested'), 'no retention requested under the default').toEqual([]);
     expect((await query<{ n: number }>('SELECT count(*)::int AS n FROM deletions'))[0]!.n).toBe(0);
 
     const put = await api('PUT', `/projects/${org}/${project}/`, { retentionDays: 5 });
@@ -69,7 +82,8 @@ describe('retention', () => {
     // Erased from the log, and audited by one summary for the project.
     const log = await readTopic(trapline.config, trapline.topics.events);
     for (const id of stale) expect(log.filter((record) => record.key === `${projectId}/${id}`).at(-1)?.value, `erasure of ${id}`).toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 2000)); // a few more scheduler ticks: nothing more is due
+    await afterChecks(3); // checks after the run was projected: nothing more is due
+    expect((await readTopic(trapline.config, trapline.topics.events, 1500)).filter((record) => record.schema === 'RetentionRequested'), 'one retention request').toHaveLength(1);
     const audit = await query<{ event: string; actor: string; data: Record<string, unknown> }>("SELECT event, actor, data FROM audit_log WHERE event LIKE 'retention%'");
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ event: 'retention.cleanup', actor: 'system:retention', data: { eventsRemoved: 3, issuesRemoved: 1, logRecordsRemoved: 3 } });

@@ -39,6 +39,7 @@ await runService(logger, async () => {
     },
   });
   const retentionRequests = new Counter({ name: 'trapline_retention_requests_total', help: 'Retention deletions requested by the scheduler', registers: [metrics] });
+  const retentionChecks = new Counter({ name: 'trapline_retention_checks_total', help: 'Retention checks made by the active scheduler', registers: [metrics] });
   const requestAppender = await Appender.connect(kafka, codec);
   const retention = startRetentionScheduler({
     pool, source, topics, logger,
@@ -48,6 +49,7 @@ await runService(logger, async () => {
     intervalMs: config.RETENTION_CHECK_SECONDS * 1000,
     now: Date.now,
     onRequested: (count) => retentionRequests.inc(count),
+    onChecked: () => retentionChecks.inc(),
   });
   const health = await startHealthServer(config.HOST, config.DELETER_PORT, metrics, { consumer: consumerCheck, postgres: postgresCheck(pool) });
   return {

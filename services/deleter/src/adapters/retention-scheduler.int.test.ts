@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appender, createKafka, createLogger, ensureEventPartitions } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER } from '@trapline/schemas';
-import { isolated, type Isolated } from '../../../../test/harness.ts';
+import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
 import { readTopic } from '../../../../test/log.ts';
 import { startRetentionScheduler } from './retention-scheduler.ts';
 import { DeletionSource } from './source.ts';
@@ -38,18 +38,32 @@ const requests = async () =>
     .filter((record) => record.schema === 'RetentionRequested')
     .map((record) => codec.decode({ [SCHEMA_HEADER]: record.schema!, [VERSION_HEADER]: '2' }, record.value));
 
+/** Whether a session holds the advisory lock the schedulers compete for (pg_locks). */
+const lockHeld = async () =>
+  (await env.pool.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND objid = hashtext('test.retention')::oid")).rowCount! > 0;
+
 describe('two retention schedulers', () => {
   it('ask once, through the one holding the lock, and the other takes over when it stops', async () => {
-    const start = () =>
+    // Each scheduler counts its checks (it reads the clock once per check, only while it leads), so
+    // the test waits for checks that happened, not for time that passed.
+    const checks = [0, 0];
+    const start = (n: number) =>
       startRetentionScheduler({
         pool: env.pool, source: new DeletionSource(env.pool), appender, topics: env.topics, lockName: 'test.retention',
-        defaultDays: 90, intervalMs: 200, logger: createLogger('test', 'silent'), now: Date.now,
+        defaultDays: 90, intervalMs: 200, logger: createLogger('test', 'silent'), now: () => ((checks[n] = checks[n]! + 1), Date.now()),
       });
-    const first = start();
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const second = start();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    // Nothing projects the requests here, so the active one remembers them and does not ask again.
+    const checked = (n: number, more: number) => {
+      const target = checks[n]! + more;
+      return eventually(async () => (checks[n]! >= target ? true : undefined), `${more} more checks of scheduler ${n + 1}`);
+    };
+    const first = start(0);
+    await eventually(async () => ((await lockHeld()) ? true : undefined), 'the first scheduler holding the lock');
+    const second = start(1);
+    await eventually(async () => ((await requests()).length >= 2 ? true : undefined), 'the first requests');
+    // Several checks of the leader later (the other ticks alongside it, at the same interval):
+    // nothing projects the requests here, so the active one remembers them and does not ask again.
+    await checked(0, 5);
+    expect(checks[1], 'the scheduler without the lock never checks').toBe(0);
     const asked = (await requests()).map((decoded) => (decoded.ok && decoded.record.name === 'RetentionRequested' ? decoded.record.value : { projectId: -1, allProjects: false, cutoff: 0 }));
     expect(asked.map(({ projectId, allProjects }) => ({ projectId, allProjects })).sort((a, b) => a.projectId - b.projectId)).toEqual([
       { projectId: 0, allProjects: true },
@@ -61,7 +75,9 @@ describe('two retention schedulers', () => {
     expect((Date.now() - expiry.cutoff) / DAY).toBeGreaterThan(99);
     expect((Date.now() - expiry.cutoff) / DAY).toBeLessThan(100);
     await first.stop();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The second takes the lock over and asks again (it never saw the first's requests projected), once.
+    await eventually(async () => ((await requests()).length >= 4 ? true : undefined), 'the second scheduler asking');
+    await checked(1, 5);
     await second.stop();
     expect(await requests()).toHaveLength(4);
   });

@@ -26,6 +26,8 @@ export interface RetentionSchedulerDeps {
   logger: Logger;
   now: () => number;
   onRequested?: (count: number) => void;
+  /** After each check the active scheduler made (what is due decided), whether or not it asks for anything. */
+  onChecked?: () => void;
 }
 
 export function startRetentionScheduler(deps: RetentionSchedulerDeps): { stop(): Promise<void> } {
@@ -68,6 +70,7 @@ export function startRetentionScheduler(deps: RetentionSchedulerDeps): { stop():
       const expiry = dueExpiry(await deps.source.partitions(), longestRetentionDays(state, deps.defaultDays), now);
       if (expiry !== null && !(await deps.source.expiryRunning())) due.push({ projectId: EVERY_PROJECT, cutoff: expiry, allProjects: true });
       const fresh = due.filter((entry) => !unseen.has(entry.projectId));
+      deps.onChecked?.();
       if (fresh.length === 0) return;
       const requests = fresh.map(({ projectId, cutoff, allProjects }) => ({ projectId, cutoff, allProjects, transactionId: randomUUID().replaceAll('-', ''), actor: 'system:retention', requestedAt: now }));
       await deps.appender.append(deps.topics.events, requests.map((value) => ({ key: `${value.projectId}/deletion/${value.transactionId}`, name: 'RetentionRequested' as const, value })));

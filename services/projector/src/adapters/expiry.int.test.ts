@@ -1,7 +1,8 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropExpiredPartitions, inTransaction, type PoolClient } from '@trapline/runtime';
 import type { DomainRecord, EventsPurged } from '@trapline/schemas';
-import { isolated, type Isolated } from '../../../../test/harness.ts';
+import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
 import { newProjection, parseEvents } from './events.ts';
 import { applyRecord } from './read-models.ts';
 
@@ -58,6 +59,21 @@ async function invariants() {
 
 const timesSeen = async (eventId: string) => (await env.pool.query<{ times_seen: number }>('SELECT g.times_seen FROM groups g JOIN events e ON e.group_id = g.id WHERE e.event_id = $1', [eventId])).rows[0]?.times_seen;
 
+/**
+ * Resolves once another session waits for a lock `holder` holds: Postgres says so (pg_locks, through
+ * pg_blocking_pids), where a sleep could only hope. Asked on a connection of its own, outside the pool.
+ */
+async function untilBlockedBy(holder: PoolClient, what: string): Promise<void> {
+  const { pid } = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!;
+  const observer = new pg.Client({ connectionString: env.config.DATABASE_URL });
+  await observer.connect();
+  try {
+    await eventually(async () => ((await observer.query('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid])).rowCount! > 0 ? true : undefined), what, 10000);
+  } finally {
+    await observer.end();
+  }
+}
+
 const inOwnTransaction = <T>(work: (db: PoolClient) => Promise<T>) => inTransaction(env.pool, work);
 
 describe('expiry in the read models', () => {
@@ -78,7 +94,9 @@ describe('expiry in the read models', () => {
   it('counts exactly when another instance purges old events of an issue while the expiry runs', async () => {
     const [a, b] = [newProjection(WIDTH), newProjection(WIDTH)];
     const now = Date.now();
-    const old = now - 120_000;
+    // Newer than the horizon the test above left: older events would be expired on arrival, never
+    // projected, and there would be nothing to wait for (the test passed that way, saying nothing).
+    const old = now - 50_000;
     const events = [id(), id(), id(), id()];
     await inOwnTransaction(async (db) => {
       for (const [n, eventId] of events.entries()) await applyRecord(db, received(2, eventId, n < 2 ? old + n : now + n, 'purged during expiry'), b);
@@ -89,7 +107,7 @@ describe('expiry in the read models', () => {
     await applyRecord(bConnection, { name: 'EventsPurged', version: 2, value: { projectId: 2, transactionId: 'r2', groupId: null, eventIds: [events[0]!], chunk: 0, final: false, eventsRemoved: 1, rowsRemoved: 2, purgedAt: now, expiredBefore: null } }, b);
     // Instance A applies the expiry's last chunk meanwhile: it waits for B, then counts what is there.
     const expiring = inOwnTransaction((db) => applyRecord(db, expiry(2, boundaryAfter(old + 1)), a));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await untilBlockedBy(bConnection, 'the expiry waiting for the purge in flight (it must lock the doomed partitions before counting)');
     await bConnection.query('COMMIT');
     bConnection.release();
     await expiring;
@@ -100,7 +118,7 @@ describe('expiry in the read models', () => {
   it('takes along what another instance adds to a partition being expired, and projects nothing into it afterwards', async () => {
     const [a, b] = [newProjection(WIDTH), newProjection(WIDTH)];
     const now = Date.now();
-    const old = now - 240_000;
+    const old = now - 40_000; // newer than the horizon the tests above left
     const [first, lagging, late, fresh] = [id(), id(), id(), id()];
     await inOwnTransaction(async (db) => {
       await applyRecord(db, received(3, first, old, 'lagging instance'), b);
@@ -111,7 +129,7 @@ describe('expiry in the read models', () => {
     await bConnection.query('BEGIN');
     await applyRecord(bConnection, received(3, lagging, old + 1, 'lagging instance'), b);
     const expiring = inOwnTransaction((db) => applyRecord(db, expiry(3, boundaryAfter(old + 1)), a));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await untilBlockedBy(bConnection, 'the expiry waiting for the insert in flight (it must lock the doomed partitions before counting)');
     await bConnection.query('COMMIT');
     bConnection.release();
     await expiring;

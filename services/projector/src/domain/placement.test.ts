@@ -32,6 +32,7 @@ describe('placing a run of events', () => {
     ['before the request, the group still there', 50, true, { kind: 'hidden', groupId: 9 }],
     ['before the request, the group purged', 50, false, { kind: 'dropped' }],
     ['after the request', 150, true, { kind: 'joined', groupId: issueId(1, 'h', 1), created: true }],
+    ['at the request\'s own millisecond (not before it: a fresh group)', 100, true, { kind: 'joined', groupId: issueId(1, 'h', 1), created: true }],
   ])('places an event with a tombstoned hash received %s', (_when, receivedAt, present, expected) => {
     const state = { ...empty(), tombstones: new Map([['1/h', [{ groupId: 9, requestedAt: 100, present }]]]) };
     expect(placeEvents([event('a', 'h', receivedAt)], state)).toEqual([expected]);
