@@ -24,6 +24,13 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },
   ProjectKeyUpserted: { publicKey: 'p', secretKey: 's', projectId: 7, label: 'Default', active: true, createdAt: 1 },
   ApiTokenUpserted: { tokenHash: 'h', organizationSlug: 'acme', scopes: ['event:read'], label: 'ci', active: false, createdAt: 1 },
+  AlertRuleUpserted: { projectId: 1, ruleId: '7', name: 'r', actionMatch: 'all', filterMatch: 'all', frequency: 30, environment: null, conditions: '[]', filters: '[]', actions: '[]', status: 'active', deleted: false, actor: 'a', createdAt: 1, changedAt: 2 },
+  ServiceHookUpserted: { projectId: 1, hookId: 'h', url: 'http://x/', events: ['event.alert'], secret: 's', status: 'active', deleted: false, actor: 'a', createdAt: 1, changedAt: 2 },
+  ProjectAlertEmailsChanged: { projectId: 1, emails: ['a@b.c'], actor: 'a', changedAt: 1 },
+  AlertDelivery: { deliveryId: 'd', projectId: 1, organizationSlug: 'o', projectSlug: 'p', groupId: 3, ruleId: null, ruleName: 'r', trigger: 'first_seen', kind: 'webhook', action: '{}', issue: '{}', event: '{}', decidedAt: 1, attempt: 0, dueAt: 1, lastError: null },
+  AlertDeliveryChanged: { deliveryId: 'd', projectId: 1, groupId: 3, ruleId: '7', ruleName: 'r', trigger: 'regression', kind: 'email', target: 'a@b.c', status: 'sent', attempts: 1, lastError: null, decidedAt: 1, changedAt: 2 },
+  NotifierIssueState: { projectId: 1, hash: 'h', generation: 0, groupId: 9, status: 'unresolved', deletedAt: null, timesSeen: 2, minutes: [{ start: 60000, count: 2 }], hours: [], lastFired: { '7': 5 } },
+  NotifierPosition: { partition: 2, nextOffset: '42' },
 };
 
 describe('the record codec', () => {

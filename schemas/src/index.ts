@@ -3,3 +3,4 @@ export * from './topics.ts';
 export * from './codec.ts';
 export * from './event.ts';
 export * from './allowed-origins.ts';
+export * from './alert-rules.ts';

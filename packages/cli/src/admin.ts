@@ -1,5 +1,5 @@
 import type { Appender, Pool } from '@trapline/runtime';
-import { DEFAULT_ALLOWED_ORIGINS, normalizeAllowedOrigins } from '@trapline/schemas';
+import { alertKeys, DEFAULT_ALLOWED_ORIGINS, DEFAULT_RULE, newRuleId, normalizeAllowedOrigins, ruleRecord } from '@trapline/schemas';
 import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
 import { newProjectKey } from '@trapline/api/keys';
 
@@ -40,7 +40,13 @@ export async function createProject(deps: AdminDeps, organizationSlug: string, s
   // The id is the number in DSNs; chosen here, then fixed by the record on the log.
   const projectId = options.id ?? ((await deps.pool.query<{ next: number }>('SELECT coalesce(max(id), 0) + 1 AS next FROM projects')).rows[0]!.next);
   const value = { projectId, organizationSlug, slug, name: options.name ?? slug, platform: options.platform ?? null, createdAt: (deps.now ?? Date.now)() };
-  await deps.appender.append(deps.adminTopic, [{ key: `project/${projectId}`, name: 'ProjectUpserted', value }]);
+  // A new project gets Sentry's default rule (a new issue e-mails the project's people), as Sentry does.
+  const ruleId = newRuleId();
+  const rule = ruleRecord(DEFAULT_RULE, { projectId, ruleId, actor: 'trapline', createdAt: value.createdAt, changedAt: value.createdAt });
+  await deps.appender.append(deps.adminTopic, [
+    { key: `project/${projectId}`, name: 'ProjectUpserted', value },
+    { key: alertKeys.rule(projectId, ruleId), name: 'AlertRuleUpserted', value: rule },
+  ]);
   await waitProjected(deps.pool, 'SELECT 1 FROM projects WHERE id = $1 AND slug = $2', [projectId, slug]);
   return value;
 }

@@ -5,6 +5,7 @@ import { observeRequests, operationalRoutes, type Appender, type Logger, type Re
 import type { Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
 import type { WebAsset } from './adapters/web-assets.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { ApiError, apiContext, NOT_FOUND } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
@@ -82,6 +83,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   eventRoutes(app, context);
   deletionRoutes(app, context);
   auditRoutes(app, context);
+  alertRoutes(app, context);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});

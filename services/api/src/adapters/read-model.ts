@@ -57,7 +57,7 @@ export interface KeyRow {
 }
 
 export class ReadModel {
-  constructor(private readonly pool: Pool) {}
+  constructor(readonly pool: Pool) {}
 
   async token(tokenHash: string): Promise<TokenRow | undefined> {
     const result = await this.pool.query<TokenRow>('SELECT token_hash, organization_slug, scopes, active FROM api_tokens WHERE token_hash = $1', [tokenHash]);
