@@ -1,5 +1,5 @@
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetter, type Logger, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { deadLetter, DueGate, releaseDue, type Logger, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
 import { SCHEMA_HEADER, type Codec, type DeletionStep, type TopicNames } from '@trapline/schemas';
 import {
   completedAudit,
@@ -10,7 +10,6 @@ import {
   planWait,
   requestedAudit,
   scheduleDeletion,
-  waitFor,
   type DeletionRequest,
   type DeletionSettings,
   type ExpiredProject,
@@ -63,7 +62,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   // CPU-seconds per event and less of the broker's, at up to 100 ms more per step when idle.
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, minBytes: 512 * 1024, sessionTimeout: 30000, heartbeatInterval: 3000 });
   const admin: Admin = kafka.admin();
-  const resumeTimers = new Map<string, NodeJS.Timeout>();
+  const gate = new DueGate(consumer);
   const count = (outcome: StepOutcome, n = 1) => deps.onOutcome?.(outcome, n);
   const commit = (appends: TransactionalAppend[], batch: Batch, message: KafkaMessage) =>
     appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() });
@@ -113,40 +112,24 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
     return batch.messages.at(-1)!.offset;
   };
 
-  const pauseUntilDue = (topic: string, partition: number, waitMs: number) => {
-    const id = `${topic}/${partition}`;
-    consumer.pause([{ topic, partitions: [partition] }]);
-    clearTimeout(resumeTimers.get(id));
-    resumeTimers.set(
-      id,
-      setTimeout(() => {
-        resumeTimers.delete(id);
-        consumer.resume([{ topic, partitions: [partition] }]);
-      }, waitMs),
-    );
-  };
-
   /** Delay and retry topics: release the due head of the partition to `run`, pause on the first step not due. */
-  const release = async (batch: Batch): Promise<string | undefined> => {
-    let last: string | undefined;
-    for (const message of batch.messages) {
-      const read = decodeStep(batch, message);
-      if ('step' in read) {
-        const waitMs = waitFor(read.step, deps.now());
-        if (waitMs > 0) {
-          pauseUntilDue(batch.topic, batch.partition, waitMs);
-          break;
-        }
-        await commit([{ topic: topics.deletionsRun, records: [{ key: read.step.transactionId, name: 'DeletionStep', value: read.step }] }], batch, message);
+  const release = (batch: Batch): Promise<string | undefined> =>
+    releaseDue({
+      topic: batch.topic,
+      partition: batch.partition,
+      messages: batch.messages,
+      read: (message) => decodeStep(batch, message),
+      now: deps.now,
+      gate,
+      release: async (step, message) => {
+        await commit([{ topic: topics.deletionsRun, records: [{ key: step.transactionId, name: 'DeletionStep', value: step }] }], batch, message);
         count('released');
-      } else {
-        await commit([{ topic: topics.deletionsDlq, raw: [read.deadLetter] }], batch, message);
+      },
+      reject: async (letter, message) => {
+        await commit([{ topic: topics.deletionsDlq, raw: [letter] }], batch, message);
         count('dead_letter');
-      }
-      last = message.offset;
-    }
-    return last;
-  };
+      },
+    });
 
   /** Has the projector applied the request (so every event it hides is in the read model)? */
   const projectorApplied = async (step: DeletionStep): Promise<boolean> => {
@@ -235,7 +218,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
 
   return {
     stop: async () => {
-      for (const timer of resumeTimers.values()) clearTimeout(timer);
+      gate.clear();
       await consumer.disconnect();
       await admin.disconnect();
     },
