@@ -29,8 +29,8 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   ProjectAlertEmailsChanged: { projectId: 1, emails: ['a@b.c'], actor: 'a', changedAt: 1 },
   AlertDelivery: { deliveryId: 'd', projectId: 1, organizationSlug: 'o', projectSlug: 'p', groupId: 3, ruleId: null, ruleName: 'r', trigger: 'first_seen', kind: 'webhook', action: '{}', issue: '{}', event: '{}', decidedAt: 1, attempt: 0, dueAt: 1, lastError: null },
   AlertDeliveryChanged: { deliveryId: 'd', projectId: 1, groupId: 3, ruleId: '7', ruleName: 'r', trigger: 'regression', kind: 'email', target: 'a@b.c', status: 'sent', attempts: 1, lastError: null, decidedAt: 1, changedAt: 2 },
-  NotifierIssueState: { projectId: 1, hash: 'h', generation: 0, groupId: 9, status: 'unresolved', deletedAt: null, timesSeen: 2, minutes: [{ start: 60000, count: 2 }], hours: [], lastFired: { '7': 5 } },
-  NotifierPosition: { partition: 2, nextOffset: '42' },
+  NotifierIssueState: { projectId: 1, hash: 'h', generation: 0, groupId: 9, status: 'unresolved', deletedAt: null, timesSeen: 2, firstSeen: 1, minutes: [{ start: 60000, count: 2 }], hours: [], lastFired: { '7': 5 } },
+  NotifierPosition: { topic: 't.events', partition: 2, nextOffset: '42' },
 };
 
 describe('the record codec', () => {

@@ -243,12 +243,14 @@ export interface NotifierIssueState {
   status: string;
   deletedAt: number | null;
   timesSeen: number;
+  firstSeen: number;
   minutes: Bucket[];
   hours: Bucket[];
   lastFired: Record<string, number>;
 }
 
 export interface NotifierPosition {
+  topic: string;
   partition: number;
   nextOffset: string;
 }

@@ -9,7 +9,7 @@ import { readConfig } from '@trapline/runtime';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export const SERVICES = ['ingest', 'api', 'projector', 'deleter', 'gateway'] as const;
+export const SERVICES = ['ingest', 'api', 'projector', 'deleter', 'notifier', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -72,6 +72,7 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } 
       api: config.API_PORT,
       projector: config.PROJECTOR_PORT,
       deleter: config.DELETER_PORT,
+      notifier: config.NOTIFIER_PORT,
       gateway: config.GATEWAY_PORT,
     };
     const entry = join(ROOT, 'services', name, 'src', 'main.ts');

@@ -9,3 +9,4 @@ export * from './health.ts';
 export * from './provision.ts';
 export * from './partitions.ts';
 export * from './retry-chain.ts';
+export * from './changelog.ts';

@@ -14,7 +14,7 @@ const HOURS_KEPT = 30 * 24 * HOUR;
 export const stateKey = (projectId: number, hash: string) => `${projectId}/issue/${hash}`;
 
 export function emptyState(projectId: number, hash: string): NotifierIssueState {
-  return { projectId, hash, generation: 0, groupId: null, status: 'unresolved', deletedAt: null, timesSeen: 0, minutes: [], hours: [], lastFired: {} };
+  return { projectId, hash, generation: 0, groupId: null, status: 'unresolved', deletedAt: null, timesSeen: 0, firstSeen: 0, minutes: [], hours: [], lastFired: {} };
 }
 
 export type Observed =
@@ -40,6 +40,7 @@ export function observeEvent(before: NotifierIssueState, receivedAt: number): Ob
     groupId,
     status: regression ? 'unresolved' : before.status,
     timesSeen: before.timesSeen + 1,
+    firstSeen: firstSeen ? receivedAt : before.firstSeen,
     minutes: addTo(before.minutes, Math.floor(receivedAt / MINUTE) * MINUTE, receivedAt - MINUTES_KEPT),
     hours: addTo(before.hours, Math.floor(receivedAt / HOUR) * HOUR, receivedAt - HOURS_KEPT),
   };
