@@ -158,6 +158,23 @@ describe('alerts', () => {
     ].sort());
     expect(http.on('/slack-down')).toHaveLength(3);
     expect(http.on('/slack-ok')).toHaveLength(1);
+    const listed = runCli(trapline.env, ['alerts', 'list', '--status', 'dead']);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('answered 503');
+  }, 90000);
+
+  it('trapline dlq redrive sends a dead delivery once more', async () => {
+    http.answers.set('/slack-down', 200);
+    http.answers.set('/slack-hangs', 200);
+    const redriven = runCli(trapline.env, ['dlq', 'redrive', '--topic', trapline.topics.alertsDlq]);
+    expect(redriven.status, redriven.stderr).toBe(0);
+    expect(redriven.stdout).toContain('re-driven 2 alert deliveries');
+    await eventually(async () => {
+      const failing = (await deliveries()).filter((delivery) => delivery.ruleName === 'failing receivers');
+      return failing.every((delivery) => delivery.status === 'sent') ? true : undefined;
+    }, 'the re-driven deliveries sent');
+    expect(http.on('/slack-down')).toHaveLength(4);
+    expect(runCli(trapline.env, ['dlq', 'redrive', '--topic', trapline.topics.alertsDlq]).stdout).toContain('re-driven 0 alert deliveries');
   }, 90000);
 
   describe('replay never repeats a side effect (invariant 8)', () => {

@@ -10,3 +10,4 @@ export * from './provision.ts';
 export * from './partitions.ts';
 export * from './retry-chain.ts';
 export * from './changelog.ts';
+export * from './redrive.ts';
