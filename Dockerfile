@@ -11,6 +11,7 @@ COPY services/ingest/package.json services/ingest/
 COPY services/api/package.json services/api/
 COPY services/projector/package.json services/projector/
 COPY services/deleter/package.json services/deleter/
+COPY services/notifier/package.json services/notifier/
 COPY services/gateway/package.json services/gateway/
 COPY test/package.json test/
 COPY web/package.json web/

@@ -24,7 +24,7 @@ describe('docker-compose.yml', () => {
 
   it('runs Kafka, Postgres, Redis, provisioning, the four services and the gateway, each with a health check', () => {
     const { services } = resolved();
-    for (const name of ['kafka', 'postgres', 'redis', 'ingest', 'api', 'projector', 'deleter', 'gateway']) {
+    for (const name of ['kafka', 'postgres', 'redis', 'ingest', 'api', 'projector', 'deleter', 'notifier', 'gateway']) {
       expect(services[name]?.healthcheck, name).toBeDefined();
     }
     expect(services.provision?.command).toEqual(['node', '--import', 'tsx', 'packages/cli/src/main.ts', 'provision']);

@@ -52,7 +52,7 @@ export const configSchema = z.object({
   NOTIFIER_PORT: port.default(9005),
   NOTIFIER_GROUP: z.string().optional(),
   NOTIFIER_INSTANCE: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: z.string().regex(/^(smtps?:\/\/.+)?$/, 'an smtp:// or smtps:// URL (empty: none)').optional(),
   EMAIL_FROM: z.string().default('Trapline <trapline@localhost>'),
   ALERT_DELIVERY_TIMEOUT_MS: positiveInt.default(5000),
   ALERT_MAX_ATTEMPTS: positiveInt.default(5),
