@@ -59,7 +59,13 @@ async function snapshot(transactions: string[]) {
     directory: await table('SELECT * FROM event_ids ORDER BY project_id, event_id'),
     deletions: await table('SELECT * FROM deletions ORDER BY transaction_id'),
     audit: await table('SELECT * FROM audit_log ORDER BY id'),
+    rules: await table('SELECT * FROM alert_rules ORDER BY rule_id'),
+    hooks: await table('SELECT * FROM service_hooks ORDER BY hook_id'),
+    alertEmails: await table('SELECT * FROM project_alert_emails ORDER BY project_id'),
+    deliveries: await table('SELECT * FROM alert_deliveries ORDER BY delivery_id'),
     api: {
+      rules: await (await call('GET', `${issuePath()}/rules/`)).json(),
+      alertDeliveries: await (await call('GET', `${issuePath()}/alert-deliveries/`)).json(),
       issues,
       auditLog: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/audit-logs/`)).json(),
       deletions: await Promise.all(transactions.map(async (id) => (await call('GET', `/deletions/${id}/`)).json())),
@@ -87,12 +93,18 @@ describe('trapline rebuild', () => {
     expect([deleteIssue.status, deleteEvent.status]).toEqual([202, 202]);
     const transactions = await Promise.all([deleteIssue, deleteEvent].map(async (response) => ((await response.json()) as { transactionId: string }).transactionId));
     await send({ message: 'disk full', level: 'warning' }); // after the deletion: a fresh issue
+    // Alerting: a rule, a hook and the alert addresses besides the default rule; with no SMTP server
+    // every new issue's e-mail is logged as not sent.
+    expect((await call('POST', `${issuePath()}/rules/`, { name: 'regressions', conditions: [{ id: 'sentry.rules.conditions.regression_event.RegressionEventCondition' }], actions: [{ id: 'sentry.mail.actions.NotifyEmailAction', targetType: 'IssueOwners' }] })).status).toBe(201);
+    expect((await call('POST', `${issuePath()}/hooks/`, { url: 'http://127.0.0.1:9/hook', events: ['event.alert'] })).status).toBe(201);
+    expect((await call('PUT', `${issuePath()}/alert-emails/`, { emails: ['ops@example.com'] })).status).toBe(200);
     await eventually(async () => {
       const done = (await trapline.pool.query("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'")).rows[0] as { n: number };
       const statuses = (await trapline.pool.query("SELECT count(*)::int AS n FROM groups WHERE status IN ('resolved', 'ignored')")).rows[0] as { n: number };
       const events = (await trapline.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number };
-      return done.n === 2 && statuses.n === 2 && events.n === 4 ? true : undefined;
-    }, 'the workload projected and both deletions done', 60000);
+      const alerting = (await trapline.pool.query("SELECT count(*) FILTER (WHERE status = 'not_sent')::int AS logged, count(*) FILTER (WHERE status = 'pending')::int AS pending, (SELECT count(*)::int FROM service_hooks) AS hooks, (SELECT count(*)::int FROM project_alert_emails) AS emails FROM alert_deliveries")).rows[0] as { logged: number; pending: number; hooks: number; emails: number };
+      return done.n === 2 && statuses.n === 2 && events.n === 4 && alerting.logged === 5 && alerting.pending === 0 && alerting.hooks === 1 && alerting.emails === 1 ? true : undefined;
+    }, 'the workload projected, both deletions done and every new issue\'s alert logged', 60000);
     // The erased events leave the log too, so the rebuild never sees them.
     await compactQuickly(trapline.config, trapline.topics.events);
     const erased = new Set([c, d].map((id) => `${trapline.defaults.projectId}/${id}`));
