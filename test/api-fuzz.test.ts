@@ -14,7 +14,7 @@ import { injectableApi, isolated, type Isolated } from './harness.ts';
 // 500, every refusal is `{"detail": string}`, a refused request appends nothing, and the log grows
 // by exactly what the accepted requests appended. Through `app.inject()` on a real Postgres and Kafka.
 
-const RUNS = 3_000;
+const RUNS = 20_000;
 const ORG = 'acme';
 const PROJECT = { id: 1, slug: 'web' };
 const EVENT_ID = 'ab'.repeat(16);
