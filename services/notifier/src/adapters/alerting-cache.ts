@@ -31,7 +31,10 @@ export class AlertingCache {
   ) {}
 
   async refreshIfStale(): Promise<void> {
-    if (this.now() - this.loadedAt < this.refreshMs) return;
+    if (this.now() - this.loadedAt >= this.refreshMs) await this.refresh();
+  }
+
+  async refresh(): Promise<void> {
     const [projects, rules, hooks] = await Promise.all([
       this.pool.query<{ id: number; organization_slug: string; slug: string }>('SELECT id, organization_slug, slug FROM projects'),
       this.pool.query<RuleRow>("SELECT * FROM alert_rules WHERE status = 'active' ORDER BY created_at, rule_id"),

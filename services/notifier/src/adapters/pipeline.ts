@@ -81,7 +81,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
     // A project new to the cache: its rules came before its keys on the admin log, so they are there.
     if (!project && deps.now() - unknownProjectRefreshAt > 200) {
       unknownProjectRefreshAt = deps.now();
-      await alerting.refreshIfStale();
+      await alerting.refresh();
       project = alerting.project(projectId);
     }
     return project;
@@ -90,11 +90,6 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
   /** The domain log: evolve each issue's state, decide the rules, append the deliveries. */
   const decideBatch = async (batch: Batch): Promise<string> => {
     const last = batch.messages.at(-1)!.offset;
-    if (!restored) {
-      const records = await state.restore();
-      logger.info({ records }, 'notifier state restored from its changelog');
-      restored = true;
-    }
     const position = state.position(batch.topic, batch.partition);
     if (BigInt(last) < position) return last; // decided before (a replay, a redelivery): nothing again
     await alerting.refreshIfStale();
@@ -227,6 +222,10 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      if (!restored) {
+        logger.info({ records: await state.restore() }, 'notifier state read again from its changelog after a rebalance');
+        restored = true;
+      }
       const last = batch.topic === topics.events ? await decideBatch(batch) : batch.topic === topics.alertsRun ? await sendBatch(batch, heartbeat) : await release(batch);
       if (last !== undefined) resolveOffset(last);
       await heartbeat();
