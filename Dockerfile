@@ -12,6 +12,7 @@ COPY services/ingest/package.json services/ingest/
 COPY services/api/package.json services/api/
 COPY services/projector/package.json services/projector/
 COPY services/deleter/package.json services/deleter/
+COPY services/notifier/package.json services/notifier/
 COPY test/package.json test/
 COPY web/package.json web/
 # tsx runs the TypeScript sources directly, so dev dependencies stay.

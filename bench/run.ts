@@ -1,5 +1,6 @@
 import { readConfig } from '@trapline/runtime';
 import { up } from '@trapline/stack';
+import { alertsScenario } from './alerts.ts';
 import { deletionScenario } from './deletion.ts';
 import { ingestScenario } from './ingest.ts';
 import { projectorScenario } from './projector.ts';
@@ -9,10 +10,10 @@ import { scaleScenario } from './scale.ts';
 import { symbolicationScenario } from './symbolication.ts';
 import { writeReport, type Scenario } from './report.ts';
 
-// `npm run bench [ingest|projector|deletion|retention|scale|reads|symbolication]`: the scenarios on the real stack, one after the other
+// `npm run bench [ingest|projector|deletion|retention|scale|reads|symbolication|alerts]`: the scenarios on the real stack, one after the other
 // (each on its own isolated Trapline), into one report under bench/results.
 
-const SCENARIOS: Record<string, () => Promise<Scenario>> = { ingest: ingestScenario, projector: projectorScenario, deletion: deletionScenario, retention: retentionScenario, scale: scaleScenario, reads: readsScenario, symbolication: symbolicationScenario };
+const SCENARIOS: Record<string, () => Promise<Scenario>> = { ingest: ingestScenario, projector: projectorScenario, deletion: deletionScenario, retention: retentionScenario, scale: scaleScenario, reads: readsScenario, symbolication: symbolicationScenario, alerts: alertsScenario };
 
 const which = process.argv[2];
 if (which !== undefined && !(which in SCENARIOS)) {

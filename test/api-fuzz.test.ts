@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teamId } from '@trapline/api/commands';
 import { hashToken } from '@trapline/api/tokens';
 import { Appender, createKafka, createLogger, inTransaction, type OutgoingRecord } from '@trapline/runtime';
-import { Codec, type NormalizedEvent } from '@trapline/schemas';
+import { alertKeys, Codec, DEFAULT_RULE, ruleRecord, type NormalizedEvent } from '@trapline/schemas';
 import { applyRecord } from '../services/projector/src/adapters/read-models.ts';
 import { request as undiciRequest } from 'undici';
 import { serviceSet } from '@trapline/cli/services';
@@ -26,6 +26,8 @@ const EVENT_ID = 'ab'.repeat(16);
 const TX = 'cd'.repeat(16);
 const PUBLIC_KEY = 'ef'.repeat(16);
 const TEAM = 'fuzzers';
+const RULE_ID = '1234567890';
+const HOOK_ID = '12'.repeat(16);
 
 const TOKENS = {
   admin: [ORG, ['org:admin', 'project:admin', 'event:admin']],
@@ -58,6 +60,8 @@ async function insertFixtures(): Promise<void> {
       const tokenHash = hashToken(tokenOf(name as keyof typeof TOKENS));
       return { key: `token/${tokenHash}`, name: 'ApiTokenUpserted', value: { tokenHash, organizationSlug: org, scopes: [...scopes], label: name, active: name !== 'inactive', createdAt: now } };
     }),
+    { key: alertKeys.rule(PROJECT.id, RULE_ID), name: 'AlertRuleUpserted', value: ruleRecord(DEFAULT_RULE, { projectId: PROJECT.id, ruleId: RULE_ID, actor: 'token:fuzz', createdAt: now, changedAt: now }) },
+    { key: alertKeys.hook(PROJECT.id, HOOK_ID), name: 'ServiceHookUpserted', value: { projectId: PROJECT.id, hookId: HOOK_ID, url: 'http://127.0.0.1:9/hook', events: ['event.alert'], secret: '0'.repeat(64), status: 'active', deleted: false, actor: 'token:fuzz', createdAt: now, changedAt: now } },
     { key: `1/${EVENT_ID}`, name: 'EventReceived', value: { projectId: PROJECT.id, eventId: EVENT_ID, receivedAt: now, keyId: PUBLIC_KEY, payload: JSON.stringify(event) } },
     { key: `1/deletion/${TX}`, name: 'EventDeletionRequested', value: { projectId: PROJECT.id, eventId: '0'.repeat(32), transactionId: TX, actor: 'token:fuzz', requestedAt: now } },
     { key: `${TX}:requested`, name: 'AuditEntry', value: { id: `${TX}:requested`, organizationSlug: ORG, projectId: PROJECT.id, event: 'event.delete', actor: 'token:fuzz', transactionId: TX, targetObject: '0'.repeat(32), data: '{}', createdAt: now } },
@@ -177,6 +181,8 @@ const VALID_PARAMS: Record<string, () => string> = {
   transactionId: () => TX,
   key: () => 'release',
   team: () => TEAM,
+  ruleId: () => RULE_ID,
+  hookId: () => HOOK_ID,
 };
 /** Valid-looking values for a query parameter, so hostile ones are mixed with requests that get further. */
 const VALID_QUERY: Record<string, string[]> = {

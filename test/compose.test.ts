@@ -27,7 +27,7 @@ describe('docker-compose.yml', () => {
   it('runs Kafka, Postgres, Redis, provisioning, the four services and the gateway, each with a health check', () => {
     const { services } = resolved();
     // Each check probes its own service: a broker answering API versions, Postgres and Redis
-    // answering, each Trapline service's /health on its own port (9001–9004), the gateway's nginx.
+    // answering, each Trapline service's /health on its own port (9001–9005), the gateway's nginx.
     const probes: Record<string, RegExp> = {
       kafka: /kafka-broker-api-versions\.sh --bootstrap-server localhost:9092/,
       postgres: /^CMD-SHELL pg_isready /,
@@ -36,6 +36,7 @@ describe('docker-compose.yml', () => {
       api: /fetch\('http:\/\/127\.0\.0\.1:9002\/health'\).*r\.ok\?0:1/,
       projector: /fetch\('http:\/\/127\.0\.0\.1:9003\/health'\).*r\.ok\?0:1/,
       deleter: /fetch\('http:\/\/127\.0\.0\.1:9004\/health'\).*r\.ok\?0:1/,
+      notifier: /fetch\('http:\/\/127\.0\.0\.1:9005\/health'\).*r\.ok\?0:1/,
       gateway: /^CMD wget .*http:\/\/127\.0\.0\.1:9000\/nginx-health$/,
     };
     for (const [name, probe] of Object.entries(probes)) {

@@ -116,7 +116,7 @@ export async function isolated(overrides: Record<string, string> = {}): Promise<
   const base = readConfig();
   const url = new URL(base.DATABASE_URL);
   url.pathname = `/trapline_${id}`;
-  const ports = { INGEST_PORT: await freePort(), API_PORT: await freePort(), PROJECTOR_PORT: await freePort(), DELETER_PORT: await freePort(), GATEWAY_PORT: await freePort() };
+  const ports = { INGEST_PORT: await freePort(), API_PORT: await freePort(), PROJECTOR_PORT: await freePort(), DELETER_PORT: await freePort(), NOTIFIER_PORT: await freePort(), GATEWAY_PORT: await freePort() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_TOPIC_PREFIX: id,

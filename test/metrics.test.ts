@@ -8,9 +8,9 @@ import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 // What an operator's Prometheus and load balancer see: /metrics on every service, counting what
 // happened, and liveness distinct from readiness.
 
-type Service = 'ingest' | 'api' | 'projector' | 'deleter';
-const SERVICES: Service[] = ['ingest', 'api', 'projector', 'deleter'];
-const READINESS_CHECKS: Record<Service, string[]> = { ingest: ['keys', 'kafka'], api: ['postgres', 'kafka'], projector: ['consumer', 'postgres'], deleter: ['consumer', 'postgres'] };
+type Service = 'ingest' | 'api' | 'projector' | 'deleter' | 'notifier';
+const SERVICES: Service[] = ['ingest', 'api', 'projector', 'deleter', 'notifier'];
+const READINESS_CHECKS: Record<Service, string[]> = { ingest: ['keys', 'kafka'], api: ['postgres', 'kafka'], projector: ['consumer', 'postgres'], deleter: ['consumer', 'postgres'], notifier: ['consumer', 'postgres'] };
 
 let trapline: RunningTrapline;
 
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 const url = (service: Service, path: string) => {
-  const ports = { ingest: trapline.config.INGEST_PORT, api: trapline.config.API_PORT, projector: trapline.config.PROJECTOR_PORT, deleter: trapline.config.DELETER_PORT };
+  const ports = { ingest: trapline.config.INGEST_PORT, api: trapline.config.API_PORT, projector: trapline.config.PROJECTOR_PORT, deleter: trapline.config.DELETER_PORT, notifier: trapline.config.NOTIFIER_PORT };
   return `http://127.0.0.1:${ports[service]}${path}`;
 };
 
@@ -156,7 +156,7 @@ describe('health', () => {
     try {
       await server.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
       await server.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
-      for (const service of ['api', 'projector', 'deleter'] as const) {
+      for (const service of ['api', 'projector', 'deleter', 'notifier'] as const) {
         const ready = await health(service, '/health/ready');
         expect(ready.status, service).toBe(503);
         expect(ready.body.status).toBe('unavailable');

@@ -190,6 +190,7 @@ describe('trapline dlq', () => {
     expect(listed).toEqual([
       { topic: env.topics.eventsDlq, count: 1, records: [{ partition: 0, offset: 0, key: '1/e3', reason: 'cannot apply EventReceived: test', originalTopic: env.topics.events, originalPartition: 0, originalOffset: 99 }] },
       { topic: env.topics.deletionsDlq, count: 1, records: [{ partition: 0, offset: 0, key: 'tx-1', reason: 'connection refused', originalTopic: null, originalPartition: null, originalOffset: null }] },
+      { topic: env.topics.alertsDlq, count: 0, records: [] },
     ]);
     const text = ok(cli('dlq', 'list'));
     expect(text).toContain(`${env.topics.eventsDlq}: 1 record(s)`);
@@ -203,7 +204,7 @@ describe('trapline dlq', () => {
 
   it.each([
     [['dlq', 'show', 'events.dlq', '5'], /no record at offset 5/],
-    [['dlq', 'show', 'events', '0'], /unknown topic "events" \(known: .*\.events\.dlq, .*\.deletions\.dlq\)/],
+    [['dlq', 'show', 'events', '0'], /unknown topic "events" \(known: .*\.events\.dlq, .*\.deletions\.dlq, .*\.alerts\.dlq\)/],
     [['dlq', 'redrive', '--topic', 'audit'], /unknown topic "audit"/],
   ])('refuses %j with exit 2 and a reason', (args, reason) => {
     refused(cli(...args), reason);
@@ -213,6 +214,7 @@ describe('trapline dlq', () => {
     const first = ok(cli('dlq', 'redrive'));
     expect(first).toContain(`${env.topics.deletionsDlq}: re-driven 1 deletion(s) (tx-1)`);
     expect(first).toContain(`${env.topics.eventsDlq}: re-driven 1 record(s) (1 to ${env.topics.events})`);
+    expect(first).toContain(`${env.topics.alertsDlq}: re-driven 0 alert deliveries`);
 
     const [back] = jsonLines(ok(cli('decode', 'events', '--key', '1/e3')));
     expect(back).toMatchObject({ value: { eventId: 'e3' }, headers: { 'trapline-schema': 'EventReceived', 'trapline-schema-version': '1' } });

@@ -30,6 +30,7 @@ describe('deploy/prometheus.yml and deploy/alerts.yml', () => {
       api: expect.objectContaining({ names: ['api'], port: 9002 }),
       projector: expect.objectContaining({ names: ['projector'], port: 9003 }),
       deleter: expect.objectContaining({ names: ['deleter'], port: 9004 }),
+      notifier: expect.objectContaining({ names: ['notifier'], port: 9005 }),
     });
   });
 

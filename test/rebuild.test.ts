@@ -65,8 +65,14 @@ async function snapshot(transactions: string[]) {
     deploys: await table('SELECT * FROM release_deploys ORDER BY organization_slug, version, deploy_id'),
     repositories: await table('SELECT * FROM repositories ORDER BY organization_slug, name'),
     artifactFiles: await table('SELECT * FROM artifact_files ORDER BY project_id, bundle_id, url'),
+    rules: await table('SELECT * FROM alert_rules ORDER BY rule_id'),
+    hooks: await table('SELECT * FROM service_hooks ORDER BY hook_id'),
+    alertEmails: await table('SELECT * FROM project_alert_emails ORDER BY project_id'),
+    deliveries: await table('SELECT * FROM alert_deliveries ORDER BY delivery_id'),
     api: {
       releases: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/releases/`)).json(),
+      rules: await (await call('GET', `${issuePath()}/rules/`)).json(),
+      alertDeliveries: await (await call('GET', `${issuePath()}/alert-deliveries/`)).json(),
       issues,
       teams: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/teams/`)).json(),
       teamProjects: await (await call('GET', `/teams/${trapline.defaults.organizationSlug}/platform/projects/`)).json(),
@@ -120,6 +126,11 @@ describe('trapline rebuild', () => {
       const rows = (await trapline.pool.query('SELECT (SELECT count(*)::int FROM project_teams) AS teams, (SELECT count(*)::int FROM project_keys WHERE rate_limit_count = 1000) AS limited')).rows[0] as { teams: number; limited: number };
       return rows.teams === 1 && rows.limited === 1 ? true : undefined;
     }, 'the admin records projected');
+    // Alerting: a rule, a hook and the alert addresses besides the default rule; with no SMTP server
+    // every new issue's e-mail is logged as not sent.
+    expect((await call('POST', `${issuePath()}/rules/`, { name: 'regressions', conditions: [{ id: 'sentry.rules.conditions.regression_event.RegressionEventCondition' }], actions: [{ id: 'sentry.mail.actions.NotifyEmailAction', targetType: 'IssueOwners' }] })).status).toBe(201);
+    expect((await call('POST', `${issuePath()}/hooks/`, { url: 'http://127.0.0.1:9/hook', events: ['event.alert'] })).status).toBe(201);
+    expect((await call('PUT', `${issuePath()}/alert-emails/`, { emails: ['ops@example.com'] })).status).toBe(200);
     await eventually(async () => {
       const done = (await trapline.pool.query("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'")).rows[0] as { n: number };
       const statuses = (await trapline.pool.query("SELECT count(*)::int AS n FROM groups WHERE status IN ('resolved', 'ignored')")).rows[0] as { n: number };
@@ -127,8 +138,9 @@ describe('trapline rebuild', () => {
       const releases = (await trapline.pool.query('SELECT count(*)::int AS n FROM releases')).rows[0] as { n: number };
       const deploys = (await trapline.pool.query('SELECT count(*)::int AS n FROM release_deploys')).rows[0] as { n: number };
       const files = (await trapline.pool.query('SELECT count(*)::int AS n FROM artifact_files')).rows[0] as { n: number };
-      return done.n === 2 && statuses.n === 2 && events.n === 4 && releases.n === 1 && deploys.n === 1 && files.n === 1 ? true : undefined;
-    }, 'the workload projected and both deletions done', 60000);
+      const alerting = (await trapline.pool.query("SELECT count(*) FILTER (WHERE status = 'not_sent')::int AS logged, count(*) FILTER (WHERE status = 'pending')::int AS pending, (SELECT count(*)::int FROM service_hooks) AS hooks, (SELECT count(*)::int FROM project_alert_emails) AS emails FROM alert_deliveries")).rows[0] as { logged: number; pending: number; hooks: number; emails: number };
+      return done.n === 2 && statuses.n === 2 && events.n === 4 && releases.n === 1 && deploys.n === 1 && files.n === 1 && alerting.logged === 5 && alerting.pending === 0 && alerting.hooks === 1 && alerting.emails === 1 ? true : undefined;
+    }, 'the workload projected, both deletions done and every new issue\'s alert logged', 60000);
     // The erased events leave the log too, so the rebuild never sees them.
     await compactQuickly(trapline.config, trapline.topics.events);
     const erased = new Set([c, d].map((id) => `${trapline.defaults.projectId}/${id}`));

@@ -150,6 +150,19 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/0/projects/{org}/{project}/events/{eventId}/': 'event:read',
   'DELETE /api/0/projects/{org}/{project}/events/{eventId}/': 'event:admin',
   'GET /api/0/deletions/{transactionId}/': 'event:read',
+  'GET /api/0/projects/{org}/{project}/rules/': 'project:read',
+  'POST /api/0/projects/{org}/{project}/rules/': 'project:write',
+  'GET /api/0/projects/{org}/{project}/rules/{ruleId}/': 'project:read',
+  'PUT /api/0/projects/{org}/{project}/rules/{ruleId}/': 'project:write',
+  'DELETE /api/0/projects/{org}/{project}/rules/{ruleId}/': 'project:write',
+  'GET /api/0/projects/{org}/{project}/hooks/': 'project:read',
+  'POST /api/0/projects/{org}/{project}/hooks/': 'project:write',
+  'GET /api/0/projects/{org}/{project}/hooks/{hookId}/': 'project:read',
+  'PUT /api/0/projects/{org}/{project}/hooks/{hookId}/': 'project:write',
+  'DELETE /api/0/projects/{org}/{project}/hooks/{hookId}/': 'project:write',
+  'GET /api/0/projects/{org}/{project}/alert-emails/': 'project:read',
+  'PUT /api/0/projects/{org}/{project}/alert-emails/': 'project:write',
+  'GET /api/0/projects/{org}/{project}/alert-deliveries/': 'project:read',
   ...Object.fromEntries(
     ['/api/0/issues/{id}', '/api/0/organizations/{org}/issues/{id}'].flatMap((prefix) => [
       [`GET ${prefix}/`, 'event:read'],
@@ -223,8 +236,12 @@ describe('every route of the OpenAPI document', () => {
     await eventually(async () => ((await query('SELECT 1 FROM deletions WHERE transaction_id = $1', [deletion.transactionId])).length ? true : undefined), 'the deletion');
     await trapline.appender.append(trapline.topics.admin, [{ key: `team/${teamId(org, 'guards')}`, name: 'TeamUpserted', value: { teamId: teamId(org, 'guards'), organizationSlug: org, slug: 'guards', name: 'Guards', actor: 'cli', createdAt: Date.now() } }]);
     await eventually(async () => ((await query("SELECT 1 FROM teams WHERE slug = 'guards'")).length ? true : undefined), 'the team');
-    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', team: 'guards', version: 'web@1' };
-    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), team: 'no-such-team', version: 'no-such-release' };
+    // The project's default rule, and a service hook.
+    const ruleId = await eventually(async () => (await query<{ rule_id: string }>('SELECT rule_id FROM alert_rules'))[0]?.rule_id, 'the default rule');
+    const hook = (await (await api('POST', `/api/0/projects/${org}/${project}/hooks/`, trapline.defaults.token, { url: 'http://127.0.0.1:9/hook', events: ['event.alert'] })).json()) as { id: string };
+    await eventually(async () => ((await query('SELECT 1 FROM service_hooks WHERE hook_id = $1', [hook.id])).length ? true : undefined), 'the hook');
+    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', team: 'guards', version: 'web@1', ruleId, hookId: hook.id };
+    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), team: 'no-such-team', version: 'no-such-release', ruleId: '1', hookId: 'a'.repeat(32) };
   });
 
   /** Issues and their statuses; later, the same issues again (events of earlier tests may still be adding others). */
@@ -327,7 +344,7 @@ describe('secrets and bodies', () => {
     await trapline.services.stopAll();
     const logDir = join(trapline.config.TRAPLINE_STATE_DIR!, 'logs');
     const logs = readdirSync(logDir).filter((file) => file.endsWith('.log'));
-    expect(logs.sort()).toEqual(['api.log', 'deleter.log', 'gateway.log', 'ingest.log', 'projector.log']);
+    expect(logs.sort()).toEqual(['api.log', 'deleter.log', 'gateway.log', 'ingest.log', 'notifier.log', 'projector.log']);
     for (const file of logs) {
       const text = readFileSync(join(logDir, file), 'utf8');
       expect(text.includes(MARKER), `${MARKER} in ${file}`).toBe(false);

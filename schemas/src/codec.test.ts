@@ -36,6 +36,13 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
     projectId: 7, organizationSlug: 'acme', bundleId: 'a'.repeat(40), release: null, dist: null, actor: 'token:abc', assembledAt: 4,
     files: [{ url: '~/app.min.js', type: 'minified_source', debugId: 'c0ffee00-0000-4000-8000-000000000000', sourceMap: 'app.min.js.map', blob: 'b'.repeat(40), size: 10 }],
   },
+  AlertRuleUpserted: { projectId: 1, ruleId: '7', name: 'r', actionMatch: 'all', filterMatch: 'all', frequency: 30, environment: null, conditions: '[]', filters: '[]', actions: '[]', status: 'active', deleted: false, actor: 'a', createdAt: 1, changedAt: 2 },
+  ServiceHookUpserted: { projectId: 1, hookId: 'h', url: 'http://x/', events: ['event.alert'], secret: 's', status: 'active', deleted: false, actor: 'a', createdAt: 1, changedAt: 2 },
+  ProjectAlertEmailsChanged: { projectId: 1, emails: ['a@b.c'], actor: 'a', changedAt: 1 },
+  AlertDelivery: { deliveryId: 'd', projectId: 1, organizationSlug: 'o', projectSlug: 'p', groupId: 3, ruleId: null, ruleName: 'r', trigger: 'first_seen', kind: 'webhook', action: '{}', issue: '{}', event: '{}', decidedAt: 1, attempt: 0, dueAt: 1, lastError: null },
+  AlertDeliveryChanged: { deliveryId: 'd', projectId: 1, groupId: 3, ruleId: '7', ruleName: 'r', trigger: 'regression', kind: 'email', target: 'a@b.c', status: 'sent', attempts: 1, lastError: null, decidedAt: 1, changedAt: 2 },
+  NotifierIssueState: { projectId: 1, hash: 'h', generation: 0, groupId: 9, status: 'unresolved', deletedAt: null, timesSeen: 2, firstSeen: 1, minutes: [{ start: 60000, count: 2 }], hours: [], lastFired: { '7': 5 } },
+  NotifierPosition: { topic: 't.events', partition: 2, nextOffset: '42' },
 };
 
 describe('the record codec', () => {

@@ -4,3 +4,4 @@ export * from './codec.ts';
 export * from './event.ts';
 export * from './allowed-origins.ts';
 export * from './culprit.ts';
+export * from './alert-rules.ts';

@@ -251,6 +251,105 @@ export interface ArtifactBundleAssembled {
   assembledAt: number;
 }
 
+/** An issue alert rule in Sentry's shape; conditions, filters and actions as JSON (see alert-rules.ts). */
+export interface AlertRuleUpserted {
+  projectId: number;
+  ruleId: string;
+  name: string;
+  actionMatch: string;
+  filterMatch: string;
+  frequency: number;
+  environment: string | null;
+  conditions: string;
+  filters: string;
+  actions: string;
+  status: string;
+  deleted: boolean;
+  actor: string;
+  createdAt: number;
+  changedAt: number;
+}
+
+export interface ServiceHookUpserted {
+  projectId: number;
+  hookId: string;
+  url: string;
+  events: string[];
+  secret: string;
+  status: string;
+  deleted: boolean;
+  actor: string;
+  createdAt: number;
+  changedAt: number;
+}
+
+export interface ProjectAlertEmailsChanged {
+  projectId: number;
+  emails: string[];
+  actor: string;
+  changedAt: number;
+}
+
+export interface AlertDelivery {
+  deliveryId: string;
+  projectId: number;
+  organizationSlug: string;
+  projectSlug: string;
+  groupId: number;
+  ruleId: string | null;
+  ruleName: string;
+  trigger: string;
+  kind: string;
+  action: string;
+  issue: string;
+  event: string;
+  decidedAt: number;
+  attempt: number;
+  dueAt: number;
+  lastError: string | null;
+}
+
+export interface AlertDeliveryChanged {
+  deliveryId: string;
+  projectId: number;
+  groupId: number;
+  ruleId: string | null;
+  ruleName: string;
+  trigger: string;
+  kind: string;
+  target: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  decidedAt: number;
+  changedAt: number;
+}
+
+export interface Bucket {
+  start: number;
+  count: number;
+}
+
+export interface NotifierIssueState {
+  projectId: number;
+  hash: string;
+  generation: number;
+  groupId: number | null;
+  status: string;
+  deletedAt: number | null;
+  timesSeen: number;
+  firstSeen: number;
+  minutes: Bucket[];
+  hours: Bucket[];
+  lastFired: Record<string, number>;
+}
+
+export interface NotifierPosition {
+  topic: string;
+  partition: number;
+  nextOffset: string;
+}
+
 /** Every record name with its value type: the codec's vocabulary. */
 export interface RecordTypes {
   EventReceived: EventReceived;
@@ -274,6 +373,13 @@ export interface RecordTypes {
   DeployCreated: DeployCreated;
   RepositoryUpserted: RepositoryUpserted;
   ArtifactBundleAssembled: ArtifactBundleAssembled;
+  AlertRuleUpserted: AlertRuleUpserted;
+  ServiceHookUpserted: ServiceHookUpserted;
+  ProjectAlertEmailsChanged: ProjectAlertEmailsChanged;
+  AlertDelivery: AlertDelivery;
+  AlertDeliveryChanged: AlertDeliveryChanged;
+  NotifierIssueState: NotifierIssueState;
+  NotifierPosition: NotifierPosition;
 }
 
 export type RecordName = keyof RecordTypes;

@@ -22,7 +22,7 @@ export const TOPIC_SPECS = {
     suffix: 'events',
     partitions: 6,
     records: ['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested', 'EventsPurged', 'DeletionFailed',
-      'ArtifactBundleAssembled'],
+      'ArtifactBundleAssembled', 'AlertDeliveryChanged'],
     configs: {
       // Compacted so a null-value record keyed `project/event` erases one event from the log.
       'cleanup.policy': 'compact',
@@ -35,7 +35,8 @@ export const TOPIC_SPECS = {
     suffix: 'admin',
     partitions: 1,
     records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted', 'TeamUpserted', 'ProjectTeamsChanged',
-      'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted'],
+      'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted',
+      'AlertRuleUpserted', 'ServiceHookUpserted', 'ProjectAlertEmailsChanged'],
     configs: { 'cleanup.policy': 'compact' },
     purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity.',
   },
@@ -66,6 +67,34 @@ export const TOPIC_SPECS = {
     records: ['DeletionStep'],
     configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
     purpose: 'Deletion steps that failed every attempt, with their reason; re-driven by an operator.',
+  },
+  alertsRun: {
+    suffix: 'alerts.run',
+    partitions: 3,
+    records: ['AlertDelivery'],
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    purpose: 'Alert deliveries to send now: decided by the notifier, or due again after a failed attempt.',
+  },
+  alertsRetry: {
+    suffix: 'alerts.retry',
+    partitions: 3,
+    records: ['AlertDelivery'],
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': String(7 * DAY_MS) },
+    purpose: 'Alert deliveries whose receiver failed, with attempt count and the time they are due again.',
+  },
+  alertsDlq: {
+    suffix: 'alerts.dlq',
+    partitions: 1,
+    records: ['AlertDelivery'],
+    configs: { 'cleanup.policy': 'delete', 'retention.ms': '-1' },
+    purpose: 'Alert deliveries that failed every attempt, with their last error; re-driven by an operator.',
+  },
+  notifierState: {
+    suffix: 'notifier.state',
+    partitions: 1,
+    records: ['NotifierIssueState', 'NotifierPosition'],
+    configs: { 'cleanup.policy': 'compact' },
+    purpose: "The notifier's changelog: per grouping hash what it knows of the issue, and per events partition the next offset to decide.",
   },
   eventsDlq: {
     suffix: 'events.dlq',

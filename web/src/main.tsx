@@ -2,6 +2,7 @@ import { StrictMode, useReducer } from 'react';
 import { createRoot } from 'react-dom/client';
 import { session } from './api.ts';
 import { Layout } from './layout.tsx';
+import { AlertRulesPage } from './pages/alert-rules.tsx';
 import { AuditLogPage } from './pages/audit-log.tsx';
 import { Home } from './pages/home.tsx';
 import { IssuePage } from './pages/issue.tsx';
@@ -20,6 +21,7 @@ function App() {
   if (!session.token()) return <SignIn onSignedIn={signedIn} />;
   let params: Record<string, string> | undefined;
   if ((params = matchPath('/organizations/:org/projects/:project/issues/', path))) return <IssuesPage key={`${params.org}/${params.project}`} org={params.org!} project={params.project!} />;
+  if ((params = matchPath('/organizations/:org/projects/:project/alerts/rules/', path))) return <AlertRulesPage key={`${params.org}/${params.project}`} org={params.org!} project={params.project!} />;
   if ((params = matchPath('/organizations/:org/issues/:id/', path))) return <IssuePage key={params.id} org={params.org!} id={params.id!} />;
   if ((params = matchPath('/organizations/:org/audit-log/', path))) return <AuditLogPage org={params.org!} />;
   if ((params = matchPath('/organizations/:org/projects/', path))) return <ProjectsPage org={params.org!} />;

@@ -1,5 +1,5 @@
 import type { Appender, Pool } from '@trapline/runtime';
-import { DEFAULT_ALLOWED_ORIGINS, type KeyRateLimit, type ProjectKeyUpserted } from '@trapline/schemas';
+import { DEFAULT_ALLOWED_ORIGINS, newRuleId, type KeyRateLimit, type ProjectKeyUpserted } from '@trapline/schemas';
 import * as commands from '@trapline/api/commands';
 import type { Decision } from '@trapline/api/commands';
 import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
@@ -57,6 +57,7 @@ export async function createProject(deps: AdminDeps, organizationSlug: string, s
     // The id is the number in DSNs; chosen here, then fixed by the record on the log.
     nextProjectId: (await pool.query<{ next: number }>('SELECT coalesce(max(id), 0) + 1 AS next FROM projects')).rows[0]!.next,
     idTaken: options.id !== undefined && (await exists(pool, 'SELECT 1 FROM projects WHERE id = $1', [options.id])),
+    defaultRuleId: newRuleId(),
   };
   const teamId = options.team === undefined ? undefined : await teamIdOf(pool, organizationSlug, options.team);
   const value = await decide(deps, commands.createProject({ organizationSlug, slug, name: options.name, platform: options.platform, id: options.id, teamId, actor: 'cli' }, state, now(deps)));

@@ -7,6 +7,8 @@ import { stackPaths, up } from '@trapline/stack';
 import { AdminError, allowedOrigins, createKey, createOrganization, createProject, createTeam, createToken, setKeyActive, setKeyRateLimit, setRetention, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
 import { redriveDeadLetters } from '@trapline/deleter/redrive';
+import { redriveAlertDeliveries } from '@trapline/notifier/redrive';
+import { alertCommands } from './alerts.ts';
 import { deletionCommands } from './deletions.ts';
 import { opsCommands } from './ops.ts';
 import { rebuild, RebuildError } from './rebuild.ts';
@@ -247,7 +249,21 @@ deletionCommands(program, {
   redrive: redriveDeletions,
 });
 
-opsCommands(program, { printTable, redriveDeletions });
+const redriveAlerts = () => {
+  const config = readConfig();
+  const logger = createLogger('cli', 'warn');
+  return redriveAlertDeliveries({
+    kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-redrive`, logger),
+    topics: topicNames(config.KAFKA_TOPIC_PREFIX),
+    groupId: `${config.notifierGroup}.redrive`,
+    transactionalId: `${config.notifierGroup}.redrive`,
+    logger,
+  });
+};
+
+alertCommands(program, { withPool: (work) => withPool(readConfig(), work), printTable });
+
+opsCommands(program, { printTable, redriveDeletions, redriveAlerts });
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`trapline: ${(error as Error).message}\n`);

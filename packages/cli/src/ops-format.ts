@@ -6,7 +6,7 @@ import { SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, topicNames, type Codec, typ
 // the operator typed and shaping what Kafka answered. No I/O here.
 
 /** The dead-letter topics `trapline dlq` works across. */
-export const DEAD_LETTER_TOPICS = ['eventsDlq', 'deletionsDlq'] as const satisfies readonly TopicId[];
+export const DEAD_LETTER_TOPICS = ['eventsDlq', 'deletionsDlq', 'alertsDlq'] as const satisfies readonly TopicId[];
 
 export interface ResolvedTopic {
   id: TopicId;

@@ -19,6 +19,8 @@ export interface OpsCommandDeps {
   printTable(rows: Record<string, unknown>[]): void;
   /** What `trapline deletions redrive` does: every dead letter on the deletions DLQ back to run. */
   redriveDeletions(): Promise<RedriveResult>;
+  /** Every alert delivery on the alerts DLQ back to run, sent once more. */
+  redriveAlerts(): Promise<RedriveResult>;
 }
 
 interface Ops {
@@ -379,7 +381,7 @@ export function opsCommands(program: Command, deps: OpsCommandDeps): void {
 
   dlq
     .command('redrive')
-    .description('send dead letters back: deletions to run with fresh attempts, other records to the topic they came from')
+    .description('send dead letters back: deletions and alert deliveries to run with fresh attempts, other records to the topic they came from')
     .option('--topic <topic>', 'only this dead-letter topic')
     .action(async (options: { topic?: string }) => {
       const ops = opsContext('dlq');
@@ -388,6 +390,10 @@ export function opsCommands(program: Command, deps: OpsCommandDeps): void {
       if (only === undefined || only === 'deletionsDlq') {
         const { redriven, skipped } = await deps.redriveDeletions();
         out(`${names.deletionsDlq}: re-driven ${redriven.length} deletion(s)${redriven.length ? ` (${redriven.join(', ')})` : ''}${skipped ? `; skipped ${skipped} unreadable record(s)` : ''}`);
+      }
+      if (only === undefined || only === 'alertsDlq') {
+        const { redriven, skipped } = await deps.redriveAlerts();
+        out(`${names.alertsDlq}: re-driven ${redriven.length} alert deliver${redriven.length === 1 ? 'y' : 'ies'}${skipped ? `; skipped ${skipped} unreadable record(s)` : ''}`);
       }
       if (only === undefined || only === 'eventsDlq') {
         const { redriven, skipped } = await redriveEventDeadLetters(ops);

@@ -11,7 +11,7 @@ import { describeExit, planRestart, RESTART_POLICY } from './supervision.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export const SERVICES = ['ingest', 'api', 'projector', 'deleter', 'gateway'] as const;
+export const SERVICES = ['ingest', 'api', 'projector', 'deleter', 'notifier', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -119,6 +119,7 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: ServiceSetOptions = 
       api: config.API_PORT,
       projector: config.PROJECTOR_PORT,
       deleter: config.DELETER_PORT,
+      notifier: config.NOTIFIER_PORT,
       gateway: config.GATEWAY_PORT,
     };
     const { command, args } = serviceCommand(name, key, config);

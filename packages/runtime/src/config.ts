@@ -50,6 +50,16 @@ export const configSchema = z.object({
   TRAPLINE_STATE_DIR: z.string().optional(),
   TRAPLINE_CACHE_DIR: z.string().optional(),
   DELETER_GROUP: z.string().optional(),
+  NOTIFIER_PORT: port.default(9005),
+  NOTIFIER_GROUP: z.string().optional(),
+  NOTIFIER_INSTANCE: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  SMTP_URL: z.string().regex(/^(smtps?:\/\/.+)?$/, 'an smtp:// or smtps:// URL (empty: none)').optional(),
+  EMAIL_FROM: z.string().default('Trapline <trapline@localhost>'),
+  ALERT_DELIVERY_TIMEOUT_MS: positiveInt.default(5000),
+  ALERT_MAX_ATTEMPTS: positiveInt.default(5),
+  ALERT_RETRY_BACKOFF_MS: positiveInt.default(10000),
+  ALERT_RETRY_MAX_BACKOFF_MS: positiveInt.default(10 * 60 * 1000),
+  ALERT_RULES_REFRESH_MS: positiveInt.default(1000),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -62,6 +72,9 @@ export interface Config extends RawConfig {
   deleterGroup: string;
   /** Names this deleter's transactional producer: unique per running instance, stable across its restarts. */
   deleterInstance: string;
+  notifierGroup: string;
+  /** Names this notifier's transactional producer, as deleterInstance does the deleter's. */
+  notifierInstance: string;
 }
 
 export class ConfigError extends Error {}
@@ -81,5 +94,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     projectorGroup: raw.PROJECTOR_GROUP ?? `${raw.KAFKA_TOPIC_PREFIX}.projector`,
     deleterGroup: raw.DELETER_GROUP ?? `${raw.KAFKA_TOPIC_PREFIX}.deleter`,
     deleterInstance: raw.DELETER_INSTANCE ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
+    notifierGroup: raw.NOTIFIER_GROUP ?? `${raw.KAFKA_TOPIC_PREFIX}.notifier`,
+    notifierInstance: raw.NOTIFIER_INSTANCE ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
   };
 }

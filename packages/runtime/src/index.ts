@@ -10,3 +10,6 @@ export * from './provision.ts';
 export * from './partitions.ts';
 export * from './projection-watch.ts';
 export * from './blob-store.ts';
+export * from './retry-chain.ts';
+export * from './changelog.ts';
+export * from './redrive.ts';

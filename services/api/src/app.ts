@@ -8,6 +8,7 @@ import type { WebAsset } from './adapters/web-assets.ts';
 import type { ProjectionState } from './domain/projection-health.ts';
 import multipart from '@fastify/multipart';
 import { artifactRoutes } from './routes/artifacts.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { ApiError, apiContext, NOT_FOUND, type WriteVisibility } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
@@ -106,6 +107,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     artifactRoutes(uploads.withTypeProvider<ZodTypeProvider>(), context);
     releaseFileRoutes(uploads.withTypeProvider<ZodTypeProvider>(), context);
   });
+  alertRoutes(app, context);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});

@@ -51,7 +51,8 @@ function ProjectKeys({ org, project }: { org: string; project: Project }) {
   return (
     <section className="panel project" data-project={project.slug}>
       <h3>
-        <Link to={`/organizations/${org}/projects/${project.slug}/issues/`}>{project.name}</Link> <span className="muted">({project.slug}, id {project.id})</span>
+        <Link to={`/organizations/${org}/projects/${project.slug}/issues/`}>{project.name}</Link> <span className="muted">({project.slug}, id {project.id})</span>{' '}
+        <Link to={`/organizations/${org}/projects/${project.slug}/alerts/rules/`} className="small">Alert rules</Link>
       </h3>
       <Failure error={keys.error} />
       {(keys.answer?.data ?? []).map((key) => (

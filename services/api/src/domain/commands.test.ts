@@ -49,6 +49,12 @@ describe('projects', () => {
     expect(decision.ok && decision.records[1]!.value).toMatchObject({ projectId: 8, teamIds: [42] });
   });
 
+  it("given a default rule id, when a project is created, then Sentry's default rule comes with it", () => {
+    const decision = createProject({ organizationSlug: 'acme', slug: 'api', actor: 'a' }, { ...state, defaultRuleId: '1234567890' }, NOW);
+    expect(names(decision)).toEqual(['ProjectUpserted project/8', 'AlertRuleUpserted project/8/rule/1234567890']);
+    expect(decision.ok && decision.records[1]!.value).toMatchObject({ projectId: 8, ruleId: '1234567890', name: 'Send a notification for new issues' });
+  });
+
   it.each([
     [{ slug: 'web' }, state, /already exists/],
     [{ slug: 'api', id: 3 }, { ...state, idTaken: true }, /taken/],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingRecord } from '@trapline/runtime';
-import { normalizeAllowedOrigins, type KeyRateLimit, type ProjectKeyUpserted, type ProjectUpserted, type TeamUpserted } from '@trapline/schemas';
+import { alertKeys, DEFAULT_RULE, normalizeAllowedOrigins, ruleRecord, type KeyRateLimit, type ProjectKeyUpserted, type ProjectUpserted, type TeamUpserted } from '@trapline/schemas';
 import { newProjectKey } from './keys.ts';
 
 // The admin commands, one pure builder each: given what the caller found in the read model (the
@@ -63,7 +63,8 @@ export function createTeam(
 /** A new project (its id, the number in DSNs, is the next free one unless given), optionally in a team. */
 export function createProject(
   command: { organizationSlug: string; slug?: string | undefined; name?: string | undefined; platform?: string | null | undefined; id?: number | undefined; teamId?: number | undefined; actor: string },
-  state: { organizationExists: boolean; projectSlugs: readonly string[]; nextProjectId: number; idTaken?: boolean },
+  /** `defaultRuleId`: the id the project's default alert rule gets (chosen by the caller: ids are random). */
+  state: { organizationExists: boolean; projectSlugs: readonly string[]; nextProjectId: number; idTaken?: boolean; defaultRuleId?: string },
   now: number,
 ): Decision<ProjectUpserted> {
   if (!state.organizationExists) return refuse(`no organization ${command.organizationSlug}`);
@@ -80,6 +81,11 @@ export function createProject(
   const value: ProjectUpserted = { projectId: command.id ?? state.nextProjectId, organizationSlug: command.organizationSlug, slug, name: command.name ?? slug, platform: command.platform ?? null, createdAt: now };
   const records: OutgoingRecord[] = [{ key: `project/${value.projectId}`, name: 'ProjectUpserted', value }];
   if (command.teamId !== undefined) records.push(projectTeamsRecord(value.projectId, [command.teamId], command.actor, now));
+  // A new project gets Sentry's default rule (a new issue e-mails the project's people), as in Sentry.
+  if (state.defaultRuleId !== undefined) {
+    const ruleId = state.defaultRuleId;
+    records.push({ key: alertKeys.rule(value.projectId, ruleId), name: 'AlertRuleUpserted', value: ruleRecord(DEFAULT_RULE, { projectId: value.projectId, ruleId, actor: 'trapline', createdAt: now, changedAt: now }) });
+  }
   return decided(records, value);
 }
 

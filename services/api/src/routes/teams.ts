@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { newRuleId } from '@trapline/schemas';
 import { projectAnswer, refusals, teamAnswer } from '../domain/answers.ts';
 import { createProject, createTeam } from '../domain/commands.ts';
 import { serializeProject, serializeTeam } from '../domain/serialize.ts';
@@ -50,7 +51,7 @@ export function teamRoutes(app: ZodApp, context: ApiContext): void {
     const org = await readModel.organization(owner.organization_slug);
     const state = { organizationExists: org !== undefined, projectSlugs: (await readModel.projects(owner.organization_slug)).map((project) => project.slug), nextProjectId: await readModel.nextProjectId() };
     const { name, slug, platform } = request.body;
-    const created = await context.decide(reply, createProject({ organizationSlug: owner.organization_slug, name, slug, platform, teamId: owner.id, actor: context.actor(token) }, state, context.now()));
+    const created = await context.decide(reply, createProject({ organizationSlug: owner.organization_slug, name, slug, platform, teamId: owner.id, actor: context.actor(token) }, { ...state, defaultRuleId: newRuleId() }, context.now()));
     return reply.code(201).send(
       serializeProject({
         id: created.projectId,

@@ -1,5 +1,5 @@
 import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetter, type Logger, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { deadLetter, DueGate, type Logger, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
 import { SCHEMA_HEADER, type Codec, type DeletionStep, type TopicNames } from '@trapline/schemas';
 import {
   completedAudit,
@@ -71,7 +71,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   // CPU-seconds per event and less of the broker's, at up to 100 ms more per step when idle.
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, minBytes: 512 * 1024, sessionTimeout: 30000, heartbeatInterval: 3000 });
   const admin: Admin = kafka.admin();
-  const resumeTimers = new Map<string, NodeJS.Timeout>();
+  const gate = new DueGate(consumer);
   const count = (outcome: StepOutcome, n = 1) => deps.onOutcome?.(outcome, n);
   const commit = (appends: TransactionalAppend[], batch: Batch, message: Pick<KafkaMessage, 'offset'>) =>
     appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() });
@@ -121,19 +121,6 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
     count('dead_letter', records.filter((entry) => entry.topic === topics.deletionsDlq).length);
   };
 
-  const pauseUntilDue = (topic: string, partition: number, waitMs: number) => {
-    const id = `${topic}/${partition}`;
-    consumer.pause([{ topic, partitions: [partition] }]);
-    clearTimeout(resumeTimers.get(id));
-    resumeTimers.set(
-      id,
-      setTimeout(() => {
-        resumeTimers.delete(id);
-        consumer.resume([{ topic, partitions: [partition] }]);
-      }, waitMs),
-    );
-  };
-
   /**
    * Delay and retry topics: of what was read, everything up to the last due step is handled (the
    * due ones released to `run`, the others put back at the tail), so a step due sooner never waits
@@ -158,7 +145,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
       count('dead_letter', transaction.deadLettered.length);
       if (!(await settle(transaction.through))) return;
     }
-    if (plan.recheckMs !== undefined) pauseUntilDue(batch.topic, batch.partition, plan.recheckMs);
+    if (plan.recheckMs !== undefined) gate.holdUntilDue(batch.topic, batch.partition, plan.recheckMs);
   };
 
   /** Has the projector applied the request (so every event it hides is in the read model)? */
@@ -252,7 +239,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
 
   return {
     stop: async () => {
-      for (const timer of resumeTimers.values()) clearTimeout(timer);
+      gate.clear();
       await consumer.disconnect();
       await admin.disconnect();
     },

@@ -1,18 +1,12 @@
 import type { Kafka } from 'kafkajs';
-import { TransactionalAppender, type Logger } from '@trapline/runtime';
-import { Codec, type TopicNames } from '@trapline/schemas';
+import { redriveChain, type Logger, type RedriveResult } from '@trapline/runtime';
+import type { TopicNames } from '@trapline/schemas';
 import { redrive } from '../domain/deletion.ts';
 
-// `trapline deletions redrive`: every dead letter on the deletions DLQ goes back to the run topic
-// with a fresh set of attempts. The DLQ is read by its own consumer group, and each re-driven step
-// is appended in the same transaction that moves that group past it, so a crash re-drives nothing
-// twice and loses nothing.
+// `trapline deletions redrive` (and `trapline dlq redrive`): every dead letter on the deletions DLQ
+// goes back to the run topic with a fresh set of attempts (the runtime's redrive of a retry chain).
 
-export interface RedriveResult {
-  redriven: string[];
-  /** Dead letters that are not deletion steps (undecodable): left behind, with the group moved past them. */
-  skipped: number;
-}
+export type { RedriveResult };
 
 export interface RedriveOptions {
   kafka: Kafka;
@@ -21,65 +15,14 @@ export interface RedriveOptions {
   transactionalId: string;
   logger: Logger;
   now?: () => number;
-  /** Gives up waiting for the next record after this long. */
   idleMs?: number;
 }
 
-export async function redriveDeadLetters({ kafka, topics, groupId, transactionalId, logger, now = Date.now, idleMs = 3000 }: RedriveOptions): Promise<RedriveResult> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topics.deletionsDlq), admin.fetchOffsets({ groupId, topics: [topics.deletionsDlq] })]).finally(() => admin.disconnect());
-  const pending = new Map(
-    ends
-      .map(({ partition, high, low }) => {
-        const at = committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? '-1';
-        return [partition, { from: BigInt(at === '-1' ? low : at), high: BigInt(high) }] as const;
-      })
-      .filter(([, range]) => range.from < range.high),
-  );
-  const result: RedriveResult = { redriven: [], skipped: 0 };
-  if (pending.size === 0) return result;
-
-  const codec = new Codec();
-  const appender = await TransactionalAppender.connect(kafka, codec, transactionalId);
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
-  let lastProgress = now();
-  let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-    lastProgress = now();
+export function redriveDeadLetters({ topics, ...options }: RedriveOptions): Promise<RedriveResult> {
+  return redriveChain({
+    ...options,
+    dlqTopic: topics.deletionsDlq,
+    runTopic: topics.deletionsRun,
+    retry: (record, now) => (record.name === 'DeletionStep' ? { id: record.value.transactionId, record: { key: record.value.transactionId, name: 'DeletionStep', value: redrive(record.value, now) } } : undefined),
   });
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topics.deletionsDlq], fromBeginning: true });
-    await consumer.run({
-      autoCommit: true, // also moves the group past trailing transaction markers
-      autoCommitThreshold: 1,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset }) => {
-        for (const message of batch.messages) {
-          const decoded = codec.decode(message.headers, message.value);
-          const step = decoded.ok && decoded.record.name === 'DeletionStep' ? decoded.record.value : undefined;
-          const appends = step ? [{ topic: topics.deletionsRun, records: [{ key: step.transactionId, name: 'DeletionStep' as const, value: redrive(step, now()) }] }] : [];
-          await appender.commit(appends, { groupId, topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() });
-          resolveOffset(message.offset);
-          if (step) {
-            result.redriven.push(step.transactionId);
-            logger.info({ transactionId: step.transactionId, lastError: step.lastError }, 're-driven');
-          } else {
-            result.skipped += 1;
-          }
-        }
-        // lastOffset counts the transaction markers that follow the records, so it reaches high - 1.
-        const range = pending.get(batch.partition);
-        if (range && BigInt(batch.lastOffset()) + 1n >= range.high) pending.delete(batch.partition);
-        lastProgress = now();
-      },
-    });
-    while (pending.size > 0 && (!joined || now() - lastProgress < idleMs) && now() - lastProgress < 60000) await new Promise((resolve) => setTimeout(resolve, 100));
-  } finally {
-    await consumer.disconnect();
-    await appender.close();
-  }
-  return result;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, completedAudit, expiryAudits, planChunk, planFailure, planWait, redrive, requestedAudit, scheduleDeletion, type DeletionSettings } from './deletion.ts';
+import { backoffMs } from '@trapline/runtime';
+import { completedAudit, expiryAudits, planChunk, planFailure, planWait, redrive, requestedAudit, scheduleDeletion, type DeletionSettings } from './deletion.ts';
 
 const settings: DeletionSettings = { delayMs: 3_600_000, chunkSize: 3, expiryChunkSize: 2, maxAttempts: 3, backoffMs: 1000, maxBackoffMs: 5000 };
 const requestedAt = 1_700_000_000_000;

@@ -1,3 +1,4 @@
+import { planAttemptFailure } from '@trapline/runtime';
 import type { AuditEntry, DeletionFailed, DeletionStep, EventDeletionRequested, EventsPurged, GroupDeletionRequested, RetentionRequested } from '@trapline/schemas';
 
 // The deletion pipeline's decisions, pure: when a request is due, what one chunk removes, what
@@ -102,10 +103,6 @@ export function planChunk(step: DeletionStep, found: ChunkFound, settings: Pick<
   };
 }
 
-/** Exponential backoff of the attempt-th retry (1-based), capped. */
-export function backoffMs(attempt: number, settings: Pick<DeletionSettings, 'backoffMs' | 'maxBackoffMs'>): number {
-  return Math.min(settings.maxBackoffMs, settings.backoffMs * 2 ** Math.max(0, attempt - 1));
-}
 
 export type FailurePlan =
   | { outcome: 'retry'; step: DeletionStep; failed: DeletionFailed }
@@ -113,10 +110,10 @@ export type FailurePlan =
 
 /** A failed chunk goes to the retry topic with a growing delay; after the last attempt, to the DLQ. */
 export function planFailure(step: DeletionStep, reason: string, settings: DeletionSettings, now: number): FailurePlan {
-  const attempt = step.attempt + 1;
-  const dead = attempt >= settings.maxAttempts;
+  const { outcome, attempt, dueAt } = planAttemptFailure(step.attempt, settings, now);
+  const dead = outcome === 'dead';
   const failed: DeletionFailed = { projectId: step.projectId, transactionId: step.transactionId, attempt, reason, dead, failedAt: now };
-  const next: DeletionStep = { ...step, attempt, lastError: reason, dueAt: dead ? now : now + backoffMs(attempt, settings) };
+  const next: DeletionStep = { ...step, attempt, lastError: reason, dueAt };
   return dead ? { outcome: 'dead', step: next, failed } : { outcome: 'retry', step: next, failed };
 }
 

@@ -3,6 +3,7 @@ import type { AuditEntry, DeletionFailed, DomainRecord, EventDeletionRequested, 
 import { describeIssue } from '../domain/issue.ts';
 import { applyEvents, newProjection, parseEvents, PoisonRecord, type Projection } from './events.ts';
 import { applyArtifactBundleAssembled, applyDeployCreated, applyReleaseUpserted, applyRepositoryUpserted } from './releases.ts';
+import { applyAlerting } from './alerting.ts';
 import { expireTagValues, removeEventTags } from './tag-values.ts';
 
 // Applies one decoded record to the read models inside the caller's transaction. Every effect
@@ -110,8 +111,16 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       return applyDeletionFailed(db, record.value);
     case 'AuditEntry':
       return applyAuditEntry(db, record.value);
+    case 'AlertRuleUpserted':
+    case 'ServiceHookUpserted':
+    case 'ProjectAlertEmailsChanged':
+    case 'AlertDeliveryChanged':
+      return applyAlerting(db, record);
     case 'DeletionStep':
-      throw new PoisonRecord('DeletionStep belongs on the deleter\'s topics, not a projected one');
+    case 'AlertDelivery':
+    case 'NotifierIssueState':
+    case 'NotifierPosition':
+      throw new PoisonRecord(`${record.name} belongs on its service's own topics, not a projected one`);
   }
 }
 

@@ -1,0 +1,240 @@
+import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { describeIssue } from '@trapline/projector/issue';
+import { groupHashes } from '@trapline/projector/grouping';
+import { deadLetter, DueGate, planAttemptFailure, releaseDue, type Logger, type OutgoingRecord, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { SCHEMA_HEADER, type AlertDelivery, type AlertDeliveryChanged, type Codec, type NormalizedEvent, type TopicNames } from '@trapline/schemas';
+import { decide, plannedDeliveries, type EventFacts } from '../domain/decide.ts';
+import { changeStatus, deleteIssue, emptyState, observeEvent } from '../domain/issue-state.ts';
+import { issueLink, summarize } from '../domain/messages.ts';
+import type { AlertingCache } from './alerting-cache.ts';
+import type { SendOutcome } from './senders.ts';
+import { positionRecord, StateChanges, type NotifierState } from './state-store.ts';
+
+// The notifier's consumer: three inputs, one consumer group, every step one Kafka transaction that
+// appends its outputs and commits its input offset together (as the deleter's):
+//   events → what happened to each issue (its state, on the changelog) and the deliveries the rules
+//            decide (on `alerts.run`, each with a `pending` entry in the delivery log); the
+//            partition's decided position goes in the same transaction, so no record is decided twice;
+//   run    → deliveries sent a chunk at a time, at once (a slow receiver holds up its chunk by the
+//            timeout at most); each outcome is a delivery-log entry, a failure goes to `alerts.retry`
+//            with a growing delay, or to `alerts.dlq` after the last attempt;
+//   retry  → a delivery whose time has come moves back to `run`; before that the partition is paused.
+
+export type DeliveryOutcome = 'decided' | 'sent' | 'not_sent' | 'retry' | 'dead' | 'dead_letter';
+
+export interface NotifierDeps {
+  kafka: Kafka;
+  codec: Codec;
+  appender: TransactionalAppender;
+  topics: TopicNames;
+  groupId: string;
+  publicUrl: string;
+  alerting: AlertingCache;
+  state: NotifierState;
+  send: (delivery: AlertDelivery) => Promise<SendOutcome>;
+  retry: RetrySettings;
+  logger: Logger;
+  now: () => number;
+  /** Deliveries sent at once from the run topic. */
+  concurrency?: number;
+  onOutcome?: (outcome: DeliveryOutcome, count: number) => void;
+}
+
+const DECIDED = new Set(['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested']);
+
+const schemaOf = (message: KafkaMessage) => {
+  const raw = message.headers?.[SCHEMA_HEADER];
+  return (Array.isArray(raw) ? raw[0] : raw)?.toString();
+};
+
+const next = (message: KafkaMessage) => (BigInt(message.offset) + 1n).toString();
+
+/** The delivery log's entry for where a delivery stands. */
+export function deliveryChange(delivery: AlertDelivery, status: string, attempts: number, target: string, lastError: string | null, now: number): OutgoingRecord<'AlertDeliveryChanged'> {
+  const value: AlertDeliveryChanged = {
+    deliveryId: delivery.deliveryId, projectId: delivery.projectId, groupId: delivery.groupId, ruleId: delivery.ruleId, ruleName: delivery.ruleName, trigger: delivery.trigger,
+    kind: delivery.kind, target, status, attempts, lastError, decidedAt: delivery.decidedAt, changedAt: now,
+  };
+  return { key: `${delivery.projectId}/alert/${delivery.deliveryId}`, name: 'AlertDeliveryChanged', value };
+}
+
+export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promise<void> }> {
+  const { kafka, codec, appender, topics, state, alerting, logger } = deps;
+  const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, minBytes: 64 * 1024, sessionTimeout: 30000, heartbeatInterval: 3000 });
+  const gate = new DueGate(consumer);
+  const count = (outcome: DeliveryOutcome, n = 1) => n > 0 && deps.onOutcome?.(outcome, n);
+  const commit = (appends: TransactionalAppend[], batch: Batch, nextOffset: string) =>
+    appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: nextOffset });
+  /** A step of the run or retry topic, with where the notifier stands there: a replay of it does nothing. */
+  const commitStep = async (appends: TransactionalAppend[], batch: Batch, message: KafkaMessage) => {
+    await commit([...appends, { topic: topics.notifierState, records: [positionRecord(batch.topic, batch.partition, next(message))] }], batch, next(message));
+    state.commit(undefined, batch.topic, batch.partition, next(message));
+  };
+  /** Messages of a run or retry batch not handled before (a replay or redelivery skips the rest). */
+  const unhandled = (batch: Batch) => batch.messages.filter((message) => BigInt(message.offset) >= state.position(batch.topic, batch.partition));
+  let restored = true; // read before the consumer joins, below
+  let joins = 0;
+  let unknownProjectRefreshAt = 0;
+
+  const projectOf = async (projectId: number) => {
+    let project = alerting.project(projectId);
+    // A project new to the cache: its rules came before its keys on the admin log, so they are there.
+    if (!project && deps.now() - unknownProjectRefreshAt > 200) {
+      unknownProjectRefreshAt = deps.now();
+      await alerting.refresh();
+      project = alerting.project(projectId);
+    }
+    return project;
+  };
+
+  /** The domain log: evolve each issue's state, decide the rules, append the deliveries. */
+  const decideBatch = async (batch: Batch): Promise<string> => {
+    const last = batch.messages.at(-1)!.offset;
+    const position = state.position(batch.topic, batch.partition);
+    if (BigInt(last) < position) return last; // decided before (a replay, a redelivery): nothing again
+    await alerting.refreshIfStale();
+    const changes = new StateChanges(state);
+    const deliveries: AlertDelivery[] = [];
+    for (const message of batch.messages) {
+      if (BigInt(message.offset) < position || message.value === null || !DECIDED.has(schemaOf(message) ?? '')) continue;
+      const decoded = codec.decode(message.headers, message.value);
+      if (!decoded.ok) continue; // the projector dead-letters what cannot be read
+      const record = decoded.record;
+      if (record.name === 'GroupStatusChanged') {
+        const issue = changes.issueOfGroup(record.value.groupId);
+        if (issue) changes.set(changeStatus(issue, record.value.status));
+      } else if (record.name === 'GroupDeletionRequested') {
+        for (const hash of record.value.hashes) {
+          const issue = changes.get(record.value.projectId, hash);
+          if (issue) changes.set(deleteIssue(issue, record.value.groupId, record.value.requestedAt));
+        }
+      } else if (record.name === 'EventReceived') {
+        let event: NormalizedEvent;
+        try {
+          event = JSON.parse(record.value.payload) as NormalizedEvent;
+          if (!Array.isArray(event.tags)) continue;
+        } catch {
+          continue; // the projector dead-letters it
+        }
+        const { projectId, receivedAt } = record.value;
+        const hash = groupHashes(event).hashes[0]!;
+        const observed = observeEvent(changes.get(projectId, hash) ?? emptyState(projectId, hash), receivedAt);
+        if (observed.kind === 'ignored') continue;
+        const project = await projectOf(projectId);
+        const facts: EventFacts = { eventId: event.event_id, receivedAt, level: event.level, environment: event.environment ?? null, tags: event.tags };
+        const decided = decide(project?.rules ?? [], facts, observed);
+        changes.set(decided.state);
+        if (!project) continue;
+        const link = issueLink(deps.publicUrl, project.organizationSlug, observed.groupId);
+        const summary = summarize(event, describeIssue(event), { groupId: observed.groupId, count: observed.state.timesSeen, firstSeen: observed.state.firstSeen, link });
+        deliveries.push(...plannedDeliveries(project, decided.firings, {
+          position: { partition: batch.partition, offset: message.offset }, projectId, groupId: observed.groupId,
+          issue: JSON.stringify(summary.issue), event: JSON.stringify(summary.event), decidedAt: receivedAt,
+        }));
+      }
+    }
+    // A batch that changed nothing is committed by the consumer alone: no transaction.
+    if (changes.issues.size === 0 && deliveries.length === 0) return last;
+    const nextOffset = (BigInt(last) + 1n).toString();
+    const now = deps.now();
+    await commit([
+      { topic: topics.notifierState, records: changes.records(batch.topic, batch.partition, nextOffset) },
+      { topic: topics.alertsRun, records: deliveries.map((delivery) => ({ key: delivery.deliveryId, name: 'AlertDelivery' as const, value: delivery })) },
+      { topic: topics.events, records: deliveries.map((delivery) => deliveryChange(delivery, 'pending', 0, delivery.kind, null, now)) },
+    ], batch, nextOffset);
+    state.commit(changes, batch.topic, batch.partition, nextOffset);
+    count('decided', deliveries.length);
+    return last;
+  };
+
+  const readDelivery = (batch: Batch, message: KafkaMessage): { step: AlertDelivery } | { deadLetter: ReturnType<typeof deadLetter> } => {
+    const decoded = codec.decode(message.headers, message.value);
+    if (decoded.ok && decoded.record.name === 'AlertDelivery') return { step: decoded.record.value };
+    return { deadLetter: deadLetter(message, { topic: batch.topic, partition: batch.partition }, decoded.ok ? `unexpected ${decoded.record.name} on ${batch.topic}` : decoded.reason) };
+  };
+
+  /** What follows one attempt: the delivery log's entry, and the retry or dead-letter record of a failure. */
+  const afterAttempt = (delivery: AlertDelivery, outcome: SendOutcome, now: number): { appends: TransactionalAppend[]; counted: DeliveryOutcome } => {
+    const attempts = delivery.attempt + 1;
+    if (outcome.status === 'sent') return { appends: [{ topic: topics.events, records: [deliveryChange(delivery, 'sent', attempts, outcome.target, null, now)] }], counted: 'sent' };
+    if (outcome.status === 'not_sent') return { appends: [{ topic: topics.events, records: [deliveryChange(delivery, 'not_sent', delivery.attempt, outcome.target, outcome.reason, now)] }], counted: 'not_sent' };
+    const plan = planAttemptFailure(delivery.attempt, deps.retry, now, { permanent: outcome.permanent });
+    const failed: AlertDelivery = { ...delivery, attempt: plan.attempt, dueAt: plan.dueAt, lastError: outcome.error };
+    logger.warn({ deliveryId: delivery.deliveryId, attempt: plan.attempt, error: outcome.error, outcome: plan.outcome }, 'alert delivery failed');
+    return {
+      appends: [
+        { topic: plan.outcome === 'dead' ? topics.alertsDlq : topics.alertsRetry, records: [{ key: delivery.deliveryId, name: 'AlertDelivery', value: failed }] },
+        { topic: topics.events, records: [deliveryChange(delivery, plan.outcome === 'dead' ? 'dead' : 'retrying', plan.attempt, outcome.target, outcome.error, now)] },
+      ],
+      counted: plan.outcome,
+    };
+  };
+
+  /** The run topic: a chunk of deliveries at once, then one transaction with their outcomes. */
+  const sendBatch = async (batch: Batch, heartbeat: () => Promise<void>): Promise<string> => {
+    const chunkSize = deps.concurrency ?? 32;
+    const messages = unhandled(batch);
+    for (let start = 0; start < messages.length; start += chunkSize) {
+      const chunk = messages.slice(start, start + chunkSize);
+      const results = await Promise.all(chunk.map(async (message) => {
+        const read = readDelivery(batch, message);
+        if (!('step' in read)) return { appends: [{ topic: topics.alertsDlq, raw: [read.deadLetter] }], counted: 'dead_letter' as DeliveryOutcome };
+        return afterAttempt(read.step, await deps.send(read.step), deps.now());
+      }));
+      await commitStep(results.flatMap((result) => result.appends), batch, chunk.at(-1)!);
+      for (const result of results) count(result.counted);
+      await heartbeat();
+    }
+    return batch.messages.at(-1)!.offset;
+  };
+
+  const release = async (batch: Batch): Promise<string | undefined> => {
+    const messages = unhandled(batch);
+    const skipped = batch.messages.length - messages.length; // handled before: a prefix of the batch
+    const last = await releaseDue({
+      topic: batch.topic,
+      partition: batch.partition,
+      messages,
+      read: (message) => readDelivery(batch, message),
+      now: deps.now,
+      gate,
+      release: (delivery, message) => commitStep([{ topic: topics.alertsRun, records: [{ key: delivery.deliveryId, name: 'AlertDelivery', value: delivery }] }], batch, message),
+      reject: async (letter, message) => {
+        await commitStep([{ topic: topics.alertsDlq, raw: [letter] }], batch, message);
+        count('dead_letter');
+      },
+    });
+    return last ?? (skipped > 0 ? batch.messages[skipped - 1]!.offset : undefined);
+  };
+
+  // A rebalance may hand this instance partitions another one decided: their state is read again.
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (joins++ > 0) restored = false;
+  });
+  logger.info({ records: await state.restore() }, 'notifier state restored from its changelog');
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.events, topics.alertsRun, topics.alertsRetry], fromBeginning: true });
+  await consumer.run({
+    // Each step's transaction commits its input offset; kafkajs also commits what was resolved
+    // after it (batches that changed nothing, and those holding only transaction markers).
+    autoCommit: true,
+    autoCommitThreshold: 1,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      if (!restored) {
+        logger.info({ records: await state.restore() }, 'notifier state read again from its changelog after a rebalance');
+        restored = true;
+      }
+      const last = batch.topic === topics.events ? await decideBatch(batch) : batch.topic === topics.alertsRun ? await sendBatch(batch, heartbeat) : await release(batch);
+      if (last !== undefined) resolveOffset(last);
+      await heartbeat();
+    },
+  });
+  return {
+    stop: async () => {
+      gate.clear();
+      await consumer.disconnect();
+    },
+  };
+}

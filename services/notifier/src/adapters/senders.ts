@@ -1,0 +1,93 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Pool } from '@trapline/runtime';
+import { ACTION, type Action, type AlertDelivery } from '@trapline/schemas';
+import { emailMessage, serviceHookRequest, slackMessage } from '../domain/messages.ts';
+import { emailRecipients } from './recipients.ts';
+
+// Carries one delivery out: a signed POST to a service hook, a POST to a Slack incoming webhook,
+// or an e-mail over SMTP. Every attempt is bounded by the timeout. What happened is a value:
+// sent, not sent (nothing to send to, and never will be), or failed (permanent or worth a retry).
+
+export type SendOutcome =
+  | { status: 'sent'; target: string }
+  | { status: 'not_sent'; target: string; reason: string }
+  | { status: 'failed'; target: string; permanent: boolean; error: string };
+
+export interface SenderSettings {
+  timeoutMs: number;
+  smtpUrl: string | undefined;
+  emailFrom: string;
+}
+
+/** A 4xx other than 408 (timeout) and 429 (slow down) will answer the same next time. */
+const isPermanent = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+/** A URL without its path and query (a Slack webhook's path is its secret), for the delivery log. */
+const originOf = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+};
+
+async function post(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<SendOutcome> {
+  const target = originOf(url);
+  try {
+    const response = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status >= 200 && response.status < 300) return { status: 'sent', target };
+    return { status: 'failed', target, permanent: isPermanent(response.status), error: `${target} answered ${response.status}` };
+  } catch (error) {
+    const timedOut = (error as Error).name === 'TimeoutError';
+    return { status: 'failed', target, permanent: false, error: timedOut ? `${target} did not answer within ${timeoutMs} ms` : `${target}: ${(error as Error).message}` };
+  }
+}
+
+export class Senders {
+  private readonly mailer: Transporter | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly settings: SenderSettings,
+    private readonly now: () => number = Date.now,
+  ) {
+    const timeouts = { connectionTimeout: settings.timeoutMs, greetingTimeout: settings.timeoutMs, socketTimeout: settings.timeoutMs };
+    // The URL's settings (host, port, auth, secure, ?tls options) with the bounded timeouts over them.
+    this.mailer = settings.smtpUrl ? nodemailer.createTransport({ url: settings.smtpUrl, ...timeouts } as Parameters<typeof nodemailer.createTransport>[0]) : undefined;
+  }
+
+  async send(delivery: AlertDelivery): Promise<SendOutcome> {
+    const action = JSON.parse(delivery.action) as Action & { hookId?: string };
+    if (action.id === ACTION.slack) return post(action.webhookUrl, slackMessage(delivery), { 'Content-Type': 'application/json' }, this.settings.timeoutMs);
+    if (action.id === ACTION.service) return this.sendHook(delivery, action.hookId ?? '');
+    return this.sendEmail(delivery, action);
+  }
+
+  private async sendHook(delivery: AlertDelivery, hookId: string): Promise<SendOutcome> {
+    const result = await this.pool.query<{ url: string; secret: string; status: string }>('SELECT url, secret, status FROM service_hooks WHERE hook_id = $1 AND project_id = $2', [hookId, delivery.projectId]);
+    const hook = result.rows[0];
+    if (!hook || hook.status !== 'active') return { status: 'not_sent', target: `hook ${hookId}`, reason: 'the service hook was removed' };
+    const request = serviceHookRequest(delivery, { hookId, secret: hook.secret }, this.now());
+    return post(hook.url, request.body, request.headers, this.settings.timeoutMs);
+  }
+
+  private async sendEmail(delivery: AlertDelivery, action: Extract<Action, { id: typeof ACTION.email }>): Promise<SendOutcome> {
+    const to = await emailRecipients(this.pool, delivery.projectId, action);
+    const target = to.join(', ') || action.targetType;
+    if (!this.mailer) return { status: 'not_sent', target, reason: 'no SMTP server is configured (SMTP_URL)' };
+    if (to.length === 0) return { status: 'not_sent', target, reason: 'the project has no alert e-mail addresses' };
+    try {
+      await this.mailer.sendMail({ from: this.settings.emailFrom, to, ...emailMessage(delivery), headers: { 'X-Trapline-Delivery': delivery.deliveryId } });
+      return { status: 'sent', target };
+    } catch (error) {
+      const code = (error as { responseCode?: number }).responseCode;
+      // SMTP 5xx replies are permanent refusals (no such mailbox); 4xx and network errors pass.
+      return { status: 'failed', target, permanent: code !== undefined && code >= 500, error: `SMTP: ${(error as Error).message}` };
+    }
+  }
+
+  close(): void {
+    this.mailer?.close();
+  }
+}

@@ -1,0 +1,48 @@
+import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
+import { Codec, topicNames } from '@trapline/schemas';
+import { Counter } from 'prom-client';
+import { AlertingCache } from './adapters/alerting-cache.ts';
+import { startNotifier } from './adapters/pipeline.ts';
+import { Senders } from './adapters/senders.ts';
+import { NotifierState } from './adapters/state-store.ts';
+
+const config = readConfig();
+const logger = createLogger('notifier', config.LOG_LEVEL);
+
+await runService(logger, async () => {
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const metrics = createMetrics('notifier');
+  const deliveries = new Counter({ name: 'trapline_notifier_deliveries_total', help: 'Alert deliveries by outcome (decided, sent, not_sent, retry, dead, dead_letter)', labelNames: ['outcome'], registers: [metrics] });
+  const deadLetters = deadLetterCounter(metrics);
+  const pool = createPool(config.DATABASE_URL, 4);
+  const rawKafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-notifier`, logger);
+  const { kafka, check: consumerCheck } = observeConsumers(rawKafka, metrics);
+  const codec = new Codec();
+  const appender = await TransactionalAppender.connect(kafka, codec, `${config.notifierGroup}.${config.notifierInstance}`);
+  if (!config.SMTP_URL) logger.warn('no SMTP_URL: e-mail alerts are recorded as not sent');
+  const senders = new Senders(pool, { timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, smtpUrl: config.SMTP_URL, emailFrom: config.EMAIL_FROM });
+  const notifier = await startNotifier({
+    kafka, codec, appender, topics, logger,
+    groupId: config.notifierGroup,
+    publicUrl: config.PUBLIC_URL,
+    alerting: new AlertingCache(pool, config.ALERT_RULES_REFRESH_MS),
+    state: new NotifierState({ kafka: rawKafka, topic: topics.notifierState, groupPrefix: config.notifierGroup, codec }),
+    send: (delivery) => senders.send(delivery),
+    retry: { maxAttempts: config.ALERT_MAX_ATTEMPTS, backoffMs: config.ALERT_RETRY_BACKOFF_MS, maxBackoffMs: config.ALERT_RETRY_MAX_BACKOFF_MS },
+    now: Date.now,
+    onOutcome: (outcome, count) => {
+      deliveries.inc({ outcome }, count);
+      if (outcome === 'dead' || outcome === 'dead_letter') deadLetters.inc({ topic: topics.alertsDlq }, count);
+    },
+  });
+  const health = await startHealthServer(config.HOST, config.NOTIFIER_PORT, metrics, { consumer: consumerCheck, postgres: postgresCheck(pool) });
+  return {
+    stop: async () => {
+      await notifier.stop();
+      await appender.close();
+      senders.close();
+      await health.close();
+      await pool.end();
+    },
+  };
+});

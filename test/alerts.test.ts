@@ -1,0 +1,227 @@
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, createLogger } from '@trapline/runtime';
+import { ACTION, CONDITION, FILTER } from '@trapline/schemas';
+import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
+import { startHttpReceiver, startSmtpReceiver } from './receivers.ts';
+
+// Alerting end to end: rules and service hooks through Sentry's API at the gateway, events through
+// the store endpoint, and real receivers (an HTTP server for service hooks and Slack, an SMTP server
+// for e-mail). Invariant 8: a restart, a reset of the notifier's group to the earliest offset, a
+// rebuild and a killed notifier never send an alert twice.
+
+let trapline: RunningTrapline;
+let http: Awaited<ReturnType<typeof startHttpReceiver>>;
+let smtp: Awaited<ReturnType<typeof startSmtpReceiver>>;
+let org: string;
+let project: string;
+
+beforeAll(async () => {
+  http = await startHttpReceiver();
+  smtp = await startSmtpReceiver();
+  trapline = await startTrapline({
+    SMTP_URL: smtp.url, EMAIL_FROM: 'alerts@trapline.test', ALERT_RETRY_BACKOFF_MS: '200', ALERT_RETRY_MAX_BACKOFF_MS: '400', ALERT_MAX_ATTEMPTS: '3',
+    ALERT_DELIVERY_TIMEOUT_MS: '1500', ALERT_RULES_REFRESH_MS: '200',
+  });
+  ({ organizationSlug: org, projectSlug: project } = trapline.defaults);
+}, 180000);
+
+afterAll(async () => {
+  await trapline?.dispose();
+  await http?.close();
+  await smtp?.close();
+});
+
+const api = (method: string, path: string, body?: unknown) =>
+  fetch(`${trapline.publicUrl}/api/0${path}`, {
+    method,
+    headers: { authorization: `Bearer ${trapline.defaults.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const json = async <T = Record<string, unknown>>(response: Response) => (await response.json()) as T;
+
+async function sendEvent(message: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const key = new URL(trapline.defaults.dsn).username;
+  const response = await fetch(`${trapline.publicUrl}/api/${trapline.defaults.projectId}/store/?sentry_key=${key}&sentry_version=7`, { method: 'POST', body: JSON.stringify({ message, level: 'error', ...extra }) });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { id: string }).id;
+}
+
+const rules = async () => json<{ id: string; name: string; status: string }[]>(await api('GET', `/projects/${org}/${project}/rules/`));
+const deliveries = async () => json<{ id: string; status: string; kind: string; trigger: string; attempts: number; lastError: string | null; ruleName: string }[]>(await api('GET', `/projects/${org}/${project}/alert-deliveries/`));
+
+const hookRequests = () => http.on('/hook');
+
+describe('rules and hooks through Sentry’s API', () => {
+  it('a project starts with Sentry’s default rule', async () => {
+    const found = await eventually(async () => ((await rules()).length > 0 ? rules() : undefined), 'the default rule');
+    expect(found.map((rule) => rule.name)).toEqual(['Send a notification for new issues']);
+  });
+
+  it.each([
+    ['an unknown condition', { name: 'x', conditions: [{ id: 'sentry.rules.conditions.nope' }], actions: [{ id: ACTION.email, targetType: 'IssueOwners' }] }, 'body.conditions[0].id'],
+    ['a bad interval', { name: 'x', conditions: [{ id: CONDITION.eventFrequency, value: 1, interval: '7m' }], actions: [{ id: ACTION.email, targetType: 'IssueOwners' }] }, 'body.conditions[0].interval'],
+    ['an unknown action', { name: 'x', conditions: [{ id: CONDITION.firstSeen }], actions: [{ id: 'nope' }] }, 'body.actions[0].id'],
+    ['a Slack URL that is not http(s)', { name: 'x', conditions: [{ id: CONDITION.firstSeen }], actions: [{ id: ACTION.slack, webhookUrl: 'file:///etc/passwd' }] }, 'body.actions[0].webhookUrl'],
+  ])('refuses a rule with %s: 400 naming the field, nothing appended', async (_what, body, field) => {
+    const before = await rules();
+    const response = await api('POST', `/projects/${org}/${project}/rules/`, body);
+    expect(response.status).toBe(400);
+    expect((await json<{ detail: string }>(response)).detail).toContain(field);
+    expect(await rules()).toEqual(before);
+  });
+
+  it('refuses a hook whose URL is not http(s) or whose events are unknown', async () => {
+    for (const [body, field] of [[{ url: 'javascript:alert(1)', events: ['event.alert'] }, 'body.url'], [{ url: `${http.url}/hook`, events: ['issue.created'] }, 'body.events']] as const) {
+      const response = await api('POST', `/projects/${org}/${project}/hooks/`, body);
+      expect(response.status).toBe(400);
+      expect((await json<{ detail: string }>(response)).detail).toContain(field);
+    }
+    expect(await json(await api('GET', `/projects/${org}/${project}/hooks/`))).toEqual([]);
+  });
+
+  it('creates, edits, disables and deletes a rule', async () => {
+    const created = await api('POST', `/projects/${org}/${project}/rules/`, { name: 'temporary', frequency: 5, conditions: [{ id: CONDITION.regression }], actions: [{ id: ACTION.email, targetType: 'IssueOwners' }] });
+    expect(created.status).toBe(201);
+    const { id } = await json<{ id: string }>(created);
+    await eventually(async () => ((await api('GET', `/projects/${org}/${project}/rules/${id}/`)).ok ? true : undefined), 'the rule projected');
+    const put = await api('PUT', `/projects/${org}/${project}/rules/${id}/`, { name: 'renamed', status: 'disabled' });
+    expect(await json(put)).toMatchObject({ id, name: 'renamed', status: 'disabled', frequency: 5, conditions: [{ id: CONDITION.regression }] });
+    await eventually(async () => ((await rules()).some((rule) => rule.name === 'renamed' && rule.status === 'disabled') ? true : undefined), 'the edit projected');
+    expect((await api('DELETE', `/projects/${org}/${project}/rules/${id}/`)).status).toBe(202);
+    await eventually(async () => ((await api('GET', `/projects/${org}/${project}/rules/${id}/`)).status === 404 ? true : undefined), 'the rule gone');
+  });
+});
+
+describe('alerts', () => {
+  let secret: string;
+
+  beforeAll(async () => {
+    expect((await api('PUT', `/projects/${org}/${project}/alert-emails/`, { emails: ['oncall@example.com'] })).status).toBe(200);
+    const hook = await api('POST', `/projects/${org}/${project}/hooks/`, { url: `${http.url}/hook`, events: ['event.alert'] });
+    expect(hook.status).toBe(201);
+    secret = (await json<{ secret: string }>(hook)).secret;
+    http.answers.set('/slack-down', 503);
+    http.answers.set('/slack-hangs', 'hang');
+    for (const body of [
+      { name: 'hook on new issues', conditions: [{ id: CONDITION.firstSeen }], filters: [{ id: FILTER.level, match: 'gte', level: '40' }], actions: [{ id: ACTION.service, service: 'webhooks' }] },
+      { name: 'slack on regressions', conditions: [{ id: CONDITION.regression }], actions: [{ id: ACTION.slack, webhookUrl: `${http.url}/slack` }] },
+      { name: 'failing receivers', conditions: [{ id: CONDITION.firstSeen }], filters: [{ id: FILTER.tagged, key: 'team', match: 'eq', value: 'payments' }], actions: [{ id: ACTION.slack, webhookUrl: `${http.url}/slack-down` }, { id: ACTION.slack, webhookUrl: `${http.url}/slack-hangs` }, { id: ACTION.slack, webhookUrl: `${http.url}/slack-ok` }] },
+    ]) expect((await api('POST', `/projects/${org}/${project}/rules/`, body)).status).toBe(201);
+    await eventually(async () => ((await rules()).length === 4 ? true : undefined), 'the rules projected');
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the notifier's rule cache (ALERT_RULES_REFRESH_MS)
+  });
+
+  it('a new issue sends one signed service hook and one e-mail; its next events send nothing', async () => {
+    const eventId = await sendEvent('checkout exploded');
+    const [request] = await eventually(async () => (hookRequests().length > 0 ? hookRequests() : undefined), 'the service hook');
+    expect(request!.headers['x-servicehook-signature']).toBe(createHmac('sha256', secret).update(request!.body).digest('hex'));
+    const payload = JSON.parse(request!.body) as { project: { slug: string }; group: { title: string; permalink: string }; event: { event_id: string } };
+    expect(payload).toMatchObject({ project: { slug: project }, group: { title: 'checkout exploded' }, event: { event_id: eventId } });
+    expect(payload.group.permalink).toMatch(new RegExp(`^${trapline.publicUrl}/organizations/${org}/issues/\\d+/$`));
+    const mail = await eventually(async () => smtp.mails.find((candidate) => candidate.raw.includes('checkout exploded')), 'the e-mail');
+    expect(mail.to).toEqual(['oncall@example.com']);
+    await sendEvent('checkout exploded');
+    await sendEvent('checkout exploded');
+    await eventually(async () => ((await deliveries()).filter((delivery) => delivery.status === 'sent').length >= 2 ? true : undefined), 'the delivery log');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(hookRequests()).toHaveLength(1);
+    expect(smtp.mails.filter((candidate) => candidate.raw.includes('checkout exploded'))).toHaveLength(1);
+  });
+
+  it('a resolved issue seen again sends the regression to Slack', async () => {
+    await sendEvent('cache stampede');
+    const issueId = await eventually(async () => {
+      const issues = await json<{ id: string; title: string }[]>(await api('GET', `/projects/${org}/${project}/issues/?query=`));
+      return issues.find((issue) => issue.title === 'cache stampede')?.id;
+    }, 'the issue');
+    expect((await api('PUT', `/issues/${issueId}/`, { status: 'resolved' })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sendEvent('cache stampede');
+    const [message] = await eventually(async () => (http.on('/slack').length > 0 ? http.on('/slack') : undefined), 'the Slack message');
+    const body = JSON.parse(message!.body) as { text: string; attachments: { title: string; title_link: string; fields: { title: string; value: string }[] }[] };
+    expect(body.attachments[0]).toMatchObject({ title: 'cache stampede', title_link: expect.stringContaining(`/issues/${issueId}/`) });
+    expect(body.attachments[0]!.fields).toContainEqual({ title: 'Level', value: 'error', short: true });
+  });
+
+  it('a receiver that fails or hangs is retried, then dead-lettered, and holds up no other', async () => {
+    await sendEvent('payment declined', { tags: { team: 'payments' } });
+    await eventually(async () => (http.on('/slack-ok').length > 0 ? true : undefined), 'the healthy receiver');
+    const dead = await eventually(async () => {
+      const failing = (await deliveries()).filter((delivery) => delivery.ruleName === 'failing receivers' && delivery.kind === 'slack');
+      return failing.filter((delivery) => delivery.status === 'dead').length === 2 ? failing : undefined;
+    }, 'two dead deliveries', 60000);
+    expect(dead.filter((delivery) => delivery.status === 'dead').map((delivery) => [delivery.attempts, delivery.lastError]).sort()).toEqual([
+      [3, expect.stringContaining('answered 503')],
+      [3, expect.stringContaining('did not answer within 1500 ms')],
+    ].sort());
+    expect(http.on('/slack-down')).toHaveLength(3);
+    expect(http.on('/slack-ok')).toHaveLength(1);
+    const listed = runCli(trapline.env, ['alerts', 'list', '--status', 'dead']);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('answered 503');
+  }, 90000);
+
+  it('trapline dlq redrive sends a dead delivery once more', async () => {
+    http.answers.set('/slack-down', 200);
+    http.answers.set('/slack-hangs', 200);
+    const redriven = runCli(trapline.env, ['dlq', 'redrive', '--topic', trapline.topics.alertsDlq]);
+    expect(redriven.status, redriven.stderr).toBe(0);
+    expect(redriven.stdout).toContain('re-driven 2 alert deliveries');
+    await eventually(async () => {
+      const failing = (await deliveries()).filter((delivery) => delivery.ruleName === 'failing receivers');
+      return failing.every((delivery) => delivery.status === 'sent') ? true : undefined;
+    }, 'the re-driven deliveries sent');
+    expect(http.on('/slack-down')).toHaveLength(4);
+    expect(runCli(trapline.env, ['dlq', 'redrive', '--topic', trapline.topics.alertsDlq]).stdout).toContain('re-driven 0 alert deliveries');
+  }, 90000);
+
+  describe('replay never repeats a side effect (invariant 8)', () => {
+    const sent = () => ({ hooks: hookRequests().length, slack: http.requests.length - hookRequests().length, mails: smtp.mails.length });
+
+    const settle = async () => {
+      await eventually(async () => ((await deliveries()).every((delivery) => !['pending', 'retrying'].includes(delivery.status)) ? true : undefined), 'deliveries settled', 60000);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    };
+
+    it('a restarted notifier sends nothing again', async () => {
+      await settle();
+      const before = sent();
+      await trapline.services.stop('notifier');
+      await trapline.services.start('notifier');
+      await sendEvent('after restart');
+      await eventually(async () => (hookRequests().length > before.hooks ? true : undefined), 'the new issue alerted');
+      await settle();
+      expect(sent()).toEqual({ hooks: before.hooks + 1, slack: before.slack, mails: before.mails + 1 });
+    }, 120000);
+
+    it('a notifier killed mid-work, and its group reset to the earliest offset, send nothing again', async () => {
+      await settle();
+      const before = sent();
+      await trapline.services.stop('notifier', 'SIGKILL');
+      const admin = createKafka(trapline.config.kafkaBrokers, 'test-reset', createLogger('test', 'error')).admin();
+      await admin.connect();
+      await eventually(async () => {
+        const described = await admin.describeGroups([trapline.config.notifierGroup]);
+        return described.groups[0]!.members.length === 0 ? true : undefined;
+      }, 'the killed member gone from the group', 60000);
+      for (const topic of [trapline.topics.events, trapline.topics.alertsRun, trapline.topics.alertsRetry]) await admin.resetOffsets({ groupId: trapline.config.notifierGroup, topic, earliest: true });
+      await admin.disconnect();
+      await trapline.services.start('notifier');
+      await sendEvent('after reset');
+      await eventually(async () => (hookRequests().length > before.hooks ? true : undefined), 'the new issue alerted');
+      await settle();
+      expect(sent()).toEqual({ hooks: before.hooks + 1, slack: before.slack, mails: before.mails + 1 });
+    }, 180000);
+
+    it('a rebuild sends nothing again', async () => {
+      await settle();
+      const before = sent();
+      const rebuilt = runCli(trapline.env, ['rebuild']);
+      expect(rebuilt.status, rebuilt.stderr).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(sent()).toEqual(before);
+    }, 180000);
+  });
+});
