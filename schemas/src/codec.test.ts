@@ -24,6 +24,9 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },
   ProjectKeyUpserted: { publicKey: 'p', secretKey: 's', projectId: 7, label: 'Default', active: true, createdAt: 1 },
   ApiTokenUpserted: { tokenHash: 'h', organizationSlug: 'acme', scopes: ['event:read'], label: 'ci', active: false, createdAt: 1 },
+  UserUpserted: { userId: '12', email: 'ada@example.com', name: 'Ada', passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', createdAt: 1 },
+  MemberUpserted: { memberId: '34', organizationSlug: 'acme', userId: null, email: 'bob@example.com', role: 'member', inviteTokenHash: 'h', inviteExpiresAt: 9, invitedBy: 'user:12', createdAt: 1 },
+  UserTokenUpserted: { tokenId: '56', tokenHash: 'h', userId: '12', scopes: ['event:read'], label: 'laptop', active: true, createdAt: 1 },
 };
 
 describe('the record codec', () => {

@@ -33,9 +33,10 @@ export const TOPIC_SPECS = {
   admin: {
     suffix: 'admin',
     partitions: 1,
-    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted'],
+    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted',
+      'UserUpserted', 'MemberUpserted', 'UserTokenUpserted'],
     configs: { 'cleanup.policy': 'compact' },
-    purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity.',
+    purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity; users (argon2id hash), members and invitations, user token hashes.',
   },
   deletionsDelay: {
     suffix: 'deletions.delay',

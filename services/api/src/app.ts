@@ -10,7 +10,10 @@ import { ApiError, apiContext, NOT_FOUND } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { issueRoutes } from './routes/issues.ts';
+import { memberRoutes } from './routes/members.ts';
 import { organizationRoutes } from './routes/organizations.ts';
+import { userRoutes } from './routes/users.ts';
+import type { SessionStore, SignInThrottle } from './adapters/sessions.ts';
 import { webRoutes } from './routes/web.ts';
 
 export { ApiError } from './routes/context.ts';
@@ -20,6 +23,11 @@ export interface ApiDeps {
   appender: Appender;
   eventsTopic: string;
   adminTopic: string;
+  /** Where member changes are audited; default: the admin topic's sibling `<prefix>.audit`. */
+  auditTopic?: string;
+  /** Sign-in sessions and throttling (Redis); without them only tokens authenticate. */
+  sessions?: SessionStore;
+  throttle?: SignInThrottle;
   publicUrl: string;
   logger: Logger;
   metrics: Registry;
@@ -76,12 +84,17 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
-  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now });
+  const context = apiContext({
+    readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now,
+    auditTopic: deps.auditTopic ?? deps.adminTopic.replace(/admin$/, 'audit'), sessions: deps.sessions, throttle: deps.throttle,
+  });
   organizationRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);
   deletionRoutes(app, context);
   auditRoutes(app, context);
+  userRoutes(app, context);
+  memberRoutes(app, context);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});

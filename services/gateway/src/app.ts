@@ -18,7 +18,11 @@ export function buildGateway(ingestUrl: string, apiUrl: string): FastifyInstance
     upstream: '',
     prefix: '/',
     http2: false,
-    replyOptions: { getUpstream: (request) => upstreamFor(request.url, ingestUrl, apiUrl) },
+    replyOptions: {
+      getUpstream: (request) => upstreamFor(request.url, ingestUrl, apiUrl),
+      // The API throttles failed sign-ins per client address: it must see the client's, not ours.
+      rewriteRequestHeaders: (request, headers) => ({ ...headers, 'x-forwarded-for': [headers['x-forwarded-for'], request.ip].filter(Boolean).join(', ') }),
+    },
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Pool } from '@trapline/runtime';
+import { AccountsReadModel } from './accounts.ts';
 import type { AuditRow, DeletionRow } from '../domain/audit.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { EventRow, GroupRow, ProjectRow } from '../domain/serialize.ts';
@@ -57,7 +58,12 @@ export interface KeyRow {
 }
 
 export class ReadModel {
-  constructor(private readonly pool: Pool) {}
+  /** Users, members and user tokens. */
+  readonly accounts: AccountsReadModel;
+
+  constructor(private readonly pool: Pool) {
+    this.accounts = new AccountsReadModel(pool);
+  }
 
   async token(tokenHash: string): Promise<TokenRow | undefined> {
     const result = await this.pool.query<TokenRow>('SELECT token_hash, organization_slug, scopes, active FROM api_tokens WHERE token_hash = $1', [tokenHash]);

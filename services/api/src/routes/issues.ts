@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
 import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
-import { ApiError, type ApiContext, type ZodApp } from './context.ts';
+import { ApiError, type ApiContext, type Principal, type ZodApp } from './context.ts';
 import { page } from './paging.ts';
 import { asList, issueListQuery, issueParams, orgParams, pageQuery, projectParams, statusBody, tagParams } from './schemas.ts';
 
@@ -54,7 +53,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return (groupId: number) => ({ [period]: statsSeries(period, now, counts.get(groupId) ?? new Map()) });
   };
 
-  const appendStatus = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
+  const appendStatus = async (token: Principal, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
     const status = body.status === 'resolvedInNextRelease' ? 'resolved' : body.status === 'muted' ? 'ignored' : body.status;
     await appender.append(
       eventsTopic,
@@ -67,7 +66,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return { status, statusDetails: {} };
   };
 
-  const appendDeletion = async (token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
+  const appendDeletion = async (token: Principal, targets: { group: GroupRow; project: ProjectRow }[]) => {
     const records = await Promise.all(
       targets.map(async ({ group, project }) => {
         const transactionId = randomUUID().replaceAll('-', '');

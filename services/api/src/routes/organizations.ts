@@ -3,6 +3,7 @@ import { normalizeAllowedOrigins, type ProjectKeyUpserted } from '@trapline/sche
 import { newProjectKey } from '../domain/keys.ts';
 import { serializeKey, serializeOrganization, serializeProject } from '../domain/serialize.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
+import { principalUser } from './users.ts';
 import { keyCreateBody, keyParams, keyUpdateBody, orgParams, projectParams, projectUpdateBody } from './schemas.ts';
 
 // The API root (what `sentry-cli info` reads), organizations, projects and their DSN keys.
@@ -16,13 +17,13 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
 
   app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is' } }, async (request) => {
     const token = request.headers.authorization ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
-    return { version: '0', auth: token ? { scopes: token.scopes } : null, user: token ? { id: context.actor(token), name: 'API token', username: context.actor(token), email: '' } : null };
+    return { version: '0', auth: token ? { scopes: token.scopes } : null, user: token ? principalUser(token) : null };
   });
 
   app.get('/api/0/organizations/', { schema: { tags, summary: "The token's organizations" } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
-    const org = await readModel.organization(token.organization_slug);
-    return org ? [serializeOrganization(org)] : [];
+    const orgs = await Promise.all(context.organizations(token).map((slug) => readModel.organization(slug)));
+    return orgs.flatMap((org) => (org ? [serializeOrganization(org)] : []));
   });
 
   app.get('/api/0/organizations/:org/', { schema: { tags, summary: 'Retrieve an organization', params: orgParams } }, async (request) => {
@@ -39,7 +40,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
 
   app.get('/api/0/projects/', { schema: { tags, summary: "The token's projects" } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
-    return (await readModel.projects(token.organization_slug)).map(serializeProject);
+    return (await Promise.all(context.organizations(token).map((slug) => readModel.projects(slug)))).flat().map(serializeProject);
   });
 
   app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams } }, async (request) => {
