@@ -142,6 +142,13 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/0/projects/{org}/{project}/events/{eventId}/': 'event:read',
   'DELETE /api/0/projects/{org}/{project}/events/{eventId}/': 'event:admin',
   'GET /api/0/deletions/{transactionId}/': 'event:read',
+  // Sentry's members API: reading needs member:read, inviting member:write; changing a role or
+  // removing someone is then decided by role (member:admin, or leaving oneself).
+  'GET /api/0/organizations/{org}/members/': 'member:read',
+  'POST /api/0/organizations/{org}/members/': 'member:write',
+  'GET /api/0/organizations/{org}/members/{memberId}/': 'member:read',
+  'PUT /api/0/organizations/{org}/members/{memberId}/': 'member:read',
+  'DELETE /api/0/organizations/{org}/members/{memberId}/': 'member:read',
   ...Object.fromEntries(
     ['/api/0/issues/{id}', '/api/0/organizations/{org}/issues/{id}'].flatMap((prefix) => [
       [`GET ${prefix}/`, 'event:read'],
@@ -156,10 +163,18 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   ),
 };
 
+/**
+ * Routes of a person, not of an organization: an organization token gets 403 on every one of
+ * them, whatever its scopes (test/accounts.test.ts covers them with sessions and user tokens).
+ */
+const USER_ROUTES = new Set(['GET /api/0/auth/', 'DELETE /api/0/auth/', 'GET /api/0/users/me/', 'GET /api/0/api-tokens/', 'POST /api/0/api-tokens/', 'DELETE /api/0/api-tokens/', 'DELETE /api/0/api-tokens/{tokenId}/']);
+/** Routes that take no token: signing in, and accepting an invitation with its own single-use secret. */
+const PUBLIC_ROUTES = new Set(['POST /api/0/auth/login/', 'GET /api/0/accept-invite/{memberId}/{token}/', 'POST /api/0/accept-invite/{memberId}/{token}/']);
+
 /** Valid bodies for the routes that take one, so validation never answers before authorization does. */
 const BODIES: Record<string, unknown> = {
-  PUT: { status: 'resolved', isActive: true, retentionDays: null },
-  POST: { name: 'scope test' },
+  PUT: { status: 'resolved', isActive: true, retentionDays: null, orgRole: 'member' },
+  POST: { name: 'scope test', email: 'scope-test@example.com', scopes: ['event:read'] },
 };
 
 const LEVELS = ['read', 'write', 'admin'];
@@ -172,6 +187,7 @@ const withoutGranting = (needed: Scope) => {
 describe('every route of the OpenAPI document', () => {
   type Route = { method: string; path: string; scope: Scope };
   let routes: Route[];
+  let userRoutes: Route[];
   /** Path parameters naming this organization's real objects, and ones that name nothing. */
   let real: Record<string, string>;
   let missing: Record<string, string>;
@@ -183,6 +199,8 @@ describe('every route of the OpenAPI document', () => {
         .filter((method) => item?.[method] && path !== '/api/0/')
         .map((method) => ({ method: method.toUpperCase(), path, scope: ROUTE_SCOPES[`${method.toUpperCase()} ${path}`]! })),
     );
+    userRoutes = routes.filter((route) => USER_ROUTES.has(`${route.method} ${route.path}`));
+    routes = routes.filter((route) => !USER_ROUTES.has(`${route.method} ${route.path}`) && !PUBLIC_ROUTES.has(`${route.method} ${route.path}`));
     // One issue with an event, and a deletion request (held for an hour) of another event.
     const key = new URL(trapline.defaults.dsn).username;
     const send = async (message: string) => ((await (await ingest(trapline.defaults.projectId, 'store', JSON.stringify({ message, release: 'web@1' }), {}, `?sentry_key=${key}&sentry_version=7`)).json()) as { id: string }).id;
@@ -191,8 +209,9 @@ describe('every route of the OpenAPI document', () => {
     await eventually(async () => ((await query('SELECT 1 FROM events WHERE event_id = $1', [doomed])).length ? true : undefined), 'the second event');
     const deletion = (await (await api('DELETE', `/api/0/projects/${org}/${project}/events/${doomed}/`, trapline.defaults.token)).json()) as { transactionId: string };
     await eventually(async () => ((await query('SELECT 1 FROM deletions WHERE transaction_id = $1', [deletion.transactionId])).length ? true : undefined), 'the deletion');
-    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release' };
-    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32) };
+    const memberId = (await query<{ id: string }>("SELECT id FROM members WHERE organization_slug = $1 AND role = 'owner'", [org]))[0]!.id;
+    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', memberId, tokenId: '1' };
+    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), memberId: '999999999' };
   });
 
   /** Issues and their statuses; later, the same issues again (events of earlier tests may still be adding others). */
@@ -205,6 +224,11 @@ describe('every route of the OpenAPI document', () => {
   it('says which scope each route needs', () => {
     expect(routes.length).toBeGreaterThan(20);
     expect(routes.filter((route) => route.scope === undefined).map((route) => `${route.method} ${route.path}`)).toEqual([]);
+  });
+
+  it("answers 403 to an organization token with every scope on a person's own routes", async () => {
+    expect(userRoutes.length).toBe(USER_ROUTES.size);
+    for (const route of userRoutes) expect((await call(route, trapline.defaults.token, real)).status, `${route.method} ${route.path}`).toBe(403);
   });
 
   it('answers 403 to a token without the scope (on real objects), and lets the scope through', async () => {

@@ -99,7 +99,7 @@ export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'ev
     if (token) {
       if (!token.active) throw new ApiError(401, 'Invalid token');
       if (scope !== null && !hasScope(token.scopes, scope)) throw new ApiError(403, FORBIDDEN);
-      const actor: MemberActor = { role: roleOfScopes(token.scopes), memberId: null, canWrite: hasScope(token.scopes, 'member:write'), canAdmin: hasScope(token.scopes, 'member:admin') };
+      const actor: MemberActor = { role: roleOfScopes(token.scopes) ?? 'member', memberId: null, canWrite: hasScope(token.scopes, 'member:write'), canAdmin: hasScope(token.scopes, 'member:admin') };
       return {
         actor: `token:${token.token_hash.slice(0, 12)}`, kind: 'organization-token', user: null, scopes: token.scopes,
         organizations: new Map([[token.organization_slug, true]]), memberActors: new Map([[token.organization_slug, actor]]),

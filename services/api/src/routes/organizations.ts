@@ -16,7 +16,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, publicUrl, appender, adminTopic } = context;
 
   app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is' } }, async (request) => {
-    const token = request.headers.authorization ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
+    const token = request.headers.authorization || request.headers.cookie ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
     return { version: '0', auth: token ? { scopes: token.scopes } : null, user: token ? principalUser(token) : null };
   });
 
