@@ -250,13 +250,41 @@ describe('every route of the OpenAPI document', () => {
 
   it("answers 404 to another organization's token wherever the path names an organization or an object, and shows it nothing of ours", async () => {
     await trapline.appender.append(trapline.topics.admin, [{ key: 'organization/intruder', name: 'OrganizationUpserted', value: { slug: 'intruder', name: 'Intruder', createdAt: Date.now() } }]);
-    const [intruder] = await createTokens([{ organization: 'intruder', scopes: ['org:admin', 'project:admin', 'event:admin'] }]);
+    const [intruder] = await createTokens([{ organization: 'intruder', scopes: ['org:admin', 'member:admin', 'project:admin', 'event:admin'] }]);
     const issuesBefore = await issues();
     for (const route of routes) {
       const response = await call(route, intruder!, real);
       const body = await response.text();
       if (route.path.includes('{')) expect(response.status, `${route.method} ${route.path}: ${body}`).toBe(404);
       else expect(body, `${route.method} ${route.path}`).not.toContain(org);
+    }
+    await unchanged(issuesBefore);
+  });
+
+  it("answers 404 to another organization's owner, by session and by user token, wherever the path names an organization or an object", async () => {
+    const created = runCli(trapline.env, ['users', 'create', 'intruder@example.com', '--org', 'intruder', '--role', 'owner']);
+    expect(created.status, created.stderr).toBe(0);
+    const password = /password (\S+)/.exec(created.stdout)![1]!;
+    plainTokens.push(password);
+    const signedIn = await fetch(`${trapline.publicUrl}/api/0/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'intruder@example.com', password }) });
+    expect(signedIn.status).toBe(200);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
+    const asSession = (route: Route) => fetch(`${trapline.publicUrl}${urlOf(route, real)}`, {
+      method: route.method,
+      headers: { cookie, 'x-csrftoken': csrfToken, ...(BODIES[route.method] === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(BODIES[route.method] === undefined ? {} : { body: JSON.stringify(BODIES[route.method]) }),
+    });
+    const minted = await fetch(`${trapline.publicUrl}/api/0/api-tokens/`, { method: 'POST', headers: { cookie, 'x-csrftoken': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ scopes: SCOPES }) });
+    const { token } = (await minted.json()) as { token: string };
+    plainTokens.push(token);
+    const issuesBefore = await issues();
+    for (const route of routes) {
+      for (const [how, response] of [['session', await asSession(route)], ['user token', await call(route, token, real)]] as const) {
+        const body = await response.text();
+        if (route.path.includes('{')) expect(response.status, `${how}: ${route.method} ${route.path}: ${body}`).toBe(404);
+        else expect(body, `${how}: ${route.method} ${route.path}`).not.toContain(`"${org}"`);
+      }
     }
     await unchanged(issuesBefore);
   });

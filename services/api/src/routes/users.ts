@@ -161,7 +161,14 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
     await untilProjected(async () => (await accounts.userToken(row.token_hash))?.active === false);
     return reply.code(204).send();
   };
-  app.delete('/api/0/api-tokens/', { schema: { tags, summary: 'Revoke a user auth token (body: tokenId)', body: userTokenDeleteBody } }, async (request, reply) => revoke(request, reply, request.body?.tokenId));
+  // Sentry's older form names the token in the body; it is read after authentication, so a
+  // request without a session is 401/403 whatever its body.
+  app.delete('/api/0/api-tokens/', { schema: { tags, summary: 'Revoke a user auth token (body: {"tokenId": …})' } }, async (request, reply) => {
+    const body = userTokenDeleteBody.safeParse(request.body ?? undefined);
+    await signedInUser(request, true);
+    if (!body.success || !body.data) throw new ApiError(400, 'Invalid body: give {"tokenId": "…"}');
+    return revoke(request, reply, body.data.tokenId);
+  });
   app.delete('/api/0/api-tokens/:tokenId/', { schema: { tags, summary: 'Revoke a user auth token', params: userTokenParams } }, async (request, reply) => revoke(request, reply, request.params.tokenId));
 }
 
