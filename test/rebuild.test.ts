@@ -59,7 +59,11 @@ async function snapshot(transactions: string[]) {
     directory: await table('SELECT * FROM event_ids ORDER BY project_id, event_id'),
     deletions: await table('SELECT * FROM deletions ORDER BY transaction_id'),
     audit: await table('SELECT * FROM audit_log ORDER BY id'),
+    users: await table('SELECT * FROM users ORDER BY id'),
+    members: await table('SELECT * FROM members ORDER BY id'),
+    userTokens: await table('SELECT * FROM user_tokens ORDER BY id'),
     api: {
+      members: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/members/`)).json(),
       issues,
       auditLog: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/audit-logs/`)).json(),
       deletions: await Promise.all(transactions.map(async (id) => (await call('GET', `/deletions/${id}/`)).json())),
@@ -87,6 +91,13 @@ describe('trapline rebuild', () => {
     expect([deleteIssue.status, deleteEvent.status]).toEqual([202, 202]);
     const transactions = await Promise.all([deleteIssue, deleteEvent].map(async (response) => ((await response.json()) as { transactionId: string }).transactionId));
     await send({ message: 'disk full', level: 'warning' }); // after the deletion: a fresh issue
+    // People: a member, an invitation, a removed member and a removed user (null-value records).
+    const org = trapline.defaults.organizationSlug;
+    for (const args of [['users', 'create', 'kept@example.com', '--org', org, '--role', 'admin'], ['users', 'create', 'gone@example.com', '--org', org], ['users', 'create', 'left@example.com', '--org', org],
+      ['members', 'invite', org, 'invited@example.com', '--role', 'manager'], ['users', 'remove', 'gone@example.com'], ['members', 'remove', org, 'left@example.com']]) {
+      const result = cli(...args);
+      expect(result.status, result.stderr).toBe(0);
+    }
     await eventually(async () => {
       const done = (await trapline.pool.query("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'")).rows[0] as { n: number };
       const statuses = (await trapline.pool.query("SELECT count(*)::int AS n FROM groups WHERE status IN ('resolved', 'ignored')")).rows[0] as { n: number };
