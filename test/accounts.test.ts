@@ -189,6 +189,18 @@ describe('members, roles and invitations', () => {
     expect((await (await as(ownerSession, 'GET', `/api/0/organizations/${org}/members/me/`)).json()) as { orgRole: string }).toMatchObject({ orgRole: 'owner' });
   });
 
+  it('refuses an expired invitation with 410 and a malformed link with 404, creating no user', async () => {
+    const token = 'ab'.repeat(32);
+    const { hashToken } = await import('@trapline/api/tokens');
+    await trapline.appender.append(trapline.topics.admin, [{ key: 'member/777', name: 'MemberUpserted', value: { memberId: '777', organizationSlug: org, userId: null, email: 'late@example.com', role: 'member', inviteTokenHash: hashToken(token), inviteExpiresAt: Date.now() - 1000, invitedBy: 'test', createdAt: Date.now() - 2000 } }]);
+    await eventually(async () => ((await trapline.pool.query("SELECT 1 FROM members WHERE id = '777'")).rowCount ? true : undefined), 'the invitation projected');
+    const expired = await fetch(url(`/api/0/accept-invite/777/${token}/`), { method: 'POST', ...json({ password: 'late password' }) });
+    expect(expired.status).toBe(410);
+    expect((await fetch(url(`/api/0/accept-invite/777/${'cd'.repeat(32)}/`))).status).toBe(404);
+    expect((await fetch(url('/api/0/accept-invite/777/not-a-token/'))).status).toBe(404);
+    expect((await trapline.pool.query("SELECT 1 FROM users WHERE email = 'late@example.com'")).rowCount).toBe(0);
+  });
+
   it('refuses bad invitations with 4xx and changes nothing', async () => {
     const before = await (await as(ownerSession, 'GET', `/api/0/organizations/${org}/members/`)).json();
     for (const body of [{ email: 'not-an-email' }, { email: 'x@example.com', orgRole: 'emperor' }, { email: `${'a'.repeat(300)}@example.com` }, { email: 'member@example.com' }]) {

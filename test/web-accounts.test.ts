@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './browser-app.ts';
@@ -18,10 +20,19 @@ let org: string;
 let project: string;
 let inviteLink: string;
 
+/** With TRAPLINE_SCREENSHOTS=1, the README's screenshots of these pages. */
+async function screenshot(page: Page, name: string) {
+  if (process.env.TRAPLINE_SCREENSHOTS !== '1') return;
+  const dir = join(import.meta.dirname, '..', 'docs', 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
 beforeAll(async () => {
   [trapline, browser] = await Promise.all([startTrapline(), launchChromium()]);
   ({ organizationSlug: org, projectSlug: project } = trapline.defaults);
-  [ownerContext, inviteeContext] = await Promise.all([browser.newContext(), browser.newContext()]);
+  const viewport = { width: 1280, height: 800 };
+  [ownerContext, inviteeContext] = await Promise.all([browser.newContext({ viewport }), browser.newContext({ viewport })]);
   [owner, invitee] = await Promise.all([ownerContext.newPage(), inviteeContext.newPage()]);
 });
 
@@ -41,6 +52,7 @@ describe('people in the web UI', () => {
   it('signs the owner in with email and password, refusing a wrong one, and shows their name and the issues', async () => {
     await signIn(owner, trapline.defaults.owner.email, 'wrong password');
     await expect.poll(() => owner.textContent('[role=alert]')).toBe('Invalid email or password.');
+    await screenshot(owner, 'sign-in');
     await signIn(owner, trapline.defaults.owner.email, trapline.defaults.owner.password!);
     await owner.waitForURL(`**/organizations/${org}/projects/${project}/issues/`);
     expect(await owner.textContent('header .user')).toBe('Owner');
@@ -56,11 +68,13 @@ describe('people in the web UI', () => {
     inviteLink = (await owner.locator('.shown-once code').textContent())!;
     expect(inviteLink).toMatch(/\/accept\/\d+\/[0-9a-f]{64}\/$/);
     await expect.poll(() => owner.locator('tr[data-email="newbie@example.com"] .badge').textContent()).toBe('invited');
+    await screenshot(owner, 'members');
   });
 
   it('lets the invitee accept in their own browser, signed in at once, meeting what a member may not do', async () => {
     await invitee.goto(inviteLink);
     await expect.poll(() => invitee.textContent('form[aria-label="Accept invitation"] p')).toContain(`Join ${org} as member`);
+    await screenshot(invitee, 'accept-invitation');
     await invitee.fill('#name', 'Newbie');
     await invitee.fill('#new-password', 'newbie password');
     await invitee.click('button:text("Accept invitation")');

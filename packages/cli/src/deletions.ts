@@ -52,7 +52,6 @@ export function deletionTableRow(row: DeletionListRow): Record<string, unknown> 
     kind: row.kind,
     project: row.projectId,
     target: row.groupId ?? row.eventId,
-    actor: row.actor,
     state: row.state,
     attempts: row.attempts,
     chunks: row.chunks,
@@ -60,6 +59,8 @@ export function deletionTableRow(row: DeletionListRow): Record<string, unknown> 
     requested: row.requestedAt.toISOString(),
     updated: row.updatedAt.toISOString(),
     error: row.lastError ?? '',
+    // Who asked: `email (name, user:<id>)` for a person, `token:<12 hex>` for an organization token.
+    actor: row.actor,
   };
 }
 
