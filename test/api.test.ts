@@ -64,14 +64,41 @@ describe('issue lists', () => {
     expect(issues[0]).toMatchObject({ title: 'checkout failed 3', count: '3', userCount: 2 });
   });
 
-  it('pages with cursors and a Sentry Link header', async () => {
-    const first = await api(`/projects/${org}/${project}/issues/?per_page=2`);
-    const link = first.headers.get('link')!;
-    expect(link).toMatch(/rel="next"; results="true"; cursor="0:2:0"/);
-    const next = await api(`/projects/${org}/${project}/issues/?per_page=2&cursor=0:2:0`);
-    expect(next.headers.get('link')).toMatch(/rel="next"; results="false"/);
-    const ids = [...((await first.json()) as Issue[]), ...((await next.json()) as Issue[])].map((issue) => issue.id);
-    expect(new Set(ids).size).toBe(3);
+  /** The cursor of a Link header's `rel`, when following it finds rows. */
+  const linkCursor = (response: Response, rel: 'previous' | 'next') => {
+    const part = response.headers.get('link')!.split(', ').find((entry) => entry.includes(`rel="${rel}"`))!;
+    return part.includes('results="true"') ? /cursor="([^"]+)"/.exec(part)![1] : undefined;
+  };
+
+  it.each(['date', 'new', 'freq', 'user'])('pages by keyset cursors from the Link header, forward and back, sorted by %s', async (sort) => {
+    const all = (await json<Issue[]>(`/projects/${org}/${project}/issues/?sort=${sort}`)).map((issue) => issue.id);
+    expect(all).toHaveLength(3);
+    const pages: { ids: string[]; response: Response }[] = [];
+    let cursor: string | undefined = '';
+    while (cursor !== undefined) {
+      const response = await api(`/projects/${org}/${project}/issues/?sort=${sort}&per_page=2&cursor=${encodeURIComponent(cursor)}`);
+      expect(response.status).toBe(200);
+      pages.push({ ids: ((await response.json()) as Issue[]).map((issue) => issue.id), response });
+      cursor = linkCursor(response, 'next');
+    }
+    expect(pages.map((page) => page.ids)).toEqual([all.slice(0, 2), all.slice(2)]);
+    expect(linkCursor(pages[0]!.response, 'previous')).toBeUndefined();
+    // Back from the last page: the first page again, with nothing before it.
+    const back = await api(`/projects/${org}/${project}/issues/?sort=${sort}&per_page=2&cursor=${encodeURIComponent(linkCursor(pages[1]!.response, 'previous')!)}`);
+    expect(((await back.json()) as Issue[]).map((issue) => issue.id)).toEqual(all.slice(0, 2));
+    expect(linkCursor(back, 'previous')).toBeUndefined();
+    expect(linkCursor(back, 'next')).toBeDefined();
+  });
+
+  it("pages an issue's events by keyset cursor, newest first", async () => {
+    const [issue] = await json<Issue[]>(`/projects/${org}/${project}/issues/?sort=freq`);
+    const all = (await json<{ eventID: string }[]>(`/issues/${issue!.id}/events/`)).map((event) => event.eventID);
+    expect(all).toHaveLength(3);
+    const first = await api(`/issues/${issue!.id}/events/?per_page=2`);
+    const second = await api(`/issues/${issue!.id}/events/?per_page=2&cursor=${encodeURIComponent(linkCursor(first, 'next')!)}`);
+    const ids = [...((await first.json()) as { eventID: string }[]), ...((await second.json()) as { eventID: string }[])].map((event) => event.eventID);
+    expect(ids).toEqual(all);
+    expect(linkCursor(second, 'next')).toBeUndefined();
   });
 
   it('gives each issue its event counts per hour or day with groupStatsPeriod, and none without', async () => {
@@ -107,6 +134,20 @@ describe('issue detail', () => {
     expect(tags.find((tag) => tag.key === 'browser')).toMatchObject({ totalValues: 3, topValues: [{ value: 'Chrome', count: 2 }, { value: 'Firefox', count: 1 }] });
     const values = await json<{ value: string }[]>(`/issues/${checkout!.id}/tags/release/values/`);
     expect(values.map((value) => value.value)).toEqual(['web@2', 'web@1']);
+    expect(tags.find((tag) => tag.key === 'user')).toMatchObject({ totalValues: 3, uniqueValues: 2, topValues: [{ value: 'id:u1', count: 2 }, { value: 'id:u2', count: 1 }] });
+  });
+
+  it("pages a tag's values by keyset cursor, most frequent first, and back", async () => {
+    const [checkout] = await json<Issue[]>(`/projects/${org}/${project}/issues/?query=checkout`);
+    const first = await api(`/issues/${checkout!.id}/tags/browser/values/?per_page=1`);
+    expect(((await first.json()) as { value: string }[]).map((value) => value.value)).toEqual(['Chrome']);
+    const cursor = /rel="next"; results="true"; cursor="([^"]+)"/.exec(first.headers.get('link')!)![1]!;
+    const second = await api(`/issues/${checkout!.id}/tags/browser/values/?per_page=1&cursor=${encodeURIComponent(cursor)}`);
+    expect(((await second.json()) as { value: string }[]).map((value) => value.value)).toEqual(['Firefox']);
+    expect(second.headers.get('link')).toMatch(/rel="next"; results="false"/);
+    const back = /rel="previous"; results="true"; cursor="([^"]+)"/.exec(second.headers.get('link')!)![1]!;
+    const again = await api(`/issues/${checkout!.id}/tags/browser/values/?per_page=1&cursor=${encodeURIComponent(back)}`);
+    expect(((await again.json()) as { value: string }[]).map((value) => value.value)).toEqual(['Chrome']);
   });
 });
 

@@ -1,8 +1,10 @@
 import type { Pool } from '@trapline/runtime';
+import type { Level } from '@trapline/schemas';
 import { AccountsReadModel } from './accounts.ts';
 import type { AuditRow, DeletionRow } from '../domain/audit.ts';
+import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
-import type { EventRow, GroupRow, ProjectRow } from '../domain/serialize.ts';
+import type { EventRow, GroupRow, ProjectRow, TagKeySummary } from '../domain/serialize.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -11,9 +13,28 @@ export interface IssueListQuery {
   /** Only issues seen within this many milliseconds before `now`; null for no bound. */
   periodMs: number | null;
   now: number;
-  offset: number;
+  /** Where the page starts; undefined for the first page. */
+  cursor: KeysetCursor | undefined;
   limit: number;
 }
+
+/** Every status a list may show: everything but pending deletion. */
+const VISIBLE_STATUSES = ['unresolved', 'resolved', 'ignored'];
+
+/** Every level an event is normalized to (services/ingest's normalize). */
+const LEVELS = Object.keys({ fatal: 1, error: 1, warning: 1, info: 1, debug: 1 } satisfies Record<Level, 1>);
+
+/** Each sort column's value as the integer a cursor carries, and the bound a cursor's value stands for. */
+const TIME_VALUE = {
+  of: (column: string) => (alias: string) => `(extract(epoch FROM ${alias}.${column}) * 1000000)::bigint`,
+  bound: (param: string) => `(timestamptz 'epoch' + ${param}::bigint * interval '1 microsecond')`,
+};
+const SORT_VALUES: Record<(typeof ISSUE_SORTS)[IssueSort], { of: (alias: string) => string; bound: (param: string) => string }> = {
+  last_seen: { of: TIME_VALUE.of('last_seen'), bound: TIME_VALUE.bound },
+  first_seen: { of: TIME_VALUE.of('first_seen'), bound: TIME_VALUE.bound },
+  times_seen: { of: (alias) => `${alias}.times_seen::bigint`, bound: (param) => `${param}::bigint` },
+  user_count: { of: (alias) => `${alias}.user_count::bigint`, bound: (param) => `${param}::bigint` },
+};
 
 // Queries over the projected read models. Everything pending deletion is invisible here.
 
@@ -30,7 +51,7 @@ const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
   g.first_seen, g.last_seen, g.times_seen,
-  (SELECT count(*) FROM group_tag_values t WHERE t.group_id = g.id AND t.key = 'user')::int AS user_count`;
+  g.user_count`;
 
 const EVENT_COLUMNS = `e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
   COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id AND t.received_at = e.received_at), '{}') AS tags`;
@@ -80,27 +101,47 @@ export class ReadModel {
     return result.rows[0];
   }
 
-  /** One page of issues, plus whether another page follows. Ordered by the sort, then id, so pages are stable. */
-  async issues(query: IssueListQuery): Promise<{ rows: GroupRow[]; hasNext: boolean }> {
-    const where = ['g.project_id = ANY($1)', "g.status <> 'pending_deletion'"];
-    const params: unknown[] = [query.projectIds];
+  /**
+   * One page of issues in the sort's order (then id), read from the cursor on: for each project,
+   * visible status and level, one range of that sort's index (ids and sort values, at most a page
+   * each), merged; then the page's rows. What a page costs grows with its projects, statuses and
+   * levels, not with the issues they hold.
+   */
+  async issues(query: IssueListQuery): Promise<(GroupRow & { sort_value: string })[]> {
+    const params: unknown[] = [
+      query.projectIds,
+      query.search.statuses.length > 0 ? query.search.statuses : VISIBLE_STATUSES,
+      query.search.levels.length > 0 ? query.search.levels : LEVELS,
+    ];
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
-    if (query.search.statuses.length > 0) where.push(`g.status = ANY(${add(query.search.statuses)})`);
-    if (query.search.levels.length > 0) where.push(`g.level = ANY(${add(query.search.levels)})`);
+    const where: string[] = [];
     for (const text of query.search.text) where.push(`(g.title ILIKE ${add(`%${text.replace(/[\\%_]/g, '\\$&')}%`)} OR g.culprit ILIKE $${params.length})`);
     for (const [key, value] of query.search.tags) {
-      where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
+      // The project bound lets the (project, key, value) index lead when the value is rare.
+      where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.project_id = g.project_id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
     }
     if (query.periodMs !== null) where.push(`g.last_seen >= ${add(new Date(query.now - query.periodMs))}`);
-    const result = await this.pool.query<GroupRow>(
-      `SELECT * FROM (SELECT ${GROUP_COLUMNS} FROM groups g WHERE ${where.join(' AND ')}) g
-       ORDER BY ${ISSUE_SORTS[query.sort]} DESC, id DESC OFFSET ${add(query.offset)} LIMIT ${add(query.limit + 1)}`,
+    const column = ISSUE_SORTS[query.sort];
+    const sortValue = SORT_VALUES[column];
+    const [order, compare] = query.cursor?.before ? ['ASC', '>'] : ['DESC', '<'];
+    if (query.cursor) where.push(`(g.${column}, g.id) ${compare} (${sortValue.bound(add(query.cursor.value))}, ${add(query.cursor.key)}::bigint)`);
+    const limit = add(query.limit + 1);
+    const result = await this.pool.query<GroupRow & { sort_value: string }>(
+      `SELECT ${GROUP_COLUMNS}, ${sortValue.of('g')}::text AS sort_value FROM (
+         SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
+         CROSS JOIN LATERAL (
+           SELECT g.id, g.${column} FROM groups g
+           WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${where.map((condition) => ` AND ${condition}`).join('')}
+           ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}) r
+         ORDER BY r.${column} ${order}, r.id ${order} LIMIT ${limit}) page
+       JOIN groups g ON g.id = page.id
+       ORDER BY g.${column} ${order}, g.id ${order}`,
       params,
     );
-    return { rows: result.rows.slice(0, query.limit), hasNext: result.rows.length > query.limit };
+    return query.cursor?.before ? result.rows.reverse() : result.rows;
   }
 
   /** Visible events per issue and bucket (start in unix seconds) received since `since` (unix seconds). */
@@ -134,25 +175,66 @@ export class ReadModel {
     return result.rows[0];
   }
 
-  /** A page of events, newest first (or oldest first), of one issue or one project. */
-  async events(scope: { groupId: number } | { projectId: number }, page: { offset: number; limit: number; oldestFirst?: boolean }): Promise<{ rows: EventRow[]; hasNext: boolean }> {
+  /**
+   * A page of events, newest first (or oldest first), of one issue or one project, read from the
+   * cursor on along the (issue or project, received_at, event_id) index.
+   */
+  async events(scope: { groupId: number } | { projectId: number }, page: { cursor?: KeysetCursor | undefined; limit: number; oldestFirst?: boolean }): Promise<(EventRow & { sort_value: string })[]> {
     const [column, id] = 'groupId' in scope ? ['e.group_id', scope.groupId] : ['e.project_id', scope.projectId];
-    const direction = page.oldestFirst ? 'ASC' : 'DESC';
-    const result = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM ${VISIBLE_EVENTS} AND ${column} = $1 ORDER BY e.received_at ${direction}, e.event_id ${direction} OFFSET $2 LIMIT $3`,
-      [id, page.offset, page.limit + 1],
+    const backwards = page.cursor?.before === true;
+    const ascending = (page.oldestFirst === true) !== backwards;
+    const [direction, compare] = ascending ? ['ASC', '>'] : ['DESC', '<'];
+    const params: unknown[] = [id, page.limit + 1];
+    const after = page.cursor
+      ? ` AND (e.received_at, e.event_id) ${compare} (${TIME_VALUE.bound('$3')}, $4)`
+      : '';
+    if (page.cursor) params.push(page.cursor.value, page.cursor.key);
+    const result = await this.pool.query<EventRow & { sort_value: string }>(
+      `SELECT ${EVENT_COLUMNS}, ${TIME_VALUE.of('received_at')('e')}::text AS sort_value FROM ${VISIBLE_EVENTS} AND ${column} = $1${after}
+       ORDER BY e.received_at ${direction}, e.event_id ${direction} LIMIT $2`,
+      params,
     );
-    return { rows: result.rows.slice(0, page.limit), hasNext: result.rows.length > page.limit };
+    return backwards ? result.rows.reverse() : result.rows;
   }
 
-  /** Tag values of an issue's visible events with counts and first/last seen, most frequent first (kept by the projector). */
-  async tagValues(groupId: number, key?: string): Promise<TagValueRow[]> {
-    const result = await this.pool.query<TagValueRow>(
-      `SELECT key, value, times_seen::int AS count, first_seen, last_seen FROM group_tag_values
-       WHERE group_id = $1 AND ($2::text IS NULL OR key = $2) ORDER BY key, times_seen DESC, value`,
-      [groupId, key ?? null],
+  /**
+   * Each tag key of an issue: the sum and number of its values and the nine most frequent, computed
+   * in Postgres over the key's rows (an issue with many users has many `user` values).
+   */
+  async tagSummaries(groupId: number): Promise<TagKeySummary[]> {
+    const result = await this.pool.query<TagKeySummary>(
+      `SELECT k.key, k.total_values, k.unique_values, top.values AS top_values
+       FROM (SELECT key, sum(times_seen)::bigint AS total_values, count(*)::int AS unique_values FROM group_tag_values WHERE group_id = $1 GROUP BY key) k
+       CROSS JOIN LATERAL (
+         SELECT COALESCE(json_agg(json_build_object('key', v.key, 'value', v.value, 'count', v.times_seen, 'first_seen', v.first_seen, 'last_seen', v.last_seen) ORDER BY v.times_seen DESC, v.value), '[]') AS values
+         FROM (SELECT key, value, times_seen, first_seen, last_seen FROM group_tag_values WHERE group_id = $1 AND key = k.key ORDER BY times_seen DESC, value LIMIT 9) v) top
+       ORDER BY k.key`,
+      [groupId],
     );
-    return result.rows;
+    return result.rows.map((row) => ({ ...row, top_values: row.top_values.map((value) => ({ ...value, first_seen: new Date(value.first_seen), last_seen: new Date(value.last_seen) })) }));
+  }
+
+  /** A page of one tag key's values of an issue, most frequent first (then by value), from the cursor on. */
+  async tagValues(groupId: number, key: string, page: { cursor?: KeysetCursor | undefined; limit: number }): Promise<(TagValueRow & { sort_value: string })[]> {
+    const backwards = page.cursor?.before === true;
+    const direction = backwards ? 'ASC' : 'DESC';
+    const params: unknown[] = [groupId, key, page.limit + 1];
+    // Frequent first, then by value ascending: the tie-break runs opposite to the count, so the
+    // comparison is spelled out rather than a row comparison.
+    let after = '';
+    if (page.cursor) {
+      params.push(page.cursor.value, Buffer.from(page.cursor.key, 'base64url').toString('utf8'));
+      after = backwards
+        ? ` AND (times_seen > $4 OR (times_seen = $4 AND value < $5))`
+        : ` AND (times_seen < $4 OR (times_seen = $4 AND value > $5))`;
+    }
+    const valueOrder = backwards ? 'DESC' : 'ASC';
+    const result = await this.pool.query<TagValueRow & { sort_value: string }>(
+      `SELECT key, value, times_seen::int AS count, first_seen, last_seen, times_seen::text AS sort_value FROM group_tag_values
+       WHERE group_id = $1 AND key = $2${after} ORDER BY times_seen ${direction}, value ${valueOrder} LIMIT $3`,
+      params,
+    );
+    return backwards ? result.rows.reverse() : result.rows;
   }
 
   async keys(projectId: number): Promise<KeyRow[]> {

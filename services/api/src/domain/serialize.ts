@@ -199,16 +199,22 @@ export function serializeTagValue(row: { key: string; value: string; count: numb
   return { key: row.key, name: row.value, value: row.value, count: row.count, firstSeen: iso(row.first_seen), lastSeen: iso(row.last_seen) };
 }
 
+/** One tag key of an issue: how many events carry it, how many distinct values, and the most frequent ones. */
+export interface TagKeySummary {
+  key: string;
+  total_values: number;
+  unique_values: number;
+  top_values: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }[];
+}
+
 /** `/issues/{id}/tags/`: one entry per key with its total and top values. */
-export function serializeTags(rows: { key: string; value: string; count: number; first_seen: Date; last_seen: Date }[]) {
-  const byKey = new Map<string, typeof rows>();
-  for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), row]);
-  return [...byKey.entries()].map(([key, values]) => ({
-    key,
-    name: TAG_NAMES[key] ?? key,
-    totalValues: values.reduce((sum, value) => sum + value.count, 0),
-    uniqueValues: values.length,
-    topValues: values.slice(0, 9).map(serializeTagValue),
+export function serializeTags(summaries: TagKeySummary[]) {
+  return summaries.map((summary) => ({
+    key: summary.key,
+    name: TAG_NAMES[summary.key] ?? summary.key,
+    totalValues: summary.total_values,
+    uniqueValues: summary.unique_values,
+    topValues: summary.top_values.map(serializeTagValue),
   }));
 }
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { serializeEvent, serializeSimpleEvent } from '../domain/serialize.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
-import { page } from './paging.ts';
-import { eventParams, normalizeEventId, pageQuery, projectParams } from './schemas.ts';
+import { EVENT_KEY } from '../domain/keyset.ts';
+import { keysetPaging } from './paging.ts';
+import { eventParams, keysetPageQuery, normalizeEventId, projectParams } from './schemas.ts';
 
 // A project's events: list, detail, and single-event deletion (202, or 404 Event not found).
 
@@ -11,12 +12,11 @@ const tags = ['events'];
 export function eventRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
 
-  app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: pageQuery } }, async (request, reply) => {
+  app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: keysetPageQuery } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
     const project = await context.project(token, request.params.org, request.params.project);
-    const paging = page(request, request.query, 100);
-    const { rows, hasNext } = await readModel.events({ projectId: project.id }, paging);
-    paging.link(reply, publicUrl, hasNext);
+    const paging = keysetPaging(request, request.query, EVENT_KEY);
+    const rows = paging.finish(reply, publicUrl, await readModel.events({ projectId: project.id }, paging), (row) => row.event_id);
     return rows.map((row) => (request.query.full === 'true' ? serializeEvent(row, project) : serializeSimpleEvent(row, project)));
   });
 

@@ -6,8 +6,9 @@ import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod 
 import { serializeEvent, serializeIssue, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ApiError, type ApiContext, type Principal, type ZodApp } from './context.ts';
-import { page } from './paging.ts';
-import { asList, issueListQuery, issueParams, orgParams, pageQuery, projectParams, statusBody, tagParams } from './schemas.ts';
+import { keysetPaging } from './paging.ts';
+import { EVENT_KEY, ISSUE_KEY, TAG_VALUE_KEY, tagValueKey } from '../domain/keyset.ts';
+import { asList, issueListQuery, issueParams, keysetPageQuery, orgParams, projectParams, statusBody, tagParams, tagValuesQuery } from './schemas.ts';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
 // events and tags. Served under both /api/0/issues/{id}/ and /api/0/organizations/{org}/issues/{id}/.
@@ -25,17 +26,17 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
   };
 
   const listIssues = async (request: FastifyRequest, reply: FastifyReply, query: ListQuery, projects: ProjectRow[]) => {
-    const paging = page(request, query, 100);
-    const { rows, hasNext } = await readModel.issues({
+    const paging = keysetPaging(request, query, ISSUE_KEY);
+    const read = await readModel.issues({
       projectIds: projects.map((project) => project.id),
       search: search(query),
       sort: parseSort(query.sort)!,
       periodMs: parseStatsPeriod(query.statsPeriod) ?? null,
       now: context.now(),
-      offset: paging.offset,
+      cursor: paging.cursor,
       limit: paging.limit,
     });
-    paging.link(reply, publicUrl, hasNext);
+    const rows = paging.finish(reply, publicUrl, read, (group) => String(group.id));
     const byId = new Map(projects.map((project) => [project.id, project]));
     const stats = await issueStats(rows, parseGroupStatsPeriod(query.groupStatsPeriod));
     return rows.map((group) => serializeIssue(group, byId.get(group.project_id)!, publicUrl, stats(group.id)));
@@ -88,8 +89,8 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       const found = await Promise.all(requested.map((id) => readModel.issue(id)));
       return found.filter((group): group is GroupRow => group !== undefined && group.project_id === project.id).map((group) => ({ group, project }));
     }
-    const { rows } = await readModel.issues({ projectIds: [project.id], search: search(query), sort: 'date', periodMs: null, now: context.now(), offset: 0, limit: 1000 });
-    return rows.map((group) => ({ group, project }));
+    const rows = await readModel.issues({ projectIds: [project.id], search: search(query), sort: 'date', periodMs: null, now: context.now(), cursor: undefined, limit: 1000 });
+    return rows.slice(0, 1000).map((group) => ({ group, project }));
   };
 
   app.get('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: "List a project's issues", params: projectParams, querystring: issueListQuery } }, async (request, reply) => {
@@ -143,18 +144,17 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       return reply.code(202).send({ transactionId });
     });
 
-    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: pageQuery } }, async (request, reply) => {
+    app.get(`${prefix}/events/`, { schema: { tags, summary: "List an issue's events", params: issueParams, querystring: keysetPageQuery } }, async (request, reply) => {
       const { group, project } = await visible(request, request.params, 'event:read');
-      const paging = page(request, request.query, 100);
-      const { rows, hasNext } = await readModel.events({ groupId: group.id }, paging);
-      paging.link(reply, publicUrl, hasNext);
+      const paging = keysetPaging(request, request.query, EVENT_KEY);
+      const rows = paging.finish(reply, publicUrl, await readModel.events({ groupId: group.id }, paging), (row) => row.event_id);
       return rows.map((row) => (request.query.full === 'true' ? serializeEvent(row, project) : serializeSimpleEvent(row, project)));
     });
 
     for (const which of ['latest', 'oldest'] as const) {
       app.get(`${prefix}/events/${which}/`, { schema: { tags, summary: `The ${which} event of an issue`, params: issueParams } }, async (request) => {
         const { group, project } = await visible(request, request.params, 'event:read');
-        const { rows } = await readModel.events({ groupId: group.id }, { offset: 0, limit: 1, oldestFirst: which === 'oldest' });
+        const rows = await readModel.events({ groupId: group.id }, { limit: 1, oldestFirst: which === 'oldest' });
         if (!rows[0]) throw new ApiError(404, 'Event not found');
         return serializeEvent(rows[0], project);
       });
@@ -162,12 +162,14 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
     app.get(`${prefix}/tags/`, { schema: { tags, summary: "An issue's tags with their top values", params: issueParams } }, async (request) => {
       const { group } = await visible(request, request.params, 'event:read');
-      return serializeTags(await readModel.tagValues(group.id));
+      return serializeTags(await readModel.tagSummaries(group.id));
     });
 
-    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags", params: tagParams } }, async (request) => {
+    app.get(`${prefix}/tags/:key/values/`, { schema: { tags, summary: "Values of one of an issue's tags, most frequent first", params: tagParams, querystring: tagValuesQuery } }, async (request, reply) => {
       const { group } = await visible(request, request.params, 'event:read');
-      return (await readModel.tagValues(group.id, request.params.key)).map(serializeTagValue);
+      const paging = keysetPaging(request, request.query, TAG_VALUE_KEY);
+      const rows = paging.finish(reply, publicUrl, await readModel.tagValues(group.id, request.params.key, paging), (row) => tagValueKey(row.value));
+      return rows.map(serializeTagValue);
     });
   }
 }

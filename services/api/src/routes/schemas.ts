@@ -24,7 +24,17 @@ export const pageQuery = z.object({
   full: z.enum(['true', 'false']).optional().describe('full event bodies in event lists'),
 });
 
-export const issueListQuery = pageQuery.extend({
+/** The long lists (issues, events) page by keyset: the cursor names the row a page starts after. */
+export const keysetPageQuery = pageQuery.extend({
+  cursor: z.union([z.literal(''), z.string().regex(/^-?\d{1,19}:[0-9a-f]{1,64}:[01]$/)]).optional().describe('Sentry cursor from the Link header; empty for the first page'),
+});
+
+/** An issue's values of one tag: most frequent first; the cursor carries the value base64url-encoded. */
+export const tagValuesQuery = pageQuery.omit({ full: true }).extend({
+  cursor: z.union([z.literal(''), z.string().regex(/^\d{1,19}:[A-Za-z0-9_-]{0,400}:[01]$/)]).optional().describe('Sentry cursor from the Link header; empty for the first page'),
+});
+
+export const issueListQuery = keysetPageQuery.extend({
   query: text().max(1000).optional().describe('Sentry search, e.g. is:unresolved level:error release:web@1 free text; default is:unresolved'),
   sort: z.enum(['date', 'new', 'freq', 'user']).optional(),
   statsPeriod: z.union([z.literal(''), z.string().regex(/^\d+[smhdw]$/)]).optional().describe('e.g. 24h, 14d'),
