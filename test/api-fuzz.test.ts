@@ -77,9 +77,10 @@ function countingAppender(real: Appender): Appender {
     get(target, property) {
       if (property === 'append') {
         return async (topic: string, records: OutgoingRecord[]) => {
-          await target.append(topic, records);
+          const positions = await target.append(topic, records);
           appended.request.push(...records);
           appended.byTopic.set(topic, (appended.byTopic.get(topic) ?? 0) + records.length);
+          return positions;
         };
       }
       const value = Reflect.get(target, property, target) as unknown;

@@ -54,17 +54,18 @@ describe('sentry-cli', () => {
     expect(output).toContain('hello from sentry-cli');
   });
 
-  it('issues resolve, mute and unresolve: change the status through the log', async () => {
+  it('issues resolve, mute and unresolve: change the status through the log, visible to the next read', async () => {
     const issue = (await issueTitles()).find((entry) => entry.title === 'hello from sentry-cli')!;
+    const statusNow = async () => (await issueTitles()).find((entry) => entry.id === issue.id)?.status;
     const resolved = sentryCli('issues', 'resolve', '-i', issue.id);
     expect(resolved.status, resolved.output).toBe(0);
-    await eventually(async () => ((await issueTitles()).find((entry) => entry.id === issue.id)?.status === 'resolved' ? true : undefined), 'resolved');
+    expect(await statusNow()).toBe('resolved');
     const muted = sentryCli('issues', 'mute', '-i', issue.id);
     expect(muted.status, muted.output).toBe(0);
-    await eventually(async () => ((await issueTitles()).find((entry) => entry.id === issue.id)?.status === 'ignored' ? true : undefined), 'ignored');
+    expect(await statusNow()).toBe('ignored');
     const reopened = sentryCli('issues', 'unresolve', '-i', issue.id);
     expect(reopened.status, reopened.output).toBe(0);
-    await eventually(async () => ((await issueTitles()).find((entry) => entry.id === issue.id)?.status === 'unresolved' ? true : undefined), 'unresolved');
+    expect(await statusNow()).toBe('unresolved');
   });
 
   it('events list: shows the event', () => {

@@ -29,6 +29,7 @@ export const configSchema = z.object({
   MAX_EVENT_BYTES: positiveInt.default(1024 * 1024),
   MAX_REQUEST_BYTES: positiveInt.default(20 * 1024 * 1024),
   KEY_CACHE_REFRESH_MS: positiveInt.default(2000),
+  WRITE_VISIBILITY_TIMEOUT_MS: positiveInt.default(5000),
   DEDUPE_WINDOW_SECONDS: positiveInt.default(300),
   APPEND_TIMEOUT_MS: positiveInt.default(10000),
   MAX_INFLIGHT_APPENDS: positiveInt.default(5000),

@@ -8,3 +8,4 @@ export * from './lifecycle.ts';
 export * from './health.ts';
 export * from './provision.ts';
 export * from './partitions.ts';
+export * from './projection-watch.ts';

@@ -80,4 +80,37 @@ describe('the Kafka adapter', () => {
     expect(new Set(seen.map((record) => record.partition))).toEqual(new Set([expected]));
     expect(seen.map((record) => record.eventId)).toEqual(eventIds);
   });
+
+  it('tells each append where its records landed, also when appends share one request', async () => {
+    const codec = new Codec();
+    const appender = await Appender.connect(kafka, codec);
+    const record = (projectId: number, n: number) => {
+      const eventId = `${projectId.toString(16)}${n.toString(16)}`.padStart(32, '0');
+      return { key: `${projectId}/${eventId}`, name: 'EventReceived' as const, value: { projectId, eventId, receivedAt: 1, keyId: 'k', payload: '{}' } };
+    };
+    // Concurrent appends of several projects: group commit sends them in a few shared requests.
+    const appends = Array.from({ length: 12 }, (_, n) => [record(100 + (n % 5), n), record(100 + ((n + 2) % 5), n + 100)]);
+    const positions = await Promise.all(appends.map((records) => appender.append(env.topics.events, records)));
+    await appender.close();
+
+    const consumer = kafka.consumer({ groupId: `${env.config.KAFKA_TOPIC_PREFIX}.positions` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: env.topics.events, fromBeginning: true });
+    const landed = new Map<string, string>();
+    const wanted = new Set(appends.flat().map((entry) => entry.value.eventId));
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          const decoded = codec.decode(message.headers, message.value);
+          if (decoded.ok && decoded.record.name === 'EventReceived' && wanted.has(decoded.record.value.eventId)) landed.set(decoded.record.value.eventId, `${partition}:${message.offset}`);
+          if (landed.size === wanted.size) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    for (const [index, records] of appends.entries()) {
+      expect(positions[index]!.map((position) => `${position.partition}:${position.offset}`)).toEqual(records.map((entry) => landed.get(entry.value.eventId)));
+      expect(positions[index]!.every((position) => position.topic === env.topics.events)).toBe(true);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer, type RecordMetadata } from 'kafkajs';
 import { TOPIC_SPECS, type Codec, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
 import type { Logger } from './logger.ts';
 
@@ -76,11 +76,18 @@ function encodeRecords(codec: Codec, records: (OutgoingRecord | Tombstone)[]): M
   });
 }
 
+/** Where an appended record landed: its partition and offset. */
+export interface AppendedPosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
 interface PendingAppend {
   topic: string;
   messages: Message[];
   bytes: number;
-  resolve: () => void;
+  resolve: (positions: AppendedPosition[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -116,14 +123,27 @@ export class Appender {
     private readonly codec: Codec,
   ) {}
 
-  private static newProducer(kafka: Kafka): Producer {
-    return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: projectPartitioner, allowAutoTopicCreation: false });
+  /** The partition the partitioner chose for each message sent: with the batch's base offsets, each record's offset. */
+  private readonly partitionOf = new WeakMap<object, number>();
+
+  private static newProducer(kafka: Kafka, partitionOf: WeakMap<object, number>): Producer {
+    const createPartitioner: ICustomPartitioner = () => {
+      const choose = projectPartitioner();
+      return (args) => {
+        const partition = choose(args);
+        partitionOf.set(args.message, partition);
+        return partition;
+      };
+    };
+    return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner, allowAutoTopicCreation: false });
   }
 
   static async connect(kafka: Kafka, codec: Codec, options: { lanes?: number } = {}): Promise<Appender> {
-    const producers = Array.from({ length: options.lanes ?? 1 }, () => Appender.newProducer(kafka));
+    const appender = new Appender(kafka, [], codec);
+    const producers = Array.from({ length: options.lanes ?? 1 }, () => Appender.newProducer(kafka, appender.partitionOf));
     await Promise.all(producers.map((producer) => producer.connect()));
-    return new Appender(kafka, producers.map((producer) => ({ producer, sending: false, stale: false })), codec);
+    appender.lanes.push(...producers.map((producer) => ({ producer, sending: false, stale: false })));
+    return appender;
   }
 
   /**
@@ -136,7 +156,7 @@ export class Appender {
   private async ensureFresh(lane: Lane): Promise<void> {
     if (!lane.stale) return;
     const old = lane.producer;
-    lane.producer = Appender.newProducer(this.kafka);
+    lane.producer = Appender.newProducer(this.kafka, this.partitionOf);
     lane.stale = false;
     await old.disconnect().catch(() => undefined);
     try {
@@ -147,8 +167,9 @@ export class Appender {
     }
   }
 
-  append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  /** Resolves with where each record landed, in the order given (what `awaitProjected` waits for). */
+  append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<AppendedPosition[]> {
+    if (records.length === 0) return Promise.resolve([]);
     const messages = encodeRecords(this.codec, records);
     const bytes = messages.reduce((sum, message) => sum + message.key.length + (message.value?.length ?? 0), 0);
     return new Promise((resolve, reject) => {
@@ -174,7 +195,10 @@ export class Appender {
     this.ensureFresh(lane)
       .then(() => lane.producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) }))
       .then(
-        () => batch.forEach((entry) => entry.resolve()),
+        (written) => {
+          const positions = this.positionsOf(byTopic, written);
+          batch.forEach((entry) => entry.resolve(entry.messages.map((message) => positions.get(message)!)));
+        },
         (error: unknown) => {
           lane.stale = true;
           batch.forEach((entry) => entry.reject(error));
@@ -184,6 +208,24 @@ export class Appender {
         lane.sending = false;
         this.sendPending();
       });
+  }
+
+  /**
+   * A partition's records of one request get consecutive offsets from its base offset, in the
+   * order they were given (kafkajs groups them by partition, keeping their order).
+   */
+  private positionsOf(byTopic: Map<string, Message[]>, written: RecordMetadata[]): Map<Message, AppendedPosition> {
+    const positions = new Map<Message, AppendedPosition>();
+    for (const [topic, messages] of byTopic) {
+      const next = new Map(written.filter((meta) => meta.topicName === topic).map((meta) => [meta.partition, Number(meta.baseOffset)]));
+      for (const message of messages) {
+        const partition = this.partitionOf.get(message)!;
+        const offset = next.get(partition)!;
+        next.set(partition, offset + 1);
+        positions.set(message, { topic, partition, offset });
+      }
+    }
+    return positions;
   }
 
   /**

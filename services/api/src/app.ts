@@ -2,11 +2,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import swagger from '@fastify/swagger';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { observeRequests, operationalRoutes, type Appender, type Logger, type ReadinessChecks } from '@trapline/runtime';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
 import type { WebAsset } from './adapters/web-assets.ts';
 import { auditRoutes } from './routes/audit.ts';
-import { ApiError, apiContext, NOT_FOUND } from './routes/context.ts';
+import { ApiError, apiContext, NOT_FOUND, type WriteVisibility } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { issueRoutes } from './routes/issues.ts';
@@ -16,7 +16,7 @@ import { userRoutes } from './routes/users.ts';
 import type { SessionStore, SignInThrottle } from './adapters/sessions.ts';
 import { webRoutes } from './routes/web.ts';
 
-export { ApiError } from './routes/context.ts';
+export { ApiError, VISIBILITY_HEADER } from './routes/context.ts';
 
 export interface ApiDeps {
   readModel: ReadModel;
@@ -36,6 +36,8 @@ export interface ApiDeps {
   /** What /health/ready checks (Postgres, Kafka); none by default. */
   readiness?: ReadinessChecks;
   now?: () => number;
+  /** Writes answer once projected (read your own writes); without it, once Kafka acknowledged them. */
+  visibility?: WriteVisibility;
 }
 
 interface ValidationIssue {
@@ -84,8 +86,10 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
 
+  const writes = new Counter({ name: 'trapline_api_writes_total', help: 'API writes by whether the projector applied them before the answer', labelNames: ['visibility'], registers: [deps.metrics] });
+  const visibility = deps.visibility && { ...deps.visibility, observe: (result: 'visible' | 'pending') => writes.inc({ visibility: result }) };
   const context = apiContext({
-    readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now,
+    readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now, visibility,
     auditTopic: deps.auditTopic ?? deps.adminTopic.replace(/admin$/, 'audit'), sessions: deps.sessions, throttle: deps.throttle,
   });
   organizationRoutes(app, context);

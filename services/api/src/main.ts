@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, postgresCheck, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, postgresCheck, ProjectionWatcher, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { ReadModel } from './adapters/read-model.ts';
 import { loadWebAssets } from './adapters/web-assets.ts';
@@ -13,6 +13,8 @@ await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 10);
   const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-api`, logger);
   const appender = await Appender.connect(kafka, new Codec());
+  // One LISTEN connection for every write waiting to be projected (read your own writes).
+  const watcher = await ProjectionWatcher.start(config.DATABASE_URL, logger);
   const admin = kafka.admin();
   await admin.connect();
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
@@ -26,6 +28,7 @@ await runService(logger, async () => {
     readModel: new ReadModel(pool), appender, eventsTopic: topics.events, adminTopic: topics.admin, auditTopic: topics.audit,
     sessions: new SessionStore(redis, config.KAFKA_TOPIC_PREFIX, config.SESSION_TTL_SECONDS), throttle: new SignInThrottle(redis, config.KAFKA_TOPIC_PREFIX, throttle), publicUrl: config.PUBLIC_URL, logger, webAssets,
     metrics: createMetrics('api'),
+    visibility: { watcher, timeoutMs: config.WRITE_VISIBILITY_TIMEOUT_MS },
     // Reads need Postgres; status changes and deletion requests need Kafka.
     readiness: { postgres: postgresCheck(pool), kafka: kafkaCheck(admin) },
   });
@@ -34,6 +37,7 @@ await runService(logger, async () => {
     stop: async () => {
       await app.close();
       await appender.close();
+      await watcher.close();
       await admin.disconnect();
       await pool.end();
       redis.disconnect();

@@ -1,4 +1,4 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, ProjectionWatcher, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Dedupe } from './adapters/dedupe.ts';
 import { KeyCache } from './adapters/key-cache.ts';
@@ -12,6 +12,13 @@ await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 4);
   const keys = new KeyCache(pool, config.KEY_CACHE_REFRESH_MS, logger);
   await keys.start();
+  // A key the API created or revoked is in the admin model once the API answers; the projector's
+  // notification tells ingest to load it now rather than at the next periodic refresh.
+  const adminTopic = topicNames(config.KAFKA_TOPIC_PREFIX).admin;
+  const watcher = await ProjectionWatcher.start(config.DATABASE_URL, logger);
+  watcher.onAdvance((topic) => {
+    if (topic === adminTopic) keys.adminChanged();
+  });
   const redis = createRedis(config.REDIS_URL);
   await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis unavailable at start; dedupe fails open until it answers'));
   const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger);
@@ -44,6 +51,7 @@ await runService(logger, async () => {
     stop: async () => {
       await app.close();
       keys.stop();
+      await watcher.close();
       await appender.close();
       await admin.disconnect();
       redis.disconnect();

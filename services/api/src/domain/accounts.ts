@@ -96,6 +96,14 @@ export function memberRecord(row: MemberRow): MemberUpserted {
   };
 }
 
+/** The row a record makes (what the answer to a write shows before the projector applied it). */
+export function memberRow(record: MemberUpserted, userName: string | null = null): MemberRow {
+  return {
+    id: record.memberId, organization_slug: record.organizationSlug, user_id: record.userId, email: record.email, role: record.role, invite_token_hash: record.inviteTokenHash,
+    invite_expires_at: record.inviteExpiresAt === null ? null : new Date(record.inviteExpiresAt), invited_by: record.invitedBy, created_at: new Date(record.createdAt), user_name: userName,
+  };
+}
+
 /** Sentry's user object (never a hash). */
 export function serializeUser(row: UserRow) {
   return { id: row.id, name: row.name, username: row.email, email: row.email, isActive: true, hasPasswordAuth: true, dateJoined: row.created_at.toISOString() };

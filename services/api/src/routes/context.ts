@@ -1,6 +1,6 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Appender } from '@trapline/runtime';
+import type { Appender, OutgoingRecord, ProjectionWatcher, Tombstone } from '@trapline/runtime';
 import type { ReadModel } from '../adapters/read-model.ts';
 import type { SessionStore, SignInThrottle } from '../adapters/sessions.ts';
 import { sameSecret, type UserRow } from '../domain/accounts.ts';
@@ -20,6 +20,17 @@ export class ApiError extends Error {
 
 export const NOT_FOUND = 'The requested resource does not exist';
 export const FORBIDDEN = 'You do not have permission to perform this action.';
+
+/** Set on a write's answer when the projector had not applied it within the bound: the next read may not show it yet. */
+export const VISIBILITY_HEADER = 'x-trapline-visibility';
+
+/** How a write waits to be visible: the watcher of the projector's positions and the bound. */
+export interface WriteVisibility {
+  watcher: ProjectionWatcher;
+  timeoutMs: number;
+  /** Told of each write's outcome (a metric). */
+  observe?: (result: 'visible' | 'pending') => void;
+}
 
 export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
@@ -52,6 +63,18 @@ export interface ApiContext {
   /** Sessions and sign-in throttling (Redis); without them only tokens authenticate. */
   sessions: SessionStore | undefined;
   throttle: SignInThrottle | undefined;
+  /** Without it (tests of the app alone) a write answers once Kafka acknowledged it. */
+  visibility?: WriteVisibility | undefined;
+  /**
+   * Every API write goes through this (DESIGN.md invariant 9, read your own writes): appends the
+   * records and returns once the projector has applied them, so the client's next read, on any API
+   * instance, sees its write. Past `WRITE_VISIBILITY_TIMEOUT_MS` it returns anyway and marks the
+   * answer with `X-Trapline-Visibility: pending`; the write itself stands (it is on the log).
+   * A new write route is one line: `await context.appendAndAwait(reply, topic, records)`, for
+   * records (or null values, which remove an admin entity) on a topic the projector consumes
+   * (PROJECTED_TOPICS): others would always time out.
+   */
+  appendAndAwait(reply: FastifyReply, topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void>;
   /** A token or session; a token must hold the scope (null: none needed), else 401/403. */
   authenticate(request: FastifyRequest, scope: Scope | null): Promise<Principal>;
   /** The organization in the path must be one of the principal's (else 404) and grant the scope (else 403). */
@@ -73,8 +96,8 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'auditTopic' | 'publicUrl' | 'now' | 'sessions' | 'throttle'>): ApiContext {
-  const { readModel } = deps;
+export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'auditTopic' | 'publicUrl' | 'now' | 'sessions' | 'throttle' | 'visibility'>): ApiContext {
+  const { readModel, appender, visibility } = deps;
   const accounts = readModel.accounts;
 
   const userPrincipal = async (user: UserRow, kind: 'user-token' | 'session', scope: Scope | null, tokenScopes: readonly string[] | null, sessionId?: string): Promise<Principal> => {
@@ -113,6 +136,13 @@ export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'ev
 
   const context: ApiContext = {
     ...deps,
+    async appendAndAwait(reply, topic, records) {
+      const positions = await appender.append(topic, records);
+      if (!visibility) return;
+      const visible = await visibility.watcher.awaitProjected(positions, visibility.timeoutMs);
+      if (!visible) reply.header(VISIBILITY_HEADER, 'pending');
+      visibility.observe?.(visible ? 'visible' : 'pending');
+    },
     async authenticate(request, scope) {
       const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
       if (match) return bearer(match[1]!, scope);

@@ -10,7 +10,7 @@ import { eventParams, keysetPageQuery, normalizeEventId, projectParams } from '.
 const tags = ['events'];
 
 export function eventRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, eventsTopic, publicUrl } = context;
+  const { readModel, eventsTopic, publicUrl } = context;
 
   app.get('/api/0/projects/:org/:project/events/', { schema: { tags, summary: "List a project's events", params: projectParams, querystring: keysetPageQuery } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:read');
@@ -34,7 +34,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     const row = await readModel.event(project.id, normalizeEventId(request.params.eventId));
     if (!row) throw new ApiError(404, 'Event not found');
     const transactionId = randomUUID().replaceAll('-', '');
-    await appender.append(eventsTopic, [
+    await context.appendAndAwait(reply, eventsTopic, [
       { key: `${project.id}/deletion/${transactionId}`, name: 'EventDeletionRequested', value: { projectId: project.id, eventId: row.event_id, transactionId, actor: context.actor(token), requestedAt: context.now() } },
     ]);
     return reply.code(202).send({ transactionId });

@@ -17,7 +17,7 @@ type ListQuery = z.infer<typeof issueListQuery>;
 const tags = ['issues'];
 
 export function issueRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, eventsTopic, publicUrl } = context;
+  const { readModel, eventsTopic, publicUrl } = context;
 
   const search = (query: ListQuery) => {
     const parsed = parseIssueSearch(query.query ?? 'is:unresolved');
@@ -54,9 +54,10 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return (groupId: number) => ({ [period]: statsSeries(period, now, counts.get(groupId) ?? new Map()) });
   };
 
-  const appendStatus = async (token: Principal, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
+  const appendStatus = async (reply: FastifyReply, token: Principal, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
     const status = body.status === 'resolvedInNextRelease' ? 'resolved' : body.status === 'muted' ? 'ignored' : body.status;
-    await appender.append(
+    await context.appendAndAwait(
+      reply,
       eventsTopic,
       targets.map(({ group, project }) => ({
         key: `${project.id}/status/${group.id}`,
@@ -67,7 +68,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return { status, statusDetails: {} };
   };
 
-  const appendDeletion = async (token: Principal, targets: { group: GroupRow; project: ProjectRow }[]) => {
+  const appendDeletion = async (reply: FastifyReply, token: Principal, targets: { group: GroupRow; project: ProjectRow }[]) => {
     const records = await Promise.all(
       targets.map(async ({ group, project }) => {
         const transactionId = randomUUID().replaceAll('-', '');
@@ -78,7 +79,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
         };
       }),
     );
-    await appender.append(eventsTopic, records);
+    await context.appendAndAwait(reply, eventsTopic, records);
     return records.map((record) => record.value.transactionId);
   };
 
@@ -110,14 +111,14 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     const token = await context.authenticate(request, 'event:write');
     const targets = await bulkTargets(request.query, await context.project(token, request.params.org, request.params.project));
     if (targets.length === 0) return reply.code(204).send();
-    return appendStatus(token, targets, request.body);
+    return appendStatus(reply, token, targets, request.body);
   });
 
   app.delete('/api/0/projects/:org/:project/issues/', { schema: { tags, summary: 'Bulk-delete issues (?id=…)', params: projectParams, querystring: issueListQuery } }, async (request, reply) => {
     const token = await context.authenticate(request, 'event:admin');
     const project = await context.project(token, request.params.org, request.params.project);
     if (asList(request.query.id).length === 0) throw new ApiError(400, 'Select issues to delete with ?id=…');
-    await appendDeletion(token, await bulkTargets(request.query, project));
+    await appendDeletion(reply, token, await bulkTargets(request.query, project));
     return reply.code(204).send();
   });
 
@@ -133,14 +134,14 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       return serializeIssue(group, project, publicUrl);
     });
 
-    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody } }, async (request) => {
+    app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:write');
-      return appendStatus(token, [{ group, project }], request.body);
+      return appendStatus(reply, token, [{ group, project }], request.body);
     });
 
     app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:admin');
-      const [transactionId] = await appendDeletion(token, [{ group, project }]);
+      const [transactionId] = await appendDeletion(reply, token, [{ group, project }]);
       return reply.code(202).send({ transactionId });
     });
 

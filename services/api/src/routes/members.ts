@@ -1,10 +1,11 @@
 import type { MemberUpserted } from '@trapline/schemas';
-import { memberKey, memberRecord, newInvitation, normalizeEmail, serializeMember, type MemberRow } from '../domain/accounts.ts';
+import type { FastifyReply } from 'fastify';
+import { memberKey, memberRecord, memberRow, newInvitation, normalizeEmail, serializeMember, type MemberRow } from '../domain/accounts.ts';
 import { decideInvite, decideRemoval, decideRoleChange, isRole, MEMBER_REFUSALS, type MemberActor, type MemberDecision, type Role } from '../domain/roles.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type Principal, type ZodApp } from './context.ts';
 import { inviteBody, memberParams, memberUpdateBody } from './account-schemas.ts';
 import { orgParams } from './schemas.ts';
-import { appendAudit, memberAudit, untilProjected } from './users.ts';
+import { appendAudit, memberAudit } from './users.ts';
 
 // Sentry's organization members: list, invite (a pending member with a single-use link), change a
 // role, remove. Who may do what is decided by ../domain/roles.ts; every write is audited with its actor.
@@ -19,7 +20,7 @@ const refuse = (decision: MemberDecision) => {
 };
 
 export function memberRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, adminTopic, publicUrl } = context;
+  const { readModel, adminTopic, publicUrl } = context;
   const accounts = readModel.accounts;
 
   const actorIn = (principal: Principal, org: string): MemberActor => principal.memberActors.get(org) ?? { role: null, memberId: null, canWrite: false, canAdmin: false };
@@ -35,10 +36,7 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     if (!member) throw new ApiError(404, NOT_FOUND);
     return member;
   };
-  const upsert = async (member: MemberUpserted) => {
-    await appender.append(adminTopic, [{ key: memberKey(member.memberId), name: 'MemberUpserted', value: member }]);
-    await untilProjected(async () => (await accounts.member(member.organizationSlug, member.memberId))?.role === member.role);
-  };
+  const upsert = (reply: FastifyReply, member: MemberUpserted) => context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.memberId), name: 'MemberUpserted', value: member }]);
 
   app.get('/api/0/organizations/:org/members/', { schema: { tags, summary: "List an organization's members and pending invitations", params: orgParams } }, async (request) => {
     const principal = await context.authenticate(request, 'member:read');
@@ -56,11 +54,10 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     if ((await accounts.members(org)).some((member) => member.email.toLowerCase() === email)) throw new ApiError(409, 'The user is already a member or invited');
     const now = context.now();
     const { record, token } = newInvitation({ organizationSlug: org, email, role, invitedBy: principal.actor, now });
-    await upsert(record);
-    await appendAudit(context, memberAudit({ member: record, event: 'member.invite', actor: principal.actor, now }));
-    const member = (await accounts.member(org, record.memberId))!;
+    await upsert(reply, record);
+    await appendAudit(context, reply, memberAudit({ member: record, event: 'member.invite', actor: principal.actor, now }));
     // The link is shown once, to whoever invited: only its hash is kept.
-    return reply.code(201).send({ ...serializeMember(member, now), inviteLink: `${publicUrl.replace(/\/$/, '')}/accept/${record.memberId}/${token}/` });
+    return reply.code(201).send({ ...serializeMember(memberRow(record), now), inviteLink: `${publicUrl.replace(/\/$/, '')}/accept/${record.memberId}/${token}/` });
   });
 
   app.get('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Retrieve a member', params: memberParams } }, async (request) => {
@@ -69,7 +66,7 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     return serializeMember(await findMember(principal, org, request.params.memberId), context.now());
   });
 
-  app.put('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: "Change a member's role", params: memberParams, body: memberUpdateBody } }, async (request) => {
+  app.put('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: "Change a member's role", params: memberParams, body: memberUpdateBody } }, async (request, reply) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
     const member = await findMember(principal, org, request.params.memberId);
@@ -77,8 +74,8 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     refuse(decideRoleChange(actorIn(principal, org), await facts(org, member), role));
     const now = context.now();
     const record = { ...memberRecord(member), role };
-    await upsert(record);
-    await appendAudit(context, memberAudit({ member: record, event: 'member.edit', actor: principal.actor, now, data: { previousRole: member.role } }));
+    await upsert(reply, record);
+    await appendAudit(context, reply, memberAudit({ member: record, event: 'member.edit', actor: principal.actor, now, data: { previousRole: member.role } }));
     return serializeMember({ ...member, role }, now);
   });
 
@@ -87,9 +84,8 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     const org = context.organization(principal, request.params.org);
     const member = await findMember(principal, org, request.params.memberId);
     refuse(decideRemoval(actorIn(principal, org), await facts(org, member)));
-    await appender.append(adminTopic, [{ key: memberKey(member.id), tombstone: true }]);
-    await appendAudit(context, memberAudit({ member: memberRecord(member), event: 'member.remove', actor: principal.actor, now: context.now() }));
-    await untilProjected(async () => (await accounts.member(org, member.id)) === undefined);
+    await context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.id), tombstone: true }]);
+    await appendAudit(context, reply, memberAudit({ member: memberRecord(member), event: 'member.remove', actor: principal.actor, now: context.now() }));
     return reply.code(204).send();
   });
 }

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { OutgoingRecord } from '@trapline/runtime';
 import { normalizeAllowedOrigins, type ProjectKeyUpserted } from '@trapline/schemas';
 import { newProjectKey } from '../domain/keys.ts';
@@ -13,7 +14,7 @@ const tags = ['organizations'];
 const keyRow = (key: ProjectKeyUpserted) => ({ public_key: key.publicKey, secret_key: key.secretKey, project_id: key.projectId, label: key.label, active: key.active, created_at: new Date(key.createdAt) });
 
 export function organizationRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, publicUrl, appender, adminTopic } = context;
+  const { readModel, publicUrl, adminTopic } = context;
 
   app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is' } }, async (request) => {
     const token = request.headers.authorization || request.headers.cookie ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
@@ -48,7 +49,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     return serializeProject(await context.project(token, request.params.org, request.params.project));
   });
 
-  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's allowed domains or retention in days", params: projectParams, body: projectUpdateBody } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/', { schema: { tags, summary: "Set a project's allowed domains or retention in days", params: projectParams, body: projectUpdateBody } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const { retentionDays, allowedDomains } = request.body;
@@ -58,7 +59,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     const records: OutgoingRecord[] = [];
     if (retentionDays !== undefined) records.push({ key: `project/${project.id}/retention`, name: 'ProjectRetentionChanged', value: { ...change, retentionDays } });
     if (allowedDomains !== undefined) records.push({ key: `project/${project.id}/origins`, name: 'ProjectAllowedOriginsChanged', value: { ...change, allowedOrigins: allowedOrigins?.value ?? null } });
-    await appender.append(adminTopic, records);
+    await context.appendAndAwait(reply, adminTopic, records);
     return serializeProject({
       ...project,
       ...(retentionDays === undefined ? {} : { retention_days: retentionDays }),
@@ -76,7 +77,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = newProjectKey(project.id, request.body?.name ?? 'Default', context.now());
-    await appender.append(adminTopic, [{ key: `key/${key.publicKey}`, name: 'ProjectKeyUpserted', value: key }]);
+    await context.appendAndAwait(reply, adminTopic, [{ key: `key/${key.publicKey}`, name: 'ProjectKeyUpserted', value: key }]);
     return reply.code(201).send(serializeKey(keyRow(key), publicUrl));
   });
 
@@ -86,16 +87,16 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     return key;
   };
 
-  const upsertKey = async (record: ProjectKeyUpserted) => {
-    await appender.append(adminTopic, [{ key: `key/${record.publicKey}`, name: 'ProjectKeyUpserted', value: record }]);
+  const upsertKey = async (reply: FastifyReply, record: ProjectKeyUpserted) => {
+    await context.appendAndAwait(reply, adminTopic, [{ key: `key/${record.publicKey}`, name: 'ProjectKeyUpserted', value: record }]);
     return serializeKey(keyRow(record), publicUrl);
   };
 
-  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Rename, enable or disable a DSN key', params: keyParams, body: keyUpdateBody } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/keys/:keyId/', { schema: { tags, summary: 'Rename, enable or disable a DSN key', params: keyParams, body: keyUpdateBody } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = await existingKey(project.id, request.params.keyId);
-    return upsertKey({ publicKey: key.public_key, secretKey: key.secret_key, projectId: key.project_id, label: request.body.name ?? key.label, active: request.body.isActive ?? key.active, createdAt: key.created_at.getTime() });
+    return upsertKey(reply, { publicKey: key.public_key, secretKey: key.secret_key, projectId: key.project_id, label: request.body.name ?? key.label, active: request.body.isActive ?? key.active, createdAt: key.created_at.getTime() });
   });
 
   // Revoking keeps the key's record (inactive), so ingest refuses it and a rebuild knows it.
@@ -103,7 +104,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
     const token = await context.authenticate(request, 'project:admin');
     const project = await context.project(token, request.params.org, request.params.project);
     const key = await existingKey(project.id, request.params.keyId);
-    await upsertKey({ publicKey: key.public_key, secretKey: key.secret_key, projectId: key.project_id, label: key.label, active: false, createdAt: key.created_at.getTime() });
+    await upsertKey(reply, { publicKey: key.public_key, secretKey: key.secret_key, projectId: key.project_id, label: key.label, active: false, createdAt: key.created_at.getTime() });
     return reply.code(204).send();
   });
 }

@@ -32,17 +32,8 @@ export function clientAddress(request: Pick<FastifyRequest, 'headers' | 'ip'>): 
   return forwarded.reverse().find((address) => !loopback(address)) ?? request.ip;
 }
 
-/** Polls until the projector has applied what was just appended (a session needs its user's row). */
-export async function untilProjected(check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new ApiError(503, 'The change was recorded but is not visible yet; try again shortly.');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 export function userRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, adminTopic } = context;
+  const { readModel, adminTopic } = context;
   const accounts = readModel.accounts;
 
   const sessions = () => {
@@ -54,6 +45,7 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
     reply.header('set-cookie', `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`);
   const signedIn = async (reply: FastifyReply, user: UserRow) => {
     const { sessionId, session } = await sessions().sessions.create(user.id);
+    // The session names the user by id; each request looks the user up, so a removed one stops at once.
     setSessionCookie(reply, sessionId, sessions().sessions.ttlSeconds);
     return { user: serializeUser(user), csrfToken: session.csrfToken };
   };
@@ -129,10 +121,10 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
       }
       const userId = existing?.id ?? user!.userId;
       const member: MemberUpserted = { ...memberRecord(invitation), userId, inviteTokenHash: null, inviteExpiresAt: null };
-      await appender.append(adminTopic, [...(user ? [{ key: userKey(user.userId), name: 'UserUpserted' as const, value: user }] : []), { key: memberKey(member.memberId), name: 'MemberUpserted', value: member }]);
-      await appendAudit(context, memberAudit({ member, event: 'member.accept', actor: `user:${userId}`, now }));
-      await untilProjected(async () => (await accounts.memberships(userId)).some((row) => row.id === member.memberId));
-      return await signedIn(reply, (await accounts.user(userId))!);
+      await context.appendAndAwait(reply, adminTopic, [...(user ? [{ key: userKey(user.userId), name: 'UserUpserted' as const, value: user }] : []), { key: memberKey(member.memberId), name: 'MemberUpserted', value: member }]);
+      await appendAudit(context, reply, memberAudit({ member, event: 'member.accept', actor: `user:${userId}`, now }));
+      const known = user ? { id: user.userId, email: user.email, name: user.name, created_at: new Date(user.createdAt) } : await accounts.user(userId);
+      return await signedIn(reply, known!);
     } catch (error) {
       if (error instanceof ApiError && error.status === 400) await store.release(request.params.token);
       throw error;
@@ -148,8 +140,7 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
   app.post('/api/0/api-tokens/', { schema: { tags, summary: 'Create a user auth token with scopes (shown once)', body: userTokenCreateBody } }, async (request, reply) => {
     const { user } = await signedInUser(request, true);
     const { record, token } = newUserToken({ userId: user.id, scopes: [...new Set(request.body.scopes)], label: request.body.name?.trim() || 'token', now: context.now() });
-    await appender.append(adminTopic, [{ key: userTokenKey(record.tokenId), name: 'UserTokenUpserted', value: record }]);
-    await untilProjected(async () => (await accounts.userToken(record.tokenHash)) !== undefined);
+    await context.appendAndAwait(reply, adminTopic, [{ key: userTokenKey(record.tokenId), name: 'UserTokenUpserted', value: record }]);
     return reply.code(201).send(serializeUserToken({ id: record.tokenId, token_hash: record.tokenHash, user_id: user.id, scopes: record.scopes, label: record.label, active: true, created_at: new Date(record.createdAt) }, token));
   });
 
@@ -157,8 +148,7 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
     const { user } = await signedInUser(request, true);
     const row = (await accounts.userTokens(user.id)).find((candidate) => candidate.id === tokenId);
     if (!row) throw new ApiError(404, NOT_FOUND);
-    await appender.append(adminTopic, [{ key: userTokenKey(row.id), name: 'UserTokenUpserted', value: { tokenId: row.id, tokenHash: row.token_hash, userId: row.user_id, scopes: row.scopes, label: row.label, active: false, createdAt: row.created_at.getTime() } }]);
-    await untilProjected(async () => (await accounts.userToken(row.token_hash))?.active === false);
+    await context.appendAndAwait(reply, adminTopic, [{ key: userTokenKey(row.id), name: 'UserTokenUpserted', value: { tokenId: row.id, tokenHash: row.token_hash, userId: row.user_id, scopes: row.scopes, label: row.label, active: false, createdAt: row.created_at.getTime() } }]);
     return reply.code(204).send();
   };
   // Sentry's older form names the token in the body; it is read after authentication, so a
@@ -181,6 +171,6 @@ export function memberAudit(input: { member: MemberUpserted; event: string; acto
   };
 }
 
-export async function appendAudit(context: ApiContext, entry: AuditEntry): Promise<void> {
-  await context.appender.append(context.auditTopic, [{ key: entry.id, name: 'AuditEntry', value: entry }]);
+export async function appendAudit(context: ApiContext, reply: FastifyReply, entry: AuditEntry): Promise<void> {
+  await context.appendAndAwait(reply, context.auditTopic, [{ key: entry.id, name: 'AuditEntry', value: entry }]);
 }

@@ -10,24 +10,25 @@ import {
   planWait,
   requestedAudit,
   scheduleDeletion,
-  waitFor,
   type DeletionRequest,
   type DeletionSettings,
   type ExpiredProject,
 } from '../domain/deletion.ts';
+import { planHeld, type HeldSettings } from '../domain/held-steps.ts';
 import type { DeletionSource } from './source.ts';
 
 // The deleter's consumer. Four inputs, one consumer group, and every step is one Kafka
 // transaction that appends its outputs and commits its input offset together:
 //   events  → deletion requests become a held step on `delay` and a `requested` audit entry
 //            (retention requests go straight to `run`, audited only by their summary);
-//   delay, retry → a step whose time has come moves to `run`; before that its partition is
-//            paused until the head is due (no busy loop, other partitions keep moving);
+//   delay, retry → a step whose time has come moves to `run`, whatever its place in the partition
+//            (domain/held-steps.ts); steps not due before it go back to the tail; the partition is
+//            paused until its earliest step is due or a second at most (no busy loop);
 //   run    → one chunk: EventsPurged plus a null-value record per event key on `events`, then the
 //            next chunk on `run`, or the `completed` audit entry; a failed chunk goes to `retry`
 //            with a growing delay, or to `dlq` after the last attempt.
 
-export type StepOutcome = 'scheduled' | 'released' | 'chunk' | 'completed' | 'waiting' | 'retry' | 'dead' | 'dead_letter';
+export type StepOutcome = 'scheduled' | 'released' | 'deferred' | 'chunk' | 'completed' | 'waiting' | 'retry' | 'dead' | 'dead_letter';
 
 export interface DeleterDeps {
   kafka: Kafka;
@@ -48,6 +49,10 @@ export interface Deleter {
   stop(): Promise<void>;
 }
 
+// A partition holding steps not due is read again at least once a second: a step due sooner may
+// have arrived behind them. Steps are a few hundred bytes: 100 per transaction is far below a request's limit.
+const HELD_SETTINGS: HeldSettings = { recheckMs: 1000, perTransaction: 100 };
+
 const REQUESTS = new Set(['GroupDeletionRequested', 'EventDeletionRequested', 'RetentionRequested']);
 
 function schemaOf(message: KafkaMessage): string | undefined {
@@ -65,7 +70,7 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
   const admin: Admin = kafka.admin();
   const resumeTimers = new Map<string, NodeJS.Timeout>();
   const count = (outcome: StepOutcome, n = 1) => deps.onOutcome?.(outcome, n);
-  const commit = (appends: TransactionalAppend[], batch: Batch, message: KafkaMessage) =>
+  const commit = (appends: TransactionalAppend[], batch: Batch, message: Pick<KafkaMessage, 'offset'>) =>
     appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() });
 
   /** A record on the deleter's own topics that is not a readable DeletionStep. */
@@ -126,26 +131,31 @@ export async function startDeleter(deps: DeleterDeps): Promise<Deleter> {
     );
   };
 
-  /** Delay and retry topics: release the due head of the partition to `run`, pause on the first step not due. */
+  /**
+   * Delay and retry topics: of what was read, everything up to the last due step is handled (the
+   * due ones released to `run`, the others put back at the tail), so a step due sooner never waits
+   * behind one due later; then the partition rests until its earliest step is due, or the recheck bound.
+   */
   const release = async (batch: Batch): Promise<string | undefined> => {
-    let last: string | undefined;
-    for (const message of batch.messages) {
+    const records = batch.messages.map((message) => {
       const read = decodeStep(batch, message);
-      if ('step' in read) {
-        const waitMs = waitFor(read.step, deps.now());
-        if (waitMs > 0) {
-          pauseUntilDue(batch.topic, batch.partition, waitMs);
-          break;
-        }
-        await commit([{ topic: topics.deletionsRun, records: [{ key: read.step.transactionId, name: 'DeletionStep', value: read.step }] }], batch, message);
-        count('released');
-      } else {
-        await commit([{ topic: topics.deletionsDlq, raw: [read.deadLetter] }], batch, message);
-        count('dead_letter');
-      }
-      last = message.offset;
+      return { offset: message.offset, dueAt: 'step' in read ? read.step.dueAt : null, item: read };
+    });
+    const plan = planHeld(records, deps.now(), HELD_SETTINGS);
+    const stepRecords = (reads: typeof plan.transactions[number]['released']) => reads.flatMap((read) => ('step' in read ? [{ key: read.step.transactionId, name: 'DeletionStep' as const, value: read.step }] : []));
+    for (const transaction of plan.transactions) {
+      const appends: TransactionalAppend[] = [
+        { topic: topics.deletionsRun, records: stepRecords(transaction.released) },
+        { topic: batch.topic, records: stepRecords(transaction.deferred) },
+        { topic: topics.deletionsDlq, raw: transaction.deadLettered.flatMap((read) => ('deadLetter' in read ? [read.deadLetter] : [])) },
+      ];
+      await commit(appends, batch, { offset: transaction.through });
+      count('released', transaction.released.length);
+      count('deferred', transaction.deferred.length);
+      count('dead_letter', transaction.deadLettered.length);
     }
-    return last;
+    if (plan.recheckMs !== undefined) pauseUntilDue(batch.topic, batch.partition, plan.recheckMs);
+    return plan.transactions.at(-1)?.through;
   };
 
   /** Has the projector applied the request (so every event it hides is in the read model)? */

@@ -54,11 +54,6 @@ export function scheduleDeletion(request: DeletionRequest, position: LogPosition
   };
 }
 
-/** Milliseconds until a held step may run; 0 when due. */
-export function waitFor(step: Pick<DeletionStep, 'dueAt'>, now: number): number {
-  return Math.max(0, step.dueAt - now);
-}
-
 /**
  * What one chunk found to remove: event ids in order, the read-model rows they carry (events and
  * tags), where the next chunk starts, and (retention, first chunk) the issues that go entirely.

@@ -48,4 +48,21 @@ describe('the key cache', () => {
       cache.stop();
     }
   });
+
+  it('loads when the admin model changed, and a miss meanwhile waits for that load even right after another miss', async () => {
+    const cache = new KeyCache(env.pool, 60000, createLogger('test', 'silent'));
+    await cache.start();
+    try {
+      expect(await cache.refreshAfterMiss()).toBe(true); // spends the early refresh of this second
+      await addKey('changed');
+      cache.adminChanged();
+      expect(await cache.refreshAfterMiss()).toBe(true);
+      expect(cache.lookup('changed')).toMatchObject({ publicKey: 'changed', active: true });
+      await env.pool.query("UPDATE project_keys SET active = false WHERE public_key = 'changed'");
+      cache.adminChanged();
+      await expect.poll(() => cache.lookup('changed')?.active).toBe(false);
+    } finally {
+      cache.stop();
+    }
+  });
 });

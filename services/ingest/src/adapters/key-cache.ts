@@ -17,6 +17,8 @@ export class KeyCache {
   private lastMissRefresh = 0;
   private inFlight: Promise<void> | undefined;
   private missFlight: Promise<void> | undefined;
+  private changeFlight: Promise<void> | undefined;
+  private changedSinceLoad = false;
 
   constructor(
     private readonly pool: Pool,
@@ -45,6 +47,10 @@ export class KeyCache {
    * existed. Tells whether the keys were loaded for this miss.
    */
   async refreshAfterMiss(): Promise<boolean> {
+    if (this.changeFlight) {
+      await this.changeFlight;
+      return true;
+    }
     if (!this.missFlight) {
       if (Date.now() - this.lastMissRefresh < this.missRefreshMs) return false;
       this.lastMissRefresh = Date.now();
@@ -54,6 +60,25 @@ export class KeyCache {
     }
     await this.missFlight;
     return true;
+  }
+
+  /**
+   * The projector has applied admin records (its notification, see ProjectionWatcher): loads
+   * again, and once more if it changes again meanwhile, so a key the API just answered for works
+   * at once, whatever the rate of misses. Misses arriving meanwhile wait for this load.
+   */
+  adminChanged(): void {
+    this.changedSinceLoad = true;
+    this.changeFlight ??= (async () => {
+      while (this.changedSinceLoad) {
+        this.changedSinceLoad = false;
+        await this.load();
+      }
+    })()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'key cache refresh after an admin change failed'))
+      .finally(() => {
+        this.changeFlight = undefined;
+      });
   }
 
   private async load(): Promise<void> {

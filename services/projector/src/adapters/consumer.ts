@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetter, dropExpiredPartitions, ExpiredPartitionError, inTransaction, type Appender, type Logger, type Pool } from '@trapline/runtime';
+import { deadLetter, dropExpiredPartitions, ExpiredPartitionError, inTransaction, RECORD_POSITION_SQL, type Appender, type Logger, type Pool } from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
 import { applyEvents, isMissingPartition, newProjection, parseEvents } from './events.ts';
 import { applyAdminTombstone, applyRecord, PoisonRecord } from './read-models.ts';
@@ -180,11 +180,8 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           await applyOne(message, decoded.record);
         }
         if (run.length > 0) await flush();
-        await db.query(
-          `INSERT INTO projector_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
-           ON CONFLICT (topic, partition) DO UPDATE SET next_offset = GREATEST(projector_positions.next_offset, EXCLUDED.next_offset)`,
-          [batch.topic, batch.partition, Number(batch.messages.at(-1)!.offset) + 1],
-        );
+        // Also wakes the API requests waiting for these records (read your own writes) once this commits.
+        await db.query(RECORD_POSITION_SQL, [batch.topic, batch.partition, Number(batch.messages.at(-1)!.offset) + 1]);
       });
       try {
         await apply();
