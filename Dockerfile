@@ -11,7 +11,6 @@ COPY services/ingest/package.json services/ingest/
 COPY services/api/package.json services/api/
 COPY services/projector/package.json services/projector/
 COPY services/deleter/package.json services/deleter/
-COPY services/gateway/package.json services/gateway/
 COPY test/package.json test/
 COPY web/package.json web/
 # tsx runs the TypeScript sources directly, so dev dependencies stay.

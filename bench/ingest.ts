@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
@@ -13,7 +14,8 @@ import { percentile, until, type Scenario } from './report.ts';
 // runs the sustained load twice: with the whole stack working (the cores are shared with Kafka, the
 // projector and the deleter) and alone (the log's consumers stopped). Then the latency at a paced
 // rate once the consumers have caught up, how long an acknowledged event takes to be visible in the
-// API, and each service's memory.
+// API, and each service's memory. The same sustained load also goes through the front door (nginx on
+// the DSN's port), interleaved with runs straight to ingest, for its cost as a ratio.
 
 const EVENT_BYTES = 4096;
 const RAW_RECORDS = 20000;
@@ -37,6 +39,18 @@ require('node:http').createServer((req, res) => {
 }).listen(Number(process.argv[1]), '127.0.0.1');
 `;
 
+/** nginx's CPU time: its master and the workers it forked. */
+function nginxCpuSeconds(masterPid: number): number {
+  const workers = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === masterPid;
+    } catch {
+      return false; // exited meanwhile
+    }
+  });
+  return [masterPid, ...workers.map(Number)].reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+}
+
 const ingestResult = (run: SustainedResult) => `${run.perSecond} events/s, p50 ${run.p50ms} ms, p99 ${run.p99ms} ms`;
 const ingestNote = (run: SustainedResult & { cpuSeconds: number; perCpuSecond: number }) =>
   `${CONCURRENCY} HTTP clients, ${SUSTAINED_SECONDS} s after ${WARMUP_SECONDS} s of warm-up, ${run.failed} non-200; ingest ${run.cpuSeconds} CPU-s, ${run.perCpuSecond} events per CPU-second`;
@@ -44,7 +58,9 @@ const ingestNote = (run: SustainedResult & { cpuSeconds: number; perCpuSecond: n
 export async function ingestScenario(): Promise<Scenario> {
   const trapline = await startTrapline({ LOG_LEVEL: 'warn' });
   const url = new URL(trapline.defaults.dsn);
-  const storeUrl = `http://127.0.0.1:${trapline.config.INGEST_PORT}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`;
+  const storePath = `/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`;
+  const storeUrl = `http://127.0.0.1:${trapline.config.INGEST_PORT}${storePath}`;
+  const doorUrl = `http://127.0.0.1:${trapline.config.GATEWAY_PORT}${storePath}`;
   const bodies = storeBodies(200, EVENT_BYTES);
   const load = new LoadGenerator(CONCURRENCY);
   const post = (target: string, body: Buffer) => load.post(target, body);
@@ -82,10 +98,10 @@ export async function ingestScenario(): Promise<Scenario> {
     const receiver = await load.sustained(peerUrl, bodies, 'c', SUSTAINED_SECONDS);
 
     /** The sustained load on ingest after its warm-up, with ingest's CPU time and its ratios to the ceilings. */
-    const sustainedIngest = async (warmupPrefix: string, prefix: string) => {
-      await load.sustained(storeUrl, bodies, warmupPrefix, WARMUP_SECONDS);
+    const sustainedIngest = async (warmupPrefix: string, prefix: string, target = storeUrl) => {
+      await load.sustained(target, bodies, warmupPrefix, WARMUP_SECONDS);
       const cpuBefore = cpuSecondsOf(ingestPid);
-      const result = await load.sustained(storeUrl, bodies, prefix, SUSTAINED_SECONDS);
+      const result = await load.sustained(target, bodies, prefix, SUSTAINED_SECONDS);
       const cpuSeconds = cpuSecondsOf(ingestPid) - cpuBefore;
       return {
         seconds: SUSTAINED_SECONDS,
@@ -102,6 +118,29 @@ export async function ingestScenario(): Promise<Scenario> {
     // deleter working through what it appends.
     const sustained = await sustainedIngest('f', 'a');
     const loadAfterSustained = loadavg()[0]!;
+
+    // Through the front door: the same load on the DSN's port, interleaved with runs straight to
+    // ingest in the order door, direct, direct, door, so a steady drift of the shared machine meets
+    // both alike. nginx's CPU time against ingest's is the cost that does not depend on that load.
+    const gatewayPid = trapline.services.services.get('gateway')!.process.pid!;
+    const door: (Awaited<ReturnType<typeof sustainedIngest>> & { nginxCpuSeconds: number })[] = [];
+    const direct: Awaited<ReturnType<typeof sustainedIngest>>[] = [];
+    for (const [via, warmup, counted] of [['door', '1', '2'], ['direct', '3', '4'], ['direct', '5', '6'], ['door', '9', '0']] as const) {
+      const nginxBefore = nginxCpuSeconds(gatewayPid);
+      const run = await sustainedIngest(warmup, counted, via === 'door' ? doorUrl : storeUrl);
+      if (via === 'door') door.push({ ...run, nginxCpuSeconds: +(nginxCpuSeconds(gatewayPid) - nginxBefore).toFixed(2) });
+      else direct.push(run);
+    }
+    const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+    const frontDoor = {
+      order: ['door', 'direct', 'direct', 'door'],
+      doorPerSecond: door.map((run) => run.perSecond),
+      directPerSecond: direct.map((run) => run.perSecond),
+      ratioToDirect: +(sum(door.map((run) => run.perSecond)) / sum(direct.map((run) => run.perSecond))).toFixed(3),
+      nginxCpuSecondsPer1000Events: +((sum(door.map((run) => run.nginxCpuSeconds)) / sum(door.map((run) => run.accepted))) * 1000).toFixed(3),
+      nginxCpuToIngestCpu: +(sum(door.map((run) => run.nginxCpuSeconds)) / sum(door.map((run) => run.cpuSeconds))).toFixed(3),
+      runs: door,
+    };
 
     // Ingest alone: the same load while the log's consumers (projector, deleter) are stopped, as when
     // Kafka absorbs a flood the consumers work through later; then they are started again.
@@ -158,6 +197,7 @@ export async function ingestScenario(): Promise<Scenario> {
       rawKafkaProducer: { records: RAW_RECORDS, perSecond: Math.round(rawRate) },
       minimalReceiver: { seconds: SUSTAINED_SECONDS, concurrency: CONCURRENCY, ...receiver },
       ingestSustained: sustained,
+      ingestThroughFrontDoor: frontDoor,
       ingestAlone: { ...alone, stopped: consumers },
       ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, afterConsumersCaughtUp: true, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
       ackToVisible: { samples: visible.length, p50ms: +percentile(visible, 50).toFixed(1), p99ms: +percentile(visible, 99).toFixed(1) },
@@ -171,6 +211,7 @@ export async function ingestScenario(): Promise<Scenario> {
         ['raw Kafka producer', `${figures.rawKafkaProducer.perSecond} events/s`, '', '', 'ceiling: the same 4 KB records, batches of 200, acks=all, idempotent'],
         ['minimal Sentry receiver', `${receiver.perSecond} events/s, p99 ${receiver.p99ms} ms`, '', '', `ceiling: ${CONCURRENCY} clients, parse and answer only, ${SUSTAINED_SECONDS} s after ${WARMUP_SECONDS} s of warm-up`],
         ['ingest, sustained', ingestResult(sustained), 'raw producer / receiver', `${sustained.ratioToRawProducer} / ${sustained.ratioToMinimalReceiver}`, `whole stack running (projector, deleter); ${ingestNote(sustained)}`],
+        ['ingest through the front door', door.map(ingestResult).join('; '), 'to direct / nginx CPU to ingest CPU', `${frontDoor.ratioToDirect} / ${frontDoor.nginxCpuToIngestCpu}`, `nginx on the DSN's port, the same load, in the order door, direct, direct, door (direct ${frontDoor.directPerSecond.join(', ')} events/s); nginx ${frontDoor.nginxCpuSecondsPer1000Events} CPU-s per 1,000 events`],
         ['ingest alone', ingestResult(alone), 'raw producer / receiver', `${alone.ratioToRawProducer} / ${alone.ratioToMinimalReceiver}`, `projector and deleter stopped (Kafka absorbs the flood, they catch up after); ${ingestNote(alone)}`],
         [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s, whole stack running, started once the projector and the deleter had caught up`],
         ['ack → visible in the API', `p50 ${figures.ackToVisible.p50ms} ms, p99 ${figures.ackToVisible.p99ms} ms`, '', '', `${visible.length} single events, API polled every 10 ms`],

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
 import { readTopic } from './log.ts';
 
-// People through the real stack and the gateway port: the first owner signs in with a cookie,
+// People through the real stack and the front door (nginx on the public port): the first owner signs in with a cookie,
 // invites someone who accepts with a password, roles decide what each may do, user tokens act
 // with their user's role capped by their scopes, a removed member stops at once, failed sign-ins
 // are throttled, and no password or hash leaves the one record that carries the hash.

@@ -7,15 +7,19 @@ import { Appender, createKafka, createLogger, createRedis, inTransaction, type O
 import { SessionStore, SignInThrottle } from '../services/api/src/adapters/sessions.ts';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { applyRecord } from '../services/projector/src/adapters/read-models.ts';
-import { injectableApi, isolated, type Isolated } from './harness.ts';
+import { request as undiciRequest } from 'undici';
+import { serviceSet } from '@trapline/cli/services';
+import { freePort, injectableApi, isolated, type Isolated } from './harness.ts';
 
 // Invariant 6 for the Web API: 20,000 generated hostile requests per run over every route of the
 // OpenAPI document (so a new route is fuzzed as soon as it exists) — hostile path segments, query
 // strings, bodies, content types and headers, with good tokens and bad ones. Every answer is below
 // 500, every refusal is `{"detail": string}`, a refused request appends nothing, and the log grows
-// by exactly what the accepted requests appended. Through `app.inject()` on a real Postgres and Kafka.
+// by exactly what the accepted requests appended. Through `app.inject()` on a real Postgres and Kafka,
+// and a share of them over HTTP through the front door (nginx), which must add no 5xx of its own.
 
 const RUNS = 20_000;
+const DOOR_RUNS = 2_000;
 const ORG = 'acme';
 const PROJECT = { id: 1, slug: 'web' };
 const EVENT_ID = 'ab'.repeat(16);
@@ -329,43 +333,79 @@ function urlOf(sample: { operation: Operation; segments: string[]; trailing: str
 /** What a client would put on the wire: headers a real HTTP parser would refuse are left out. */
 const sendable = (value: string) => !/[\r\n\0]/.test(value) && /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
 
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+type Sample = ReturnType<typeof request> extends fc.Arbitrary<infer T> ? T : never;
+
+/** Sends one generated request and holds its answer to invariant 6; `send` says how it travels (undefined: a client could not send it). */
+async function fuzz(runs: number, send: (sample: Sample, headers: Record<string, string>) => Promise<Answer | undefined>) {
+  const operations = operationsOf(app.swagger() as OpenAPIV3.Document);
+  expect(operations.length).toBeGreaterThan(20);
+  const statuses = new Map<number, number>();
+  await fc.assert(
+    fc.asyncProperty(request(operations), async (sample) => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries({ ...sample.extraHeaders, authorization: sample.authorization, 'content-type': sample.body === undefined ? undefined : sample.contentType })) {
+        if (value !== undefined && sendable(value)) headers[name] = value;
+      }
+      appended.request = [];
+      const response = await send(sample, headers);
+      if (response === undefined) return;
+      statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
+      expect(response.statusCode, `${sample.method} ${urlOf(sample)}: ${response.body.slice(0, 300)}`).toBeLessThan(500);
+      expect(response.headers['x-injected']).toBeUndefined();
+      if (response.statusCode >= 400) {
+        expect(response.headers['content-type'], `${sample.method} ${urlOf(sample)}: ${response.body.slice(0, 300)}`).toMatch(/^application\/json/);
+        const answer = JSON.parse(response.body) as Record<string, unknown>;
+        expect(Object.keys(answer)).toEqual(['detail']);
+        expect(typeof answer.detail).toBe('string');
+        expect(appended.request, `a refused ${sample.method} appended`).toEqual([]);
+      } else if (appended.request.length > 0) {
+        expect(await projectorRefusal(appended.request), `${sample.method} ${urlOf(sample)} was accepted but cannot be projected`).toBeUndefined();
+      }
+    }),
+    { numRuns: runs },
+  );
+  // The mix reached past validation: successes and each kind of refusal, not only 404s.
+  for (const status of [200, 400, 401, 403, 404]) expect(statuses.get(status) ?? 0, `answers with ${status}: ${JSON.stringify([...statuses])}`).toBeGreaterThan(0);
+}
+
 describe('the Web API under hostile input', () => {
   it(`answers ${RUNS} generated hostile requests over every route below 500, refusals as {"detail": …}, writing nothing on a refusal`, async () => {
-    const operations = operationsOf(app.swagger() as OpenAPIV3.Document);
-    expect(operations.length).toBeGreaterThan(20);
     const logBefore = await endOffsets();
     const readModelBefore = await readModelDigest();
-    const statuses = new Map<number, number>();
-
-    await fc.assert(
-      fc.asyncProperty(request(operations), async (sample) => {
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries({ ...sample.extraHeaders, authorization: sample.authorization, 'content-type': sample.body === undefined ? undefined : sample.contentType })) {
-          if (value !== undefined && sendable(value)) headers[name] = value;
-        }
-        appended.request = [];
-        const response = await app.inject({ method: sample.method as 'GET', url: urlOf(sample), headers, ...(sample.body === undefined ? {} : { payload: sample.body }) });
-        statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
-        expect(response.statusCode, `${sample.method} ${urlOf(sample)}: ${response.body.slice(0, 300)}`).toBeLessThan(500);
-        expect(response.headers['x-injected']).toBeUndefined();
-        if (response.statusCode >= 400) {
-          expect(response.headers['content-type']).toMatch(/^application\/json/);
-          const answer = response.json() as Record<string, unknown>;
-          expect(Object.keys(answer)).toEqual(['detail']);
-          expect(typeof answer.detail).toBe('string');
-          expect(appended.request, `a refused ${sample.method} appended`).toEqual([]);
-        } else if (appended.request.length > 0) {
-          expect(await projectorRefusal(appended.request), `${sample.method} ${urlOf(sample)} was accepted but cannot be projected`).toBeUndefined();
-        }
-      }),
-      { numRuns: RUNS },
-    );
-
+    await fuzz(RUNS, async (sample, headers) => {
+      const response = await app.inject({ method: sample.method as 'GET', url: urlOf(sample), headers, ...(sample.body === undefined ? {} : { payload: sample.body }) });
+      return { statusCode: response.statusCode, headers: response.headers as Answer['headers'], body: response.body };
+    });
     // The log grew by exactly what accepted requests appended (nothing behind the API's back), and the read models are untouched.
     const logAfter = await endOffsets();
     for (const [topic, before] of logBefore) expect(logAfter.get(topic), topic).toBe(before + (appended.byTopic.get(topic) ?? 0));
     expect(await readModelDigest()).toBe(readModelBefore);
-    // The mix reached past validation: successes and each kind of refusal, not only 404s.
-    for (const status of [200, 400, 401, 403, 404]) expect(statuses.get(status) ?? 0, `answers with ${status}: ${JSON.stringify([...statuses])}`).toBeGreaterThan(0);
+  }, 180_000);
+
+  it(`answers ${DOOR_RUNS} of them over HTTP through the front door (nginx) the same way`, async () => {
+    const apiPort = await freePort();
+    await app.listen({ host: '127.0.0.1', port: apiPort });
+    const door = serviceSet({ ...env.env, API_URL: `http://127.0.0.1:${apiPort}`, INGEST_URL: `http://127.0.0.1:${apiPort}` });
+    try {
+      await door.start('gateway');
+      await fuzz(DOOR_RUNS, async (sample, headers) => {
+        try {
+          const response = await undiciRequest(`${env.config.PUBLIC_URL}${urlOf(sample)}`, { method: sample.method as 'GET', headers, ...(sample.body === undefined ? {} : { body: sample.body }) });
+          return { statusCode: response.statusCode, headers: response.headers, body: await response.body.text() };
+        } catch (error) {
+          // What an HTTP client refuses to put on the wire (a raw byte in the path, a forged content-length) never reaches the door.
+          if ((error as { code?: string }).code === 'UND_ERR_INVALID_ARG' || (error as { code?: string }).code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') return undefined;
+          throw error;
+        }
+      });
+    } finally {
+      await door.stopAll();
+    }
   }, 180_000);
 });

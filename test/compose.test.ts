@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { NODE_FLAGS } from '@trapline/cli/services';
+import { readConfig } from '@trapline/runtime';
+import { localValues } from '../packages/stack/src/nginx.ts';
 
 // docker-compose.yml is production's stack. No Docker engine runs on these machines, so the file
 // is checked the way compose itself reads it: Debian's docker-compose, `config`.
@@ -88,16 +90,26 @@ describe('docker-compose.yml', () => {
     expect((parse(sized.stdout) as { services: Record<string, Service> }).services.provision?.environment).toMatchObject({ KAFKA_EVENTS_PARTITIONS: '24', KAFKA_DELETIONS_PARTITIONS: '6' });
   });
 
-  it('routes ingest paths to ingest and the rest to the API in nginx', () => {
-    const nginx = readFileSync(join(root, 'deploy', 'nginx.conf'), 'utf8');
-    // Service names resolved per request through Docker's DNS, which lists every replica: nginx
-    // spreads requests over them (no fixed upstream block that would pin the addresses at start).
+  const template = () => readFileSync(join(root, 'deploy', 'nginx.conf.template'), 'utf8');
+
+  it('routes ingest paths to ingest and the rest to the API in nginx, following the replicas Docker\'s DNS lists', () => {
+    const nginx = template();
     expect(nginx).toMatch(/resolver 127\.0\.0\.11 valid=10s/);
-    expect(nginx).not.toMatch(/upstream\s+\w+\s*\{/);
-    expect(nginx).toMatch(/set \$ingest ingest:9001;/);
-    expect(nginx).toMatch(/set \$api api:9002;/);
-    expect(nginx).toMatch(/location ~ \^\/api\/\[0-9\]\+\/\(store\|envelope\)\/\?\$ \{\s*proxy_pass http:\/\/\$ingest;\s*proxy_request_buffering off;/);
-    expect(nginx).toMatch(/location \/ \{\s*proxy_pass http:\/\/\$api;/);
+    expect(nginx).toMatch(/location ~ \^\/api\/\[0-9\]\+\/\(store\|envelope\)\/\?\$ \{\s*proxy_pass http:\/\/trapline_ingest;/);
+    expect(nginx).toMatch(/location \/ \{[^}]*proxy_pass http:\/\/trapline_api;/);
+    expect(nginx).toMatch(/proxy_request_buffering off;/);
+    const gateway = resolved().services.gateway;
+    // `resolve` re-resolves the service names (every replica, a recreated container's new address).
+    expect(gateway?.environment).toMatchObject({ TRAPLINE_INGEST_UPSTREAM: 'ingest:9001 resolve', TRAPLINE_API_UPSTREAM: 'api:9002 resolve', NGINX_ENVSUBST_OUTPUT_DIR: '/etc/nginx' });
+  });
+
+  it('gives every variable of the nginx template a value, in docker-compose as in the local stack', () => {
+    const names = [...new Set([...template().matchAll(/\$\{(TRAPLINE_[A-Z0-9_]+)\}/g)].map((match) => match[1]!))].sort();
+    expect(names.length).toBeGreaterThan(3);
+    const environment = resolved().services.gateway?.environment ?? {};
+    for (const name of names) expect(environment[name], name).toBeDefined();
+    expect(Object.keys(localValues(readConfig(), '/tmp/x')).sort()).toEqual(names);
+    expect(JSON.stringify((parse(compose('config').stdout) as { services: Record<string, { volumes?: unknown[] }> }).services.gateway?.volumes)).toContain('/etc/nginx/templates/nginx.conf.template');
   });
 
   it('builds the web UI into the image the api service runs, which nginx reaches at /', () => {
@@ -107,9 +119,10 @@ describe('docker-compose.yml', () => {
     expect(resolved().services.api?.command).toEqual(['node', '--import', 'tsx', 'services/api/src/main.ts']);
   });
 
-  it('lets nginx take 20 MB bodies, pass the client address and answer its own health check', () => {
-    const nginx = readFileSync(join(root, 'deploy', 'nginx.conf'), 'utf8');
-    expect(nginx).toMatch(/client_max_body_size 20m;/);
+  it('lets nginx take bodies up to MAX_REQUEST_BYTES, pass the client address and answer its own health check', () => {
+    const nginx = template();
+    expect(nginx).toMatch(/client_max_body_size \$\{TRAPLINE_MAX_REQUEST_BYTES\};/);
+    expect(resolved().services.gateway?.environment?.TRAPLINE_MAX_REQUEST_BYTES).toBe(String(readConfig({}).MAX_REQUEST_BYTES));
     expect(nginx).toMatch(/proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
     expect(nginx).toMatch(/location = \/nginx-health \{[^}]*return 200/);
   });

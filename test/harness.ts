@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,7 +10,7 @@ import { buildApiApp, type ApiDeps } from '@trapline/api';
 import { Appender, createKafka, createLogger, createMetrics, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
 import { ReadModel } from '../services/api/src/adapters/read-model.ts';
 import { Codec, topicNames, type TopicNames } from '@trapline/schemas';
-import { serviceSet, SERVICES, type ServiceSet } from '@trapline/cli/services';
+import { serviceSet, SERVICES, type ServiceSet, type ServiceSetOptions } from '@trapline/cli/services';
 import { bootstrap, type BootstrapResult } from '@trapline/cli/bootstrap';
 
 // An isolated Trapline for one test file: its own topic prefix, database and ports on the shared
@@ -155,10 +155,10 @@ export interface RunningTrapline extends Isolated {
   publicUrl: string;
 }
 
-/** Every service as its own process, plus the default org/project/key/token, like `npm start`. */
-export async function startTrapline(overrides: Record<string, string> = {}): Promise<RunningTrapline> {
+/** Every service as its own process, plus the default org/project/key/token, like `npm start` (which also supervises them: `supervise`). */
+export async function startTrapline(overrides: Record<string, string> = {}, options: Pick<ServiceSetOptions, 'supervise'> = {}): Promise<RunningTrapline> {
   const base = await isolated(overrides);
-  const services = serviceSet(base.env, { logDir: join(base.config.TRAPLINE_STATE_DIR!, 'logs') });
+  const services = serviceSet(base.env, { logDir: join(base.config.TRAPLINE_STATE_DIR!, 'logs'), ...options });
   for (const name of SERVICES) await services.start(name);
   const codec = new Codec();
   const appender = await Appender.connect(createKafka(base.config.kafkaBrokers, 'test', createLogger('test', 'error')), codec);
@@ -213,17 +213,22 @@ export function runCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 12000
   return spawnSync(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: timeoutMs });
 }
 
-/** `runCli` without blocking this process: the test goes on (sending traffic, say) while the command runs. */
-export function runCliConcurrently(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, timeout: timeoutMs });
+/** Runs a command to its end without blocking this process; resolves with its status and output. */
+export function runConcurrently(command: string, args: string[], options: SpawnOptions = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** `runCli` without blocking this process: the test goes on (sending traffic, say) while the command runs. */
+export function runCliConcurrently(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 120000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return runConcurrently(process.execPath, [CLI_ENTRY, ...args], { cwd: ROOT, env, timeout: timeoutMs });
 }
 
 /** The API app in-process over an isolated deployment's database and topics, for `app.inject()`. */

@@ -242,4 +242,16 @@ describe('the web UI in Chromium', () => {
     expect(await page.textContent('.snippet')).toContain(`sentry_sdk.init(dsn="${trapline.defaults.dsn}")`);
     await screenshot('projects');
   });
+
+  it('warns in the header while the projector is not running, and stops warning once it is back', async () => {
+    await trapline.services.stop('projector'); // SIGTERM: it leaves its group at once
+    await page.reload();
+    const banner = page.locator('.system-health.critical');
+    await banner.waitFor({ timeout: 30000 });
+    expect(await banner.textContent()).toMatch(/^The projector is not running: events are acknowledged but do not appear/);
+    await trapline.services.start('projector');
+    await page.reload();
+    await page.locator('.top').waitFor();
+    await expect.poll(() => page.locator('.system-health').count(), { timeout: 30000 }).toBe(0);
+  });
 });

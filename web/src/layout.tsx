@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { api, session } from './api.ts';
 import { Link, navigate } from './router.tsx';
+import { SystemHealthBanner } from './system-health.tsx';
 
 export function Layout({ org, project, children }: { org: string; project?: string | undefined; children: ReactNode }) {
   const signOut = async () => {
@@ -28,6 +29,7 @@ export function Layout({ org, project, children }: { org: string; project?: stri
           Sign out
         </button>
       </header>
+      <SystemHealthBanner />
       <main>{children}</main>
     </>
   );

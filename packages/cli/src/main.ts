@@ -82,7 +82,7 @@ program
     ensureWebBuild((line) => process.stdout.write(`${line}\n`));
     await up(config);
     const paths = stackPaths(config);
-    const set = serviceSet(process.env, { logDir: join(paths.state, 'logs') });
+    const set = serviceSet(process.env, { logDir: join(paths.state, 'logs'), supervise: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`) });
     const shutdown = async () => {
       process.stdout.write('stopping services (the stack keeps running: npm run stack -- down)\n');
       await set.stopAll();

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readConfig } from '@trapline/runtime';
+import { readConfig, type Config } from '@trapline/runtime';
+import { NGINX_HEALTH_PATH, nginxCommand, stackPaths } from '@trapline/stack';
+import { describeExit, planRestart, RESTART_POLICY } from './supervision.ts';
 
 // Runs the services as separate processes (as docker-compose does), each with the same
-// environment, and waits until each answers /health.
+// environment, and waits until each answers /health. The gateway is nginx, as in docker-compose.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -58,13 +60,58 @@ async function waitHealthy(service: RunningService, timeoutMs: number): Promise<
   throw new Error(`${service.name} did not answer ${service.healthUrl} within ${timeoutMs / 1000}s`);
 }
 
+function serviceCommand(name: ServiceName, key: ServiceKey, config: Config): { command: string; args: string[] } {
+  if (name === 'gateway') return nginxCommand(config, join(stackPaths(config).state, key));
+  return { command: process.execPath, args: [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')] };
+}
+
+function lastLines(file: string, count: number): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n') : '(no log file)';
+}
+
+export interface ServiceSetOptions {
+  logDir?: string;
+  /**
+   * Restart a service that exits without being stopped (RESTART_POLICY's growing backoff), and
+   * say so through this: each exit and restart, and a crash loop with the last lines of its log.
+   */
+  supervise?: (line: string) => void;
+}
+
 /**
  * `env` is the whole environment of the services. With `logDir`, each writes its JSON log to
  * `<logDir>/<name>.log`; otherwise logs go to this process's stdout.
  */
-export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } = {}): ServiceSet {
+export function serviceSet(env: NodeJS.ProcessEnv, options: ServiceSetOptions = {}): ServiceSet {
   const services = new Map<ServiceKey, RunningService>();
-  const launch = async (name: ServiceName, instance: string | undefined, serviceEnv: NodeJS.ProcessEnv) => {
+  const stopping = new Set<ServiceKey>();
+  const restarts = new Map<ServiceKey, NodeJS.Timeout>();
+  const quickExits = new Map<ServiceKey, number>();
+  const superviseExit = (key: ServiceKey, child: ChildProcess, startedAt: number, restart: () => Promise<unknown>) => {
+    const report = options.supervise;
+    if (!report) return;
+    child.once('exit', (code, signal) => {
+      if (stopping.has(key) || services.get(key)?.process !== child) return;
+      const ranMs = Date.now() - startedAt;
+      const plan = planRestart(quickExits.get(key) ?? 0, ranMs);
+      quickExits.set(key, plan.quickExits);
+      report(describeExit(key, { code, signal }, ranMs, plan));
+      if (plan.crashLoop) {
+        const log = options.logDir ? join(options.logDir, `${key}.log`) : undefined;
+        report(
+          `${key} is in a crash loop: ${plan.quickExits} exits in a row, each within ${RESTART_POLICY.healthyRunMs / 1000} s of its start; ` +
+            `still restarted, every ${RESTART_POLICY.maxDelayMs / 1000} s at most.` +
+            (log ? ` Last lines of ${log}:\n${lastLines(log, 20)}` : ' Its output is above.'),
+        );
+      }
+      // A restart that fails to start exits again, and is reported and retried from here.
+      restarts.set(key, setTimeout(() => {
+        restarts.delete(key);
+        restart().catch(() => undefined);
+      }, plan.delayMs));
+    });
+  };
+  const launch = async (name: ServiceName, instance: string | undefined, serviceEnv: NodeJS.ProcessEnv): Promise<RunningService> => {
     const key: ServiceKey = instance === undefined ? name : `${name}.${instance}`;
     const config = readConfig(serviceEnv);
     const ports: Record<ServiceName, number> = {
@@ -74,8 +121,8 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } 
       deleter: config.DELETER_PORT,
       gateway: config.GATEWAY_PORT,
     };
-    const entry = join(ROOT, 'services', name, 'src', 'main.ts');
-    const child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), '--import', 'tsx', entry], { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { command, args } = serviceCommand(name, key, config);
+    const child = spawn(command, args, { cwd: ROOT, env: serviceEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     if (options.logDir) {
       mkdirSync(options.logDir, { recursive: true });
       const log = createWriteStream(join(options.logDir, `${key}.log`), { flags: 'a' });
@@ -85,19 +132,27 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: { logDir?: string } 
       child.stdout?.pipe(process.stdout);
       child.stderr?.pipe(process.stderr);
     }
-    const path = name === 'gateway' ? '/gateway-health' : '/health';
+    const path = name === 'gateway' ? NGINX_HEALTH_PATH : '/health';
     const service: RunningService = { name, ...(instance === undefined ? {} : { instance }), process: child, healthUrl: `http://${config.HOST}:${ports[name]}${path}` };
     services.set(key, service);
+    superviseExit(key, child, Date.now(), () => launch(name, instance, serviceEnv));
     await waitHealthy(service, 60000);
     return service;
   };
   const stop = async (key: ServiceKey, signal: NodeJS.Signals = 'SIGTERM') => {
+    clearTimeout(restarts.get(key));
+    restarts.delete(key);
     const service = services.get(key);
     if (!service || service.process.exitCode !== null || service.process.signalCode !== null) return;
-    const exited = new Promise((resolve) => service.process.once('exit', resolve));
-    service.process.kill(signal);
-    await exited;
-    services.delete(key);
+    stopping.add(key);
+    try {
+      const exited = new Promise((resolve) => service.process.once('exit', resolve));
+      service.process.kill(signal);
+      await exited;
+      services.delete(key);
+    } finally {
+      stopping.delete(key);
+    }
   };
   return {
     services,

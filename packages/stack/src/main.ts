@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger, provision, readConfig, type Config } from '@trapline/runtime';
 import { runKafkaTool, startKafka, startKafkaCluster, stopKafka, type KafkaNode } from './kafka.ts';
+import { ensureNginx } from './nginx.ts';
 import { startPostgres, stopPostgres } from './postgres.ts';
 import { portAnswers, StackError } from './processes.ts';
 import { startRedis, stopRedis } from './redis.ts';
@@ -56,6 +57,7 @@ export async function up(config: Config, brokers = 1): Promise<void> {
     await startPostgres({ ...at.postgres, dir: join(paths.state, 'postgres') }, say),
     await startRedis({ ...at.redis, dir: join(paths.state, 'redis') }, say),
   ];
+  ensureNginx(say); // the front door, started with the services
   say(`${kafka}, postgres ${postgres} at ${at.postgres.host}:${at.postgres.port}, redis ${redis} at ${at.redis.host}:${at.redis.port}`);
   const created = await provision(config, createLogger('stack', 'warn'));
   if (created.length > 0) say(`created topics ${created.join(', ')}`);

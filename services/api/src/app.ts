@@ -5,10 +5,12 @@ import { observeRequests, operationalRoutes, type Appender, type Logger, type Re
 import { Counter, type Registry } from 'prom-client';
 import type { ReadModel } from './adapters/read-model.ts';
 import type { WebAsset } from './adapters/web-assets.ts';
+import type { ProjectionState } from './domain/projection-health.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { ApiError, apiContext, NOT_FOUND, type WriteVisibility } from './routes/context.ts';
 import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
 import { issueRoutes } from './routes/issues.ts';
 import { memberRoutes } from './routes/members.ts';
 import { organizationRoutes } from './routes/organizations.ts';
@@ -33,6 +35,8 @@ export interface ApiDeps {
   metrics: Registry;
   /** The web UI's built files (loadWebAssets); without them only the API is served. */
   webAssets?: ReadonlyMap<string, WebAsset> | undefined;
+  /** The projector's group and lag, for /api/0/internal/health/; without it the projection counts as healthy. */
+  projection?: () => Promise<ProjectionState>;
   /** What /health/ready checks (Postgres, Kafka); none by default. */
   readiness?: ReadinessChecks;
   now?: () => number;
@@ -99,6 +103,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   auditRoutes(app, context);
   userRoutes(app, context);
   memberRoutes(app, context);
+  healthRoutes(app, context, deps.projection);
 
   app.get('/api/0/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   operationalRoutes(app, deps.metrics, deps.readiness ?? {});

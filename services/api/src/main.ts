@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, postgresCheck, ProjectionWatcher, readConfig, runService } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
+import { projectionState } from './adapters/projection-state.ts';
 import { ReadModel } from './adapters/read-model.ts';
 import { loadWebAssets } from './adapters/web-assets.ts';
 import { SessionStore, SignInThrottle } from './adapters/sessions.ts';
@@ -29,6 +30,7 @@ await runService(logger, async () => {
     sessions: new SessionStore(redis, config.KAFKA_TOPIC_PREFIX, config.SESSION_TTL_SECONDS), throttle: new SignInThrottle(redis, config.KAFKA_TOPIC_PREFIX, throttle), publicUrl: config.PUBLIC_URL, logger, webAssets,
     metrics: createMetrics('api'),
     visibility: { watcher, timeoutMs: config.WRITE_VISIBILITY_TIMEOUT_MS },
+    projection: projectionState(admin, pool, config.projectorGroup, [topics.events, topics.admin, topics.audit]),
     // Reads need Postgres; status changes and deletion requests need Kafka.
     readiness: { postgres: postgresCheck(pool), kafka: kafkaCheck(admin) },
   });

@@ -22,7 +22,7 @@ export function principalUser(principal: Principal) {
 }
 
 /**
- * The client's address: a proxy in front (the gateway, nginx) appends it to X-Forwarded-For, so the
+ * The client's address: the proxy in front (nginx, the front door) appends it to X-Forwarded-For, so the
  * last entry that is not a loopback address; without a proxy, the peer itself.
  */
 export function clientAddress(request: Pick<FastifyRequest, 'headers' | 'ip'>): string {

@@ -1,4 +1,4 @@
-import { brotliDecompressSync, inflateSync, gunzipSync, inflateRawSync } from 'node:zlib';
+import { brotliDecompressSync, inflateSync, gunzipSync, inflateRawSync, zstdDecompressSync } from 'node:zlib';
 import { ok, reject, type Result } from './rejections.ts';
 
 // Decode stage: bytes on the wire → the uncompressed body, refusing decompression bombs early
@@ -19,6 +19,9 @@ export function decompress(body: Buffer, contentEncoding: string | undefined, ma
         return ok(body[0] === 0x78 ? inflateSync(body, { maxOutputLength: maxBytes }) : inflateRawSync(body, { maxOutputLength: maxBytes }));
       case 'br':
         return ok(brotliDecompressSync(body, { maxOutputLength: maxBytes }));
+      case 'zstd':
+        // Relay takes it too; Node's own zlib has it since Node 22.15 / 23.8.
+        return ok(zstdDecompressSync(body, { maxOutputLength: maxBytes }));
       default:
         return reject('unsupported_encoding');
     }

@@ -9,7 +9,7 @@ export const REJECTIONS = {
   wrong_project: { status: 403, detail: 'this DSN key does not belong to the project in the URL' },
   invalid_origin: { status: 403, detail: "Invalid origin: not one of the project's allowed domains" },
   invalid_project: { status: 400, detail: 'the project id in the URL must be a positive integer' },
-  unsupported_encoding: { status: 415, detail: 'unsupported Content-Encoding: use gzip, deflate, br or none' },
+  unsupported_encoding: { status: 415, detail: 'unsupported Content-Encoding: use gzip, deflate, br, zstd or none' },
   invalid_compression: { status: 400, detail: 'the body could not be decompressed' },
   too_large: { status: 413, detail: 'payload too large' },
   invalid_json: { status: 400, detail: 'the body is not valid JSON' },

@@ -1,4 +1,4 @@
-import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { authorize, findCredentials, type ProjectKey } from './auth.ts';
 import { decodeLegacyStoreBody, decompress } from './body.ts';
@@ -64,20 +64,27 @@ describe('body decoding', () => {
     ['deflate', deflateSync(body)],
     ['deflate', deflateRawSync(body)],
     ['br', brotliCompressSync(body)],
+    ['zstd', zstdCompressSync(body)],
     ['identity', body],
     [undefined, body],
   ])('decodes %s', (encoding, raw) => {
     expect(decompress(raw, encoding, 1024)).toEqual({ ok: true, value: body });
   });
 
-  it('refuses a decompression bomb without inflating it', () => {
-    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024));
+  it.each([
+    ['gzip', gzipSync],
+    ['br', brotliCompressSync],
+    ['zstd', zstdCompressSync],
+  ])('refuses a %s decompression bomb without inflating it', (encoding, compress) => {
+    const bomb = compress(Buffer.alloc(50 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(100 * 1024);
-    expect(decompress(bomb, 'gzip', 1024 * 1024)).toMatchObject({ ok: false, rejection: { reason: 'too_large' } });
+    expect(decompress(bomb, encoding, 1024 * 1024)).toMatchObject({ ok: false, rejection: { reason: 'too_large' } });
   });
 
   it.each([
-    ['zstd', body, 'unsupported_encoding'],
+    ['compress', body, 'unsupported_encoding'],
+    ['zstd', Buffer.from('not zstd at all'), 'invalid_compression'],
+    ['zstd', zstdCompressSync(body).subarray(0, 10), 'invalid_compression'],
     ['gzip', Buffer.from('not gzip at all'), 'invalid_compression'],
     ['gzip', gzipSync(body).subarray(0, 10), 'invalid_compression'],
   ])('refuses %s of a bad body as %s', (encoding, raw, reason) => {
@@ -205,7 +212,7 @@ describe('the pipeline', () => {
     ['key_disabled', { query: { sentry_key: 'disabled' } }],
     ['wrong_project', { query: { sentry_key: 'other' } }],
     ['invalid_project', { projectId: 'abc' }],
-    ['unsupported_encoding', { contentEncoding: 'zstd' }],
+    ['unsupported_encoding', { contentEncoding: 'compress' }],
     ['invalid_compression', { contentEncoding: 'gzip', body: Buffer.from('nope') }],
     ['too_large', { contentEncoding: 'gzip', body: gzipBomb }],
     ['too_large', { body: json({ message: 'x'.repeat(2000) }) }],
