@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teamId } from '@trapline/api/commands';
-import { hashToken } from '@trapline/api/tokens';
-import { Appender, createKafka, createLogger, inTransaction, type OutgoingRecord } from '@trapline/runtime';
+import { hashToken, SCOPES } from '@trapline/api/tokens';
+import { Appender, createKafka, createLogger, createRedis, inTransaction, type OutgoingRecord, type Redis } from '@trapline/runtime';
+import { SessionStore, SignInThrottle } from '../services/api/src/adapters/sessions.ts';
 import { alertKeys, Codec, DEFAULT_RULE, ruleRecord, type NormalizedEvent } from '@trapline/schemas';
 import { applyRecord } from '../services/projector/src/adapters/read-models.ts';
 import { request as undiciRequest } from 'undici';
@@ -35,9 +36,14 @@ const TOKENS = {
   other: ['other', ['org:admin', 'project:admin', 'event:admin']],
   inactive: [ORG, ['org:admin', 'project:admin', 'event:admin']],
 } as const;
-const tokenOf = (name: keyof typeof TOKENS) => `tpl_fuzz_${name}`;
+const tokenOf = (name: keyof typeof TOKENS | 'user') => `tpl_fuzz_${name}`;
+/** A person: an owner, and a member whose user token (every scope, capped by the member role) the fuzzer also sends. */
+const OWNER_MEMBER_ID = '11';
+const MEMBER_ID = '12';
+const USER_TOKEN_ID = '13';
 
 let env: Isolated;
+let redis: Redis;
 let appender: Appender;
 let app: FastifyInstance;
 let issueId: string;
@@ -62,6 +68,11 @@ async function insertFixtures(): Promise<void> {
     }),
     { key: alertKeys.rule(PROJECT.id, RULE_ID), name: 'AlertRuleUpserted', value: ruleRecord(DEFAULT_RULE, { projectId: PROJECT.id, ruleId: RULE_ID, actor: 'token:fuzz', createdAt: now, changedAt: now }) },
     { key: alertKeys.hook(PROJECT.id, HOOK_ID), name: 'ServiceHookUpserted', value: { projectId: PROJECT.id, hookId: HOOK_ID, url: 'http://127.0.0.1:9/hook', events: ['event.alert'], secret: '0'.repeat(64), status: 'active', deleted: false, actor: 'token:fuzz', createdAt: now, changedAt: now } },
+    { key: 'user/21', name: 'UserUpserted', value: { userId: '21', email: 'owner@example.com', name: 'Owner', passwordHash: null, createdAt: now } },
+    { key: 'user/22', name: 'UserUpserted', value: { userId: '22', email: 'member@example.com', name: 'Member', passwordHash: null, createdAt: now } },
+    { key: `member/${OWNER_MEMBER_ID}`, name: 'MemberUpserted', value: { memberId: OWNER_MEMBER_ID, organizationSlug: ORG, userId: '21', email: 'owner@example.com', role: 'owner', inviteTokenHash: null, inviteExpiresAt: null, invitedBy: null, createdAt: now } },
+    { key: `member/${MEMBER_ID}`, name: 'MemberUpserted', value: { memberId: MEMBER_ID, organizationSlug: ORG, userId: '22', email: 'member@example.com', role: 'member', inviteTokenHash: null, inviteExpiresAt: null, invitedBy: null, createdAt: now } },
+    { key: `user-token/${USER_TOKEN_ID}`, name: 'UserTokenUpserted', value: { tokenId: USER_TOKEN_ID, tokenHash: hashToken(tokenOf('user')), userId: '22', scopes: [...SCOPES], label: 'fuzz', active: true, createdAt: now } },
     { key: `1/${EVENT_ID}`, name: 'EventReceived', value: { projectId: PROJECT.id, eventId: EVENT_ID, receivedAt: now, keyId: PUBLIC_KEY, payload: JSON.stringify(event) } },
     { key: `1/deletion/${TX}`, name: 'EventDeletionRequested', value: { projectId: PROJECT.id, eventId: '0'.repeat(32), transactionId: TX, actor: 'token:fuzz', requestedAt: now } },
     { key: `${TX}:requested`, name: 'AuditEntry', value: { id: `${TX}:requested`, organizationSlug: ORG, projectId: PROJECT.id, event: 'event.delete', actor: 'token:fuzz', transactionId: TX, targetObject: '0'.repeat(32), data: '{}', createdAt: now } },
@@ -137,13 +148,18 @@ beforeAll(async () => {
   env = await isolated();
   const logger = createLogger('test', 'silent');
   appender = await Appender.connect(createKafka(env.config.kafkaBrokers, 'test-api-fuzz', logger), codec);
-  app = await injectableApi(env, countingAppender(appender), logger);
+  redis = createRedis(env.config.REDIS_URL);
+  await redis.connect();
+  // Sign-in refused after two failures per address, so the fuzzer meets 429s without paying a slowed answer per request.
+  const throttle = new SignInThrottle(redis, env.config.KAFKA_TOPIC_PREFIX, { perEmail: 2, perAddress: 2, windowSeconds: 600 });
+  app = await injectableApi(env, countingAppender(appender), logger, { sessions: new SessionStore(redis, env.config.KAFKA_TOPIC_PREFIX, 600), throttle });
   await insertFixtures();
 });
 
 afterAll(async () => {
   await app?.close();
   await appender?.close();
+  redis?.disconnect();
   await env?.dispose();
 });
 
@@ -183,6 +199,11 @@ const VALID_PARAMS: Record<string, () => string> = {
   team: () => TEAM,
   ruleId: () => RULE_ID,
   hookId: () => HOOK_ID,
+  // Another member than the user token's own (removing oneself is allowed, and would append).
+  memberId: () => OWNER_MEMBER_ID,
+  tokenId: () => USER_TOKEN_ID,
+  // Well-formed, but no invitation's: accepting one would create a user.
+  token: () => 'ab'.repeat(32),
 };
 /** Valid-looking values for a query parameter, so hostile ones are mixed with requests that get further. */
 const VALID_QUERY: Record<string, string[]> = {
@@ -308,7 +329,7 @@ function request(operations: Operation[]) {
       query: pick('query', fc.constant(''), queryString(operation.queryParams)),
       body: pick('body', plausibleBody, operation.body ? fc.oneof(schemaBody(operation.body, false), hostileBody) : hostileBody),
       contentType: pick('contentType', fc.constant('application/json'), fc.option(fc.constantFrom(...CONTENT_TYPES), { nil: undefined })),
-      authorization: pick('authorization', fc.constantFrom(...(Object.keys(TOKENS) as (keyof typeof TOKENS)[]), 'admin', 'admin').map((name) => `Bearer ${tokenOf(name)}`), hostileAuthorization),
+      authorization: pick('authorization', fc.constantFrom(...(Object.keys(TOKENS) as (keyof typeof TOKENS)[]), 'admin', 'admin', 'user').map((name) => `Bearer ${tokenOf(name)}`), hostileAuthorization),
       extraHeaders: pick('headers', fc.constant({}), fc.dictionary(fc.constantFrom('x-forwarded-for', 'x-forwarded-host', 'host', 'origin', 'cookie', 'accept', 'accept-encoding', 'content-encoding', 'content-length', 'x-sentry-auth', 'transfer-encoding'), sqlString, { minKeys: 1, maxKeys: 3 })),
     });
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { buildApiApp } from '@trapline/api';
+import { buildApiApp, type ApiDeps } from '@trapline/api';
 import { Appender, createKafka, createLogger, createMetrics, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
 import { ReadModel } from '../services/api/src/adapters/read-model.ts';
 import { Codec, topicNames, type TopicNames } from '@trapline/schemas';
@@ -232,8 +232,9 @@ export function runCliConcurrently(env: NodeJS.ProcessEnv, args: string[], timeo
 }
 
 /** The API app in-process over an isolated deployment's database and topics, for `app.inject()`. */
-export function injectableApi(env: Isolated, appender: Appender, logger = createLogger('test', 'silent')) {
+export function injectableApi(env: Isolated, appender: Appender, logger = createLogger('test', 'silent'), extra: Partial<ApiDeps> = {}) {
   return buildApiApp({
+    ...extra,
     readModel: new ReadModel(env.pool),
     appender,
     eventsTopic: env.topics.events,

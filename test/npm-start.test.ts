@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  it('prints a DSN that accepts an event and a token that reads it back, then stops on SIGINT', async () => {
+  it('prints a DSN that accepts an event, a token that reads it back and the first owner who signs in, then stops on SIGINT', async () => {
     env = await isolated();
     const root = join(import.meta.dirname, '..');
     const child = spawn('npm', ['start'], { cwd: root, env: env.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -21,7 +21,7 @@ describe('npm start', () => {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const deadline = Date.now() + 120000;
-    while (!/API token\s+tpl_/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 250));
+    while (!/password\s+\S+/.test(output) && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 250));
     try {
       const dsn = /DSN\s+(\S+)/.exec(output)?.[1];
       const token = /API token\s+(tpl_\w+)/.exec(output)?.[1];
@@ -38,6 +38,12 @@ describe('npm start', () => {
         if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(status).toBe(200);
+      // The first owner, whose password is printed this once.
+      const email = /sign in as\s+(\S+)/.exec(output)?.[1];
+      const password = /password\s+(\S+)\s+\(shown once/.exec(output)?.[1];
+      expect([email, password], output).not.toContain(undefined);
+      const signIn = await fetch(`${url.origin}/api/0/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+      expect(signIn.status).toBe(200);
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(-child.pid!, 'SIGINT');

@@ -69,7 +69,11 @@ async function snapshot(transactions: string[]) {
     hooks: await table('SELECT * FROM service_hooks ORDER BY hook_id'),
     alertEmails: await table('SELECT * FROM project_alert_emails ORDER BY project_id'),
     deliveries: await table('SELECT * FROM alert_deliveries ORDER BY delivery_id'),
+    users: await table('SELECT * FROM users ORDER BY id'),
+    members: await table('SELECT * FROM members ORDER BY id'),
+    userTokens: await table('SELECT * FROM user_tokens ORDER BY id'),
     api: {
+      members: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/members/`)).json(),
       releases: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/releases/`)).json(),
       rules: await (await call('GET', `${issuePath()}/rules/`)).json(),
       alertDeliveries: await (await call('GET', `${issuePath()}/alert-deliveries/`)).json(),
@@ -131,6 +135,12 @@ describe('trapline rebuild', () => {
     expect((await call('POST', `${issuePath()}/rules/`, { name: 'regressions', conditions: [{ id: 'sentry.rules.conditions.regression_event.RegressionEventCondition' }], actions: [{ id: 'sentry.mail.actions.NotifyEmailAction', targetType: 'IssueOwners' }] })).status).toBe(201);
     expect((await call('POST', `${issuePath()}/hooks/`, { url: 'http://127.0.0.1:9/hook', events: ['event.alert'] })).status).toBe(201);
     expect((await call('PUT', `${issuePath()}/alert-emails/`, { emails: ['ops@example.com'] })).status).toBe(200);
+    // People: a member, an invitation, a removed member and a removed user (null-value records).
+    for (const args of [['users', 'create', 'kept@example.com', '--org', org, '--role', 'admin'], ['users', 'create', 'gone@example.com', '--org', org], ['users', 'create', 'left@example.com', '--org', org],
+      ['members', 'invite', org, 'invited@example.com', '--role', 'manager'], ['users', 'remove', 'gone@example.com'], ['members', 'remove', org, 'left@example.com']]) {
+      const result = cli(...args);
+      expect(result.status, result.stderr).toBe(0);
+    }
     await eventually(async () => {
       const done = (await trapline.pool.query("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'")).rows[0] as { n: number };
       const statuses = (await trapline.pool.query("SELECT count(*)::int AS n FROM groups WHERE status IN ('resolved', 'ignored')")).rows[0] as { n: number };

@@ -163,6 +163,13 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'GET /api/0/projects/{org}/{project}/alert-emails/': 'project:read',
   'PUT /api/0/projects/{org}/{project}/alert-emails/': 'project:write',
   'GET /api/0/projects/{org}/{project}/alert-deliveries/': 'project:read',
+  // Sentry's members API: reading needs member:read, inviting member:write; changing a role or
+  // removing someone is then decided by role (member:admin, or leaving oneself).
+  'GET /api/0/organizations/{org}/members/': 'member:read',
+  'POST /api/0/organizations/{org}/members/': 'member:write',
+  'GET /api/0/organizations/{org}/members/{memberId}/': 'member:read',
+  'PUT /api/0/organizations/{org}/members/{memberId}/': 'member:read',
+  'DELETE /api/0/organizations/{org}/members/{memberId}/': 'member:read',
   ...Object.fromEntries(
     ['/api/0/issues/{id}', '/api/0/organizations/{org}/issues/{id}'].flatMap((prefix) => [
       [`GET ${prefix}/`, 'event:read'],
@@ -199,10 +206,18 @@ const ROUTE_SCOPES: Record<string, Scope> = {
   'POST /api/0/organizations/{org}/artifactbundle/assemble/': 'project:releases',
 };
 
+/**
+ * Routes of a person, not of an organization: an organization token gets 403 on every one of
+ * them, whatever its scopes (test/accounts.test.ts covers them with sessions and user tokens).
+ */
+const USER_ROUTES = new Set(['GET /api/0/auth/', 'DELETE /api/0/auth/', 'GET /api/0/users/me/', 'GET /api/0/api-tokens/', 'POST /api/0/api-tokens/', 'DELETE /api/0/api-tokens/', 'DELETE /api/0/api-tokens/{tokenId}/']);
+/** Routes that take no token: signing in, and accepting an invitation with its own single-use secret. */
+const PUBLIC_ROUTES = new Set(['POST /api/0/auth/login/', 'GET /api/0/accept-invite/{memberId}/{token}/', 'POST /api/0/accept-invite/{memberId}/{token}/']);
+
 /** Valid bodies for the routes that take one, so validation never answers before authorization does. */
 const BODIES: Record<string, unknown> = {
-  PUT: { status: 'resolved', isActive: true, retentionDays: null },
-  POST: { name: 'scope test', version: 'scope-test', environment: 'production', checksum: 'a'.repeat(40), chunks: ['a'.repeat(40)], projects: ['no-such-project'] },
+  PUT: { status: 'resolved', isActive: true, retentionDays: null, orgRole: 'member' },
+  POST: { name: 'scope test', version: 'scope-test', environment: 'production', checksum: 'a'.repeat(40), chunks: ['a'.repeat(40)], projects: ['no-such-project'], email: 'scope-test@example.com', scopes: ['event:read'] },
 };
 
 const LEVELS = ['read', 'write', 'admin'];
@@ -215,6 +230,7 @@ const withoutGranting = (needed: Scope) => {
 describe('every route of the OpenAPI document', () => {
   type Route = { method: string; path: string; scope: Scope };
   let routes: Route[];
+  let userRoutes: Route[];
   /** Path parameters naming this organization's real objects, and ones that name nothing. */
   let real: Record<string, string>;
   let missing: Record<string, string>;
@@ -226,6 +242,8 @@ describe('every route of the OpenAPI document', () => {
         .filter((method) => item?.[method] && path !== '/api/0/')
         .map((method) => ({ method: method.toUpperCase(), path, scope: ROUTE_SCOPES[`${method.toUpperCase()} ${path}`]! })),
     );
+    userRoutes = routes.filter((route) => USER_ROUTES.has(`${route.method} ${route.path}`));
+    routes = routes.filter((route) => !USER_ROUTES.has(`${route.method} ${route.path}`) && !PUBLIC_ROUTES.has(`${route.method} ${route.path}`));
     // One issue with an event, and a deletion request (held for an hour) of another event.
     const key = new URL(trapline.defaults.dsn).username;
     const send = async (message: string) => ((await (await ingest(trapline.defaults.projectId, 'store', JSON.stringify({ message, release: 'web@1' }), {}, `?sentry_key=${key}&sentry_version=7`)).json()) as { id: string }).id;
@@ -240,8 +258,9 @@ describe('every route of the OpenAPI document', () => {
     const ruleId = await eventually(async () => (await query<{ rule_id: string }>('SELECT rule_id FROM alert_rules'))[0]?.rule_id, 'the default rule');
     const hook = (await (await api('POST', `/api/0/projects/${org}/${project}/hooks/`, trapline.defaults.token, { url: 'http://127.0.0.1:9/hook', events: ['event.alert'] })).json()) as { id: string };
     await eventually(async () => ((await query('SELECT 1 FROM service_hooks WHERE hook_id = $1', [hook.id])).length ? true : undefined), 'the hook');
-    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', team: 'guards', version: 'web@1', ruleId, hookId: hook.id };
-    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), team: 'no-such-team', version: 'no-such-release', ruleId: '1', hookId: 'a'.repeat(32) };
+    const memberId = (await query<{ id: string }>("SELECT id FROM members WHERE organization_slug = $1 AND role = 'owner'", [org]))[0]!.id;
+    real = { org, project, id: String(issue), eventId, keyId: key, transactionId: deletion.transactionId, key: 'release', team: 'guards', version: 'web@1', ruleId, hookId: hook.id, memberId, tokenId: '1' };
+    missing = { ...real, id: '999999999', eventId: '0'.repeat(32), keyId: 'f'.repeat(32), transactionId: 'e'.repeat(32), team: 'no-such-team', version: 'no-such-release', ruleId: '1', hookId: 'a'.repeat(32), memberId: '999999999' };
   });
 
   /** Issues and their statuses; later, the same issues again (events of earlier tests may still be adding others). */
@@ -254,6 +273,11 @@ describe('every route of the OpenAPI document', () => {
   it('says which scope each route needs', () => {
     expect(routes.length).toBeGreaterThan(20);
     expect(routes.filter((route) => route.scope === undefined).map((route) => `${route.method} ${route.path}`)).toEqual([]);
+  });
+
+  it("answers 403 to an organization token with every scope on a person's own routes", async () => {
+    expect(userRoutes.length).toBe(USER_ROUTES.size);
+    for (const route of userRoutes) expect((await call(route, trapline.defaults.token, real)).status, `${route.method} ${route.path}`).toBe(403);
   });
 
   it('answers 403 to a token without the scope (on real objects), and lets the scope through', async () => {
@@ -275,7 +299,7 @@ describe('every route of the OpenAPI document', () => {
 
   it("answers 404 to another organization's token wherever the path names an organization or an object, and shows it nothing of ours", async () => {
     await trapline.appender.append(trapline.topics.admin, [{ key: 'organization/intruder', name: 'OrganizationUpserted', value: { slug: 'intruder', name: 'Intruder', createdAt: Date.now() } }]);
-    const [intruder] = await createTokens([{ organization: 'intruder', scopes: ['org:admin', 'project:admin', 'event:admin'] }]);
+    const [intruder] = await createTokens([{ organization: 'intruder', scopes: ['org:admin', 'member:admin', 'project:admin', 'event:admin'] }]);
     const issuesBefore = await issues();
     const logsBefore = await Promise.all([trapline.topics.admin, trapline.topics.events].map(logSize));
     for (const route of routes) {
@@ -287,6 +311,34 @@ describe('every route of the OpenAPI document', () => {
     await unchanged(issuesBefore);
     // No write of ours went through: nothing appended to the admin or events log (teams, projects, keys, issues).
     expect(await Promise.all([trapline.topics.admin, trapline.topics.events].map(logSize))).toEqual(logsBefore);
+  });
+
+  it("answers 404 to another organization's owner, by session and by user token, wherever the path names an organization or an object", async () => {
+    const created = runCli(trapline.env, ['users', 'create', 'intruder@example.com', '--org', 'intruder', '--role', 'owner']);
+    expect(created.status, created.stderr).toBe(0);
+    const password = /password (\S+)/.exec(created.stdout)![1]!;
+    plainTokens.push(password);
+    const signedIn = await fetch(`${trapline.publicUrl}/api/0/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'intruder@example.com', password }) });
+    expect(signedIn.status).toBe(200);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
+    const asSession = (route: Route) => fetch(`${trapline.publicUrl}${urlOf(route, real)}`, {
+      method: route.method,
+      headers: { cookie, 'x-csrftoken': csrfToken, ...(BODIES[route.method] === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(BODIES[route.method] === undefined ? {} : { body: JSON.stringify(BODIES[route.method]) }),
+    });
+    const minted = await fetch(`${trapline.publicUrl}/api/0/api-tokens/`, { method: 'POST', headers: { cookie, 'x-csrftoken': csrfToken, 'content-type': 'application/json' }, body: JSON.stringify({ scopes: SCOPES }) });
+    const { token } = (await minted.json()) as { token: string };
+    plainTokens.push(token);
+    const issuesBefore = await issues();
+    for (const route of routes) {
+      for (const [how, response] of [['session', await asSession(route)], ['user token', await call(route, token, real)]] as const) {
+        const body = await response.text();
+        if (route.path.includes('{')) expect(response.status, `${how}: ${route.method} ${route.path}: ${body}`).toBe(404);
+        else expect(body, `${how}: ${route.method} ${route.path}`).not.toContain(`"${org}"`);
+      }
+    }
+    await unchanged(issuesBefore);
   });
 });
 

@@ -110,10 +110,10 @@ describe('the web UI in Chromium', () => {
 
     await page.goto(`${trapline.publicUrl}/`);
     await page.fill('#token', 'tpl_wrong');
-    await page.click('button[type=submit]');
+    await page.click('button:text("Use token")');
     await expect.poll(() => page.textContent('[role=alert]')).toBe('Invalid token');
     await page.fill('#token', trapline.defaults.token);
-    await page.click('button[type=submit]');
+    await page.click('button:text("Use token")');
     await page.waitForURL(`**/organizations/${org}/projects/${project}/issues/`);
 
     const row = page.locator(`tr[data-issue="${issueId}"]`);

@@ -43,6 +43,9 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   AlertDeliveryChanged: { deliveryId: 'd', projectId: 1, groupId: 3, ruleId: '7', ruleName: 'r', trigger: 'regression', kind: 'email', target: 'a@b.c', status: 'sent', attempts: 1, lastError: null, decidedAt: 1, changedAt: 2 },
   NotifierIssueState: { projectId: 1, hash: 'h', generation: 0, groupId: 9, status: 'unresolved', deletedAt: null, timesSeen: 2, firstSeen: 1, minutes: [{ start: 60000, count: 2 }], hours: [], lastFired: { '7': 5 } },
   NotifierPosition: { topic: 't.events', partition: 2, nextOffset: '42' },
+  UserUpserted: { userId: '12', email: 'ada@example.com', name: 'Ada', passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', createdAt: 1 },
+  MemberUpserted: { memberId: '34', organizationSlug: 'acme', userId: null, email: 'bob@example.com', role: 'member', inviteTokenHash: 'h', inviteExpiresAt: 9, invitedBy: 'user:12', createdAt: 1 },
+  UserTokenUpserted: { tokenId: '56', tokenHash: 'h', userId: '12', scopes: ['event:read'], label: 'laptop', active: true, createdAt: 1 },
 };
 
 describe('the record codec', () => {

@@ -350,6 +350,39 @@ export interface NotifierPosition {
   nextOffset: string;
 }
 
+/** A person who signs in; the only record carrying a password hash (argon2id). Keyed `user/<userId>`. */
+export interface UserUpserted {
+  userId: string;
+  email: string;
+  name: string;
+  passwordHash: string | null;
+  createdAt: number;
+}
+
+/** A membership with Sentry's role, or a pending invitation (userId null). Keyed `member/<memberId>`. */
+export interface MemberUpserted {
+  memberId: string;
+  organizationSlug: string;
+  userId: string | null;
+  email: string;
+  role: string;
+  inviteTokenHash: string | null;
+  inviteExpiresAt: number | null;
+  invitedBy: string | null;
+  createdAt: number;
+}
+
+/** A user auth token (hash only). Keyed `user-token/<tokenId>`. */
+export interface UserTokenUpserted {
+  tokenId: string;
+  tokenHash: string;
+  userId: string;
+  scopes: string[];
+  label: string;
+  active: boolean;
+  createdAt: number;
+}
+
 /** Every record name with its value type: the codec's vocabulary. */
 export interface RecordTypes {
   EventReceived: EventReceived;
@@ -380,6 +413,9 @@ export interface RecordTypes {
   AlertDeliveryChanged: AlertDeliveryChanged;
   NotifierIssueState: NotifierIssueState;
   NotifierPosition: NotifierPosition;
+  UserUpserted: UserUpserted;
+  MemberUpserted: MemberUpserted;
+  UserTokenUpserted: UserTokenUpserted;
 }
 
 export type RecordName = keyof RecordTypes;

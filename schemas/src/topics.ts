@@ -36,9 +36,10 @@ export const TOPIC_SPECS = {
     partitions: 1,
     records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted', 'TeamUpserted', 'ProjectTeamsChanged',
       'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted',
-      'AlertRuleUpserted', 'ServiceHookUpserted', 'ProjectAlertEmailsChanged'],
+      'AlertRuleUpserted', 'ServiceHookUpserted', 'ProjectAlertEmailsChanged',
+      'UserUpserted', 'MemberUpserted', 'UserTokenUpserted'],
     configs: { 'cleanup.policy': 'compact' },
-    purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity.',
+    purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity; users (argon2id hash), members and invitations, user token hashes.',
   },
   deletionsDelay: {
     suffix: 'deletions.delay',

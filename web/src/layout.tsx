@@ -1,10 +1,11 @@
 import type { ReactNode } from 'react';
-import { session } from './api.ts';
+import { api, session } from './api.ts';
 import { Link, navigate } from './router.tsx';
 import { SystemHealthBanner } from './system-health.tsx';
 
 export function Layout({ org, project, children }: { org: string; project?: string | undefined; children: ReactNode }) {
-  const signOut = () => {
+  const signOut = async () => {
+    if (!session.token()) await api('DELETE', '/auth/').catch(() => undefined);
     session.signOut();
     navigate('/');
   };
@@ -20,9 +21,12 @@ export function Layout({ org, project, children }: { org: string; project?: stri
           <Link to={`/organizations/${org}/projects/`}>Projects &amp; keys</Link>
           <Link to={`/organizations/${org}/releases/`}>Releases</Link>
           <Link to={`/organizations/${org}/audit-log/`}>Audit log</Link>
+          <Link to={`/organizations/${org}/members/`}>Members</Link>
+          {session.token() ? null : <Link to={`/organizations/${org}/tokens/`}>Tokens</Link>}
         </nav>
         <span className="org">{org}</span>
-        <button type="button" className="link-button" onClick={signOut}>
+        {session.userName() ? <span className="user">{session.userName()}</span> : null}
+        <button type="button" className="link-button" onClick={() => void signOut()}>
           Sign out
         </button>
       </header>
@@ -38,4 +42,13 @@ export function Failure({ error }: { error: Error | undefined }) {
       {error.message}
     </p>
   ) : null;
+}
+
+/** A secret the API shows once (an invitation link, a new token): copy it now. */
+export function ShownOnce({ what, value }: { what: string; value: string }) {
+  return (
+    <p className="shown-once">
+      {what} (shown only now): <code>{value}</code>
+    </p>
+  );
 }

@@ -29,3 +29,18 @@ export function useApi<T>(path: string | undefined): Loaded<T> {
   const reload = useCallback(() => setGeneration((value) => value + 1), []);
   return { ...state, reload };
 }
+
+/** A write from a page: its failure (cleared when the next one starts), and `then` (a reload) after success. */
+export function useAction(then: () => void): { error: Error | undefined; act(work: () => Promise<unknown>): Promise<void> } {
+  const [error, setError] = useState<Error>();
+  const act = async (work: () => Promise<unknown>) => {
+    setError(undefined);
+    try {
+      await work();
+      then();
+    } catch (failure) {
+      setError(failure as Error);
+    }
+  };
+  return { error, act };
+}

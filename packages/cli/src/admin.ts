@@ -17,7 +17,7 @@ export interface AdminDeps {
 
 export class AdminError extends Error {}
 
-async function waitProjected(pool: Pool, sql: string, params: unknown[]): Promise<void> {
+export async function waitProjected(pool: Pool, sql: string, params: unknown[]): Promise<void> {
   const deadline = Date.now() + 30000;
   while (Date.now() < deadline) {
     if (((await pool.query(sql, params)).rowCount ?? 0) > 0) return;

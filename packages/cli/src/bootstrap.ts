@@ -1,9 +1,10 @@
 import type { Appender, Pool } from '@trapline/runtime';
 import { hashToken } from '@trapline/api/tokens';
+import { ensureFirstOwner } from './accounts.ts';
 import { createKey, createOrganization, createProject, createToken } from './admin.ts';
 
 // First-start defaults as admin records on the log (so a rebuild restores them): an
-// organization, a project, a DSN key and an API token with every scope.
+// organization, a project, a DSN key, an API token with every scope and the first owner.
 
 export interface BootstrapResult {
   organizationSlug: string;
@@ -12,6 +13,8 @@ export interface BootstrapResult {
   dsn: string;
   /** Present only when this call created the token: it is stored nowhere but as a hash. */
   token?: string;
+  /** The first owner; the password only when this call created it (stored nowhere but as a hash). */
+  owner: { email: string; password?: string };
 }
 
 export interface BootstrapInput {
@@ -48,5 +51,6 @@ export async function bootstrap(input: BootstrapInput): Promise<BootstrapResult>
   const publicKey = existingKey ?? (await createKey(deps, projectId)).publicKey;
   const keepToken = input.knownToken !== undefined && (await exists(pool, 'SELECT 1 FROM api_tokens WHERE token_hash = $1 AND active', [hashToken(input.knownToken)]));
   const token = keepToken ? undefined : (await createToken(deps, organizationSlug, undefined, 'bootstrap')).token;
-  return { organizationSlug, projectSlug, projectId, dsn: dsnFor(input.publicUrl, publicKey, projectId), ...(token ? { token } : {}) };
+  const owner = await ensureFirstOwner(deps, organizationSlug);
+  return { organizationSlug, projectSlug, projectId, dsn: dsnFor(input.publicUrl, publicKey, projectId), ...(token ? { token } : {}), owner };
 }

@@ -35,10 +35,11 @@ export function parseDeletionState(state: string): DeletionState {
 /** Deletions in one state, or every one not done yet; oldest request first. */
 export async function listDeletions(pool: Pool, state?: DeletionState): Promise<DeletionListRow[]> {
   const result = await pool.query<DeletionListRow>(
-    `SELECT transaction_id AS "transactionId", kind, project_id AS "projectId", group_id::text AS "groupId", event_id AS "eventId", actor, state,
+    `SELECT transaction_id AS "transactionId", kind, project_id AS "projectId", group_id::text AS "groupId", event_id AS "eventId",
+       COALESCE((SELECT u.email || ' (' || u.name || ', ' || d.actor || ')' FROM users u WHERE d.actor = 'user:' || u.id), d.actor) AS actor, state,
        attempts, chunks, events_removed AS "eventsRemoved", rows_removed AS "rowsRemoved", last_error AS "lastError",
        requested_at AS "requestedAt", updated_at AS "updatedAt", completed_at AS "completedAt"
-     FROM deletions WHERE ($1::text IS NULL AND state <> 'done') OR state = $1 ORDER BY requested_at, transaction_id`,
+     FROM deletions d WHERE ($1::text IS NULL AND state <> 'done') OR state = $1 ORDER BY requested_at, transaction_id`,
     [state ?? null],
   );
   return result.rows;
@@ -58,6 +59,8 @@ export function deletionTableRow(row: DeletionListRow): Record<string, unknown> 
     requested: row.requestedAt.toISOString(),
     updated: row.updatedAt.toISOString(),
     error: row.lastError ?? '',
+    // Who asked: `email (name, user:<id>)` for a person, `token:<12 hex>` for an organization token.
+    actor: row.actor,
   };
 }
 

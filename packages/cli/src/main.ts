@@ -6,6 +6,7 @@ import { Codec, topicNames } from '@trapline/schemas';
 import { stackPaths, up } from '@trapline/stack';
 import { AdminError, allowedOrigins, createKey, createOrganization, createProject, createTeam, createToken, setKeyActive, setKeyRateLimit, setRetention, type AdminDeps } from './admin.ts';
 import { bootstrap, dsnFor, type BootstrapResult } from './bootstrap.ts';
+import { accountCommands } from './account-commands.ts';
 import { redriveDeadLetters } from '@trapline/deleter/redrive';
 import { redriveAlertDeliveries } from '@trapline/notifier/redrive';
 import { alertCommands } from './alerts.ts';
@@ -64,6 +65,8 @@ function printWelcome(config: Config, result: BootstrapResult, token: string | u
     `  API          ${config.PUBLIC_URL}/api/0/`,
     `  organization ${result.organizationSlug}, project ${result.projectSlug} (id ${result.projectId})`,
     token ? `  API token    ${token}` : '  API token    (kept by whoever created it; `trapline bootstrap` makes a new one)',
+    `  sign in as   ${result.owner.email}`,
+    result.owner.password ? `  password     ${result.owner.password}   (shown once: note it now)` : `  password     (shown at the first start; \`trapline users reset-password ${result.owner.email}\` makes a new one)`,
     '',
     `  curl -H "Authorization: Bearer ${token ?? '<token>'}" ${config.PUBLIC_URL}/api/0/projects/${result.organizationSlug}/${result.projectSlug}/issues/`,
     '',
@@ -135,6 +138,8 @@ program
     const logger = createLogger('cli', 'error');
     await rebuild({ config, kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-rebuild`, logger), logger, keepOld: options.keepOld === true, progress: (line) => process.stderr.write(`rebuild: ${line}\n`) });
   });
+
+accountCommands(program, { withAdmin: (work) => withAdmin(readConfig(), work), withPool: (work) => withPool(readConfig(), work), printTable, publicUrl: () => readConfig().PUBLIC_URL });
 
 const orgs = program.command('orgs').description('organizations');
 orgs.command('create <slug>').option('--name <name>').action(async (slug: string, options: { name?: string }) => {

@@ -15,11 +15,14 @@ import { deletionRoutes } from './routes/deletions.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { issueRoutes } from './routes/issues.ts';
+import { memberRoutes } from './routes/members.ts';
 import { organizationRoutes } from './routes/organizations.ts';
 import { teamRoutes } from './routes/teams.ts';
 import { releaseFileRoutes } from './routes/release-files.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { CHUNK_SIZE, CHUNKS_PER_REQUEST } from './domain/artifact-bundle.ts';
+import { userRoutes } from './routes/users.ts';
+import type { SessionStore, SignInThrottle } from './adapters/sessions.ts';
 import { webRoutes } from './routes/web.ts';
 
 export { ApiError, VISIBILITY_HEADER } from './routes/context.ts';
@@ -29,6 +32,11 @@ export interface ApiDeps {
   appender: Appender;
   eventsTopic: string;
   adminTopic: string;
+  /** Where member changes are audited; default: the admin topic's sibling `<prefix>.audit`. */
+  auditTopic?: string;
+  /** Sign-in sessions and throttling (Redis); without them only tokens authenticate. */
+  sessions?: SessionStore;
+  throttle?: SignInThrottle;
   publicUrl: string;
   logger: Logger;
   metrics: Registry;
@@ -92,13 +100,18 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const writes = new Counter({ name: 'trapline_api_writes_total', help: 'API writes by whether the projector applied them before the answer', labelNames: ['visibility'], registers: [deps.metrics] });
   const visibility = deps.visibility && { ...deps.visibility, observe: (result: 'visible' | 'pending') => writes.inc({ visibility: result }) };
-  const context = apiContext({ readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now, visibility });
+  const context = apiContext({
+    readModel: deps.readModel, appender: deps.appender, eventsTopic: deps.eventsTopic, adminTopic: deps.adminTopic, publicUrl: deps.publicUrl, now: deps.now ?? Date.now, visibility,
+    auditTopic: deps.auditTopic ?? deps.adminTopic.replace(/admin$/, 'audit'), sessions: deps.sessions, throttle: deps.throttle,
+  });
   organizationRoutes(app, context);
   teamRoutes(app, context);
   issueRoutes(app, context);
   eventRoutes(app, context);
   deletionRoutes(app, context);
   auditRoutes(app, context);
+  userRoutes(app, context);
+  memberRoutes(app, context);
   healthRoutes(app, context, deps.projection);
   releaseRoutes(app, context);
   // Uploads (chunks of source map bundles) are multipart: parsed only in this scope.

@@ -1,5 +1,6 @@
 import type { Pool } from '@trapline/runtime';
 import type { Level } from '@trapline/schemas';
+import { AccountsReadModel } from './accounts.ts';
 import type { AuditRow, DeletionRow } from '../domain/audit.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
@@ -93,7 +94,12 @@ export interface TeamRow {
 }
 
 export class ReadModel {
-  constructor(readonly pool: Pool) {}
+  /** Users, members and user tokens. */
+  readonly accounts: AccountsReadModel;
+
+  constructor(readonly pool: Pool) {
+    this.accounts = new AccountsReadModel(pool);
+  }
 
   async token(tokenHash: string): Promise<TokenRow | undefined> {
     const result = await this.pool.query<TokenRow>('SELECT token_hash, organization_slug, scopes, active FROM api_tokens WHERE token_hash = $1', [tokenHash]);

@@ -263,7 +263,7 @@ export const rootAnswer = z.looseObject({
   user: z.looseObject({ id: z.string(), name: z.string(), username: z.string(), email: z.string() }).nullable(),
 });
 
-const actor = z.looseObject({ id: z.string(), name: z.string(), type: z.enum(['token', 'system', 'unknown']) });
+const actor = z.looseObject({ id: z.string(), name: z.string(), type: z.enum(['token', 'user', 'system', 'unknown']) });
 
 export const auditEntryAnswer = z.looseObject({
   id: z.string(),

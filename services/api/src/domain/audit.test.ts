@@ -19,9 +19,10 @@ describe('audit actors', () => {
     ['token:0123456789ab', { id: 'token:0123456789ab', name: 'API token 0123456789ab', type: 'token' }],
     ['system:retention', { id: 'system:retention', name: 'Trapline retention', type: 'system' }],
     ['someone', { id: 'someone', name: 'someone', type: 'unknown' }],
-    ['user:7', { id: 'user:7', name: 'user:7', type: 'unknown' }],
+    ['user:7', { id: 'user:7', name: 'Ada', type: 'user', email: 'ada@example.com', user: { id: '7', email: 'ada@example.com', name: 'Ada' } }],
+    ['user:8', { id: 'user:8', name: 'removed user 8', type: 'user', email: null, user: null }],
   ])('%s is %j', (actor, expected) => {
-    expect(auditActor(actor)).toEqual(expected);
+    expect(auditActor(actor, new Map([['7', { id: '7', email: 'ada@example.com', name: 'Ada' }]]))).toEqual(expected);
   });
 });
 

@@ -33,17 +33,24 @@ export interface DeletionRow {
 }
 
 /** The audit events Trapline records: Sentry's `options` of the audit-log list. */
-export const AUDIT_EVENTS = ['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed'] as const;
+export const AUDIT_EVENTS = ['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed', 'member.invite', 'member.accept', 'member.edit', 'member.remove'] as const;
 
-export type ActorType = 'token' | 'system' | 'unknown';
+export type ActorType = 'token' | 'system' | 'user' | 'unknown';
+
+/** The people named by `user:<id>` actors, as the users read model knows them now (a removed user: none). */
+export type ActorUsers = ReadonlyMap<string, { id: string; email: string; name: string }>;
 
 /**
  * Sentry's audit actor is a user object; ours are strings such as `token:<first 12 hex of the
  * token's hash>` or `system:retention`. The whole string is the id (what `?actor=` matches).
  */
-export function auditActor(actor: string): { id: string; name: string; type: ActorType } {
+export function auditActor(actor: string, users: ActorUsers = new Map()): { id: string; name: string; type: ActorType; email?: string | null; user?: { id: string; email: string; name: string } | null } {
   const colon = actor.indexOf(':');
   const [kind, rest] = colon > 0 ? [actor.slice(0, colon), actor.slice(colon + 1)] : ['', actor];
+  if (kind === 'user') {
+    const user = users.get(rest) ?? null;
+    return { id: actor, name: user?.name ?? `removed user ${rest}`, type: 'user', email: user?.email ?? null, user: user && { id: user.id, email: user.email, name: user.name } };
+  }
   if (kind === 'token') return { id: actor, name: `API token ${rest}`, type: 'token' };
   if (kind === 'system') return { id: actor, name: `Trapline ${rest}`, type: 'system' };
   return { id: actor, name: actor, type: 'unknown' };
@@ -71,6 +78,14 @@ export function auditNote(row: Pick<AuditRow, 'event' | 'target_object' | 'data'
       return `requested deletion of event ${event}`;
     case 'event.delete.completed':
       return `deleted event ${event}${removedCounts(data)}`;
+    case 'member.invite':
+      return `invited member ${text(data.email) ?? ''} as ${text(data.orgRole) ?? ''}`;
+    case 'member.accept':
+      return `joined as ${text(data.orgRole) ?? ''}`;
+    case 'member.edit':
+      return `changed the role of ${text(data.email) ?? ''} to ${text(data.orgRole) ?? ''}`;
+    case 'member.remove':
+      return `removed member ${text(data.email) ?? ''}`;
     default:
       return row.event;
   }
@@ -80,10 +95,10 @@ export function auditNote(row: Pick<AuditRow, 'event' | 'target_object' | 'data'
 const targetObject = (target: string | null): number | string | null => (target !== null && /^\d+$/.test(target) && Number.isSafeInteger(Number(target)) ? Number(target) : target);
 
 /** One row of Sentry's "List an Organization's Audit Log" (`rows[]`). */
-export function serializeAuditEntry(row: AuditRow) {
+export function serializeAuditEntry(row: AuditRow, users?: ActorUsers) {
   return {
     id: row.id,
-    actor: auditActor(row.actor),
+    actor: auditActor(row.actor, users),
     event: row.event,
     ipAddress: null,
     note: auditNote(row),
@@ -97,7 +112,7 @@ export function serializeAuditEntry(row: AuditRow) {
 }
 
 /** A deletion's status with its audit trail (oldest first). */
-export function serializeDeletion(row: DeletionRow, trail: AuditRow[]) {
+export function serializeDeletion(row: DeletionRow, trail: AuditRow[], users?: ActorUsers) {
   return {
     transactionId: row.transaction_id,
     kind: row.kind,
@@ -106,12 +121,12 @@ export function serializeDeletion(row: DeletionRow, trail: AuditRow[]) {
     projectSlug: row.project_slug,
     issueId: row.group_id,
     eventId: row.event_id,
-    actor: auditActor(row.actor),
+    actor: auditActor(row.actor, users),
     dateRequested: row.requested_at.toISOString(),
     dateCompleted: row.completed_at?.toISOString() ?? null,
     attempts: row.attempts,
     lastError: row.last_error,
     progress: { chunks: row.chunks, eventsRemoved: row.events_removed, rowsRemoved: row.rows_removed },
-    audit: trail.map(serializeAuditEntry),
+    audit: trail.map((entry) => serializeAuditEntry(entry, users)),
   };
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 // API tokens: shown once, stored and transported only as their SHA-256.
 
-export const SCOPES = ['org:read', 'org:write', 'org:admin', 'project:read', 'project:write', 'project:admin', 'event:read', 'event:write', 'event:admin', 'project:releases'] as const;
+export const SCOPES = ['org:read', 'org:write', 'org:admin', 'member:read', 'member:write', 'member:admin', 'project:read', 'project:write', 'project:admin', 'event:read', 'event:write', 'event:admin', 'project:releases'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export function hashToken(token: string): string {

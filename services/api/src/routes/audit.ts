@@ -18,6 +18,7 @@ export function auditRoutes(app: ZodApp, context: ApiContext): void {
     const paging = page(request, request.query, 100);
     const { rows, hasNext } = await readModel.auditLog(org, { event: request.query.event, actor: request.query.actor }, paging);
     paging.link(reply, publicUrl, hasNext);
-    return { rows: rows.map(serializeAuditEntry), options: [...AUDIT_EVENTS] };
+    const users = await readModel.accounts.actorUsers(rows.map((row) => row.actor));
+    return { rows: rows.map((row) => serializeAuditEntry(row, users)), options: [...AUDIT_EVENTS] };
   });
 }

@@ -1,7 +1,10 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Appender, OutgoingRecord, ProjectionWatcher } from '@trapline/runtime';
-import type { ReadModel, TokenRow } from '../adapters/read-model.ts';
+import type { Appender, OutgoingRecord, ProjectionWatcher, Tombstone } from '@trapline/runtime';
+import type { ReadModel } from '../adapters/read-model.ts';
+import type { SessionStore, SignInThrottle } from '../adapters/sessions.ts';
+import { sameSecret, type UserRow } from '../domain/accounts.ts';
+import { isRole, ROLE_SCOPES, ROLES, roleGrants, roleOfScopes, type MemberActor, type Role } from '../domain/roles.ts';
 import type { Decision } from '../domain/commands.ts';
 import type { GroupRow, ProjectRow } from '../domain/serialize.ts';
 import { hashToken, hasScope, type Scope } from '../domain/tokens.ts';
@@ -17,6 +20,7 @@ export class ApiError extends Error {
 }
 
 export const NOT_FOUND = 'The requested resource does not exist';
+export const FORBIDDEN = 'You do not have permission to perform this action.';
 
 /** Set on a write's answer when the projector had not applied it within the bound: the next read may not show it yet. */
 export const VISIBILITY_HEADER = 'x-trapline-visibility';
@@ -31,13 +35,35 @@ export interface WriteVisibility {
 
 export type ZodApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
+export const SESSION_COOKIE = 'trapline_session';
+export const CSRF_HEADER = 'x-csrftoken';
+
+/** Who a request acts as: an organization token, or a user through a session or a user token. */
+export interface Principal {
+  /** `token:<first 12 hex of the hash>` or `user:<id>`: what records name as the actor. */
+  actor: string;
+  kind: 'organization-token' | 'user-token' | 'session';
+  user: UserRow | null;
+  /** Scopes shown on /api/0/: a token's own; a session's, its highest role's. */
+  scopes: readonly string[];
+  /** Organizations the principal belongs to → whether the scope asked for is granted there (false: 403; absent: 404). */
+  organizations: ReadonlyMap<string, boolean>;
+  /** Per organization, who acts in member decisions. */
+  memberActors: ReadonlyMap<string, MemberActor>;
+  sessionId?: string;
+}
+
 export interface ApiContext {
   readModel: ReadModel;
   appender: Appender;
   eventsTopic: string;
   adminTopic: string;
+  auditTopic: string;
   publicUrl: string;
   now: () => number;
+  /** Sessions and sign-in throttling (Redis); without them only tokens authenticate. */
+  sessions: SessionStore | undefined;
+  throttle: SignInThrottle | undefined;
   /** Without it (tests of the app alone) a write answers once Kafka acknowledged it. */
   visibility?: WriteVisibility | undefined;
   /**
@@ -46,22 +72,71 @@ export interface ApiContext {
    * instance, sees its write. Past `WRITE_VISIBILITY_TIMEOUT_MS` it returns anyway and marks the
    * answer with `X-Trapline-Visibility: pending`; the write itself stands (it is on the log).
    * A new write route is one line: `await context.appendAndAwait(reply, topic, records)`, for
-   * records on a topic the projector consumes (PROJECTED_TOPICS): others would always time out.
+   * records (or null values, which remove an admin entity) on a topic the projector consumes
+   * (PROJECTED_TOPICS): others would always time out.
    */
-  appendAndAwait(reply: FastifyReply, topic: string, records: OutgoingRecord[]): Promise<void>;
-  /** Bearer token with the scope, else 401/403. */
-  authenticate(request: FastifyRequest, scope: Scope): Promise<TokenRow>;
-  /** The organization in the path must be the token's: another organization's objects are 404. */
-  organization(token: TokenRow, orgSlug: string): string;
-  project(token: TokenRow, orgSlug: string, projectSlug: string): Promise<ProjectRow>;
-  issue(token: TokenRow, id: number): Promise<{ group: GroupRow; project: ProjectRow }>;
-  actor(token: TokenRow): string;
+  appendAndAwait(reply: FastifyReply, topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<void>;
+  /** A token or session; a token must hold the scope (null: none needed), else 401/403. */
+  authenticate(request: FastifyRequest, scope: Scope | null): Promise<Principal>;
+  /** The organization in the path must be one of the principal's (else 404) and grant the scope (else 403). */
+  organization(principal: Principal, orgSlug: string): string;
+  /** The organizations where the principal holds the scope. */
+  organizations(principal: Principal): string[];
+  project(principal: Principal, orgSlug: string, projectSlug: string): Promise<ProjectRow>;
+  issue(principal: Principal, id: number): Promise<{ group: GroupRow; project: ProjectRow }>;
+  actor(principal: Principal): string;
   /** Appends a command's records to trapline.admin (awaiting the projector, as appendAndAwait) and gives its value; a refusal is 400 (409 for a conflict). */
   decide<T>(reply: FastifyReply, decision: Decision<T>): Promise<T>;
 }
 
-export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'publicUrl' | 'now' | 'visibility'>): ApiContext {
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'eventsTopic' | 'adminTopic' | 'auditTopic' | 'publicUrl' | 'now' | 'sessions' | 'throttle' | 'visibility'>): ApiContext {
   const { readModel, appender, visibility } = deps;
+  const accounts = readModel.accounts;
+
+  const userPrincipal = async (user: UserRow, kind: 'user-token' | 'session', scope: Scope | null, tokenScopes: readonly string[] | null, sessionId?: string): Promise<Principal> => {
+    if (scope !== null && tokenScopes !== null && !hasScope(tokenScopes, scope)) throw new ApiError(403, FORBIDDEN);
+    const organizations = new Map<string, boolean>();
+    const memberActors = new Map<string, MemberActor>();
+    let top: Role | undefined;
+    for (const member of await accounts.memberships(user.id)) {
+      const role = member.role;
+      if (!isRole(role)) continue;
+      organizations.set(member.organization_slug, scope === null || roleGrants(role, scope, tokenScopes));
+      memberActors.set(member.organization_slug, { role, memberId: member.id, canWrite: roleGrants(role, 'member:write', tokenScopes), canAdmin: roleGrants(role, 'member:admin', tokenScopes) });
+      if (top === undefined || ROLES.indexOf(role) > ROLES.indexOf(top)) top = role;
+    }
+    const scopes = tokenScopes ?? (top === undefined ? [] : ROLE_SCOPES[top]);
+    return { actor: `user:${user.id}`, kind, user, scopes, organizations, memberActors, ...(sessionId === undefined ? {} : { sessionId }) };
+  };
+
+  const bearer = async (tokenText: string, scope: Scope | null): Promise<Principal> => {
+    const tokenHash = hashToken(tokenText);
+    const token = await readModel.token(tokenHash);
+    if (token) {
+      if (!token.active) throw new ApiError(401, 'Invalid token');
+      if (scope !== null && !hasScope(token.scopes, scope)) throw new ApiError(403, FORBIDDEN);
+      const actor: MemberActor = { role: roleOfScopes(token.scopes) ?? 'member', memberId: null, canWrite: hasScope(token.scopes, 'member:write'), canAdmin: hasScope(token.scopes, 'member:admin') };
+      return {
+        actor: `token:${token.token_hash.slice(0, 12)}`, kind: 'organization-token', user: null, scopes: token.scopes,
+        organizations: new Map([[token.organization_slug, true]]), memberActors: new Map([[token.organization_slug, actor]]),
+      };
+    }
+    const userToken = await accounts.userToken(tokenHash);
+    const user = userToken?.active ? await accounts.user(userToken.user_id) : undefined;
+    if (!userToken || !user) throw new ApiError(401, 'Invalid token');
+    return userPrincipal(user, 'user-token', scope, userToken.scopes);
+  };
+
   const context: ApiContext = {
     ...deps,
     async appendAndAwait(reply, topic, records) {
@@ -73,28 +148,40 @@ export function apiContext(deps: Pick<ApiContext, 'readModel' | 'appender' | 'ev
     },
     async authenticate(request, scope) {
       const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-      if (!match) throw new ApiError(401, 'Authentication credentials were not provided.');
-      const token = await readModel.token(hashToken(match[1]!));
-      if (!token || !token.active) throw new ApiError(401, 'Invalid token');
-      if (!hasScope(token.scopes, scope)) throw new ApiError(403, 'You do not have permission to perform this action.');
-      return token;
+      if (match) return bearer(match[1]!, scope);
+      const sessionId = deps.sessions && cookieValue(request.headers.cookie, SESSION_COOKIE);
+      if (!sessionId) throw new ApiError(401, 'Authentication credentials were not provided.');
+      const session = await deps.sessions!.get(sessionId);
+      const user = session && (await accounts.user(session.userId));
+      if (!session || !user) throw new ApiError(401, 'Authentication credentials were not provided.');
+      // A cookie rides along on any request the browser makes, so a write must also prove it comes
+      // from our pages: the session's synchronizer token in a header no other site can set.
+      if (!SAFE_METHODS.has(request.method)) {
+        const sent = request.headers[CSRF_HEADER];
+        if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) throw new ApiError(403, 'CSRF Failed: CSRF token missing or incorrect.');
+      }
+      return userPrincipal(user, 'session', scope, null, sessionId);
     },
-    organization(token, orgSlug) {
-      if (orgSlug !== token.organization_slug) throw new ApiError(404, NOT_FOUND);
+    organization(principal, orgSlug) {
+      const granted = principal.organizations.get(orgSlug);
+      if (granted === undefined) throw new ApiError(404, NOT_FOUND);
+      if (!granted) throw new ApiError(403, FORBIDDEN);
       return orgSlug;
     },
-    async project(token, orgSlug, projectSlug) {
-      const project = await readModel.project(context.organization(token, orgSlug), projectSlug);
+    organizations: (principal) => [...principal.organizations].filter(([, granted]) => granted).map(([slug]) => slug),
+    async project(principal, orgSlug, projectSlug) {
+      const project = await readModel.project(context.organization(principal, orgSlug), projectSlug);
       if (!project) throw new ApiError(404, NOT_FOUND);
       return project;
     },
-    async issue(token, id) {
+    async issue(principal, id) {
       const group = await readModel.issue(id);
       const project = group && (await readModel.projectById(group.project_id));
-      if (!group || !project || project.organization_slug !== token.organization_slug) throw new ApiError(404, NOT_FOUND);
+      if (!group || !project || !principal.organizations.has(project.organization_slug)) throw new ApiError(404, NOT_FOUND);
+      context.organization(principal, project.organization_slug);
       return { group, project };
     },
-    actor: (token) => `token:${token.token_hash.slice(0, 12)}`,
+    actor: (principal) => principal.actor,
     async decide(reply, decision) {
       if (!decision.ok) throw new ApiError(decision.conflict ? 409 : 400, decision.detail);
       await context.appendAndAwait(reply, deps.adminTopic, decision.records);

@@ -14,7 +14,8 @@ export function deletionRoutes(app: ZodApp, context: ApiContext): void {
   app.get('/api/0/deletions/:transactionId/', { schema: { tags, summary: "A deletion's status, progress and audit trail", params: deletionParams, response: { 200: deletionAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'event:read');
     const deletion = await readModel.deletion(request.params.transactionId);
-    if (!deletion || deletion.organization_slug !== token.organization_slug) throw new ApiError(404, NOT_FOUND);
-    return serializeDeletion(deletion, await readModel.auditTrail(deletion.organization_slug, deletion.transaction_id));
+    if (!deletion || !context.organizations(token).includes(deletion.organization_slug)) throw new ApiError(404, NOT_FOUND);
+    const trail = await readModel.auditTrail(deletion.organization_slug, deletion.transaction_id);
+    return serializeDeletion(deletion, trail, await readModel.accounts.actorUsers([deletion.actor, ...trail.map((row) => row.actor)]));
   });
 }

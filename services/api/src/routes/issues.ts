@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { TokenRow } from '../adapters/read-model.ts';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
 import { serializeEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
-import { ApiError, type ApiContext, type ZodApp } from './context.ts';
+import { ApiError, type ApiContext, type Principal, type ZodApp } from './context.ts';
 import { keysetPaging } from './paging.ts';
 import { EVENT_KEY, ISSUE_KEY, TAG_VALUE_KEY, tagValueKey } from '../domain/keyset.ts';
 import { asList, issueListQuery, issueParams, keysetPageQuery, orgParams, projectParams, statusBody, tagParams, tagValuesQuery } from './schemas.ts';
@@ -61,7 +60,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return (groupId: number) => ({ [period]: statsSeries(period, now, counts.get(groupId) ?? new Map()) });
   };
 
-  const appendStatus = async (reply: FastifyReply, token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
+  const appendStatus = async (reply: FastifyReply, token: Principal, targets: { group: GroupRow; project: ProjectRow }[], body: z.infer<typeof statusBody>) => {
     const status = body.status === 'resolvedInNextRelease' ? 'resolved' : body.status === 'muted' ? 'ignored' : body.status;
     // Every target of one call is in one project (bulk updates are project-scoped).
     const resolution = status === 'resolved' && targets[0] ? await releaseResolution(releases, targets[0].project, body.status, body.statusDetails) : { inRelease: null, inNextRelease: null, statusDetails: {} };
@@ -77,7 +76,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
     return { isPublic: false, status, statusDetails: resolution.statusDetails };
   };
 
-  const appendDeletion = async (reply: FastifyReply, token: TokenRow, targets: { group: GroupRow; project: ProjectRow }[]) => {
+  const appendDeletion = async (reply: FastifyReply, token: Principal, targets: { group: GroupRow; project: ProjectRow }[]) => {
     const records = await Promise.all(
       targets.map(async ({ group, project }) => {
         const transactionId = randomUUID().replaceAll('-', '');

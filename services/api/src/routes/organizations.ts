@@ -2,6 +2,7 @@ import { createKey, updateKey, updateProject } from '../domain/commands.ts';
 import { keyRecord, keyRow, projectRecord } from '../domain/rows.ts';
 import { serializeKey, serializeOrganization, serializeProject, serializeProjectDetail } from '../domain/serialize.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
+import { principalUser } from './users.ts';
 import { keyCreateBody, keyParams, keyUpdateBody, orgParams, projectParams, projectUpdateBody } from './schemas.ts';
 import { z } from 'zod';
 import { empty, keyAnswer, organizationAnswer, projectAnswer, projectDetailAnswer, refusals, rootAnswer } from '../domain/answers.ts';
@@ -14,14 +15,14 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, publicUrl } = context;
 
   app.get('/api/0/', { schema: { tags, summary: 'The API root: who the token is', response: { 200: rootAnswer } } }, async (request) => {
-    const token = request.headers.authorization ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
-    return { version: '0', auth: token ? { scopes: token.scopes } : null, user: token ? { id: context.actor(token), name: 'API token', username: context.actor(token), email: '' } : null };
+    const token = request.headers.authorization || request.headers.cookie ? await context.authenticate(request, 'org:read').catch(() => undefined) : undefined;
+    return { version: '0', auth: token ? { scopes: [...token.scopes] } : null, user: token ? principalUser(token) : null };
   });
 
   app.get('/api/0/organizations/', { schema: { tags, summary: "The token's organizations", response: { 200: z.array(organizationAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
-    const org = await readModel.organization(token.organization_slug);
-    return org ? [serializeOrganization(org, publicUrl)] : [];
+    const orgs = await Promise.all(context.organizations(token).map((slug) => readModel.organization(slug)));
+    return orgs.flatMap((org) => (org ? [serializeOrganization(org, publicUrl)] : []));
   });
 
   app.get('/api/0/organizations/:org/', { schema: { tags, summary: 'Retrieve an organization', params: orgParams, response: { 200: organizationAnswer, ...refusals } } }, async (request) => {
@@ -38,7 +39,7 @@ export function organizationRoutes(app: ZodApp, context: ApiContext): void {
 
   app.get('/api/0/projects/', { schema: { tags, summary: "The token's projects", response: { 200: z.array(projectAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
-    return (await readModel.projects(token.organization_slug)).map(serializeProject);
+    return (await Promise.all(context.organizations(token).map((slug) => readModel.projects(slug)))).flat().map(serializeProject);
   });
 
   app.get('/api/0/projects/:org/:project/', { schema: { tags, summary: 'Retrieve a project', params: projectParams, response: { 200: projectDetailAnswer, ...refusals } } }, async (request) => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { DeployCreated, ReleaseUpserted, RepositoryUpserted } from '@trapline/schemas';
-import type { TokenRow } from '../adapters/read-model.ts';
+import type { Principal } from './context.ts';
 import { ReleaseReadModel, type ReleaseRow } from '../adapters/releases-read-model.ts';
 import { commitsOfRefs, nextRelease, serializeCommits, serializeDeploy, serializeRelease, serializeRepository, versionProblem, type ReleaseChange } from '../domain/releases.ts';
 import type { ProjectRow } from '../domain/serialize.ts';
@@ -76,7 +76,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     first_event: before?.first_event ?? null, last_event: before?.last_event ?? null, new_groups: before?.new_groups ?? 0, deploy_count: before?.deploy_count ?? 0,
   });
 
-  const create = async (token: TokenRow, org: string, body: z.infer<typeof releaseCreateBody>, reply: FastifyReply, project?: ProjectRow) => {
+  const create = async (token: Principal, org: string, body: z.infer<typeof releaseCreateBody>, reply: FastifyReply, project?: ProjectRow) => {
     const problem = versionProblem(body.version);
     if (problem) throw new ApiError(400, problem);
     const change = await changeOf(org, project ? { ...body, projects: undefined } : body);
@@ -98,14 +98,14 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     return rows.map((release) => serializeRelease(org, release, projects));
   };
 
-  const update = async (token: TokenRow, org: string, version: string, body: UpdateBody, project?: ProjectRow) => {
+  const update = async (token: Principal, org: string, version: string, body: UpdateBody, project?: ProjectRow) => {
     const before = await existing(org, version, project);
     const record = nextRelease(org, version, before, await changeOf(org, body), context.actor(token), context.now());
     await upsert(record);
     return serialize(org, projected(record, before));
   };
 
-  const remove = async (token: TokenRow, org: string, version: string, reply: FastifyReply, project?: ProjectRow) => {
+  const remove = async (token: Principal, org: string, version: string, reply: FastifyReply, project?: ProjectRow) => {
     const release = await existing(org, version, project);
     // As Sentry: a release issues were seen in stays (it is what their first and last release name).
     if (release.seen_project_ids.length > 0) throw new ApiError(400, 'This release is referenced by active issues and cannot be removed.');

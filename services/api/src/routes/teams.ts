@@ -3,7 +3,7 @@ import { newRuleId } from '@trapline/schemas';
 import { projectAnswer, refusals, teamAnswer } from '../domain/answers.ts';
 import { createProject, createTeam } from '../domain/commands.ts';
 import { serializeProject, serializeTeam } from '../domain/serialize.ts';
-import type { TokenRow } from '../adapters/read-model.ts';
+import type { Principal } from './context.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { orgParams, projectCreateBody, teamCreateBody, teamParams } from './schemas.ts';
 
@@ -16,7 +16,7 @@ const tags = ['teams'];
 export function teamRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel } = context;
 
-  const team = async (token: TokenRow, orgSlug: string, teamSlug: string) => {
+  const team = async (token: Principal, orgSlug: string, teamSlug: string) => {
     const found = await readModel.team(context.organization(token, orgSlug), teamSlug);
     if (!found) throw new ApiError(404, NOT_FOUND);
     return found;

@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetter, dropExpiredPartitions, ExpiredPartitionError, inTransaction, RECORD_POSITION_SQL, type Appender, type Logger, type Pool } from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
 import { applyEvents, isMissingPartition, newProjection, parseEvents } from './events.ts';
-import { applyRecord, PoisonRecord } from './read-models.ts';
+import { applyAdminTombstone, applyRecord, PoisonRecord } from './read-models.ts';
 
 // The projector's consumer: a batch per partition is applied in one Postgres transaction, dead
 // letters are appended, and only then is the offset resolved and committed to the consumer group.
@@ -110,6 +110,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const origin = { topic: batch.topic, partition: batch.partition };
       const carried = carriedOn(batch.topic);
+      const isAdmin = batch.topic.endsWith(`.${TOPIC_SPECS.admin.suffix}`);
       const deadLetters: ReturnType<typeof deadLetter>[] = [];
       const poison = (message: KafkaMessage, reason: string) => deadLetters.push(deadLetter(message, origin, reason));
       const projected = new Map<string, number>();
@@ -157,7 +158,15 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           run = [];
         };
         for (const message of batch.messages) {
-          if (message.value === null) continue; // erasure tombstone: the purge record already did the work
+          if (message.value === null) {
+            // On the admin topic a null value removes an entity (a user, member, user token); on the
+            // events topic it is an erasure whose purge record already did the work.
+            if (isAdmin && message.key !== null) {
+              if (run.length > 0) await flush();
+              await applyAdminTombstone(db, message.key.toString());
+            }
+            continue;
+          }
           const decoded = deps.codec.decode(message.headers, message.value);
           if (!decoded.ok || !carried.has(decoded.record.name)) {
             poison(message, decoded.ok ? `unexpected ${decoded.record.name} on ${batch.topic}` : decoded.reason);

@@ -89,6 +89,33 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       return applyRepositoryUpserted(db, record.value);
     case 'ArtifactBundleAssembled':
       return applyArtifactBundleAssembled(db, record.value);
+    case 'UserUpserted': {
+      const { userId, email, name, passwordHash, createdAt } = record.value;
+      await db.query(
+        `INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, password_hash = EXCLUDED.password_hash`,
+        [userId, email, name, passwordHash, toDate(createdAt)],
+      );
+      return;
+    }
+    case 'MemberUpserted': {
+      const { memberId, organizationSlug, userId, email, role, inviteTokenHash, inviteExpiresAt, invitedBy, createdAt } = record.value;
+      await db.query(
+        `INSERT INTO members (id, organization_slug, user_id, email, role, invite_token_hash, invite_expires_at, invited_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, email = EXCLUDED.email, role = EXCLUDED.role, invite_token_hash = EXCLUDED.invite_token_hash, invite_expires_at = EXCLUDED.invite_expires_at`,
+        [memberId, organizationSlug, userId, email, role, inviteTokenHash, inviteExpiresAt === null ? null : toDate(inviteExpiresAt), invitedBy, toDate(createdAt)],
+      );
+      return;
+    }
+    case 'UserTokenUpserted': {
+      const { tokenId, tokenHash, userId, scopes, label, active, createdAt } = record.value;
+      await db.query(
+        `INSERT INTO user_tokens (id, token_hash, user_id, scopes, label, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET scopes = EXCLUDED.scopes, label = EXCLUDED.label, active = EXCLUDED.active`,
+        [tokenId, tokenHash, userId, scopes, label, active, toDate(createdAt)],
+      );
+      return;
+    }
     case 'EventReceived': {
       const [parsed] = parseEvents([record.value], [offset]);
       if (!parsed!.ok) throw new PoisonRecord(parsed!.reason);
@@ -122,6 +149,19 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
     case 'NotifierPosition':
       throw new PoisonRecord(`${record.name} belongs on its service's own topics, not a projected one`);
   }
+}
+
+/** Admin entities whose removal is a null-value record under their key (compaction then erases them). */
+const REMOVABLE = [
+  { prefix: 'user/', sql: 'DELETE FROM users WHERE id = $1' },
+  { prefix: 'member/', sql: 'DELETE FROM members WHERE id = $1' },
+  { prefix: 'user-token/', sql: 'DELETE FROM user_tokens WHERE id = $1' },
+] as const;
+
+/** A null-value record on the admin topic: removes the entity its key names; other keys have no row to remove. */
+export async function applyAdminTombstone(db: PoolClient, key: string): Promise<void> {
+  const entity = REMOVABLE.find((candidate) => key.startsWith(candidate.prefix));
+  if (entity) await db.query(entity.sql, [key.slice(entity.prefix.length)]);
 }
 
 /** A resolution remembers its release, if it names one: it decides which later events regress. */

@@ -1,0 +1,91 @@
+import type { MemberUpserted } from '@trapline/schemas';
+import type { FastifyReply } from 'fastify';
+import { memberKey, memberRecord, memberRow, newInvitation, normalizeEmail, serializeMember, type MemberRow } from '../domain/accounts.ts';
+import { decideInvite, decideRemoval, decideRoleChange, isRole, MEMBER_REFUSALS, type MemberActor, type MemberDecision, type Role } from '../domain/roles.ts';
+import { ApiError, NOT_FOUND, type ApiContext, type Principal, type ZodApp } from './context.ts';
+import { inviteBody, memberParams, memberUpdateBody } from './account-schemas.ts';
+import { orgParams } from './schemas.ts';
+import { appendAudit, memberAudit } from './users.ts';
+
+// Sentry's organization members: list, invite (a pending member with a single-use link), change a
+// role, remove. Who may do what is decided by ../domain/roles.ts; every write is audited with its actor.
+
+const tags = ['members'];
+
+const refuse = (decision: MemberDecision) => {
+  if (!decision.ok) {
+    const { status, detail } = MEMBER_REFUSALS[decision.reason];
+    throw new ApiError(status, detail);
+  }
+};
+
+export function memberRoutes(app: ZodApp, context: ApiContext): void {
+  const { readModel, adminTopic, publicUrl } = context;
+  const accounts = readModel.accounts;
+
+  const actorIn = (principal: Principal, org: string): MemberActor => principal.memberActors.get(org) ?? { role: null, memberId: null, canWrite: false, canAdmin: false };
+  const facts = async (org: string, member: MemberRow) => ({
+    memberId: member.id,
+    role: (isRole(member.role) ? member.role : 'member') as Role,
+    pending: member.user_id === null,
+    owners: (await accounts.members(org)).filter((row) => row.role === 'owner' && row.user_id !== null).length,
+  });
+  const findMember = async (principal: Principal, org: string, memberId: string) => {
+    const id = memberId === 'me' ? actorIn(principal, org).memberId : memberId;
+    const member = id === null ? undefined : await accounts.member(org, id);
+    if (!member) throw new ApiError(404, NOT_FOUND);
+    return member;
+  };
+  const upsert = (reply: FastifyReply, member: MemberUpserted) => context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.memberId), name: 'MemberUpserted', value: member }]);
+
+  app.get('/api/0/organizations/:org/members/', { schema: { tags, summary: "List an organization's members and pending invitations", params: orgParams } }, async (request) => {
+    const principal = await context.authenticate(request, 'member:read');
+    const org = context.organization(principal, request.params.org);
+    return (await accounts.members(org)).map((member) => serializeMember(member, context.now()));
+  });
+
+  app.post('/api/0/organizations/:org/members/', { schema: { tags, summary: 'Invite someone by email with a role', params: orgParams, body: inviteBody } }, async (request, reply) => {
+    const principal = await context.authenticate(request, 'member:write');
+    const org = context.organization(principal, request.params.org);
+    const email = normalizeEmail(request.body.email);
+    if (!email) throw new ApiError(400, 'Invalid body.email: not an email address');
+    const role = request.body.orgRole ?? request.body.role ?? 'member';
+    refuse(decideInvite(actorIn(principal, org), role));
+    if ((await accounts.members(org)).some((member) => member.email.toLowerCase() === email)) throw new ApiError(409, 'The user is already a member or invited');
+    const now = context.now();
+    const { record, token } = newInvitation({ organizationSlug: org, email, role, invitedBy: principal.actor, now });
+    await upsert(reply, record);
+    await appendAudit(context, reply, memberAudit({ member: record, event: 'member.invite', actor: principal.actor, now }));
+    // The link is shown once, to whoever invited: only its hash is kept.
+    return reply.code(201).send({ ...serializeMember(memberRow(record), now), inviteLink: `${publicUrl.replace(/\/$/, '')}/accept/${record.memberId}/${token}/` });
+  });
+
+  app.get('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Retrieve a member', params: memberParams } }, async (request) => {
+    const principal = await context.authenticate(request, 'member:read');
+    const org = context.organization(principal, request.params.org);
+    return serializeMember(await findMember(principal, org, request.params.memberId), context.now());
+  });
+
+  app.put('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: "Change a member's role", params: memberParams, body: memberUpdateBody } }, async (request, reply) => {
+    const principal = await context.authenticate(request, 'member:read');
+    const org = context.organization(principal, request.params.org);
+    const member = await findMember(principal, org, request.params.memberId);
+    const role = (request.body.orgRole ?? request.body.role)!;
+    refuse(decideRoleChange(actorIn(principal, org), await facts(org, member), role));
+    const now = context.now();
+    const record = { ...memberRecord(member), role };
+    await upsert(reply, record);
+    await appendAudit(context, reply, memberAudit({ member: record, event: 'member.edit', actor: principal.actor, now, data: { previousRole: member.role } }));
+    return serializeMember({ ...member, role }, now);
+  });
+
+  app.delete('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Remove a member or cancel an invitation', params: memberParams } }, async (request, reply) => {
+    const principal = await context.authenticate(request, 'member:read');
+    const org = context.organization(principal, request.params.org);
+    const member = await findMember(principal, org, request.params.memberId);
+    refuse(decideRemoval(actorIn(principal, org), await facts(org, member)));
+    await context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.id), tombstone: true }]);
+    await appendAudit(context, reply, memberAudit({ member: memberRecord(member), event: 'member.remove', actor: principal.actor, now: context.now() }));
+    return reply.code(204).send();
+  });
+}
