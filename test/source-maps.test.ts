@@ -308,7 +308,7 @@ describe('the web UI in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${trapline.publicUrl}/`);
     await page.fill('#token', trapline.defaults.token);
-    await page.click('button[type=submit]');
+    await page.click('button:text("Use token")');
     await page.waitForURL('**/issues/');
     await page.goto(`${trapline.publicUrl}/organizations/${org()}/issues/${groupId}/`);
     await page.locator('.frame.in-app').first().waitFor();

@@ -34,7 +34,7 @@ describe('the rules page', () => {
   it('creates a rule, shows its delivery, disables, edits and deletes it', async () => {
     await page.goto(`${trapline.publicUrl}/`);
     await page.fill('#token', trapline.defaults.token);
-    await page.click('button[type=submit]');
+    await page.click('button:text("Use token")');
     await page.waitForURL(`**/organizations/${org}/projects/${project}/issues/`);
     await page.goto(`${trapline.publicUrl}/organizations/${org}/projects/`);
     await page.click('text=Alert rules');
