@@ -5,6 +5,8 @@ describe('keyset cursors', () => {
   it.each([
     [undefined, ISSUE_KEY, { ok: true, cursor: undefined }],
     ['', ISSUE_KEY, { ok: true, cursor: undefined }],
+    ['0:0:0', EVENT_KEY, { ok: true, cursor: undefined }],
+    ['0:0:1', ISSUE_KEY, { ok: true, cursor: undefined }],
     ['1700000000000000:42:0', ISSUE_KEY, { ok: true, cursor: { value: '1700000000000000', key: '42', before: false } }],
     ['7:42:1', ISSUE_KEY, { ok: true, cursor: { value: '7', key: '42', before: true } }],
     ['5:0123456789abcdef0123456789abcdef:0', EVENT_KEY, { ok: true, cursor: { value: '5', key: '0123456789abcdef0123456789abcdef', before: false } }],

@@ -17,7 +17,8 @@ export type CursorResult = { ok: true; cursor: KeysetCursor | undefined } | { ok
 
 /** undefined or '' is the first page. */
 export function parseKeysetCursor(cursor: string | undefined, keyPattern: RegExp): CursorResult {
-  if (cursor === undefined || cursor === '') return { ok: true, cursor: undefined };
+  // '' and Sentry's `0:0:0` (what scripts start a walk with) are the first page.
+  if (cursor === undefined || cursor === '' || /^0:0:[01]$/.test(cursor)) return { ok: true, cursor: undefined };
   const match = /^(-?\d{1,19}):([^:]{0,1100}):([01])$/.exec(cursor);
   if (!match || !keyPattern.test(match[2]!)) return { ok: false, detail: `Invalid cursor: ${cursor.slice(0, 100)}` };
   return { ok: true, cursor: { value: match[1]!, key: match[2]!, before: match[3] === '1' } };
