@@ -144,8 +144,10 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
 
     app.put(`${prefix}/`, { schema: { tags, summary: "Update an issue's status", params: issueParams, body: statusBody, response: { 200: issueAnswer, ...refusals } } }, async (request, reply) => {
       const { token, group, project } = await visible(request, request.params, 'event:write');
-      const { status } = await appendStatus(reply, token, [{ group, project }], request.body);
-      return serializeIssue({ ...group, status }, project, publicUrl);
+      const { status, statusDetails } = await appendStatus(reply, token, [{ group, project }], request.body);
+      // The issue as the write left it (read again once the projector applied it), with the resolution asked for.
+      const written = (await readModel.issue(group.id)) ?? { ...group, status };
+      return { ...serializeIssue(written, project, publicUrl), status, statusDetails };
     });
 
     app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete an issue: 202, hidden at once, removed after the deletion delay', params: issueParams, response: { 202: transactionAnswer, ...refusals } } }, async (request, reply) => {
