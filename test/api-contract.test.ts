@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '@trapline/api/tokens';
-import { contractProblems, sentryOperation, TRAPLINE_OWN } from './contract.ts';
+import { contractProblems, PENDING_CONTRACT, sentryOperation, TRAPLINE_OWN } from './contract.ts';
 import { loadSdkFixtures, retarget } from './fixtures/sdk-fixtures.ts';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 
@@ -208,9 +208,16 @@ describe("Sentry's OpenAPI description", () => {
     const unclassified = routes.filter((route) => {
       const [method, path] = route.split(' ') as [string, string];
       const operation = sentryOperation(method, path);
+      if (PENDING_CONTRACT.has(route)) return false;
       return operation === undefined ? !TRAPLINE_OWN.has(route) : !checked.has(operation);
     });
     expect(unclassified).toEqual([]);
+  });
+
+  it('lists as pending only routes Trapline still serves', async () => {
+    const document = (await (await fetch(`${trapline.publicUrl}/api/0/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const served = new Set(Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`)));
+    expect([...PENDING_CONTRACT].filter((route) => !served.has(route))).toEqual([]);
   });
 
   it('describes every route\'s answer in the OpenAPI document Trapline serves', async () => {
@@ -221,7 +228,7 @@ describe("Sentry's OpenAPI description", () => {
         .filter(([, operation]) => !Object.entries(operation.responses ?? {}).some(([status, response]) => status === '204' || (status.startsWith('2') && response.content?.['application/json']?.schema)))
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
-    expect(undescribed).toEqual([]);
+    expect(undescribed.filter((route) => !PENDING_CONTRACT.has(route))).toEqual([]);
     expect(document.paths['/api/0/organizations/{org}/issues/{id}/']?.get?.responses?.['200']?.content?.['application/json']?.schema).toMatchObject({ properties: { culprit: { type: 'string' } } });
   });
 });
