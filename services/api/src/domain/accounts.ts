@@ -1,13 +1,14 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { MemberUpserted, UserTokenUpserted, UserUpserted } from '@trapline/schemas';
 import { hashToken } from './tokens.ts';
+import { adminKeys } from '@trapline/schemas';
 
 // Users, memberships, invitations and user tokens as admin records: one key builder per entity
 // (a null value under the same key removes it), the input rules, and the rows → Sentry's shapes.
 
-export const userKey = (userId: string) => `user/${userId}`;
-export const memberKey = (memberId: string) => `member/${memberId}`;
-export const userTokenKey = (tokenId: string) => `user-token/${tokenId}`;
+export const userKey = adminKeys.user;
+export const memberKey = adminKeys.member;
+export const userTokenKey = adminKeys.userToken;
 
 /** Sentry keeps an invitation for 30 days. */
 export const INVITE_TTL_MS = 30 * 24 * 60 * 60 * 1000;

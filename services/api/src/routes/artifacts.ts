@@ -5,6 +5,7 @@ import type { ArtifactBundleAssembled } from '@trapline/schemas';
 import { CHUNK_SIZE, chunkUploadOptions, MAX_BUNDLE_SIZE, readArtifactBundle, readChunk } from '../domain/artifact-bundle.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { orgParams } from './schemas.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // Source map upload as current sentry-cli does it: chunks addressed by SHA-1 (gzip) go to the
 // blob store, then an artifact bundle is assembled from them. Assembly stores the bundle's files
@@ -75,7 +76,7 @@ export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStor
           projectId: project!.id, organizationSlug: org, bundleId: checksum, release: version ?? read.release, dist: dist ?? read.dist, actor: context.actor(token), assembledAt: now,
           files: files.map((file) => ({ url: file.url, type: file.type, debugId: file.debugId, sourceMap: file.sourceMap, blob: file.blob, size: file.data.length })),
         };
-        return { key: `${project!.id}/artifact-bundle/${checksum}`, name: 'ArtifactBundleAssembled' as const, value };
+        return { key: eventKeys.artifactBundle(project!.id, checksum), name: 'ArtifactBundleAssembled' as const, value };
       }),
     );
     return { state: 'ok', missingChunks: [], detail: null };

@@ -6,6 +6,7 @@ import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
 import { MAX_REQUEST_SIZE } from '../domain/artifact-bundle.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { projectReleaseParams, releaseParams } from './release-schemas.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // The older release-file upload (`…/releases/{version}/files/`, what sentry-cli 1.x's
 // `releases files VERSION upload-sourcemaps` calls): one file per request, named `~/path`. It is
@@ -75,7 +76,7 @@ export function releaseFileRoutes(app: ZodApp, context: ApiContext, blobs: BlobS
       const file = { url: name, type: name.endsWith('.map') ? 'source_map' : 'minified_source', debugId: null, sourceMap: headers.get('sourcemap') ?? headers.get('x-sourcemap') ?? null, blob, size: data.length };
       await appender.append(eventsTopic, projectIds.map((projectId) => {
         const value: ArtifactBundleAssembled = { projectId, organizationSlug: org, bundleId, release: version, dist, files: [file], actor: context.actor(token), assembledAt: now };
-        return { key: `${projectId}/artifact-bundle/${bundleId}`, name: 'ArtifactBundleAssembled' as const, value };
+        return { key: eventKeys.artifactBundle(projectId, bundleId), name: 'ArtifactBundleAssembled' as const, value };
       }));
       return reply.code(201).send(serializeFile({ url: name, type: file.type, blob, size: data.length, source_map: file.sourceMap, dist, assembled_at: new Date(now) }));
     });

@@ -10,6 +10,7 @@ import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts'
 import { page } from './paging.ts';
 import { deployBody, projectReleaseParams, releaseCreateBody, releaseListQuery, releaseParams, releaseUpdateBody, repositoryBody, toTime } from './release-schemas.ts';
 import { asList, orgParams, projectParams } from './schemas.ts';
+import { adminKeys } from '@trapline/schemas';
 
 // Sentry's release API as sentry-cli calls it: releases (organization- and project-scoped),
 // deploys, commits set explicitly, and repositories known without an integration. Every write is
@@ -23,7 +24,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, appender, adminTopic, publicUrl } = context;
   const releases = new ReleaseReadModel(readModel.pool);
 
-  const upsert = async (record: ReleaseUpserted) => appender.append(adminTopic, [{ key: `release/${record.organizationSlug}/${record.version}`, name: 'ReleaseUpserted', value: record }]);
+  const upsert = async (record: ReleaseUpserted) => appender.append(adminTopic, [{ key: adminKeys.release(record.organizationSlug, record.version), name: 'ReleaseUpserted', value: record }]);
 
   const projectIds = async (org: string, slugs: string[] | null | undefined) => {
     if (!slugs) return undefined;
@@ -180,7 +181,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
         organizationSlug: org, version, deployId: randomUUID().replaceAll('-', ''), environment: body.environment, name: body.name ?? null, url: body.url ?? null,
         dateStarted: toTime(body.dateStarted) ?? null, dateFinished: toTime(body.dateFinished) ?? context.now(), projectIds: ids, actor: context.actor(token),
       };
-      await appender.append(adminTopic, [{ key: `release/${org}/${version}/deploy/${deploy.deployId}`, name: 'DeployCreated', value: deploy }]);
+      await appender.append(adminTopic, [{ key: adminKeys.deploy(org, version, deploy.deployId), name: 'DeployCreated', value: deploy }]);
       return reply.code(201).send(serializeDeploy({
         deploy_id: deploy.deployId, environment: deploy.environment, name: deploy.name, url: deploy.url, project_ids: ids,
         date_started: deploy.dateStarted === null ? null : new Date(deploy.dateStarted), date_finished: new Date(deploy.dateFinished),
@@ -200,7 +201,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     const { name, url, provider } = request.body;
     if (provider && provider !== 'unknown') throw new ApiError(400, `Repository provider ${provider} needs an integration, which Trapline does not have: add the repository without a provider`);
     const record: RepositoryUpserted = { organizationSlug: org, name, url: url ?? null, createdAt: context.now() };
-    await appender.append(adminTopic, [{ key: `repository/${org}/${name}`, name: 'RepositoryUpserted', value: record }]);
+    await appender.append(adminTopic, [{ key: adminKeys.repository(org, name), name: 'RepositoryUpserted', value: record }]);
     return reply.code(201).send(serializeRepository(org, { name, url: record.url, created_at: new Date(record.createdAt) }));
   });
 }
