@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PostgresBlobStore, sha1Of, type BlobStore } from '@trapline/runtime';
 import type { ArtifactBundleAssembled } from '@trapline/schemas';
 import { CHUNK_SIZE, chunkUploadOptions, MAX_BUNDLE_SIZE, readArtifactBundle, readChunk } from '../domain/artifact-bundle.ts';
+import { assembleAnswer, chunkUploadAnswer, refusals } from '../domain/answers.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { orgParams } from './schemas.ts';
 import { eventKeys } from '@trapline/schemas';
@@ -26,13 +27,13 @@ export const assembleBody = z.looseObject({
 export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStore = new PostgresBlobStore(context.readModel.pool)): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
 
-  app.get('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Chunk upload options (sentry-cli reads them first)', params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Chunk upload options (sentry-cli reads them first)', params: orgParams, response: { 200: chunkUploadAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:releases');
     const org = context.organization(token, request.params.org);
     return chunkUploadOptions(`${publicUrl}/api/0/organizations/${org}/chunk-upload/`);
   });
 
-  app.post('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Upload chunks: multipart parts file_gzip (or file) named by their SHA-1', params: orgParams } }, async (request) => {
+  app.post('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Upload chunks: multipart parts file_gzip (or file) named by their SHA-1', params: orgParams, response: { 200: z.looseObject({}), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:releases');
     context.organization(token, request.params.org);
     if (!request.isMultipart()) throw new ApiError(400, 'Upload chunks as multipart/form-data');
@@ -49,7 +50,7 @@ export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStor
     return {};
   });
 
-  app.post('/api/0/organizations/:org/artifactbundle/assemble/', { schema: { tags, summary: 'Assemble an artifact bundle from uploaded chunks', params: orgParams, body: assembleBody } }, async (request, reply) => {
+  app.post('/api/0/organizations/:org/artifactbundle/assemble/', { schema: { tags, summary: 'Assemble an artifact bundle from uploaded chunks', params: orgParams, body: assembleBody, response: { 200: assembleAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:releases');
     const org = context.organization(token, request.params.org);
     const { checksum, chunks, projects: slugs, version, dist } = request.body;
