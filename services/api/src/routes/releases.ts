@@ -22,10 +22,12 @@ const tags = ['releases'];
 type UpdateBody = z.infer<typeof releaseUpdateBody>;
 
 export function releaseRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, adminTopic, publicUrl } = context;
+  const { readModel, adminTopic, publicUrl } = context;
   const releases = new ReleaseReadModel(readModel.pool);
 
-  const upsert = async (record: ReleaseUpserted) => appender.append(adminTopic, [{ key: adminKeys.release(record.organizationSlug, record.version), name: 'ReleaseUpserted', value: record }]);
+  // Answered once the projector applied it, as every projected write: a create read back at once (sentry-cli's
+  // `releases new` then `set-commits`) finds the release and keeps what it was created with.
+  const upsert = (reply: FastifyReply, record: ReleaseUpserted) => context.appendAndAwait(reply, adminTopic, [{ key: adminKeys.release(record.organizationSlug, record.version), name: 'ReleaseUpserted', value: record }]);
 
   const projectIds = async (org: string, slugs: string[] | null | undefined) => {
     if (!slugs) return undefined;
@@ -87,7 +89,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     if (!change.projectIds || change.projectIds.length === 0) throw new ApiError(400, 'Give the release at least one project in `projects`');
     const before = await releases.release(org, body.version);
     const record = nextRelease(org, body.version, before, change, context.actor(token), context.now());
-    await upsert(record);
+    await upsert(reply, record);
     // Sentry answers 208 when the release existed already (its projects are added).
     return reply.code(before?.declared ? 208 : 201).send(await serialize(org, projected(record, before)));
   };
@@ -101,10 +103,10 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     return rows.map((release) => serializeRelease(org, release, projects, undefined, repositories));
   };
 
-  const update = async (token: Principal, org: string, version: string, body: UpdateBody, project?: ProjectRow) => {
+  const update = async (token: Principal, org: string, version: string, body: UpdateBody, reply: FastifyReply, project?: ProjectRow) => {
     const before = await existing(org, version, project);
     const record = nextRelease(org, version, before, await changeOf(org, body), context.actor(token), context.now());
-    await upsert(record);
+    await upsert(reply, record);
     return serialize(org, projected(record, before));
   };
 
@@ -112,7 +114,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     const release = await existing(org, version, project);
     // As Sentry: a release issues were seen in stays (it is what their first and last release name).
     if (release.seen_project_ids.length > 0) throw new ApiError(400, 'This release is referenced by active issues and cannot be removed.');
-    await upsert({ ...nextRelease(org, version, release, {}, context.actor(token), context.now()), deleted: true });
+    await upsert(reply, { ...nextRelease(org, version, release, {}, context.actor(token), context.now()), deleted: true });
     return reply.code(204).send(null);
   };
 
@@ -153,9 +155,9 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
       return serialize(org, await existing(org, version, project));
     });
 
-    app.put(`${prefix}/`, { schema: { tags, summary: 'Update a release: finalize (dateReleased), url, ref, projects, commits or refs', params, body: releaseUpdateBody, response: { 200: releaseAnswer, ...refusals } } }, async (request) => {
+    app.put(`${prefix}/`, { schema: { tags, summary: 'Update a release: finalize (dateReleased), url, ref, projects, commits or refs', params, body: releaseUpdateBody, response: { 200: releaseAnswer, ...refusals } } }, async (request, reply) => {
       const { token, org, version, project } = await target(request, 'project:releases');
-      return update(token, org, version, request.body, project);
+      return update(token, org, version, request.body, reply, project);
     });
 
     app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete a release no issue was seen in', params, response: { 204: empty, ...refusals } } }, async (request, reply) => {
@@ -183,7 +185,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
         organizationSlug: org, version, deployId: randomUUID().replaceAll('-', ''), environment: body.environment, name: body.name ?? null, url: body.url ?? null,
         dateStarted: toTime(body.dateStarted) ?? null, dateFinished: toTime(body.dateFinished) ?? context.now(), projectIds: ids, actor: context.actor(token),
       };
-      await appender.append(adminTopic, [{ key: adminKeys.deploy(org, version, deploy.deployId), name: 'DeployCreated', value: deploy }]);
+      await context.appendAndAwait(reply, adminTopic, [{ key: adminKeys.deploy(org, version, deploy.deployId), name: 'DeployCreated', value: deploy }]);
       return reply.code(201).send(serializeDeploy({
         deploy_id: deploy.deployId, environment: deploy.environment, name: deploy.name, url: deploy.url, project_ids: ids,
         date_started: deploy.dateStarted === null ? null : new Date(deploy.dateStarted), date_finished: new Date(deploy.dateFinished),
@@ -203,7 +205,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     const { name, url, provider } = request.body;
     if (provider && provider !== 'unknown') throw new ApiError(400, `Repository provider ${provider} needs an integration, which Trapline does not have: add the repository without a provider`);
     const record: RepositoryUpserted = { organizationSlug: org, name, url: url ?? null, createdAt: context.now() };
-    await appender.append(adminTopic, [{ key: adminKeys.repository(org, name), name: 'RepositoryUpserted', value: record }]);
+    await context.appendAndAwait(reply, adminTopic, [{ key: adminKeys.repository(org, name), name: 'RepositoryUpserted', value: record }]);
     return reply.code(201).send(serializeRepository(org, { name, url: record.url, created_at: new Date(record.createdAt) }));
   });
 }
