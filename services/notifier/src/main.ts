@@ -1,6 +1,6 @@
 import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { AlertingCache } from './adapters/alerting-cache.ts';
 import { startNotifier } from './adapters/pipeline.ts';
 import { Senders } from './adapters/senders.ts';
@@ -13,6 +13,7 @@ await runService(logger, async () => {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const metrics = createMetrics('notifier');
   const deliveries = new Counter({ name: 'trapline_notifier_deliveries_total', help: 'Alert deliveries by outcome (decided, sent, not_sent, retry, dead, dead_letter)', labelNames: ['outcome'], registers: [metrics] });
+  const transactions = new Histogram({ name: 'trapline_notifier_transaction_seconds', help: 'Kafka transactions of the notifier by input (events, run, retry), from begin to commit', labelNames: ['input'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], registers: [metrics] });
   const deadLetters = deadLetterCounter(metrics);
   const pool = createPool(config.DATABASE_URL, 4);
   const rawKafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-notifier`, logger);
@@ -30,6 +31,7 @@ await runService(logger, async () => {
     send: (delivery) => senders.send(delivery),
     retry: { maxAttempts: config.ALERT_MAX_ATTEMPTS, backoffMs: config.ALERT_RETRY_BACKOFF_MS, maxBackoffMs: config.ALERT_RETRY_MAX_BACKOFF_MS },
     now: Date.now,
+    onTransaction: (input, seconds) => transactions.observe({ input }, seconds),
     onOutcome: (outcome, count) => {
       deliveries.inc({ outcome }, count);
       if (outcome === 'dead' || outcome === 'dead_letter') deadLetters.inc({ topic: topics.alertsDlq }, count);

@@ -38,6 +38,8 @@ export interface NotifierDeps {
   /** Deliveries sent at once from the run topic. */
   concurrency?: number;
   onOutcome?: (outcome: DeliveryOutcome, count: number) => void;
+  /** Each committed transaction: the input it consumed, and how long it took. */
+  onTransaction?: (input: 'events' | 'run' | 'retry', seconds: number) => void;
 }
 
 const DECIDED = new Set(['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested']);
@@ -63,8 +65,12 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, minBytes: 64 * 1024, sessionTimeout: 30000, heartbeatInterval: 3000 });
   const gate = new DueGate(consumer);
   const count = (outcome: DeliveryOutcome, n = 1) => n > 0 && deps.onOutcome?.(outcome, n);
-  const commit = (appends: TransactionalAppend[], batch: Batch, nextOffset: string) =>
-    appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: nextOffset });
+  const inputOf = (topic: string) => (topic === topics.events ? 'events' : topic === topics.alertsRun ? 'run' : 'retry');
+  const commit = async (appends: TransactionalAppend[], batch: Batch, nextOffset: string) => {
+    const started = performance.now();
+    await appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: nextOffset });
+    deps.onTransaction?.(inputOf(batch.topic), (performance.now() - started) / 1000);
+  };
   /** A step of the run or retry topic, with where the notifier stands there: a replay of it does nothing. */
   const commitStep = async (appends: TransactionalAppend[], batch: Batch, message: KafkaMessage) => {
     await commit([...appends, { topic: topics.notifierState, records: [positionRecord(batch.topic, batch.partition, next(message))] }], batch, next(message));
