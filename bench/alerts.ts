@@ -26,7 +26,7 @@ function eventBody(n: number, issue: number): Buffer {
 async function transactionsOf(port: number): Promise<Record<string, { count: number; seconds: number }>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const found: Record<string, { count: number; seconds: number }> = {};
-  for (const [, kind, input, value] of text.matchAll(/^trapline_notifier_transaction_seconds_(count|sum)\{input="(\w+)"\} (\S+)$/gm)) {
+  for (const [, kind, input, value] of text.matchAll(/^trapline_notifier_transaction_seconds_(count|sum)\{[^}]*\binput="(\w+)"[^}]*\} (\S+)$/gm)) {
     const entry = (found[input!] ??= { count: 0, seconds: 0 });
     if (kind === 'count') entry.count = Number(value);
     else entry.seconds = Number(value);
