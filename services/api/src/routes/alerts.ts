@@ -7,7 +7,7 @@ import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts'
 import { projectParams } from './schemas.ts';
 
 // Issue alert rules and service hooks with Sentry's paths and shapes, as records on the admin
-// topic; plus Trapline's own: the addresses e-mail actions go to, and the delivery log.
+// topic; plus Trapline's own: addresses added to the issue-owner e-mails, and the delivery log.
 
 const tags = ['alerts'];
 const ruleParams = projectParams.extend({ ruleId: z.string().regex(/^\d{1,20}$/).describe('rule id') });
@@ -169,14 +169,14 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return reply.code(204).send();
   });
 
-  // Trapline's: where e-mail actions go until the accounts' members exist (see the notifier's recipients).
-  app.get('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'The addresses e-mail alert actions of a project go to', params: projectParams } }, async (request) => {
+  // Trapline's: addresses that are no member (a list, a pager) added to the project's issue-owner e-mails (see the notifier's recipients).
+  app.get('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'The addresses added to the issue-owner e-mail alerts of a project', params: projectParams } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return { emails: await alerts.emails(project.id) };
   });
 
-  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses e-mail alert actions of a project go to', params: projectParams } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses added to the issue-owner e-mail alerts of a project', params: projectParams } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const body = request.body;
