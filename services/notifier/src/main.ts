@@ -1,5 +1,6 @@
 import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
+import type { Kafka, ProducerConfig } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
 import { AlertingCache } from './adapters/alerting-cache.ts';
 import { startNotifier } from './adapters/pipeline.ts';
@@ -19,7 +20,12 @@ await runService(logger, async () => {
   const rawKafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-notifier`, logger);
   const { kafka, check: consumerCheck } = observeConsumers(rawKafka, metrics);
   const codec = new Codec();
-  const appender = await TransactionalAppender.connect(kafka, codec, `${config.notifierGroup}.${config.notifierInstance}`);
+  // The notifier commits one transaction per batch, back to back. The broker answers the next one's
+  // AddPartitionsToTxn with CONCURRENT_TRANSACTIONS until the previous one's markers are written
+  // (a few ms); kafkajs retries that after the client's 200 ms, the Java client after 20 ms. Its
+  // transactional producer starts retrying at 20 ms (doubling, still without end, as before).
+  const transactional = Object.assign(Object.create(kafka) as Kafka, { producer: (options?: ProducerConfig) => kafka.producer({ ...options, retry: { initialRetryTime: 20, retries: Number.MAX_SAFE_INTEGER } }) });
+  const appender = await TransactionalAppender.connect(transactional, codec, `${config.notifierGroup}.${config.notifierInstance}`);
   if (!config.SMTP_URL) logger.warn('no SMTP_URL: e-mail alerts are recorded as not sent');
   const senders = new Senders(pool, { timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, smtpUrl: config.SMTP_URL, emailFrom: config.EMAIL_FROM });
   const notifier = await startNotifier({
