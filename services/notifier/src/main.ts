@@ -24,7 +24,19 @@ await runService(logger, async () => {
   // AddPartitionsToTxn with CONCURRENT_TRANSACTIONS until the previous one's markers are written
   // (a few ms); kafkajs retries that after the client's 200 ms, the Java client after 20 ms. Its
   // transactional producer starts retrying at 20 ms (doubling, still without end, as before).
-  const transactional = Object.assign(Object.create(kafka) as Kafka, { producer: (options?: ProducerConfig) => kafka.producer({ ...options, retry: { initialRetryTime: 20, retries: Number.MAX_SAFE_INTEGER } }) });
+  // Its requests are counted by API (trapline_notifier_producer_requests_total): round trips per transaction.
+  const requests = new Counter({ name: 'trapline_notifier_producer_requests_total', help: 'Requests of the transactional producer by Kafka API (AddPartitionsToTxn beyond one per transaction are CONCURRENT_TRANSACTIONS retries)', labelNames: ['api'], registers: [metrics] });
+  const requestSeconds = new Counter({ name: 'trapline_notifier_producer_request_seconds_total', help: 'Seconds of the transactional producer requests by Kafka API, sent to answered', labelNames: ['api'], registers: [metrics] });
+  const transactional = Object.assign(Object.create(kafka) as Kafka, {
+    producer: (options?: ProducerConfig) => {
+      const producer = kafka.producer({ ...options, retry: { initialRetryTime: 20, retries: Number.MAX_SAFE_INTEGER } });
+      producer.on(producer.events.REQUEST, ({ payload }) => {
+        requests.inc({ api: payload.apiName });
+        requestSeconds.inc({ api: payload.apiName }, payload.duration / 1000);
+      });
+      return producer;
+    },
+  });
   const appender = await TransactionalAppender.connect(transactional, codec, `${config.notifierGroup}.${config.notifierInstance}`);
   if (!config.SMTP_URL) logger.warn('no SMTP_URL: e-mail alerts are recorded as not sent');
   const senders = new Senders(pool, { timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, smtpUrl: config.SMTP_URL, emailFrom: config.EMAIL_FROM });
