@@ -20,16 +20,14 @@ await runService(logger, async () => {
   const rawKafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-notifier`, logger);
   const { kafka, check: consumerCheck } = observeConsumers(rawKafka, metrics);
   const codec = new Codec();
-  // The notifier commits one transaction per batch, back to back. The broker answers the next one's
-  // AddPartitionsToTxn with CONCURRENT_TRANSACTIONS until the previous one's markers are written
-  // (a few ms); kafkajs retries that after the client's 200 ms, the Java client after 20 ms. Its
-  // transactional producer starts retrying at 20 ms (doubling, still without end, as before).
-  // Its requests are counted by API (trapline_notifier_producer_requests_total): round trips per transaction.
+  // The transactional producer's requests, counted by Kafka API: the round trips of a transaction
+  // (kafkajs: 4 FindCoordinator, AddPartitionsToTxn, Produce, AddOffsetsToTxn, TxnOffsetCommit,
+  // EndTxn), and how often the broker answers CONCURRENT_TRANSACTIONS (AddPartitionsToTxn above one).
   const requests = new Counter({ name: 'trapline_notifier_producer_requests_total', help: 'Requests of the transactional producer by Kafka API (AddPartitionsToTxn beyond one per transaction are CONCURRENT_TRANSACTIONS retries)', labelNames: ['api'], registers: [metrics] });
   const requestSeconds = new Counter({ name: 'trapline_notifier_producer_request_seconds_total', help: 'Seconds of the transactional producer requests by Kafka API, sent to answered', labelNames: ['api'], registers: [metrics] });
   const transactional = Object.assign(Object.create(kafka) as Kafka, {
     producer: (options?: ProducerConfig) => {
-      const producer = kafka.producer({ ...options, retry: { initialRetryTime: 20, retries: Number.MAX_SAFE_INTEGER } });
+      const producer = kafka.producer(options);
       producer.on(producer.events.REQUEST, ({ payload }) => {
         requests.inc({ api: payload.apiName });
         requestSeconds.inc({ api: payload.apiName }, payload.duration / 1000);
