@@ -6,3 +6,4 @@ export * from './allowed-origins.ts';
 export * from './culprit.ts';
 export * from './alert-rules.ts';
 export * from './keys.ts';
+export * from './email-targets.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { alertKeys, checkHttpUrl, newRuleId, parseAlertRule, ruleRecord, type AlertRule, type ServiceHookUpserted } from '@trapline/schemas';
+import { alertKeys, checkHttpUrl, emailTargetRefusal, newRuleId, parseAlertRule, ruleRecord, type AlertRule, type ServiceHookUpserted } from '@trapline/schemas';
 import { AlertsReadModel, type HookRow, type RuleRow } from '../adapters/alerts-read-model.ts';
 import { serializeDelivery, serializeHook, serializeRule } from '../domain/alerts-serialize.ts';
 import { alertEmailsAnswer, alertRuleAnswer, deliveryAnswer, empty, hookAnswer, refusals } from '../domain/answers.ts';
@@ -8,7 +8,7 @@ import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts'
 import { projectParams } from './schemas.ts';
 
 // Issue alert rules and service hooks with Sentry's paths and shapes, as records on the admin
-// topic; plus Trapline's own: the addresses e-mail actions go to, and the delivery log.
+// topic; plus Trapline's own: addresses added to the issue-owner e-mails, and the delivery log.
 
 const tags = ['alerts'];
 const ruleParams = projectParams.extend({ ruleId: z.string().regex(/^\d{1,20}$/).describe('rule id') });
@@ -56,9 +56,18 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     if (!hook) throw new ApiError(404, NOT_FOUND);
     return hook;
   };
-  const parsedRule = (body: unknown): AlertRule => {
+  /** A valid rule whose e-mail actions name members and teams of the project's organization. */
+  const parsedRule = async (body: unknown, organizationSlug: string): Promise<AlertRule> => {
     const parsed = parseAlertRule(body);
     if (!parsed.ok) throw refuse(parsed.field, parsed.reason);
+    if (parsed.rule.actions.some((action) => 'targetType' in action && action.targetType !== 'IssueOwners')) {
+      const [members, teams] = await Promise.all([context.readModel.accounts.members(organizationSlug), context.readModel.teams(organizationSlug)]);
+      const refusal = emailTargetRefusal(parsed.rule.actions, {
+        members: members.map((row) => ({ memberId: row.id, userId: row.user_id, email: row.user_id === null ? null : row.email, pending: row.invite_token_hash !== null })),
+        teams: teams.map((row) => ({ teamId: String(row.id), slug: row.slug })),
+      });
+      if (refusal) throw refuse(refusal.field, refusal.reason);
+    }
     return parsed.rule;
   };
   const appendRule = async (rule: AlertRule, meta: Parameters<typeof ruleRecord>[1]) => {
@@ -81,7 +90,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
   app.post('/api/0/projects/:org/:project/rules/', { schema: { tags, summary: 'Create an issue alert rule', params: projectParams, response: { 201: alertRuleAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
-    const rule = parsedRule(request.body);
+    const rule = await parsedRule(request.body, project.organization_slug);
     const now = context.now();
     const ruleId = newRuleId();
     await appendRule(rule, { projectId: project.id, ruleId, actor: context.actor(token), createdAt: now, changedAt: now });
@@ -103,7 +112,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     const merged = isObject(request.body)
       ? Object.fromEntries(Object.entries({ ...serializeRule(current, project.slug), ...request.body }).filter(([key]) => !ANSWER_ONLY.has(key)))
       : request.body;
-    const rule = parsedRule(merged);
+    const rule = await parsedRule(merged, project.organization_slug);
     await appendRule(rule, { projectId: project.id, ruleId: current.rule_id, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
     return ruleAnswer(current.rule_id, project.id, rule, current.created_by, current.created_at.getTime(), project.slug);
   });
@@ -162,14 +171,14 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return reply.code(204).send(null);
   });
 
-  // Trapline's: where e-mail actions go until the accounts' members exist (see the notifier's recipients).
-  app.get('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'The addresses e-mail alert actions of a project go to', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request) => {
+  // Trapline's: addresses that are no member (a list, a pager) added to the project's issue-owner e-mails (see the notifier's recipients).
+  app.get('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'The addresses added to the issue-owner e-mail alerts of a project', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return { emails: await alerts.emails(project.id) };
   });
 
-  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses e-mail alert actions of a project go to', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses added to the issue-owner e-mail alerts of a project', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const body = request.body;
