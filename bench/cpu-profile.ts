@@ -11,8 +11,16 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** Microseconds on the monotonic clock (the one process.hrtime reads). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/** A span of the monotonic clock in microseconds (process.hrtime.bigint() / 1000n). */
+export interface Window {
+  fromUs: number;
+  toUs: number;
 }
 
 export interface SelfTime {
@@ -38,11 +46,18 @@ function place(url: string, functionName: string): string {
   return project ? `${project[1]}/${project[2]}` : url;
 }
 
-export function summarizeProfile(path: string, top = 25): ProfileSummary {
+/** Self time per function and place; with `window`, only the samples taken within it (the measured load, not start-up). */
+export function summarizeProfile(path: string, top = 25, window?: Window): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfMs = new Map<number, number>();
-  profile.samples.forEach((id, index) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000));
+  let at = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    selfMs.set(id, (selfMs.get(id) ?? 0) + delta / 1000);
+  });
   const functions = new Map<string, number>();
   const places = new Map<string, number>();
   let busyMs = 0;
