@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '@trapline/cli/services';
 import { up } from '@trapline/stack';
 import { readConfig } from '@trapline/runtime';
 import { startTrapline } from '../test/harness.ts';
@@ -42,7 +43,7 @@ try {
   await trapline.services.stop('ingest');
   // Node 20 refuses --cpu-prof in NODE_OPTIONS, so this one ingest is started here, not by the service set.
   const entry = join(import.meta.dirname, '..', 'services', 'ingest', 'src', 'main.ts');
-  const ingest = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', entry], { cwd: join(import.meta.dirname, '..'), env: trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const ingest = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...(NODE_FLAGS.ingest ?? []), '--import', 'tsx', entry], { cwd: join(import.meta.dirname, '..'), env: trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise((resolve) => ingest.once('exit', resolve));
   await until('the profiled ingest', () => fetch(`http://127.0.0.1:${trapline.config.INGEST_PORT}/health`).then((response) => response.ok, () => false), 60000, 200);
   const url = new URL(trapline.defaults.dsn);

@@ -19,9 +19,12 @@ export type ServiceName = (typeof SERVICES)[number];
  * makes a batch's worth of short-lived strings and objects at a time (4 MB fetches, JSON payloads,
  * statement parameters): with V8's default young generation much of its CPU went to collecting
  * garbage, and 64 MB semi-spaces trade resident memory for less of it (the measurement:
- * bench/README.md, "Projector performance").
+ * bench/README.md, "Projector performance"). Ingest keeps each request's body, parsed event and
+ * payload alive while Kafka acknowledges (tens of ms under load): in the default young generation
+ * they outlived scavenges and were promoted; 32 MB semi-spaces made an event about 1.5 times cheaper
+ * in CPU (bench/results/2026-12-02-ingest-profile.md).
  */
-export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64'] };
+export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64'], ingest: ['--max-semi-space-size=32'] };
 
 
 export interface RunningService {
