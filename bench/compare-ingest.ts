@@ -7,7 +7,7 @@ import { readConfig } from '@trapline/runtime';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
 import { until } from './report.ts';
-import { cpuSecondsOf, LoadGenerator, storeBodies } from './load.ts';
+import { cpuSecondsOf, LoadGenerator, MINIMAL_RECEIVER, storeBodies } from './load.ts';
 
 // `npx tsx bench/compare-ingest.ts <other checkout> [--profile] [--this-flags=<node flags>]`: the ingest of another checkout (e.g.
 // main, with its node_modules installed) against this one's, on one running stack, in the order
@@ -23,17 +23,6 @@ import { cpuSecondsOf, LoadGenerator, storeBodies } from './load.ts';
 const WARMUP_SECONDS = 3;
 const SECONDS = 15;
 const CONCURRENCY = 64;
-
-const MINIMAL_RECEIVER = `
-require('node:http').createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (chunk) => chunks.push(chunk));
-  req.on('end', () => {
-    const event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: event.event_id }));
-  });
-}).listen(Number(process.argv[1]), '127.0.0.1');
-`;
 
 const other = process.argv[2];
 if (!other) {
