@@ -6,7 +6,7 @@ import type { RateLimiter } from './adapters/rate-limiter.ts';
 import { sentryRateLimitHeader } from './domain/rate-limit.ts';
 import { droppedItem } from './domain/dropped-items.ts';
 import { describeRejection, type Rejection } from './domain/rejections.ts';
-import { ALLOW_ANY_ORIGIN, type AllowedOrigins } from '@trapline/schemas';
+import { ALLOW_ANY_ORIGIN, eventKeys, type AllowedOrigins } from '@trapline/schemas';
 import { decideCors, type CorsDecision } from './domain/origins.ts';
 import { parseProjectId, runIngest, type Endpoint, type IngestLimits, type KeyLookup } from './domain/pipeline.ts';
 import { serializeEvent } from './domain/normalize.ts';
@@ -177,7 +177,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
       if (duplicates.size > 0) outcomes.inc({ outcome: 'deduplicated', reason: 'event' }, duplicates.size);
       if (inflight >= deps.maxInflightAppends) return refuse(reply, { reason: 'unavailable', detail: 'too many events are waiting for storage, retry later' }, retryLater);
       const records = events.map((event) => ({
-        key: `${projectId}/${event.event_id}`,
+        key: eventKeys.event(projectId, event.event_id),
         name: 'EventReceived' as const,
         value: { projectId, eventId: event.event_id, receivedAt: Math.round(event.received * 1000), keyId: projectKey.publicKey, payload: serializeEvent(event) },
       }));
