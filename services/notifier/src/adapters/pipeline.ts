@@ -2,7 +2,7 @@ import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import { describeIssue } from '@trapline/projector/issue';
 import { groupHashes } from '@trapline/projector/grouping';
 import { deadLetter, DueGate, planAttemptFailure, planHeld, type HeldSettings, type Logger, type OutgoingRecord, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
-import { SCHEMA_HEADER, type AlertDelivery, type AlertDeliveryChanged, type Codec, type NormalizedEvent, type TopicNames } from '@trapline/schemas';
+import { type AlertDelivery, type AlertDeliveryChanged, type Codec, eventKeys, type NormalizedEvent, SCHEMA_HEADER, type TopicNames } from '@trapline/schemas';
 import { decide, plannedDeliveries, type EventFacts } from '../domain/decide.ts';
 import { changeStatus, deleteIssue, emptyState, observeEvent } from '../domain/issue-state.ts';
 import { issueLink, summarize } from '../domain/messages.ts';
@@ -65,7 +65,7 @@ export function deliveryChange(delivery: AlertDelivery, status: string, attempts
     deliveryId: delivery.deliveryId, projectId: delivery.projectId, groupId: delivery.groupId, ruleId: delivery.ruleId, ruleName: delivery.ruleName, trigger: delivery.trigger,
     kind: delivery.kind, target, status, attempts, lastError, decidedAt: delivery.decidedAt, changedAt: now,
   };
-  return { key: `${delivery.projectId}/alert/${delivery.deliveryId}`, name: 'AlertDeliveryChanged', value };
+  return { key: eventKeys.alertDelivery(delivery.projectId, delivery.deliveryId), name: 'AlertDeliveryChanged', value };
 }
 
 export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promise<void> }> {
