@@ -45,7 +45,7 @@ async function log(from: number, to: number) {
     if (n % 97 === 0) records.push(event(n, 1 + (n % 3))); // the same event twice
     if (n === 120) records.push(status(1, 'a', 'resolved', n), status(2, 'b', 'resolved', n, { inNextRelease: 'r1' }), status(3, 'c', 'resolved', n, { inRelease: 'r2' }));
     if (n === 250) records.push(status(1, 'd', 'ignored', n), status(2, 'e', 'resolved', n, { inRelease: 'r1' }), status(3, 'a', 'resolved', n, { inNextRelease: 'r2' }));
-    if (n === 450) records.push(status(1, 'b', 'resolved', n, { inNextRelease: 'r3' }), status(1, 'd', 'unresolved', n));
+    if (n === 450) records.push(status(1, 'b', 'resolved', n, { inNextRelease: 'r3' }), status(3, 'e', 'ignored', n), status(3, 'e', 'unresolved', n));
     await appender.append(env.topics.events, records);
   }
 }
@@ -79,7 +79,7 @@ afterAll(async () => {
 describe('the bulk path of trapline rebuild', () => {
   it('gives the per-batch path\'s rows, regressions and statuses included, and leaves a partition at its first deletion', async () => {
     await log(0, 600);
-    const perBatch = await rebuild({ config: env.config, kafka, logger, bulk: false });
+    const perBatch = await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulk: false });
     expect(perBatch.bulk).toBeUndefined();
     const expected = await snapshot();
     const statuses = (expected.groups as { status: string }[]).map((group) => group.status);
@@ -87,7 +87,7 @@ describe('the bulk path of trapline rebuild', () => {
     expect(statuses).toContain('ignored');
     expect((expected.groups as { user_count: number }[]).every((group) => group.user_count > 0)).toBe(true);
     const phases: string[] = [];
-    const bulk = await rebuild({ config: env.config, kafka, logger, progress: (line) => phases.push(line.split(':')[0]!) });
+    const bulk = await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulkMinRecords: 0, progress: (line) => phases.push(line.split(':')[0]!) });
     expect(bulk.bulk).toMatchObject({ events: 600, stopped: [] });
     expect(phases).toEqual(expect.arrayContaining(['indexing', 'swapping']));
     expect(await snapshot()).toEqual(expected);
@@ -97,10 +97,10 @@ describe('the bulk path of trapline rebuild', () => {
     const hash = groupHashes({ message: 'failure kind c #1', tags: [], level: 'error', platform: 'node' } as unknown as NormalizedEvent).hashes[0]!;
     await appender.append(env.topics.events, [{ key: '2/deletion', name: 'GroupDeletionRequested' as const, value: { projectId: 2, groupId: doomed, hashes: [hash], transactionId: 'deletion-1', actor: 'test', requestedAt: base + 600 * 10 } }]);
     await log(600, 700);
-    await rebuild({ config: env.config, kafka, logger, bulk: false });
+    await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulk: false });
     const afterDeletion = await snapshot();
     expect((afterDeletion.groups as { id: number; status: string }[]).find((group) => group.id === doomed)?.status).toBe('pending_deletion');
-    const again = await rebuild({ config: env.config, kafka, logger });
+    const again = await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulkMinRecords: 0 });
     expect(again.bulk!.stopped).toEqual([expect.objectContaining({ reason: 'GroupDeletionRequested is left to the per-batch path' })]);
     expect(again.bulk!.events).toBeLessThan(700);
     expect(await snapshot()).toEqual(afterDeletion);

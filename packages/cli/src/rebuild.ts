@@ -34,6 +34,12 @@ export interface RebuildOptions {
   bulk?: boolean;
   /** Events the bulk path holds in memory at most (their ids); past it the per-batch path goes on. */
   bulkMaxEvents?: number;
+  /**
+   * Records of the events topic below which the bulk path is not worth its fixed cost (a consumer
+   * group of its own to join, the indexes dropped and built again): the per-batch path takes them
+   * in a few seconds.
+   */
+  bulkMinRecords?: number;
 }
 
 export interface RebuildResult {
@@ -107,7 +113,7 @@ const sum = (positions: Positions) => [...positions.values()].reduce((total, off
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 10000, bulk = true, bulkMaxEvents }: RebuildOptions): Promise<RebuildResult> {
+export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 10000, bulk = true, bulkMaxEvents, bulkMinRecords = 20000 }: RebuildOptions): Promise<RebuildResult> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const sources = PROJECTED_TOPICS.map((id) => topics[id]);
   const stamp = String(now());
@@ -132,11 +138,11 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
     appender = await Appender.connect(kafka, codec);
     progress(`rebuilding ${behind(await endOffsets(admin, sources), new Map())} records into schema ${schema}; the projector keeps running`);
     const projectingFrom = now();
-    if (bulk) {
-      const lows = new Map((await admin.fetchTopicOffsets(topics.events)).map(({ partition, low, high }) => [partition, { low: BigInt(low), high: BigInt(high) }]));
-      const ranges = [...lows.entries()].map(([partition, { low, high }]) => ({ partition, from: low, end: high }));
-      const total = ranges.reduce((records, range) => records + Number(range.end - range.from), 0);
+    const ranges = bulk ? (await admin.fetchTopicOffsets(topics.events)).map(({ partition, low, high }) => ({ partition, from: BigInt(low), end: BigInt(high) })) : [];
+    const total = ranges.reduce((records, range) => records + Number(range.end - range.from), 0);
+    if (bulk && total >= bulkMinRecords) {
       let shown = 0;
+      progress(`loading: ${total} records of ${topics.events} by the bulk path (COPY, no indexes until the end)`);
       try {
         const loaded = await bulkPhase({
           kafka, pool, codec, topic: topics.events, groupId: `${groupId}.bulk`, ranges, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS,
