@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -23,6 +24,23 @@ const EVENT_BYTES = 2048;
 const PROJECTS = 6;
 const GROUPS = 200;
 const PHASE_LIMIT_MS = 5 * 60 * 1000;
+
+/** CPU ticks (1/100 s) of each Postgres backend serving `database`, sampled from /proc (Linux). */
+function postgresBackendTicks(database: string): Map<number, number> {
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!title.startsWith('postgres: ') || !title.includes(` ${database} `)) continue;
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks;
+}
 
 export async function projectorScenario(): Promise<Scenario> {
   const env = await isolated({ LOG_LEVEL: 'warn' });
@@ -76,13 +94,19 @@ export async function projectorScenario(): Promise<Scenario> {
     const heapBefore = process.memoryUsage().heapUsed;
     let peakRss = 0;
     let peakHeap = 0;
+    const database = decodeURIComponent(new URL(env.config.DATABASE_URL).pathname.slice(1));
+    const backendsBefore = postgresBackendTicks(database);
+    const backends = new Map(backendsBefore);
     const sampler = setInterval(() => {
       const memory = process.memoryUsage();
       peakRss = Math.max(peakRss, memory.rss);
       peakHeap = Math.max(peakHeap, memory.heapUsed);
+      for (const [pid, ticks] of postgresBackendTicks(database)) backends.set(pid, Math.max(ticks, backends.get(pid) ?? 0));
     }, 100);
-    const rebuilt = await rebuild({ config: env.config, kafka, logger, progress: (line) => process.stderr.write(`rebuild: ${line}\n`) }).finally(() => clearInterval(sampler));
+    const rebuildFrom = Date.now();
+    const rebuilt = await rebuild({ config: env.config, kafka, logger, progress: (line) => process.stderr.write(`rebuild +${((Date.now() - rebuildFrom) / 1000).toFixed(1)} s: ${line}\n`) }).finally(() => clearInterval(sampler));
     const cpu = process.cpuUsage(cpuBefore);
+    const postgresCpuSeconds = [...backends.entries()].reduce((sum, [pid, ticks]) => sum + ticks - (backendsBefore.get(pid) ?? 0), 0) / 100;
     const walBytes = Number((await wal()) - walBefore);
     const rebuildRate = rebuilt.records / rebuilt.seconds;
 
@@ -123,7 +147,7 @@ export async function projectorScenario(): Promise<Scenario> {
       bulk: rebuilt.bulk,
       benchCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(1),
       peakRssMB: Math.round(peakRss / 2 ** 20), peakHeapMB: Math.round(peakHeap / 2 ** 20), heapBeforeMB: Math.round(heapBefore / 2 ** 20),
-      walMB: Math.round(walBytes / 2 ** 20),
+      walMB: Math.round(walBytes / 2 ** 20), postgresCpuSeconds: +postgresCpuSeconds.toFixed(1),
     };
     const perBatchRate = perBatch ? perBatch.records / perBatch.seconds : NaN;
     return {
@@ -134,7 +158,7 @@ export async function projectorScenario(): Promise<Scenario> {
         ['live projector', `${live.perSecond} events/s`, 'COPY', String(live.ratioToCopy), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
         ['trapline rebuild, per-batch path only', `${Math.round(perBatchRate)} events/s`, 'COPY', String(+(perBatchRate / copyRate).toFixed(2)), perBatch ? `${perBatch.seconds.toFixed(1)} s, everything included (bulk: false)` : 'not run'],
         ['trapline rebuild', `${rebuilding.perSecond} events/s`, 'COPY', String(rebuilding.ratioToCopy),
-          `${rebuilding.seconds} s, everything included: loading ${rebuilt.bulk?.loadingSeconds.toFixed(1)} s, indexing ${rebuilt.bulk?.indexingSeconds.toFixed(1)} s; bench CPU ${rebuilding.benchCpuSeconds} s, peak RSS ${rebuilding.peakRssMB} MB (heap ${rebuilding.heapBeforeMB} → ${rebuilding.peakHeapMB} MB), WAL ${rebuilding.walMB} MB`],
+          `${rebuilding.seconds} s, everything included: loading ${rebuilt.bulk?.loadingSeconds.toFixed(1)} s, indexing ${rebuilt.bulk?.indexingSeconds.toFixed(1)} s; CPU: bench ${rebuilding.benchCpuSeconds} s, Postgres backends ${rebuilding.postgresCpuSeconds} s; peak RSS ${rebuilding.peakRssMB} MB (heap ${rebuilding.heapBeforeMB} → ${rebuilding.peakHeapMB} MB), WAL ${rebuilding.walMB} MB`],
         ['trapline rebuild, projecting', `${rebuilding.projecting.perSecond} events/s`, 'COPY', String(rebuilding.projecting.ratioToCopy), `${rebuilding.projecting.seconds} s, from its consumer's start to the swap`],
       ],
     };

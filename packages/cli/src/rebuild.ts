@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { Appender, createPool, migrate, type Config, type Logger, type Pool } from '@trapline/runtime';
 import { handoverLockName, startProjectorConsumer } from '@trapline/projector/consumer';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
-import { bulkPhase } from './rebuild-bulk.ts';
+import { bulkPhase, type BulkPhaseResult } from './rebuild-bulk.ts';
 
 // `trapline rebuild`: replays the retained log into fresh tables in a new schema, with a consumer
 // group of its own, while the live projector keeps projecting into `public`. Once the rebuild has
@@ -50,7 +50,7 @@ export interface RebuildResult {
   /** From the rebuild's consumer starting to the swap. */
   projectingSeconds: number;
   /** The bulk phase, when it ran: events loaded, seconds loading and indexing, partitions it left early and why. */
-  bulk?: { events: number; groups: number; loadingSeconds: number; indexingSeconds: number; stopped: { partition: number; offset: number; reason: string }[] };
+  bulk?: Omit<BulkPhaseResult, 'positions' | 'erasures'>;
 }
 
 /** Next offset to read, by `topic:partition`. */
@@ -123,7 +123,8 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   await migrate(config.DATABASE_URL, logger, schema);
   // Nothing in the new schema is used before the swap (a rebuild stopped halfway is started again),
   // so its commits need not wait for the disk: the swap itself commits synchronously.
-  const pool: Pool = createPool(config.DATABASE_URL, 4, schema, { synchronous_commit: 'off' });
+  // Eight: the bulk load runs up to six COPYs at once (two batches of three tables), the index builds two.
+  const pool: Pool = createPool(config.DATABASE_URL, 8, schema, { synchronous_commit: 'off' });
   const control: Pool = createPool(config.DATABASE_URL, 2);
   const admin = kafka.admin();
   const codec = new Codec();
@@ -155,7 +156,9 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
             progress(`loading: ${records} records, ${rate.toFixed(0)} records/s, lag ${total - records}, ETA ${rate > 0 ? ((total - records) / rate).toFixed(0) : '?'} s`);
           },
         });
-        bulkFigures = { events: loaded.events, groups: loaded.groups, loadingSeconds: loaded.loadingSeconds, indexingSeconds: loaded.indexingSeconds, stopped: loaded.stopped };
+        const { positions: _positions, erasures: _erasures, ...figures } = loaded;
+        bulkFigures = figures;
+        progress(`indexing: done; loading took ${loaded.loadingSeconds.toFixed(1)} s, indexing ${loaded.indexingSeconds.toFixed(1)} s`);
         for (const stop of loaded.stopped) progress(`loading: partition ${stop.partition} goes on from offset ${stop.offset} by the per-batch path (${stop.reason})`);
         // The per-batch path continues from where the bulk load stopped.
         if (loaded.erasures.length > 0) await appender.append(topics.events, [...new Set(loaded.erasures)].map((key) => ({ key, tombstone: true as const })));

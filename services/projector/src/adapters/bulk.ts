@@ -109,6 +109,11 @@ export interface BulkFigures {
   /** Seconds: loading (reading, deciding, COPY), then the final writes and index builds. */
   loadingSeconds: number;
   indexingSeconds: number;
+  /** Seconds each table's COPYs took (summed: up to six run at once), and the reading waited for them. */
+  copySeconds: { events: number; eventIds: number; tags: number };
+  waitSeconds: number;
+  /** Seconds of the final writes: issues, hashes and the tag values' INSERT … SELECT … GROUP BY. */
+  aggregateSeconds: number;
 }
 
 export class BulkLoader {
@@ -142,6 +147,10 @@ export class BulkLoader {
   private readonly startedAt = Date.now();
   private loadingSeconds = 0;
   private tagRows = 0;
+  /** Where the loading's time went: each table's COPYs (summed over those in flight), and the reading held back by them. */
+  private readonly copySeconds = { events: 0, eventIds: 0, tags: 0 };
+  private waitSeconds = 0;
+  private aggregateSeconds = 0;
   private events = 0;
   /** Keys of events refused as expired on arrival: erased from the log once the rebuild has them. */
   readonly erasures: string[] = [];
@@ -336,7 +345,9 @@ export class BulkLoader {
     // The partitions first, as the per-batch path makes them: its times and the one after the newest.
     rows.times.add(Math.max(...rows.times) + this.widthSeconds * 1000);
     await inTransaction(this.pool, (db) => ensureEventPartitions(db, rows.times, this.widthSeconds, this.partitions));
+    const waitFrom = Date.now();
     while (this.inFlight.size >= 2) await Promise.race(this.inFlight);
+    this.waitSeconds += (Date.now() - waitFrom) / 1000;
     if (this.failure) throw this.failure;
     const job = this.copy(rows).catch((error: unknown) => {
       this.failure ??= error;
@@ -345,15 +356,23 @@ export class BulkLoader {
     void job.finally(() => this.inFlight.delete(job));
   }
 
+  /** The three tables at once, each on its own connection (Postgres parses, compresses and writes each COPY in one process). */
   private async copy(rows: Buffered): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await copyInto(client, 'events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)', rows.events);
-      await copyInto(client, 'event_ids (project_id, event_id, received_at)', rows.eventIds);
-      await copyInto(client, 'event_tags (project_id, event_id, group_id, key, value, received_at)', rows.tags);
-    } finally {
-      client.release();
-    }
+    const timed = async (table: 'events' | 'eventIds' | 'tags', target: string, lines: string[]) => {
+      const from = Date.now();
+      const client = await this.pool.connect();
+      try {
+        await copyInto(client, target, lines);
+      } finally {
+        client.release();
+      }
+      this.copySeconds[table] += (Date.now() - from) / 1000;
+    };
+    await Promise.all([
+      timed('events', 'events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)', rows.events),
+      timed('eventIds', 'event_ids (project_id, event_id, received_at)', rows.eventIds),
+      timed('tags', 'event_tags (project_id, event_id, group_id, key, value, received_at)', rows.tags),
+    ]);
   }
 
   /** Every buffered row written. */
@@ -386,10 +405,12 @@ export class BulkLoader {
       await copyInto(client, 'group_hashes (project_id, hash, group_id)', [...this.hashes.entries()].map(([key, groupId]) => `${key.slice(0, key.indexOf('/'))}\t${copyText(key.slice(key.indexOf('/') + 1))}\t${groupId}\n`));
       // The groups' key first: the user_count trigger of the tag values updates issues by id.
       await this.rebuildIndexes(client, (index) => index.table === 'groups' && index.constraint !== null);
+      const aggregateFrom = Date.now();
       await client.query(
         `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
          SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM event_tags GROUP BY group_id, key, value`,
       );
+      this.aggregateSeconds = (Date.now() - aggregateFrom) / 1000;
     } finally {
       client.release();
     }
@@ -419,6 +440,7 @@ export class BulkLoader {
       events: this.events, groups: this.groups.size, tagRows: this.tagRows,
       stopped: [...this.stops.entries()].map(([partition, stop]) => ({ partition, ...stop })),
       loadingSeconds: this.loadingSeconds, indexingSeconds: (Date.now() - indexingFrom) / 1000,
+      copySeconds: this.copySeconds, waitSeconds: this.waitSeconds, aggregateSeconds: this.aggregateSeconds,
     };
   }
 
