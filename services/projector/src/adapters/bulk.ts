@@ -125,8 +125,12 @@ export class BulkLoader {
   private readonly copyRows: number;
   private readonly carried = new Set<string>(TOPIC_SPECS.events.records);
   private readonly partitions: PartitionRange[] = [];
-  /** `project/event` of every stored event (duplicates are skipped as the per-batch path does). */
-  private readonly seen = new Set<string>();
+  /**
+   * Per project, the ids of its stored events (duplicates are skipped as the per-batch path does):
+   * the ids as decoded, about 80 bytes each with the set's own (a `project/id` key would be a
+   * concatenated string of about 250).
+   */
+  private readonly seen = new Map<number, Set<string>>();
   /** `project/hash` → its group. */
   private readonly hashes = new Map<string, number>();
   private readonly groups = new Map<number, Group>();
@@ -261,7 +265,7 @@ export class BulkLoader {
     const hashKey = pairKey(projectId, entry.hash);
     const live = this.hashes.get(hashKey);
     const [placement] = placeEvents([{ projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash }], {
-      seen: this.seen.has(pairKey(projectId, entry.record.eventId)) ? new Set([pairKey(projectId, entry.record.eventId)]) : new Set(),
+      seen: this.seen.get(projectId)?.has(entry.record.eventId) ? new Set([pairKey(projectId, entry.record.eventId)]) : new Set(),
       tombstones: new Map(),
       live: live === undefined ? new Map() : new Map([[hashKey, live]]),
       expiredBefore: this.expiredBefore,
@@ -272,7 +276,9 @@ export class BulkLoader {
       return;
     }
     if (placement!.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement!.kind}`);
-    this.seen.add(pairKey(projectId, entry.record.eventId));
+    let seen = this.seen.get(projectId);
+    if (!seen) this.seen.set(projectId, (seen = new Set()));
+    seen.add(entry.record.eventId);
     this.events += 1;
     const at = entry.record.receivedAt;
     const release = entry.event.release ?? null;
