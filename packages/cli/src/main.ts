@@ -134,7 +134,7 @@ program
   .description('replay the retained log into fresh read models while the projector runs, and swap them in atomically')
   .option('--keep-old', 'keep the replaced tables in schema replaced_<time> instead of dropping them')
   .option('--per-batch', 'project every record by the per-batch path (no bulk load of the events topic)')
-  .option('--bulk-max-events <n>', 'events the bulk load holds in memory at most (about 150 bytes each); past it the per-batch path goes on', (value) => Number(value))
+  .option('--bulk-max-events <n>', 'events the bulk load holds in memory at most (about 80 bytes each); past it the per-batch path goes on', (value) => Number(value))
   .action(async (options: { keepOld?: boolean; perBatch?: boolean; bulkMaxEvents?: number }) => {
     const config = readConfig();
     const logger = createLogger('cli', 'error');
