@@ -202,7 +202,7 @@ export async function projectorScenario(): Promise<Scenario> {
           perBatchRun ? `bench ${perBatchRun.benchCpuSeconds} s, Postgres backends ${perBatchRun.postgresCpuSeconds} s, WAL ${perBatchRun.walMB} MB` : ''],
         ['trapline rebuild, CPU', `${cpuPerEvent(bulkRun)} µs/event`, 'COPY CPU', String(+(cpuPerEvent(copyCost, false) / cpuPerEvent(bulkRun)).toFixed(2)), `bench ${bulkRun.benchCpuSeconds} s, Postgres backends ${bulkRun.postgresCpuSeconds} s`],
         ['trapline rebuild', `${rebuilding.perSecond} events/s`, 'COPY', String(rebuilding.ratioToCopy),
-          `${rebuilding.seconds} s, everything included: loading ${rebuilt.bulk?.loadingSeconds.toFixed(1)} s, indexing ${rebuilt.bulk?.indexingSeconds.toFixed(1)} s; CPU: bench ${rebuilding.benchCpuSeconds} s, Postgres backends ${rebuilding.postgresCpuSeconds} s; peak RSS ${rebuilding.peakRssMB} MB (heap ${rebuilding.heapBeforeMB} → ${rebuilding.peakHeapMB} MB), WAL ${rebuilding.walMB} MB`],
+          `${rebuilding.seconds} s, everything included: loading ${rebuilt.bulk?.loadingSeconds.toFixed(1)} s (read ${rebuilt.bulk?.readingSeconds.toFixed(1)} s, of it taking the records ${rebuilt.bulk?.takingSeconds.toFixed(1)} s, the rest waiting for Kafka), indexing ${rebuilt.bulk?.indexingSeconds.toFixed(1)} s; CPU: bench ${rebuilding.benchCpuSeconds} s, Postgres backends ${rebuilding.postgresCpuSeconds} s; peak RSS ${rebuilding.peakRssMB} MB (heap ${rebuilding.heapBeforeMB} → ${rebuilding.peakHeapMB} MB), WAL ${rebuilding.walMB} MB`],
         ['trapline rebuild, projecting', `${rebuilding.projecting.perSecond} events/s`, 'COPY', String(rebuilding.projecting.ratioToCopy), `${rebuilding.projecting.seconds} s, from its consumer's start to the swap`],
       ],
     };

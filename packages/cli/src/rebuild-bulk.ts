@@ -26,6 +26,9 @@ export interface BulkPhaseOptions {
 }
 
 export interface BulkPhaseResult extends BulkFigures {
+  /** Seconds from the read's start to its end, and of them the time spent taking the records (the rest: waiting for Kafka). */
+  readingSeconds: number;
+  takingSeconds: number;
   /** Next offset per partition of the events topic: where the per-batch path starts. */
   positions: Map<number, number>;
   /** Keys of events refused as expired on arrival, to erase from the log. */
@@ -39,11 +42,16 @@ export async function bulkPhase({ kafka, pool, codec, topic, groupId, ranges, pa
   for (const range of ranges) loader.reached(range.partition, Number(range.from));
   let idle: number[] = [];
   let records = 0;
+  // Time spent taking records (decoding, deciding, waiting for COPYs): the rest of the loading is the read.
+  let takingMs = 0;
+  const readFrom = Date.now();
   await readRange({
-    kafka, topic, groupId, ranges, seek: true, commit: false, idleMs: 5000,
+    kafka, topic, groupId, ranges, seek: true, commit: false, idleMs: 5000, maxBytesPerPartition: 4 * 1024 * 1024,
     onIdle: (partitions) => (idle = partitions),
     onRecord: async (partition, message) => {
+      const from = performance.now();
       await loader.accept(partition, { offset: message.offset, key: message.key, value: message.value, headers: message.headers });
+      takingMs += performance.now() - from;
       if ((++records & 1023) === 0) onRecords?.(records);
       if (loader.stopped(partition)) open.delete(partition);
       return open.size === 0 ? 'stop' : 'continue';
@@ -53,6 +61,7 @@ export async function bulkPhase({ kafka, pool, codec, topic, groupId, ranges, pa
   // read to its end, transaction markers and compacted gaps included.
   loader.stopAll('nothing more arrived (an open transaction?)', idle);
   for (const range of ranges) loader.reached(range.partition, Number(range.end));
+  const readingSeconds = (Date.now() - readFrom) / 1000;
   const figures = await loader.finish(onIndexing);
-  return { ...figures, positions: loader.positions(), erasures: loader.erasures };
+  return { ...figures, readingSeconds, takingSeconds: takingMs / 1000, positions: loader.positions(), erasures: loader.erasures };
 }
