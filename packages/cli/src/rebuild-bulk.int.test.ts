@@ -105,4 +105,19 @@ describe('the bulk path of trapline rebuild', () => {
     expect(again.bulk!.events).toBeLessThan(700);
     expect(await snapshot()).toEqual(afterDeletion);
   }, 240000);
+
+  it('gives up the bulk load when Postgres refuses a row, and rebuilds record by record, the refused event left out as the per-batch path leaves it', async () => {
+    const poison = event(10_000, 1);
+    const payload = JSON.parse(poison.value.payload) as NormalizedEvent;
+    payload.tags = [['bad', 'nul \u0000 inside']];
+    await appender.append(env.topics.events, [{ ...poison, value: { ...poison.value, payload: JSON.stringify(payload) } }]);
+    await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulk: false });
+    const expected = await snapshot();
+    expect((expected.events as { event_id: string }[]).map((row) => row.event_id)).not.toContain(poison.value.eventId);
+    const lines: string[] = [];
+    const result = await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulkMinRecords: 0, progress: (line) => lines.push(line) });
+    expect(result.bulk).toBeUndefined();
+    expect(lines.join('\n')).toMatch(/the bulk load stopped \(.*\); rebuilding record by record instead/);
+    expect(await snapshot()).toEqual(expected);
+  }, 240000);
 });
