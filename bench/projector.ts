@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -15,11 +16,31 @@ import { until, type Scenario } from './report.ts';
 // the Postgres COPY rate of the same event rows as the ceiling, all in one run. Bounded: a fixed
 // number of events, each phase with a time limit.
 
-const EVENTS = 50000;
+// BENCH_PROJECTOR_EVENTS=1000000 for the million-event rebuild (BENCH_PROJECTOR_LIVE=0 skips the
+// live projector and the per-batch rebuild, which take minutes at that size).
+const EVENTS = Number(process.env.BENCH_PROJECTOR_EVENTS ?? 50000);
+const WITH_LIVE = process.env.BENCH_PROJECTOR_LIVE !== '0';
 const EVENT_BYTES = 2048;
 const PROJECTS = 6;
 const GROUPS = 200;
 const PHASE_LIMIT_MS = 5 * 60 * 1000;
+
+/** CPU ticks (1/100 s) of each Postgres backend serving `database`, sampled from /proc (Linux). */
+function postgresBackendTicks(database: string): Map<number, number> {
+  const ticks = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!title.startsWith('postgres: ') || !title.includes(` ${database} `)) continue;
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks;
+}
 
 export async function projectorScenario(): Promise<Scenario> {
   const env = await isolated({ LOG_LEVEL: 'warn' });
@@ -29,49 +50,111 @@ export async function projectorScenario(): Promise<Scenario> {
   const services = serviceSet(env.env, { logDir: join(env.config.TRAPLINE_STATE_DIR!, 'logs') });
   try {
     const receivedAt = Date.now();
-    const records = Array.from({ length: EVENTS }, (_, n) => {
+    // Made again where needed, not held: a million of them would not fit the bench's memory.
+    const recordOf = (n: number) => {
       const normalized = normalizeEvent({ event: realisticEvent(n, EVENT_BYTES, GROUPS) as Record<string, unknown>, received: receivedAt / 1000, platformFallback: 'node' });
       if (!normalized.ok) throw new Error('the benchmark event does not normalize');
       const projectId = 1 + (n % PROJECTS);
       return { projectId, eventId: normalized.value.event_id, payload: serializeEvent(normalized.value) };
-    });
+    };
 
     // The log: every event appended straight to Kafka.
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: projectPartitioner });
+    // Above 100,000 events, eight sends in flight (not idempotent): one at a time would take most of
+    // the run to append a million. The order inside a partition then interleaves, which nothing here reads.
+    const many = EVENTS > 100000;
+    const producer = many
+      ? kafka.producer({ allowAutoTopicCreation: false, createPartitioner: projectPartitioner })
+      : kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: projectPartitioner });
     await producer.connect();
+    const sending = new Set<Promise<unknown>>();
     for (let first = 0; first < EVENTS; first += 500) {
-      const messages = records.slice(first, first + 500).map((record, i) => {
+      const messages = Array.from({ length: Math.min(500, EVENTS - first) }, (_, i) => recordOf(first + i)).map((record, i) => {
         const encoded = codec.encode('EventReceived', { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload });
         return { key: eventKeys.event(record.projectId, record.eventId), value: encoded.value, headers: encoded.headers };
       });
-      await producer.send({ topic: env.topics.events, acks: -1, messages });
+      const sent = producer.send({ topic: env.topics.events, acks: -1, messages });
+      sending.add(sent);
+      void sent.finally(() => sending.delete(sent)).catch(() => undefined);
+      if (sending.size >= (many ? 8 : 1)) await Promise.race(sending);
     }
+    await Promise.all(sending);
     await producer.disconnect();
 
     const count = async () => ((await env.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number }).n;
 
     // Live: the projector service consumes the whole backlog.
-    await services.start('projector');
-    await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
-    const liveStart = process.hrtime.bigint();
-    const liveFirst = await count();
-    await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS);
-    const liveRate = (EVENTS - liveFirst) / (Number(process.hrtime.bigint() - liveStart) / 1e9);
-    await services.stop('projector');
+    let liveRate = NaN;
+    if (WITH_LIVE) {
+      await services.start('projector');
+      await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
+      const liveStart = process.hrtime.bigint();
+      const liveFirst = await count();
+      await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS);
+      liveRate = (EVENTS - liveFirst) / (Number(process.hrtime.bigint() - liveStart) / 1e9);
+      await services.stop('projector');
+    }
 
-    // Rebuild: the same log into fresh tables.
-    const rebuilt = await rebuild({ config: env.config, kafka, logger });
+    // Rebuild: the same log into fresh tables, by the per-batch path (as before the bulk path), then
+    // by the bulk path, each measured: the CPU of the bench (the rebuild runs in it) and of the
+    // Postgres backends serving this database (from /proc), the bench's peak memory, and the WAL
+    // written meanwhile (the whole server's: other work on it counts too). On a machine whose CPUs
+    // others keep busy, CPU seconds per event say more than the rates.
+    const database = decodeURIComponent(new URL(env.config.DATABASE_URL).pathname.slice(1));
+    const wal = async () => BigInt(((await env.pool.query("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn AS bytes")).rows[0] as { bytes: string }).bytes);
+    const measured = async <T>(work: () => Promise<T>) => {
+      const walBefore = await wal();
+      const cpuBefore = process.cpuUsage();
+      const heapBefore = process.memoryUsage().heapUsed;
+      let peakRss = 0;
+      let peakHeap = 0;
+      const backendsBefore = postgresBackendTicks(database);
+      const backends = new Map(backendsBefore);
+      // The sampling's own CPU (reading /proc) is counted apart and taken off the bench's.
+      let samplingMicros = 0;
+      const sample = () => {
+        const sampleFrom = process.cpuUsage();
+        const memory = process.memoryUsage();
+        peakRss = Math.max(peakRss, memory.rss);
+        peakHeap = Math.max(peakHeap, memory.heapUsed);
+        for (const [pid, ticks] of postgresBackendTicks(database)) backends.set(pid, Math.max(ticks, backends.get(pid) ?? 0));
+        const spent = process.cpuUsage(sampleFrom);
+        samplingMicros += spent.user + spent.system;
+      };
+      const sampler = setInterval(sample, 100);
+      const from = process.hrtime.bigint();
+      const result = await work().finally(() => {
+        clearInterval(sampler);
+        sample();
+      });
+      const cpu = process.cpuUsage(cpuBefore);
+      return {
+        result, seconds: Number(process.hrtime.bigint() - from) / 1e9,
+        benchCpuSeconds: +((cpu.user + cpu.system - samplingMicros) / 1e6).toFixed(1), samplingCpuSeconds: +(samplingMicros / 1e6).toFixed(1),
+        postgresCpuSeconds: +([...backends.entries()].reduce((sum, [pid, ticks]) => sum + ticks - (backendsBefore.get(pid) ?? 0), 0) / 100).toFixed(1),
+        peakRssMB: Math.round(peakRss / 2 ** 20), peakHeapMB: Math.round(peakHeap / 2 ** 20), heapBeforeMB: Math.round(heapBefore / 2 ** 20),
+        walMB: Math.round(Number((await wal()) - walBefore) / 2 ** 20),
+      };
+    };
+    const perBatchRun = WITH_LIVE ? await measured(() => rebuild({ config: env.config, kafka, logger, bulk: false })) : undefined;
+    const perBatch = perBatchRun?.result;
+    const rebuildFrom = Date.now();
+    const bulkRun = await measured(() => rebuild({ config: env.config, kafka, logger, progress: (line) => process.stderr.write(`rebuild +${((Date.now() - rebuildFrom) / 1000).toFixed(1)} s: ${line}\n`) }));
+    const rebuilt = bulkRun.result;
     const rebuildRate = rebuilt.records / rebuilt.seconds;
 
     // Ceiling: COPY of the same event rows into a table shaped like `events`.
     await env.pool.query('CREATE TABLE copy_ceiling (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING COMPRESSION)');
     const client = await env.pool.connect();
     const copyStart = process.hrtime.bigint();
+    const copyRun = await measured(async () => {
     try {
       const escape = (text: string) => text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
       const at = new Date(receivedAt).toISOString();
       const lines = function* () {
-        for (const record of records) yield `${record.projectId}\t${record.eventId}\t1\t${at}\t${at}\terror\tnode\tTypeError\t\tbench@1.0.0\tbench\tid:u1\tf\t${escape(record.payload)}\n`;
+        for (let n = 0; n < EVENTS; n += 1) {
+          const record = recordOf(n);
+          yield `${record.projectId}\t${record.eventId}\t1\t${at}\t${at}\terror\tnode\tTypeError\t\tbench@1.0.0\tbench\tid:u1\tf\t${escape(record.payload)}\n`;
+        }
       };
       await pipeline(
         Readable.from(lines()),
@@ -80,7 +163,14 @@ export async function projectorScenario(): Promise<Scenario> {
     } finally {
       client.release();
     }
-    const copyRate = EVENTS / (Number(process.hrtime.bigint() - copyStart) / 1e9);
+    });
+    const copySeconds = Number(process.hrtime.bigint() - copyStart) / 1e9;
+    // Making the rows again is the bench's work, not Postgres': timed apart and taken off.
+    const makeStart = process.hrtime.bigint();
+    for (let n = 0; n < EVENTS; n += 1) recordOf(n);
+    const makeSeconds = Number(process.hrtime.bigint() - makeStart) / 1e9;
+    // (So the ceiling is if anything higher than Postgres gave: the bench makes rows while Postgres reads them.)
+    const copyRate = EVENTS / Math.max(0.001, copySeconds - makeSeconds);
 
     const copyCeiling = { perSecond: Math.round(copyRate) };
     const live = { perSecond: Math.round(liveRate), ratioToCopy: +(liveRate / copyRate).toFixed(2) };
@@ -88,14 +178,31 @@ export async function projectorScenario(): Promise<Scenario> {
     const rebuilding = {
       perSecond: Math.round(rebuildRate), seconds: +rebuilt.seconds.toFixed(1), ratioToCopy: +(rebuildRate / copyRate).toFixed(2),
       projecting: { perSecond: Math.round(projectingRate), seconds: +rebuilt.projectingSeconds.toFixed(1), ratioToCopy: +(projectingRate / copyRate).toFixed(2) },
+      bulk: rebuilt.bulk,
+      benchCpuSeconds: bulkRun.benchCpuSeconds, postgresCpuSeconds: bulkRun.postgresCpuSeconds,
+      peakRssMB: bulkRun.peakRssMB, peakHeapMB: bulkRun.peakHeapMB, heapBeforeMB: bulkRun.heapBeforeMB, walMB: bulkRun.walMB,
     };
+    const { result: _copied, ...copyCost } = copyRun;
+    const { result: _perBatchResult, ...perBatchCost } = perBatchRun ?? { result: undefined };
+    // CPU per event (bench + Postgres backends), µs: the COPY's bench side is making the rows, not counted.
+    const cpuPerEvent = (run: { benchCpuSeconds: number; postgresCpuSeconds: number }, withBench = true) => Math.round(((withBench ? run.benchCpuSeconds : 0) + run.postgresCpuSeconds) * 1e6 / EVENTS);
+    const perBatchRate = perBatch ? perBatch.records / perBatch.seconds : NaN;
     return {
       name: 'projector',
-      figures: { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling, live, rebuild: rebuilding },
+      figures: {
+        events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling: { ...copyCeiling, ...copyCost }, live, rebuild: rebuilding,
+        perBatchRebuild: perBatch ? { perSecond: Math.round(perBatchRate), seconds: +perBatch.seconds.toFixed(1), ...perBatchCost } : null,
+      },
       rows: [
         ['Postgres COPY of the event rows', `${copyCeiling.perSecond} events/s`, '', '', `ceiling: ${EVENTS} rows of ${EVENT_BYTES} B payload`],
         ['live projector', `${live.perSecond} events/s`, 'COPY', String(live.ratioToCopy), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
-        ['trapline rebuild', `${rebuilding.perSecond} events/s`, 'COPY', String(rebuilding.ratioToCopy), `${rebuilding.seconds} s, schema creation and swap included`],
+        ['Postgres COPY, CPU', `${cpuPerEvent(copyCost, false)} µs/event`, '', '', `Postgres backends ${copyCost.postgresCpuSeconds} s, WAL ${copyCost.walMB} MB`],
+        ['trapline rebuild, per-batch path only', `${Math.round(perBatchRate)} events/s`, 'COPY', String(+(perBatchRate / copyRate).toFixed(2)), perBatch ? `${perBatch.seconds.toFixed(1)} s, everything included (bulk: false)` : 'not run'],
+        ['trapline rebuild, per-batch path only, CPU', perBatchRun ? `${cpuPerEvent(perBatchRun)} µs/event` : 'not run', 'COPY CPU', perBatchRun ? String(+(cpuPerEvent(copyCost, false) / cpuPerEvent(perBatchRun)).toFixed(2)) : '',
+          perBatchRun ? `bench ${perBatchRun.benchCpuSeconds} s, Postgres backends ${perBatchRun.postgresCpuSeconds} s, WAL ${perBatchRun.walMB} MB` : ''],
+        ['trapline rebuild, CPU', `${cpuPerEvent(bulkRun)} µs/event`, 'COPY CPU', String(+(cpuPerEvent(copyCost, false) / cpuPerEvent(bulkRun)).toFixed(2)), `bench ${bulkRun.benchCpuSeconds} s, Postgres backends ${bulkRun.postgresCpuSeconds} s`],
+        ['trapline rebuild', `${rebuilding.perSecond} events/s`, 'COPY', String(rebuilding.ratioToCopy),
+          `${rebuilding.seconds} s, everything included: loading ${rebuilt.bulk?.loadingSeconds.toFixed(1)} s (read ${rebuilt.bulk?.readingSeconds.toFixed(1)} s, of it taking the records ${rebuilt.bulk?.takingSeconds.toFixed(1)} s, the rest waiting for Kafka), indexing ${rebuilt.bulk?.indexingSeconds.toFixed(1)} s; CPU: bench ${rebuilding.benchCpuSeconds} s, Postgres backends ${rebuilding.postgresCpuSeconds} s; peak RSS ${rebuilding.peakRssMB} MB (heap ${rebuilding.heapBeforeMB} → ${rebuilding.peakHeapMB} MB), WAL ${rebuilding.walMB} MB`],
         ['trapline rebuild, projecting', `${rebuilding.projecting.perSecond} events/s`, 'COPY', String(rebuilding.projecting.ratioToCopy), `${rebuilding.projecting.seconds} s, from its consumer's start to the swap`],
       ],
     };

@@ -133,10 +133,15 @@ program
   .command('rebuild')
   .description('replay the retained log into fresh read models while the projector runs, and swap them in atomically')
   .option('--keep-old', 'keep the replaced tables in schema replaced_<time> instead of dropping them')
-  .action(async (options: { keepOld?: boolean }) => {
+  .option('--per-batch', 'project every record by the per-batch path (no bulk load of the events topic)')
+  .option('--bulk-max-events <n>', 'events the bulk load holds in memory at most (about 80 bytes each); past it the per-batch path goes on', (value) => Number(value))
+  .action(async (options: { keepOld?: boolean; perBatch?: boolean; bulkMaxEvents?: number }) => {
     const config = readConfig();
     const logger = createLogger('cli', 'error');
-    await rebuild({ config, kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-rebuild`, logger), logger, keepOld: options.keepOld === true, progress: (line) => process.stderr.write(`rebuild: ${line}\n`) });
+    await rebuild({
+      config, kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-rebuild`, logger), logger, keepOld: options.keepOld === true, bulk: options.perBatch !== true,
+      ...(options.bulkMaxEvents === undefined ? {} : { bulkMaxEvents: options.bulkMaxEvents }), progress: (line) => process.stderr.write(`rebuild: ${line}\n`),
+    });
   });
 
 accountCommands(program, { withAdmin: (work) => withAdmin(readConfig(), work), withPool: (work) => withPool(readConfig(), work), printTable, publicUrl: () => readConfig().PUBLIC_URL });

@@ -2,6 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { Appender, createPool, migrate, type Config, type Logger, type Pool } from '@trapline/runtime';
 import { handoverLockName, startProjectorConsumer } from '@trapline/projector/consumer';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
+import { bulkPhase, type BulkPhaseResult } from './rebuild-bulk.ts';
 
 // `trapline rebuild`: replays the retained log into fresh tables in a new schema, with a consumer
 // group of its own, while the live projector keeps projecting into `public`. Once the rebuild has
@@ -11,6 +12,11 @@ import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 // carries on in the rebuilt tables from its own committed offsets, applying again at most the
 // records between those and where the rebuild stopped, which changes nothing (projection is
 // idempotent, and a status change applied again cannot undo a later one).
+//
+// Phases: loading (the events topic, to the end offsets captured at the start, by the bulk path:
+// COPY into tables without indexes, issues and tag values aggregated in memory and written once;
+// rebuild-bulk.ts), indexing (the indexes and constraints built once), catching up (the per-batch
+// path from where the bulk load stopped, the admin and audit topics from their start), swapping.
 
 export interface RebuildOptions {
   config: Config;
@@ -24,6 +30,16 @@ export interface RebuildOptions {
   handoverLag?: number;
   /** The longest the live projector is held still, waiting for the lock included; past it, the rebuild catches up again and retries. */
   handoverTimeoutMs?: number;
+  /** Load the events topic by the bulk path first (default); false: every record by the per-batch path. */
+  bulk?: boolean;
+  /** Events the bulk path holds in memory at most (their ids); past it the per-batch path goes on. */
+  bulkMaxEvents?: number;
+  /**
+   * Records of the events topic below which the bulk path is not worth its fixed cost (a consumer
+   * group of its own to join, the indexes dropped and built again): the per-batch path takes them
+   * in a few seconds.
+   */
+  bulkMinRecords?: number;
 }
 
 export interface RebuildResult {
@@ -33,6 +49,8 @@ export interface RebuildResult {
   seconds: number;
   /** From the rebuild's consumer starting to the swap. */
   projectingSeconds: number;
+  /** The bulk phase, when it ran: events loaded, seconds loading and indexing, partitions it left early and why. */
+  bulk?: Omit<BulkPhaseResult, 'positions' | 'erasures'>;
 }
 
 /** Next offset to read, by `topic:partition`. */
@@ -95,7 +113,7 @@ const sum = (positions: Positions) => [...positions.values()].reduce((total, off
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 10000 }: RebuildOptions): Promise<RebuildResult> {
+export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 10000, bulk = true, bulkMaxEvents, bulkMinRecords = 20000 }: RebuildOptions): Promise<RebuildResult> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const sources = PROJECTED_TOPICS.map((id) => topics[id]);
   const stamp = String(now());
@@ -105,7 +123,8 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   await migrate(config.DATABASE_URL, logger, schema);
   // Nothing in the new schema is used before the swap (a rebuild stopped halfway is started again),
   // so its commits need not wait for the disk: the swap itself commits synchronously.
-  const pool: Pool = createPool(config.DATABASE_URL, 4, schema, { synchronous_commit: 'off' });
+  // Eight: the bulk load runs up to six COPYs at once (two batches of three tables), the index builds two.
+  const pool: Pool = createPool(config.DATABASE_URL, 8, schema, { synchronous_commit: 'off' });
   const control: Pool = createPool(config.DATABASE_URL, 2);
   const admin = kafka.admin();
   const codec = new Codec();
@@ -114,11 +133,49 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   let swapped = false;
   let final: Positions = new Map();
   let projectingSeconds = 0;
+  let bulkFigures: RebuildResult['bulk'];
   try {
     await admin.connect();
     appender = await Appender.connect(kafka, codec);
     progress(`rebuilding ${behind(await endOffsets(admin, sources), new Map())} records into schema ${schema}; the projector keeps running`);
     const projectingFrom = now();
+    const ranges = bulk ? (await admin.fetchTopicOffsets(topics.events)).map(({ partition, low, high }) => ({ partition, from: BigInt(low), end: BigInt(high) })) : [];
+    const total = ranges.reduce((records, range) => records + Number(range.end - range.from), 0);
+    if (bulk && total >= bulkMinRecords) {
+      let shown = 0;
+      progress(`loading: ${total} records of ${topics.events} by the bulk path (COPY, no indexes until the end)`);
+      try {
+        const loaded = await bulkPhase({
+          kafka, pool, codec, topic: topics.events, groupId: `${groupId}.bulk`, ranges, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS,
+          ...(bulkMaxEvents === undefined ? {} : { maxEvents: bulkMaxEvents }),
+          onIndexing: () => progress('indexing: building the indexes and constraints once'),
+          onRecords: (records) => {
+            if (now() - shown < 500) return;
+            shown = now();
+            const rate = records / Math.max(0.001, (now() - started) / 1000);
+            progress(`loading: ${records} records, ${rate.toFixed(0)} records/s, lag ${total - records}, ETA ${rate > 0 ? ((total - records) / rate).toFixed(0) : '?'} s`);
+          },
+        });
+        const { positions: _positions, erasures: _erasures, ...figures } = loaded;
+        bulkFigures = figures;
+        progress(`indexing: done; loading took ${loaded.loadingSeconds.toFixed(1)} s, indexing ${loaded.indexingSeconds.toFixed(1)} s`);
+        for (const stop of loaded.stopped) progress(`loading: partition ${stop.partition} goes on from offset ${stop.offset} by the per-batch path (${stop.reason})`);
+        // The per-batch path continues from where the bulk load stopped.
+        if (loaded.erasures.length > 0) await appender.append(topics.events, [...new Set(loaded.erasures)].map((key) => ({ key, tombstone: true as const })));
+        const partitions = [...loaded.positions.entries()].map(([partition, offset]) => ({ partition, offset: String(offset) }));
+        if (partitions.length > 0) await admin.setOffsets({ groupId, topic: topics.events, partitions });
+      } catch (error) {
+        // Postgres refused a row the per-batch path would dead-letter (or the load failed otherwise):
+        // the schema starts again empty and every record goes by the per-batch path.
+        progress(`loading: the bulk load stopped (${(error as Error).message}); rebuilding record by record instead`);
+        await control.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await migrate(config.DATABASE_URL, logger, schema);
+        bulkFigures = undefined;
+      } finally {
+        await admin.deleteGroups([`${groupId}.bulk`]).catch(() => undefined);
+      }
+    }
+    const phase = 'catching up';
     const projecting = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS });
     consumer = projecting;
     let crashed: Error | undefined;
@@ -136,7 +193,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
       const remaining = behind(await endOffsets(admin, sources), position);
       const projected = sum(position);
       const rate = projected / Math.max(0.001, (now() - started) / 1000);
-      progress(`${projected} records, ${rate.toFixed(0)} records/s, lag ${remaining}, ETA ${rate > 0 ? (remaining / rate).toFixed(0) : '?'} s`);
+      progress(`${phase}: ${projected} records, ${rate.toFixed(0)} records/s, lag ${remaining}, ETA ${rate > 0 ? (remaining / rate).toFixed(0) : '?'} s`);
       if (remaining > handoverLag) {
         await sleep(500);
         continue;
@@ -171,6 +228,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
           await projecting.disconnect(); // waits for the batch in hand: nothing more is written to the new schema
           consumer = undefined;
           final = await reached();
+          progress('swapping: the rebuilt schema becomes public');
           await lock.query('BEGIN');
           try {
             await lock.query(`ALTER SCHEMA public RENAME TO "replaced_${stamp}"`);
@@ -220,5 +278,5 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   }
   const seconds = (now() - started) / 1000;
   progress(`done: ${sum(final)} records in ${seconds.toFixed(1)} s; the projector continues from the rebuilt state`);
-  return { records: sum(final), seconds, projectingSeconds };
+  return { records: sum(final), seconds, projectingSeconds, ...(bulkFigures ? { bulk: bulkFigures } : {}) };
 }

@@ -1,0 +1,473 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
+import { TOPIC_SPECS, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
+import { hasMinifiedFrames } from '@trapline/symbolication';
+import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
+import { pairKey, placeEvents } from '../domain/placement.ts';
+import { reopens, type Resolution } from '../domain/resolution.ts';
+import { parseEvents, type Parsed } from './events.ts';
+import { applyRecord } from './read-models.ts';
+import { groupOnResolvedFrames } from './resolved-frames.ts';
+
+// The bulk path of `trapline rebuild`: the events topic projected into a fresh schema that nobody
+// reads until the swap. What the per-batch path reads back from the read model before each run
+// (seen events, live hashes, short ids, statuses, the releases' first appearance) is kept in
+// memory instead; events, their directory and tags go by COPY into tables stripped of their
+// indexes and constraints; issues are written once at the end from memory, their tag values by one
+// INSERT … SELECT … GROUP BY over the tag rows (so the user_count triggers fire once), and the
+// indexes and constraints are built last, a few at once.
+//
+// Each partition is taken in log order, record by record with the per-batch path's own decisions
+// (domain/placement.ts, resolution.ts, issue.ts): the same rows as applying the records one at a
+// time. A record the bulk path does not hold in memory (a deletion, an event deletion or their
+// purges, an expiry's last chunk, anything unreadable or refused) ends the bulk load of its
+// partition there: the per-batch path takes over from it, on the built tables, with all its
+// handling (dead letters included). So does the memory bound: past `maxEvents` every partition
+// stops where it is.
+
+/** Tables loaded without their indexes and constraints (both rebuilt by `finish`). */
+const BULK_TABLES = ['events', 'event_ids', 'event_tags', 'group_tag_values', 'groups', 'group_hashes'];
+
+/** Records the bulk path applies itself; any other ends its partition's bulk load. */
+type BulkRecord = Extract<DomainRecord, { name: 'EventReceived' | 'GroupStatusChanged' | 'RetentionRequested' | 'EventsPurged' | 'DeletionFailed' | 'ArtifactBundleAssembled' | 'AlertDeliveryChanged' }>;
+
+/** Applied as the per-batch path does, straight to tables the bulk load leaves indexed. */
+const PASSED_THROUGH = new Set<string>(['DeletionFailed', 'ArtifactBundleAssembled', 'AlertDeliveryChanged', 'RetentionRequested']);
+
+export interface BulkMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Headers;
+}
+
+interface Group {
+  id: number;
+  projectId: number;
+  shortId: number;
+  type: string;
+  platform: string;
+  logger: string | null;
+  groupingVersion: string;
+  // From the last event in log order.
+  level: string;
+  title: string;
+  culprit: string;
+  metadata: string;
+  first: number;
+  last: number;
+  n: number;
+  status: string;
+  statusOffset: number;
+  firstRelease: string | null;
+  lastRelease: string | null;
+  inRelease: string | null;
+  inNextRelease: string | null;
+  resolvedAt: number | null;
+}
+
+/** COPY's text format: backslash, tab, newline and carriage return escaped; null is \N. */
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const SPECIAL = /[\\\t\n\r]/;
+const copyText = (value: string | null) => (value === null ? '\\N' : SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : value);
+const iso = (epochMs: number) => new Date(epochMs).toISOString();
+
+/** The JavaScript frames the per-batch path symbolicates before grouping (resolved-frames.ts, by the same test). */
+const mayHaveSourceMaps = (entry: Parsed) =>
+  (entry.event.debug_meta?.images.some((image) => image.type === 'sourcemap') || entry.event.release !== undefined) && hasMinifiedFrames(entry.event) && /javascript|node/.test(entry.event.platform);
+
+/** Rows waiting for their COPY. */
+interface Buffered {
+  events: string[];
+  eventIds: string[];
+  tags: string[];
+  times: Set<number>;
+}
+
+const newBuffer = (): Buffered => ({ events: [], eventIds: [], tags: [], times: new Set() });
+
+export interface BulkLoaderOptions {
+  pool: Pool;
+  codec: Codec;
+  /** The events topic: its records are the ones loaded. */
+  topic: string;
+  partitionWidthSeconds?: number;
+  /** Events held in memory at most (their ids, for duplicates); past it the per-batch path takes over. */
+  maxEvents?: number;
+  /** Events per COPY. */
+  copyRows?: number;
+}
+
+export interface BulkFigures {
+  events: number;
+  groups: number;
+  tagRows: number;
+  /** Partitions whose bulk load ended before their end, with the reason. */
+  stopped: { partition: number; offset: number; reason: string }[];
+  /** Seconds: loading (reading, deciding, COPY), then the final writes and index builds. */
+  loadingSeconds: number;
+  indexingSeconds: number;
+  /** Seconds each table's COPYs took (summed: up to six run at once), and the reading waited for them. */
+  copySeconds: { events: number; eventIds: number; tags: number };
+  waitSeconds: number;
+  /** Seconds of the final writes: issues, hashes and the tag values' INSERT … SELECT … GROUP BY. */
+  aggregateSeconds: number;
+}
+
+export class BulkLoader {
+  private readonly pool: Pool;
+  private readonly codec: Codec;
+  private readonly topic: string;
+  private readonly widthSeconds: number;
+  private readonly maxEvents: number;
+  private readonly copyRows: number;
+  private readonly carried = new Set<string>(TOPIC_SPECS.events.records);
+  private readonly partitions: PartitionRange[] = [];
+  /**
+   * Per project, the ids of its stored events (duplicates are skipped as the per-batch path does):
+   * the ids as decoded, about 80 bytes each with the set's own (a `project/id` key would be a
+   * concatenated string of about 250).
+   */
+  private readonly seen = new Map<number, Set<string>>();
+  /** `project/hash` → its group. */
+  private readonly hashes = new Map<string, number>();
+  private readonly groups = new Map<number, Group>();
+  /** `project/short id` taken. */
+  private readonly shortIds = new Set<string>();
+  /** `project/release tag value` → when it first appeared (the min of its tag values' first seen). */
+  private readonly releasesSeen = new Map<string, number>();
+  /** Projects with artifact bundles: their events may group on resolved frames. */
+  private readonly withBundles = new Set<number>();
+  private expiredBefore: number | null = null;
+  /** Next offset per partition (where each stopped, or the next record to take). */
+  private readonly next = new Map<number, number>();
+  private readonly stops = new Map<number, { offset: number; reason: string }>();
+  private buffer = newBuffer();
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+  private readonly dropped: { table: string; name: string; constraint: string | null; definition: string }[] = [];
+  private readonly startedAt = Date.now();
+  private loadingSeconds = 0;
+  private tagRows = 0;
+  /** Where the loading's time went: each table's COPYs (summed over those in flight), and the reading held back by them. */
+  private readonly copySeconds = { events: 0, eventIds: 0, tags: 0 };
+  private waitSeconds = 0;
+  private aggregateSeconds = 0;
+  private events = 0;
+  /** Keys of events refused as expired on arrival: erased from the log once the rebuild has them. */
+  readonly erasures: string[] = [];
+
+  constructor(options: BulkLoaderOptions) {
+    this.pool = options.pool;
+    this.codec = options.codec;
+    this.topic = options.topic;
+    this.widthSeconds = options.partitionWidthSeconds ?? 86400;
+    this.maxEvents = options.maxEvents ?? 4_000_000;
+    this.copyRows = options.copyRows ?? 4000;
+  }
+
+  /** Strips the bulk tables of their indexes and constraints, remembering each to build it again. */
+  async prepare(): Promise<void> {
+    await inTransaction(this.pool, async (db) => {
+      const { rows } = await db.query<{ table: string; name: string; constraint: string | null; definition: string; partitioned: boolean }>(
+        `SELECT t.relname AS table, i.relname AS name, c.conname AS constraint, t.relkind = 'p' AS partitioned,
+           CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.oid) ELSE pg_get_constraintdef(c.oid) END AS definition
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+         LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.conrelid = t.oid AND c.contype IN ('p', 'u')
+         WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1) AND NOT i.relispartition
+         ORDER BY t.relname, i.relname`,
+        [BULK_TABLES],
+      );
+      for (const row of rows) {
+        // An index on a partitioned table is defined ON ONLY the parent: built again, it goes to every partition.
+        const definition = row.constraint === null ? row.definition.replace(/ ON ONLY /, ' ON ') : row.definition;
+        this.dropped.push({ table: row.table, name: row.name, constraint: row.constraint, definition });
+        await db.query(row.constraint === null ? `DROP INDEX "${row.name}"` : `ALTER TABLE "${row.table}" DROP CONSTRAINT "${row.constraint}"`);
+      }
+    });
+  }
+
+  /** Whether the partition's bulk load ended (the per-batch path takes it from `position`). */
+  stopped(partition: number): boolean {
+    return this.stops.has(partition);
+  }
+
+  /** Where each partition's records are taken by the per-batch path. */
+  positions(): Map<number, number> {
+    return new Map(this.next);
+  }
+
+  /** Marks the partition as read up to `nextOffset` (transaction markers, compacted gaps) unless it stopped. */
+  reached(partition: number, nextOffset: number): void {
+    if (!this.stops.has(partition) && nextOffset > (this.next.get(partition) ?? 0)) this.next.set(partition, nextOffset);
+  }
+
+  /** Ends every partition's bulk load where it is (the memory bound, or records that stay unread). */
+  stopAll(reason: string, partitions: Iterable<number>): void {
+    for (const partition of partitions) if (!this.stops.has(partition)) this.stops.set(partition, { offset: this.next.get(partition) ?? 0, reason });
+  }
+
+  private stop(partition: number, offset: number, reason: string): void {
+    this.stops.set(partition, { offset, reason });
+    this.next.set(partition, offset);
+  }
+
+  /** Takes one record of the events topic, in its partition's order. */
+  async accept(partition: number, message: BulkMessage): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.stops.has(partition)) return;
+    const offset = Number(message.offset);
+    if (message.value === null) {
+      // An erasure whose purge record already did the work (the per-batch path skips it too).
+      this.next.set(partition, offset + 1);
+      return;
+    }
+    const decoded = this.codec.decode(message.headers, message.value);
+    if (!decoded.ok || !this.carried.has(decoded.record.name)) return this.stop(partition, offset, decoded.ok ? `unexpected ${decoded.record.name}` : decoded.reason);
+    const record = decoded.record as BulkRecord;
+    if (record.name === 'EventReceived') {
+      if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
+      const [parsed] = parseEvents([record.value], [offset]);
+      if (!parsed!.ok) return this.stop(partition, offset, parsed!.reason);
+      await this.event(parsed!.parsed);
+    } else if (record.name === 'GroupStatusChanged') {
+      this.statusChange(record.value, offset);
+    } else if (record.name === 'EventsPurged' && (record.value.expiredBefore === null || record.value.final)) {
+      return this.stop(partition, offset, record.value.expiredBefore === null ? 'a deletion purged events' : 'an expiry emptied partitions');
+    } else if (PASSED_THROUGH.has(record.name) || record.name === 'EventsPurged') {
+      // Records touching tables the bulk load leaves alone (an expiry's intermediate chunk only counts its progress).
+      const client = await this.pool.connect();
+      try {
+        await applyRecord(client, record, { partitionWidthSeconds: this.widthSeconds, partitions: [], erasures: [] }, offset);
+      } finally {
+        client.release();
+      }
+      if (record.name === 'ArtifactBundleAssembled') this.withBundles.add(record.value.projectId);
+      if (record.name === 'RetentionRequested' && record.value.allProjects) this.expiredBefore = Math.max(this.expiredBefore ?? -Infinity, record.value.cutoff);
+    } else {
+      return this.stop(partition, offset, `${record.name} is left to the per-batch path`);
+    }
+    this.next.set(partition, offset + 1);
+  }
+
+  private async event(entry: Parsed): Promise<void> {
+    const projectId = entry.record.projectId;
+    if (this.withBundles.has(projectId) && mayHaveSourceMaps(entry)) {
+      const client = await this.pool.connect();
+      try {
+        await groupOnResolvedFrames(client, [entry]);
+      } finally {
+        client.release();
+      }
+    }
+    const hashKey = pairKey(projectId, entry.hash);
+    const live = this.hashes.get(hashKey);
+    const [placement] = placeEvents([{ projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash }], {
+      seen: this.seen.get(projectId)?.has(entry.record.eventId) ? new Set([pairKey(projectId, entry.record.eventId)]) : new Set(),
+      tombstones: new Map(),
+      live: live === undefined ? new Map() : new Map([[hashKey, live]]),
+      expiredBefore: this.expiredBefore,
+    });
+    if (placement!.kind === 'duplicate') return;
+    if (placement!.kind === 'expired') {
+      this.erasures.push(`${projectId}/${entry.record.eventId}`);
+      return;
+    }
+    if (placement!.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement!.kind}`);
+    let seen = this.seen.get(projectId);
+    if (!seen) this.seen.set(projectId, (seen = new Set()));
+    seen.add(entry.record.eventId);
+    this.events += 1;
+    const at = entry.record.receivedAt;
+    const release = entry.event.release ?? null;
+    const tags = eventTags(entry.event);
+    let group = this.groups.get(placement!.groupId);
+    if (!group) {
+      this.hashes.set(hashKey, placement!.groupId);
+      let probe = 0;
+      let shortId = shortIdNumber(placement!.groupId, probe);
+      while (this.shortIds.has(pairKey(projectId, String(shortId)))) shortId = shortIdNumber(placement!.groupId, ++probe);
+      this.shortIds.add(pairKey(projectId, String(shortId)));
+      group = {
+        id: placement!.groupId, projectId, shortId, type: entry.facts.type, platform: entry.event.platform, logger: entry.event.logger ?? null, groupingVersion: entry.groupingVersion,
+        level: entry.event.level, title: entry.facts.title, culprit: entry.facts.culprit, metadata: JSON.stringify(entry.facts.metadata),
+        first: at, last: at, n: 0, status: 'unresolved', statusOffset: entry.offset, firstRelease: release, lastRelease: release, inRelease: null, inNextRelease: null, resolvedAt: null,
+      };
+      this.groups.set(group.id, group);
+    } else if (group.status === 'resolved') {
+      // A regression, decided as events.ts's `regressions` does with the releases seen so far.
+      const resolution: Resolution = { inRelease: group.inRelease, inNextRelease: group.inNextRelease, resolvedAt: group.resolvedAt ?? 0 };
+      if (reopens(resolution, { release, releaseFirstSeen: release === null ? null : (this.releasesSeen.get(pairKey(projectId, release)) ?? null) })) {
+        Object.assign(group, { status: 'unresolved', statusOffset: entry.offset, inRelease: null, inNextRelease: null, resolvedAt: null });
+      }
+    }
+    group.n += 1;
+    group.first = Math.min(group.first, at);
+    group.last = Math.max(group.last, at);
+    group.level = entry.event.level;
+    group.title = entry.facts.title;
+    group.culprit = entry.facts.culprit;
+    group.metadata = JSON.stringify(entry.facts.metadata);
+    group.firstRelease ??= release;
+    group.lastRelease = release ?? group.lastRelease;
+    for (const [key, value] of tags) {
+      if (key !== 'release') continue;
+      const seenKey = pairKey(projectId, value);
+      this.releasesSeen.set(seenKey, Math.min(this.releasesSeen.get(seenKey) ?? Infinity, at));
+    }
+
+    const received = iso(at);
+    const rows = this.buffer;
+    rows.times.add(at);
+    rows.eventIds.push(`${projectId}\t${copyText(entry.record.eventId)}\t${received}\n`);
+    rows.events.push(
+      `${projectId}\t${copyText(entry.record.eventId)}\t${group.id}\t${received}\t${iso(Math.round(entry.event.timestamp * 1000))}\t${copyText(entry.event.level)}\t${copyText(entry.event.platform)}\t` +
+        `${copyText(entry.facts.title)}\t${copyText(entry.event.message ?? '')}\t${copyText(entry.event.release ?? null)}\t${copyText(entry.event.environment ?? null)}\t` +
+        `${copyText(userIdentity(entry.event) ?? null)}\tf\t${copyText(entry.record.payload)}\n`,
+    );
+    for (const [key, value] of tags) rows.tags.push(`${projectId}\t${copyText(entry.record.eventId)}\t${group.id}\t${copyText(key)}\t${copyText(value)}\t${received}\n`);
+    this.tagRows += tags.length;
+    if (rows.events.length >= this.copyRows) await this.flush();
+  }
+
+  /** GroupStatusChanged as read-models.ts applies it (no group is pending deletion in a bulk load). */
+  private statusChange(record: GroupStatusChanged, offset: number): void {
+    const group = this.groups.get(record.groupId);
+    if (!group || group.projectId !== record.projectId || group.statusOffset > offset) return;
+    const resolved = record.status === 'resolved';
+    Object.assign(group, {
+      status: record.status, statusOffset: offset,
+      inRelease: resolved ? (record.inRelease ?? null) : null, inNextRelease: resolved ? (record.inNextRelease ?? null) : null, resolvedAt: resolved ? record.changedAt : null,
+    });
+  }
+
+  /** Sends the buffered rows by COPY (two at most in flight, so decoding and Postgres overlap). */
+  private async flush(): Promise<void> {
+    const rows = this.buffer;
+    if (rows.events.length === 0) return;
+    this.buffer = newBuffer();
+    // The partitions first, as the per-batch path makes them: its times and the one after the newest.
+    rows.times.add(Math.max(...rows.times) + this.widthSeconds * 1000);
+    await inTransaction(this.pool, (db) => ensureEventPartitions(db, rows.times, this.widthSeconds, this.partitions));
+    const waitFrom = Date.now();
+    while (this.inFlight.size >= 2) await Promise.race(this.inFlight);
+    this.waitSeconds += (Date.now() - waitFrom) / 1000;
+    if (this.failure) throw this.failure;
+    const job = this.copy(rows).catch((error: unknown) => {
+      this.failure ??= error;
+    });
+    this.inFlight.add(job);
+    void job.finally(() => this.inFlight.delete(job));
+  }
+
+  /** The three tables at once, each on its own connection (Postgres parses, compresses and writes each COPY in one process). */
+  private async copy(rows: Buffered): Promise<void> {
+    const timed = async (table: 'events' | 'eventIds' | 'tags', target: string, lines: string[]) => {
+      const from = Date.now();
+      const client = await this.pool.connect();
+      try {
+        await copyInto(client, target, lines);
+      } finally {
+        client.release();
+      }
+      this.copySeconds[table] += (Date.now() - from) / 1000;
+    };
+    await Promise.all([
+      timed('events', 'events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)', rows.events),
+      timed('eventIds', 'event_ids (project_id, event_id, received_at)', rows.eventIds),
+      timed('tags', 'event_tags (project_id, event_id, group_id, key, value, received_at)', rows.tags),
+    ]);
+  }
+
+  /** Every buffered row written. */
+  private async settle(): Promise<void> {
+    await this.flush();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * The issues, their hashes and tag values, then the indexes and constraints (`parallel` at once),
+   * and the positions the per-batch path continues from (`positions` of the events topic).
+   */
+  async finish(onIndexing: () => void = () => undefined, parallel = 2): Promise<BulkFigures> {
+    await this.settle();
+    this.loadingSeconds = (Date.now() - this.startedAt) / 1000;
+    onIndexing();
+    const indexingFrom = Date.now();
+    const client = await this.pool.connect();
+    try {
+      const groups = [...this.groups.values()];
+      await copyInto(
+        client,
+        'groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, status, first_seen, last_seen, times_seen, grouping_version, status_offset, first_release, last_release, resolved_in_release, resolved_in_next_release, resolved_at)',
+        groups.map((g) =>
+          [g.id, g.projectId, g.shortId, copyText(g.title), copyText(g.culprit), copyText(g.type), copyText(g.metadata), copyText(g.level), copyText(g.platform), copyText(g.logger), copyText(g.status),
+            iso(g.first), iso(g.last), g.n, copyText(g.groupingVersion), g.statusOffset, copyText(g.firstRelease), copyText(g.lastRelease), copyText(g.inRelease), copyText(g.inNextRelease),
+            g.resolvedAt === null ? '\\N' : iso(g.resolvedAt)].join('\t') + '\n'),
+      );
+      await copyInto(client, 'group_hashes (project_id, hash, group_id)', [...this.hashes.entries()].map(([key, groupId]) => `${key.slice(0, key.indexOf('/'))}\t${copyText(key.slice(key.indexOf('/') + 1))}\t${groupId}\n`));
+      // The groups' key first: the user_count trigger of the tag values updates issues by id.
+      await this.rebuildIndexes(client, (index) => index.table === 'groups' && index.constraint !== null);
+      const aggregateFrom = Date.now();
+      await client.query(
+        `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+         SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM event_tags GROUP BY group_id, key, value`,
+      );
+      this.aggregateSeconds = (Date.now() - aggregateFrom) / 1000;
+    } finally {
+      client.release();
+    }
+    // The largest first, spread over `parallel` connections.
+    const order = ['events', 'event_tags', 'event_ids', 'group_tag_values', 'groups', 'group_hashes'];
+    const queue = this.dropped.splice(0).sort((a, b) => order.indexOf(a.table) - order.indexOf(b.table));
+    await Promise.all(Array.from({ length: parallel }, async () => {
+      const worker = await this.pool.connect();
+      try {
+        await worker.query(`SET maintenance_work_mem = '256MB'`);
+        for (let index = queue.shift(); index; index = queue.shift()) await build(worker, index);
+      } finally {
+        await worker.query('RESET maintenance_work_mem').catch(() => undefined);
+        worker.release();
+      }
+    }));
+    await inTransaction(this.pool, async (db) => {
+      for (const [partition, nextOffset] of this.next) {
+        await db.query(
+          `INSERT INTO projector_positions (topic, partition, next_offset) VALUES ($1, $2, $3)
+           ON CONFLICT (topic, partition) DO UPDATE SET next_offset = GREATEST(projector_positions.next_offset, EXCLUDED.next_offset)`,
+          [this.topic, partition, nextOffset],
+        );
+      }
+    });
+    return {
+      events: this.events, groups: this.groups.size, tagRows: this.tagRows,
+      stopped: [...this.stops.entries()].map(([partition, stop]) => ({ partition, ...stop })),
+      loadingSeconds: this.loadingSeconds, indexingSeconds: (Date.now() - indexingFrom) / 1000,
+      copySeconds: this.copySeconds, waitSeconds: this.waitSeconds, aggregateSeconds: this.aggregateSeconds,
+    };
+  }
+
+  private async rebuildIndexes(client: PoolClient, which: (index: (typeof this.dropped)[number]) => boolean): Promise<void> {
+    const chosen = this.dropped.filter(which);
+    for (const index of chosen) {
+      await build(client, index);
+      this.dropped.splice(this.dropped.indexOf(index), 1);
+    }
+  }
+}
+
+async function build(db: PoolClient, index: { table: string; name: string; constraint: string | null; definition: string }): Promise<void> {
+  await db.query(index.constraint === null ? index.definition : `ALTER TABLE "${index.table}" ADD CONSTRAINT "${index.constraint}" ${index.definition}`);
+}
+
+async function copyInto(db: PoolClient, target: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  // A few hundred kilobytes per chunk: the stream's own buffering does the rest.
+  const chunks = function* () {
+    for (let first = 0; first < lines.length; first += 256) yield lines.slice(first, first + 256).join('');
+  };
+  await pipeline(Readable.from(chunks()), db.query(copyFrom(`COPY ${target} FROM STDIN`)));
+}
