@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
-import { TOPIC_SPECS, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
+import { eventKeys, TOPIC_SPECS, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
 import { hasMinifiedFrames } from '@trapline/symbolication';
 import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
@@ -272,7 +272,7 @@ export class BulkLoader {
     });
     if (placement!.kind === 'duplicate') return;
     if (placement!.kind === 'expired') {
-      this.erasures.push(`${projectId}/${entry.record.eventId}`);
+      this.erasures.push(eventKeys.event(projectId, entry.record.eventId));
       return;
     }
     if (placement!.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement!.kind}`);
