@@ -101,6 +101,7 @@ describe('issues', () => {
       hasSeen: false,
       annotations: [],
       isUnhandled: false,
+      derivedData: { blocker: '', progress: '', status: '', viewCount: 0, hasOpenFixPr: false, isAssigned: false, hasRootCause: false, lastCompletedAutofixStep: '', lastProgressedAt: null },
       filtered: null,
       sessionCount: 0,
       integrationIssues: [],
@@ -284,6 +285,11 @@ describe('events', () => {
     });
   });
 
+  it('gives an exception without a stack trace no system frames', () => {
+    const payload: NormalizedEvent = { ...exceptionEvent, exception: { values: [{ type: 'Error', value: 'no trace' }] }, threads: undefined, breadcrumbs: undefined, request: undefined };
+    expect(serializeEvent(row(payload), project).entries).toEqual([{ type: 'exception', data: { values: [{ type: 'Error', value: 'no trace' }], hasSystemFrames: false, excOmitted: null } }]);
+  });
+
   it('gives an exception with a message only the exception entry', () => {
     const payload: NormalizedEvent = { ...exceptionEvent, message: 'also a message', threads: undefined, breadcrumbs: undefined, request: undefined };
     expect(serializeEvent(row(payload), project).entries.map((entry) => entry.type)).toEqual(['exception']);
@@ -379,20 +385,55 @@ describe('organizations, projects, teams', () => {
 
   it('details a project with its whole organization, and a team only when it has one', () => {
     const answer = serializeProjectDetail(project, PUBLIC_URL);
-    expect(answer).toMatchObject({
-      id: '42',
+    // The settings Trapline does not have read as off and empty: a client must not believe data
+    // scrubbing, IP scrubbing, SSL verification or source scraping is on.
+    const { organization: _listedOrganization, ...listed } = serializeProject(project);
+    expect(answer).toEqual({
+      ...listed,
       team: { id: '3', slug: 'frontend', name: 'Frontend' },
       organization: serializeOrganization({ slug: 'acme', name: 'Acme Inc', created_at: at('2025-12-31T00:00:00.000Z') }, PUBLIC_URL),
       isInternal: false,
+      isPublic: false,
+      avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
+      color: '',
+      options: {},
       digestsMinDelay: 0,
+      digestsMaxDelay: 0,
+      subjectPrefix: '',
       resolveAge: 0,
+      dataScrubber: false,
+      dataScrubberDefaults: false,
       safeFields: [],
       storeCrashReports: null,
+      sensitiveFields: [],
+      subjectTemplate: '',
+      securityToken: '',
+      securityTokenHeader: null,
+      verifySSL: false,
+      scrubIPAddresses: false,
+      scrapeJavaScript: false,
+      enableAutoReleaseCreation: false,
+      highlightTags: [],
+      highlightContext: {},
       highlightPreset: { tags: [], context: {} },
+      groupingConfig: '',
+      derivedGroupingEnhancements: '',
+      groupingEnhancements: '',
+      secondaryGroupingExpiry: 0,
       secondaryGroupingConfig: null,
+      fingerprintingRules: '',
       processingIssues: 0,
       defaultEnvironment: null,
+      relayPiiConfig: null,
+      builtinSymbolSources: [],
       dynamicSamplingBiases: null,
+      symbolSources: '',
+      isDynamicallySampled: false,
+      tempestFetchScreenshots: false,
+      autofixAutomationTuning: '',
+      seerScannerAutomation: false,
+      seerNightshiftTweaks: {},
+      scmSourceContextEnabled: false,
       debugFilesRole: null,
     });
     expect(contractProblems(`GET ${PROJ}/`, 200, answer)).toEqual([]);
