@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import type { NormalizedEvent } from '@trapline/schemas';
 import { contractProblems } from '../../../../test/contract.ts';
 import type { KeyRow, TeamRow } from '../adapters/read-model.ts';
+import * as answers from './answers.ts';
 import { newProjectKey } from './keys.ts';
 import { keyRecord, keyRow, projectRecord } from './rows.ts';
 import {
@@ -566,5 +568,89 @@ describe('DSN keys', () => {
 
   it('turns a project row into its admin record', () => {
     expect(projectRecord(project)).toEqual({ projectId: 42, organizationSlug: 'acme', slug: 'web', name: 'Web shop', platform: 'javascript', createdAt: Date.parse('2026-01-02T03:04:05.000Z') });
+  });
+});
+
+// The response schemas fastify serializes every answer through: a field of the wrong type is a
+// 500, never a wrong answer, and the served OpenAPI document describes the answers with them.
+// Every field a serializer sends is typed there: set to a value of no JSON type, it is refused,
+// except inside the parts the schemas keep open (free-form records: metadata, contexts, …).
+describe('response schemas', () => {
+  const key: KeyRow = { public_key: 'a'.repeat(32), secret_key: 'b'.repeat(32), project_id: 42, label: 'Default', active: true, created_at: at('2026-01-02T00:00:00.000Z'), rate_limit_count: 100, rate_limit_window: 60 };
+  const team: TeamRow = { id: 3, organization_slug: 'acme', slug: 'frontend', name: 'Frontend', created_at: at('2026-01-01T00:00:00.000Z') };
+  const tagValue = { key: 'level', value: 'error', count: 4, first_seen: at('2026-03-01T00:00:00.000Z'), last_seen: at('2026-03-02T00:00:00.000Z') };
+  const actor = { id: 'token:0123456789ab', name: 'API token 0123456789ab', type: 'token' };
+  const auditEntry = { id: 't:requested', actor, event: 'issue.delete', ipAddress: '10.0.0.1', note: 'requested deletion of issue WEB-1', targetObject: 9, targetUser: { id: '1' }, data: { shortId: 'WEB-1' }, dateCreated: '2026-01-01T00:00:00.000Z', transactionId: 't' };
+  const OPEN = new Set(['metadata', 'contexts', 'user', 'context', 'statusDetails', 'derivedData', 'flags', 'options', 'highlightContext', 'seerNightshiftTweaks', 'release', 'data', 'targetUser', 'healthy', 'stats', 'packages', 'latestDeploys', 'assignedTo', 'filtered', 'subscriptionDetails', 'occurrence', '_meta', 'userReport', 'lastCommit', 'activity', 'seenBy', 'participants', 'errors', 'sdkUpdates']);
+
+  const samples: [string, z.ZodType, unknown][] = [
+    ['organization', answers.organizationAnswer, serializeOrganization({ slug: 'acme', name: 'Acme', created_at: at('2026-01-01T00:00:00.000Z') }, PUBLIC_URL)],
+    ['project', answers.projectAnswer, serializeProject(project)],
+    ['project detail', answers.projectDetailAnswer, serializeProjectDetail(project, PUBLIC_URL)],
+    ['key', answers.keyAnswer, { ...serializeKey(key, PUBLIC_URL), browserSdk: { choices: [['latest', 'latest']] } }],
+    ['team', answers.teamAnswer, serializeTeam(team)],
+    ['issue', answers.issueAnswer, { ...serializeIssue(group, project, PUBLIC_URL, { '24h': [[1, 2]] }), annotations: [{ displayName: 'JIRA-1', url: 'https://jira/1' }] }],
+    ['issue detail', answers.issueDetailAnswer, { ...serializeIssueDetail(group, project, PUBLIC_URL), activity: [{ id: '1' }], seenBy: [{ id: '1' }], participants: [{ id: '1' }] }],
+    ['simple event', answers.simpleEventAnswer, serializeSimpleEvent(row(exceptionEvent), project)],
+    ['event', answers.eventAnswer, { ...serializeEvent(row(exceptionEvent), project), size: 10, errors: [{ type: 'x' }], sdkUpdates: [{ type: 'x' }], resolvedWith: ['x'], previousEventID: 'b'.repeat(32), nextEventID: 'c'.repeat(32) }],
+    ['listed event', answers.listedEventAnswer, serializeListedEvent(row(exceptionEvent), project)],
+    ['tag', answers.tagAnswer, serializeTags([{ key: 'level', total_values: 4, unique_values: 1, top_values: [tagValue] }])[0]],
+    ['status', answers.statusAnswer, { isPublic: false, status: 'resolved', statusDetails: {} }],
+    ['transaction', answers.transactionAnswer, { transactionId: 't' }],
+    ['detail', answers.detailAnswer, { detail: 'not found' }],
+    ['root', answers.rootAnswer, { version: '0', auth: { scopes: ['event:read'] }, user: { id: '1', name: 'Ada', username: 'ada', email: 'ada@example.com' } }],
+    ['audit log', answers.auditLogAnswer, { rows: [auditEntry], options: ['issue.delete'] }],
+    [
+      'deletion',
+      answers.deletionAnswer,
+      { transactionId: 't', kind: 'group', status: 'done', projectId: '42', projectSlug: 'web', issueId: '9', eventId: null, actor, dateRequested: '2026-01-01T00:00:00.000Z', dateCompleted: null, attempts: 1, lastError: null, progress: { chunks: 1, eventsRemoved: 2, rowsRemoved: 3 }, audit: [auditEntry] },
+    ],
+    ['system health', answers.systemHealthAnswer, { healthy: { projector: true }, problems: [{ id: 'p', message: 'm', severity: 'warning', url: null }] }],
+  ];
+
+  /** Every path to a field of the sample, into nested objects and the first item of lists, but not into open records. */
+  function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+    if (Array.isArray(value)) return value.length > 0 ? [[...prefix, 0], ...paths(value[0], [...prefix, 0]).slice(1)] : [];
+    if (value === null || typeof value !== 'object') return [prefix];
+    const own = Object.entries(value).flatMap(([field, inner]) => (OPEN.has(field) ? [[...prefix, field]] : paths(inner, [...prefix, field])));
+    return [prefix, ...own];
+  }
+
+  const withWrong = (value: unknown, path: (string | number)[]): unknown => {
+    if (path.length === 0) return 1n;
+    const [head, ...rest] = path;
+    const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
+    copy[head!] = withWrong(copy[head!], rest);
+    return copy;
+  };
+
+  it.each(samples)('the %s answer takes what its serializer sends', (_name, schema, sample) => {
+    expect(schema.safeParse(sample).error?.issues ?? []).toEqual([]);
+  });
+
+  it.each(samples)('the %s answer types every field it is sent', (_name, schema, sample) => {
+    const untyped = paths(sample).filter((path) => path.length > 0 && !path.includes('entries') && schema.safeParse(withWrong(sample, path)).success);
+    expect(untyped.map((path) => path.join('.'))).toEqual([]);
+  });
+
+  it.each([
+    ['an issue', answers.issueAnswer, (status: string) => ({ ...serializeIssue(group, project, PUBLIC_URL), status }), ['resolved', 'unresolved', 'ignored', 'pending_deletion']],
+    ['an error or a message', answers.issueAnswer, (type: string) => ({ ...serializeIssue(group, project, PUBLIC_URL), type }), ['error', 'default']],
+    ['an event', answers.eventAnswer, (type: string) => ({ ...serializeEvent(row(exceptionEvent), project), type }), ['error', 'default']],
+    ['a deletion', answers.deletionAnswer, (kind: string) => ({ ...samples.find(([name]) => name === 'deletion')![2] as object, kind }), ['group', 'event']],
+    ['an audit actor', answers.auditLogAnswer, (type: string) => ({ rows: [{ ...auditEntry, actor: { ...actor, type } }], options: [] }), ['token', 'user', 'system', 'unknown']],
+    ['a health problem', answers.systemHealthAnswer, (severity: string) => ({ healthy: {}, problems: [{ id: 'p', message: 'm', severity, url: null }] }), ['critical', 'warning']],
+  ] as const)('takes each value %s can have and no other', (_case, schema, make, values) => {
+    for (const value of values) expect(schema.safeParse(make(value)).success, value).toBe(true);
+    expect(schema.safeParse(make('other')).success).toBe(false);
+  });
+
+  it('takes an event list of simple or full events, and the audit log’s numeric or text targets', () => {
+    expect(answers.eventListAnswer.safeParse([serializeSimpleEvent(row(exceptionEvent), project), serializeListedEvent(row(exceptionEvent), project)]).success).toBe(true);
+    expect(answers.eventListAnswer.safeParse([{ id: 1 }]).success).toBe(false);
+    for (const targetObject of [9, 'abc', null]) expect(answers.auditLogAnswer.safeParse({ rows: [{ ...auditEntry, targetObject }], options: [] }).success).toBe(true);
+    expect(answers.empty.safeParse(null).success).toBe(true);
+    expect(answers.empty.safeParse({}).success).toBe(false);
+    expect(answers.refusals['4xx']).toBe(answers.detailAnswer);
   });
 });
