@@ -77,6 +77,16 @@ describe('decoding', () => {
 describe('encoding', () => {
   const codec = thing([{ name: 'Thing', version: 1, schema: V1 }]);
 
+  it('names the schema and its version in headers every consumer (and trapline decode) reads', () => {
+    expect(codec.encode(THING, { id: 1 } as never).headers).toEqual({ 'trapline-schema': 'Thing', 'trapline-schema-version': '1' });
+  });
+
+  it('says which fields do not match, nested ones by their path', () => {
+    const nested: avro.Schema = { type: 'record', name: 'Outer', fields: [{ name: 'inner', type: { type: 'record', name: 'Inner', fields: [{ name: 'n', type: 'long' }, { name: 's', type: 'string' }] } }] };
+    const outer = new Codec([{ name: 'Outer', version: 1, schema: nested }]);
+    expect(() => outer.encode('Outer' as RecordName, { inner: { n: 'x', s: 1 } } as never)).toThrow(new Error('Outer does not match its schema at inner.n, inner.s'));
+  });
+
   it('says which field does not match, or the root', () => {
     expect(() => codec.encode(THING, { id: 'x' } as never)).toThrow(new Error('Thing does not match its schema at id'));
     expect(() => codec.encode(THING, null as never)).toThrow(new Error('Thing does not match its schema at (root)'));
