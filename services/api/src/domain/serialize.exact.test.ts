@@ -47,6 +47,19 @@ const project: ProjectRow = {
   first_event: at('2026-02-01T10:00:00.000Z'),
 };
 
+const KEY_ROW: KeyRow = {
+  public_key: 'a'.repeat(32),
+  secret_key: 'b'.repeat(32),
+  project_id: 42,
+  label: 'Default',
+  active: true,
+  created_at: at('2026-01-02T00:00:00.000Z'),
+  rate_limit_count: null,
+  rate_limit_window: null,
+};
+
+const TEAM_ROW: TeamRow = { id: 3, organization_slug: 'acme', slug: 'frontend', name: 'Frontend', created_at: at('2026-01-01T00:00:00.000Z') };
+
 const bareProject: ProjectRow = { ...project, platform: null, retention_days: null, allowed_origins: null, teams: [], first_event: null };
 
 const group: GroupRow = {
@@ -445,8 +458,7 @@ describe('organizations, projects, teams', () => {
   });
 
   it('gives a team Sentry’s shape without members or roles', () => {
-    const team: TeamRow = { id: 3, organization_slug: 'acme', slug: 'frontend', name: 'Frontend', created_at: at('2026-01-01T00:00:00.000Z') };
-    const answer = serializeTeam(team);
+    const answer = serializeTeam(TEAM_ROW);
     expect(answer).toEqual({
       id: '3',
       slug: 'frontend',
@@ -484,16 +496,7 @@ describe('tags', () => {
 });
 
 describe('DSN keys', () => {
-  const key: KeyRow = {
-    public_key: 'a'.repeat(32),
-    secret_key: 'b'.repeat(32),
-    project_id: 42,
-    label: 'Default',
-    active: true,
-    created_at: at('2026-01-02T00:00:00.000Z'),
-    rate_limit_count: null,
-    rate_limit_window: null,
-  };
+  const key = KEY_ROW;
   const pub = 'a'.repeat(32);
   const sec = 'b'.repeat(32);
 
@@ -576,8 +579,8 @@ describe('DSN keys', () => {
 // Every field a serializer sends is typed there: set to a value of no JSON type, it is refused,
 // except inside the parts the schemas keep open (free-form records: metadata, contexts, …).
 describe('response schemas', () => {
-  const key: KeyRow = { public_key: 'a'.repeat(32), secret_key: 'b'.repeat(32), project_id: 42, label: 'Default', active: true, created_at: at('2026-01-02T00:00:00.000Z'), rate_limit_count: 100, rate_limit_window: 60 };
-  const team: TeamRow = { id: 3, organization_slug: 'acme', slug: 'frontend', name: 'Frontend', created_at: at('2026-01-01T00:00:00.000Z') };
+  const key: KeyRow = { ...KEY_ROW, rate_limit_count: 100, rate_limit_window: 60 };
+  const team = TEAM_ROW;
   const tagValue = { key: 'level', value: 'error', count: 4, first_seen: at('2026-03-01T00:00:00.000Z'), last_seen: at('2026-03-02T00:00:00.000Z') };
   const actor = { id: 'token:0123456789ab', name: 'API token 0123456789ab', type: 'token' };
   const auditEntry = { id: 't:requested', actor, event: 'issue.delete', ipAddress: '10.0.0.1', note: 'requested deletion of issue WEB-1', targetObject: 9, targetUser: { id: '1' }, data: { shortId: 'WEB-1' }, dateCreated: '2026-01-01T00:00:00.000Z', transactionId: 't' };
