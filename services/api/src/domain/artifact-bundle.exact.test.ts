@@ -35,6 +35,7 @@ describe('chunk upload', () => {
     expect(readChunk('file_gzip', name, gzipSync(data), sha1)).toEqual({ ok: true, sha1: name, data });
     const full = Buffer.alloc(CHUNK_SIZE, 1);
     expect(readChunk('file', sha1(full), full, sha1)).toMatchObject({ ok: true });
+    expect(readChunk('file_gzip', sha1(full), gzipSync(full), sha1)).toMatchObject({ ok: true, sha1: sha1(full) });
   });
 
   it.each([

@@ -305,6 +305,11 @@ describe('events', () => {
     expect(serializeEvent(row(payload), project).entries).toEqual([{ type: 'exception', data: { values: [{ type: 'Error', value: 'no trace' }], hasSystemFrames: false, excOmitted: null } }]);
   });
 
+  it('counts only real frames for the full-stack-trace toggle, across exceptions with and without stack traces', () => {
+    const payload: NormalizedEvent = { ...exceptionEvent, exception: { values: [{ type: 'Error' }, { type: 'Error', stacktrace: { frames: [{ filename: 'node_modules/x/index.js', function: 'f', in_app: false }] } }] } };
+    expect(serializeEvent(row(payload), project).entries[0]).toMatchObject({ type: 'exception', data: { hasSystemFrames: false } });
+  });
+
   it('gives an exception with a message only the exception entry', () => {
     const payload: NormalizedEvent = { ...exceptionEvent, message: 'also a message', threads: undefined, breadcrumbs: undefined, request: undefined };
     expect(serializeEvent(row(payload), project).entries.map((entry) => entry.type)).toEqual(['exception']);
