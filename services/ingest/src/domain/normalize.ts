@@ -43,8 +43,10 @@ export function normalizeEventId(value: unknown, newEventId: () => string = () =
 export function normalizeTimestamp(value: unknown, received: number): number {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value > 1e11 ? value / 1000 : value;
   if (typeof value === 'string' && value.trim() !== '') {
+    // Epoch seconds (or milliseconds) as text are read as the number; a number that is not
+    // positive is no time (Date.parse would read "0" or "-5" as a year).
     const numeric = Number(value);
-    if (Number.isFinite(numeric) && numeric > 0) return numeric;
+    if (Number.isFinite(numeric)) return normalizeTimestamp(numeric, received);
     const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`;
     const parsed = Date.parse(withZone);
     if (Number.isFinite(parsed)) return parsed / 1000;
