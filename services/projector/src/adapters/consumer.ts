@@ -90,8 +90,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
   await dropEmpty();
   // A fetch waits for 512 KB or 100 ms, as the deleter's do: under steady traffic a batch (one
   // transaction, a dozen statements, an offset commit) then holds many produce requests' worth of
-  // events instead of one. At a paced 1,000 events/s this about halved ingest's median ack time
-  // (less CPU taken from the cores they share), for about 85 ms more from ack to visible.
+  // events instead of one, for up to 100 ms more from ack to visible (measured: bench/README.md).
   const consumer = deps.kafka.consumer({
     groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytesPerPartition: 4 * 1024 * 1024, minBytes: 512 * 1024, maxWaitTimeInMs: 100,
   });
