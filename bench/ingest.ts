@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { createKafka, createLogger } from '@trapline/runtime';
+import { Appender, createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { groupLag } from '../test/log.ts';
@@ -68,27 +68,26 @@ export async function ingestScenario(): Promise<Scenario> {
   const peerPort = await freePort();
   const peer = spawn(process.execPath, ['-e', MINIMAL_RECEIVER, String(peerPort)], { stdio: 'ignore' });
   try {
-    // Ceiling 1: the same records straight to Kafka with the appender's producer settings, in
-    // batches like its own (about 200 records of 4 KB), into a scratch topic shaped like the log.
+    // Ceiling 1: the same records straight to Kafka through the Appender (ingest's producer), in
+    // appends like ingest's own (about 200 records of 4 KB), into a scratch topic shaped like the log.
     const kafka = createKafka(trapline.config.kafkaBrokers, 'bench', createLogger('bench', 'error'));
     const admin = kafka.admin();
     await admin.connect();
     const scratch = `${trapline.config.KAFKA_TOPIC_PREFIX}.bench.raw`;
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: scratch, numPartitions: 6 }] });
     await admin.disconnect();
-    const codec = new Codec();
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
+    const appender = await Appender.connect(kafka, new Codec());
     const rawStart = process.hrtime.bigint();
     for (let first = 0; first < RAW_RECORDS; first += 200) {
-      const messages = Array.from({ length: Math.min(200, RAW_RECORDS - first) }, (_, i) => {
-        const encoded = codec.encode('EventReceived', { projectId: 9, eventId: `raw${first + i}`, receivedAt: Date.now(), keyId: 'bench', payload: bodies[(first + i) % bodies.length]!.bytes.toString() });
-        return { key: `9/raw${first + i}`, value: encoded.value, headers: encoded.headers };
-      });
-      await producer.send({ topic: scratch, acks: -1, messages });
+      const records = Array.from({ length: Math.min(200, RAW_RECORDS - first) }, (_, i) => ({
+        key: `9/raw${first + i}`,
+        name: 'EventReceived' as const,
+        value: { projectId: 9, eventId: `raw${first + i}`, receivedAt: Date.now(), keyId: 'bench', payload: bodies[(first + i) % bodies.length]!.bytes.toString() },
+      }));
+      await appender.append(scratch, records);
     }
     const rawRate = RAW_RECORDS / (Number(process.hrtime.bigint() - rawStart) / 1e9);
-    await producer.disconnect();
+    await appender.close();
 
     // Ceiling 2: the minimal receiver under the same load.
     const peerUrl = `http://127.0.0.1:${peerPort}/api/1/store/`;
@@ -208,7 +207,7 @@ export async function ingestScenario(): Promise<Scenario> {
       name: 'ingest',
       figures,
       rows: [
-        ['raw Kafka producer', `${figures.rawKafkaProducer.perSecond} events/s`, '', '', 'ceiling: the same 4 KB records, batches of 200, acks=all, idempotent'],
+        ['raw Kafka producer', `${figures.rawKafkaProducer.perSecond} events/s`, '', '', 'ceiling: the same 4 KB records through the Appender, appends of 200, acks=all, idempotent'],
         ['minimal Sentry receiver', `${receiver.perSecond} events/s, p99 ${receiver.p99ms} ms`, '', '', `ceiling: ${CONCURRENCY} clients, parse and answer only, ${SUSTAINED_SECONDS} s after ${WARMUP_SECONDS} s of warm-up`],
         ['ingest, sustained', ingestResult(sustained), 'raw producer / receiver', `${sustained.ratioToRawProducer} / ${sustained.ratioToMinimalReceiver}`, `whole stack running (projector, deleter); ${ingestNote(sustained)}`],
         ['ingest through the front door', door.map(ingestResult).join('; '), 'to direct / nginx CPU to ingest CPU', `${frontDoor.ratioToDirect} / ${frontDoor.nginxCpuToIngestCpu}`, `nginx on the DSN's port, the same load, in the order door, direct, direct, door (direct ${frontDoor.directPerSecond.join(', ')} events/s); nginx ${frontDoor.nginxCpuSecondsPer1000Events} CPU-s per 1,000 events`],
