@@ -106,7 +106,8 @@ try {
   execFileSync(process.execPath, [nodeGyp, 'rebuild', ...(nodedir ? [`--nodedir=${nodedir}`] : [])], {
     cwd: packageDir,
     stdio: ['ignore', process.env.TRAPLINE_BUILD_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
-    env: { ...process.env, CKJS_LINKING: 'dynamic', BUILD_LIBRDKAFKA: '1' },
+    // node-gyp takes npm's configured nodedir over its own flag: both name the headers chosen here.
+    env: { ...process.env, CKJS_LINKING: 'dynamic', BUILD_LIBRDKAFKA: '1', ...(nodedir ? { npm_config_nodedir: nodedir } : {}) },
   });
 } catch (error) {
   console.error(`kafka-javascript: the build failed (${error.message}).\n` +
