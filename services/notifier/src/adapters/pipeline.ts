@@ -1,7 +1,6 @@
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { describeIssue } from '@trapline/projector/issue';
 import { groupHashes } from '@trapline/projector/grouping';
-import { deadLetter, DueGate, planAttemptFailure, releaseDue, type Logger, type OutgoingRecord, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type Kafka, type KafkaMessage, type Logger, type OutgoingRecord, planAttemptFailure, releaseDue, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
 import { SCHEMA_HEADER, type AlertDelivery, type AlertDeliveryChanged, type Codec, type NormalizedEvent, type TopicNames } from '@trapline/schemas';
 import { decide, plannedDeliveries, type EventFacts } from '../domain/decide.ts';
 import { changeStatus, deleteIssue, emptyState, observeEvent } from '../domain/issue-state.ts';
