@@ -240,14 +240,15 @@ export class Appender {
   }
 
   /** Produces each message to its project's partition; resolves once all are acknowledged, rejects on the first failure. */
-  private async produce(topic: string, messages: { key: string | null; value: Buffer | null; headers?: IHeaders | Record<string, string> }[]): Promise<AppendedPosition[]> {
+  private async produce(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers?: IHeaders | Record<string, string> }[]): Promise<AppendedPosition[]> {
     if (this.closed) throw new Error('the appender is closed');
     const partitions = await this.partitionCount(topic);
     return new Promise((resolve, reject) => {
       const append: PendingAppend = { topic, positions: new Array(messages.length), remaining: messages.length, failed: false, resolve, reject };
       for (const [index, message] of messages.entries()) {
         try {
-          this.producer.produce(topic, message.key === null ? null : partitionFor(message.key, partitions), message.value, message.key, null, { append, index } satisfies Delivery, rdHeaders(message.headers));
+          // A keyless record goes where the empty key would, as the kafkajs partitioner sent it; a key's bytes are kept as they are.
+          this.producer.produce(topic, partitionFor(message.key?.toString() ?? '', partitions), message.value, message.key, null, { append, index } satisfies Delivery, rdHeaders(message.headers));
         } catch (error) {
           // Queue full or closed: the records produced before this one may still land (an append was never atomic).
           append.failed = true;
@@ -286,7 +287,7 @@ export class Appender {
   /** Raw append for dead letters: the original bytes plus headers naming the reason. */
   async appendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.produce(topic, messages.map((message) => ({ ...message, key: message.key === null ? null : message.key.toString() })));
+    await this.produce(topic, messages);
   }
 
   /** Waits for what is in flight, then disconnects. */
