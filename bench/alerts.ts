@@ -22,6 +22,30 @@ function eventBody(n: number, issue: number): Buffer {
   return Buffer.from(JSON.stringify({ ...event, event_id: n.toString(16).padStart(32, '0') }));
 }
 
+/** The notifier's transactions by input so far: how many, and their seconds in all (its /metrics). */
+async function transactionsOf(port: number): Promise<Record<string, { count: number; seconds: number }>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const found: Record<string, { count: number; seconds: number }> = {};
+  for (const [, kind, input, value] of text.matchAll(/^trapline_notifier_transaction_seconds_(count|sum)\{[^}]*\binput="(\w+)"[^}]*\} (\S+)$/gm)) {
+    const entry = (found[input!] ??= { count: 0, seconds: 0 });
+    if (kind === 'count') entry.count = Number(value);
+    else entry.seconds = Number(value);
+  }
+  return found;
+}
+
+/** The notifier's transactional producer requests so far by Kafka API: how many, and their seconds in all. */
+async function requestsOf(port: number): Promise<Record<string, { count: number; seconds: number }>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const found: Record<string, { count: number; seconds: number }> = {};
+  for (const [, kind, api, value] of text.matchAll(/^trapline_notifier_producer_request(s|_seconds)_total\{[^}]*\bapi="(\w+)"[^}]*\} (\S+)$/gm)) {
+    const entry = (found[api!] ??= { count: 0, seconds: 0 });
+    if (kind === 's') entry.count = Number(value);
+    else entry.seconds = Number(value);
+  }
+  return found;
+}
+
 const issueOfHook = (body: string) => Number(/#(\d+)/.exec((JSON.parse(body) as { group: { title: string } }).group.title)?.[1]);
 
 export async function alertsScenario(): Promise<Scenario> {
@@ -43,6 +67,8 @@ export async function alertsScenario(): Promise<Scenario> {
 
     const pid = trapline.services.services.get('notifier')!.process.pid!;
     const cpuBefore = cpuSecondsOf(pid);
+    const transactionsBefore = await transactionsOf(trapline.config.NOTIFIER_PORT);
+    const requestsBefore = await requestsOf(trapline.config.NOTIFIER_PORT);
     const acked = new Map<number, number>();
     let failed = 0;
     let sent = 0;
@@ -67,6 +93,18 @@ export async function alertsScenario(): Promise<Scenario> {
     await until('every acknowledged new issue alerted', async () => receiver.on('/hook').length - warm >= acked.size, LIMIT_MS);
     await new Promise((resolve) => setTimeout(resolve, 3000)); // a late duplicate would arrive by now
     const cpu = cpuSecondsOf(pid) - cpuBefore;
+    const transactionsAfter = await transactionsOf(trapline.config.NOTIFIER_PORT);
+    const requestsAfter = await requestsOf(trapline.config.NOTIFIER_PORT);
+    const transactions = Object.fromEntries(Object.entries(transactionsAfter).map(([input, after]) => {
+      const count = after.count - (transactionsBefore[input]?.count ?? 0);
+      const seconds = after.seconds - (transactionsBefore[input]?.seconds ?? 0);
+      return [input, { count, perAlert: +(count / Math.max(1, acked.size)).toFixed(2), meanMs: Math.round((seconds / Math.max(1, count)) * 1000) }];
+    }));
+    const transactionCount = Object.values(transactions).reduce((sum, entry) => sum + entry.count, 0);
+    const requests = Object.fromEntries(Object.entries(requestsAfter).map(([api, after]) => {
+      const count = after.count - (requestsBefore[api]?.count ?? 0);
+      return [api, { perTransaction: +(count / Math.max(1, transactionCount)).toFixed(2), meanMs: Math.round(((after.seconds - (requestsBefore[api]?.seconds ?? 0)) / Math.max(1, count)) * 1000) }];
+    }));
 
     const hooks = receiver.on('/hook').slice(warm);
     const perIssue = new Map<number, number[]>();
@@ -79,7 +117,7 @@ export async function alertsScenario(): Promise<Scenario> {
       latencyMs: { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)) },
       notifierCpuSecondsPer1000Events: +((cpu / total) * 1000).toFixed(4),
       notifierCores: +(cpu / SECONDS).toFixed(3),
-      lost, doubled,
+      lost, doubled, transactions, requests,
     };
     return {
       name: 'alerts',
@@ -87,6 +125,8 @@ export async function alertsScenario(): Promise<Scenario> {
       rows: [
         ['alert latency, ingest ack → webhook received', `p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms`, 'goal p99', '2000 ms', `${acked.size} new issues in ${total} events at ${RATE}/s`],
         ['notifier CPU', `${figures.notifierCpuSecondsPer1000Events} CPU-s per 1,000 events`, 'goal', '0.1 core', `${figures.notifierCores} cores at ${RATE}/s`],
+        ['notifier transactions', Object.entries(transactions).map(([input, t]) => `${input}: ${t.count} (${t.perAlert} per alert, mean ${t.meanMs} ms)`).join('; '), '', '', 'begin to commit'],
+        ['notifier producer requests per transaction', Object.entries(requests).map(([api, r]) => `${api} ${r.perTransaction} (mean ${r.meanMs} ms)`).join('; '), '', '', 'AddPartitionsToTxn above 1: CONCURRENT_TRANSACTIONS retries'],
         ['alerts lost / doubled', `${lost} / ${doubled}`, '', '', `${failed} events refused by ingest`],
       ],
     };

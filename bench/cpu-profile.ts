@@ -11,8 +11,16 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  /** Microseconds on the monotonic clock (the one process.hrtime reads). */
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/** A span of the monotonic clock in microseconds (process.hrtime.bigint() / 1000n). */
+export interface Window {
+  fromUs: number;
+  toUs: number;
 }
 
 export interface SelfTime {
@@ -26,7 +34,31 @@ export interface ProfileSummary {
   busyMs: number;
   functions: SelfTime[];
   places: SelfTime[];
+  /** Time by stage (see `INGEST_STAGES`), each sample counted once: under the first stage its stack matches. */
+  stages: SelfTime[];
 }
+
+/** A name and what a sample's stack (`function@url` per frame) must match to count there. */
+export type Stage = readonly [name: string, stack: RegExp];
+
+/**
+ * Where ingest's time goes, by what a sample's stack holds, first match wins: the Kafka producer
+ * (encoding included) before anything that calls it, the stages of the pipeline, then the layers.
+ */
+export const INGEST_STAGES: readonly Stage[] = [
+  ['Kafka producer (kafkajs, the Appender, Avro encoding)', /kafkajs|runtime\/src\/kafka\.ts|avsc|schemas\/src\/codec\.ts/],
+  ['Redis (dedupe, rate limits)', /ioredis|adapters\/dedupe\.ts|adapters\/rate-limiter\.ts|adapters\/per-turn\.ts/],
+  ['JSON parse + normalize (runIngest)', /runIngest@/],
+  ['payload serialization (serializeEvent)', /serializeEvent@/],
+  ['request metrics (prom-client)', /prom-client|runtime\/src\/metrics\.ts/],
+  ['logging (pino)', /pino|logger-factory/],
+  ['DSN key cache (Postgres)', /\/pg\/|pg-protocol|pg-pool|key-cache\.ts/],
+  ['CORS', /origins\.ts/],
+  ['answer write (http outgoing)', /writePayload@|_http_outgoing/],
+  ['fastify (routing, hooks, body, reply)', /fastify|find-my-way|fast-querystring/],
+  ['Node http (parser, server, sockets)', /_http_|node:net|stream_base_commons|internal\/streams/],
+  ['garbage collector', /^\(garbage collector\)/],
+];
 
 /** Where a frame's code lives: `fastify`, `node:internal`, `services/ingest/src/app.ts`, `(gc)`. */
 function place(url: string, functionName: string): string {
@@ -38,13 +70,28 @@ function place(url: string, functionName: string): string {
   return project ? `${project[1]}/${project[2]}` : url;
 }
 
-export function summarizeProfile(path: string, top = 25): ProfileSummary {
+/** Self time per function and place; with `window`, only the samples taken within it (the measured load, not start-up). */
+export function summarizeProfile(path: string, top = 25, window?: Window, stageRules: readonly Stage[] = INGEST_STAGES): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const stackOf = (id: number) => {
+    const frames: string[] = [];
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) frames.push(`${byId.get(at)!.callFrame.functionName}@${byId.get(at)!.callFrame.url}`);
+    return frames.join('\n');
+  };
   const selfMs = new Map<number, number>();
-  profile.samples.forEach((id, index) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000));
+  let at = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window && (at < window.fromUs || at > window.toUs)) return;
+    selfMs.set(id, (selfMs.get(id) ?? 0) + delta / 1000);
+  });
   const functions = new Map<string, number>();
   const places = new Map<string, number>();
+  const stages = new Map<string, number>();
   let busyMs = 0;
   for (const [id, ms] of selfMs) {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
@@ -54,18 +101,21 @@ export function summarizeProfile(path: string, top = 25): ProfileSummary {
     const name = `${functionName || '(anonymous)'} ${where}${url ? `:${lineNumber + 1}` : ''}`;
     functions.set(name, (functions.get(name) ?? 0) + ms);
     places.set(where, (places.get(where) ?? 0) + ms);
+    const stack = stackOf(id);
+    const stage = stageRules.find(([, pattern]) => pattern.test(stack))?.[0] ?? 'other';
+    stages.set(stage, (stages.get(stage) ?? 0) + ms);
   }
   const ranked = (totals: Map<string, number>) =>
     [...totals.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, ms]) => ({ name, ms: Math.round(ms), share: +(ms / busyMs).toFixed(3) }));
-  return { busyMs: Math.round(busyMs), functions: ranked(functions), places: ranked(places) };
+  return { busyMs: Math.round(busyMs), functions: ranked(functions), places: ranked(places), stages: ranked(stages) };
 }
 
 export function formatSummary(summary: ProfileSummary): string {
   const rows = (title: string, entries: SelfTime[]) => [`| ${title} | self ms | share |`, '| --- | --- | --- |', ...entries.map((entry) => `| \`${entry.name}\` | ${entry.ms} | ${(entry.share * 100).toFixed(1)} % |`)].join('\n');
-  return `busy ${summary.busyMs} ms sampled\n\n${rows('place', summary.places)}\n\n${rows('function', summary.functions)}\n`;
+  return `busy ${summary.busyMs} ms sampled\n\n${rows('stage', summary.stages)}\n\n${rows('place', summary.places)}\n\n${rows('function', summary.functions)}\n`;
 }
 
 // `npx tsx bench/cpu-profile.ts <file.cpuprofile> [top]`

@@ -1,5 +1,5 @@
 import { createKafka, createLogger, projectPartitioner } from '@trapline/runtime';
-import { Codec } from '@trapline/schemas';
+import { Codec, eventKeys } from '@trapline/schemas';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { startTrapline } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
@@ -27,7 +27,7 @@ export async function deletionScenario(): Promise<Scenario> {
         const normalized = normalizeEvent({ event: realisticEvent(first + i, EVENT_BYTES, 1) as Record<string, unknown>, received: receivedAt / 1000 });
         if (!normalized.ok) throw new Error('the benchmark event does not normalize');
         const encoded = codec.encode('EventReceived', { projectId, eventId: normalized.value.event_id, receivedAt: receivedAt + first + i, keyId: 'bench', payload: serializeEvent(normalized.value) });
-        return { key: `${projectId}/${normalized.value.event_id}`, value: encoded.value, headers: encoded.headers };
+        return { key: eventKeys.event(projectId, normalized.value.event_id), value: encoded.value, headers: encoded.headers };
       });
       await producer.send({ topic: trapline.topics.events, acks: -1, messages });
     }

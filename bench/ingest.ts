@@ -5,7 +5,7 @@ import { Appender, createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { groupLag } from '../test/log.ts';
-import { cpuSecondsOf, eventId, LoadGenerator, storeBodies, withEventId, type SustainedResult } from './load.ts';
+import { cpuSecondsOf, eventId, LoadGenerator, MINIMAL_RECEIVER, storeBodies, withEventId, type SustainedResult } from './load.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Ingest through the real stack: sustained rate and ack latency, next to two ceilings measured in
@@ -26,18 +26,6 @@ const CONCURRENCY = 64;
 const PACED_RATE = 1000;
 const PACED_SECONDS = 10;
 const VISIBLE_SAMPLES = 100;
-
-// The peer: what any Sentry-protocol receiver must at least do per request.
-const MINIMAL_RECEIVER = `
-require('node:http').createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (chunk) => chunks.push(chunk));
-  req.on('end', () => {
-    const event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: event.event_id }));
-  });
-}).listen(Number(process.argv[1]), '127.0.0.1');
-`;
 
 /** nginx's CPU time: its master and the workers it forked. */
 function nginxCpuSeconds(masterPid: number): number {

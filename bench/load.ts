@@ -7,6 +7,18 @@ import { percentile } from './report.ts';
 // does as little as it can per request: bodies are encoded once, and each request copies one and
 // writes its event id in place; connections are kept alive (one undici pool).
 
+/** The peer of the ingest benchmarks (`node -e MINIMAL_RECEIVER <port>`): what any Sentry-protocol receiver must at least do per request. */
+export const MINIMAL_RECEIVER = `
+require('node:http').createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    const event = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: event.event_id }));
+  });
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
 const ID_FIELD = '"event_id":"';
 
 export interface StoreBody {

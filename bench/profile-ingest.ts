@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_FLAGS } from '@trapline/cli/services';
 import { up } from '@trapline/stack';
 import { readConfig } from '@trapline/runtime';
 import { startTrapline } from '../test/harness.ts';
@@ -11,7 +12,8 @@ import { cpuSecondsOf, LoadGenerator, storeBodies } from './load.ts';
 
 // `npx tsx bench/profile-ingest.ts [label]`: the ingest benchmark's sustained load against an
 // ingest process running under `node --cpu-prof`, then its busiest functions by self time, into
-// bench/results/<date>-ingest-profile[-label].md (and the raw profile's path).
+// bench/results/<date>-ingest-profile[-label].md (and the raw profile's path). The tables count the
+// samples of the measured seconds only: start-up (tsx compiling the code) and warm-up are left out.
 
 const WARMUP_SECONDS = 3;
 const SECONDS = 15;
@@ -41,7 +43,7 @@ try {
   await trapline.services.stop('ingest');
   // Node 20 refuses --cpu-prof in NODE_OPTIONS, so this one ingest is started here, not by the service set.
   const entry = join(import.meta.dirname, '..', 'services', 'ingest', 'src', 'main.ts');
-  const ingest = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx', entry], { cwd: join(import.meta.dirname, '..'), env: trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const ingest = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...(NODE_FLAGS.ingest ?? []), '--import', 'tsx', entry], { cwd: join(import.meta.dirname, '..'), env: trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
   const exited = new Promise((resolve) => ingest.once('exit', resolve));
   await until('the profiled ingest', () => fetch(`http://127.0.0.1:${trapline.config.INGEST_PORT}/health`).then((response) => response.ok, () => false), 60000, 200);
   const url = new URL(trapline.defaults.dsn);
@@ -54,7 +56,9 @@ try {
   const handledBefore = await histogram(port, 'trapline_http_request_duration_seconds', /route="\/api\/:projectId\/store\/"/);
   const cpuBefore = cpuSecondsOf(ingest.pid!);
   const generatorBefore = process.cpuUsage();
+  const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await load.sustained(storeUrl, bodies, 'a', SECONDS);
+  const toUs = Number(process.hrtime.bigint() / 1000n);
   const ingestCpu = cpuSecondsOf(ingest.pid!) - cpuBefore;
   const generator = process.cpuUsage(generatorBefore);
   const generatorCpu = (generator.user + generator.system) / 1e6;
@@ -68,16 +72,16 @@ try {
     .filter((name) => name.endsWith('.cpuprofile'))
     .map((name) => join(profileDir, name))
     .sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
-  const summary = summarizeProfile(file);
+  const summary = summarizeProfile(file, 25, { fromUs, toUs });
   const figures =
     `${result.perSecond} events/s sustained (${CONCURRENCY} clients, ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, ${result.failed} non-200), p50 ${result.p50ms} ms, p99 ${result.p99ms} ms; ` +
     `in ingest ${handledMs} ms per request on average, of which ${appendMs} ms waiting for Kafka's ack (queued behind the send in flight included); ` +
     `ingest ${ingestCpu.toFixed(1)} CPU-s (${Math.round(result.accepted / ingestCpu)} events per CPU-second), load generator ${generatorCpu.toFixed(1)} CPU-s; 1-min load ${loadBefore} → ${loadAfter}`;
   const date = new Date().toISOString();
-  const report = `# Ingest CPU profile${label ? ` (${label})` : ''}, ${date}\n\n${figures}\n\nProfile: \`${file}\` (node --cpu-prof, whole process life, start-up included)\n\n${formatSummary(summary)}`;
+  const report = `# Ingest CPU profile${label ? ` (${label})` : ''}, ${date}\n\n${figures}\n\nProfile: \`${file}\` (node --cpu-prof; the tables count only the samples of the measured ${SECONDS} s)\n\n${formatSummary(summary)}`;
   const path = join(import.meta.dirname, 'results', `${date.slice(0, 10)}-ingest-profile${label ? `-${label}` : ''}.md`);
   writeFileSync(path, report);
-  process.stdout.write(`${report}\nwritten to ${path}\n`);
+  process.stdout.write(`${report}\nwritten to ${path}\nmeasured window (µs, monotonic): ${fromUs} ${toUs}\n`);
 } finally {
   await load.close();
   await trapline.dispose();

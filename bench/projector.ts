@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { createKafka, createLogger, projectPartitioner } from '@trapline/runtime';
-import { Codec } from '@trapline/schemas';
+import { Codec, eventKeys } from '@trapline/schemas';
 import { serviceSet } from '@trapline/cli/services';
 import { rebuild } from '../packages/cli/src/rebuild.ts';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
@@ -42,7 +42,7 @@ export async function projectorScenario(): Promise<Scenario> {
     for (let first = 0; first < EVENTS; first += 500) {
       const messages = records.slice(first, first + 500).map((record, i) => {
         const encoded = codec.encode('EventReceived', { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload });
-        return { key: `${record.projectId}/${record.eventId}`, value: encoded.value, headers: encoded.headers };
+        return { key: eventKeys.event(record.projectId, record.eventId), value: encoded.value, headers: encoded.headers };
       });
       await producer.send({ topic: env.topics.events, acks: -1, messages });
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Agent, request } from 'undici';
 import { Appender, assignedPartitions, createKafka, createLogger, partitionFor, projectPartitioner } from '@trapline/runtime';
-import { Codec } from '@trapline/schemas';
+import { Codec, eventKeys } from '@trapline/schemas';
 import { bootstrap } from '@trapline/cli/bootstrap';
 import { serviceSet, type ServiceSet } from '@trapline/cli/services';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
@@ -178,7 +178,7 @@ async function measurePoint(n: number, backlog: { projectId: number; eventId: st
     for (let first = 0; first < backlog.length; first += 200) {
       const messages = backlog.slice(first, first + 200).map((record, i) => {
         const encoded = codec.encode('EventReceived', { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload });
-        return { key: `${record.projectId}/${record.eventId}`, value: encoded.value, headers: encoded.headers };
+        return { key: eventKeys.event(record.projectId, record.eventId), value: encoded.value, headers: encoded.headers };
       });
       await transaction.send({ topic: env.topics.events, acks: -1, messages });
     }

@@ -63,6 +63,8 @@ describe('rules and hooks through Sentry’s API', () => {
     ['an unknown condition', { name: 'x', conditions: [{ id: 'sentry.rules.conditions.nope' }], actions: [{ id: ACTION.email, targetType: 'IssueOwners' }] }, 'body.conditions[0].id'],
     ['a bad interval', { name: 'x', conditions: [{ id: CONDITION.eventFrequency, value: 1, interval: '7m' }], actions: [{ id: ACTION.email, targetType: 'IssueOwners' }] }, 'body.conditions[0].interval'],
     ['an unknown action', { name: 'x', conditions: [{ id: CONDITION.firstSeen }], actions: [{ id: 'nope' }] }, 'body.actions[0].id'],
+    ['an unknown member', { name: 'x', conditions: [{ id: CONDITION.firstSeen }], actions: [{ id: ACTION.email, targetType: 'Member', targetIdentifier: '424242' }] }, 'body.actions[0].targetIdentifier'],
+    ['an unknown team', { name: 'x', conditions: [{ id: CONDITION.firstSeen }], actions: [{ id: ACTION.email, targetType: 'Team', targetIdentifier: 'nobody' }] }, 'body.actions[0].targetIdentifier'],
     ['a Slack URL that is not http(s)', { name: 'x', conditions: [{ id: CONDITION.firstSeen }], actions: [{ id: ACTION.slack, webhookUrl: 'file:///etc/passwd' }] }, 'body.actions[0].webhookUrl'],
   ])('refuses a rule with %s: 400 naming the field, nothing appended', async (_what, body, field) => {
     const before = await rules();
@@ -94,11 +96,28 @@ describe('rules and hooks through Sentry’s API', () => {
   });
 });
 
+/** An invitation, accepted (a member with a user) unless `accept` is false. */
+async function join(email: string, accept = true): Promise<{ memberId: string; userId: string | null }> {
+  const invited = await api('POST', `/organizations/${org}/members/`, { email, orgRole: 'member' });
+  expect(invited.status, await invited.clone().text()).toBe(201);
+  const [, memberId, token] = /\/accept\/(\d+)\/([0-9a-f]{64})\/$/.exec((await json<{ inviteLink: string }>(invited)).inviteLink)!;
+  if (!accept) return { memberId: memberId!, userId: null };
+  const accepted = await fetch(`${trapline.publicUrl}/api/0/accept-invite/${memberId}/${token}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'a member password 1', name: email }) });
+  expect(accepted.status, await accepted.clone().text()).toBe(200);
+  return { memberId: memberId!, userId: (await json<{ user: { id: string } }>(accepted)).user.id };
+}
+
 describe('alerts', () => {
   let secret: string;
+  let developer: { memberId: string; userId: string | null };
+  const everyone = () => [trapline.defaults.owner.email, 'dev@example.com', 'oncall@example.com'].sort();
 
   beforeAll(async () => {
+    // E-mail goes to the organization's accepted members (the owner and a developer, not a pending
+    // invitation) and to the project's own addresses (a pager).
     expect((await api('PUT', `/projects/${org}/${project}/alert-emails/`, { emails: ['oncall@example.com'] })).status).toBe(200);
+    developer = await join('dev@example.com');
+    await join('invited@example.com', false);
     const hook = await api('POST', `/projects/${org}/${project}/hooks/`, { url: `${http.url}/hook`, events: ['event.alert'] });
     expect(hook.status).toBe(201);
     secret = (await json<{ secret: string }>(hook)).secret;
@@ -107,9 +126,10 @@ describe('alerts', () => {
     for (const body of [
       { name: 'hook on new issues', conditions: [{ id: CONDITION.firstSeen }], filters: [{ id: FILTER.level, match: 'gte', level: '40' }], actions: [{ id: ACTION.service, service: 'webhooks' }] },
       { name: 'slack on regressions', conditions: [{ id: CONDITION.regression }], actions: [{ id: ACTION.slack, webhookUrl: `${http.url}/slack` }] },
+      { name: 'mail the developer', conditions: [{ id: CONDITION.firstSeen }], filters: [{ id: FILTER.tagged, key: 'team', match: 'eq', value: 'mobile' }], actions: [{ id: ACTION.email, targetType: 'Member', targetIdentifier: developer.userId }] },
       { name: 'failing receivers', conditions: [{ id: CONDITION.firstSeen }], filters: [{ id: FILTER.tagged, key: 'team', match: 'eq', value: 'payments' }], actions: [{ id: ACTION.slack, webhookUrl: `${http.url}/slack-down` }, { id: ACTION.slack, webhookUrl: `${http.url}/slack-hangs` }, { id: ACTION.slack, webhookUrl: `${http.url}/slack-ok` }] },
     ]) expect((await api('POST', `/projects/${org}/${project}/rules/`, body)).status).toBe(201);
-    await eventually(async () => ((await rules()).length === 4 ? true : undefined), 'the rules projected');
+    await eventually(async () => ((await rules()).length === 5 ? true : undefined), 'the rules projected');
     await new Promise((resolve) => setTimeout(resolve, 500)); // the notifier's rule cache (ALERT_RULES_REFRESH_MS)
   });
 
@@ -121,13 +141,33 @@ describe('alerts', () => {
     expect(payload).toMatchObject({ project: { slug: project }, group: { title: 'checkout exploded' }, event: { event_id: eventId } });
     expect(payload.group.permalink).toMatch(new RegExp(`^${trapline.publicUrl}/organizations/${org}/issues/\\d+/$`));
     const mail = await eventually(async () => smtp.mails.find((candidate) => candidate.raw.includes('checkout exploded')), 'the e-mail');
-    expect(mail.to).toEqual(['oncall@example.com']);
+    expect(mail.to.sort()).toEqual(everyone());
     await sendEvent('checkout exploded');
     await sendEvent('checkout exploded');
     await eventually(async () => ((await deliveries()).filter((delivery) => delivery.status === 'sent').length >= 2 ? true : undefined), 'the delivery log');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(hookRequests()).toHaveLength(1);
     expect(smtp.mails.filter((candidate) => candidate.raw.includes('checkout exploded'))).toHaveLength(1);
+  });
+
+  it('a Member target mails that member alone', async () => {
+    await sendEvent('mobile crash', { tags: { team: 'mobile' } });
+    const mails = await eventually(async () => {
+      const found = smtp.mails.filter((candidate) => candidate.raw.includes('mobile crash'));
+      return found.length === 2 ? found : undefined;
+    }, 'the two e-mails (everyone, and the developer alone)');
+    expect(mails.map((mail) => mail.to.sort())).toEqual(expect.arrayContaining([everyone(), ['dev@example.com']]));
+  });
+
+  it('a removed member gets no more mail', async () => {
+    expect((await api('DELETE', `/organizations/${org}/members/${developer.memberId}/`)).status).toBe(204);
+    await sendEvent('after the developer left', { tags: { team: 'mobile' } });
+    const mail = await eventually(async () => smtp.mails.find((candidate) => candidate.raw.includes('after the developer left')), 'the e-mail');
+    expect(mail.to.sort()).toEqual([trapline.defaults.owner.email, 'oncall@example.com'].sort());
+    const notSent = await eventually(async () => (await deliveries()).find((delivery) => delivery.ruleName === 'mail the developer' && delivery.status === 'not_sent'), 'the member rule not sent');
+    expect(notSent.lastError).toContain('no longer an accepted member');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(smtp.mails.filter((candidate) => candidate.raw.includes('after the developer left'))).toHaveLength(1);
   });
 
   it('a resolved issue seen again sends the regression to Slack', async () => {
@@ -176,6 +216,26 @@ describe('alerts', () => {
     expect(http.on('/slack-down')).toHaveLength(4);
     expect(runCli(trapline.env, ['dlq', 'redrive', '--topic', trapline.topics.alertsDlq]).stdout).toContain('re-driven 0 alert deliveries');
   }, 90000);
+
+  it('a retry due sooner is delivered while one due later, ahead of it in the partition, waits', async () => {
+    const now = Date.now();
+    const held = (name: string, dueAt: number) => ({
+      key: 'held/' + name, name: 'AlertDelivery' as const,
+      value: {
+        deliveryId: `held-${name}-${now}`, projectId: trapline.defaults.projectId, organizationSlug: org, projectSlug: project, groupId: 1, ruleId: null, ruleName: 'held retries', trigger: 'first_seen', kind: 'slack',
+        action: JSON.stringify({ id: ACTION.slack, webhookUrl: `${http.url}/held-${name}` }),
+        issue: JSON.stringify({ id: '1', title: `held ${name}`, culprit: '', level: 'error', count: 1, firstSeen: new Date(now).toISOString(), link: `${trapline.publicUrl}/` }),
+        event: JSON.stringify({ event_id: '0'.repeat(32), message: '', title: `held ${name}`, level: 'error', platform: 'other', environment: null, release: null, tags: [], timestamp: now / 1000, url: '' }),
+        decidedAt: now, attempt: 1, dueAt, lastError: 'answered 503',
+      },
+    });
+    // One partition (one key before the slash): the one due in an hour first, then one due now.
+    await trapline.appender.append(trapline.topics.alertsRetry, [held('later', now + 3_600_000), held('sooner', now)]);
+    await eventually(async () => (http.on('/held-sooner').length > 0 ? true : undefined), 'the sooner retry delivered');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(http.on('/held-sooner')).toHaveLength(1);
+    expect(http.on('/held-later')).toHaveLength(0);
+  });
 
   describe('replay never repeats a side effect (invariant 8)', () => {
     const sent = () => ({ hooks: hookRequests().length, slack: http.requests.length - hookRequests().length, mails: smtp.mails.length });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { NormalizedEvent } from '@trapline/schemas';
 import type { RunningTrapline } from './harness.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // Events for the retention suites: ones the log says were received long ago, and ones sent now.
 
@@ -10,7 +11,7 @@ export async function receivedAgo(trapline: RunningTrapline, message: string, ag
   const eventId = randomBytes(16).toString('hex');
   const receivedAt = Date.now() - ageMs;
   const payload: NormalizedEvent = { event_id: eventId, timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags: [['kind', 'old']], message };
-  await trapline.appender.append(trapline.topics.events, [{ key: `${projectId}/${eventId}`, name: 'EventReceived', value: { projectId, eventId, receivedAt, keyId: 'test', payload: JSON.stringify(payload) } }]);
+  await trapline.appender.append(trapline.topics.events, [{ key: eventKeys.event(projectId, eventId), name: 'EventReceived', value: { projectId, eventId, receivedAt, keyId: 'test', payload: JSON.stringify(payload) } }]);
   return eventId;
 }
 

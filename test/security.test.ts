@@ -10,7 +10,7 @@ import { createKafka, createLogger, type OutgoingRecord } from '@trapline/runtim
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
 import { readTopic } from './log.ts';
 
-// The security claims of the README against the running stack: a DSN key posts only to its own
+// The security claims of docs/guarantees.md against the running stack: a DSN key posts only to its own
 // project, a revoked key stops within one key-cache refresh, API tokens exist only as hashes (in
 // Postgres and on the log) and never in a log file, request bodies never reach the logs at info
 // level, and every route of the OpenAPI document enforces its scope and keeps organizations apart.

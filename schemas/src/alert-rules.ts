@@ -1,3 +1,4 @@
+import { adminKeys } from './keys.ts';
 // Issue alert rules in Sentry's shape (`/api/0/projects/{org}/{project}/rules/`): the condition,
 // filter and action ids Trapline knows, and the one parser of a rule body, shared by the API (which
 // refuses a bad body naming its field) and the notifier (which reads rules back from the log).
@@ -226,9 +227,9 @@ export const DEFAULT_RULE: AlertRule = {
 
 /** Keys of the alerting records on the admin topic: one per entity, so compaction keeps its last state. */
 export const alertKeys = {
-  rule: (projectId: number, ruleId: string) => `project/${projectId}/rule/${ruleId}`,
-  hook: (projectId: number, hookId: string) => `project/${projectId}/hook/${hookId}`,
-  emails: (projectId: number) => `project/${projectId}/alert-emails`,
+  rule: adminKeys.alertRule,
+  hook: adminKeys.serviceHook,
+  emails: adminKeys.alertEmails,
 };
 
 export interface RuleRecordMeta {

@@ -1,4 +1,4 @@
-import type avro from 'avsc';
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { Codec, loadSchemaSources, SCHEMA_HEADER, VERSION_HEADER } from './codec.ts';
 import type { RecordName, RecordTypes } from './records.ts';
@@ -48,6 +48,10 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   UserTokenUpserted: { tokenId: '56', tokenHash: 'h', userId: '12', scopes: ['event:read'], label: 'laptop', active: true, createdAt: 1 },
 };
 
+/** avsc's own type for the newest version of a record's schema. */
+const avroType = (name: RecordName) =>
+  avro.Type.forSchema(loadSchemaSources().filter((source) => source.name === name).sort((a, b) => b.version - a.version)[0]!.schema);
+
 describe('the record codec', () => {
   it.each(Object.keys(samples) as RecordName[])('round-trips %s with headers naming schema and version', (name) => {
     const encoded = codec.encode(name, samples[name] as never);
@@ -56,6 +60,18 @@ describe('the record codec', () => {
     const decoded = codec.decode(encoded.headers, encoded.value);
     expect(decoded.ok && decoded.record.name).toBe(name);
     expect(decoded.ok && { ...decoded.record.value }).toEqual(samples[name]);
+  });
+
+  it('encodes records of any size to the bytes of avsc, each its own copy', () => {
+    const codec = new Codec();
+    const sizes = [0, 1000, 70_000, 300_000, 10];
+    const encoded = sizes.map((size) => codec.encode('EventReceived', { ...samples.EventReceived, payload: 'é'.repeat(size) }));
+    sizes.forEach((size, index) => {
+      const value = { ...samples.EventReceived, payload: 'é'.repeat(size) };
+      expect(encoded[index]!.value.equals(avroType('EventReceived').toBuffer(value))).toBe(true);
+      const decoded = codec.decode(encoded[index]!.headers, encoded[index]!.value);
+      expect(decoded.ok && (decoded.record.value as { payload: string }).payload.length).toBe(size);
+    });
   });
 
   it('knows every record the TypeScript types name', () => {

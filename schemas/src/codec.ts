@@ -57,6 +57,12 @@ function headerText(headers: Headers | undefined, name: string): string | undefi
  */
 export class Codec {
   private readonly types = new Map<string, Versions>();
+  /**
+   * Where records are written before being copied out at their size: avsc's own toBuffer writes
+   * into 1 KiB, so a record past that (every event) was written twice, into a zero-filled buffer
+   * the second time. Grows to the largest record seen.
+   */
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024);
 
   constructor(sources: SchemaSource[] = loadSchemaSources()) {
     for (const { name, version, schema } of sources) {
@@ -83,10 +89,15 @@ export class Codec {
     if (!entry.latest.isValid(value, { errorHook: (path) => errors.push(path.join('.') || '(root)') })) {
       throw new Error(`${name} does not match its schema at ${errors.join(', ')}`);
     }
-    return {
-      headers: { [SCHEMA_HEADER]: name, [VERSION_HEADER]: String(entry.latestVersion) },
-      value: entry.latest.toBuffer(value),
-    };
+    let end = entry.latest.encode(value, this.scratch, 0);
+    if (end < 0) {
+      // avsc answers how many bytes were missing.
+      this.scratch = Buffer.allocUnsafeSlow(Math.max(this.scratch.length * 2, this.scratch.length - end));
+      end = entry.latest.encode(value, this.scratch, 0);
+    }
+    const encoded = Buffer.allocUnsafe(end);
+    this.scratch.copy(encoded, 0, 0, end);
+    return { headers: { [SCHEMA_HEADER]: name, [VERSION_HEADER]: String(entry.latestVersion) }, value: encoded };
   }
 
   decode(headers: Headers | undefined, value: Buffer | null): DecodeResult {

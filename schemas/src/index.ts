@@ -5,3 +5,5 @@ export * from './event.ts';
 export * from './allowed-origins.ts';
 export * from './culprit.ts';
 export * from './alert-rules.ts';
+export * from './keys.ts';
+export * from './email-targets.ts';

@@ -1,5 +1,5 @@
 import type { Appender, Pool } from '@trapline/runtime';
-import { DEFAULT_ALLOWED_ORIGINS, newRuleId, type KeyRateLimit, type ProjectKeyUpserted } from '@trapline/schemas';
+import { adminKeys, DEFAULT_ALLOWED_ORIGINS, type KeyRateLimit, newRuleId, type ProjectKeyUpserted } from '@trapline/schemas';
 import * as commands from '@trapline/api/commands';
 import type { Decision } from '@trapline/api/commands';
 import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
@@ -111,7 +111,7 @@ export async function createToken(deps: AdminDeps, organizationSlug: string, sco
   if (((await deps.pool.query('SELECT 1 FROM organizations WHERE slug = $1', [organizationSlug])).rowCount ?? 0) === 0) throw new AdminError(`no organization ${organizationSlug}`);
   const token = newToken();
   const tokenHash = hashToken(token);
-  await deps.appender.append(deps.adminTopic, [{ key: `token/${tokenHash}`, name: 'ApiTokenUpserted', value: { tokenHash, organizationSlug, scopes, label, active: true, createdAt: (deps.now ?? Date.now)() } }]);
+  await deps.appender.append(deps.adminTopic, [{ key: adminKeys.apiToken(tokenHash), name: 'ApiTokenUpserted', value: { tokenHash, organizationSlug, scopes, label, active: true, createdAt: (deps.now ?? Date.now)() } }]);
   await waitProjected(deps.pool, 'SELECT 1 FROM api_tokens WHERE token_hash = $1', [tokenHash]);
   return { token, scopes, organizationSlug };
 }

@@ -12,7 +12,7 @@ import {
 } from './ops-format.ts';
 
 // `trapline topics | decode | lag | replay | dlq`: the operator's view of the log itself, the same
-// facts Kafka's own tools give (see the README's Operations), in Trapline's names and schemas.
+// facts Kafka's own tools give (see docs/operations.md), in Trapline's names and schemas.
 
 export interface OpsCommandDeps {
   printTable(rows: Record<string, unknown>[]): void;

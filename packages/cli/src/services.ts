@@ -17,11 +17,14 @@ export type ServiceName = (typeof SERVICES)[number];
 /**
  * Node flags per service (docker-compose.yml and `npm run rebuild` pass the same). The projector
  * makes a batch's worth of short-lived strings and objects at a time (4 MB fetches, JSON payloads,
- * statement parameters): with V8's default young generation it spent about 40 % of its CPU
- * collecting garbage. 64 MB semi-spaces make an event about 1.6 times cheaper in CPU (5.1k → 8.0k
- * events per CPU-second over a 30,000-event backlog), for about 130 MiB more resident memory.
+ * statement parameters): with V8's default young generation much of its CPU went to collecting
+ * garbage, and 64 MB semi-spaces trade resident memory for less of it (the measurement:
+ * bench/README.md, "Projector performance"). Ingest keeps each request's body, parsed event and
+ * payload alive while Kafka acknowledges (tens of ms under load): in the default young generation
+ * they outlived scavenges and were promoted; 32 MB semi-spaces made an event about 1.5 times cheaper
+ * in CPU (bench/results/2026-12-02-ingest-profile.md).
  */
-export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64'] };
+export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64'], ingest: ['--max-semi-space-size=32'] };
 
 
 export interface RunningService {

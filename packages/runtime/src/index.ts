@@ -11,5 +11,6 @@ export * from './partitions.ts';
 export * from './projection-watch.ts';
 export * from './blob-store.ts';
 export * from './retry-chain.ts';
+export * from './held-steps.ts';
 export * from './changelog.ts';
 export * from './redrive.ts';

@@ -25,7 +25,7 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 // The Kafka client's types, for the files outside the runtime: none of them imports a client.
-export type { Admin, Batch, ConfigResourceTypes, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+export type { Admin, Batch, ConfigResourceTypes, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, ProducerConfig } from 'kafkajs';
 
 /** For a client that must give up at once (a test's clean-up of a broker that may be gone). */
 export interface KafkaClientOptions {

@@ -5,7 +5,7 @@ import type { ReadinessCheck } from './health.ts';
 
 // The metrics every service shares: the registry, HTTP requests, Kafka consumers and dead letters.
 // Service-specific counters (ingest outcomes, projected records, deletion steps) are declared by
-// their service on the same registry. Names and labels are listed in the README's Metrics section.
+// their service on the same registry. Names and labels are listed in docs/metrics.md.
 
 /** One registry per service process, with the process metrics (RSS, event loop lag, GC). */
 export function createMetrics(service: string): Registry {
@@ -34,8 +34,10 @@ export function observeRequests(app: AnyFastify, registry: Registry): void {
       registers: [registry],
     }),
   );
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook: an async one costs every request a promise.
+  app.addHook('onResponse', (request, reply, done) => {
     seconds.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
   });
 }
 

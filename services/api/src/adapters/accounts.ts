@@ -4,7 +4,7 @@ import type { MemberRow, UserRow, UserTokenRow } from '../domain/accounts.ts';
 // Queries over the users, members and user_tokens read models (the projector writes them). The
 // password hash leaves Postgres only through `credentials`, for sign-in's verification.
 
-const MEMBER_COLUMNS = `m.id, m.organization_slug, m.user_id, m.email, m.role, m.invite_token_hash, m.invite_expires_at, m.invited_by, m.created_at, u.name AS user_name`;
+const MEMBER_COLUMNS = `m.id, m.organization_slug, m.user_id, m.email, m.role, m.invite_token_hash, m.invite_expires_at, m.invited_by, m.created_at, u.name AS user_name, u.created_at AS user_created_at`;
 /** A membership whose user was removed is no membership. */
 const MEMBERS = 'members m LEFT JOIN users u ON u.id = m.user_id WHERE (m.user_id IS NULL OR u.id IS NOT NULL)';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newInvitation, newUserToken, normalizeEmail, sameSecret, serializeMember, serializeUser } from './accounts.ts';
+import { newInvitation, newUserToken, normalizeEmail, sameSecret, serializeMember, serializeMemberDetail, serializeUser, type MemberRow } from './accounts.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import { hashToken } from './tokens.ts';
 
@@ -51,5 +51,29 @@ describe('answers', () => {
     const member = serializeMember({ id: '2', organization_slug: 'acme', user_id: null, email: 'bob@example.com', role: 'admin', invite_token_hash: 'hash-secret', invite_expires_at: new Date(10), invited_by: 'user:1', created_at: new Date(0), user_name: null }, 20);
     expect(member).toMatchObject({ pending: true, expired: true, orgRole: 'admin', user: null });
     expect(JSON.stringify(member)).not.toContain('hash-secret');
+  });
+
+  const accepted: MemberRow = { id: '3', organization_slug: 'acme', user_id: '7', email: 'ada@example.com', role: 'owner', invite_token_hash: null, invite_expires_at: null, invited_by: null, created_at: new Date(5000), user_name: 'Ada', user_created_at: new Date(1000) };
+
+  it("gives an accepted member Sentry's user, dated when the user joined", () => {
+    expect(serializeMember(accepted, 0)).toMatchObject({ pending: false, expired: false, name: 'Ada', inviteStatus: 'approved', user: { id: '7', email: 'ada@example.com', username: 'ada@example.com', dateJoined: new Date(1000).toISOString(), emails: [{ id: '7', email: 'ada@example.com', is_verified: false }] } });
+  });
+
+  it.each<[string, number, boolean]>([
+    ['the one accepted owner', 1, true],
+    ['one of two owners', 2, false],
+  ])('says whether %s is the only owner', (_, owners, only) => {
+    expect(serializeMemberDetail(accepted, 0, { viewerRole: 'owner', owners }).isOnlyOwner).toBe(only);
+  });
+
+  it('never calls a pending owner the only one', () => {
+    expect(serializeMemberDetail({ ...accepted, user_id: null }, 0, { viewerRole: 'owner', owners: 0 }).isOnlyOwner).toBe(false);
+  });
+
+  it('allows the viewer the roles up to its own, with their scopes', () => {
+    const roles = serializeMemberDetail(accepted, 0, { viewerRole: 'admin', owners: 1 }).orgRoleList;
+    expect(roles.map((role) => [role.id, role.allowed, role.isAllowed])).toEqual([['member', true, true], ['admin', true, true], ['manager', false, false], ['owner', false, false]]);
+    expect(roles[0]!.scopes).toEqual(['org:read', 'member:read', 'project:read', 'event:admin']);
+    expect(serializeMemberDetail(accepted, 0, { viewerRole: null, owners: 1 }).orgRoleList.every((role) => !role.allowed)).toBe(true);
   });
 });

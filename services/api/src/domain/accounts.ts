@@ -1,13 +1,15 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { MemberUpserted, UserTokenUpserted, UserUpserted } from '@trapline/schemas';
+import { ROLE_SCOPES, ROLES, type Role } from './roles.ts';
 import { hashToken } from './tokens.ts';
+import { adminKeys } from '@trapline/schemas';
 
 // Users, memberships, invitations and user tokens as admin records: one key builder per entity
 // (a null value under the same key removes it), the input rules, and the rows → Sentry's shapes.
 
-export const userKey = (userId: string) => `user/${userId}`;
-export const memberKey = (memberId: string) => `member/${memberId}`;
-export const userTokenKey = (tokenId: string) => `user-token/${tokenId}`;
+export const userKey = adminKeys.user;
+export const memberKey = adminKeys.member;
+export const userTokenKey = adminKeys.userToken;
 
 /** Sentry keeps an invitation for 30 days. */
 export const INVITE_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -76,6 +78,7 @@ export interface MemberRow {
   created_at: Date;
   /** Joined from users; null while pending. */
   user_name: string | null;
+  user_created_at?: Date | null;
 }
 
 export interface UserTokenRow {
@@ -104,28 +107,85 @@ export function memberRow(record: MemberUpserted, userName: string | null = null
   };
 }
 
-/** Sentry's user object (never a hash). */
+/**
+ * Sentry's user object (never a hash). What Trapline has no part of (avatars, 2FA, SSO identities,
+ * staff, last login) has its neutral value; the one e-mail address is the sign-in address.
+ */
 export function serializeUser(row: UserRow) {
-  return { id: row.id, name: row.name, username: row.email, email: row.email, isActive: true, hasPasswordAuth: true, dateJoined: row.created_at.toISOString() };
+  return {
+    id: row.id,
+    name: row.name,
+    username: row.email,
+    email: row.email,
+    avatarUrl: '',
+    avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
+    isActive: true,
+    isSuspended: false,
+    hasPasswordAuth: true,
+    isManaged: false,
+    dateJoined: row.created_at.toISOString(),
+    lastLogin: null,
+    has2fa: false,
+    lastActive: null,
+    isSuperuser: false,
+    isStaff: false,
+    experiments: {},
+    emails: [{ id: row.id, email: row.email, is_verified: false }],
+    identities: [],
+  };
 }
 
-/** Sentry's organization member. */
+const NO_FLAGS = { 'idp:provisioned': false, 'idp:role-restricted': false, 'sso:linked': false, 'sso:invalid': false, 'member-limit:restricted': false, 'partnership:restricted': false };
+
+/** Sentry's organization member (an accepted one with its user, a pending invitation with none). */
 export function serializeMember(row: MemberRow, now: number) {
   const pending = row.user_id === null;
   return {
     id: row.id,
     email: row.email,
     name: row.user_name ?? row.email,
-    user: pending ? null : { id: row.user_id, name: row.user_name ?? row.email, username: row.email, email: row.email },
+    user: pending ? null : serializeUser({ id: row.user_id!, email: row.email, name: row.user_name ?? row.email, created_at: row.user_created_at ?? row.created_at }),
     orgRole: row.role,
     role: row.role,
-    roleName: row.role.charAt(0).toUpperCase() + row.role.slice(1),
+    roleName: roleName(row.role),
     pending,
     expired: pending && row.invite_expires_at !== null && row.invite_expires_at.getTime() < now,
-    flags: { 'sso:linked': false, 'sso:invalid': false, 'member-limit:restricted': false },
+    flags: NO_FLAGS,
     dateCreated: row.created_at.toISOString(),
-    inviteStatus: pending ? 'approved' : null,
+    // Sentry's status of an invitation that needs no approval (and of every accepted member).
+    inviteStatus: 'approved',
     inviterName: null,
+  };
+}
+
+const roleName = (role: string) => role.charAt(0).toUpperCase() + role.slice(1);
+
+/** What each role may do, in Sentry's words for its roles. */
+export const ROLE_DESCRIPTIONS: Record<Role, string> = {
+  member: 'Members can view and act on events, as well as view most other data within the organization.',
+  admin: "Admin privileges on any teams of which they're a member. They can create new teams and projects, as well as remove teams and projects on which they already hold membership.",
+  manager: 'Gains admin access on all teams as well as the ability to add and remove members.',
+  owner: 'Unrestricted access to the organization, its data, and its settings. Can add, modify, and delete projects and members, as well as make billing and plan changes.',
+};
+
+/**
+ * Sentry's member detail: the member with the roles the viewer may give (`allowed`), whether it is
+ * the only owner, and no teams or team roles (Trapline's members belong to no team; every role is
+ * organization-wide). The invitation link is shown once, to whoever invited, so it is null here.
+ */
+export function serializeMemberDetail(row: MemberRow, now: number, facts: { viewerRole: Role | null; owners: number }) {
+  const rank = (role: Role) => ROLES.indexOf(role);
+  return {
+    ...serializeMember(row, now),
+    teams: [],
+    teamRoles: [],
+    invite_link: null,
+    isOnlyOwner: row.user_id !== null && row.role === 'owner' && facts.owners <= 1,
+    orgRoleList: ROLES.map((role) => {
+      const allowed = facts.viewerRole !== null && rank(role) <= rank(facts.viewerRole);
+      return { id: role, name: roleName(role), desc: ROLE_DESCRIPTIONS[role], scopes: [...ROLE_SCOPES[role]], allowed, isAllowed: allowed, isRetired: false, isTeamRolesAllowed: false, is_global: true, isGlobal: true, minimumTeamRole: '' };
+    }),
+    teamRoleList: [],
   };
 }
 

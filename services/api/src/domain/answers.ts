@@ -305,3 +305,175 @@ export const systemHealthAnswer = z.looseObject({
   healthy: z.record(z.string(), z.boolean()),
   problems: z.array(z.looseObject({ id: z.string(), message: z.string(), severity: z.enum(['critical', 'warning']), url: z.string().nullable() })),
 });
+
+// Releases, commits, deploys, repositories and release files (releases.ts, release-files.ts).
+
+export const repositoryAnswer = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  url: z.string().nullable(),
+  provider: z.looseObject({ id: z.string(), name: z.string() }),
+  status: z.string(),
+  dateCreated: isoDate(),
+  integrationId: z.string().nullable(),
+  externalSlug: z.string().nullable(),
+});
+
+export const deployAnswer = z.looseObject({ id: z.string(), environment: z.string(), name: z.string().nullable(), url: z.string().nullable(), dateStarted: isoDate().nullable(), dateFinished: isoDate() });
+
+export const commitAnswer = z.looseObject({
+  id: z.string(),
+  message: z.string().nullable(),
+  dateCreated: isoDate().describe('the commit time given, else when it was recorded'),
+  pullRequest: record().nullable(),
+  suspectCommitType: z.string(),
+  repository: repositoryAnswer.optional(),
+  author: z.union([z.looseObject({ name: z.string().nullable(), email: z.string() }), z.looseObject({})]),
+  releases: z.array(z.looseObject({ version: z.string(), shortVersion: z.string(), ref: z.string().nullable(), url: z.string().nullable(), dateReleased: isoDate().nullable(), dateCreated: isoDate() })),
+});
+
+export const releaseAnswer = z.looseObject({
+  id: z.number().int(),
+  version: z.string(),
+  shortVersion: z.string(),
+  status: z.string(),
+  ref: z.string().nullable(),
+  url: z.string().nullable(),
+  dateCreated: isoDate().nullable(),
+  dateReleased: isoDate().nullable(),
+  dateStarted: isoDate().nullable(),
+  data: record(),
+  owner: record().nullable(),
+  userAgent: z.string().nullable(),
+  newGroups: z.number().int(),
+  commitCount: z.number().int(),
+  lastCommit: commitAnswer.nullable(),
+  authors: z.array(record()),
+  deployCount: z.number().int(),
+  lastDeploy: deployAnswer.extend({ name: z.string() }).nullable(),
+  firstEvent: isoDate().nullable(),
+  lastEvent: isoDate().nullable(),
+  currentProjectMeta: record().nullable(),
+  versionInfo: z.looseObject({ package: z.string().nullable(), version: record(), description: z.string(), buildHash: z.string().nullable() }),
+  projects: z.array(z.looseObject({ id: z.number().int(), slug: z.string(), name: z.string(), newGroups: z.number().int(), platform: z.string().nullable(), platforms: z.array(z.string()), hasHealthData: z.boolean() })),
+});
+
+export const releaseFileAnswer = z.looseObject({ id: z.string(), name: z.string(), dist: z.string().nullable(), headers: z.record(z.string(), z.string()), size: z.number().int(), sha1: z.string(), dateCreated: isoDate() });
+
+/** sentry-cli's chunk upload options (Trapline's own: the description lacks the endpoint). */
+export const chunkUploadAnswer = z.looseObject({
+  url: z.string(),
+  chunkSize: z.number().int(),
+  chunksPerRequest: z.number().int(),
+  maxFileSize: z.number().int(),
+  maxRequestSize: z.number().int(),
+  concurrency: z.number().int(),
+  maxWait: z.number().int(),
+  hashAlgorithm: z.string(),
+  compression: z.array(z.string()),
+  accept: z.array(z.string()),
+});
+export const assembleAnswer = z.looseObject({ state: z.string().describe('ok, not_found (missingChunks) or error (detail)'), missingChunks: z.array(z.string()), detail: z.string().nullable() });
+
+// Accounts: users, members, user tokens, sessions (users.ts, members.ts).
+
+export const userAnswer = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  username: z.string(),
+  email: z.string(),
+  avatarUrl: z.string(),
+  avatar,
+  isActive: z.boolean(),
+  isSuspended: z.boolean(),
+  hasPasswordAuth: z.boolean(),
+  isManaged: z.boolean(),
+  dateJoined: isoDate(),
+  lastLogin: isoDate().nullable(),
+  has2fa: z.boolean(),
+  lastActive: isoDate().nullable(),
+  isSuperuser: z.boolean(),
+  isStaff: z.boolean(),
+  experiments: record(),
+  emails: z.array(z.looseObject({ id: z.string(), email: z.string(), is_verified: z.boolean() })),
+  identities: z.array(record()),
+});
+
+const flag = z.boolean();
+export const memberAnswer = z.looseObject({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  user: userAnswer.nullable().describe('null while the invitation is pending'),
+  orgRole: z.string(),
+  role: z.string(),
+  roleName: z.string(),
+  pending: z.boolean(),
+  expired: z.boolean(),
+  flags: z.looseObject({ 'idp:provisioned': flag, 'idp:role-restricted': flag, 'sso:linked': flag, 'sso:invalid': flag, 'member-limit:restricted': flag, 'partnership:restricted': flag }),
+  dateCreated: isoDate(),
+  inviteStatus: z.string(),
+  inviterName: z.string().nullable(),
+});
+export const invitedMemberAnswer = memberAnswer.extend({ inviteLink: z.string().describe("Trapline's own: the single-use link, shown only in this answer") });
+
+const roleDescription = { id: z.string(), name: z.string(), desc: z.string(), scopes: z.array(z.string()), allowed: z.boolean(), isAllowed: z.boolean(), isRetired: z.boolean(), isTeamRolesAllowed: z.boolean() };
+export const memberDetailAnswer = memberAnswer.extend({
+  teams: z.array(z.string()),
+  teamRoles: z.array(z.looseObject({ teamSlug: z.string(), role: z.string().nullable() })),
+  invite_link: z.string().nullable(),
+  isOnlyOwner: z.boolean(),
+  orgRoleList: z.array(z.looseObject({ ...roleDescription, is_global: z.boolean(), isGlobal: z.boolean(), minimumTeamRole: z.string() })),
+  teamRoleList: z.array(z.looseObject({ ...roleDescription, isMinimumRoleFor: z.string().nullable() })),
+});
+
+export const sessionAnswer = z.looseObject({ user: userAnswer, csrfToken: z.string().nullable() });
+export const meAnswer = userAnswer.extend({ organizations: z.array(z.looseObject({ slug: z.string(), orgRole: z.string() })) });
+export const invitationAnswer = z.looseObject({ orgSlug: z.string(), email: z.string(), orgRole: z.string(), existingUser: z.boolean() });
+export const userTokenAnswer = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(z.string()),
+  application: record().nullable(),
+  expiresAt: isoDate().nullable(),
+  dateCreated: isoDate(),
+  state: z.string().nullable(),
+  tokenLastCharacters: z.string().nullable(),
+  token: z.string().optional().describe('the token itself: only in the answer that created it'),
+});
+
+// Alerts: rules, service hooks, alert addresses, the delivery log (alerts.ts).
+
+export const alertRuleAnswer = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  actionMatch: z.string(),
+  filterMatch: z.string(),
+  frequency: z.number(),
+  environment: z.string().nullable(),
+  conditions: z.array(z.unknown()),
+  filters: z.array(z.unknown()),
+  actions: z.array(z.unknown()),
+  status: z.string(),
+  dateCreated: isoDate(),
+  createdBy: record().nullable(),
+  owner: z.string().nullable(),
+  snooze: z.boolean(),
+  projects: z.array(z.string()),
+});
+export const hookAnswer = z.looseObject({ id: z.string(), url: z.string(), secret: z.string(), status: z.string(), events: z.array(z.string()), dateCreated: isoDate() });
+export const alertEmailsAnswer = z.looseObject({ emails: z.array(z.string()) });
+export const deliveryAnswer = z.looseObject({
+  id: z.string(),
+  issueId: z.string(),
+  ruleId: z.string().nullable(),
+  ruleName: z.string(),
+  trigger: z.string(),
+  kind: z.string(),
+  target: z.string(),
+  status: z.string(),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  dateDecided: isoDate(),
+  dateChanged: isoDate(),
+});

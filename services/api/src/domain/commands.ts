@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { OutgoingRecord } from '@trapline/runtime';
-import { alertKeys, DEFAULT_RULE, normalizeAllowedOrigins, ruleRecord, type KeyRateLimit, type ProjectKeyUpserted, type ProjectUpserted, type TeamUpserted } from '@trapline/schemas';
+import { adminKeys, alertKeys, DEFAULT_RULE, type KeyRateLimit, normalizeAllowedOrigins, type ProjectKeyUpserted, type ProjectUpserted, ruleRecord, type TeamUpserted } from '@trapline/schemas';
 import { newProjectKey } from './keys.ts';
 
 // The admin commands, one pure builder each: given what the caller found in the read model (the
@@ -42,7 +42,7 @@ export function createOrganization(command: { slug: string; name?: string | unde
   const problem = checkSlug('organization', command.slug) ?? checkName(command.name ?? command.slug);
   if (problem) return refuse(problem);
   const value = { slug: command.slug, name: command.name ?? command.slug, createdAt: now };
-  return decided([{ key: `organization/${value.slug}`, name: 'OrganizationUpserted', value }], { slug: value.slug, name: value.name });
+  return decided([{ key: adminKeys.organization(value.slug), name: 'OrganizationUpserted', value }], { slug: value.slug, name: value.name });
 }
 
 /** Sentry's team creation: a slug, a name, or both (the slug then comes from the name). */
@@ -57,7 +57,7 @@ export function createTeam(
   if (problem) return refuse(problem);
   if (state.teamSlugs.includes(slug)) return refuse('A team with this slug already exists.', true);
   const value: TeamUpserted = { teamId: teamId(command.organizationSlug, slug), organizationSlug: command.organizationSlug, slug, name: command.name ?? slug, actor: command.actor, createdAt: now };
-  return decided([{ key: `team/${value.teamId}`, name: 'TeamUpserted', value }], value);
+  return decided([{ key: adminKeys.team(value.teamId), name: 'TeamUpserted', value }], value);
 }
 
 /** A new project (its id, the number in DSNs, is the next free one unless given), optionally in a team. */
@@ -79,7 +79,7 @@ export function createProject(
   if (state.projectSlugs.includes(slug)) return refuse(`A project with this slug already exists: ${command.organizationSlug}/${slug}`, true);
   if (state.idTaken) return refuse(`project id ${command.id} is taken`, true);
   const value: ProjectUpserted = { projectId: command.id ?? state.nextProjectId, organizationSlug: command.organizationSlug, slug, name: command.name ?? slug, platform: command.platform ?? null, createdAt: now };
-  const records: OutgoingRecord[] = [{ key: `project/${value.projectId}`, name: 'ProjectUpserted', value }];
+  const records: OutgoingRecord[] = [{ key: adminKeys.project(value.projectId), name: 'ProjectUpserted', value }];
   if (command.teamId !== undefined) records.push(projectTeamsRecord(value.projectId, [command.teamId], command.actor, now));
   // A new project gets Sentry's default rule (a new issue e-mails the project's people), as in Sentry.
   if (state.defaultRuleId !== undefined) {
@@ -90,13 +90,13 @@ export function createProject(
 }
 
 export function projectTeamsRecord(projectId: number, teamIds: number[], actor: string, changedAt: number): OutgoingRecord {
-  return { key: `project/${projectId}/teams`, name: 'ProjectTeamsChanged', value: { projectId, teamIds: [...new Set(teamIds)].sort((a, b) => a - b), actor, changedAt } };
+  return { key: adminKeys.projectTeams(projectId), name: 'ProjectTeamsChanged', value: { projectId, teamIds: [...new Set(teamIds)].sort((a, b) => a - b), actor, changedAt } };
 }
 
 /** A project's retention in days (fractions allowed), or null for the deployment's RETENTION_DAYS. */
 export function setRetention(projectId: number, days: number | null, actor: string, now: number): Decision<number | null> {
   if (days !== null && !(Number.isFinite(days) && days > 0 && days <= MAX_RETENTION_DAYS)) return refuse(`invalid retention ${days}: a number of days above 0 and at most ${MAX_RETENTION_DAYS} (fractions allowed), or the default`);
-  return decided([{ key: `project/${projectId}/retention`, name: 'ProjectRetentionChanged', value: { projectId, retentionDays: days, actor, changedAt: now } }], days);
+  return decided([{ key: adminKeys.projectRetention(projectId), name: 'ProjectRetentionChanged', value: { projectId, retentionDays: days, actor, changedAt: now } }], days);
 }
 
 /** A project's allowed origins (Sentry's allowedDomains); null goes back to the default ["*"]. */
@@ -104,7 +104,7 @@ export function setAllowedOrigins(projectId: number, origins: readonly string[] 
   const normalized = origins === null ? null : normalizeAllowedOrigins([...origins]);
   if (normalized && !normalized.ok) return refuse(`invalid allowed origins: ${normalized.reason}`);
   const value = normalized?.value ?? null;
-  return decided([{ key: `project/${projectId}/origins`, name: 'ProjectAllowedOriginsChanged', value: { projectId, allowedOrigins: value, actor, changedAt: now } }], value);
+  return decided([{ key: adminKeys.projectOrigins(projectId), name: 'ProjectAllowedOriginsChanged', value: { projectId, allowedOrigins: value, actor, changedAt: now } }], value);
 }
 
 /** Sentry's project settings update: name, platform, allowed domains, retention; at least one. */
@@ -121,7 +121,7 @@ export function updateProject(
     const renamed = { ...project, name: change.name ?? project.name, platform: change.platform === undefined ? project.platform : change.platform };
     const problem = checkName(renamed.name) ?? (renamed.platform && !/^[a-z0-9_.-]{1,64}$/.test(renamed.platform) ? `invalid platform ${JSON.stringify(renamed.platform)}` : undefined);
     if (problem) return refuse(problem);
-    records.push({ key: `project/${project.projectId}`, name: 'ProjectUpserted', value: renamed });
+    records.push({ key: adminKeys.project(project.projectId), name: 'ProjectUpserted', value: renamed });
     value.project = renamed;
   }
   if (change.retentionDays !== undefined) {
@@ -152,7 +152,7 @@ export function createKey(command: { projectId: number; label?: string | undefin
   const problem = checkName(command.label ?? 'Default') ?? checkRateLimit(command.rateLimit);
   if (problem) return refuse(problem);
   const value: ProjectKeyUpserted = { ...newProjectKey(command.projectId, command.label ?? 'Default', now), rateLimit: command.rateLimit ?? null };
-  return decided([{ key: `key/${value.publicKey}`, name: 'ProjectKeyUpserted', value }], value);
+  return decided([{ key: adminKeys.projectKey(value.publicKey), name: 'ProjectKeyUpserted', value }], value);
 }
 
 /** Rename a key, enable or revoke it (revoking keeps its record, inactive), set or clear its rate limit. */
@@ -165,5 +165,5 @@ export function updateKey(key: ProjectKeyUpserted, change: { label?: string | un
     active: change.active ?? key.active,
     rateLimit: change.rateLimit === undefined ? (key.rateLimit ?? null) : change.rateLimit,
   };
-  return decided([{ key: `key/${value.publicKey}`, name: 'ProjectKeyUpserted', value }], value);
+  return decided([{ key: adminKeys.projectKey(value.publicKey), name: 'ProjectKeyUpserted', value }], value);
 }

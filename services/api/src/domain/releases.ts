@@ -16,8 +16,8 @@ export function versionProblem(version: string): string | undefined {
   return undefined;
 }
 
-/** A stable numeric id for a release (Sentry's ids are numbers): the same on every replay. */
-export const releaseId = (organizationSlug: string, version: string) => String(parseInt(createHash('sha1').update(`${organizationSlug}\n${version}`).digest('hex').slice(0, 13), 16));
+/** A stable numeric id for a release (Sentry's ids are integers; 52 bits, safe in JSON): the same on every replay. */
+export const releaseId = (organizationSlug: string, version: string) => parseInt(createHash('sha1').update(`${organizationSlug}\n${version}`).digest('hex').slice(0, 13), 16);
 
 /** Sentry's shortVersion: `package@1.2.3+build` → `1.2.3+build`, a 40-digit commit SHA → its first 12. */
 export function shortVersion(version: string): string {
@@ -54,24 +54,37 @@ export function nextRelease(organizationSlug: string, version: string, existing:
   };
 }
 
-/** Commits of `refs` (sentry-cli set-commits --commit repo@sha): the head commit of each, as no integration can list a range. */
-export function commitsOfRefs(refs: { repository: string; commit: string }[]): ReleaseCommit[] {
-  return refs.map((ref) => ({ id: ref.commit, repository: ref.repository, message: null, authorName: null, authorEmail: null, timestamp: null }));
+/**
+ * Commits of `refs` (sentry-cli set-commits --commit repo@sha): the head commit of each, as no
+ * integration can list a range. Dated when recorded, as Sentry dates a commit given without a time.
+ */
+export function commitsOfRefs(refs: { repository: string; commit: string }[], now: number): ReleaseCommit[] {
+  return refs.map((ref) => ({ id: ref.commit, repository: ref.repository, message: null, authorName: null, authorEmail: null, timestamp: now }));
 }
 
-function serializeCommit(commit: ReleaseCommit) {
+/**
+ * Sentry's commit, with the releases it is in (here: the one asked about). A commit recorded
+ * without a time (before commits were dated when recorded) dates from its release. Its repository
+ * is the organization's one of that name; one named only by commits (Sentry creates it on
+ * set-commits) has no URL and dates from the release. No pull requests without an integration.
+ */
+function serializeCommit(organizationSlug: string, release: ReleaseRow, commit: ReleaseCommit, repositories: RepositoryRow[]) {
+  const repository = commit.repository === null ? undefined : (repositories.find((known) => known.name.toLowerCase() === commit.repository!.toLowerCase()) ?? { name: commit.repository, url: null, created_at: release.date_created });
   return {
     id: commit.id,
     message: commit.message,
-    dateCreated: commit.timestamp === null ? null : new Date(commit.timestamp).toISOString(),
-    repository: commit.repository === null ? null : { id: commit.repository, name: commit.repository },
-    author: commit.authorEmail === null && commit.authorName === null ? null : { name: commit.authorName, email: commit.authorEmail },
+    dateCreated: new Date(commit.timestamp ?? release.date_created.getTime()).toISOString(),
+    pullRequest: null,
+    suspectCommitType: '',
+    ...(repository ? { repository: serializeRepository(organizationSlug, repository) } : {}),
+    author: commit.authorEmail === null && commit.authorName === null ? {} : { name: commit.authorName, email: commit.authorEmail ?? '' },
+    releases: [{ version: release.version, shortVersion: shortVersion(release.version), ref: release.ref, url: release.url, dateReleased: iso(release.date_released), dateCreated: release.date_created.toISOString() }],
   };
 }
 
-export const serializeCommits = (release: ReleaseRow) => release.commits.map(serializeCommit);
+export const serializeCommits = (organizationSlug: string, release: ReleaseRow, repositories: RepositoryRow[]) => release.commits.map((commit) => serializeCommit(organizationSlug, release, commit, repositories));
 
-export function serializeRelease(organizationSlug: string, release: ReleaseRow, projects: ProjectRow[], lastDeploy?: DeployRow) {
+export function serializeRelease(organizationSlug: string, release: ReleaseRow, projects: ProjectRow[], lastDeploy?: DeployRow, repositories: RepositoryRow[] = []) {
   const ids = new Set([...release.declared_project_ids, ...release.seen_project_ids]);
   const lastCommit = release.commits[0];
   return {
@@ -89,10 +102,11 @@ export function serializeRelease(organizationSlug: string, release: ReleaseRow, 
     userAgent: null,
     newGroups: release.new_groups,
     commitCount: release.commits.length,
-    lastCommit: lastCommit ? serializeCommit(lastCommit) : null,
+    lastCommit: lastCommit ? serializeCommit(organizationSlug, release, lastCommit, repositories) : null,
     authors: [],
     deployCount: release.deploy_count,
-    lastDeploy: lastDeploy ? serializeDeploy(lastDeploy) : null,
+    // Sentry's release gives its last deploy a name (a string): a deploy without one has "".
+    lastDeploy: lastDeploy ? { ...serializeDeploy(lastDeploy), name: lastDeploy.name ?? '' } : null,
     firstEvent: iso(release.first_event),
     lastEvent: iso(release.last_event),
     currentProjectMeta: {},
@@ -102,12 +116,12 @@ export function serializeRelease(organizationSlug: string, release: ReleaseRow, 
 }
 
 export function serializeDeploy(deploy: DeployRow) {
-  return { id: deploy.deploy_id, environment: deploy.environment, name: deploy.name, url: deploy.url, dateStarted: iso(deploy.date_started), dateFinished: iso(deploy.date_finished) };
+  return { id: deploy.deploy_id, environment: deploy.environment, name: deploy.name, url: deploy.url, dateStarted: iso(deploy.date_started), dateFinished: deploy.date_finished.toISOString() };
 }
 
 export function serializeRepository(organizationSlug: string, repository: RepositoryRow) {
   return {
-    id: releaseId(organizationSlug, `repository:${repository.name}`),
+    id: String(releaseId(organizationSlug, `repository:${repository.name}`)),
     name: repository.name,
     url: repository.url,
     provider: { id: 'unknown', name: 'Unknown Provider' },

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { alertKeys, checkHttpUrl, newRuleId, parseAlertRule, ruleRecord, type AlertRule, type ServiceHookUpserted } from '@trapline/schemas';
+import { alertKeys, checkHttpUrl, emailTargetRefusal, newRuleId, parseAlertRule, ruleRecord, type AlertRule, type ServiceHookUpserted } from '@trapline/schemas';
 import { AlertsReadModel, type HookRow, type RuleRow } from '../adapters/alerts-read-model.ts';
 import { serializeDelivery, serializeHook, serializeRule } from '../domain/alerts-serialize.ts';
+import { alertEmailsAnswer, alertRuleAnswer, deliveryAnswer, empty, hookAnswer, refusals } from '../domain/answers.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { projectParams } from './schemas.ts';
 
 // Issue alert rules and service hooks with Sentry's paths and shapes, as records on the admin
-// topic; plus Trapline's own: the addresses e-mail actions go to, and the delivery log.
+// topic; plus Trapline's own: addresses added to the issue-owner e-mails, and the delivery log.
 
 const tags = ['alerts'];
 const ruleParams = projectParams.extend({ ruleId: z.string().regex(/^\d{1,20}$/).describe('rule id') });
@@ -55,9 +56,18 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     if (!hook) throw new ApiError(404, NOT_FOUND);
     return hook;
   };
-  const parsedRule = (body: unknown): AlertRule => {
+  /** A valid rule whose e-mail actions name members and teams of the project's organization. */
+  const parsedRule = async (body: unknown, organizationSlug: string): Promise<AlertRule> => {
     const parsed = parseAlertRule(body);
     if (!parsed.ok) throw refuse(parsed.field, parsed.reason);
+    if (parsed.rule.actions.some((action) => 'targetType' in action && action.targetType !== 'IssueOwners')) {
+      const [members, teams] = await Promise.all([context.readModel.accounts.members(organizationSlug), context.readModel.teams(organizationSlug)]);
+      const refusal = emailTargetRefusal(parsed.rule.actions, {
+        members: members.map((row) => ({ memberId: row.id, userId: row.user_id, email: row.user_id === null ? null : row.email, pending: row.invite_token_hash !== null })),
+        teams: teams.map((row) => ({ teamId: String(row.id), slug: row.slug })),
+      });
+      if (refusal) throw refuse(refusal.field, refusal.reason);
+    }
     return parsed.rule;
   };
   const appendRule = async (rule: AlertRule, meta: Parameters<typeof ruleRecord>[1]) => {
@@ -71,30 +81,30 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
       conditions: rule.conditions, filters: rule.filters, actions: rule.actions, status: rule.status, created_by: actor, created_at: new Date(createdAt),
     }, projectSlug);
 
-  app.get('/api/0/projects/:org/:project/rules/', { schema: { tags, summary: "List a project's issue alert rules", params: projectParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/rules/', { schema: { tags, summary: "List a project's issue alert rules", params: projectParams, response: { 200: z.array(alertRuleAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return (await alerts.rules(project.id)).map((rule) => serializeRule(rule, project.slug));
   });
 
-  app.post('/api/0/projects/:org/:project/rules/', { schema: { tags, summary: 'Create an issue alert rule', params: projectParams } }, async (request, reply) => {
+  app.post('/api/0/projects/:org/:project/rules/', { schema: { tags, summary: 'Create an issue alert rule', params: projectParams, response: { 201: alertRuleAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
-    const rule = parsedRule(request.body);
+    const rule = await parsedRule(request.body, project.organization_slug);
     const now = context.now();
     const ruleId = newRuleId();
     await appendRule(rule, { projectId: project.id, ruleId, actor: context.actor(token), createdAt: now, changedAt: now });
     return reply.code(201).send(ruleAnswer(ruleId, project.id, rule, context.actor(token), now, project.slug));
   });
 
-  app.get('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Retrieve an issue alert rule', params: ruleParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Retrieve an issue alert rule', params: ruleParams, response: { 200: alertRuleAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return serializeRule(await existingRule(project.id, request.params.ruleId), project.slug);
   });
 
   // Sentry's PUT takes the whole rule; `status` (active, disabled) is Trapline's, to switch a rule off.
-  app.put('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Update an issue alert rule', params: ruleParams } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Update an issue alert rule', params: ruleParams, response: { 200: alertRuleAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingRule(project.id, request.params.ruleId);
@@ -102,17 +112,18 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     const merged = isObject(request.body)
       ? Object.fromEntries(Object.entries({ ...serializeRule(current, project.slug), ...request.body }).filter(([key]) => !ANSWER_ONLY.has(key)))
       : request.body;
-    const rule = parsedRule(merged);
+    const rule = await parsedRule(merged, project.organization_slug);
     await appendRule(rule, { projectId: project.id, ruleId: current.rule_id, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
     return ruleAnswer(current.rule_id, project.id, rule, current.created_by, current.created_at.getTime(), project.slug);
   });
 
-  app.delete('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Delete an issue alert rule', params: ruleParams } }, async (request, reply) => {
+  app.delete('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Delete an issue alert rule', params: ruleParams, response: { 202: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingRule(project.id, request.params.ruleId);
     await appendRule(ruleOf(current), { projectId: project.id, ruleId: current.rule_id, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now(), deleted: true });
-    return reply.code(202).send();
+    // Sentry's 202 has no body.
+    return reply.code(202).send(undefined as unknown as null);
   });
 
   const appendHook = async (value: ServiceHookUpserted) => {
@@ -120,13 +131,13 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return serializeHook({ hook_id: value.hookId, project_id: value.projectId, url: value.url, events: value.events, secret: value.secret, status: value.status, created_at: new Date(value.createdAt) });
   };
 
-  app.get('/api/0/projects/:org/:project/hooks/', { schema: { tags, summary: "List a project's service hooks", params: projectParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/hooks/', { schema: { tags, summary: "List a project's service hooks", params: projectParams, response: { 200: z.array(hookAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return (await alerts.hooks(project.id)).map(serializeHook);
   });
 
-  app.post('/api/0/projects/:org/:project/hooks/', { schema: { tags, summary: 'Register a service hook', params: projectParams } }, async (request, reply) => {
+  app.post('/api/0/projects/:org/:project/hooks/', { schema: { tags, summary: 'Register a service hook', params: projectParams, response: { 201: hookAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const { url, events } = hookBody(request.body);
@@ -138,13 +149,13 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return reply.code(201).send(hook);
   });
 
-  app.get('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Retrieve a service hook', params: hookParams } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Retrieve a service hook', params: hookParams, response: { 200: hookAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return serializeHook(await existingHook(project.id, request.params.hookId));
   });
 
-  app.put('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Update a service hook', params: hookParams } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Update a service hook', params: hookParams, response: { 200: hookAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingHook(project.id, request.params.hookId);
@@ -152,22 +163,22 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return appendHook({ projectId: project.id, hookId: current.hook_id, url, events, secret: current.secret, status: current.status, deleted: false, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
   });
 
-  app.delete('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Remove a service hook', params: hookParams } }, async (request, reply) => {
+  app.delete('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Remove a service hook', params: hookParams, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingHook(project.id, request.params.hookId);
     await appendHook({ projectId: project.id, hookId: current.hook_id, url: current.url, events: current.events, secret: current.secret, status: current.status, deleted: true, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
-  // Trapline's: where e-mail actions go until the accounts' members exist (see the notifier's recipients).
-  app.get('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'The addresses e-mail alert actions of a project go to', params: projectParams } }, async (request) => {
+  // Trapline's: addresses that are no member (a list, a pager) added to the project's issue-owner e-mails (see the notifier's recipients).
+  app.get('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'The addresses added to the issue-owner e-mail alerts of a project', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return { emails: await alerts.emails(project.id) };
   });
 
-  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses e-mail alert actions of a project go to', params: projectParams } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses added to the issue-owner e-mail alerts of a project', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const body = request.body;
@@ -181,7 +192,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return { emails: unique };
   });
 
-  app.get('/api/0/projects/:org/:project/alert-deliveries/', { schema: { tags, summary: "A project's recent alert deliveries: status, attempts, last error", params: projectParams, querystring: deliveriesQuery } }, async (request) => {
+  app.get('/api/0/projects/:org/:project/alert-deliveries/', { schema: { tags, summary: "A project's recent alert deliveries: status, attempts, last error", params: projectParams, querystring: deliveriesQuery, response: { 200: z.array(deliveryAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return (await alerts.deliveries(project.id, Number(request.query.per_page ?? 100))).map(serializeDelivery);

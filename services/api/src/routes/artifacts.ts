@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { PostgresBlobStore, sha1Of, type BlobStore } from '@trapline/runtime';
 import type { ArtifactBundleAssembled } from '@trapline/schemas';
 import { CHUNK_SIZE, chunkUploadOptions, MAX_BUNDLE_SIZE, readArtifactBundle, readChunk } from '../domain/artifact-bundle.ts';
+import { assembleAnswer, chunkUploadAnswer, refusals } from '../domain/answers.ts';
 import { ApiError, type ApiContext, type ZodApp } from './context.ts';
 import { orgParams } from './schemas.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // Source map upload as current sentry-cli does it: chunks addressed by SHA-1 (gzip) go to the
 // blob store, then an artifact bundle is assembled from them. Assembly stores the bundle's files
@@ -25,13 +27,13 @@ export const assembleBody = z.looseObject({
 export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStore = new PostgresBlobStore(context.readModel.pool)): void {
   const { readModel, appender, eventsTopic, publicUrl } = context;
 
-  app.get('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Chunk upload options (sentry-cli reads them first)', params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Chunk upload options (sentry-cli reads them first)', params: orgParams, response: { 200: chunkUploadAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:releases');
     const org = context.organization(token, request.params.org);
     return chunkUploadOptions(`${publicUrl}/api/0/organizations/${org}/chunk-upload/`);
   });
 
-  app.post('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Upload chunks: multipart parts file_gzip (or file) named by their SHA-1', params: orgParams } }, async (request) => {
+  app.post('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Upload chunks: multipart parts file_gzip (or file) named by their SHA-1', params: orgParams, response: { 200: z.looseObject({}), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:releases');
     context.organization(token, request.params.org);
     if (!request.isMultipart()) throw new ApiError(400, 'Upload chunks as multipart/form-data');
@@ -48,7 +50,7 @@ export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStor
     return {};
   });
 
-  app.post('/api/0/organizations/:org/artifactbundle/assemble/', { schema: { tags, summary: 'Assemble an artifact bundle from uploaded chunks', params: orgParams, body: assembleBody } }, async (request, reply) => {
+  app.post('/api/0/organizations/:org/artifactbundle/assemble/', { schema: { tags, summary: 'Assemble an artifact bundle from uploaded chunks', params: orgParams, body: assembleBody, response: { 200: assembleAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:releases');
     const org = context.organization(token, request.params.org);
     const { checksum, chunks, projects: slugs, version, dist } = request.body;
@@ -75,7 +77,7 @@ export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStor
           projectId: project!.id, organizationSlug: org, bundleId: checksum, release: version ?? read.release, dist: dist ?? read.dist, actor: context.actor(token), assembledAt: now,
           files: files.map((file) => ({ url: file.url, type: file.type, debugId: file.debugId, sourceMap: file.sourceMap, blob: file.blob, size: file.data.length })),
         };
-        return { key: `${project!.id}/artifact-bundle/${checksum}`, name: 'ArtifactBundleAssembled' as const, value };
+        return { key: eventKeys.artifactBundle(project!.id, checksum), name: 'ArtifactBundleAssembled' as const, value };
       }),
     );
     return { state: 'ok', missingChunks: [], detail: null };

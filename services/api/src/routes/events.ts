@@ -6,6 +6,7 @@ import { keysetPaging } from './paging.ts';
 import { eventParams, keysetPageQuery, normalizeEventId, projectParams } from './schemas.ts';
 import { eventAnswer, eventListAnswer, refusals, transactionAnswer } from '../domain/answers.ts';
 import { listedSymbolicatedEvent, symbolicated } from './symbolicated.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // A project's events: list, detail, and single-event deletion (202, or 404 Event not found).
 
@@ -38,7 +39,7 @@ export function eventRoutes(app: ZodApp, context: ApiContext): void {
     if (!row) throw new ApiError(404, 'Event not found');
     const transactionId = randomUUID().replaceAll('-', '');
     await context.appendAndAwait(reply, eventsTopic, [
-      { key: `${project.id}/deletion/${transactionId}`, name: 'EventDeletionRequested', value: { projectId: project.id, eventId: row.event_id, transactionId, actor: context.actor(token), requestedAt: context.now() } },
+      { key: eventKeys.deletion(project.id, transactionId), name: 'EventDeletionRequested', value: { projectId: project.id, eventId: row.event_id, transactionId, actor: context.actor(token), requestedAt: context.now() } },
     ]);
     return reply.code(202).send({ transactionId });
   });

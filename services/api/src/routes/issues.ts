@@ -14,6 +14,7 @@ import { empty, eventAnswer, eventListAnswer, issueAnswer, issueDetailAnswer, re
 import { issueReleases } from './issue-releases.ts';
 import { releaseResolution } from './resolution.ts';
 import { listedSymbolicatedEvent, symbolicated } from './symbolicated.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // Issues: lists with Sentry's search, sort and cursors; detail, status, deletion; an issue's
 // events and tags. Served under both /api/0/issues/{id}/ and /api/0/organizations/{org}/issues/{id}/.
@@ -81,7 +82,7 @@ export function issueRoutes(app: ZodApp, context: ApiContext): void {
       targets.map(async ({ group, project }) => {
         const transactionId = randomUUID().replaceAll('-', '');
         return {
-          key: `${project.id}/deletion/${transactionId}`,
+          key: eventKeys.deletion(project.id, transactionId),
           name: 'GroupDeletionRequested' as const,
           value: { projectId: project.id, groupId: group.id, hashes: await readModel.groupHashes(group.id), transactionId, actor: context.actor(token), requestedAt: context.now() },
         };

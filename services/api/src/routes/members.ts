@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { MemberUpserted } from '@trapline/schemas';
 import type { FastifyReply } from 'fastify';
-import { memberKey, memberRecord, memberRow, newInvitation, normalizeEmail, serializeMember, type MemberRow } from '../domain/accounts.ts';
+import { memberKey, memberRecord, memberRow, newInvitation, normalizeEmail, serializeMember, serializeMemberDetail, type MemberRow } from '../domain/accounts.ts';
+import { empty, invitedMemberAnswer, memberAnswer, memberDetailAnswer, refusals } from '../domain/answers.ts';
 import { decideInvite, decideRemoval, decideRoleChange, isRole, MEMBER_REFUSALS, type MemberActor, type MemberDecision, type Role } from '../domain/roles.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type Principal, type ZodApp } from './context.ts';
 import { inviteBody, memberParams, memberUpdateBody } from './account-schemas.ts';
@@ -36,15 +38,21 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     if (!member) throw new ApiError(404, NOT_FOUND);
     return member;
   };
+  /** The member's detail as `principal` sees it, with `role` in place of its own when it changes. */
+  const detail = async (principal: Principal, org: string, member: MemberRow, now: number) => {
+    const members = (await accounts.members(org)).map((row) => (row.id === member.id ? member : row));
+    const owners = members.filter((row) => row.role === 'owner' && row.user_id !== null).length;
+    return serializeMemberDetail(member, now, { viewerRole: actorIn(principal, org).role, owners });
+  };
   const upsert = (reply: FastifyReply, member: MemberUpserted) => context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.memberId), name: 'MemberUpserted', value: member }]);
 
-  app.get('/api/0/organizations/:org/members/', { schema: { tags, summary: "List an organization's members and pending invitations", params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/members/', { schema: { tags, summary: "List an organization's members and pending invitations", params: orgParams, response: { 200: z.array(memberAnswer), ...refusals } } }, async (request) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
     return (await accounts.members(org)).map((member) => serializeMember(member, context.now()));
   });
 
-  app.post('/api/0/organizations/:org/members/', { schema: { tags, summary: 'Invite someone by email with a role', params: orgParams, body: inviteBody } }, async (request, reply) => {
+  app.post('/api/0/organizations/:org/members/', { schema: { tags, summary: 'Invite someone by email with a role', params: orgParams, body: inviteBody, response: { 201: invitedMemberAnswer, ...refusals } } }, async (request, reply) => {
     const principal = await context.authenticate(request, 'member:write');
     const org = context.organization(principal, request.params.org);
     const email = normalizeEmail(request.body.email);
@@ -60,13 +68,13 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     return reply.code(201).send({ ...serializeMember(memberRow(record), now), inviteLink: `${publicUrl.replace(/\/$/, '')}/accept/${record.memberId}/${token}/` });
   });
 
-  app.get('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Retrieve a member', params: memberParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Retrieve a member', params: memberParams, response: { 200: memberDetailAnswer, ...refusals } } }, async (request) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
-    return serializeMember(await findMember(principal, org, request.params.memberId), context.now());
+    return detail(principal, org, await findMember(principal, org, request.params.memberId), context.now());
   });
 
-  app.put('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: "Change a member's role", params: memberParams, body: memberUpdateBody } }, async (request, reply) => {
+  app.put('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: "Change a member's role", params: memberParams, body: memberUpdateBody, response: { 200: memberDetailAnswer, ...refusals } } }, async (request, reply) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
     const member = await findMember(principal, org, request.params.memberId);
@@ -76,16 +84,16 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     const record = { ...memberRecord(member), role };
     await upsert(reply, record);
     await appendAudit(context, reply, memberAudit({ member: record, event: 'member.edit', actor: principal.actor, now, data: { previousRole: member.role } }));
-    return serializeMember({ ...member, role }, now);
+    return detail(principal, org, { ...member, role }, now);
   });
 
-  app.delete('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Remove a member or cancel an invitation', params: memberParams } }, async (request, reply) => {
+  app.delete('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Remove a member or cancel an invitation', params: memberParams, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
     const member = await findMember(principal, org, request.params.memberId);
     refuse(decideRemoval(actorIn(principal, org), await facts(org, member)));
     await context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.id), tombstone: true }]);
     await appendAudit(context, reply, memberAudit({ member: memberRecord(member), event: 'member.remove', actor: principal.actor, now: context.now() }));
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 }

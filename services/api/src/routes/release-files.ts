@@ -3,9 +3,12 @@ import type { FastifyRequest } from 'fastify';
 import { PostgresBlobStore, sha1Of, type BlobStore } from '@trapline/runtime';
 import type { ArtifactBundleAssembled } from '@trapline/schemas';
 import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
+import { z } from 'zod';
+import { refusals, releaseFileAnswer } from '../domain/answers.ts';
 import { MAX_REQUEST_SIZE } from '../domain/artifact-bundle.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { projectReleaseParams, releaseParams } from './release-schemas.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // The older release-file upload (`…/releases/{version}/files/`, what sentry-cli 1.x's
 // `releases files VERSION upload-sourcemaps` calls): one file per request, named `~/path`. It is
@@ -16,7 +19,7 @@ const tags = ['source maps'];
 
 interface FileRow { url: string; type: string; blob: string; size: number; source_map: string | null; dist: string | null; assembled_at: Date }
 
-const serializeFile = (file: FileRow) => ({
+const serializeFile = (file: FileRow): z.infer<typeof releaseFileAnswer> => ({
   id: file.blob,
   name: file.url,
   dist: file.dist,
@@ -44,7 +47,7 @@ export function releaseFileRoutes(app: ZodApp, context: ApiContext, blobs: BlobS
   for (const prefix of ['/api/0/organizations/:org/releases/:version/files/', '/api/0/projects/:org/:project/releases/:version/files/']) {
     const params = prefix.startsWith('/api/0/organizations') ? releaseParams : projectReleaseParams;
 
-    app.get(prefix, { schema: { tags, summary: "A release's files (uploaded one by one or in bundles of the release)", params } }, async (request) => {
+    app.get(prefix, { schema: { tags, summary: "A release's files (uploaded one by one or in bundles of the release)", params, response: { 200: z.array(releaseFileAnswer), ...refusals } } }, async (request) => {
       const { version, projectIds } = await target(request, 'project:read');
       const rows = await readModel.pool.query<FileRow>(
         `SELECT DISTINCT ON (url, dist) url, type, blob, size, source_map, dist, assembled_at FROM artifact_files WHERE project_id = ANY($1::bigint[]) AND release = $2
@@ -54,7 +57,7 @@ export function releaseFileRoutes(app: ZodApp, context: ApiContext, blobs: BlobS
       return rows.rows.map(serializeFile);
     });
 
-    app.post(prefix, { schema: { tags, summary: 'Upload a release file: multipart `file`, `name` (~/path), optional `dist` and `header` (Sourcemap: …)', params } }, async (request, reply) => {
+    app.post(prefix, { schema: { tags, summary: 'Upload a release file: multipart `file`, `name` (~/path), optional `dist` and `header` (Sourcemap: …)', params, response: { 201: releaseFileAnswer, ...refusals } } }, async (request, reply) => {
       const { token, org, version, projectIds } = await target(request, 'project:releases');
       if (!request.isMultipart()) throw new ApiError(400, 'Upload the file as multipart/form-data');
       let data: Buffer | undefined;
@@ -75,7 +78,7 @@ export function releaseFileRoutes(app: ZodApp, context: ApiContext, blobs: BlobS
       const file = { url: name, type: name.endsWith('.map') ? 'source_map' : 'minified_source', debugId: null, sourceMap: headers.get('sourcemap') ?? headers.get('x-sourcemap') ?? null, blob, size: data.length };
       await appender.append(eventsTopic, projectIds.map((projectId) => {
         const value: ArtifactBundleAssembled = { projectId, organizationSlug: org, bundleId, release: version, dist, files: [file], actor: context.actor(token), assembledAt: now };
-        return { key: `${projectId}/artifact-bundle/${bundleId}`, name: 'ArtifactBundleAssembled' as const, value };
+        return { key: eventKeys.artifactBundle(projectId, bundleId), name: 'ArtifactBundleAssembled' as const, value };
       }));
       return reply.code(201).send(serializeFile({ url: name, type: file.type, blob, size: data.length, source_map: file.sourceMap, dist, assembled_at: new Date(now) }));
     });

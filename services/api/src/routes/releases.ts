@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { DeployCreated, ReleaseUpserted, RepositoryUpserted } from '@trapline/schemas';
 import type { Principal } from './context.ts';
 import { ReleaseReadModel, type ReleaseRow } from '../adapters/releases-read-model.ts';
 import { commitsOfRefs, nextRelease, serializeCommits, serializeDeploy, serializeRelease, serializeRepository, versionProblem, type ReleaseChange } from '../domain/releases.ts';
 import type { ProjectRow } from '../domain/serialize.ts';
+import { commitAnswer, deployAnswer, empty, refusals, releaseAnswer, repositoryAnswer } from '../domain/answers.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { page } from './paging.ts';
 import { deployBody, projectReleaseParams, releaseCreateBody, releaseListQuery, releaseParams, releaseUpdateBody, repositoryBody, toTime } from './release-schemas.ts';
 import { asList, orgParams, projectParams } from './schemas.ts';
+import { adminKeys } from '@trapline/schemas';
 
 // Sentry's release API as sentry-cli calls it: releases (organization- and project-scoped),
 // deploys, commits set explicitly, and repositories known without an integration. Every write is
@@ -20,10 +22,12 @@ const tags = ['releases'];
 type UpdateBody = z.infer<typeof releaseUpdateBody>;
 
 export function releaseRoutes(app: ZodApp, context: ApiContext): void {
-  const { readModel, appender, adminTopic, publicUrl } = context;
+  const { readModel, adminTopic, publicUrl } = context;
   const releases = new ReleaseReadModel(readModel.pool);
 
-  const upsert = async (record: ReleaseUpserted) => appender.append(adminTopic, [{ key: `release/${record.organizationSlug}/${record.version}`, name: 'ReleaseUpserted', value: record }]);
+  // Answered once the projector applied it, as every projected write: a create read back at once (sentry-cli's
+  // `releases new` then `set-commits`) finds the release and keeps what it was created with.
+  const upsert = (reply: FastifyReply, record: ReleaseUpserted) => context.appendAndAwait(reply, adminTopic, [{ key: adminKeys.release(record.organizationSlug, record.version), name: 'ReleaseUpserted', value: record }]);
 
   const projectIds = async (org: string, slugs: string[] | null | undefined) => {
     if (!slugs) return undefined;
@@ -35,6 +39,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
 
   /** What a body asks to change; refs must name repositories the organization knows (no integration lists commits here). */
   const changeOf = async (org: string, body: UpdateBody): Promise<ReleaseChange> => {
+    const now = context.now();
     if (body.status !== undefined && body.status !== 'open' && body.status !== 'archived') throw new ApiError(400, 'Invalid body.status: open or archived');
     if (body.refs && body.refs.length > 0) {
       const known = new Set((await releases.repositories(org)).map((repository) => repository.name.toLowerCase()));
@@ -45,7 +50,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     }
     const commits = body.commits?.map((commit) => ({
       id: commit.id, repository: commit.repository ?? null, message: commit.message ?? null, authorName: commit.author_name ?? null, authorEmail: commit.author_email ?? null,
-      timestamp: toTime(commit.timestamp) ?? null,
+      timestamp: toTime(commit.timestamp) ?? now,
     }));
     return {
       projectIds: await projectIds(org, body.projects),
@@ -53,7 +58,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
       url: body.url,
       dateStarted: toTime(body.dateStarted),
       dateReleased: toTime(body.dateReleased),
-      commits: body.refs && body.refs.length > 0 ? [...commitsOfRefs(body.refs), ...(commits ?? [])] : commits,
+      commits: body.refs && body.refs.length > 0 ? [...commitsOfRefs(body.refs, now), ...(commits ?? [])] : commits,
     };
   };
 
@@ -64,8 +69,8 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
   };
 
   const serialize = async (org: string, release: ReleaseRow) => {
-    const [projects, deploys] = await Promise.all([readModel.projects(org), releases.deploys(org, release.version)]);
-    return serializeRelease(org, release, projects, deploys[0]);
+    const [projects, deploys, repositories] = await Promise.all([readModel.projects(org), releases.deploys(org, release.version), releases.repositories(org)]);
+    return serializeRelease(org, release, projects, deploys[0], repositories);
   };
 
   /** The answer once the record is on the log: the release as the projector will have it. */
@@ -84,7 +89,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     if (!change.projectIds || change.projectIds.length === 0) throw new ApiError(400, 'Give the release at least one project in `projects`');
     const before = await releases.release(org, body.version);
     const record = nextRelease(org, body.version, before, change, context.actor(token), context.now());
-    await upsert(record);
+    await upsert(reply, record);
     // Sentry answers 208 when the release existed already (its projects are added).
     return reply.code(before?.declared ? 208 : 201).send(await serialize(org, projected(record, before)));
   };
@@ -94,14 +99,14 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     const wanted = projectId ?? asList(query.project).map(Number)[0];
     const { rows, hasNext } = await releases.releases(org, { projectId: wanted, query: query.query }, paging);
     paging.link(reply, publicUrl, hasNext);
-    const [projects] = await Promise.all([readModel.projects(org)]);
-    return rows.map((release) => serializeRelease(org, release, projects));
+    const [projects, repositories] = await Promise.all([readModel.projects(org), releases.repositories(org)]);
+    return rows.map((release) => serializeRelease(org, release, projects, undefined, repositories));
   };
 
-  const update = async (token: Principal, org: string, version: string, body: UpdateBody, project?: ProjectRow) => {
+  const update = async (token: Principal, org: string, version: string, body: UpdateBody, reply: FastifyReply, project?: ProjectRow) => {
     const before = await existing(org, version, project);
     const record = nextRelease(org, version, before, await changeOf(org, body), context.actor(token), context.now());
-    await upsert(record);
+    await upsert(reply, record);
     return serialize(org, projected(record, before));
   };
 
@@ -109,27 +114,27 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     const release = await existing(org, version, project);
     // As Sentry: a release issues were seen in stays (it is what their first and last release name).
     if (release.seen_project_ids.length > 0) throw new ApiError(400, 'This release is referenced by active issues and cannot be removed.');
-    await upsert({ ...nextRelease(org, version, release, {}, context.actor(token), context.now()), deleted: true });
-    return reply.code(204).send();
+    await upsert(reply, { ...nextRelease(org, version, release, {}, context.actor(token), context.now()), deleted: true });
+    return reply.code(204).send(null);
   };
 
-  app.get('/api/0/organizations/:org/releases/', { schema: { tags, summary: "List an organization's releases", params: orgParams, querystring: releaseListQuery } }, async (request, reply) => {
+  app.get('/api/0/organizations/:org/releases/', { schema: { tags, summary: "List an organization's releases", params: orgParams, querystring: releaseListQuery, response: { 200: z.array(releaseAnswer), ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:read');
     return list(request, reply, context.organization(token, request.params.org), request.query);
   });
 
-  app.post('/api/0/organizations/:org/releases/', { schema: { tags, summary: 'Create a release (208 when it exists: its projects are added)', params: orgParams, body: releaseCreateBody } }, async (request, reply) => {
+  app.post('/api/0/organizations/:org/releases/', { schema: { tags, summary: 'Create a release (208 when it exists: its projects are added)', params: orgParams, body: releaseCreateBody, response: { 201: releaseAnswer, 208: releaseAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:releases');
     return create(token, context.organization(token, request.params.org), request.body, reply);
   });
 
-  app.get('/api/0/projects/:org/:project/releases/', { schema: { tags, summary: "List a project's releases", params: projectParams, querystring: releaseListQuery } }, async (request, reply) => {
+  app.get('/api/0/projects/:org/:project/releases/', { schema: { tags, summary: "List a project's releases", params: projectParams, querystring: releaseListQuery, response: { 200: z.array(releaseAnswer), ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:read');
     const project = await context.project(token, request.params.org, request.params.project);
     return list(request, reply, project.organization_slug, request.query, project.id);
   });
 
-  app.post('/api/0/projects/:org/:project/releases/', { schema: { tags, summary: 'Create a release of a project', params: projectParams, body: releaseCreateBody } }, async (request, reply) => {
+  app.post('/api/0/projects/:org/:project/releases/', { schema: { tags, summary: 'Create a release of a project', params: projectParams, body: releaseCreateBody, response: { 201: releaseAnswer, 208: releaseAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:releases');
     const project = await context.project(token, request.params.org, request.params.project);
     return create(token, project.organization_slug, request.body, reply, project);
@@ -145,33 +150,33 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
       return { token, org: context.organization(token, org), version, project: found };
     };
 
-    app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve a release', params } }, async (request) => {
+    app.get(`${prefix}/`, { schema: { tags, summary: 'Retrieve a release', params, response: { 200: releaseAnswer, ...refusals } } }, async (request) => {
       const { org, version, project } = await target(request, 'project:read');
       return serialize(org, await existing(org, version, project));
     });
 
-    app.put(`${prefix}/`, { schema: { tags, summary: 'Update a release: finalize (dateReleased), url, ref, projects, commits or refs', params, body: releaseUpdateBody } }, async (request) => {
+    app.put(`${prefix}/`, { schema: { tags, summary: 'Update a release: finalize (dateReleased), url, ref, projects, commits or refs', params, body: releaseUpdateBody, response: { 200: releaseAnswer, ...refusals } } }, async (request, reply) => {
       const { token, org, version, project } = await target(request, 'project:releases');
-      return update(token, org, version, request.body, project);
+      return update(token, org, version, request.body, reply, project);
     });
 
-    app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete a release no issue was seen in', params } }, async (request, reply) => {
+    app.delete(`${prefix}/`, { schema: { tags, summary: 'Delete a release no issue was seen in', params, response: { 204: empty, ...refusals } } }, async (request, reply) => {
       const { token, org, version, project } = await target(request, 'project:releases');
       return remove(token, org, version, reply, project);
     });
 
-    app.get(`${prefix}/commits/`, { schema: { tags, summary: "A release's commits", params } }, async (request) => {
+    app.get(`${prefix}/commits/`, { schema: { tags, summary: "A release's commits", params, response: { 200: z.array(commitAnswer), ...refusals } } }, async (request) => {
       const { org, version, project } = await target(request, 'project:read');
-      return serializeCommits(await existing(org, version, project));
+      return serializeCommits(org, await existing(org, version, project), await releases.repositories(org));
     });
 
-    app.get(`${prefix}/deploys/`, { schema: { tags, summary: "A release's deploys, newest first", params } }, async (request) => {
+    app.get(`${prefix}/deploys/`, { schema: { tags, summary: "A release's deploys, newest first", params, response: { 200: z.array(deployAnswer), ...refusals } } }, async (request) => {
       const { org, version, project } = await target(request, 'project:read');
       await existing(org, version, project);
       return (await releases.deploys(org, version)).map(serializeDeploy);
     });
 
-    app.post(`${prefix}/deploys/`, { schema: { tags, summary: 'Record a deploy of a release to an environment', params, body: deployBody } }, async (request, reply) => {
+    app.post(`${prefix}/deploys/`, { schema: { tags, summary: 'Record a deploy of a release to an environment', params, body: deployBody, response: { 201: deployAnswer, ...refusals } } }, async (request, reply) => {
       const { token, org, version, project } = await target(request, 'project:releases');
       const release = await existing(org, version, project);
       const body = request.body;
@@ -180,7 +185,7 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
         organizationSlug: org, version, deployId: randomUUID().replaceAll('-', ''), environment: body.environment, name: body.name ?? null, url: body.url ?? null,
         dateStarted: toTime(body.dateStarted) ?? null, dateFinished: toTime(body.dateFinished) ?? context.now(), projectIds: ids, actor: context.actor(token),
       };
-      await appender.append(adminTopic, [{ key: `release/${org}/${version}/deploy/${deploy.deployId}`, name: 'DeployCreated', value: deploy }]);
+      await context.appendAndAwait(reply, adminTopic, [{ key: adminKeys.deploy(org, version, deploy.deployId), name: 'DeployCreated', value: deploy }]);
       return reply.code(201).send(serializeDeploy({
         deploy_id: deploy.deployId, environment: deploy.environment, name: deploy.name, url: deploy.url, project_ids: ids,
         date_started: deploy.dateStarted === null ? null : new Date(deploy.dateStarted), date_finished: new Date(deploy.dateFinished),
@@ -188,19 +193,19 @@ export function releaseRoutes(app: ZodApp, context: ApiContext): void {
     });
   }
 
-  app.get('/api/0/organizations/:org/repos/', { schema: { tags, summary: "The organization's repositories", params: orgParams } }, async (request) => {
+  app.get('/api/0/organizations/:org/repos/', { schema: { tags, summary: "The organization's repositories", params: orgParams, response: { 200: z.array(repositoryAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
     const org = context.organization(token, request.params.org);
     return (await releases.repositories(org)).map((repository) => serializeRepository(org, repository));
   });
 
-  app.post('/api/0/organizations/:org/repos/', { schema: { tags, summary: 'Add a repository (no integration: its commits are named explicitly)', params: orgParams, body: repositoryBody } }, async (request, reply) => {
+  app.post('/api/0/organizations/:org/repos/', { schema: { tags, summary: 'Add a repository (no integration: its commits are named explicitly)', params: orgParams, body: repositoryBody, response: { 201: repositoryAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'org:write');
     const org = context.organization(token, request.params.org);
     const { name, url, provider } = request.body;
     if (provider && provider !== 'unknown') throw new ApiError(400, `Repository provider ${provider} needs an integration, which Trapline does not have: add the repository without a provider`);
     const record: RepositoryUpserted = { organizationSlug: org, name, url: url ?? null, createdAt: context.now() };
-    await appender.append(adminTopic, [{ key: `repository/${org}/${name}`, name: 'RepositoryUpserted', value: record }]);
+    await context.appendAndAwait(reply, adminTopic, [{ key: adminKeys.repository(org, name), name: 'RepositoryUpserted', value: record }]);
     return reply.code(201).send(serializeRepository(org, { name, url: record.url, created_at: new Date(record.createdAt) }));
   });
 }

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { AuditEntry, MemberUpserted, UserUpserted } from '@trapline/schemas';
 import { memberKey, memberRecord, newUser, newUserToken, normalizeEmail, serializeUser, serializeUserToken, userKey, userTokenKey, type UserRow } from '../domain/accounts.ts';
+import { empty, invitationAnswer, meAnswer, refusals, sessionAnswer, userTokenAnswer } from '../domain/answers.ts';
 import { checkPassword, hashPassword } from '../domain/passwords.ts';
 import { hashToken } from '../domain/tokens.ts';
 import { ApiError, NOT_FOUND, SESSION_COOKIE, type ApiContext, type Principal, type ZodApp } from './context.ts';
@@ -55,7 +57,7 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
     return { principal, user: principal.user };
   };
 
-  app.post('/api/0/auth/login/', { schema: { tags, summary: 'Sign in with email and password: a session cookie', body: signInBody } }, async (request, reply) => {
+  app.post('/api/0/auth/login/', { schema: { tags, summary: 'Sign in with email and password: a session cookie', body: signInBody, response: { 200: sessionAnswer, ...refusals } } }, async (request, reply) => {
     const { throttle } = sessions();
     const email = normalizeEmail(request.body.email) ?? request.body.email.trim().toLowerCase();
     const address = clientAddress(request);
@@ -72,20 +74,20 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
     return signedIn(reply, user);
   });
 
-  app.get('/api/0/auth/', { schema: { tags, summary: 'The signed-in user and the CSRF token for writes' } }, async (request) => {
+  app.get('/api/0/auth/', { schema: { tags, summary: 'The signed-in user and the CSRF token for writes', response: { 200: sessionAnswer, ...refusals } } }, async (request) => {
     const { principal, user } = await signedInUser(request, true);
     const session = await sessions().sessions.get(principal.sessionId!);
     return { user: serializeUser(user), csrfToken: session?.csrfToken ?? null };
   });
 
-  app.delete('/api/0/auth/', { schema: { tags, summary: 'Sign out' } }, async (request, reply) => {
+  app.delete('/api/0/auth/', { schema: { tags, summary: 'Sign out', response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const { principal } = await signedInUser(request, true);
     await sessions().sessions.destroy(principal.sessionId!);
     setSessionCookie(reply, '', 0);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
-  app.get('/api/0/users/me/', { schema: { tags, summary: 'The signed-in user (session or user token)' } }, async (request) => {
+  app.get('/api/0/users/me/', { schema: { tags, summary: 'The signed-in user (session or user token)', response: { 200: meAnswer, ...refusals } } }, async (request) => {
     const { user } = await signedInUser(request, false);
     const memberships = await accounts.memberships(user.id);
     return { ...serializeUser(user), organizations: memberships.map((member) => ({ slug: member.organization_slug, orgRole: member.role })) };
@@ -100,13 +102,13 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
     return invitation;
   };
 
-  app.get('/api/0/accept-invite/:memberId/:token/', { schema: { tags, summary: 'What an invitation is for', params: acceptParams } }, async (request) => {
+  app.get('/api/0/accept-invite/:memberId/:token/', { schema: { tags, summary: 'What an invitation is for', params: acceptParams, response: { 200: invitationAnswer, ...refusals } } }, async (request) => {
     const invitation = await openInvitation(request.params);
     const existing = await accounts.userByEmail(invitation.email);
     return { orgSlug: invitation.organization_slug, email: invitation.email, orgRole: invitation.role, existingUser: existing !== undefined };
   });
 
-  app.post('/api/0/accept-invite/:memberId/:token/', { schema: { tags, summary: 'Accept an invitation, setting a password (or giving your existing one)', params: acceptParams, body: acceptBody } }, async (request, reply) => {
+  app.post('/api/0/accept-invite/:memberId/:token/', { schema: { tags, summary: 'Accept an invitation, setting a password (or giving your existing one)', params: acceptParams, body: acceptBody, response: { 200: sessionAnswer, ...refusals } } }, async (request, reply) => {
     const { sessions: store } = sessions();
     const invitation = await openInvitation(request.params);
     if (!(await store.claimOnce(request.params.token, 3600))) throw new ApiError(404, 'This invitation link is invalid or was already used.');
@@ -132,12 +134,12 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
   });
 
   // User auth tokens: made and revoked only from a session (a token cannot mint tokens).
-  app.get('/api/0/api-tokens/', { schema: { tags, summary: "The signed-in user's auth tokens" } }, async (request) => {
+  app.get('/api/0/api-tokens/', { schema: { tags, summary: "The signed-in user's auth tokens", response: { 200: z.array(userTokenAnswer), ...refusals } } }, async (request) => {
     const { user } = await signedInUser(request, false);
     return (await accounts.userTokens(user.id)).map((row) => serializeUserToken(row));
   });
 
-  app.post('/api/0/api-tokens/', { schema: { tags, summary: 'Create a user auth token with scopes (shown once)', body: userTokenCreateBody } }, async (request, reply) => {
+  app.post('/api/0/api-tokens/', { schema: { tags, summary: 'Create a user auth token with scopes (shown once)', body: userTokenCreateBody, response: { 201: userTokenAnswer, ...refusals } } }, async (request, reply) => {
     const { user } = await signedInUser(request, true);
     const { record, token } = newUserToken({ userId: user.id, scopes: [...new Set(request.body.scopes)], label: request.body.name?.trim() || 'token', now: context.now() });
     await context.appendAndAwait(reply, adminTopic, [{ key: userTokenKey(record.tokenId), name: 'UserTokenUpserted', value: record }]);
@@ -149,17 +151,17 @@ export function userRoutes(app: ZodApp, context: ApiContext): void {
     const row = (await accounts.userTokens(user.id)).find((candidate) => candidate.id === tokenId);
     if (!row) throw new ApiError(404, NOT_FOUND);
     await context.appendAndAwait(reply, adminTopic, [{ key: userTokenKey(row.id), name: 'UserTokenUpserted', value: { tokenId: row.id, tokenHash: row.token_hash, userId: row.user_id, scopes: row.scopes, label: row.label, active: false, createdAt: row.created_at.getTime() } }]);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   };
   // Sentry's older form names the token in the body; it is read after authentication, so a
   // request without a session is 401/403 whatever its body.
-  app.delete('/api/0/api-tokens/', { schema: { tags, summary: 'Revoke a user auth token (body: {"tokenId": …})' } }, async (request, reply) => {
+  app.delete('/api/0/api-tokens/', { schema: { tags, summary: 'Revoke a user auth token (body: {"tokenId": …})', response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const body = userTokenDeleteBody.safeParse(request.body ?? undefined);
     await signedInUser(request, true);
     if (!body.success || !body.data) throw new ApiError(400, 'Invalid body: give {"tokenId": "…"}');
     return revoke(request, reply, body.data.tokenId);
   });
-  app.delete('/api/0/api-tokens/:tokenId/', { schema: { tags, summary: 'Revoke a user auth token', params: userTokenParams } }, async (request, reply) => revoke(request, reply, request.params.tokenId));
+  app.delete('/api/0/api-tokens/:tokenId/', { schema: { tags, summary: 'Revoke a user auth token', params: userTokenParams, response: { 204: empty, ...refusals } } }, async (request, reply) => revoke(request, reply, request.params.tokenId));
 }
 
 /** An audit entry of a membership change; its id names the member and the moment. */

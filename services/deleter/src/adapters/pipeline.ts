@@ -1,4 +1,4 @@
-import { type Admin, type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type Kafka, type KafkaMessage, type Logger, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type Admin, type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, planHeld, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
 import { SCHEMA_HEADER, type Codec, type DeletionStep, type TopicNames } from '@trapline/schemas';
 import {
   completedAudit,
@@ -13,7 +13,6 @@ import {
   type DeletionSettings,
   type ExpiredProject,
 } from '../domain/deletion.ts';
-import { planHeld, type HeldSettings } from '../domain/held-steps.ts';
 import type { DeletionSource } from './source.ts';
 
 // The deleter's consumer. Four inputs, one consumer group, and every step is one Kafka
@@ -21,7 +20,7 @@ import type { DeletionSource } from './source.ts';
 //   events  → deletion requests become a held step on `delay` and a `requested` audit entry
 //            (retention requests go straight to `run`, audited only by their summary);
 //   delay, retry → a step whose time has come moves to `run`, whatever its place in the partition
-//            (domain/held-steps.ts); steps not due before it go back to the tail; the partition is
+//            (planHeld, packages/runtime/src/held-steps.ts); steps not due before it go back to the tail; the partition is
 //            paused until its earliest step is due or a second at most (no busy loop);
 //   run    → one chunk: EventsPurged plus a null-value record per event key on `events`, then the
 //            next chunk on `run`, or the `completed` audit entry; a failed chunk goes to `retry`

@@ -3,6 +3,7 @@ import type { Appender, Logger, Pool, PoolClient } from '@trapline/runtime';
 import type { TopicNames } from '@trapline/schemas';
 import { dueExpiry, dueRetention, longestRetentionDays } from '../domain/retention.ts';
 import type { DeletionSource } from './source.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // Sentry's cleanup, event-sourced: every RETENTION_CHECK_SECONDS, the one active scheduler (the
 // deleter instance holding a Postgres advisory lock; any other instance stays idle until that
@@ -73,7 +74,7 @@ export function startRetentionScheduler(deps: RetentionSchedulerDeps): { stop():
       deps.onChecked?.();
       if (fresh.length === 0) return;
       const requests = fresh.map(({ projectId, cutoff, allProjects }) => ({ projectId, cutoff, allProjects, transactionId: randomUUID().replaceAll('-', ''), actor: 'system:retention', requestedAt: now }));
-      await deps.appender.append(deps.topics.events, requests.map((value) => ({ key: `${value.projectId}/deletion/${value.transactionId}`, name: 'RetentionRequested' as const, value })));
+      await deps.appender.append(deps.topics.events, requests.map((value) => ({ key: eventKeys.deletion(value.projectId, value.transactionId), name: 'RetentionRequested' as const, value })));
       for (const request of requests) unseen.set(request.projectId, request.transactionId);
       deps.onRequested?.(requests.length);
       deps.logger.info({ projects: requests.map((request) => request.projectId) }, 'retention requested');

@@ -1,5 +1,6 @@
 import { planAttemptFailure } from '@trapline/runtime';
 import type { AuditEntry, DeletionFailed, DeletionStep, EventDeletionRequested, EventsPurged, GroupDeletionRequested, RetentionRequested } from '@trapline/schemas';
+import { eventKeys } from '@trapline/schemas';
 
 // The deletion pipeline's decisions, pure: when a request is due, what one chunk removes, what
 // follows a failure. The adapter reads the clock and Postgres and writes what these return.
@@ -211,7 +212,7 @@ export function expiryAudits(step: DeletionStep, purged: EventsPurged, projects:
 
 /** Keys on the events topic: unique per record, partitioned by project like everything else there. */
 export const eventsTopicKeys = {
-  erasure: (projectId: number, eventId: string) => `${projectId}/${eventId}`,
-  purge: (purged: EventsPurged) => `${purged.projectId}/deletion/${purged.transactionId}/chunk/${purged.chunk}`,
-  failure: (step: DeletionStep) => `${step.projectId}/deletion/${step.transactionId}/failure/${step.chunks}`,
+  erasure: eventKeys.event,
+  purge: (purged: EventsPurged) => eventKeys.purge(purged.projectId, purged.transactionId, purged.chunk),
+  failure: (step: DeletionStep) => eventKeys.failure(step.projectId, step.transactionId, step.chunks),
 };

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createRedis, readConfig, type Redis } from '@trapline/runtime';
 import { Dedupe } from './dedupe.ts';
 
-// Dedupe against the real Redis: what one turn marks (one script call) is seen by later lookups,
-// for the window only, and per project.
+// Dedupe against the real Redis: what one turn marks (one script call) is seen by later lookups
+// (and by the lookups of the same turn, sent after the marks), for the window only, and per project.
 
 let redis: Redis;
 const namespace = `t${randomBytes(4).toString('hex')}`;
@@ -32,6 +32,21 @@ describe('dedupe', () => {
     const ttl = await redis.ttl(`${namespace}:seen:1:${id(1)}`);
     expect(ttl).toBeGreaterThan(290);
     expect(ttl).toBeLessThanOrEqual(300);
+  });
+
+  it("answers a turn's lookups and marks together, the marks first, each request its own ids", async () => {
+    const dedupe = new Dedupe(redis, namespace, 300, createLogger('test', 'silent'));
+    await dedupe.markAppended(4, [id(20)]);
+    const [, retried, other, fresh] = await Promise.all([
+      dedupe.markAppended(4, [id(21), id(22)]),
+      dedupe.seen(4, [id(21), id(23)]),
+      dedupe.seen(4, [id(20)]),
+      dedupe.seen(5, [id(21)]),
+    ]);
+    expect(retried).toEqual(new Set([id(21)]));
+    expect(other).toEqual(new Set([id(20)]));
+    expect(fresh).toEqual(new Set());
+    expect(await dedupe.seen(4, [id(22), id(23)])).toEqual(new Set([id(22)]));
   });
 
   it('forgets an id once the window has passed', async () => {

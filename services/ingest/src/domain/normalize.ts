@@ -52,18 +52,23 @@ export function normalizeTimestamp(value: unknown, received: number): number {
   return received;
 }
 
+const FRAME_TEXTS = ['filename', 'abs_path', 'module', 'function', 'context_line'] as const;
+const FRAME_NUMBERS = ['lineno', 'colno'] as const;
+const FRAME_CONTEXTS = ['pre_context', 'post_context'] as const;
+
 function normalizeFrame(raw: unknown): StackFrame | undefined {
   if (!isObject(raw)) return undefined;
   const frame: StackFrame = {};
-  for (const key of ['filename', 'abs_path', 'module', 'function', 'context_line'] as const) {
+  for (const key of FRAME_TEXTS) {
     const text = trimString(raw[key], 1024);
     if (text !== undefined) frame[key] = text;
   }
-  for (const key of ['lineno', 'colno'] as const) {
-    if (typeof raw[key] === 'number' && Number.isFinite(raw[key])) frame[key] = raw[key] as number;
+  for (const key of FRAME_NUMBERS) {
+    const value = raw[key];
+    if (typeof value === 'number' && Number.isFinite(value)) frame[key] = value;
   }
   if (typeof raw.in_app === 'boolean') frame.in_app = raw.in_app;
-  for (const key of ['pre_context', 'post_context'] as const) {
+  for (const key of FRAME_CONTEXTS) {
     const lines = raw[key];
     if (Array.isArray(lines)) frame[key] = lines.slice(0, 10).map((line) => trimString(line, 1024) ?? '');
   }
@@ -72,9 +77,13 @@ function normalizeFrame(raw: unknown): StackFrame | undefined {
 
 function normalizeStacktrace(raw: unknown): { frames: StackFrame[] } | undefined {
   if (!isObject(raw) || !Array.isArray(raw.frames)) return undefined;
-  const frames = raw.frames.map(normalizeFrame).filter((frame): frame is StackFrame => frame !== undefined);
   // Keep the innermost frames (the end of the list) when trimming, as Sentry does.
-  return { frames: frames.slice(-LIMITS.frames) };
+  const frames: StackFrame[] = [];
+  for (const rawFrame of raw.frames as unknown[]) {
+    const frame = normalizeFrame(rawFrame);
+    if (frame !== undefined) frames.push(frame);
+  }
+  return { frames: frames.length > LIMITS.frames ? frames.slice(-LIMITS.frames) : frames };
 }
 
 function normalizeException(raw: unknown): ExceptionValue | undefined {

@@ -26,9 +26,12 @@ export type CorsDecision = { allowed: true; headers: Record<string, string> } | 
  * with a list, the request's origin echoed when it is allowed and nothing when it is not (the
  * browser then keeps the answer from the page). `Vary: Origin` always: the answer depends on it.
  */
+// What every request to a project allowing any origin (the default) is answered: one object for all.
+const ANY_ORIGIN_DECISION: CorsDecision = Object.freeze({ allowed: true, headers: Object.freeze({ 'access-control-allow-origin': ANY_ORIGIN, vary: 'Origin' }) });
+
 export function decideCors(allowed: AllowedOrigins, originHeader: string | undefined, referer: string | undefined): CorsDecision {
+  if (allowed.any) return ANY_ORIGIN_DECISION;
   const vary = { vary: 'Origin' };
-  if (allowed.any) return { allowed: true, headers: { 'access-control-allow-origin': ANY_ORIGIN, ...vary } };
   const origin = requestOrigin(originHeader, referer);
   if (origin === undefined) return { allowed: true, headers: vary };
   if (!isOriginAllowed(origin, allowed)) return { allowed: false, origin, headers: vary };

@@ -1,11 +1,12 @@
 import { describeIssue } from '@trapline/projector/issue';
 import { groupHashes } from '@trapline/projector/grouping';
-import { type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type Kafka, type KafkaMessage, type Logger, type OutgoingRecord, planAttemptFailure, releaseDue, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
-import { SCHEMA_HEADER, type AlertDelivery, type AlertDeliveryChanged, type Codec, type NormalizedEvent, type TopicNames } from '@trapline/schemas';
+import { type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, type OutgoingRecord, planAttemptFailure, planHeld, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type AlertDelivery, type AlertDeliveryChanged, type Codec, eventKeys, type NormalizedEvent, SCHEMA_HEADER, type TopicNames } from '@trapline/schemas';
 import { decide, plannedDeliveries, type EventFacts } from '../domain/decide.ts';
 import { changeStatus, deleteIssue, emptyState, observeEvent } from '../domain/issue-state.ts';
 import { issueLink, summarize } from '../domain/messages.ts';
 import type { AlertingCache } from './alerting-cache.ts';
+import { deliveryRecord } from './delivery-record.ts';
 import type { SendOutcome } from './senders.ts';
 import { positionRecord, StateChanges, type NotifierState } from './state-store.ts';
 
@@ -17,7 +18,9 @@ import { positionRecord, StateChanges, type NotifierState } from './state-store.
 //   run    → deliveries sent a chunk at a time, at once (a slow receiver holds up its chunk by the
 //            timeout at most); each outcome is a delivery-log entry, a failure goes to `alerts.retry`
 //            with a growing delay, or to `alerts.dlq` after the last attempt;
-//   retry  → a delivery whose time has come moves back to `run`; before that the partition is paused.
+//   retry  → a delivery whose time has come moves back to `run`, whatever its place in the partition
+//            (planHeld, shared with the deleter); those not due before it go back to the tail, and
+//            the partition is paused until the earliest is due (or a second at most).
 
 export type DeliveryOutcome = 'decided' | 'sent' | 'not_sent' | 'retry' | 'dead' | 'dead_letter';
 
@@ -37,7 +40,14 @@ export interface NotifierDeps {
   /** Deliveries sent at once from the run topic. */
   concurrency?: number;
   onOutcome?: (outcome: DeliveryOutcome, count: number) => void;
+  /** Each committed transaction: the input it consumed, and how long it took. */
+  onTransaction?: (input: 'events' | 'run' | 'retry', seconds: number) => void;
 }
+
+// A retry partition holding deliveries not due is read again at least once a second (one due sooner
+// may have arrived behind them). A delivery carries its issue and event summaries, a few KB: 25 per
+// transaction stays far below a request's limit.
+const HELD_SETTINGS: HeldSettings = { recheckMs: 1000, perTransaction: 25 };
 
 const DECIDED = new Set(['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested']);
 
@@ -46,7 +56,7 @@ const schemaOf = (message: KafkaMessage) => {
   return (Array.isArray(raw) ? raw[0] : raw)?.toString();
 };
 
-const next = (message: KafkaMessage) => (BigInt(message.offset) + 1n).toString();
+const next = (message: Pick<KafkaMessage, 'offset'>) => (BigInt(message.offset) + 1n).toString();
 
 /** The delivery log's entry for where a delivery stands. */
 export function deliveryChange(delivery: AlertDelivery, status: string, attempts: number, target: string, lastError: string | null, now: number): OutgoingRecord<'AlertDeliveryChanged'> {
@@ -54,7 +64,7 @@ export function deliveryChange(delivery: AlertDelivery, status: string, attempts
     deliveryId: delivery.deliveryId, projectId: delivery.projectId, groupId: delivery.groupId, ruleId: delivery.ruleId, ruleName: delivery.ruleName, trigger: delivery.trigger,
     kind: delivery.kind, target, status, attempts, lastError, decidedAt: delivery.decidedAt, changedAt: now,
   };
-  return { key: `${delivery.projectId}/alert/${delivery.deliveryId}`, name: 'AlertDeliveryChanged', value };
+  return { key: eventKeys.alertDelivery(delivery.projectId, delivery.deliveryId), name: 'AlertDeliveryChanged', value };
 }
 
 export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promise<void> }> {
@@ -62,10 +72,14 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, minBytes: 64 * 1024, sessionTimeout: 30000, heartbeatInterval: 3000 });
   const gate = new DueGate(consumer);
   const count = (outcome: DeliveryOutcome, n = 1) => n > 0 && deps.onOutcome?.(outcome, n);
-  const commit = (appends: TransactionalAppend[], batch: Batch, nextOffset: string) =>
-    appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: nextOffset });
+  const inputOf = (topic: string) => (topic === topics.events ? 'events' : topic === topics.alertsRun ? 'run' : 'retry');
+  const commit = async (appends: TransactionalAppend[], batch: Batch, nextOffset: string) => {
+    const started = performance.now();
+    await appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: nextOffset });
+    deps.onTransaction?.(inputOf(batch.topic), (performance.now() - started) / 1000);
+  };
   /** A step of the run or retry topic, with where the notifier stands there: a replay of it does nothing. */
-  const commitStep = async (appends: TransactionalAppend[], batch: Batch, message: KafkaMessage) => {
+  const commitStep = async (appends: TransactionalAppend[], batch: Batch, message: Pick<KafkaMessage, 'offset'>) => {
     await commit([...appends, { topic: topics.notifierState, records: [positionRecord(batch.topic, batch.partition, next(message))] }], batch, next(message));
     state.commit(undefined, batch.topic, batch.partition, next(message));
   };
@@ -138,7 +152,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
     const now = deps.now();
     await commit([
       { topic: topics.notifierState, records: changes.records(batch.topic, batch.partition, nextOffset) },
-      { topic: topics.alertsRun, records: deliveries.map((delivery) => ({ key: delivery.deliveryId, name: 'AlertDelivery' as const, value: delivery })) },
+      { topic: topics.alertsRun, records: deliveries.map(deliveryRecord) },
       { topic: topics.events, records: deliveries.map((delivery) => deliveryChange(delivery, 'pending', 0, delivery.kind, null, now)) },
     ], batch, nextOffset);
     state.commit(changes, batch.topic, batch.partition, nextOffset);
@@ -162,7 +176,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
     logger.warn({ deliveryId: delivery.deliveryId, attempt: plan.attempt, error: outcome.error, outcome: plan.outcome }, 'alert delivery failed');
     return {
       appends: [
-        { topic: plan.outcome === 'dead' ? topics.alertsDlq : topics.alertsRetry, records: [{ key: delivery.deliveryId, name: 'AlertDelivery', value: failed }] },
+        { topic: plan.outcome === 'dead' ? topics.alertsDlq : topics.alertsRetry, records: [deliveryRecord(failed)] },
         { topic: topics.events, records: [deliveryChange(delivery, plan.outcome === 'dead' ? 'dead' : 'retrying', plan.attempt, outcome.target, outcome.error, now)] },
       ],
       counted: plan.outcome,
@@ -187,23 +201,32 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
     return batch.messages.at(-1)!.offset;
   };
 
+  /**
+   * The retry topic: of what was read, everything up to the last due delivery is handled (the due
+   * ones back to `run`, the others to the tail of the retry topic), so a delivery due sooner never
+   * waits behind one due later; then the partition rests until its earliest delivery is due.
+   */
   const release = async (batch: Batch): Promise<string | undefined> => {
     const messages = unhandled(batch);
     const skipped = batch.messages.length - messages.length; // handled before: a prefix of the batch
-    const last = await releaseDue({
-      topic: batch.topic,
-      partition: batch.partition,
-      messages,
-      read: (message) => readDelivery(batch, message),
-      now: deps.now,
-      gate,
-      release: (delivery, message) => commitStep([{ topic: topics.alertsRun, records: [{ key: delivery.deliveryId, name: 'AlertDelivery', value: delivery }] }], batch, message),
-      reject: async (letter, message) => {
-        await commitStep([{ topic: topics.alertsDlq, raw: [letter] }], batch, message);
-        count('dead_letter');
-      },
+    const records = messages.map((message) => {
+      const read = readDelivery(batch, message);
+      return { offset: message.offset, dueAt: 'step' in read ? read.step.dueAt : null, item: read };
     });
-    return last ?? (skipped > 0 ? batch.messages[skipped - 1]!.offset : undefined);
+    const plan = planHeld(records, deps.now(), HELD_SETTINGS);
+    const deliveries = (reads: (typeof records)[number]['item'][]) => reads.flatMap((read) => ('step' in read ? [deliveryRecord(read.step)] : []));
+    let last = skipped > 0 ? batch.messages[skipped - 1]!.offset : undefined;
+    for (const transaction of plan.transactions) {
+      await commitStep([
+        { topic: topics.alertsRun, records: deliveries(transaction.released) },
+        { topic: batch.topic, records: deliveries(transaction.deferred) },
+        { topic: topics.alertsDlq, raw: transaction.deadLettered.flatMap((read) => ('deadLetter' in read ? [read.deadLetter] : [])) },
+      ], batch, { offset: transaction.through });
+      count('dead_letter', transaction.deadLettered.length);
+      last = transaction.through;
+    }
+    if (plan.recheckMs !== undefined) gate.holdUntilDue(batch.topic, batch.partition, plan.recheckMs);
+    return last;
   };
 
   // A rebalance may hand this instance partitions another one decided: their state is read again.

@@ -1,14 +1,22 @@
 import type { Pool } from '@trapline/runtime';
-import type { Action } from '@trapline/schemas';
+import type { EmailAction, MemberFacts } from '@trapline/schemas';
+import { emailRecipients, type Recipients } from '../domain/recipients.ts';
 
-// Who an e-mail action goes to. Until the organization's members exist, every target type
-// (IssueOwners, Team, Member) resolves to the addresses configured on the project
-// (PUT /api/0/projects/{org}/{project}/alert-emails/); a Member target naming one of those
-// addresses gets that one alone. This one function is what to point at the members read model.
+// Reads what decides an e-mail's recipients from the read models (the project's organization's
+// memberships with their users' addresses, its teams, the project's alert addresses); the decision
+// is domain/recipients.ts.
 
-export async function emailRecipients(pool: Pool, projectId: number, action: Extract<Action, { id: 'sentry.mail.actions.NotifyEmailAction' }>): Promise<string[]> {
-  const result = await pool.query<{ emails: string[] }>('SELECT emails FROM project_alert_emails WHERE project_id = $1', [projectId]);
-  const emails = result.rows[0]?.emails ?? [];
-  if (action.targetType === 'Member' && action.targetIdentifier !== null && emails.includes(action.targetIdentifier)) return [action.targetIdentifier];
-  return emails;
+export async function readRecipients(pool: Pool, projectId: number, action: EmailAction): Promise<Recipients> {
+  const [members, teams, emails] = await Promise.all([
+    pool.query<{ id: string; user_id: string | null; email: string | null; pending: boolean }>(
+      `SELECT m.id, m.user_id, u.email, m.invite_token_hash IS NOT NULL AS pending
+         FROM members m JOIN projects p ON p.organization_slug = m.organization_slug LEFT JOIN users u ON u.id = m.user_id
+        WHERE p.id = $1 ORDER BY m.created_at, m.id`,
+      [projectId],
+    ),
+    pool.query<{ id: string; slug: string }>('SELECT t.id::text AS id, t.slug FROM teams t JOIN projects p ON p.organization_slug = t.organization_slug WHERE p.id = $1', [projectId]),
+    pool.query<{ emails: string[] }>('SELECT emails FROM project_alert_emails WHERE project_id = $1', [projectId]),
+  ]);
+  const facts: MemberFacts[] = members.rows.map((row) => ({ memberId: row.id, userId: row.user_id, email: row.email, pending: row.pending }));
+  return emailRecipients(action, { members: facts, teams: teams.rows.map((row) => ({ teamId: row.id, slug: row.slug })), projectEmails: emails.rows[0]?.emails ?? [] });
 }

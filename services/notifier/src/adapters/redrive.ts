@@ -1,5 +1,6 @@
 import { type Kafka, type Logger, redriveChain, type RedriveResult } from '@trapline/runtime';
 import type { TopicNames } from '@trapline/schemas';
+import { deliveryRecord } from './delivery-record.ts';
 
 // `trapline dlq redrive`: every alert delivery on trapline.alerts.dlq goes back to trapline.alerts.run
 // with a fresh set of attempts, sent once more (the runtime's redrive of a retry chain).
@@ -12,7 +13,7 @@ export function redriveAlertDeliveries(options: { kafka: Kafka; topics: TopicNam
     runTopic: topics.alertsRun,
     retry: (record, now) =>
       record.name === 'AlertDelivery'
-        ? { id: record.value.deliveryId, record: { key: record.value.deliveryId, name: 'AlertDelivery', value: { ...record.value, attempt: 0, lastError: null, dueAt: now } } }
+        ? { id: record.value.deliveryId, record: deliveryRecord({ ...record.value, attempt: 0, lastError: null, dueAt: now }) }
         : undefined,
   });
 }

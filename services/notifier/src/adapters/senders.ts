@@ -2,7 +2,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool } from '@trapline/runtime';
 import { ACTION, type Action, type AlertDelivery } from '@trapline/schemas';
 import { emailMessage, serviceHookRequest, slackMessage } from '../domain/messages.ts';
-import { emailRecipients } from './recipients.ts';
+import { readRecipients } from './recipients.ts';
 
 // Carries one delivery out: a signed POST to a service hook, a POST to a Slack incoming webhook,
 // or an e-mail over SMTP. Every attempt is bounded by the timeout. What happened is a value:
@@ -73,10 +73,11 @@ export class Senders {
   }
 
   private async sendEmail(delivery: AlertDelivery, action: Extract<Action, { id: typeof ACTION.email }>): Promise<SendOutcome> {
-    const to = await emailRecipients(this.pool, delivery.projectId, action);
-    const target = to.join(', ') || action.targetType;
+    const recipients = await readRecipients(this.pool, delivery.projectId, action);
+    if ('none' in recipients) return { status: 'not_sent', target: action.targetType, reason: recipients.none };
+    const { to } = recipients;
+    const target = to.join(', ');
     if (!this.mailer) return { status: 'not_sent', target, reason: 'no SMTP server is configured (SMTP_URL)' };
-    if (to.length === 0) return { status: 'not_sent', target, reason: 'the project has no alert e-mail addresses' };
     try {
       await this.mailer.sendMail({ from: this.settings.emailFrom, to, ...emailMessage(delivery), headers: { 'X-Trapline-Delivery': delivery.deliveryId } });
       return { status: 'sent', target };

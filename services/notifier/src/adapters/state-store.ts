@@ -1,6 +1,7 @@
 import { type Kafka, type OutgoingRecord, readTopicToEnd } from '@trapline/runtime';
 import type { Codec, NotifierIssueState } from '@trapline/schemas';
 import { stateKey } from '../domain/issue-state.ts';
+import { notifierStateKeys } from '@trapline/schemas';
 
 // The notifier's state, kept in its compacted changelog topic (`trapline.notifier.state`) and in
 // memory: per grouping hash what it knows of the issue, and per partition of its inputs (events,
@@ -10,7 +11,7 @@ import { stateKey } from '../domain/issue-state.ts';
 
 /** The changelog record of where the notifier stands in one partition of an input. */
 export function positionRecord(topic: string, partition: number, nextOffset: string): OutgoingRecord<'NotifierPosition'> {
-  return { key: `position/${topic}/${partition}`, name: 'NotifierPosition', value: { topic, partition, nextOffset } };
+  return { key: notifierStateKeys.position(topic, partition), name: 'NotifierPosition', value: { topic, partition, nextOffset } };
 }
 
 /** The changes of one batch, applied to the store only once its transaction has committed. */

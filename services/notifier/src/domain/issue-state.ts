@@ -1,5 +1,6 @@
 import { issueId } from '@trapline/projector/issue';
 import type { Bucket, NotifierIssueState } from '@trapline/schemas';
+import { notifierStateKeys } from '@trapline/schemas';
 
 // What the notifier knows of an issue, evolved from the log alone (never read from the projector's
 // tables, which may be behind or ahead of the record at hand): whether a grouping hash has an issue
@@ -11,7 +12,7 @@ const HOUR = 60 * MINUTE;
 const MINUTES_KEPT = HOUR;
 const HOURS_KEPT = 30 * 24 * HOUR;
 
-export const stateKey = (projectId: number, hash: string) => `${projectId}/issue/${hash}`;
+export const stateKey = notifierStateKeys.issue;
 
 export function emptyState(projectId: number, hash: string): NotifierIssueState {
   return { projectId, hash, generation: 0, groupId: null, status: 'unresolved', deletedAt: null, timesSeen: 0, firstSeen: 0, minutes: [], hours: [], lastFired: {} };

@@ -5,6 +5,7 @@ import { describeIssue, eventTags, shortIdNumber, userIdentity, type IssueFacts 
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import { groupOnResolvedFrames } from './resolved-frames.ts';
+import { eventKeys } from '@trapline/schemas';
 
 // Projects a run of EventReceived records with a fixed number of multi-row statements, whatever
 // the run's length: what the read model holds for them is read in three queries, placement is
@@ -149,7 +150,7 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
   );
   const placed = events.map((entry, index) => ({ ...entry, placement: placements[index]! }));
   // Expired, or received before the deletion of an issue already purged: kept nowhere, so erased.
-  for (const entry of placed) if (entry.placement.kind === 'expired' || entry.placement.kind === 'dropped') projection.erasures.push(`${entry.record.projectId}/${entry.record.eventId}`);
+  for (const entry of placed) if (entry.placement.kind === 'expired' || entry.placement.kind === 'dropped') projection.erasures.push(eventKeys.event(entry.record.projectId, entry.record.eventId));
   const joined = placed.filter((entry): entry is typeof entry & { placement: Extract<Placement, { kind: 'joined' }> } => entry.placement.kind === 'joined');
   const stored = placed.filter((entry) => entry.placement.kind === 'joined' || entry.placement.kind === 'hidden');
 

@@ -1,9 +1,10 @@
-// Releasing held steps from the delay and retry topics, pure. A partition of those topics is a
+// Releasing held steps from delay and retry topics, pure; the one function the deleter (its delay
+// and retry topics) and the notifier (its alert retries) share. A partition of those topics is a
 // queue in arrival order, not in due order: a request held for an hour may come before one held
 // for five seconds (the deletion delay was lowered), and a retry with a long backoff before one
 // with a short one. Waiting for the head would hold the later-due step behind it.
 //
-// So the deleter reads ahead: of what it has read, it handles everything up to the last step that
+// So a consumer reads ahead: of what it has read, it handles everything up to the last step that
 // is due, releasing the due ones to `run` and putting the others not yet due back at the tail of
 // their topic (in due order), in transactions that commit the input offset with the appends: every
 // step is released exactly once, and nothing waits in memory past a crash. What follows the last

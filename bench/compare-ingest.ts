@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { up } from '@trapline/stack';
+import { readConfig } from '@trapline/runtime';
+import { freePort, startTrapline } from '../test/harness.ts';
+import { formatSummary, summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
+import { until } from './report.ts';
+import { cpuSecondsOf, LoadGenerator, MINIMAL_RECEIVER, storeBodies } from './load.ts';
+
+// `npx tsx bench/compare-ingest.ts <other checkout> [--profile] [--this-flags=<node flags>]`: the ingest of another checkout (e.g.
+// main, with its node_modules installed) against this one's, on one running stack, in the order
+// other, this, this, other, so a steady drift of a shared machine meets
+// both alike; each run is the benchmark's sustained load (64 clients, 3 s of warm-up, 15 s counted)
+// with the ingest's CPU time, and the minimal receiver's rate before and after as the ceiling.
+// Prints one table: events/s, events per CPU-second, and this checkout's ratios to the other's.
+// With --profile each ingest runs under node --cpu-prof (which costs CPU too: take the ratios from
+// a run without it) and each run's profile is summarized over its counted seconds. --this-flags
+// gives this checkout's ingest Node flags (e.g. --max-semi-space-size=32), to weigh a flag against
+// its absence with the same checkout as the other.
+
+const WARMUP_SECONDS = 3;
+const SECONDS = 15;
+const CONCURRENCY = 64;
+
+const other = process.argv[2];
+if (!other) {
+  process.stderr.write('usage: npx tsx bench/compare-ingest.ts <other checkout>\n');
+  process.exit(2);
+}
+const roots = { other: resolve(other), this: resolve(import.meta.dirname, '..') };
+const thisFlags = process.argv.find((arg) => arg.startsWith('--this-flags='))?.slice('--this-flags='.length).split(' ').filter(Boolean) ?? [];
+const profileDir = process.argv.includes('--profile') ? mkdtempSync(join(tmpdir(), 'trapline-compare-ingest-')) : undefined;
+
+await up(readConfig());
+const trapline = await startTrapline({ LOG_LEVEL: 'warn' });
+const load = new LoadGenerator(CONCURRENCY);
+const peerPort = await freePort();
+const peer = spawn(process.execPath, ['-e', MINIMAL_RECEIVER, String(peerPort)], { stdio: 'ignore' });
+try {
+  await trapline.services.stop('ingest');
+  const url = new URL(trapline.defaults.dsn);
+  const port = trapline.config.INGEST_PORT;
+  const storeUrl = `http://127.0.0.1:${port}/api${url.pathname}/store/?sentry_key=${url.username}&sentry_version=7`;
+  const peerUrl = `http://127.0.0.1:${peerPort}/api/1/store/`;
+  const bodies = storeBodies(200, 4096);
+  // Every ingest run posts fresh event ids (dedupe would answer a repeated one without an append);
+  // the receiver keeps none, so its runs reuse '0'.
+  let prefix = 0;
+  const nextPrefix = () => (++prefix).toString(16);
+
+  const receiver = async () => {
+    await load.sustained(peerUrl, bodies, '0', WARMUP_SECONDS);
+    return (await load.sustained(peerUrl, bodies, '0', SECONDS)).perSecond;
+  };
+  await until('the minimal receiver', async () => (await load.post(peerUrl, bodies[0]!.bytes).catch(() => ({ status: 0 }))).status === 200, 10000, 100);
+
+  const run = async (which: keyof typeof roots, index: number) => {
+    const root = roots[which];
+    const dir = profileDir && join(profileDir, `${index}-${which}`);
+    const flags = [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(which === 'this' ? thisFlags : [])];
+    const ingest: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', join(root, 'services', 'ingest', 'src', 'main.ts')], { cwd: root, env: trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
+    let window: { fromUs: number; toUs: number } | undefined;
+    const exited = new Promise((done) => ingest.once('exit', done));
+    try {
+      await until(`the ${which} ingest`, () => fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false), 60000, 200);
+      await load.sustained(storeUrl, bodies, nextPrefix(), WARMUP_SECONDS);
+      const cpuBefore = cpuSecondsOf(ingest.pid!);
+      const fromUs = Number(process.hrtime.bigint() / 1000n);
+      const result = await load.sustained(storeUrl, bodies, nextPrefix(), SECONDS);
+      window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
+      const cpuSeconds = cpuSecondsOf(ingest.pid!) - cpuBefore;
+      return { which, ...result, cpuSeconds: +cpuSeconds.toFixed(2), perCpuSecond: Math.round(result.accepted / cpuSeconds), load: +loadavg()[0]!.toFixed(1), profile: undefined as ProfileSummary | undefined, window };
+    } finally {
+      ingest.kill('SIGTERM');
+      await exited;
+    }
+  };
+  /** The main thread's profile (the largest; tsx's loader thread writes a small one too), over the counted seconds. */
+  const profileOf = (index: number, which: string, window: { fromUs: number; toUs: number }) => {
+    const dir = join(profileDir!, `${index}-${which}`);
+    const file = readdirSync(dir).map((name) => join(dir, name)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    return summarizeProfile(file, 15, window);
+  };
+
+  const receiverBefore = await receiver();
+  const runs: Awaited<ReturnType<typeof run>>[] = [];
+  for (const which of ['other', 'this', 'this', 'other'] as const) {
+    const index = runs.length + 1;
+    const result = await run(which, index);
+    runs.push({ ...result, profile: profileDir ? profileOf(index, which, result.window) : undefined });
+  }
+  const receiverAfter = await receiver();
+
+  const sum = (which: string, pick: (entry: (typeof runs)[number]) => number) => runs.filter((entry) => entry.which === which).reduce((total, entry) => total + pick(entry), 0);
+  const perSecond = (which: string) => sum(which, (entry) => entry.perSecond) / 2;
+  const perCpuSecond = (which: string) => sum(which, (entry) => entry.accepted) / sum(which, (entry) => entry.cpuSeconds);
+  const receiverRate = (receiverBefore + receiverAfter) / 2;
+  const lines = [
+    `| run | ingest | events/s | p50 ms | p99 ms | non-200 | ingest CPU-s | events per CPU-second | 1-min load after |`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
+    ...runs.map((entry, index) => `| ${index + 1} | ${entry.which} | ${entry.perSecond} | ${entry.p50ms} | ${entry.p99ms} | ${entry.failed} | ${entry.cpuSeconds} | ${entry.perCpuSecond} | ${entry.load} |`),
+    '',
+    `minimal receiver: ${receiverBefore} events/s before, ${receiverAfter} after`,
+    `other (${roots.other}): ${Math.round(perSecond('other'))} events/s (${(perSecond('other') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('other'))} events per CPU-second`,
+    `this (${roots.this}${thisFlags.length > 0 ? `, node ${thisFlags.join(' ')}` : ''}): ${Math.round(perSecond('this'))} events/s (${(perSecond('this') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('this'))} events per CPU-second`,
+    `this / other: ${(perSecond('this') / perSecond('other')).toFixed(2)}× events/s, ${(perCpuSecond('this') / perCpuSecond('other')).toFixed(2)}× events per CPU-second`,
+  ];
+  for (const [index, entry] of runs.entries()) if (entry.profile) lines.push('', `### run ${index + 1}, ${entry.which}: ${entry.perSecond} events/s, ${entry.perCpuSecond} events per CPU-second (profiled)`, '', formatSummary(entry.profile));
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  peer.kill();
+  await load.close();
+  await trapline.dispose();
+}
+process.exit(0);

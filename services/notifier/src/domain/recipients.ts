@@ -1,0 +1,38 @@
+import { memberNamed, receivesMail, teamNamed, type EmailAction, type MemberFacts, type TeamFacts } from '@trapline/schemas';
+
+// Who one e-mail action goes to, decided from the rows the adapter read, as Sentry decides it:
+//   IssueOwners → Trapline keeps no ownership rules, so Sentry's fallthrough (`ActiveMembers`): every
+//                 accepted member of the project's organization (every role reads every project),
+//                 plus the project's own alert addresses (a list or a pager that is no person);
+//   Member      → that member alone, while accepted;
+//   Team        → the team's members: Trapline keeps no team membership yet, so nobody (not sent,
+//                 with the reason in the delivery log).
+// Pending invitations, removed members and removed users get nothing.
+
+export interface RecipientFacts {
+  members: readonly MemberFacts[];
+  teams: readonly TeamFacts[];
+  /** The project's alert addresses (`alert-emails`). */
+  projectEmails: readonly string[];
+}
+
+export type Recipients = { to: string[] } | { none: string };
+
+const distinct = (addresses: readonly string[]) => {
+  const seen = new Map<string, string>();
+  for (const address of addresses) if (!seen.has(address.toLowerCase())) seen.set(address.toLowerCase(), address);
+  return [...seen.values()];
+};
+
+export function emailRecipients(action: Pick<EmailAction, 'targetType' | 'targetIdentifier'>, facts: RecipientFacts): Recipients {
+  if (action.targetType === 'Member') {
+    const member = memberNamed(action.targetIdentifier, facts.members);
+    return member ? { to: [member.email] } : { none: `member ${action.targetIdentifier ?? '(none)'} is no longer an accepted member of the organization` };
+  }
+  if (action.targetType === 'Team') {
+    const team = teamNamed(action.targetIdentifier, facts.teams);
+    return { none: team ? `team ${team.slug}: Trapline keeps no team membership yet, so a team has no one to mail` : `team ${action.targetIdentifier ?? '(none)'} no longer exists` };
+  }
+  const to = distinct([...facts.members.filter(receivesMail).map((member) => member.email), ...facts.projectEmails]);
+  return to.length > 0 ? { to } : { none: 'the organization has no accepted members and the project no alert addresses' };
+}
