@@ -2,7 +2,11 @@
 FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0
+# librdkafka (the Kafka client's native add-on) is built by npm ci's postinstall against these.
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential python3 libssl-dev zlib1g-dev libzstd-dev \
+  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json ./
+COPY packages/runtime/scripts packages/runtime/scripts
 COPY schemas/package.json schemas/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/stack/package.json packages/stack/

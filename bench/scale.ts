@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
-import { AssignerProtocol } from 'kafkajs';
 import { Agent, request } from 'undici';
-import { Appender, createKafka, createLogger, partitionFor, projectPartitioner } from '@trapline/runtime';
+import { Appender, assignedPartitions, createKafka, createLogger, partitionFor, projectPartitioner } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
 import { bootstrap } from '@trapline/cli/bootstrap';
 import { serviceSet, type ServiceSet } from '@trapline/cli/services';
@@ -95,7 +94,7 @@ async function untilGroupStable(env: Isolated, count: number): Promise<void> {
     await until(`${count} projectors holding events partitions`, async () => {
       const { groups: [group] } = await admin.describeGroups([env.config.projectorGroup]);
       if (group?.state !== 'Stable') return false;
-      const holding = group.members.filter((member) => (AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment[env.topics.events]?.length ?? 0) > 0);
+      const holding = group.members.filter((member) => assignedPartitions(member.memberAssignment, env.topics.events).length > 0);
       return holding.length === count;
     }, PHASE_LIMIT_MS, 250);
   } finally {

@@ -4,7 +4,6 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { buildApiApp, type ApiDeps } from '@trapline/api';
 import { Appender, createKafka, createLogger, createMetrics, createPool, provision, readConfig, type Config, type Pool } from '@trapline/runtime';
@@ -98,7 +97,7 @@ export interface Isolated {
  * machine, ends up out of heap with tens of thousands of partitions.
  */
 async function deleteTopics(brokers: string[], prefix: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'test-dispose', brokers, connectionTimeout: 1000, retry: { retries: 1 }, logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka(brokers, 'test-dispose', createLogger('test', 'error'), { connectionTimeoutMs: 1000, retries: 1, silent: true }).admin();
   try {
     await admin.connect();
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));

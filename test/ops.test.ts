@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Appender, createKafka, createLogger, DLQ_HEADERS, partitionFor } from '@trapline/runtime';
+import { Appender, type Consumer, createKafka, createLogger, DLQ_HEADERS, type Kafka, partitionFor } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER } from '@trapline/schemas';
 import { eventually, isolated, runCli, type Isolated } from './harness.ts';
 import { groupLag } from './log.ts';

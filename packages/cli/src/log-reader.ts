@@ -1,4 +1,4 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from '@trapline/runtime';
 
 // Reads a bounded range of one topic, the way an operator's console consumer would (committed
 // records only), and stops at end offsets captured beforehand instead of waiting for new records.

@@ -1,5 +1,4 @@
-import type { IHeaders } from 'kafkajs';
-import { DLQ_HEADERS } from '@trapline/runtime';
+import { DLQ_HEADERS, type IHeaders } from '@trapline/runtime';
 import { SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, topicNames, type Codec, type RecordName, type TopicId } from '@trapline/schemas';
 
 // Pure side of the operator commands (`topics`, `decode`, `lag`, `replay`, `dlq`): parsing what

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import type { Admin, ConfigResourceTypes, Kafka, KafkaMessage } from 'kafkajs';
-import { createKafka, createLogger, readConfig, topicPartitions, TransactionalAppender, type Config } from '@trapline/runtime';
+import { type Admin, type Config, type ConfigResourceTypes, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, TransactionalAppender } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Consumer, Kafka } from 'kafkajs';
-import { Appender, createKafka, createLogger } from '@trapline/runtime';
+import { Appender, type Consumer, createKafka, createLogger, type Kafka } from '@trapline/runtime';
 import { startProjectorConsumer } from '@trapline/projector/consumer';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { eventually, isolated, type Isolated } from '../../../test/harness.ts';

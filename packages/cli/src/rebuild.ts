@@ -1,5 +1,4 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import { Appender, createPool, migrate, type Config, type Logger, type Pool } from '@trapline/runtime';
+import { Appender, type Config, type Consumer, createPool, type Kafka, type Logger, migrate, type Pool } from '@trapline/runtime';
 import { handoverLockName, startProjectorConsumer } from '@trapline/projector/consumer';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { bulkPhase, type BulkPhaseResult } from './rebuild-bulk.ts';

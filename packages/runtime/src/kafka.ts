@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer, type RecordMetadata } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import RdKafkaModule, { type DeliveryReport, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
 import { TOPIC_SPECS, type Codec, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
 import type { Logger } from './logger.ts';
+
+// librdkafka's bindings (CommonJS): its clients, not its KafkaJS-shaped layer, which reports one offset per partition and batch.
+const { RdKafka } = RdKafkaModule;
 
 // kafkajs 2.2.4 schedules a request-queue check with a negative delay, which Node 24 reports as a
 // TimeoutNegativeWarning on stderr (a delay below 1 ms was always taken as 1 ms): that one warning
@@ -20,18 +24,32 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(brokers: string[], clientId: string, logger: Logger): Kafka {
+// The Kafka client's types, for the files outside the runtime: none of them imports a client.
+export type { Admin, Batch, ConfigResourceTypes, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, ProducerConfig } from 'kafkajs';
+
+/** For a client that must give up at once (a test's clean-up of a broker that may be gone). */
+export interface KafkaClientOptions {
+  connectionTimeoutMs?: number;
+  retries?: number;
+  /** Logs nothing at all. */
+  silent?: boolean;
+}
+
+export function createKafka(brokers: string[], clientId: string, logger: Logger, options: KafkaClientOptions = {}): Kafka {
   const kafkaLogger = logger.child({ component: 'kafkajs' });
-  return new Kafka({
+  const kafka = new Kafka({
     clientId,
     brokers,
-    logLevel: logLevel.WARN,
-    retry: { initialRetryTime: 200, retries: 8 },
+    logLevel: options.silent ? logLevel.NOTHING : logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: options.retries ?? 8 },
+    ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeout: options.connectionTimeoutMs }),
     logCreator: () => ({ level, log }) => {
       const { message, ...extra } = log;
       kafkaLogger[LEVEL_NAMES[level] ?? 'info'](extra, message);
     },
   });
+  clientSettings.set(kafka, { brokers, clientId, logger });
+  return kafka;
 }
 
 /**
@@ -54,6 +72,11 @@ function partitionKeyHash(partitionKey: string): number {
     partitionKeyHashes.set(partitionKey, hash);
   }
   return hash;
+}
+
+/** The partitions of `topic` a consumer group member's assignment (as `describeGroups` returns it) holds. */
+export function assignedPartitions(memberAssignment: Buffer, topic: string): number[] {
+  return AssignerProtocol.MemberAssignment.decode(memberAssignment)?.assignment[topic] ?? [];
 }
 
 export const projectPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
@@ -93,149 +116,153 @@ export interface AppendedPosition {
   offset: number;
 }
 
+/** How a Kafka client made by `createKafka` reaches the brokers: what the librdkafka clients are built from. */
+interface ClientSettings {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+const clientSettings = new WeakMap<Kafka, ClientSettings>();
+
+/** A client made by `createKafka`, or one derived from it (`observeConsumers` wraps it by prototype). */
+function settingsOf(kafka: Kafka): ClientSettings {
+  for (let candidate: object | null = kafka; candidate; candidate = Object.getPrototypeOf(candidate) as object | null) {
+    const settings = clientSettings.get(candidate as Kafka);
+    if (settings) return settings;
+  }
+  throw new Error('a Kafka client made by createKafka is needed');
+}
+
+type RdHeaders = { [key: string]: Buffer | string }[];
+
+function rdHeaders(headers: IHeaders | Record<string, string> | undefined): RdHeaders | undefined {
+  if (!headers) return undefined;
+  const list: RdHeaders = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) list.push({ [key]: one });
+  }
+  return list;
+}
+
+/** What each produced message carries to its delivery report: the append it belongs to and its place in it. */
+interface Delivery {
+  append: PendingAppend;
+  index: number;
+}
+
 interface PendingAppend {
   topic: string;
-  messages: Message[];
-  bytes: number;
+  positions: AppendedPosition[];
+  remaining: number;
+  failed: boolean;
   resolve: (positions: AppendedPosition[]) => void;
   reject: (error: unknown) => void;
 }
 
-/** Below the broker's default message.max.bytes (1 MiB), which bounds one partition's batch. */
-const MAX_BATCH_BYTES = 900 * 1024;
-
 /**
- * One producer of an Appender and the send it has in flight (at most one: kafkajs allows no more
- * with idempotence).
+ * librdkafka's producer: idempotent with acks=all (the broker has the record on every in-sync
+ * replica before it is acknowledged), batching in its own threads. Delivery reports arrive on the
+ * event loop from librdkafka's background poll, one per record, with the offset it landed at.
  */
-interface Lane {
-  producer: Producer;
-  sending: boolean;
-  /** Set after a failed send: the next send starts on a new producer. */
-  stale: boolean;
+function newRdProducer(settings: ClientSettings): Promise<RdProducer> {
+  const producer = new RdKafka.Producer({
+    'bootstrap.servers': settings.brokers.join(','),
+    'client.id': settings.clientId,
+    'enable.idempotence': true,
+    acks: -1,
+    // An idle append goes out at once; under load librdkafka batches what queued meanwhile.
+    'linger.ms': 1,
+    'socket.nagle.disable': true,
+    // A record not acknowledged in a minute is failed back to its append (librdkafka retries until then).
+    'message.timeout.ms': 60000,
+    dr_cb: true,
+  });
+  const logger = settings.logger.child({ component: 'librdkafka' });
+  return new Promise((resolve, reject) => {
+    producer.once('ready', () => {
+      producer.setPollInBackground(true);
+      resolve(producer);
+    });
+    producer.on('event.error', (error) => logger.warn({ code: error.code }, error.message));
+    producer.connect({ timeout: 30000 }, (error) => {
+      if (error) reject(error);
+    });
+  });
 }
 
 /**
- * Appends records with acks=all and idempotent producers; resolves only once the broker acked.
- * Group commit: while a produce request is in flight, appends queue up and the next request
- * carries them all (up to MAX_BATCH_BYTES), so throughput grows with load and an idle append pays
- * no linger. With one lane (the default) requests are sequential, so each partition keeps the
- * order of the appends; with `lanes` producers, that many requests are in flight at once (an append
- * waits for no other's ack, at the cost of order between appends that did not wait for each other:
- * one that starts after another resolved still lands after it).
+ * Appends records with acks=all and an idempotent librdkafka producer; resolves only once the
+ * broker acknowledged every record, with where each landed. librdkafka keeps each partition's
+ * order across retries (idempotence: sequence numbers and, after a broken delivery, an epoch bump,
+ * KIP-360), so appends land in the order they were made. Partitions are chosen here, by
+ * `partitionFor`, from the topic's partition count (read once: a topic's count never changes).
  */
 export class Appender {
-  private pending: PendingAppend[] = [];
+  private readonly partitionCounts = new Map<string, Promise<number>>();
+  private closed = false;
 
-  private constructor(
-    private readonly kafka: Kafka,
-    private readonly lanes: Lane[],
-    private readonly codec: Codec,
-  ) {}
-
-  /** The partition the partitioner chose for each message sent: with the batch's base offsets, each record's offset. */
-  private readonly partitionOf = new WeakMap<object, number>();
-
-  private static newProducer(kafka: Kafka, partitionOf: WeakMap<object, number>): Producer {
-    const createPartitioner: ICustomPartitioner = () => {
-      const choose = projectPartitioner();
-      return (args) => {
-        const partition = choose(args);
-        partitionOf.set(args.message, partition);
-        return partition;
-      };
-    };
-    return kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner, allowAutoTopicCreation: false });
+  private constructor(private readonly producer: RdProducer, private readonly codec: Codec) {
+    producer.on('delivery-report', (error, report) => this.delivered(error, report));
   }
 
-  static async connect(kafka: Kafka, codec: Codec, options: { lanes?: number } = {}): Promise<Appender> {
-    const appender = new Appender(kafka, [], codec);
-    const producers = Array.from({ length: options.lanes ?? 1 }, () => Appender.newProducer(kafka, appender.partitionOf));
-    await Promise.all(producers.map((producer) => producer.connect()));
-    appender.lanes.push(...producers.map((producer) => ({ producer, sending: false, stale: false })));
-    return appender;
+  static async connect(kafka: Kafka, codec: Codec): Promise<Appender> {
+    return new Appender(await newRdProducer(settingsOf(kafka)), codec);
   }
 
-  /**
-   * After a failed send the broker may have written the batch anyway (the connection broke after
-   * the write). kafkajs then rolls the partition's sequence number back, and its next batch (other
-   * records) would be taken by the broker for a duplicate of the written one and acknowledged
-   * without being stored: an acknowledged event lost. A new producer gets a new producer id, so no
-   * sequence number is ever reused (kafkajs has no epoch bump, KIP-360).
-   */
-  private async ensureFresh(lane: Lane): Promise<void> {
-    if (!lane.stale) return;
-    const old = lane.producer;
-    lane.producer = Appender.newProducer(this.kafka, this.partitionOf);
-    lane.stale = false;
-    await old.disconnect().catch(() => undefined);
-    try {
-      await lane.producer.connect();
-    } catch (error) {
-      lane.stale = true;
-      throw error;
+  private delivered(error: LibrdKafkaError | null | undefined, report: DeliveryReport): void {
+    const { append, index } = report.opaque as Delivery;
+    if (append.failed) return;
+    if (error) {
+      append.failed = true;
+      append.reject(new Error(`Kafka did not take the record: ${error.message}`, { cause: error }));
+      return;
     }
+    append.positions[index] = { topic: append.topic, partition: report.partition, offset: Number(report.offset) };
+    if (--append.remaining === 0) append.resolve(append.positions);
+  }
+
+  private partitionCount(topic: string): Promise<number> {
+    let count = this.partitionCounts.get(topic);
+    if (!count) {
+      count = new Promise<number>((resolve, reject) => {
+        this.producer.getMetadata({ topic, timeout: 10000 }, (error, metadata) => {
+          const partitions = metadata?.topics.find((entry) => entry.name === topic)?.partitions.length ?? 0;
+          if (error || partitions === 0) reject(error ?? new Error(`topic ${topic} does not exist`));
+          else resolve(partitions);
+        });
+      });
+      this.partitionCounts.set(topic, count);
+      count.catch(() => this.partitionCounts.delete(topic));
+    }
+    return count;
+  }
+
+  /** Produces each message to its project's partition; resolves once all are acknowledged, rejects on the first failure. */
+  private async produce(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers?: IHeaders | Record<string, string> }[]): Promise<AppendedPosition[]> {
+    if (this.closed) throw new Error('the appender is closed');
+    const partitions = await this.partitionCount(topic);
+    return new Promise((resolve, reject) => {
+      const append: PendingAppend = { topic, positions: new Array(messages.length), remaining: messages.length, failed: false, resolve, reject };
+      for (const [index, message] of messages.entries()) {
+        try {
+          // A keyless record goes where the empty key would, as the kafkajs partitioner sent it; a key's bytes are kept as they are.
+          this.producer.produce(topic, partitionFor(message.key?.toString() ?? '', partitions), message.value, message.key, null, { append, index } satisfies Delivery, rdHeaders(message.headers));
+        } catch (error) {
+          // Queue full or closed: the records produced before this one may still land (an append was never atomic).
+          append.failed = true;
+          reject(error);
+          return;
+        }
+      }
+    });
   }
 
   /** Resolves with where each record landed, in the order given (what `awaitProjected` waits for). */
   append(topic: string, records: (OutgoingRecord | Tombstone)[]): Promise<AppendedPosition[]> {
     if (records.length === 0) return Promise.resolve([]);
-    const messages = encodeRecords(this.codec, records);
-    const bytes = messages.reduce((sum, message) => sum + message.key.length + (message.value?.length ?? 0), 0);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ topic, messages, bytes, resolve, reject });
-      this.sendPending();
-    });
-  }
-
-  private sendPending(): void {
-    const lane = this.lanes.find((candidate) => !candidate.sending);
-    if (!lane || this.pending.length === 0) return;
-    lane.sending = true;
-    let bytes = 0;
-    let count = 0;
-    while (count < this.pending.length && (count === 0 || bytes + this.pending[count]!.bytes <= MAX_BATCH_BYTES)) bytes += this.pending[count++]!.bytes;
-    const batch = this.pending.splice(0, count);
-    const byTopic = new Map<string, Message[]>();
-    for (const entry of batch) {
-      const messages = byTopic.get(entry.topic) ?? [];
-      for (const message of entry.messages) messages.push(message);
-      byTopic.set(entry.topic, messages);
-    }
-    this.ensureFresh(lane)
-      .then(() => lane.producer.sendBatch({ acks: -1, topicMessages: [...byTopic.entries()].map(([topic, messages]) => ({ topic, messages })) }))
-      .then(
-        (written) => {
-          const positions = this.positionsOf(byTopic, written);
-          batch.forEach((entry) => entry.resolve(entry.messages.map((message) => positions.get(message)!)));
-        },
-        (error: unknown) => {
-          lane.stale = true;
-          batch.forEach((entry) => entry.reject(error));
-        },
-      )
-      .finally(() => {
-        lane.sending = false;
-        this.sendPending();
-      });
-  }
-
-  /**
-   * A partition's records of one request get consecutive offsets from its base offset, in the
-   * order they were given (kafkajs groups them by partition, keeping their order).
-   */
-  private positionsOf(byTopic: Map<string, Message[]>, written: RecordMetadata[]): Map<Message, AppendedPosition> {
-    const positions = new Map<Message, AppendedPosition>();
-    for (const [topic, messages] of byTopic) {
-      const next = new Map(written.filter((meta) => meta.topicName === topic).map((meta) => [meta.partition, Number(meta.baseOffset)]));
-      for (const message of messages) {
-        const partition = this.partitionOf.get(message)!;
-        const offset = next.get(partition)!;
-        next.set(partition, offset + 1);
-        positions.set(message, { topic, partition, offset });
-      }
-    }
-    return positions;
+    return this.produce(topic, encodeRecords(this.codec, records));
   }
 
   /**
@@ -260,18 +287,15 @@ export class Appender {
   /** Raw append for dead letters: the original bytes plus headers naming the reason. */
   async appendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[]): Promise<void> {
     if (messages.length === 0) return;
-    const lane = this.lanes[0]!;
-    await this.ensureFresh(lane);
-    try {
-      await lane.producer.send({ topic, acks: -1, messages });
-    } catch (error) {
-      lane.stale = true;
-      throw error;
-    }
+    await this.produce(topic, messages);
   }
 
+  /** Waits for what is in flight, then disconnects. */
   async close(): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.producer.disconnect()));
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => this.producer.flush(30000, () => resolve()));
+    await new Promise<void>((resolve) => this.producer.disconnect(10000, () => resolve()));
   }
 }
 

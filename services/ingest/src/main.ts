@@ -22,7 +22,7 @@ await runService(logger, async () => {
   const redis = createRedis(config.REDIS_URL);
   await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis unavailable at start; dedupe fails open until it answers'));
   const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger);
-  const appender = await Appender.connect(kafka, new Codec(), { lanes: 2 });
+  const appender = await Appender.connect(kafka, new Codec());
   const admin = kafka.admin();
   await admin.connect();
   const app = buildIngestApp({

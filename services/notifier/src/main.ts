@@ -1,6 +1,5 @@
-import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
+import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, type Kafka, observeConsumers, postgresCheck, type ProducerConfig, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
-import type { Kafka, ProducerConfig } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
 import { AlertingCache } from './adapters/alerting-cache.ts';
 import { startNotifier } from './adapters/pipeline.ts';

@@ -1,5 +1,4 @@
-import type { Admin } from 'kafkajs';
-import type { Pool } from '@trapline/runtime';
+import type { Admin, Pool } from '@trapline/runtime';
 import type { ProjectionState } from '../domain/projection-health.ts';
 
 /**

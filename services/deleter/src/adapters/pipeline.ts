@@ -1,5 +1,4 @@
-import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetter, DueGate, planHeld, type HeldSettings, type Logger, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type Admin, type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, planHeld, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
 import { SCHEMA_HEADER, type Codec, type DeletionStep, type TopicNames } from '@trapline/schemas';
 import {
   completedAudit,

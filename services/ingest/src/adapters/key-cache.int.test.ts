@@ -65,4 +65,23 @@ describe('the key cache', () => {
       cache.stop();
     }
   });
+
+  it("a miss right after another miss waits for the admin change's notification that comes a moment later, and finds the key", async () => {
+    const cache = new KeyCache(env.pool, 60000, createLogger('test', 'silent'), 3000);
+    await cache.start();
+    try {
+      expect(await cache.refreshAfterMiss()).toBe(true); // spends the early refresh of this second
+      await addKey('notified later');
+      const miss = cache.refreshAfterMiss();
+      setTimeout(() => cache.adminChanged(), 100);
+      expect(await miss).toBe(true);
+      expect(cache.lookup('notified later')).toMatchObject({ publicKey: 'notified later', active: true });
+      // Without a notification the miss gives up when the early refresh's interval ends, no further query made.
+      await addKey('never notified');
+      expect(await cache.refreshAfterMiss()).toBe(false);
+      expect(cache.lookup('never notified')).toBeUndefined();
+    } finally {
+      cache.stop();
+    }
+  });
 });

@@ -19,6 +19,8 @@ export class KeyCache {
   private missFlight: Promise<void> | undefined;
   private changeFlight: Promise<void> | undefined;
   private changedSinceLoad = false;
+  /** Misses waiting for the next load an admin change triggers (see `refreshAfterMiss`). */
+  private readonly changeWaiters = new Set<() => void>();
 
   constructor(
     private readonly pool: Pool,
@@ -44,7 +46,10 @@ export class KeyCache {
    * After a miss: misses that arrive while a miss-triggered load runs wait for that load (a burst
    * of requests with a key just created all succeed); otherwise loads unless one started within
    * `missRefreshMs`. Its own load, never the periodic one, which may have begun before the key
-   * existed. Tells whether the keys were loaded for this miss.
+   * existed. A miss within `missRefreshMs` of the last miss-triggered load waits, for the rest of
+   * that time at most, for a load an admin change triggers: a key the API has just answered for
+   * is in the model, and the projector's notification of it may reach ingest a moment after the
+   * event does. Tells whether the keys were loaded for this miss.
    */
   async refreshAfterMiss(): Promise<boolean> {
     if (this.changeFlight) {
@@ -52,7 +57,8 @@ export class KeyCache {
       return true;
     }
     if (!this.missFlight) {
-      if (Date.now() - this.lastMissRefresh < this.missRefreshMs) return false;
+      const sinceMissRefresh = Date.now() - this.lastMissRefresh;
+      if (sinceMissRefresh < this.missRefreshMs) return this.changeLoadWithin(this.missRefreshMs - sinceMissRefresh);
       this.lastMissRefresh = Date.now();
       this.missFlight = this.load().finally(() => {
         this.missFlight = undefined;
@@ -60,6 +66,21 @@ export class KeyCache {
     }
     await this.missFlight;
     return true;
+  }
+
+  /** Whether a load triggered by an admin change ends within `ms`. */
+  private changeLoadWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const loaded = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.changeWaiters.delete(loaded);
+        resolve(false);
+      }, ms);
+      this.changeWaiters.add(loaded);
+    });
   }
 
   /**
@@ -78,6 +99,8 @@ export class KeyCache {
       .catch((error: unknown) => this.logger.warn({ err: error }, 'key cache refresh after an admin change failed'))
       .finally(() => {
         this.changeFlight = undefined;
+        for (const loaded of this.changeWaiters) loaded();
+        this.changeWaiters.clear();
       });
   }
 

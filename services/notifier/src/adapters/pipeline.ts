@@ -1,7 +1,6 @@
-import type { Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { describeIssue } from '@trapline/projector/issue';
 import { groupHashes } from '@trapline/projector/grouping';
-import { deadLetter, DueGate, planAttemptFailure, planHeld, type HeldSettings, type Logger, type OutgoingRecord, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, type OutgoingRecord, planAttemptFailure, planHeld, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
 import { type AlertDelivery, type AlertDeliveryChanged, type Codec, eventKeys, type NormalizedEvent, SCHEMA_HEADER, type TopicNames } from '@trapline/schemas';
 import { decide, plannedDeliveries, type EventFacts } from '../domain/decide.ts';
 import { changeStatus, deleteIssue, emptyState, observeEvent } from '../domain/issue-state.ts';

@@ -1,5 +1,4 @@
-import type { Kafka } from 'kafkajs';
-import { redriveChain, type Logger, type RedriveResult } from '@trapline/runtime';
+import { type Kafka, type Logger, redriveChain, type RedriveResult } from '@trapline/runtime';
 import type { TopicNames } from '@trapline/schemas';
 import { deliveryRecord } from './delivery-record.ts';
 

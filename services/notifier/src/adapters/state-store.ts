@@ -1,5 +1,4 @@
-import type { Kafka } from 'kafkajs';
-import { readTopicToEnd, type OutgoingRecord } from '@trapline/runtime';
+import { type Kafka, type OutgoingRecord, readTopicToEnd } from '@trapline/runtime';
 import type { Codec, NotifierIssueState } from '@trapline/schemas';
 import { stateKey } from '../domain/issue-state.ts';
 import { notifierStateKeys } from '@trapline/schemas';

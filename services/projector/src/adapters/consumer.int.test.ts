@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Consumer, Kafka } from 'kafkajs';
-import { Appender, createKafka, createLogger, DLQ_HEADERS } from '@trapline/runtime';
+import { Appender, type Consumer, createKafka, createLogger, DLQ_HEADERS, type Kafka } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER, type NormalizedEvent } from '@trapline/schemas';
 import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
 import { groupHashes } from '../domain/grouping.ts';

@@ -1,5 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { deadLetter, dropExpiredPartitions, ExpiredPartitionError, inTransaction, RECORD_POSITION_SQL, type Appender, type Logger, type Pool } from '@trapline/runtime';
+import { type Appender, type Consumer, deadLetter, dropExpiredPartitions, type EachBatchPayload, ExpiredPartitionError, inTransaction, type Kafka, type KafkaMessage, type Logger, type Pool, RECORD_POSITION_SQL } from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
 import { applyEvents, isMissingPartition, newProjection, parseEvents } from './events.ts';
 import { applyAdminTombstone, applyRecord, PoisonRecord } from './read-models.ts';
