@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
-import { Appender, createKafka, createLogger, type OutgoingRecord } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, type Kafka, type OutgoingRecord } from '@trapline/runtime';
 import { groupHashes } from '@trapline/projector/grouping';
 import { issueId } from '@trapline/projector/issue';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';

@@ -1,5 +1,4 @@
-import type { Kafka } from 'kafkajs';
-import type { Pool } from '@trapline/runtime';
+import type { Kafka, Pool } from '@trapline/runtime';
 import { BulkLoader, type BulkFigures } from '@trapline/projector/bulk';
 import type { Codec } from '@trapline/schemas';
 import { readRange } from './log-reader.ts';
