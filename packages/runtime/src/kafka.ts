@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AssignerProtocol, Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
 import RdKafkaModule, { type DeliveryReport, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
-import { TOPIC_SPECS, type Codec, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
+import { partitionKeyOf, TOPIC_SPECS, type Codec, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
 import type { Logger } from './logger.ts';
 
 // librdkafka's bindings (CommonJS): its clients, not its KafkaJS-shaped layer, which reports one offset per partition and batch.
@@ -57,8 +57,7 @@ export function createKafka(brokers: string[], clientId: string, logger: Logger,
  * the partition, so all records of one project share a partition and stay totally ordered.
  */
 export function partitionFor(key: string, partitionCount: number): number {
-  const slash = key.indexOf('/');
-  return partitionKeyHash(slash === -1 ? key : key.slice(0, slash)) % partitionCount;
+  return partitionKeyHash(partitionKeyOf(key)) % partitionCount;
 }
 
 // A SHA-256 per record showed in ingest's profile; there are few partition keys (projects).
