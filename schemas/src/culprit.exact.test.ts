@@ -106,7 +106,7 @@ describe('the crash location', () => {
   });
 
   it('falls back to the innermost frame with a function, and to abs_path', () => {
-    expect(crashLocation(withFrames('python', [{ filename: 'a.py', function: 'a', in_app: false }, { filename: 'b.py', function: 'b', in_app: false }]))).toBe('b.py');
+    expect(crashLocation(withFrames('python', [{ filename: 'a.py', function: 'a', in_app: false }, { filename: 'b.py', function: 'b', in_app: false }, { filename: 'c.py', function: 'c', in_app: false }]))).toBe('c.py');
     expect(crashLocation(withFrames('python', [{ abs_path: '/srv/a.py', function: 'a', in_app: true }]))).toBe('/srv/a.py');
     expect(crashLocation(withFrames('python', [{ function: 'a', in_app: true }]))).toBeNull();
   });
@@ -114,5 +114,6 @@ describe('the crash location', () => {
   it('reads the last exception only', () => {
     const event: NormalizedEvent = { ...base, exception: { values: [{ type: 'A', stacktrace: { frames: [{ filename: 'a.py', function: 'a' }] } }, { type: 'B' }] } };
     expect(crashLocation(event)).toBeNull();
+    expect(crashLocation({ ...base, exception: { values: [] } })).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACTION, CONDITION, FILTER, type AlertRule, type Filter } from '@trapline/schemas';
-import { decide, type ActiveRule, type EventFacts, type Happened } from './decide.ts';
+import { decide, plannedDeliveries, type ActiveRule, type EventFacts, type Happened, type ProjectAlerting } from './decide.ts';
 import { emptyState, markFired, observeEvent } from './issue-state.ts';
 
 // Exact outcomes of Sentry's rule semantics, one event at a time: TaggedEventFilter's operators
@@ -32,13 +32,14 @@ const passesFilter = (filter: Filter, event: EventFacts) => fired([rule({ filter
 
 describe("Sentry's tag filter", () => {
   // Two values of one key, a `sentry:`-prefixed key and a key spelled in capitals.
-  const tags: [string, string][] = [['browser', 'Chrome 120'], ['browser', 'Firefox 3'], ['sentry:release', 'Shop@1.2.0'], ['OS', 'Linux'], ['device', 'Pixel']];
+  const tags: [string, string][] = [['browser', 'Chrome 120'], ['browser', 'Firefox 3'], ['sentry:release', 'Shop@1.2.0'], ['OS', 'Linux'], ['device', 'Pixel'], ['custom_os', 'Windows']];
   it.each([
     ['browser', 'eq', 'Firefox 3', true],
     ['browser', 'eq', 'firefox 3', true],
     ['BROWSER', 'eq', 'Chrome 120', true],
     ['browser', 'eq', 'Firefox', false],
     ['os', 'eq', 'linux', true],
+    ['os', 'eq', 'windows', false],
     ['release', 'eq', 'shop@1.2.0', true],
     ['sentry:release', 'eq', 'Shop@1.2.0', true],
     ['missing', 'eq', 'x', false],
@@ -122,6 +123,11 @@ describe('actionMatch and filterMatch', () => {
     expect(fired([rule({ actionMatch: 'any', conditions: [{ id: CONDITION.regression }, { id: CONDITION.firstSeen }] })], facts(), { ...firstEvent(), regression: true })).toEqual([{ ruleId: '1', trigger: 'first_seen' }]);
   });
 
+  it('names the trigger after a condition of the rule only', () => {
+    expect(fired([rule({ actionMatch: 'none', conditions: [{ id: CONDITION.regression }] })], facts(), firstEvent())).toEqual([{ ruleId: '1', trigger: 'frequency' }]);
+    expect(fired([rule({ actionMatch: 'none', conditions: [{ id: CONDITION.firstSeen }] })], facts(), { ...laterEvent(), regression: true })).toEqual([{ ruleId: '1', trigger: 'frequency' }]);
+  });
+
   const pass: Filter = { id: FILTER.level, match: 'gte', level: '40' };
   const fail: Filter = { id: FILTER.level, match: 'eq', level: '50' };
   it.each([
@@ -184,5 +190,25 @@ describe('environment, status and frequency', () => {
   it('a frequency of 0 fires for every event', () => {
     const happened = firstEvent();
     expect(decide([{ ruleId: '1', rule: rule({ frequency: 0 }) }], facts(), { ...happened, state: markFired(happened.state, '1', T0) }).firings).toEqual([{ ruleId: '1', trigger: 'first_seen' }]);
+  });
+});
+
+describe('planned deliveries, exactly', () => {
+  it('gives each action of the fired rule its delivery, event.alert hooks for a service action, event.created hooks every event', () => {
+    const project: ProjectAlerting = {
+      organizationSlug: 'acme', projectSlug: 'web',
+      rules: [
+        { ruleId: 'r1', rule: rule({ name: 'first', actions: [{ id: ACTION.email, targetType: 'IssueOwners', targetIdentifier: null }] }) },
+        { ruleId: 'r2', rule: rule({ name: 'second', actions: [{ id: ACTION.slack, webhookUrl: 'https://hooks.slack/x' }, { id: ACTION.service, service: 'webhooks' }] }) },
+      ],
+      hooks: [{ hookId: 'h1', events: ['event.created'] }, { hookId: 'h2', events: ['event.alert'] }],
+    };
+    const context = { position: { partition: 0, offset: '7' }, projectId: 3, groupId: 5, issue: '{"id":"5"}', event: '{"id":"e"}', decidedAt: T0 };
+    const common = { projectId: 3, organizationSlug: 'acme', projectSlug: 'web', groupId: 5, issue: '{"id":"5"}', event: '{"id":"e"}', decidedAt: T0, attempt: 0, dueAt: T0, lastError: null };
+    expect(plannedDeliveries(project, [{ ruleId: 'r2', trigger: 'regression' }], context)).toEqual([
+      { ...common, ruleId: 'r2', ruleName: 'second', trigger: 'regression', kind: 'slack', deliveryId: '0-7-r2-0', action: JSON.stringify({ id: ACTION.slack, webhookUrl: 'https://hooks.slack/x' }) },
+      { ...common, ruleId: 'r2', ruleName: 'second', trigger: 'regression', kind: 'webhook', deliveryId: '0-7-r2-1-h2', action: JSON.stringify({ id: ACTION.service, service: 'webhooks', hookId: 'h2', hookEvent: 'event.alert' }) },
+      { ...common, ruleId: null, ruleName: 'event.created', trigger: 'event', kind: 'webhook', deliveryId: '0-7-hook-h1', action: JSON.stringify({ id: ACTION.service, service: 'webhooks', hookId: 'h1', hookEvent: 'event.created' }) },
+    ]);
   });
 });
