@@ -44,7 +44,12 @@ export function eventCulprit(event: NormalizedEvent): string {
   const frames = exceptions.filter((exception) => (exception.stacktrace?.frames.length ?? 0) > 0).at(-1)?.stacktrace?.frames;
   const culprit = frames ? stacktraceCulprit(frames, event.platform) : '';
   const url = event.request?.url;
-  return (culprit || (typeof url === 'string' ? url : '')).slice(0, MAX_CULPRIT_LENGTH);
+  return truncated(culprit || (typeof url === 'string' ? url : ''));
+}
+
+/** Sentry's truncatechars: a longer culprit keeps its first 197 characters and ends in `...`. */
+function truncated(culprit: string): string {
+  return culprit.length > MAX_CULPRIT_LENGTH ? `${culprit.slice(0, MAX_CULPRIT_LENGTH - 3)}...` : culprit;
 }
 
 /** The crash frame's file: the innermost app frame with a function of the last exception (else any frame with one); null without. */

@@ -66,31 +66,39 @@ function conditionPasses(condition: Condition, happened: Happened, at: number): 
   }
 }
 
+/** A tag key as Sentry's tag store names it: `sentry:release` is `release`. */
+const standardized = (key: string) => (key.startsWith('sentry:') ? key.slice('sentry:'.length) : key);
+
+/** Sentry's TaggedEventFilter: keys and values compared case-insensitively, a `sentry:` key by its short name. */
 function tagMatches(filter: Extract<Filter, { id: typeof FILTER.tagged }>, tags: [string, string][]): boolean {
-  const values = tags.filter(([key]) => key === filter.key).map(([, value]) => value);
+  const wanted = filter.key.toLowerCase();
+  const values = tags.filter(([key]) => key.toLowerCase() === wanted || standardized(key) === wanted).map(([, value]) => value.toLowerCase());
+  const value = filter.value.toLowerCase();
   switch (filter.match) {
     case 'is':
       return values.length > 0;
     case 'ns':
       return values.length === 0;
     case 'eq':
-      return values.includes(filter.value);
+      return values.includes(value);
     case 'ne':
-      return !values.includes(filter.value);
+      return !values.includes(value);
     case 'sw':
-      return values.some((value) => value.startsWith(filter.value));
+      return values.some((tag) => tag.startsWith(value));
     case 'ew':
-      return values.some((value) => value.endsWith(filter.value));
+      return values.some((tag) => tag.endsWith(value));
     case 'co':
-      return values.some((value) => value.includes(filter.value));
+      return values.some((tag) => tag.includes(value));
     case 'nc':
-      return !values.some((value) => value.includes(filter.value));
+      return !values.some((tag) => tag.includes(value));
   }
 }
 
 function filterPasses(filter: Filter, event: EventFacts): boolean {
   if (filter.id === FILTER.tagged) return tagMatches(filter, event.tags);
-  const level = LEVELS[event.level] ?? LEVELS.error!;
+  // Sentry's LevelFilter: an event level it does not know passes no level filter.
+  const level = LEVELS[event.level];
+  if (level === undefined) return false;
   const wanted = Number(filter.level);
   return filter.match === 'eq' ? level === wanted : filter.match === 'gte' ? level >= wanted : level <= wanted;
 }
@@ -114,7 +122,8 @@ export function decide(rules: ActiveRule[], event: EventFacts, happened: Happene
     if (rule.status !== 'active') continue;
     if (rule.environment !== null && rule.environment !== event.environment) continue;
     if (rule.conditions.length === 0 || !matches(rule.actionMatch, rule.conditions, (condition) => conditionPasses(condition, happened, event.receivedAt))) continue;
-    if (!matches(rule.filterMatch, rule.filters, (filter) => filterPasses(filter, event))) continue;
+    // As Sentry's RuleProcessor: a rule without filters passes them whatever its filterMatch.
+    if (rule.filters.length > 0 && !matches(rule.filterMatch, rule.filters, (filter) => filterPasses(filter, event))) continue;
     const last = state.lastFired[ruleId];
     if (last !== undefined && event.receivedAt - last < rule.frequency * 60_000) continue;
     firings.push({ ruleId, trigger: triggerOf(rule, happened) });
