@@ -74,6 +74,27 @@ describe('rules and hooks through Sentry’s API', () => {
     expect(await rules()).toEqual(before);
   });
 
+  it('refuses a rule that e-mails a member of another organization: 400 naming the field, nothing appended', async () => {
+    expect(runCli(trapline.env, ['orgs', 'create', 'elsewhere']).status).toBe(0);
+    const token = runCli(trapline.env, ['tokens', 'create', 'elsewhere']).stdout.trim();
+    const invited = await fetch(`${trapline.publicUrl}/api/0/organizations/elsewhere/members/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'stranger@example.com', orgRole: 'member' }),
+    });
+    expect(invited.status, await invited.clone().text()).toBe(201);
+    // Accepted, so the member could be mailed were it in this organization (a pending one never is).
+    const [, memberId, invite] = /\/accept\/(\d+)\/([0-9a-f]{64})\/$/.exec((await json<{ inviteLink: string }>(invited)).inviteLink)!;
+    const accepted = await fetch(`${trapline.publicUrl}/api/0/accept-invite/${memberId}/${invite}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'a member password 1', name: 'stranger' }) });
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+    const stranger = (await json<{ user: { id: string } }>(accepted)).user.id;
+    const before = await rules();
+    const response = await api('POST', `/projects/${org}/${project}/rules/`, { name: 'x', conditions: [{ id: CONDITION.firstSeen }], actions: [{ id: ACTION.email, targetType: 'Member', targetIdentifier: stranger }] });
+    expect(response.status).toBe(400);
+    expect((await json<{ detail: string }>(response)).detail).toContain('body.actions[0].targetIdentifier');
+    expect(await rules()).toEqual(before);
+  });
+
   it('refuses a hook whose URL is not http(s) or whose events are unknown', async () => {
     for (const [body, field] of [[{ url: 'javascript:alert(1)', events: ['event.alert'] }, 'body.url'], [{ url: `${http.url}/hook`, events: ['issue.created'] }, 'body.events']] as const) {
       const response = await api('POST', `/projects/${org}/${project}/hooks/`, body);
