@@ -30,7 +30,8 @@ export function parseIssueSearch(query: string | undefined): SearchResult {
     const key = token.slice(0, colon);
     const value = token.slice(colon + 1);
     if (key === 'is') {
-      const status = STATUS_ALIASES[value];
+      // Own keys only: `is:constructor` is no status (Object.prototype's members are not aliases).
+      const status = Object.hasOwn(STATUS_ALIASES, value) ? STATUS_ALIASES[value] : undefined;
       if (!status) return { ok: false, detail: `Invalid value for "is" search: ${value}` };
       search.statuses.push(status);
     } else if (key === 'level') {
@@ -47,16 +48,20 @@ export type IssueSort = keyof typeof ISSUE_SORTS;
 
 export function parseSort(sort: string | undefined): IssueSort | undefined {
   const value = sort ?? 'date';
-  return value in ISSUE_SORTS ? (value as IssueSort) : undefined;
+  return Object.hasOwn(ISSUE_SORTS, value) ? (value as IssueSort) : undefined;
 }
 
-/** `statsPeriod` such as 24h, 14d, 30m, 2w → milliseconds; '' means no bound. */
+/** JavaScript's dates span ±8.64e15 ms around 1970: a longer period reaches before any date. */
+const LONGEST_PERIOD_MS = 8.64e15;
+
+/** `statsPeriod` such as 24h, 14d, 30m, 2w → milliseconds; '' (or a period longer than dates go back) means no bound. */
 export function parseStatsPeriod(period: string | undefined): number | null | undefined {
   if (period === undefined || period === '') return null;
   const match = /^(\d+)([smhdw])$/.exec(period);
   if (!match) return undefined;
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-  return Number(match[1]) * unit;
+  const ms = Number(match[1]) * unit;
+  return ms > LONGEST_PERIOD_MS ? null : ms;
 }
 
 // Sentry's cursors are `value:offset:is_prev`; Trapline pages by offset in a stable order.
