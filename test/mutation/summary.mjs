@@ -1,6 +1,8 @@
 // Scores of the mutation reports in test/mutation/reports/: one line per report (or per file with
 // --files), and with --survivors every surviving or uncovered mutant, for the list of equivalents
-// in docs/mutation-checks.md. Usage: node test/mutation/summary.mjs [--files] [--survivors] [report ...]
+// in docs/mutation-checks.md. Each line gives the score over all valid mutants and, after `static`,
+// how many of them are static (module-level: run once per load) and the score without them.
+// Usage: node test/mutation/summary.mjs [--files] [--survivors] [report ...]
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,10 +29,18 @@ function tally(mutants) {
     ignored: count(new Set(['Ignored'])),
     errors: count(new Set(['CompileError', 'RuntimeError'])),
     score: valid === 0 ? 100 : (100 * detected) / valid,
+    static: mutants.filter((mutant) => mutant.static).length,
+    dynamicScore: score(mutants.filter((mutant) => !mutant.static)),
   };
 }
 
-const line = (label, t) => `${label.padEnd(48)} ${String(t.mutants).padStart(5)} mutants  ${t.score.toFixed(1).padStart(5)} %  survived ${t.survived}  no coverage ${t.noCoverage}  ignored ${t.ignored}  errors ${t.errors}`;
+function score(mutants) {
+  const detected = mutants.filter((mutant) => DETECTED.has(mutant.status)).length;
+  const valid = detected + mutants.filter((mutant) => UNDETECTED.has(mutant.status)).length;
+  return valid === 0 ? 100 : (100 * detected) / valid;
+}
+
+const line = (label, t) => `${label.padEnd(48)} ${String(t.mutants).padStart(5)} mutants  ${t.score.toFixed(1).padStart(5)} %  survived ${t.survived}  no coverage ${t.noCoverage}  ignored ${t.ignored}  errors ${t.errors}  static ${t.static} (without: ${t.dynamicScore.toFixed(1)} %)`;
 
 const all = [];
 for (const name of reports) {
@@ -45,7 +55,7 @@ for (const name of reports) {
       const lines = file.source.split('\n');
       for (const mutant of file.mutants.filter((m) => UNDETECTED.has(m.status))) {
         const { line: at, column } = mutant.location.start;
-        console.log(`    ${path}:${at}:${column} ${mutant.status} ${mutant.mutatorName} → ${JSON.stringify((mutant.replacement ?? '').slice(0, 80))}  | ${lines[at - 1].trim().slice(0, 100)}`);
+        console.log(`    ${path}:${at}:${column} ${mutant.status}${mutant.static ? ' static' : ''} ${mutant.mutatorName} → ${JSON.stringify((mutant.replacement ?? '').slice(0, 80))}  | ${lines[at - 1].trim().slice(0, 100)}`);
       }
     }
   }
