@@ -38,3 +38,17 @@ describe('who an e-mail action goes to', () => {
     expect(emailRecipients({ targetType: 'Team', targetIdentifier: '8' }, facts())).toEqual({ none: expect.stringContaining('no longer exists') });
   });
 });
+
+describe('the reasons nobody is mailed, word for word', () => {
+  it.each<[string, string | null, string]>([
+    ['Member', 'u9', 'member u9 is no longer an accepted member of the organization'],
+    ['Member', null, 'member (none) is no longer an accepted member of the organization'],
+    ['Team', '7', 'team backend: Trapline keeps no team membership yet, so a team has no one to mail'],
+    ['Team', '8', 'team 8 no longer exists'],
+    ['Team', null, 'team (none) no longer exists'],
+    ['IssueOwners', null, 'the organization has no accepted members and the project no alert addresses'],
+  ])('given a %s target %j that reaches nobody: %j', (targetType, targetIdentifier, reason) => {
+    const none = targetType === 'IssueOwners' ? facts({ members: [invited] }) : facts();
+    expect(emailRecipients({ targetType: targetType as 'Member', targetIdentifier }, none)).toEqual({ none: reason });
+  });
+});
