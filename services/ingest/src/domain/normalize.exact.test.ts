@@ -85,6 +85,21 @@ describe('timestamps', () => {
   ])('%j becomes %f', (value, expected) => {
     expect(normalizeTimestamp(value, RECEIVED)).toBe(expected);
   });
+
+  // Date.parse reads a date-time without a zone as local time: the UTC the SDKs mean must not
+  // depend on where ingest runs (the tests otherwise run in UTC, where both read alike).
+  it('reads a date-time without a zone as UTC wherever ingest runs', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      expect(new Date(2026, 10, 25, 10).getTimezoneOffset()).toBe(-330);
+      expect(normalizeTimestamp('2026-11-25T10:00:00', RECEIVED)).toBe(1_795_600_800);
+      expect(normalizeTimestamp('2026-11-25T10:00:00.250', RECEIVED)).toBe(1_795_600_800.25);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
 });
 
 describe('a whole event', () => {
