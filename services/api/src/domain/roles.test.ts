@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideInvite, decideRemoval, decideRoleChange, roleGrants, roleOfScopes, type MemberActor, type MemberFacts, type Role } from './roles.ts';
+import { decideInvite, decideRemoval, decideRoleChange, isRole, MEMBER_REFUSALS, roleGrants, roleOfScopes, ROLE_SCOPES, ROLES, type MemberActor, type MemberFacts, type Role } from './roles.ts';
 import { SCOPES, type Scope } from './tokens.ts';
 
 const actor = (role: Role | null, memberId: string | null = 'me'): MemberActor => ({
@@ -91,5 +91,57 @@ describe('who may remove whom', () => {
   ])('%j removing %j: %s', (by, who, outcome) => {
     const decision = decideRemoval(by, who);
     expect(decision.ok ? 'ok' : decision.reason).toBe(outcome);
+  });
+});
+
+describe('scopes and role apart: a user token capped below its role, an organization token of no role', () => {
+  // An owner signed in with a user token that lacks member:write / member:admin, and an
+  // organization token holding member:admin whose scopes amount to no role.
+  const cappedOwner: MemberActor = { role: 'owner', canWrite: false, canAdmin: false, memberId: 'me' };
+  const noRole: MemberActor = { role: null, canWrite: true, canAdmin: true, memberId: null };
+
+  it.each<[string, MemberActor]>([['a capped owner', cappedOwner], ['a token of no role', noRole]])('%s may not invite, change a role or remove another', (_, by) => {
+    expect(decideInvite(by, 'member')).toEqual({ ok: false, reason: 'not_allowed' });
+    expect(decideRoleChange(by, target('member'), 'member')).toEqual({ ok: false, reason: 'not_allowed' });
+    expect(decideRemoval(by, target('member'))).toEqual({ ok: false, reason: 'not_allowed' });
+  });
+
+  it('a capped owner may still leave', () => {
+    expect(decideRemoval(cappedOwner, target('owner', 2, 'me'))).toEqual({ ok: true });
+  });
+
+  it('a manager with member:write but not member:admin invites but changes no role', () => {
+    const writer: MemberActor = { role: 'manager', canWrite: true, canAdmin: false, memberId: 'me' };
+    expect(decideInvite(writer, 'manager')).toEqual({ ok: true });
+    expect(decideRoleChange(writer, target('member'), 'admin')).toEqual({ ok: false, reason: 'not_allowed' });
+    expect(decideRemoval(writer, target('member'))).toEqual({ ok: false, reason: 'not_allowed' });
+  });
+
+  it('a last owner may be changed to owner (no change), and a pending owner is no last owner', () => {
+    expect(decideRoleChange(actor('owner'), target('owner', 1), 'owner')).toEqual({ ok: true });
+    expect(decideRoleChange(actor('owner'), target('owner', 0, 'them', true), 'member')).toEqual({ ok: true });
+  });
+});
+
+describe('refusals', () => {
+  it('answer with their status and detail, word for word', () => {
+    expect(MEMBER_REFUSALS).toEqual({
+      not_allowed: { status: 403, detail: 'You do not have permission to perform this action.' },
+      role_too_high: { status: 400, detail: 'You do not have permission to grant that role.' },
+      target_too_high: { status: 403, detail: 'You do not have permission to manage a member with a higher role than yours.' },
+      last_owner: { status: 403, detail: 'An organization must keep at least one owner.' },
+    });
+  });
+
+  it("has the roles in Sentry's order, lowest first, each with its scopes", () => {
+    expect(ROLES).toEqual(['member', 'admin', 'manager', 'owner']);
+    expect(ROLE_SCOPES).toEqual({
+      member: ['org:read', 'member:read', 'project:read', 'event:admin'],
+      admin: ['org:read', 'member:read', 'project:admin', 'event:admin'],
+      manager: ['org:write', 'member:admin', 'project:admin', 'event:admin'],
+      owner: ['org:admin', 'member:admin', 'project:admin', 'event:admin'],
+    });
+    expect(ROLES.filter(isRole)).toEqual(ROLES);
+    expect(['billing', 'Owner', '', 'toString'].filter(isRole)).toEqual([]);
   });
 });
