@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTION, alertKeys, checkHttpUrl, CONDITION, FILTER, INTERVALS, LEVELS, newRuleId, parseAlertRule, ruleRecord, type AlertRule } from './alert-rules.ts';
+import { ACTION, alertKeys, checkHttpUrl, CONDITION, DEFAULT_RULE, FILTER, INTERVALS, LEVELS, newRuleId, parseAlertRule, ruleRecord, type AlertRule } from './alert-rules.ts';
 
 // Alert rule bodies as Sentry's API (and its UI, and terraform) send them: what each is read as,
 // and each refusal with the field it names and the reason the 400 gives.
@@ -102,6 +102,7 @@ describe('refusals, naming the field', () => {
     ['a frequency of too many digits', { ...base, frequency: '0000030' }, 'body.frequency', FREQUENCY],
     ['a frequency that is not digits', { ...base, frequency: '30m' }, 'body.frequency', FREQUENCY],
     ['a null frequency', { ...base, frequency: null }, 'body.frequency', FREQUENCY],
+    ['a frequency in a list', { ...base, frequency: [60] }, 'body.frequency', FREQUENCY],
     ['a long environment', { ...base, environment: 'e'.repeat(65) }, 'body.environment', 'must be at most 64 characters'],
     ['a bad action match', { ...base, actionMatch: 'some' }, 'body.actionMatch', 'must be one of all, any, none'],
     ['a bad filter match', { ...base, filterMatch: 1 }, 'body.filterMatch', 'must be one of all, any, none'],
@@ -118,6 +119,7 @@ describe('refusals, naming the field', () => {
     ['a fractional count', { ...base, conditions: [{ id: CONDITION.eventFrequency, value: 1.5, interval: '1h' }] }, 'body.conditions[0].value', 'must be a whole number of events, 0 or more'],
     ['a count of ten digits', { ...base, conditions: [{ id: CONDITION.eventFrequency, value: '1234567890', interval: '1h' }] }, 'body.conditions[0].value', 'must be a whole number of events, 0 or more'],
     ['a count that is no number', { ...base, conditions: [{ id: CONDITION.eventFrequency, value: '1e3', interval: '1h' }] }, 'body.conditions[0].value', 'must be a whole number of events, 0 or more'],
+    ['a count in a list', { ...base, conditions: [{ id: CONDITION.eventFrequency, value: [5], interval: '1h' }] }, 'body.conditions[0].value', 'must be a whole number of events, 0 or more'],
     ['an unsafe count', { ...base, conditions: [{ id: CONDITION.eventFrequency, value: 2 ** 53, interval: '1h' }] }, 'body.conditions[0].value', 'must be a whole number of events, 0 or more'],
     ['a bad interval', { ...base, conditions: [{ id: CONDITION.eventFrequency, value: 1, interval: '2h' }] }, 'body.conditions[0].interval', 'must be one of 1m, 5m, 15m, 1h, 1d, 1w, 30d'],
     ['filters that are no list', { ...base, filters: 'level' }, 'body.filters', 'must be a list'],
@@ -186,6 +188,22 @@ describe('hooks, records and keys', () => {
   });
 
   it('makes rule ids of ten digits, as Sentry’s numeric ids', () => {
-    for (let n = 0; n < 50; n += 1) expect(newRuleId()).toMatch(/^[1-9]\d{9}$/);
+    const ids = Array.from({ length: 50 }, () => newRuleId());
+    for (const id of ids) expect(id).toMatch(/^[1-9]\d{9}$/);
+    expect(new Set(ids).size).toBe(50);
+  });
+
+  it("is Sentry's default rule for a new project: a new issue e-mails the issue owners, falling through to the active members", () => {
+    expect(DEFAULT_RULE).toEqual({
+      name: 'Send a notification for new issues',
+      actionMatch: 'all',
+      filterMatch: 'all',
+      frequency: 30,
+      environment: null,
+      conditions: [{ id: CONDITION.firstSeen }],
+      filters: [],
+      actions: [{ id: ACTION.email, targetType: 'IssueOwners', targetIdentifier: null, fallthroughType: 'ActiveMembers' }],
+      status: 'active',
+    });
   });
 });
