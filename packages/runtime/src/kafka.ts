@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AssignerProtocol, Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage } from 'kafkajs';
 import RdKafkaModule, { type DeliveryReport, type KafkaConsumer as RdConsumer, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
 import { partitionKeyOf, TOPIC_SPECS, type Codec, type Headers, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
 import type { Logger } from './logger.ts';
@@ -422,60 +422,6 @@ export class TransactionalAppender {
     this.closed = true;
     const producer = await this.producer?.catch(() => undefined);
     if (producer) await new Promise<void>((resolve) => producer.disconnect(10000, () => resolve()));
-  }
-}
-
-/** The consumed position a transaction commits for a consumer group: the next offset to read. */
-export interface GroupPosition {
-  groupId: string;
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-/**
- * Consume-transform-produce, exactly once: what a step appends and the input offset it consumed
- * commit together in one Kafka transaction, or not at all. A stable transactional id per instance
- * fences a predecessor that died mid-transaction as soon as the instance restarts, so consumers
- * reading committed records are not held up by its open transaction.
- */
-/** kafkajs (no KIP-447): kept only for the consumers not moved onto the consume loop yet. */
-export class KafkajsTransactionalAppender {
-  private constructor(
-    private readonly producer: Producer,
-    private readonly codec: Codec,
-  ) {}
-
-  static async connect(kafka: Kafka, codec: Codec, transactionalId: string): Promise<KafkajsTransactionalAppender> {
-    const producer = kafka.producer({
-      transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30000,
-      createPartitioner: projectPartitioner,
-      allowAutoTopicCreation: false,
-    });
-    await producer.connect();
-    return new KafkajsTransactionalAppender(producer, codec);
-  }
-
-  async commit(appends: TransactionalAppend[], consumed: GroupPosition): Promise<void> {
-    const topicMessages = appends
-      .map(({ topic, records = [], raw = [] }) => ({ topic, messages: [...encodeRecords(this.codec, records), ...raw] }))
-      .filter((entry) => entry.messages.length > 0);
-    const transaction = await this.producer.transaction();
-    try {
-      if (topicMessages.length > 0) await transaction.sendBatch({ acks: -1, topicMessages });
-      await transaction.sendOffsets({ consumerGroupId: consumed.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.offset }] }] });
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.producer.disconnect();
   }
 }
 
