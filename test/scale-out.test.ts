@@ -5,22 +5,33 @@ import { eventually, runCli, startInstance, startTrapline, type RunningTrapline 
 import { groupLag, readTopic } from './log.ts';
 import { projection, steadyLoad, store } from './load.ts';
 
-// Scale-out: two projectors and two deleters share their consumer groups. Under steady load through
-// the gateway, with issue deletions running, one projector and one deleter are killed with SIGKILL
-// and not restarted; the survivors take their partitions over after the session timeout. Then every
-// acknowledged event is in the read model exactly once, every deletion completes with exactly one
-// completion record, both groups have no lag, and a rebuild reproduces the tables.
+// Scale-out: two projectors and two deleters share their consumer groups, under steady load through
+// the gateway, with issue deletions running.
+// 1. A rebalance in the middle of a step: with the projects table locked, a deleter's step has read
+//    what it needs but one query, and waits; that deleter is frozen (SIGSTOP) and the lock let go.
+//    Its session times out, the other deleter takes its partitions and does the step itself; then
+//    the frozen one goes on (SIGCONT) and tries to commit the step: its offsets go with its old group
+//    membership (KIP-447), which the group coordinator refuses, so the step is in the log once.
+// 2. One projector and one deleter are killed with SIGKILL while a deletion runs, and not restarted;
+//    the survivors take their partitions over after the session timeout.
+// Then every acknowledged event is in the read model exactly once, the audit topic (read committed)
+// holds every record once, every deletion completes, both groups have no lag, and a rebuild
+// reproduces the tables.
 
 const LOAD = { clients: 3, perClientPerSecond: 10, maxEvents: 3000, maxMs: 90000, messages: ['disk full', 'socket hang up', 'token expired', 'lock timeout'] };
-// The issues deleted while the instances are killed (words only: grouping strips numbers).
+// The issues deleted: the first two across the rebalance mid-step, the last while instances are killed (words only: grouping strips numbers).
 const DOOMED = ['doomed alpha', 'doomed beta', 'doomed gamma'];
 const EVENTS_PER_DOOMED_ISSUE = 20;
 
 let trapline: RunningTrapline;
 
 beforeAll(async () => {
-  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '2', DELETION_CHUNK_SIZE: '4', DELETION_RETRY_BACKOFF_MS: '500' });
-  await Promise.all([startInstance(trapline, 'projector', 'b'), startInstance(trapline, 'deleter', 'b')]);
+  // A deleter whose step runs past the poll interval leaves its group (librdkafka's max.poll.interval.ms).
+  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '2', DELETION_CHUNK_SIZE: '4', DELETION_RETRY_BACKOFF_MS: '500', KAFKA_SESSION_TIMEOUT_MS: '10000' });
+  // The second deleter names itself to Postgres, so a test can tell which deleter waits on a lock.
+  const url = new URL(trapline.config.DATABASE_URL);
+  url.searchParams.set('application_name', 'deleter-b');
+  await Promise.all([startInstance(trapline, 'projector', 'b'), startInstance(trapline, 'deleter', 'b', { DATABASE_URL: url.toString() })]);
 }, 180000);
 
 afterAll(async () => {
@@ -57,6 +68,12 @@ async function membersWithPartitions(groupId: string): Promise<number> {
   }
 }
 
+/** The application names of the deleters whose step waits for the projects table (after its other reads, before its transaction). */
+async function stalledDeleterSteps(): Promise<string[]> {
+  const rows = await query<{ name: string }>("SELECT application_name AS name FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT organization_slug FROM projects%'");
+  return rows.map((row) => row.name);
+}
+
 async function tables() {
   return {
     groups: await query('SELECT * FROM groups ORDER BY id'),
@@ -80,9 +97,43 @@ describe('two projectors and two deleters, one of each killed under load', () =>
 
     const load = steadyLoad(trapline, LOAD);
     await sleep(3000);
-    const transactions = await Promise.all(doomed.map(requestDeletion));
+    const deleters = trapline.services.services;
+    const deletedTogether = async (ids: string[]) => (await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE transaction_id = ANY($1::text[]) AND state = 'done'", [ids]))[0]!.n;
+
+    // 1. A rebalance in the middle of a step.
+    const lock = await trapline.pool.connect();
+    let frozen: 'deleter' | 'deleter.b' | undefined;
+    const transactions = await Promise.all(doomed.slice(0, 2).map(requestDeletion));
     note(`${transactions.length} deletions requested`);
-    await eventually(async () => ((await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE chunks > 0"))[0]!.n > 0 ? true : undefined), 'a deletion running', 30000);
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE projects IN ACCESS EXCLUSIVE MODE');
+      const [waiting] = await eventually(async () => {
+        const names = await stalledDeleterSteps();
+        return names.length > 0 ? names : undefined;
+      }, 'a deleter step waiting for the projects table', 60000);
+      frozen = waiting === 'deleter-b' ? 'deleter.b' : 'deleter';
+      deleters.get(frozen)!.process.kill('SIGSTOP');
+      note(`${frozen} frozen in the middle of a step`);
+    } finally {
+      await lock.query('COMMIT').finally(() => lock.release());
+    }
+    try {
+      await eventually(async () => ((await membersWithPartitions(config.deleterGroup)) === 1 ? true : undefined), `${frozen}'s partitions taken over`, 90000);
+      note(`the other deleter holds ${frozen}'s partitions`);
+      await eventually(async () => ((await deletedTogether(transactions)) === transactions.length ? true : undefined), 'both deletions done by the other deleter', 90000);
+      note('both deletions done');
+    } finally {
+      deleters.get(frozen)?.process.kill('SIGCONT');
+    }
+    // Back in the group only once its stalled step is over: committed (the bug) or refused.
+    await eventually(async () => ((await membersWithPartitions(config.deleterGroup)) === 2 ? true : undefined), `${frozen} back in its group`, 90000);
+    note(`${frozen} went on and is back in its group`);
+
+    // 2. A deleter and a projector killed while a deletion runs.
+    const [last] = await Promise.all(doomed.slice(2).map(requestDeletion));
+    transactions.push(last!);
+    await eventually(async () => ((await query<{ n: number }>('SELECT count(*)::int AS n FROM deletions WHERE transaction_id = $1 AND chunks > 0', [last]))[0]!.n > 0 ? true : undefined), 'the last deletion running', 30000);
     await Promise.all([trapline.services.stop('projector', 'SIGKILL'), trapline.services.stop('deleter', 'SIGKILL')]);
     note(`projector and deleter killed (${load.acknowledged.length} acknowledged so far)`);
     await sleep(10000);
@@ -108,6 +159,8 @@ describe('two projectors and two deleters, one of each killed under load', () =>
 
     const audit = await readTopic(config, topics.audit);
     for (const transaction of transactions) expect(audit.filter((record) => record.key === `${transaction}:completed`), `completions of ${transaction}`).toHaveLength(1);
+    const auditKeys = audit.map((record) => record.key);
+    expect(auditKeys.filter((key, index) => auditKeys.indexOf(key) !== index), 'audit records appended more than once').toEqual([]);
 
     for (const [group, groupTopics] of [
       [config.projectorGroup, PROJECTED_TOPICS.map((id) => topics[id])],
