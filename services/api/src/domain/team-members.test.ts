@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveTeamRole, mayTakeOffTeam, minimumTeamRole, serializeTeamMember, teamLeaveRecords, teamMemberRecord, type LeaveFacts } from './team-members.ts';
+import { effectiveTeamRole, mayTakeOffTeam, memberRemovalRecords, minimumTeamRole, serializeTeamMember, teamLeaveRecords, teamMemberRecord, type LeaveFacts } from './team-members.ts';
 import type { MemberRow } from './accounts.ts';
 
 const nobody: LeaveFacts = { self: false, orgWrite: false, memberWrite: false, actorTeamRole: null };
@@ -38,6 +38,10 @@ describe('team membership records', () => {
   it('given a member leaving its teams, then one null value per team under the same keys', () => {
     expect(teamLeaveRecords('42', [7, 9])).toEqual([{ key: 'team/7/member/42', tombstone: true }, { key: 'team/9/member/42', tombstone: true }]);
     expect(teamLeaveRecords('42', [])).toEqual([]);
+  });
+  it('given a member removed from its organization, then it leaves its teams before the membership goes', () => {
+    expect(memberRemovalRecords('42', [7])).toEqual([{ key: 'team/7/member/42', tombstone: true }, { key: 'member/42', tombstone: true }]);
+    expect(memberRemovalRecords('42', [])).toEqual([{ key: 'member/42', tombstone: true }]);
   });
 });
 

@@ -46,6 +46,9 @@ export function teamMemberRecord(input: { teamId: number; member: Pick<MemberRow
 /** The null values that take a member off each of its teams. */
 export const teamLeaveRecords = (memberId: string, teamIds: readonly number[]): Tombstone[] => teamIds.map((teamId) => ({ key: adminKeys.teamMember(teamId, memberId), tombstone: true }));
 
+/** A member's removal from its organization: it leaves each of its teams, then the membership goes (API and CLI alike). */
+export const memberRemovalRecords = (memberId: string, teamIds: readonly number[]): Tombstone[] => [...teamLeaveRecords(memberId, teamIds), { key: adminKeys.member(memberId), tombstone: true }];
+
 /** One row of Sentry's "List a Team's Members": the organization member with its team role (as set; null: the minimum) and the team's slug. */
 export function serializeTeamMember(row: MemberRow & { team_role: string | null }, teamSlug: string, now: number) {
   return { ...serializeMember(row, now), teamRole: row.team_role, teamSlug };

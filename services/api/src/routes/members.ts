@@ -8,7 +8,7 @@ import { ApiError, NOT_FOUND, type ApiContext, type Principal, type ZodApp } fro
 import { inviteBody, memberParams, memberUpdateBody } from './account-schemas.ts';
 import { orgParams } from './schemas.ts';
 import { appendAudit, memberAudit } from './users.ts';
-import { teamLeaveRecords } from '../domain/team-members.ts';
+import { memberRemovalRecords } from '../domain/team-members.ts';
 
 // Sentry's organization members: list, invite (a pending member with a single-use link), change a
 // role, remove. Who may do what is decided by ../domain/roles.ts; every write is audited with its actor.
@@ -100,7 +100,7 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
     refuse(decideRemoval(actorIn(principal, org), await facts(org, member)));
     // The member leaves its teams with the organization: no team membership outlives it on the log.
     const teams = (await accounts.memberTeams(member.id)).map((team) => team.team_id);
-    await context.appendAndAwait(reply, adminTopic, [...teamLeaveRecords(member.id, teams), { key: memberKey(member.id), tombstone: true }]);
+    await context.appendAndAwait(reply, adminTopic, memberRemovalRecords(member.id, teams));
     await appendAudit(context, reply, memberAudit({ member: memberRecord(member), event: 'member.remove', actor: principal.actor, now: context.now() }));
     return reply.code(204).send(null);
   });
