@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
+import { createKafka, createLogger } from '@trapline/runtime';
 import { readTopic } from './log.ts';
 
 // People through the real stack and the front door (nginx on the public port): the first owner signs in with a cookie,
@@ -310,6 +311,106 @@ describe('user tokens and removal', () => {
     expect(again.stdout).toContain(`sign in as   ${owner.email}`);
     expect(again.stdout).toContain('shown at the first start');
     expect(again.stdout).not.toContain(owner.password);
+  });
+});
+
+describe('team membership', () => {
+  let ownerSession: Session;
+  let joiner: { memberId: string; session: Session };
+  let bystander: { memberId: string; session: Session };
+  let foreign: { token: string; memberId: string; teamId: string };
+  const LEAVE_REFUSAL = "You do not have permission to edit that user's membership.";
+  const onTeam = (memberId: string, team = 'platform') => `/api/0/organizations/${org}/members/${memberId}/teams/${team}/`;
+  const teamMembers = async () => ((await (await as(ownerSession, 'GET', `/api/0/teams/${org}/platform/members/`)).json()) as { id: string; email: string }[]).map((member) => member.email);
+  /** The end offsets of the topics an API write appends to: unchanged means nothing appended. */
+  const logEnds = async () => {
+    const admin = createKafka(trapline.config.kafkaBrokers, 'test-team-ends', createLogger('test', 'error')).admin();
+    await admin.connect();
+    try {
+      return await Promise.all([trapline.topics.admin, trapline.topics.audit].map(async (topic) => (await admin.fetchTopicOffsets(topic)).map((partition) => partition.high).join()));
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  beforeAll(async () => {
+    ownerSession = (await signIn(owner.email, owner.password)).session!;
+    expect((await as(ownerSession, 'POST', `/api/0/organizations/${org}/teams/`, { slug: 'platform' })).status).toBe(201);
+    joiner = await joinAs(ownerSession, 'joiner@example.com', 'member', 'joiner password');
+    bystander = await joinAs(ownerSession, 'bystander@example.com', 'member', 'bystander password');
+    // 'elsewhere' (made above) with a team of its own and its owner, a member there.
+    const token = runCli(trapline.env, ['tokens', 'create', 'elsewhere']).stdout.trim();
+    secrets.push(token);
+    const team = await bearer(token, 'POST', '/api/0/organizations/elsewhere/teams/', { slug: 'foreign' });
+    expect(team.status).toBe(201);
+    const members = (await (await bearer(token, 'GET', '/api/0/organizations/elsewhere/members/')).json()) as { id: string; email: string }[];
+    foreign = { token, memberId: members.find((member) => member.email === 'stranger@example.com')!.id, teamId: ((await team.json()) as { id: string }).id };
+  });
+
+  it('a member joins a team with a cookie (201, then 204), and the team lists its accepted members only', async () => {
+    const joined = await as(joiner.session, 'POST', onTeam('me'));
+    expect(joined.status, await joined.clone().text()).toBe(201);
+    expect(await joined.json()).toMatchObject({ slug: 'platform', isMember: true, teamRole: 'contributor', memberCount: 1 });
+    expect((await as(joiner.session, 'POST', onTeam(joiner.memberId))).status).toBe(204);
+    const { memberId: pending } = await invite(ownerSession, 'not-yet@example.com', 'member');
+    expect((await as(ownerSession, 'POST', onTeam(pending))).status).toBe(201);
+    expect(await teamMembers()).toEqual(['joiner@example.com']);
+    const detail = (await (await as(ownerSession, 'GET', `/api/0/organizations/${org}/members/${joiner.memberId}/`)).json()) as { teams: string[] };
+    expect(detail.teams).toEqual(['platform']);
+  });
+
+  it("refuses another organization's member or team, a malformed member or team, and an organization not the caller's: 404 with detail, nothing appended", async () => {
+    const before = await logEnds();
+    for (const [method, path, status] of [
+      ['POST', onTeam(foreign.memberId), 404],
+      ['DELETE', onTeam(foreign.memberId), 404],
+      ['POST', onTeam(joiner.memberId, 'foreign'), 404],
+      ['POST', onTeam(joiner.memberId, foreign.teamId), 404],
+      ['DELETE', onTeam(joiner.memberId, foreign.teamId), 404],
+      ['GET', '/api/0/teams/elsewhere/foreign/members/', 404],
+      ['POST', '/api/0/organizations/elsewhere/members/me/teams/foreign/', 404],
+      // A malformed path names nothing: 404, as Sentry answers it.
+      ['POST', onTeam('not-a-member'), 404],
+      ['POST', onTeam(joiner.memberId, 'no such team!'), 404],
+    ] as const) {
+      const response = await as(ownerSession, method, path);
+      expect(response.status, `${method} ${path}`).toBe(status);
+      expect(typeof ((await response.json()) as { detail: unknown }).detail, `${method} ${path}`).toBe('string');
+    }
+    // The other organization's token reaches neither our member nor our team.
+    expect((await bearer(foreign.token, 'POST', onTeam(joiner.memberId))).status).toBe(404);
+    expect((await bearer(foreign.token, 'POST', `/api/0/organizations/elsewhere/members/${joiner.memberId}/teams/foreign/`)).status).toBe(404);
+    expect((await bearer(foreign.token, 'POST', `/api/0/organizations/elsewhere/members/${foreign.memberId}/teams/platform/`)).status).toBe(404);
+    expect(await logEnds()).toEqual(before);
+    expect(await teamMembers()).toEqual(['joiner@example.com']);
+  });
+
+  it('takes a member off a team only for themself, an organization writer or a team admin (else 400, nothing appended)', async () => {
+    const before = await logEnds();
+    const refused = await as(bystander.session, 'DELETE', onTeam(joiner.memberId));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ detail: LEAVE_REFUSAL });
+    expect(await logEnds()).toEqual(before);
+    expect((await as(ownerSession, 'POST', onTeam(bystander.memberId))).status).toBe(201);
+    // A contributor of the team may not take another member off it.
+    expect((await as(joiner.session, 'DELETE', onTeam(bystander.memberId))).status).toBe(400);
+    const left = await as(joiner.session, 'DELETE', onTeam('me'));
+    expect(left.status).toBe(200);
+    expect(await left.json()).toMatchObject({ slug: 'platform', isMember: false, teamRole: null, memberCount: 1 });
+    expect((await as(ownerSession, 'DELETE', onTeam(bystander.memberId))).status).toBe(200);
+    expect(await teamMembers()).toEqual([]);
+    const audit = (await (await as(ownerSession, 'GET', `/api/0/organizations/${org}/audit-logs/?event=member.leave-team`)).json()) as { rows: { note: string }[] };
+    expect(audit.rows.map((row) => row.note).sort()).toEqual(['removed member bystander@example.com from team platform', 'removed member joiner@example.com from team platform']);
+  });
+
+  it('a member removed from the organization leaves its teams, on the log too', async () => {
+    expect((await as(ownerSession, 'POST', onTeam(joiner.memberId))).status).toBe(201);
+    expect(await teamMembers()).toEqual(['joiner@example.com']);
+    expect((await as(ownerSession, 'DELETE', `/api/0/organizations/${org}/members/${joiner.memberId}/`)).status).toBe(204);
+    expect(await teamMembers()).toEqual([]);
+    expect((await trapline.pool.query('SELECT 1 FROM team_members WHERE member_id = $1', [joiner.memberId])).rowCount).toBe(0);
+    const records = (await readTopic(trapline.config, trapline.topics.admin, 1500)).filter((record) => record.key?.endsWith(`/member/${joiner.memberId}`));
+    expect(records.at(-1)).toMatchObject({ value: null });
   });
 });
 

@@ -191,6 +191,30 @@ describe('alerts', () => {
     expect(smtp.mails.filter((candidate) => candidate.raw.includes('after the developer left'))).toHaveLength(1);
   });
 
+  it('a Team target mails exactly the team’s accepted members; one who leaves the team gets no more', async () => {
+    expect((await api('POST', `/organizations/${org}/teams/`, { slug: 'ops' })).status).toBe(201);
+    const ada = await join('ada@example.com');
+    const bob = await join('bob@example.com');
+    const pending = await join('pending@example.com', false);
+    for (const member of [ada, bob, pending]) expect((await api('POST', `/organizations/${org}/members/${member.memberId}/teams/ops/`)).status).toBe(201);
+    const rule = await api('POST', `/projects/${org}/${project}/rules/`, { name: 'mail the ops team', conditions: [{ id: CONDITION.firstSeen }], filters: [{ id: FILTER.tagged, key: 'team', match: 'eq', value: 'ops' }], actions: [{ id: ACTION.email, targetType: 'Team', targetIdentifier: 'ops' }] });
+    expect(rule.status, await rule.clone().text()).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the notifier's rule cache (ALERT_RULES_REFRESH_MS)
+    /** A new issue tagged for the team: the default rule mails everyone (the pager too), the team rule the team. */
+    const teamMail = async (message: string) => {
+      await sendEvent(message, { tags: { team: 'ops' } });
+      const found = await eventually(async () => {
+        const mails = smtp.mails.filter((candidate) => candidate.raw.includes(message));
+        return mails.length === 2 ? mails : undefined;
+      }, `the two e-mails of "${message}" (everyone, and the team)`);
+      expect(found.filter((mail) => mail.to.includes('oncall@example.com'))).toHaveLength(1);
+      return found.find((mail) => !mail.to.includes('oncall@example.com'))!.to.sort();
+    };
+    expect(await teamMail('ops pager storm')).toEqual(['ada@example.com', 'bob@example.com']);
+    expect((await api('DELETE', `/organizations/${org}/members/${bob.memberId}/teams/ops/`)).status).toBe(200);
+    expect(await teamMail('ops disk full')).toEqual(['ada@example.com']);
+  });
+
   it('a resolved issue seen again sends the regression to Slack', async () => {
     await sendEvent('cache stampede');
     const issueId = await eventually(async () => {

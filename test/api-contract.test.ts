@@ -215,6 +215,27 @@ describe("Sentry's OpenAPI description", () => {
     await check('GET', `/organizations/${org}/members/999999/`, { status: 404 });
   });
 
+  it('holds for team membership: a member added (201), again (204), listed with the team, in the member\'s teams, removed (200), and refusals', async () => {
+    const team = await check('POST', `/organizations/${org}/teams/`, { body: { slug: 'on-call' }, status: 201 });
+    const owner = (await check('GET', `/organizations/${org}/members/`)).body.find((member: { email: string }) => member.email === trapline.defaults.owner.email);
+    expect((await check('GET', `/teams/${org}/on-call/members/`, { status: 200 })).body).toEqual([]);
+    const added = await check('POST', `/organizations/${org}/members/${owner.id}/teams/on-call/`, { status: 201 });
+    expect(added.body).toMatchObject({ slug: 'on-call', isMember: false, memberCount: 1 });
+    await check('POST', `/organizations/${org}/members/${owner.id}/teams/${team.body.id}/`, { status: 204 });
+    const members = (await check('GET', `/teams/${org}/on-call/members/`, { status: 200 })).body;
+    expect(members).toMatchObject([{ id: owner.id, email: trapline.defaults.owner.email, teamSlug: 'on-call', teamRole: null, pending: false }]);
+    expect((await check('GET', `/organizations/${org}/members/${owner.id}/`, { status: 200 })).body).toMatchObject({ teams: ['on-call'], teamRoles: [{ teamSlug: 'on-call', role: null }] });
+    expect((await check('GET', `/teams/${org}/on-call/`, { status: 200 })).body.memberCount).toBe(1);
+    await check('POST', `/organizations/${org}/members/999999/teams/on-call/`, { status: 404 });
+    await check('POST', `/organizations/${org}/members/${owner.id}/teams/nobody/`, { status: 404 });
+    await check('POST', `/organizations/${org}/members/${owner.id}/teams/on-call/`, { token: otherToken, status: 404 });
+    await check('GET', `/teams/${org}/on-call/members/`, { token: otherToken, status: 404 });
+    expect((await check('DELETE', `/organizations/${org}/members/${owner.id}/teams/on-call/`, { status: 200 })).body).toMatchObject({ slug: 'on-call', memberCount: 0 });
+    await check('DELETE', `/organizations/${org}/members/${owner.id}/teams/on-call/`, { status: 200 });
+    await check('DELETE', `/organizations/${org}/members/${owner.id}/teams/nobody/`, { status: 404 });
+    expect((await check('GET', `/teams/${org}/on-call/members/`, { status: 200 })).body).toEqual([]);
+  });
+
   it('holds for releases: none, created with commits, again (208), finalized, deployed, with files, deleted', async () => {
     // Releases the SDK events carry exist already (as in Sentry); the empty project has none.
     expect((await check('GET', `/projects/${org}/empty/releases/`, { status: 200 })).body).toEqual([]);

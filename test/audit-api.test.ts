@@ -89,7 +89,7 @@ describe('GET /api/0/organizations/{org}/audit-logs/', () => {
     const response = await get('/api/0/organizations/acme/audit-logs/');
     expect(response.statusCode).toBe(200);
     const body = response.json() as AuditPage;
-    expect(body.options).toEqual(['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed', 'member.invite', 'member.accept', 'member.edit', 'member.remove']);
+    expect(body.options).toEqual(['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed', 'member.invite', 'member.accept', 'member.edit', 'member.remove', 'member.join-team', 'member.leave-team']);
     expect(body.rows.map((row) => row.id)).toEqual([`${GROUP_DONE}:completed`, `${GROUP_DEAD}:requested`, `${EVENT_PENDING}:requested`, `${GROUP_DONE}:requested`]);
     expect(body.rows[0]).toEqual({
       id: `${GROUP_DONE}:completed`,

@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACTION, CONDITION } from '@trapline/schemas';
 import { freePort, eventually, startTrapline, type RunningTrapline } from './harness.ts';
 import { store } from './load.ts';
 
@@ -86,6 +90,60 @@ describe('read your own writes', () => {
     }
     await api(trapline.publicUrl, 'PUT', path, { allowedDomains: null });
   });
+
+  it('rules, service hooks, alert addresses, release files, artifact bundles and team memberships, written on one instance, are read back at once on the other', async () => {
+    const { organizationSlug: org, projectSlug: project } = trapline.defaults;
+    const stale: string[] = [];
+    /** Writes on the gateway, then reads on the other instance at once; what the read gives, or a note of what it gave instead. */
+    const readBack = async <T>(what: string, write: () => Promise<Response>, status: number, path: string, holds: (answer: { status: number; body: T }) => boolean) => {
+      const written = await write();
+      expect(written.status, `${what}: ${await written.clone().text()}`).toBe(status);
+      expect(written.headers.get('x-trapline-visibility'), what).toBeNull();
+      const read = await api(otherApi, 'GET', path);
+      const answer = { status: read.status, body: (read.status === 200 ? await read.json() : undefined) as T };
+      if (!holds(answer)) stale.push(`${what}: read back ${read.status} ${JSON.stringify(answer.body)?.slice(0, 200)}`);
+      return written;
+    };
+    const rules = `/projects/${org}/${project}/rules/`;
+    const created = await readBack<unknown[]>('a rule created', () => api(trapline.publicUrl, 'POST', rules, { name: 'read back', conditions: [{ id: CONDITION.regression }], actions: [{ id: ACTION.email, targetType: 'IssueOwners' }] }), 201, rules, ({ body }) => body?.some((rule) => (rule as { name: string }).name === 'read back'));
+    const ruleId = ((await created.json()) as { id: string }).id;
+    await readBack<{ name: string }>('a rule renamed', () => api(trapline.publicUrl, 'PUT', `${rules}${ruleId}/`, { name: 'read back again' }), 200, `${rules}${ruleId}/`, ({ body }) => body?.name === 'read back again');
+    await readBack('a rule deleted', () => api(trapline.publicUrl, 'DELETE', `${rules}${ruleId}/`), 202, `${rules}${ruleId}/`, ({ status }) => status === 404);
+
+    const hooks = `/projects/${org}/${project}/hooks/`;
+    const hook = await readBack<unknown[]>('a hook registered', () => api(trapline.publicUrl, 'POST', hooks, { url: 'https://hooks.example.com/read-back', events: ['event.alert'] }), 201, hooks, ({ body }) => body?.length === 1);
+    const hookId = ((await hook.json()) as { id: string }).id;
+    await readBack<{ events: string[] }>('a hook changed', () => api(trapline.publicUrl, 'PUT', `${hooks}${hookId}/`, { events: ['event.alert', 'event.created'] }), 200, `${hooks}${hookId}/`, ({ body }) => body?.events.length === 2);
+    await readBack('a hook removed', () => api(trapline.publicUrl, 'DELETE', `${hooks}${hookId}/`), 204, `${hooks}${hookId}/`, ({ status }) => status === 404);
+
+    const emails = `/projects/${org}/${project}/alert-emails/`;
+    await readBack<{ emails: string[] }>('alert addresses set', () => api(trapline.publicUrl, 'PUT', emails, { emails: ['pager@example.com'] }), 200, emails, ({ body }) => body?.emails[0] === 'pager@example.com');
+
+    expect((await api(trapline.publicUrl, 'POST', `/organizations/${org}/releases/`, { version: 'read-back@1', projects: [project] })).status).toBe(201);
+    const files = `/organizations/${org}/releases/read-back@1/files/`;
+    const form = new FormData();
+    form.append('name', '~/static/read-back.js');
+    form.append('file', new Blob(['function readBack(){}\n']), 'read-back.js');
+    const upload = () => fetch(`${trapline.publicUrl}/api/0${files}`, { method: 'POST', headers: { authorization: `Bearer ${trapline.defaults.token}` }, body: form });
+    const listed = (url: string) => ({ body }: { body: { name: string }[] }) => body?.some((file) => file.name === url) ?? false;
+    await readBack('a release file uploaded', upload, 201, files, listed('~/static/read-back.js'));
+    const manifest = { files: { '_/_/bundled.js': { type: 'minified_source', url: '~/static/bundled.js', headers: {} } }, attributes: { org } };
+    const bundle = Buffer.from(zipSync({ 'manifest.json': strToU8(JSON.stringify(manifest)), '_/_/bundled.js': strToU8('function bundled(){}\n') }));
+    const sha1 = createHash('sha1').update(bundle).digest('hex');
+    const chunks = new FormData();
+    chunks.append('file_gzip', new Blob([new Uint8Array(gzipSync(bundle))]), sha1);
+    expect((await fetch(`${trapline.publicUrl}/api/0/organizations/${org}/chunk-upload/`, { method: 'POST', headers: { authorization: `Bearer ${trapline.defaults.token}` }, body: chunks })).status).toBe(200);
+    await readBack('an artifact bundle assembled', () => api(trapline.publicUrl, 'POST', `/organizations/${org}/artifactbundle/assemble/`, { checksum: sha1, chunks: [sha1], projects: [project], version: 'read-back@1' }), 200, files, listed('~/static/bundled.js'));
+
+    expect((await api(trapline.publicUrl, 'POST', `/organizations/${org}/teams/`, { slug: 'read-back' })).status).toBe(201);
+    const owner = ((await (await api(trapline.publicUrl, 'GET', `/organizations/${org}/members/`)).json()) as { id: string; email: string }[]).find((member) => member.email === trapline.defaults.owner.email)!;
+    const teamMembers = `/teams/${org}/read-back/members/`;
+    const onTeam = `/organizations/${org}/members/${owner.id}/teams/read-back/`;
+    await readBack<{ id: string }[]>('a member added to a team', () => api(trapline.publicUrl, 'POST', onTeam), 201, teamMembers, ({ body }) => body?.map((member) => member.id).join() === owner.id);
+    await readBack<{ teams: string[] }>('… and in its teams', async () => api(trapline.publicUrl, 'POST', onTeam), 204, `/organizations/${org}/members/${owner.id}/`, ({ body }) => body?.teams.join() === 'read-back');
+    await readBack<unknown[]>('a member taken off a team', () => api(trapline.publicUrl, 'DELETE', onTeam), 200, teamMembers, ({ body }) => body?.length === 0);
+    expect(stale).toEqual([]);
+  }, 120000);
 
   it('a DSN key created through the API takes events at once, even right after a miss refreshed the keys', async () => {
     const { organizationSlug, projectSlug, projectId } = trapline.defaults;

@@ -71,6 +71,7 @@ async function snapshot(transactions: string[]) {
     deliveries: await table('SELECT * FROM alert_deliveries ORDER BY delivery_id'),
     users: await table('SELECT * FROM users ORDER BY id'),
     members: await table('SELECT * FROM members ORDER BY id'),
+    teamMembers: await table('SELECT * FROM team_members ORDER BY team_id, member_id'),
     userTokens: await table('SELECT * FROM user_tokens ORDER BY id'),
     api: {
       members: await (await call('GET', `/organizations/${trapline.defaults.organizationSlug}/members/`)).json(),
@@ -136,11 +137,14 @@ describe('trapline rebuild', () => {
     expect((await call('POST', `${issuePath()}/hooks/`, { url: 'http://127.0.0.1:9/hook', events: ['event.alert'] })).status).toBe(201);
     expect((await call('PUT', `${issuePath()}/alert-emails/`, { emails: ['ops@example.com'] })).status).toBe(200);
     // People: a member, an invitation, a removed member and a removed user (null-value records).
-    for (const args of [['users', 'create', 'kept@example.com', '--org', org, '--role', 'admin'], ['users', 'create', 'gone@example.com', '--org', org], ['users', 'create', 'left@example.com', '--org', org],
-      ['members', 'invite', org, 'invited@example.com', '--role', 'manager'], ['users', 'remove', 'gone@example.com'], ['members', 'remove', org, 'left@example.com']]) {
-      const result = cli(...args);
-      expect(result.status, result.stderr).toBe(0);
+    // On a team: the member kept, and two who then go (their team memberships with them).
+    const run = (...commands: string[][]) => commands.forEach((args) => expect(cli(...args).status).toBe(0));
+    run(['users', 'create', 'kept@example.com', '--org', org, '--role', 'admin'], ['users', 'create', 'gone@example.com', '--org', org], ['users', 'create', 'left@example.com', '--org', org], ['members', 'invite', org, 'invited@example.com', '--role', 'manager']);
+    const members = (await (await call('GET', `/organizations/${org}/members/`)).json()) as { id: string; email: string }[];
+    for (const email of ['kept@example.com', 'gone@example.com', 'left@example.com']) {
+      expect((await call('POST', `/organizations/${org}/members/${members.find((member) => member.email === email)!.id}/teams/platform/`)).status).toBe(201);
     }
+    run(['users', 'remove', 'gone@example.com'], ['members', 'remove', org, 'left@example.com']);
     await eventually(async () => {
       const done = (await trapline.pool.query("SELECT count(*)::int AS n FROM deletions WHERE state = 'done'")).rows[0] as { n: number };
       const statuses = (await trapline.pool.query("SELECT count(*)::int AS n FROM groups WHERE status IN ('resolved', 'ignored')")).rows[0] as { n: number };
@@ -166,6 +170,7 @@ describe('trapline rebuild', () => {
     expect(rebuilt.status, rebuilt.stderr).toBe(0);
     expect(rebuilt.stderr).toMatch(/records\/s/);
     expect(await snapshot(transactions)).toEqual(live);
+    expect((live.teamMembers as { member_id: string }[]).map((row) => row.member_id)).toEqual([members.find((member) => member.email === 'kept@example.com')!.id]);
 
     await trapline.services.start('projector');
     const e = await send({ message: 'queue stalled', level: 'error' });

@@ -73,6 +73,14 @@ describe('what a rule body is read as', () => {
     ]);
   });
 
+  it.each([
+    ['left out', undefined],
+    ['null', null],
+    ['empty', []],
+  ])('takes a rule whose conditions are %s, as Sentry does: no conditions (it fires for every event)', (_, conditions) => {
+    expect(parsed({ conditions }).conditions).toEqual([]);
+  });
+
   it('takes up to 20 conditions, filters and actions', () => {
     const twenty = <T>(item: T) => Array.from({ length: 20 }, () => item);
     const rule = parsed({ conditions: twenty({ id: CONDITION.firstSeen }), filters: twenty({ id: FILTER.level, match: 'eq', level: '40' }), actions: twenty({ id: ACTION.service }) });
@@ -107,9 +115,6 @@ describe('refusals, naming the field', () => {
     ['a bad action match', { ...base, actionMatch: 'some' }, 'body.actionMatch', 'must be one of all, any, none'],
     ['a bad filter match', { ...base, filterMatch: 1 }, 'body.filterMatch', 'must be one of all, any, none'],
     ['a bad status', { ...base, status: 'paused' }, 'body.status', 'must be one of active, disabled'],
-    ['no conditions', { ...base, conditions: undefined }, 'body.conditions', 'is required'],
-    ['null conditions', { ...base, conditions: null }, 'body.conditions', 'is required'],
-    ['empty conditions', { ...base, conditions: [] }, 'body.conditions', 'must not be empty'],
     ['conditions that are no list', { ...base, conditions: { id: CONDITION.firstSeen } }, 'body.conditions', 'must be a list'],
     ['21 conditions', { ...base, conditions: Array.from({ length: 21 }, () => ({ id: CONDITION.firstSeen })) }, 'body.conditions', 'must have at most 20 items'],
     ['a condition that is no object', { ...base, conditions: ['first_seen'] }, 'body.conditions[0]', 'must be an object'],

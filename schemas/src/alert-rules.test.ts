@@ -26,7 +26,6 @@ describe('parsing an alert rule body', () => {
   it.each([
     ['no name', { ...valid, name: '' }, 'body.name'],
     ['an unknown field', { ...valid, when: 'now' }, 'body.when'],
-    ['no conditions', { ...valid, conditions: [] }, 'body.conditions'],
     ['an unknown condition', { ...valid, conditions: [{ id: 'sentry.rules.conditions.nope' }] }, 'body.conditions[0].id'],
     ['a bad interval', { ...valid, conditions: [{ id: CONDITION.eventFrequency, value: 1, interval: '2h' }] }, 'body.conditions[0].interval'],
     ['a negative count', { ...valid, conditions: [{ id: CONDITION.eventFrequency, value: -1, interval: '1h' }] }, 'body.conditions[0].value'],

@@ -190,7 +190,8 @@ export function parseAlertRule(body: unknown): RuleParse {
         filterMatch: oneOf(body.filterMatch ?? 'all', MATCHES, 'body.filterMatch'),
         frequency,
         environment,
-        conditions: list(body.conditions, 'body.conditions', true).map((item, index) => condition(item, `body.conditions[${index}]`)),
+        // As Sentry's RuleSerializer: conditions may be left out; a rule without any fires for every event its filters let through.
+        conditions: list(body.conditions, 'body.conditions', false).map((item, index) => condition(item, `body.conditions[${index}]`)),
         filters: list(body.filters, 'body.filters', false).map((item, index) => filter(item, `body.filters[${index}]`)),
         actions: list(body.actions, 'body.actions', true).map((item, index) => action(item, `body.actions[${index}]`)),
         status: oneOf(body.status ?? 'active', ['active', 'disabled'] as const, 'body.status'),

@@ -24,6 +24,7 @@ const samples: { [N in RecordName]: RecordTypes[N] } = {
   ProjectUpserted: { projectId: 7, organizationSlug: 'acme', slug: 'web', name: 'Web', platform: null, createdAt: 1 },
   ProjectKeyUpserted: { publicKey: 'p', secretKey: 's', projectId: 7, label: 'Default', active: true, createdAt: 1, rateLimit: { count: 100, window: 60 } },
   TeamUpserted: { teamId: 2 ** 52 - 1, organizationSlug: 'acme', slug: 'backend', name: 'Backend', actor: 'token:abc', createdAt: 1 },
+  TeamMemberUpserted: { teamId: 2 ** 52 - 1, memberId: '42', organizationSlug: 'acme', teamRole: null, actor: 'user:1', addedAt: 1 },
   ProjectTeamsChanged: { projectId: 7, teamIds: [1, 2], actor: 'cli', changedAt: 1 },
   ApiTokenUpserted: { tokenHash: 'h', organizationSlug: 'acme', scopes: ['event:read'], label: 'ci', active: false, createdAt: 1 },
   ReleaseUpserted: {

@@ -31,7 +31,7 @@ export const memberNamed = (identifier: string | null, members: readonly MemberF
   identifier === null ? undefined : members.filter(receivesMail).find((member) => member.userId === identifier || member.memberId === identifier);
 
 /** The team a `Team` target names (by id, or slug). */
-export const teamNamed = (identifier: string | null, teams: readonly TeamFacts[]) =>
+export const teamNamed = <T extends TeamFacts>(identifier: string | null, teams: readonly T[]): T | undefined =>
   identifier === null ? undefined : teams.find((team) => team.teamId === identifier || team.slug === identifier);
 
 /** The first e-mail action that names no one of the organization: its field and why; undefined when all do. */

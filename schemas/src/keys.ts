@@ -35,6 +35,8 @@ export const adminKeys = {
   projectKey: (publicKey: string) => `key/${publicKey}`,
   apiToken: (tokenHash: string) => `token/${tokenHash}`,
   team: (teamId: number) => `team/${teamId}`,
+  /** A member on a team; its null value: the member left the team. */
+  teamMember: (teamId: number, memberId: string) => `team/${teamId}/member/${memberId}`,
   release: (organizationSlug: string, version: string) => `release/${organizationSlug}/${version}`,
   deploy: (organizationSlug: string, version: string, deployId: string) => `release/${organizationSlug}/${version}/deploy/${deployId}`,
   repository: (organizationSlug: string, name: string) => `repository/${organizationSlug}/${name}`,

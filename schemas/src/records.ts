@@ -168,6 +168,17 @@ export interface TeamUpserted {
   createdAt: number;
 }
 
+/** A member on a team (Sentry's OrganizationMemberTeam). Keyed `team/<teamId>/member/<memberId>`; a null value: left the team. */
+export interface TeamMemberUpserted {
+  teamId: number;
+  memberId: string;
+  organizationSlug: string;
+  /** Sentry's team role; null: the minimum the organization role gives. */
+  teamRole: string | null;
+  actor: string;
+  addedAt: number;
+}
+
 /** Every team a project belongs to. */
 export interface ProjectTeamsChanged {
   projectId: number;
@@ -401,6 +412,7 @@ export interface RecordTypes {
   ProjectKeyUpserted: ProjectKeyUpserted;
   ApiTokenUpserted: ApiTokenUpserted;
   TeamUpserted: TeamUpserted;
+  TeamMemberUpserted: TeamMemberUpserted;
   ProjectTeamsChanged: ProjectTeamsChanged;
   ReleaseUpserted: ReleaseUpserted;
   DeployCreated: DeployCreated;

@@ -21,7 +21,7 @@ const EXPECTED: Record<TopicId, { name: string; partitions: number; configs: Rec
     name: 'trapline.admin',
     partitions: 1,
     configs: { 'cleanup.policy': 'compact' },
-    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted', 'TeamUpserted', 'ProjectTeamsChanged', 'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted', 'AlertRuleUpserted', 'ServiceHookUpserted', 'ProjectAlertEmailsChanged', 'UserUpserted', 'MemberUpserted', 'UserTokenUpserted'],
+    records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted', 'TeamUpserted', 'ProjectTeamsChanged', 'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted', 'AlertRuleUpserted', 'ServiceHookUpserted', 'ProjectAlertEmailsChanged', 'UserUpserted', 'MemberUpserted', 'UserTokenUpserted', 'TeamMemberUpserted'],
   },
   deletionsDelay: { name: 'trapline.deletions.delay', partitions: 3, configs: KEPT_A_WEEK, records: ['DeletionStep'] },
   deletionsRun: { name: 'trapline.deletions.run', partitions: 3, configs: KEPT_A_WEEK, records: ['DeletionStep'] },

@@ -37,9 +37,9 @@ export const TOPIC_SPECS = {
     records: ['OrganizationUpserted', 'ProjectUpserted', 'ProjectRetentionChanged', 'ProjectAllowedOriginsChanged', 'ProjectKeyUpserted', 'ApiTokenUpserted', 'TeamUpserted', 'ProjectTeamsChanged',
       'ReleaseUpserted', 'DeployCreated', 'RepositoryUpserted',
       'AlertRuleUpserted', 'ServiceHookUpserted', 'ProjectAlertEmailsChanged',
-      'UserUpserted', 'MemberUpserted', 'UserTokenUpserted'],
+      'UserUpserted', 'MemberUpserted', 'UserTokenUpserted', 'TeamMemberUpserted'],
     configs: { 'cleanup.policy': 'compact' },
-    purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity; users (argon2id hash), members and invitations, user token hashes.',
+    purpose: 'Organizations, projects and their settings, DSN keys, API token hashes, keyed by entity; users (argon2id hash), members and invitations, team memberships, user token hashes.',
   },
   deletionsDelay: {
     suffix: 'deletions.delay',

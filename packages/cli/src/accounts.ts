@@ -4,6 +4,7 @@ import type { MemberUpserted } from '@trapline/schemas';
 import { memberKey, newInvitation, newUser, normalizeEmail, userKey, userTokenKey, type MemberRow } from '@trapline/api/accounts';
 import { hashPassword } from '@trapline/api/passwords';
 import { decideRemoval, isRole, type Role } from '@trapline/api/roles';
+import { memberRemovalRecords } from '@trapline/api/team-members';
 import { AdminError, waitProjected, type AdminDeps } from './admin.ts';
 
 // Operator commands for people: users (with a generated password, shown once) and organization
@@ -88,8 +89,9 @@ export async function removeUser(deps: AdminDeps, rawEmail: string) {
   const members = (await deps.pool.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.user_id = $1`, [user.id])).rows;
   for (const member of members) await checkRemovable(deps.pool, member);
   const tokens = (await deps.pool.query<{ id: string }>('SELECT id FROM user_tokens WHERE user_id = $1', [user.id])).rows;
+  const removals = await Promise.all(members.map(async (member) => memberRemovalRecords(member.id, await teamsOf(deps.pool, member.id))));
   await deps.appender.append(deps.adminTopic, [
-    ...members.map((member) => ({ key: memberKey(member.id), tombstone: true as const })),
+    ...removals.flat(),
     ...tokens.map((token) => ({ key: userTokenKey(token.id), tombstone: true as const })),
     { key: userKey(user.id), tombstone: true },
   ]);
@@ -116,11 +118,16 @@ export async function listMembers(pool: Pool, organization: string) {
   )).rows;
 }
 
+/** The teams a member is on. */
+async function teamsOf(pool: Pool, memberId: string): Promise<number[]> {
+  return (await pool.query<{ team_id: number }>('SELECT team_id FROM team_members WHERE member_id = $1', [memberId])).rows.map((row) => Number(row.team_id));
+}
+
 export async function removeMember(deps: AdminDeps, organization: string, rawEmail: string) {
   const member = (await deps.pool.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members m WHERE m.organization_slug = $1 AND lower(m.email) = $2`, [organization, email(rawEmail)])).rows[0];
   if (!member) throw new AdminError(`${rawEmail} is not a member of ${organization}`);
   await checkRemovable(deps.pool, member);
-  await deps.appender.append(deps.adminTopic, [{ key: memberKey(member.id), tombstone: true }]);
+  await deps.appender.append(deps.adminTopic, memberRemovalRecords(member.id, await teamsOf(deps.pool, member.id)));
   await waitProjected(deps.pool, 'SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM members WHERE id = $1)', [member.id]);
 }
 

@@ -18,6 +18,7 @@ import { issueRoutes } from './routes/issues.ts';
 import { memberRoutes } from './routes/members.ts';
 import { organizationRoutes } from './routes/organizations.ts';
 import { teamRoutes } from './routes/teams.ts';
+import { teamMemberRoutes } from './routes/team-members.ts';
 import { releaseFileRoutes } from './routes/release-files.ts';
 import { releaseRoutes } from './routes/releases.ts';
 import { CHUNK_SIZE, CHUNKS_PER_REQUEST } from './domain/artifact-bundle.ts';
@@ -112,6 +113,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   auditRoutes(app, context);
   userRoutes(app, context);
   memberRoutes(app, context);
+  teamMemberRoutes(app, context);
   healthRoutes(app, context, deps.projection);
   releaseRoutes(app, context);
   // Uploads (chunks of source map bundles) are multipart: parsed only in this scope.

@@ -64,6 +64,27 @@ export class AccountsReadModel {
     return (await this.pool.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM members m LEFT JOIN users u ON u.id = m.user_id WHERE m.user_id = $1 OR (m.user_id IS NULL AND lower(m.email) = lower($2))`, [userId, email])).rows;
   }
 
+  /** The accepted members on a team, with their team role as set (null: the minimum), by e-mail as Sentry lists them. */
+  async teamMembers(teamId: number): Promise<(MemberRow & { team_role: string | null })[]> {
+    return (
+      await this.pool.query<MemberRow & { team_role: string | null }>(
+        `SELECT ${MEMBER_COLUMNS}, tm.team_role FROM team_members tm JOIN members m ON m.id = tm.member_id AND m.organization_slug = tm.organization_slug JOIN users u ON u.id = m.user_id
+          WHERE tm.team_id = $1 AND m.invite_token_hash IS NULL ORDER BY m.email, m.id`,
+        [teamId],
+      )
+    ).rows;
+  }
+
+  /** The teams a member is on, by slug, with the team role as set. */
+  async memberTeams(memberId: string): Promise<{ team_id: number; slug: string; team_role: string | null }[]> {
+    return (
+      await this.pool.query<{ team_id: number; slug: string; team_role: string | null }>(
+        'SELECT t.id AS team_id, t.slug, tm.team_role FROM team_members tm JOIN teams t ON t.id = tm.team_id AND t.organization_slug = tm.organization_slug WHERE tm.member_id = $1 ORDER BY t.slug',
+        [memberId],
+      )
+    ).rows;
+  }
+
   async invitation(tokenHash: string): Promise<MemberRow | undefined> {
     return (await this.pool.query<MemberRow>(`SELECT ${MEMBER_COLUMNS} FROM ${MEMBERS} AND m.invite_token_hash = $1 AND m.user_id IS NULL`, [tokenHash])).rows[0];
   }

@@ -91,7 +91,25 @@ export interface TeamRow {
   slug: string;
   name: string;
   created_at: Date;
+  /** Accepted members on the team (absent: a team just created, none). */
+  member_count?: number;
+  /** Whether the viewer's membership is on the team, and its team role there (null: not on it). */
+  is_member?: boolean;
+  team_role?: string | null;
 }
+
+/** Who looks at teams: their membership in the organization and the team role it has by default there. */
+export interface TeamViewer {
+  memberId: string;
+  minimumTeamRole: string;
+}
+
+/** A team's columns, its accepted members counted, and the viewer's place on it ($2 the viewer's member id, $3 its default team role). */
+const TEAM_COLUMNS = `t.id, t.organization_slug, t.slug, t.name, t.created_at,
+  (SELECT count(*)::int FROM team_members tm JOIN members m ON m.id = tm.member_id JOIN users u ON u.id = m.user_id
+    WHERE tm.team_id = t.id AND m.organization_slug = t.organization_slug AND m.invite_token_hash IS NULL) AS member_count,
+  v.member_id IS NOT NULL AS is_member, CASE WHEN v.member_id IS NULL THEN NULL ELSE coalesce(v.team_role, $3) END AS team_role
+  FROM teams t LEFT JOIN team_members v ON v.team_id = t.id AND v.member_id = $2`;
 
 export class ReadModel {
   /** Users, members and user tokens. */
@@ -299,12 +317,13 @@ export class ReadModel {
     return (await this.pool.query<{ slug: string; name: string; created_at: Date }>('SELECT slug, name, created_at FROM organizations WHERE slug = $1', [slug])).rows[0];
   }
 
-  async teams(organizationSlug: string): Promise<TeamRow[]> {
-    return (await this.pool.query<TeamRow>('SELECT id, organization_slug, slug, name, created_at FROM teams WHERE organization_slug = $1 ORDER BY slug', [organizationSlug])).rows;
+  async teams(organizationSlug: string, viewer: TeamViewer | null = null): Promise<TeamRow[]> {
+    return (await this.pool.query<TeamRow>(`SELECT ${TEAM_COLUMNS} WHERE t.organization_slug = $1 ORDER BY t.slug`, [organizationSlug, viewer?.memberId ?? null, viewer?.minimumTeamRole ?? null])).rows;
   }
 
-  async team(organizationSlug: string, slug: string): Promise<TeamRow | undefined> {
-    return (await this.pool.query<TeamRow>('SELECT id, organization_slug, slug, name, created_at FROM teams WHERE organization_slug = $1 AND slug = $2', [organizationSlug, slug])).rows[0];
+  /** A team of the organization by its slug or, as Sentry allows, its id. */
+  async team(organizationSlug: string, idOrSlug: string, viewer: TeamViewer | null = null): Promise<TeamRow | undefined> {
+    return (await this.pool.query<TeamRow>(`SELECT ${TEAM_COLUMNS} WHERE t.organization_slug = $1 AND (t.slug = $4 OR t.id::text = $4)`, [organizationSlug, viewer?.memberId ?? null, viewer?.minimumTeamRole ?? null, idOrSlug])).rows[0];
   }
 
   async teamProjects(teamId: number): Promise<ProjectRow[]> {

@@ -70,6 +70,12 @@ describe('answers', () => {
     expect(serializeMemberDetail({ ...accepted, user_id: null }, 0, { viewerRole: 'owner', owners: 0 }).isOnlyOwner).toBe(false);
   });
 
+  it('lists the teams the member is on by slug, each with its team role as set', () => {
+    const detail = serializeMemberDetail(accepted, 0, { viewerRole: 'owner', owners: 1, teams: [{ slug: 'backend', team_role: null }, { slug: 'web', team_role: 'admin' }] });
+    expect([detail.teams, detail.teamRoles]).toEqual([['backend', 'web'], [{ teamSlug: 'backend', role: null }, { teamSlug: 'web', role: 'admin' }]]);
+    expect(serializeMemberDetail(accepted, 0, { viewerRole: 'owner', owners: 1 }).teams).toEqual([]);
+  });
+
   it('allows the viewer the roles up to its own, with their scopes', () => {
     const roles = serializeMemberDetail(accepted, 0, { viewerRole: 'admin', owners: 1 }).orgRoleList;
     expect(roles.map((role) => [role.id, role.allowed, role.isAllowed])).toEqual([['member', true, true], ['admin', true, true], ['manager', false, false], ['owner', false, false]]);

@@ -170,15 +170,16 @@ export const ROLE_DESCRIPTIONS: Record<Role, string> = {
 
 /**
  * Sentry's member detail: the member with the roles the viewer may give (`allowed`), whether it is
- * the only owner, and no teams or team roles (Trapline's members belong to no team; every role is
- * organization-wide). The invitation link is shown once, to whoever invited, so it is null here.
+ * the only owner, and the teams it is on (slugs, and each team role as set: null, the minimum its
+ * organization role gives). The invitation link is shown once, to whoever invited, so it is null here.
  */
-export function serializeMemberDetail(row: MemberRow, now: number, facts: { viewerRole: Role | null; owners: number }) {
+export function serializeMemberDetail(row: MemberRow, now: number, facts: { viewerRole: Role | null; owners: number; teams?: readonly { slug: string; team_role: string | null }[] }) {
   const rank = (role: Role) => ROLES.indexOf(role);
+  const teams = facts.teams ?? [];
   return {
     ...serializeMember(row, now),
-    teams: [],
-    teamRoles: [],
+    teams: teams.map((team) => team.slug),
+    teamRoles: teams.map((team) => ({ teamSlug: team.slug, role: team.team_role })),
     invite_link: null,
     isOnlyOwner: row.user_id !== null && row.role === 'owner' && facts.owners <= 1,
     orgRoleList: ROLES.map((role) => {

@@ -415,6 +415,8 @@ export const memberAnswer = z.looseObject({
   inviteStatus: z.string(),
   inviterName: z.string().nullable(),
 });
+/** A member as a team lists it: the organization member with its team role (as set; null: the minimum) and the team. */
+export const teamMemberAnswer = memberAnswer.extend({ teamRole: z.string().nullable(), teamSlug: z.string() });
 export const invitedMemberAnswer = memberAnswer.extend({ inviteLink: z.string().describe("Trapline's own: the single-use link, shown only in this answer") });
 
 const roleDescription = { id: z.string(), name: z.string(), desc: z.string(), scopes: z.array(z.string()), allowed: z.boolean(), isAllowed: z.boolean(), isRetired: z.boolean(), isTeamRolesAllowed: z.boolean() };

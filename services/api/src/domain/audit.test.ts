@@ -34,6 +34,8 @@ describe('audit notes', () => {
     ['event.delete', 'abc', { eventId: 'def' }, 'requested deletion of event def'],
     ['event.delete.completed', 'abc', { eventsRemoved: 1 }, 'deleted event abc (1 events removed)'],
     ['event.delete.completed', null, { title: { not: 'text' } }, 'deleted event '],
+    ['member.join-team', '42', { email: 'ada@example.com', teamSlug: 'backend' }, 'added member ada@example.com to team backend'],
+    ['member.leave-team', '42', { email: 'ada@example.com', teamSlug: 'backend' }, 'removed member ada@example.com from team backend'],
     ['project.create', null, {}, 'project.create'],
   ])('%s on %s with %j: %s', (event, target, data, note) => {
     expect(auditNote({ event, target_object: target, data })).toBe(note);

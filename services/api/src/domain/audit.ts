@@ -33,7 +33,7 @@ export interface DeletionRow {
 }
 
 /** The audit events Trapline records: Sentry's `options` of the audit-log list. */
-export const AUDIT_EVENTS = ['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed', 'member.invite', 'member.accept', 'member.edit', 'member.remove'] as const;
+export const AUDIT_EVENTS = ['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed', 'member.invite', 'member.accept', 'member.edit', 'member.remove', 'member.join-team', 'member.leave-team'] as const;
 
 export type ActorType = 'token' | 'system' | 'user' | 'unknown';
 
@@ -86,6 +86,10 @@ export function auditNote(row: Pick<AuditRow, 'event' | 'target_object' | 'data'
       return `changed the role of ${text(data.email) ?? ''} to ${text(data.orgRole) ?? ''}`;
     case 'member.remove':
       return `removed member ${text(data.email) ?? ''}`;
+    case 'member.join-team':
+      return `added member ${text(data.email) ?? ''} to team ${text(data.teamSlug) ?? ''}`;
+    case 'member.leave-team':
+      return `removed member ${text(data.email) ?? ''} from team ${text(data.teamSlug) ?? ''}`;
     default:
       return row.event;
   }

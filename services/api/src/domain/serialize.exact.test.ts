@@ -462,7 +462,7 @@ describe('organizations, projects, teams', () => {
     expect(contractProblems(`GET ${PROJ}/`, 200, bare)).toEqual([]);
   });
 
-  it('gives a team Sentry’s shape without members or roles', () => {
+  it('gives a team Sentry’s shape: no members, not the viewer’s', () => {
     const answer = serializeTeam(TEAM_ROW);
     expect(answer).toEqual({
       id: '3',
@@ -478,6 +478,13 @@ describe('organizations, projects, teams', () => {
       memberCount: 0,
       avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
     });
+    expect(contractProblems(`GET ${ORG}/teams/`, 200, [answer])).toEqual([]);
+  });
+
+  it('counts a team’s accepted members and says whether the viewer is on it, with the viewer’s team role', () => {
+    const answer = serializeTeam({ ...TEAM_ROW, member_count: 2, is_member: true, team_role: 'admin' });
+    expect(answer).toMatchObject({ isMember: true, teamRole: 'admin', memberCount: 2 });
+    expect(serializeTeam({ ...TEAM_ROW, member_count: 1, is_member: false, team_role: null })).toMatchObject({ isMember: false, teamRole: null, memberCount: 1 });
     expect(contractProblems(`GET ${ORG}/teams/`, 200, [answer])).toEqual([]);
   });
 });

@@ -352,20 +352,20 @@ export function serializeKey(key: KeyRow, publicUrl: string): z.input<typeof key
   };
 }
 
-/** Sentry's team; members and roles are not Trapline's (memberCount 0, no role). */
+/** Sentry's team: its accepted members counted, and whether the viewer is on it with which team role. */
 export function serializeTeam(team: TeamRow): z.input<typeof teamAnswer> {
   return {
     id: String(team.id),
     slug: team.slug,
     name: team.name,
     dateCreated: iso(team.created_at),
-    isMember: false,
-    teamRole: null,
+    isMember: team.is_member ?? false,
+    teamRole: team.team_role ?? null,
     flags: { 'idp:provisioned': false },
     access: [],
     hasAccess: true,
     isPending: false,
-    memberCount: 0,
+    memberCount: team.member_count ?? 0,
     avatar: { avatarType: 'letter_avatar', avatarUuid: null, avatarUrl: null },
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import { alertKeys, checkHttpUrl, emailTargetRefusal, newRuleId, parseAlertRule, ruleRecord, type AlertRule, type ServiceHookUpserted } from '@trapline/schemas';
 import { AlertsReadModel, type HookRow, type RuleRow } from '../adapters/alerts-read-model.ts';
 import { serializeDelivery, serializeHook, serializeRule } from '../domain/alerts-serialize.ts';
@@ -43,7 +44,7 @@ function hookBody(body: unknown, current?: HookRow): { url: string; events: stri
 }
 
 export function alertRoutes(app: ZodApp, context: ApiContext): void {
-  const { appender, adminTopic } = context;
+  const { adminTopic } = context;
   const alerts = new AlertsReadModel(context.readModel.pool);
 
   const existingRule = async (projectId: number, ruleId: string) => {
@@ -70,9 +71,10 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     }
     return parsed.rule;
   };
-  const appendRule = async (rule: AlertRule, meta: Parameters<typeof ruleRecord>[1]) => {
+  // Each write answers once the projector applied it (read your writes), as every API write does.
+  const appendRule = async (reply: FastifyReply, rule: AlertRule, meta: Parameters<typeof ruleRecord>[1]) => {
     const value = ruleRecord(rule, meta);
-    await appender.append(adminTopic, [{ key: alertKeys.rule(meta.projectId, meta.ruleId), name: 'AlertRuleUpserted', value }]);
+    await context.appendAndAwait(reply, adminTopic, [{ key: alertKeys.rule(meta.projectId, meta.ruleId), name: 'AlertRuleUpserted', value }]);
     return value;
   };
   const ruleAnswer = (ruleId: string, projectId: number, rule: AlertRule, actor: string, createdAt: number, projectSlug: string) =>
@@ -93,7 +95,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     const rule = await parsedRule(request.body, project.organization_slug);
     const now = context.now();
     const ruleId = newRuleId();
-    await appendRule(rule, { projectId: project.id, ruleId, actor: context.actor(token), createdAt: now, changedAt: now });
+    await appendRule(reply, rule, { projectId: project.id, ruleId, actor: context.actor(token), createdAt: now, changedAt: now });
     return reply.code(201).send(ruleAnswer(ruleId, project.id, rule, context.actor(token), now, project.slug));
   });
 
@@ -104,7 +106,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
   });
 
   // Sentry's PUT takes the whole rule; `status` (active, disabled) is Trapline's, to switch a rule off.
-  app.put('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Update an issue alert rule', params: ruleParams, response: { 200: alertRuleAnswer, ...refusals } } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/rules/:ruleId/', { schema: { tags, summary: 'Update an issue alert rule', params: ruleParams, response: { 200: alertRuleAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingRule(project.id, request.params.ruleId);
@@ -113,7 +115,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
       ? Object.fromEntries(Object.entries({ ...serializeRule(current, project.slug), ...request.body }).filter(([key]) => !ANSWER_ONLY.has(key)))
       : request.body;
     const rule = await parsedRule(merged, project.organization_slug);
-    await appendRule(rule, { projectId: project.id, ruleId: current.rule_id, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
+    await appendRule(reply, rule, { projectId: project.id, ruleId: current.rule_id, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
     return ruleAnswer(current.rule_id, project.id, rule, current.created_by, current.created_at.getTime(), project.slug);
   });
 
@@ -121,13 +123,13 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingRule(project.id, request.params.ruleId);
-    await appendRule(ruleOf(current), { projectId: project.id, ruleId: current.rule_id, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now(), deleted: true });
+    await appendRule(reply, ruleOf(current), { projectId: project.id, ruleId: current.rule_id, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now(), deleted: true });
     // Sentry's 202 has no body.
     return reply.code(202).send(undefined as unknown as null);
   });
 
-  const appendHook = async (value: ServiceHookUpserted) => {
-    await appender.append(adminTopic, [{ key: alertKeys.hook(value.projectId, value.hookId), name: 'ServiceHookUpserted', value }]);
+  const appendHook = async (reply: FastifyReply, value: ServiceHookUpserted) => {
+    await context.appendAndAwait(reply, adminTopic, [{ key: alertKeys.hook(value.projectId, value.hookId), name: 'ServiceHookUpserted', value }]);
     return serializeHook({ hook_id: value.hookId, project_id: value.projectId, url: value.url, events: value.events, secret: value.secret, status: value.status, created_at: new Date(value.createdAt) });
   };
 
@@ -142,7 +144,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     const project = await context.project(token, request.params.org, request.params.project);
     const { url, events } = hookBody(request.body);
     const now = context.now();
-    const hook = await appendHook({
+    const hook = await appendHook(reply, {
       projectId: project.id, hookId: randomBytes(16).toString('hex'), url, events, secret: randomBytes(32).toString('hex'), status: 'active', deleted: false,
       actor: context.actor(token), createdAt: now, changedAt: now,
     });
@@ -155,19 +157,19 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return serializeHook(await existingHook(project.id, request.params.hookId));
   });
 
-  app.put('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Update a service hook', params: hookParams, response: { 200: hookAnswer, ...refusals } } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Update a service hook', params: hookParams, response: { 200: hookAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingHook(project.id, request.params.hookId);
     const { url, events } = hookBody(request.body, current);
-    return appendHook({ projectId: project.id, hookId: current.hook_id, url, events, secret: current.secret, status: current.status, deleted: false, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
+    return appendHook(reply, { projectId: project.id, hookId: current.hook_id, url, events, secret: current.secret, status: current.status, deleted: false, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
   });
 
   app.delete('/api/0/projects/:org/:project/hooks/:hookId/', { schema: { tags, summary: 'Remove a service hook', params: hookParams, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const current = await existingHook(project.id, request.params.hookId);
-    await appendHook({ projectId: project.id, hookId: current.hook_id, url: current.url, events: current.events, secret: current.secret, status: current.status, deleted: true, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
+    await appendHook(reply, { projectId: project.id, hookId: current.hook_id, url: current.url, events: current.events, secret: current.secret, status: current.status, deleted: true, actor: context.actor(token), createdAt: current.created_at.getTime(), changedAt: context.now() });
     return reply.code(204).send(null);
   });
 
@@ -178,7 +180,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     return { emails: await alerts.emails(project.id) };
   });
 
-  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses added to the issue-owner e-mail alerts of a project', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request) => {
+  app.put('/api/0/projects/:org/:project/alert-emails/', { schema: { tags, summary: 'Set the addresses added to the issue-owner e-mail alerts of a project', params: projectParams, response: { 200: alertEmailsAnswer, ...refusals } } }, async (request, reply) => {
     const token = await context.authenticate(request, 'project:write');
     const project = await context.project(token, request.params.org, request.params.project);
     const body = request.body;
@@ -188,7 +190,7 @@ export function alertRoutes(app: ZodApp, context: ApiContext): void {
     const bad = emails.findIndex((email) => typeof email !== 'string' || !EMAIL.test(email));
     if (bad !== -1) throw refuse(`body.emails[${bad}]`, 'is not an e-mail address');
     const unique = [...new Set(emails as string[])];
-    await appender.append(adminTopic, [{ key: alertKeys.emails(project.id), name: 'ProjectAlertEmailsChanged', value: { projectId: project.id, emails: unique, actor: context.actor(token), changedAt: context.now() } }]);
+    await context.appendAndAwait(reply, adminTopic, [{ key: alertKeys.emails(project.id), name: 'ProjectAlertEmailsChanged', value: { projectId: project.id, emails: unique, actor: context.actor(token), changedAt: context.now() } }]);
     return { emails: unique };
   });
 

@@ -25,7 +25,7 @@ export const assembleBody = z.looseObject({
 });
 
 export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStore = new PostgresBlobStore(context.readModel.pool)): void {
-  const { readModel, appender, eventsTopic, publicUrl } = context;
+  const { readModel, eventsTopic, publicUrl } = context;
 
   app.get('/api/0/organizations/:org/chunk-upload/', { schema: { tags, summary: 'Chunk upload options (sentry-cli reads them first)', params: orgParams, response: { 200: chunkUploadAnswer, ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'project:releases');
@@ -70,7 +70,8 @@ export function artifactRoutes(app: ZodApp, context: ApiContext, blobs: BlobStor
     const files = read.files.map((file) => ({ ...file, blob: sha1Of(file.data) }));
     await blobs.put(files.map((file) => ({ sha1: file.blob, data: file.data })));
     const now = context.now();
-    await appender.append(
+    await context.appendAndAwait(
+      reply,
       eventsTopic,
       projects.map((project) => {
         const value: ArtifactBundleAssembled = {

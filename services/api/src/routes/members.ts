@@ -8,6 +8,7 @@ import { ApiError, NOT_FOUND, type ApiContext, type Principal, type ZodApp } fro
 import { inviteBody, memberParams, memberUpdateBody } from './account-schemas.ts';
 import { orgParams } from './schemas.ts';
 import { appendAudit, memberAudit } from './users.ts';
+import { memberRemovalRecords } from '../domain/team-members.ts';
 
 // Sentry's organization members: list, invite (a pending member with a single-use link), change a
 // role, remove. Who may do what is decided by ../domain/roles.ts; every write is audited with its actor.
@@ -21,28 +22,33 @@ const refuse = (decision: MemberDecision) => {
   }
 };
 
+/** Who acts in an organization's member decisions (nobody's role when not its member). */
+export const actorIn = (principal: Principal, org: string): MemberActor => principal.memberActors.get(org) ?? { role: null, memberId: null, canWrite: false, canAdmin: false };
+
+/** The member a path names (`me`: the principal's own membership), else 404. */
+export async function findMember(context: ApiContext, principal: Principal, org: string, memberId: string): Promise<MemberRow> {
+  const id = memberId === 'me' ? actorIn(principal, org).memberId : memberId;
+  const member = id === null ? undefined : await context.readModel.accounts.member(org, id);
+  if (!member) throw new ApiError(404, NOT_FOUND);
+  return member;
+}
+
 export function memberRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel, adminTopic, publicUrl } = context;
   const accounts = readModel.accounts;
 
-  const actorIn = (principal: Principal, org: string): MemberActor => principal.memberActors.get(org) ?? { role: null, memberId: null, canWrite: false, canAdmin: false };
   const facts = async (org: string, member: MemberRow) => ({
     memberId: member.id,
     role: (isRole(member.role) ? member.role : 'member') as Role,
     pending: member.user_id === null,
     owners: (await accounts.members(org)).filter((row) => row.role === 'owner' && row.user_id !== null).length,
   });
-  const findMember = async (principal: Principal, org: string, memberId: string) => {
-    const id = memberId === 'me' ? actorIn(principal, org).memberId : memberId;
-    const member = id === null ? undefined : await accounts.member(org, id);
-    if (!member) throw new ApiError(404, NOT_FOUND);
-    return member;
-  };
   /** The member's detail as `principal` sees it, with `role` in place of its own when it changes. */
   const detail = async (principal: Principal, org: string, member: MemberRow, now: number) => {
-    const members = (await accounts.members(org)).map((row) => (row.id === member.id ? member : row));
+    const [all, teams] = await Promise.all([accounts.members(org), accounts.memberTeams(member.id)]);
+    const members = all.map((row) => (row.id === member.id ? member : row));
     const owners = members.filter((row) => row.role === 'owner' && row.user_id !== null).length;
-    return serializeMemberDetail(member, now, { viewerRole: actorIn(principal, org).role, owners });
+    return serializeMemberDetail(member, now, { viewerRole: actorIn(principal, org).role, owners, teams });
   };
   const upsert = (reply: FastifyReply, member: MemberUpserted) => context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.memberId), name: 'MemberUpserted', value: member }]);
 
@@ -71,13 +77,13 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
   app.get('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Retrieve a member', params: memberParams, response: { 200: memberDetailAnswer, ...refusals } } }, async (request) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
-    return detail(principal, org, await findMember(principal, org, request.params.memberId), context.now());
+    return detail(principal, org, await findMember(context, principal, org, request.params.memberId), context.now());
   });
 
   app.put('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: "Change a member's role", params: memberParams, body: memberUpdateBody, response: { 200: memberDetailAnswer, ...refusals } } }, async (request, reply) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
-    const member = await findMember(principal, org, request.params.memberId);
+    const member = await findMember(context, principal, org, request.params.memberId);
     const role = (request.body.orgRole ?? request.body.role)!;
     refuse(decideRoleChange(actorIn(principal, org), await facts(org, member), role));
     const now = context.now();
@@ -90,9 +96,11 @@ export function memberRoutes(app: ZodApp, context: ApiContext): void {
   app.delete('/api/0/organizations/:org/members/:memberId/', { schema: { tags, summary: 'Remove a member or cancel an invitation', params: memberParams, response: { 204: empty, ...refusals } } }, async (request, reply) => {
     const principal = await context.authenticate(request, 'member:read');
     const org = context.organization(principal, request.params.org);
-    const member = await findMember(principal, org, request.params.memberId);
+    const member = await findMember(context, principal, org, request.params.memberId);
     refuse(decideRemoval(actorIn(principal, org), await facts(org, member)));
-    await context.appendAndAwait(reply, adminTopic, [{ key: memberKey(member.id), tombstone: true }]);
+    // The member leaves its teams with the organization: no team membership outlives it on the log.
+    const teams = (await accounts.memberTeams(member.id)).map((team) => team.team_id);
+    await context.appendAndAwait(reply, adminTopic, memberRemovalRecords(member.id, teams));
     await appendAudit(context, reply, memberAudit({ member: memberRecord(member), event: 'member.remove', actor: principal.actor, now: context.now() }));
     return reply.code(204).send(null);
   });

@@ -30,7 +30,7 @@ const serializeFile = (file: FileRow): z.infer<typeof releaseFileAnswer> => ({
 });
 
 export function releaseFileRoutes(app: ZodApp, context: ApiContext, blobs: BlobStore = new PostgresBlobStore(context.readModel.pool)): void {
-  const { readModel, appender, eventsTopic } = context;
+  const { readModel, eventsTopic } = context;
   const releases = new ReleaseReadModel(readModel.pool);
 
   const target = async (request: FastifyRequest, scope: 'project:read' | 'project:releases') => {
@@ -76,7 +76,7 @@ export function releaseFileRoutes(app: ZodApp, context: ApiContext, blobs: BlobS
       const bundleId = sha1Of(Buffer.from(`release-file\n${version}\n${dist ?? ''}\n${name}\n${blob}`));
       const now = context.now();
       const file = { url: name, type: name.endsWith('.map') ? 'source_map' : 'minified_source', debugId: null, sourceMap: headers.get('sourcemap') ?? headers.get('x-sourcemap') ?? null, blob, size: data.length };
-      await appender.append(eventsTopic, projectIds.map((projectId) => {
+      await context.appendAndAwait(reply, eventsTopic, projectIds.map((projectId) => {
         const value: ArtifactBundleAssembled = { projectId, organizationSlug: org, bundleId, release: version, dist, files: [file], actor: context.actor(token), assembledAt: now };
         return { key: eventKeys.artifactBundle(projectId, bundleId), name: 'ArtifactBundleAssembled' as const, value };
       }));

@@ -6,10 +6,11 @@ import { serializeProject, serializeTeam } from '../domain/serialize.ts';
 import type { Principal } from './context.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { orgParams, projectCreateBody, teamCreateBody, teamParams } from './schemas.ts';
+import { teamViewer } from './team-members.ts';
 
-// Teams as Sentry has them: an organization's teams, one team, its projects, and a project created
-// in a team. Teams need the organization's scopes (org:read, org:write), a team's projects the
-// project scopes, as in Sentry; members are the accounts' (memberCount 0 here).
+// Teams as Sentry has them: an organization's teams, one team (by slug or id), its projects, and a
+// project created in a team. Teams need the organization's scopes (org:read, org:write), a team's
+// projects the project scopes, as in Sentry; who is on a team is ./team-members.ts.
 
 const tags = ['teams'];
 
@@ -17,14 +18,16 @@ export function teamRoutes(app: ZodApp, context: ApiContext): void {
   const { readModel } = context;
 
   const team = async (token: Principal, orgSlug: string, teamSlug: string) => {
-    const found = await readModel.team(context.organization(token, orgSlug), teamSlug);
+    const org = context.organization(token, orgSlug);
+    const found = await readModel.team(org, teamSlug, teamViewer(token, org));
     if (!found) throw new ApiError(404, NOT_FOUND);
     return found;
   };
 
   app.get('/api/0/organizations/:org/teams/', { schema: { tags, summary: "List an organization's teams", params: orgParams, response: { 200: z.array(teamAnswer), ...refusals } } }, async (request) => {
     const token = await context.authenticate(request, 'org:read');
-    return (await readModel.teams(context.organization(token, request.params.org))).map(serializeTeam);
+    const org = context.organization(token, request.params.org);
+    return (await readModel.teams(org, teamViewer(token, org))).map((found) => serializeTeam(found));
   });
 
   app.post('/api/0/organizations/:org/teams/', { schema: { tags, summary: 'Create a team (slug, name or both)', params: orgParams, body: teamCreateBody, response: { 201: teamAnswer, ...refusals } } }, async (request, reply) => {

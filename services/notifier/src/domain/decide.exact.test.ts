@@ -145,8 +145,37 @@ describe('actionMatch and filterMatch', () => {
     expect(fired([rule({ filterMatch, filters: [...filters] })], facts(), firstEvent()).length).toBe(expected ? 1 : 0);
   });
 
-  it('fires no rule without conditions', () => {
-    expect(fired([rule({ conditions: [], actionMatch: 'none' })], facts(), firstEvent())).toEqual([]);
+});
+
+describe('a rule without conditions (Sentry’s RuleProcessor evaluates conditions only when there are some)', () => {
+  const regressed = (): Happened => ({ ...laterEvent(), regression: true });
+  it.each([
+    ['all', firstEvent, 'first_seen'],
+    ['any', firstEvent, 'first_seen'],
+    ['none', firstEvent, 'first_seen'],
+    ['all', regressed, 'regression'],
+    ['any', laterEvent, 'event'],
+    ['none', laterEvent, 'event'],
+  ] as const)('given actionMatch %s, when an event comes (%o), then it fires, named for what happened: %s', (actionMatch, happened, trigger) => {
+    expect(fired([rule({ actionMatch, conditions: [] })], facts(), happened())).toEqual([{ ruleId: '1', trigger }]);
+  });
+
+  it('given filters, when the event fails them, then it does not fire; when it passes them, it does', () => {
+    const errorsOnly: Filter = { id: FILTER.level, match: 'gte', level: '40' };
+    expect(fired([rule({ conditions: [], filters: [errorsOnly] })], facts({ level: 'info' }), laterEvent())).toEqual([]);
+    expect(fired([rule({ conditions: [], filters: [errorsOnly] })], facts({ level: 'fatal' }), laterEvent())).toEqual([{ ruleId: '1', trigger: 'event' }]);
+  });
+
+  it('given its frequency, when events follow one another, then it fires once per frequency per issue', () => {
+    const always = [{ ruleId: '1', rule: rule({ conditions: [], frequency: 5 }) }];
+    const first = decide(always, facts(), laterEvent());
+    const soon = decide(always, facts({ receivedAt: T0 + 4 * MIN }), { ...laterEvent(), state: first.state });
+    const later = decide(always, facts({ receivedAt: T0 + 5 * MIN }), { ...laterEvent(), state: first.state });
+    expect([first.firings.length, soon.firings.length, later.firings.length]).toEqual([1, 0, 1]);
+  });
+
+  it('given it is disabled or for another environment, then it does not fire', () => {
+    expect(fired([rule({ conditions: [], status: 'disabled' }), rule({ conditions: [], environment: 'staging' })], facts(), laterEvent())).toEqual([]);
   });
 });
 

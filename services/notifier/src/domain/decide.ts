@@ -103,11 +103,23 @@ function filterPasses(filter: Filter, event: EventFacts): boolean {
   return filter.match === 'eq' ? level === wanted : filter.match === 'gte' ? level >= wanted : level <= wanted;
 }
 
-/** What set the rule off, for the message: the most specific condition that passed. */
+/**
+ * Sentry's RuleProcessor on a rule's conditions: a rule without any passes them, whatever its
+ * actionMatch (the processor evaluates conditions only when there are some), so it fires for every
+ * event its filters let through. With conditions, `all` and `any` are what they say and `none`
+ * passes when none holds, as Sentry documents it (its processor computes that result for `none`
+ * but never checks it, and so fires such a rule for every event: that slip is not copied).
+ */
+function conditionsPass(rule: AlertRule, happened: Happened, at: number): boolean {
+  return rule.conditions.length === 0 || matches(rule.actionMatch, rule.conditions, (condition) => conditionPasses(condition, happened, at));
+}
+
+/** What set the rule off, for the message: the most specific condition that passed; for a rule without conditions, what happened. */
 function triggerOf(rule: AlertRule, happened: Happened): Trigger {
-  if (happened.firstSeen && rule.conditions.some((condition) => condition.id === CONDITION.firstSeen)) return 'first_seen';
-  if (happened.regression && rule.conditions.some((condition) => condition.id === CONDITION.regression)) return 'regression';
-  return 'frequency';
+  const unconditional = rule.conditions.length === 0;
+  if (happened.firstSeen && (unconditional || rule.conditions.some((condition) => condition.id === CONDITION.firstSeen))) return 'first_seen';
+  if (happened.regression && (unconditional || rule.conditions.some((condition) => condition.id === CONDITION.regression))) return 'regression';
+  return unconditional ? 'event' : 'frequency';
 }
 
 /**
@@ -121,7 +133,7 @@ export function decide(rules: ActiveRule[], event: EventFacts, happened: Happene
   for (const { ruleId, rule } of rules) {
     if (rule.status !== 'active') continue;
     if (rule.environment !== null && rule.environment !== event.environment) continue;
-    if (rule.conditions.length === 0 || !matches(rule.actionMatch, rule.conditions, (condition) => conditionPasses(condition, happened, event.receivedAt))) continue;
+    if (!conditionsPass(rule, happened, event.receivedAt)) continue;
     // As Sentry's RuleProcessor: a rule without filters passes them whatever its filterMatch.
     if (rule.filters.length > 0 && !matches(rule.filterMatch, rule.filters, (filter) => filterPasses(filter, event))) continue;
     const last = state.lastFired[ruleId];

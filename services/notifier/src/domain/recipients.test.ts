@@ -7,7 +7,8 @@ const bob: MemberFacts = { memberId: 'm2', userId: 'u2', email: 'bob@example.com
 const invited: MemberFacts = { memberId: 'm3', userId: null, email: null, pending: true };
 /** A membership whose user row is gone (removed user, before the membership's removal is projected). */
 const orphan: MemberFacts = { memberId: 'm4', userId: 'u4', email: null, pending: false };
-const facts = (more: Partial<RecipientFacts> = {}): RecipientFacts => ({ members: [ada, bob, invited, orphan], teams: [{ teamId: '7', slug: 'backend' }], projectEmails: [], ...more });
+const backend = { teamId: '7', slug: 'backend', memberIds: ['m1', 'm3', 'm4'] };
+const facts = (more: Partial<RecipientFacts> = {}): RecipientFacts => ({ members: [ada, bob, invited, orphan], teams: [backend, { teamId: '8', slug: 'empty', memberIds: [] }], projectEmails: [], ...more });
 
 describe('who an e-mail action goes to', () => {
   it('issue owners fall through to every accepted member, not invitations nor users gone', () => {
@@ -33,9 +34,28 @@ describe('who an e-mail action goes to', () => {
     expect(emailRecipients({ targetType: 'Member', targetIdentifier: 'm3' }, facts())).toEqual({ none: expect.stringContaining('no longer') });
   });
 
-  it('a team target says why it mails nobody', () => {
-    expect(emailRecipients({ targetType: 'Team', targetIdentifier: '7' }, facts())).toEqual({ none: expect.stringContaining('team backend') });
-    expect(emailRecipients({ targetType: 'Team', targetIdentifier: '8' }, facts())).toEqual({ none: expect.stringContaining('no longer exists') });
+  describe('given a team with an accepted member, an invitation and a member whose user is gone', () => {
+    it('when a rule targets it by id or slug, then only the accepted member is mailed, not the project’s addresses', () => {
+      expect(emailRecipients({ targetType: 'Team', targetIdentifier: '7' }, facts({ projectEmails: ['oncall@example.com'] }))).toEqual({ to: ['ada@example.com'] });
+      expect(emailRecipients({ targetType: 'Team', targetIdentifier: 'backend' }, facts())).toEqual({ to: ['ada@example.com'] });
+    });
+    it('when another member joins, then both are mailed, once each', () => {
+      expect(emailRecipients({ targetType: 'Team', targetIdentifier: '7' }, facts({ teams: [{ ...backend, memberIds: ['m1', 'm2', 'm1'] }] }))).toEqual({ to: ['ada@example.com', 'bob@example.com'] });
+    });
+    it('when the member leaves the team, then the team has no one to mail, and says so', () => {
+      expect(emailRecipients({ targetType: 'Team', targetIdentifier: '7' }, facts({ teams: [{ ...backend, memberIds: ['m3', 'm4'] }] }))).toEqual({ none: 'team backend has no accepted members' });
+    });
+    it('when the member is removed from the organization, then it is not mailed though the team still names it', () => {
+      expect(emailRecipients({ targetType: 'Team', targetIdentifier: '7' }, facts({ members: [bob, invited, orphan] }))).toEqual({ none: 'team backend has no accepted members' });
+    });
+    it('when the team names a member of another organization (not among the project’s organization’s members), then it is not mailed', () => {
+      expect(emailRecipients({ targetType: 'Team', targetIdentifier: '7' }, facts({ teams: [{ ...backend, memberIds: ['elsewhere-1', 'm2'] }] }))).toEqual({ to: ['bob@example.com'] });
+    });
+  });
+
+  it('a team target names an existing team, else it mails nobody and says why', () => {
+    expect(emailRecipients({ targetType: 'Team', targetIdentifier: '8' }, facts())).toEqual({ none: 'team empty has no accepted members' });
+    expect(emailRecipients({ targetType: 'Team', targetIdentifier: '9' }, facts())).toEqual({ none: expect.stringContaining('no longer exists') });
   });
 });
 

@@ -5,13 +5,18 @@ import { memberNamed, receivesMail, teamNamed, type EmailAction, type MemberFact
 //                 accepted member of the project's organization (every role reads every project),
 //                 plus the project's own alert addresses (a list or a pager that is no person);
 //   Member      → that member alone, while accepted;
-//   Team        → the team's members: Trapline keeps no team membership yet, so nobody (not sent,
-//                 with the reason in the delivery log).
-// Pending invitations, removed members and removed users get nothing.
+//   Team        → the team's accepted members (Sentry's team target: every member on the team).
+// Pending invitations, removed members and removed users get nothing; only the members of the
+// project's organization (`members`) can be mailed, whatever a team's list names.
+
+/** A team of the organization with the members on it (membership ids). */
+export interface TeamWithMembers extends TeamFacts {
+  memberIds: readonly string[];
+}
 
 export interface RecipientFacts {
   members: readonly MemberFacts[];
-  teams: readonly TeamFacts[];
+  teams: readonly TeamWithMembers[];
   /** The project's alert addresses (`alert-emails`). */
   projectEmails: readonly string[];
 }
@@ -31,7 +36,10 @@ export function emailRecipients(action: Pick<EmailAction, 'targetType' | 'target
   }
   if (action.targetType === 'Team') {
     const team = teamNamed(action.targetIdentifier, facts.teams);
-    return { none: team ? `team ${team.slug}: Trapline keeps no team membership yet, so a team has no one to mail` : `team ${action.targetIdentifier ?? '(none)'} no longer exists` };
+    if (!team) return { none: `team ${action.targetIdentifier ?? '(none)'} no longer exists` };
+    const onTeam = new Set(team.memberIds);
+    const to = distinct(facts.members.filter((member) => onTeam.has(member.memberId)).filter(receivesMail).map((member) => member.email));
+    return to.length > 0 ? { to } : { none: `team ${team.slug} has no accepted members` };
   }
   const to = distinct([...facts.members.filter(receivesMail).map((member) => member.email), ...facts.projectEmails]);
   return to.length > 0 ? { to } : { none: 'the organization has no accepted members and the project no alert addresses' };

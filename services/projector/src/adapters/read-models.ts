@@ -66,6 +66,15 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
       );
       return;
     }
+    case 'TeamMemberUpserted': {
+      const { teamId, memberId, organizationSlug, teamRole, addedAt } = record.value;
+      await db.query(
+        `INSERT INTO team_members (team_id, member_id, organization_slug, team_role, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (team_id, member_id) DO UPDATE SET team_role = EXCLUDED.team_role`,
+        [teamId, memberId, organizationSlug, teamRole, toDate(addedAt)],
+      );
+      return;
+    }
     case 'ProjectTeamsChanged': {
       const { projectId, teamIds } = record.value;
       await db.query('DELETE FROM project_teams WHERE project_id = $1 AND NOT (team_id = ANY($2::bigint[]))', [projectId, teamIds]);
@@ -151,17 +160,26 @@ export async function applyRecord(db: PoolClient, record: DomainRecord, projecti
   }
 }
 
-/** Admin entities whose removal is a null-value record under their key (compaction then erases them). */
-const REMOVABLE = [
-  { prefix: 'user/', sql: 'DELETE FROM users WHERE id = $1' },
-  { prefix: 'member/', sql: 'DELETE FROM members WHERE id = $1' },
-  { prefix: 'user-token/', sql: 'DELETE FROM user_tokens WHERE id = $1' },
-] as const;
+/**
+ * Admin entities whose removal is a null-value record under their key (compaction then erases
+ * them): the key's pattern, and the statements its captures feed. A removed member leaves every
+ * team too, whether or not the null values of its team memberships follow.
+ */
+const REMOVABLE: readonly { key: RegExp; sql: readonly string[] }[] = [
+  { key: /^user\/([^/]+)$/, sql: ['DELETE FROM users WHERE id = $1'] },
+  { key: /^member\/([^/]+)$/, sql: ['DELETE FROM members WHERE id = $1', 'DELETE FROM team_members WHERE member_id = $1'] },
+  { key: /^user-token\/([^/]+)$/, sql: ['DELETE FROM user_tokens WHERE id = $1'] },
+  { key: /^team\/(\d+)\/member\/([^/]+)$/, sql: ['DELETE FROM team_members WHERE team_id = $1 AND member_id = $2'] },
+];
 
 /** A null-value record on the admin topic: removes the entity its key names; other keys have no row to remove. */
 export async function applyAdminTombstone(db: PoolClient, key: string): Promise<void> {
-  const entity = REMOVABLE.find((candidate) => key.startsWith(candidate.prefix));
-  if (entity) await db.query(entity.sql, [key.slice(entity.prefix.length)]);
+  for (const entity of REMOVABLE) {
+    const captured = entity.key.exec(key);
+    if (!captured) continue;
+    for (const sql of entity.sql) await db.query(sql, captured.slice(1));
+    return;
+  }
 }
 
 /** A resolution remembers its release, if it names one: it decides which later events regress. */
