@@ -94,7 +94,7 @@ async function untilGroupStable(env: Isolated, count: number): Promise<void> {
     await until(`${count} projectors holding events partitions`, async () => {
       const { groups: [group] } = await admin.describeGroups([env.config.projectorGroup]);
       if (group?.state !== 'Stable') return false;
-      const holding = group.members.filter((member) => assignedPartitions(member.memberAssignment, env.topics.events).length > 0);
+      const holding = group.members.filter((member) => assignedPartitions(member, env.topics.events).length > 0);
       return holding.length === count;
     }, PHASE_LIMIT_MS, 250);
   } finally {

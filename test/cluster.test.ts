@@ -66,8 +66,8 @@ describe('a three-broker cluster', () => {
       const names = Object.values(trapline.topics);
       const { topics } = await admin.fetchTopicMetadata({ topics: names });
       for (const topic of topics) for (const partition of topic.partitions) expect(partition.replicas, `${topic.name}/${partition.partitionId}`).toHaveLength(3);
-      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type: 2, name, configNames: ['min.insync.replicas'] })) });
-      for (const resource of resources) expect(resource.configEntries.find((entry) => entry.configName === 'min.insync.replicas')?.configValue, resource.resourceName).toBe('2');
+      const configs = await admin.topicConfigs(names, ['min.insync.replicas']);
+      for (const name of names) expect(configs.get(name)?.['min.insync.replicas'], name).toBe('2');
     });
   });
 

@@ -49,19 +49,12 @@ export async function compactQuickly(config: Config, topic: string): Promise<voi
   const admin = createKafka(config.kafkaBrokers, 'test-admin', createLogger('test', 'error')).admin();
   await admin.connect();
   try {
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [{
-        type: 2, // TOPIC
-        name: topic,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'segment.ms', value: '500' },
-          { name: 'min.cleanable.dirty.ratio', value: '0.001' },
-          { name: 'min.compaction.lag.ms', value: '0' },
-          { name: 'max.compaction.lag.ms', value: '1000' },
-        ],
-      }],
+    await admin.setTopicConfigs(topic, {
+      'cleanup.policy': 'compact',
+      'segment.ms': '500',
+      'min.cleanable.dirty.ratio': '0.001',
+      'min.compaction.lag.ms': '0',
+      'max.compaction.lag.ms': '1000',
     });
   } finally {
     await admin.disconnect();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Admin, type Config, type ConfigResourceTypes, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, TransactionalAppender } from '@trapline/runtime';
+import { type Admin, type Config, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, TransactionalAppender } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
@@ -93,8 +93,6 @@ async function rangesOf(ops: Ops, topic: string, options: { partition?: number; 
 
 // --- topics -----------------------------------------------------------------------------------
 
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes; // ConfigResourceTypes.TOPIC
-
 async function describeTopics(ops: Ops): Promise<TopicSummary[]> {
   const prefix = ops.config.KAFKA_TOPIC_PREFIX;
   const names = topicNames(prefix);
@@ -103,11 +101,11 @@ async function describeTopics(ops: Ops): Promise<TopicSummary[]> {
   return withKafkaAdmin(ops.kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const present = ids.filter((id) => existing.has(names[id]));
-    const described = present.length === 0 ? [] : (await admin.describeConfigs({ includeSynonyms: false, resources: present.map((id) => ({ type: TOPIC_RESOURCE, name: names[id], configNames: shownConfigs(id) })) })).resources;
+    const described = present.length === 0 ? new Map<string, Record<string, string>>() : await admin.topicConfigs(present.map((id) => names[id]), [...new Set(present.flatMap(shownConfigs))]);
     return Promise.all(ids.map(async (id) => {
       if (!existing.has(names[id])) return topicSummary(prefix, id, undefined, configured[id]);
-      const entries = described.find((resource) => resource.resourceName === names[id])?.configEntries ?? [];
-      const configs = Object.fromEntries(shownConfigs(id).flatMap((name) => entries.filter((entry) => entry.configName === name).map((entry) => [name, entry.configValue])));
+      const entries = described.get(names[id]) ?? {};
+      const configs = Object.fromEntries(shownConfigs(id).flatMap((name) => (entries[name] === undefined ? [] : [[name, entries[name]]])));
       return topicSummary(prefix, id, { configs, offsets: await admin.fetchTopicOffsets(names[id]) }, configured[id]);
     }));
   });

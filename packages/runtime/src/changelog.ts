@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
+import type { Kafka } from './kafka.ts';
 
 /**
  * Reads a topic from its start to its current end (committed records only), for a service that

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { AssignerProtocol, Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka as KafkaJs, logLevel, type Consumer, type ConsumerConfig, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer, type ProducerConfig } from 'kafkajs';
 import RdKafkaModule, { type DeliveryReport, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
 import { partitionKeyOf, TOPIC_SPECS, type Codec, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
+import { Admin } from './kafka-admin.ts';
 import type { Logger } from './logger.ts';
 
 // librdkafka's bindings (CommonJS): its clients, not its KafkaJS-shaped layer, which reports one offset per partition and batch.
@@ -25,7 +26,8 @@ const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 // The Kafka client's types, for the files outside the runtime: none of them imports a client.
-export type { Admin, Batch, ConfigResourceTypes, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, ProducerConfig } from 'kafkajs';
+export type { Batch, Consumer, EachBatchPayload, IHeaders, KafkaMessage, ProducerConfig } from 'kafkajs';
+export { Admin, assignedPartitions, type GroupDescription, type GroupMember, type TopicOffsets } from './kafka-admin.ts';
 
 /** For a client that must give up at once (a test's clean-up of a broker that may be gone). */
 export interface KafkaClientOptions {
@@ -35,21 +37,66 @@ export interface KafkaClientOptions {
   silent?: boolean;
 }
 
+/** How a client reaches the brokers: what every librdkafka client of the runtime is built from. */
+export interface KafkaClientSettings {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** How long an admin request may take (5 s unless a caller must give up sooner). */
+  requestTimeoutMs?: number;
+  silent?: boolean;
+  retries?: number;
+}
+
+/**
+ * The brokers and the client's name: what the runtime's Kafka clients (`Appender`,
+ * `kafka.admin()`, the consumers) are made from. Connects nothing by itself.
+ */
+export class Kafka {
+  private legacyClient: KafkaJs | undefined;
+
+  constructor(readonly settings: KafkaClientSettings) {}
+
+  admin(): Admin {
+    return new Admin(this.settings);
+  }
+
+  // kafkajs, for the consumers and transactional producers not yet on librdkafka.
+  private legacy(): KafkaJs {
+    const { brokers, clientId, logger, silent, retries, requestTimeoutMs } = this.settings;
+    const kafkaLogger = logger.child({ component: 'kafkajs' });
+    this.legacyClient ??= new KafkaJs({
+      clientId,
+      brokers,
+      logLevel: silent ? logLevel.NOTHING : logLevel.WARN,
+      retry: { initialRetryTime: 200, retries: retries ?? 8 },
+      ...(requestTimeoutMs === undefined ? {} : { connectionTimeout: requestTimeoutMs }),
+      logCreator: () => ({ level, log }) => {
+        const { message, ...extra } = log;
+        kafkaLogger[LEVEL_NAMES[level] ?? 'info'](extra, message);
+      },
+    });
+    return this.legacyClient;
+  }
+
+  consumer(config: ConsumerConfig): Consumer {
+    return this.legacy().consumer(config);
+  }
+
+  producer(config?: ProducerConfig): Producer {
+    return this.legacy().producer(config);
+  }
+}
+
 export function createKafka(brokers: string[], clientId: string, logger: Logger, options: KafkaClientOptions = {}): Kafka {
-  const kafkaLogger = logger.child({ component: 'kafkajs' });
-  const kafka = new Kafka({
-    clientId,
+  return new Kafka({
     brokers,
-    logLevel: options.silent ? logLevel.NOTHING : logLevel.WARN,
-    retry: { initialRetryTime: 200, retries: options.retries ?? 8 },
-    ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeout: options.connectionTimeoutMs }),
-    logCreator: () => ({ level, log }) => {
-      const { message, ...extra } = log;
-      kafkaLogger[LEVEL_NAMES[level] ?? 'info'](extra, message);
-    },
+    clientId,
+    logger,
+    ...(options.connectionTimeoutMs === undefined ? {} : { requestTimeoutMs: options.connectionTimeoutMs }),
+    ...(options.silent ? { silent: true } : {}),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
   });
-  clientSettings.set(kafka, { brokers, clientId, logger });
-  return kafka;
 }
 
 /**
@@ -71,11 +118,6 @@ function partitionKeyHash(partitionKey: string): number {
     partitionKeyHashes.set(partitionKey, hash);
   }
   return hash;
-}
-
-/** The partitions of `topic` a consumer group member's assignment (as `describeGroups` returns it) holds. */
-export function assignedPartitions(memberAssignment: Buffer, topic: string): number[] {
-  return AssignerProtocol.MemberAssignment.decode(memberAssignment)?.assignment[topic] ?? [];
 }
 
 export const projectPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
@@ -115,22 +157,9 @@ export interface AppendedPosition {
   offset: number;
 }
 
-/** How a Kafka client made by `createKafka` reaches the brokers: what the librdkafka clients are built from. */
-interface ClientSettings {
-  brokers: string[];
-  clientId: string;
-  logger: Logger;
-}
-
-const clientSettings = new WeakMap<Kafka, ClientSettings>();
-
 /** A client made by `createKafka`, or one derived from it (`observeConsumers` wraps it by prototype). */
-function settingsOf(kafka: Kafka): ClientSettings {
-  for (let candidate: object | null = kafka; candidate; candidate = Object.getPrototypeOf(candidate) as object | null) {
-    const settings = clientSettings.get(candidate as Kafka);
-    if (settings) return settings;
-  }
-  throw new Error('a Kafka client made by createKafka is needed');
+export function settingsOf(kafka: Kafka): KafkaClientSettings {
+  return kafka.settings;
 }
 
 type RdHeaders = { [key: string]: Buffer | string }[];
@@ -165,7 +194,7 @@ interface PendingAppend {
  * replica before it is acknowledged), batching in its own threads. Delivery reports arrive on the
  * event loop from librdkafka's background poll, one per record, with the offset it landed at.
  */
-function newRdProducer(settings: ClientSettings): Promise<RdProducer> {
+function newRdProducer(settings: KafkaClientSettings): Promise<RdProducer> {
   const producer = new RdKafka.Producer({
     'bootstrap.servers': settings.brokers.join(','),
     'client.id': settings.clientId,
@@ -380,19 +409,16 @@ export function deadLetter(message: KafkaMessage, origin: { topic: string; parti
   };
 }
 
-/** Creates missing topics from the one declaration in @trapline/schemas; leaves existing ones alone. */
 /**
- * Creates the declared topics that do not exist yet. `partitions` overrides a declared count for a
- * topic created now; an existing topic keeps its count (more partitions would move projects to
- * other partitions and split their histories).
+ * Creates the declared topics that do not exist yet, and waits for their leaders. `partitions`
+ * overrides a declared count for a topic created now; an existing topic keeps its count (more
+ * partitions would move projects to other partitions and split their histories).
  */
 export async function ensureTopics(admin: Admin, names: TopicNames, replicationFactor = 1, partitions: Partial<Record<TopicId, number>> = {}): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = (Object.keys(TOPIC_SPECS) as TopicId[]).filter((id) => !existing.has(names[id]));
   if (missing.length === 0) return [];
-  const created = missing.map((id) => names[id]);
   await admin.createTopics({
-    waitForLeaders: true,
     topics: missing.map((id) => {
       const spec = TOPIC_SPECS[id];
       return {
@@ -403,23 +429,6 @@ export async function ensureTopics(admin: Admin, names: TopicNames, replicationF
         configEntries: Object.entries({ ...spec.configs, ...(replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {}) }).map(([name, value]) => ({ name, value })),
       };
     }),
-  }).catch(async (error: unknown) => {
-    // In a cluster, the broker asked for the new leaders may not know the topics yet.
-    if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
-    await untilTopicsKnown(admin, created, 30000);
   });
-  return created;
-}
-
-async function untilTopicsKnown(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await admin.fetchTopicMetadata({ topics });
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+  return missing.map((id) => names[id]);
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig } from 'kafkajs';
+import type { Kafka } from './kafka.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { ReadinessCheck } from './health.ts';
 

@@ -1,6 +1,5 @@
-import type { Kafka } from 'kafkajs';
 import { Codec, type DomainRecord } from '@trapline/schemas';
-import { TransactionalAppender, type OutgoingRecord } from './kafka.ts';
+import { type Kafka, TransactionalAppender, type OutgoingRecord } from './kafka.ts';
 import type { Logger } from './logger.ts';
 
 // `trapline dlq redrive` for a retry chain's dead-letter topic: every dead letter goes back to the
