@@ -43,8 +43,11 @@ describe('the admin adapter on librdkafka', () => {
     const topic = env.topics.events;
     expect((await admin.topicConfigs([topic], ['cleanup.policy'])).get(topic)).toEqual({ 'cleanup.policy': TOPIC_SPECS.events.configs['cleanup.policy'] });
     await admin.setTopicConfigs(topic, { 'segment.ms': '600000' });
-    const configs = (await admin.topicConfigs([topic])).get(topic)!;
-    expect(configs['segment.ms']).toBe('600000');
+    // The controller takes the change; the broker answering may learn of it a moment later.
+    const configs = await eventually(async () => {
+      const described = (await admin.topicConfigs([topic])).get(topic)!;
+      return described['segment.ms'] === '600000' ? described : undefined;
+    }, 'the new segment.ms', 10000);
     expect(configs['cleanup.policy']).toBe(TOPIC_SPECS.events.configs['cleanup.policy']);
     await expect(admin.topicConfigs([`${env.config.KAFKA_TOPIC_PREFIX}.missing`])).rejects.toThrow(/no such topic/);
   });
