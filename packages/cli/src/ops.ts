@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Admin, type Config, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, TransactionalAppender } from '@trapline/runtime';
+import { type Admin, type Config, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, KafkajsTransactionalAppender } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
@@ -231,7 +231,7 @@ async function redriveEventDeadLetters(ops: Ops): Promise<EventRedriveResult> {
   const result: EventRedriveResult = { redriven: {}, skipped: 0 };
   if (!ranges.some(({ from, end }) => from < end)) return result;
   const origins = new Set(Object.values(names).filter((name) => name !== dlq));
-  const appender = await TransactionalAppender.connect(ops.kafka, ops.codec, groupId);
+  const appender = await KafkajsTransactionalAppender.connect(ops.kafka, ops.codec, groupId);
   try {
     await readRange({
       kafka: ops.kafka,

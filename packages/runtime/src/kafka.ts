@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Kafka as KafkaJs, logLevel, type Consumer, type ConsumerConfig, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer, type ProducerConfig } from 'kafkajs';
-import RdKafkaModule, { type DeliveryReport, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
-import { partitionKeyOf, TOPIC_SPECS, type Codec, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
+import RdKafkaModule, { type DeliveryReport, type KafkaConsumer as RdConsumer, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
+import { partitionKeyOf, TOPIC_SPECS, type Codec, type Headers, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
 import { Admin } from './kafka-admin.ts';
 import type { Logger } from './logger.ts';
 
@@ -142,6 +142,9 @@ export class AppendUnavailable extends Error {}
 
 type Message = { key: string; value: Buffer | null; headers?: Record<string, string> };
 
+/** A record as bytes: a dead letter's original key, value and headers. */
+export type RawMessage = { key: Buffer | string | null; value: Buffer | null; headers?: IHeaders | Headers };
+
 function encodeRecords(codec: Codec, records: (OutgoingRecord | Tombstone)[]): Message[] {
   return records.map((record) => {
     if ('tombstone' in record) return { key: record.key, value: null };
@@ -164,7 +167,7 @@ export function settingsOf(kafka: Kafka): KafkaClientSettings {
 
 type RdHeaders = { [key: string]: Buffer | string }[];
 
-function rdHeaders(headers: IHeaders | Record<string, string> | undefined): RdHeaders | undefined {
+function rdHeaders(headers: IHeaders | Headers | undefined): RdHeaders | undefined {
   if (!headers) return undefined;
   const list: RdHeaders = [];
   for (const [key, value] of Object.entries(headers)) {
@@ -220,6 +223,23 @@ function newRdProducer(settings: KafkaClientSettings): Promise<RdProducer> {
   });
 }
 
+/** A topic's partition count, asked once per producer (a topic's count never changes). */
+function partitionCount(producer: RdProducer, counts: Map<string, Promise<number>>, topic: string): Promise<number> {
+  let count = counts.get(topic);
+  if (!count) {
+    count = new Promise<number>((resolve, reject) => {
+      producer.getMetadata({ topic, timeout: 10000 }, (error, metadata) => {
+        const partitions = metadata?.topics.find((entry) => entry.name === topic)?.partitions.length ?? 0;
+        if (error || partitions === 0) reject(error ?? new Error(`topic ${topic} does not exist`));
+        else resolve(partitions);
+      });
+    });
+    counts.set(topic, count);
+    count.catch(() => counts.delete(topic));
+  }
+  return count;
+}
+
 /**
  * Appends records with acks=all and an idempotent librdkafka producer; resolves only once the
  * broker acknowledged every record, with where each landed. librdkafka keeps each partition's
@@ -252,23 +272,11 @@ export class Appender {
   }
 
   private partitionCount(topic: string): Promise<number> {
-    let count = this.partitionCounts.get(topic);
-    if (!count) {
-      count = new Promise<number>((resolve, reject) => {
-        this.producer.getMetadata({ topic, timeout: 10000 }, (error, metadata) => {
-          const partitions = metadata?.topics.find((entry) => entry.name === topic)?.partitions.length ?? 0;
-          if (error || partitions === 0) reject(error ?? new Error(`topic ${topic} does not exist`));
-          else resolve(partitions);
-        });
-      });
-      this.partitionCounts.set(topic, count);
-      count.catch(() => this.partitionCounts.delete(topic));
-    }
-    return count;
+    return partitionCount(this.producer, this.partitionCounts, topic);
   }
 
   /** Produces each message to its project's partition; resolves once all are acknowledged, rejects on the first failure. */
-  private async produce(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers?: IHeaders | Record<string, string> }[]): Promise<AppendedPosition[]> {
+  private async produce(topic: string, messages: RawMessage[]): Promise<AppendedPosition[]> {
     if (this.closed) throw new Error('the appender is closed');
     const partitions = await this.partitionCount(topic);
     return new Promise((resolve, reject) => {
@@ -313,7 +321,7 @@ export class Appender {
   }
 
   /** Raw append for dead letters: the original bytes plus headers naming the reason. */
-  async appendRaw(topic: string, messages: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[]): Promise<void> {
+  async appendRaw(topic: string, messages: RawMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.produce(topic, messages);
   }
@@ -331,11 +339,121 @@ export class Appender {
 export interface TransactionalAppend {
   topic: string;
   records?: (OutgoingRecord | Tombstone)[];
-  raw?: { key: Buffer | string | null; value: Buffer | null; headers: IHeaders }[];
+  raw?: RawMessage[];
+}
+
+/** The consumed position a transaction commits for the consumer's group: the next offset to read. */
+export interface ConsumedPosition {
+  /** The consumer (librdkafka's, from the consume loop) whose group metadata the commit carries (KIP-447). */
+  consumer: RdConsumer;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+const TRANSACTION_TIMEOUT_MS = 60000;
+
+function callback(run: (done: (error: LibrdKafkaError | null | undefined) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => run((error) => (error ? reject(error) : resolve())));
+}
+
+async function newTransactionalProducer(settings: KafkaClientSettings, transactionalId: string): Promise<RdProducer> {
+  const producer = new RdKafka.Producer({
+    'bootstrap.servers': settings.brokers.join(','),
+    'client.id': settings.clientId,
+    'transactional.id': transactionalId,
+    'enable.idempotence': true,
+    acks: -1,
+    'linger.ms': 1,
+    'socket.nagle.disable': true,
+    // Longer than a consumer's session timeout: a member stalled mid-step loses its partitions (and
+    // with them, by KIP-447, the right to commit the step) before the broker aborts its transaction.
+    'transaction.timeout.ms': TRANSACTION_TIMEOUT_MS,
+  });
+  const logger = settings.logger.child({ component: 'librdkafka', transactionalId });
+  producer.on('event.error', (error) => logger.warn({ code: error.code }, error.message));
+  await callback((done) => producer.connect({ timeout: 30000 }, (error) => done(error)));
+  producer.setPollInBackground(true);
+  // Fences an earlier producer with this id (a predecessor that died mid-transaction): its open transaction is aborted.
+  await callback((done) => producer.initTransactions(30000, done));
+  return producer;
+}
+
+/**
+ * Consume-transform-produce, exactly once: what a step appends and the input offset it consumed
+ * commit together in one Kafka transaction, or not at all. The offsets go with the consumer's group
+ * metadata (KIP-447), so the group coordinator refuses the commit of a member that a rebalance has
+ * fenced (another member owns the partition now and does the step itself). A stable transactional id
+ * per instance fences a predecessor that died mid-transaction as soon as the instance restarts.
+ * After a fatal error (this producer fenced) or a failed abort, the next commit makes a new producer.
+ */
+export class TransactionalAppender {
+  private producer: Promise<RdProducer> | undefined;
+  private partitionCounts = new Map<string, Promise<number>>();
+  private closed = false;
+
+  private constructor(
+    private readonly settings: KafkaClientSettings,
+    private readonly codec: Codec,
+    private readonly transactionalId: string,
+  ) {}
+
+  static async connect(kafka: Kafka | KafkaClientSettings, codec: Codec, transactionalId: string): Promise<TransactionalAppender> {
+    const appender = new TransactionalAppender('brokers' in kafka && Array.isArray(kafka.brokers) ? (kafka as KafkaClientSettings) : settingsOf(kafka as Kafka), codec, transactionalId);
+    await appender.ready();
+    return appender;
+  }
+
+  private ready(): Promise<RdProducer> {
+    if (this.closed) return Promise.reject(new Error('the transactional appender is closed'));
+    if (!this.producer) {
+      this.producer = newTransactionalProducer(this.settings, this.transactionalId);
+      this.producer.catch(() => (this.producer = undefined));
+    }
+    return this.producer;
+  }
+
+  private async replace(producer: RdProducer): Promise<void> {
+    this.producer = undefined;
+    this.partitionCounts = new Map();
+    await new Promise<void>((resolve) => producer.disconnect(5000, () => resolve()));
+  }
+
+  async commit(appends: TransactionalAppend[], consumed: ConsumedPosition): Promise<void> {
+    const producer = await this.ready();
+    const counts = this.partitionCounts;
+    const topics = appends
+      .map(({ topic, records = [], raw = [] }) => ({ topic, messages: [...encodeRecords(this.codec, records), ...raw] as RawMessage[] }))
+      .filter((entry) => entry.messages.length > 0);
+    const partitionCounts = await Promise.all(topics.map(({ topic }) => partitionCount(producer, counts, topic)));
+    await callback((done) => producer.beginTransaction(done));
+    try {
+      for (const [index, { topic, messages }] of topics.entries()) {
+        for (const message of messages) {
+          producer.produce(topic, partitionFor(message.key?.toString() ?? '', partitionCounts[index]!), message.value, message.key, null, undefined, rdHeaders(message.headers));
+        }
+      }
+      const offsets = [{ topic: consumed.topic, partition: consumed.partition, offset: Number(consumed.offset) }];
+      await callback((done) => producer.sendOffsetsToTransaction(offsets, consumed.consumer, 30000, done));
+      await callback((done) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, done));
+    } catch (error) {
+      const fatal = (error as LibrdKafkaError).isFatal === true;
+      const aborted = fatal ? false : await callback((done) => producer.abortTransaction(30000, done)).then(() => true, () => false);
+      if (!aborted) await this.replace(producer);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const producer = await this.producer?.catch(() => undefined);
+    if (producer) await new Promise<void>((resolve) => producer.disconnect(10000, () => resolve()));
+  }
 }
 
 /** The consumed position a transaction commits for a consumer group: the next offset to read. */
-export interface ConsumedPosition {
+export interface GroupPosition {
   groupId: string;
   topic: string;
   partition: number;
@@ -348,13 +466,14 @@ export interface ConsumedPosition {
  * fences a predecessor that died mid-transaction as soon as the instance restarts, so consumers
  * reading committed records are not held up by its open transaction.
  */
-export class TransactionalAppender {
+/** kafkajs (no KIP-447): kept only for the consumers not moved onto the consume loop yet. */
+export class KafkajsTransactionalAppender {
   private constructor(
     private readonly producer: Producer,
     private readonly codec: Codec,
   ) {}
 
-  static async connect(kafka: Kafka, codec: Codec, transactionalId: string): Promise<TransactionalAppender> {
+  static async connect(kafka: Kafka, codec: Codec, transactionalId: string): Promise<KafkajsTransactionalAppender> {
     const producer = kafka.producer({
       transactionalId,
       idempotent: true,
@@ -364,10 +483,10 @@ export class TransactionalAppender {
       allowAutoTopicCreation: false,
     });
     await producer.connect();
-    return new TransactionalAppender(producer, codec);
+    return new KafkajsTransactionalAppender(producer, codec);
   }
 
-  async commit(appends: TransactionalAppend[], consumed: ConsumedPosition): Promise<void> {
+  async commit(appends: TransactionalAppend[], consumed: GroupPosition): Promise<void> {
     const topicMessages = appends
       .map(({ topic, records = [], raw = [] }) => ({ topic, messages: [...encodeRecords(this.codec, records), ...raw] }))
       .filter((entry) => entry.messages.length > 0);

@@ -49,6 +49,21 @@ export function deadLetterCounter(registry: Registry): Counter<'topic'> {
   );
 }
 
+/** Consumer lag per partition and batch sizes and durations: the same names for kafkajs consumers and the consume loop. */
+export function consumerMetrics(registry: Registry) {
+  return {
+    lag: once(registry, 'trapline_consumer_lag', () =>
+      new Gauge({ name: 'trapline_consumer_lag', help: 'Records behind the end of the partition after the last batch', labelNames: ['group', 'topic', 'partition'], registers: [registry] }),
+    ),
+    batchRecords: once(registry, 'trapline_consumer_batch_records', () =>
+      new Histogram({ name: 'trapline_consumer_batch_records', help: 'Records per consumed batch', labelNames: ['group', 'topic'], buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers: [registry] }),
+    ),
+    batchSeconds: once(registry, 'trapline_consumer_batch_seconds', () =>
+      new Histogram({ name: 'trapline_consumer_batch_seconds', help: 'Time to process a consumed batch, durable effects included', labelNames: ['group', 'topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
+    ),
+  };
+}
+
 export interface ObservedConsumers {
   /** Kafka whose consumers are observed: build the service's consumers from this one. */
   kafka: Kafka;
@@ -66,15 +81,7 @@ export interface ObservedConsumers {
  * longer owns after a rebalance are dropped, so with several instances each reports its own.
  */
 export function observeConsumers(kafka: Kafka, registry: Registry): ObservedConsumers {
-  const lag = once(registry, 'trapline_consumer_lag', () =>
-    new Gauge({ name: 'trapline_consumer_lag', help: 'Records behind the end of the partition after the last batch', labelNames: ['group', 'topic', 'partition'], registers: [registry] }),
-  );
-  const batchRecords = once(registry, 'trapline_consumer_batch_records', () =>
-    new Histogram({ name: 'trapline_consumer_batch_records', help: 'Records per consumed batch', labelNames: ['group', 'topic'], buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers: [registry] }),
-  );
-  const batchSeconds = once(registry, 'trapline_consumer_batch_seconds', () =>
-    new Histogram({ name: 'trapline_consumer_batch_seconds', help: 'Time to process a consumed batch, durable effects included', labelNames: ['group', 'topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
-  );
+  const { lag, batchRecords, batchSeconds } = consumerMetrics(registry);
   const states = new Map<string, string>();
 
   const observe = (consumer: Consumer, group: string) => {

@@ -1,5 +1,5 @@
 import { Codec, type DomainRecord } from '@trapline/schemas';
-import { type Kafka, TransactionalAppender, type OutgoingRecord } from './kafka.ts';
+import { type Kafka, KafkajsTransactionalAppender, type OutgoingRecord } from './kafka.ts';
 import type { Logger } from './logger.ts';
 
 // `trapline dlq redrive` for a retry chain's dead-letter topic: every dead letter goes back to the
@@ -44,7 +44,7 @@ export async function redriveChain({ kafka, dlqTopic, runTopic, groupId, transac
   if (pending.size === 0) return result;
 
   const codec = new Codec();
-  const appender = await TransactionalAppender.connect(kafka, codec, transactionalId);
+  const appender = await KafkajsTransactionalAppender.connect(kafka, codec, transactionalId);
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   let lastProgress = now();
   let joined = false;

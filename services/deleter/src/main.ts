@@ -1,4 +1,4 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, KafkajsTransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
 import { startDeleter } from './adapters/pipeline.ts';
@@ -17,7 +17,7 @@ await runService(logger, async () => {
   // The pipeline builds its consumer from this Kafka: lag and batches are observed from outside it.
   const { kafka, check: consumerCheck } = observeConsumers(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger), metrics);
   const codec = new Codec();
-  const appender = await TransactionalAppender.connect(kafka, codec, `${config.deleterGroup}.${config.deleterInstance}`);
+  const appender = await KafkajsTransactionalAppender.connect(kafka, codec, `${config.deleterGroup}.${config.deleterInstance}`);
   const source = new DeletionSource(pool);
   const deleter = await startDeleter({
     kafka, codec, appender, topics, logger, source,

@@ -1,4 +1,4 @@
-import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, type Kafka, observeConsumers, postgresCheck, type ProducerConfig, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
+import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, type Kafka, observeConsumers, postgresCheck, type ProducerConfig, readConfig, runService, startHealthServer, KafkajsTransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Counter, Histogram } from 'prom-client';
 import { AlertingCache } from './adapters/alerting-cache.ts';
@@ -34,7 +34,7 @@ await runService(logger, async () => {
       return producer;
     },
   });
-  const appender = await TransactionalAppender.connect(transactional, codec, `${config.notifierGroup}.${config.notifierInstance}`);
+  const appender = await KafkajsTransactionalAppender.connect(transactional, codec, `${config.notifierGroup}.${config.notifierInstance}`);
   if (!config.SMTP_URL) logger.warn('no SMTP_URL: e-mail alerts are recorded as not sent');
   const senders = new Senders(pool, { timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, smtpUrl: config.SMTP_URL, emailFrom: config.EMAIL_FROM });
   const notifier = await startNotifier({

@@ -1,4 +1,4 @@
-import { type Admin, type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, planHeld, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type Admin, type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, planHeld, type TransactionalAppend, type KafkajsTransactionalAppender } from '@trapline/runtime';
 import { SCHEMA_HEADER, type Codec, type DeletionStep, type TopicNames } from '@trapline/schemas';
 import {
   completedAudit,
@@ -31,7 +31,7 @@ export type StepOutcome = 'scheduled' | 'released' | 'deferred' | 'chunk' | 'com
 export interface DeleterDeps {
   kafka: Kafka;
   codec: Codec;
-  appender: TransactionalAppender;
+  appender: KafkajsTransactionalAppender;
   source: DeletionSource;
   topics: TopicNames;
   groupId: string;

@@ -1,6 +1,6 @@
 import { describeIssue } from '@trapline/projector/issue';
 import { groupHashes } from '@trapline/projector/grouping';
-import { type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, type OutgoingRecord, planAttemptFailure, planHeld, type RetrySettings, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, type OutgoingRecord, planAttemptFailure, planHeld, type RetrySettings, type TransactionalAppend, type KafkajsTransactionalAppender } from '@trapline/runtime';
 import { type AlertDelivery, type AlertDeliveryChanged, type Codec, eventKeys, type NormalizedEvent, SCHEMA_HEADER, type TopicNames } from '@trapline/schemas';
 import { decide, plannedDeliveries, type EventFacts } from '../domain/decide.ts';
 import { changeStatus, deleteIssue, emptyState, observeEvent } from '../domain/issue-state.ts';
@@ -27,7 +27,7 @@ export type DeliveryOutcome = 'decided' | 'sent' | 'not_sent' | 'retry' | 'dead'
 export interface NotifierDeps {
   kafka: Kafka;
   codec: Codec;
-  appender: TransactionalAppender;
+  appender: KafkajsTransactionalAppender;
   topics: TopicNames;
   groupId: string;
   publicUrl: string;
