@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Admin, type Config, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, KafkajsTransactionalAppender } from '@trapline/runtime';
+import { type Admin, type Config, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, KafkajsTransactionalAppender, withAdmin } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
@@ -31,16 +31,6 @@ interface Ops {
 function opsContext(command: string): Ops {
   const config = readConfig();
   return { config, kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-${command}`, createLogger('cli', 'error')), codec: new Codec() };
-}
-
-async function withKafkaAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -74,13 +64,13 @@ async function readThrough(ops: Ops, topic: string, ranges: PartitionRange[], on
       onIdle: (partitions) => note(`stopped early: nothing more arrived on ${topic} partition(s) ${partitions.join(', ')} (an open transaction holds back what follows it)`),
     });
   } finally {
-    await withKafkaAdmin(ops.kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
+    await withAdmin(ops.kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
   }
 }
 
 /** Each partition from `from` (clamped to the log start) to its current end; partitions not chosen read nothing. */
 async function rangesOf(ops: Ops, topic: string, options: { partition?: number; from?: bigint } = {}): Promise<PartitionRange[]> {
-  const offsets = await withKafkaAdmin(ops.kafka, (admin) => admin.fetchTopicOffsets(topic));
+  const offsets = await withAdmin(ops.kafka, (admin) => admin.fetchTopicOffsets(topic));
   if (options.partition !== undefined && !offsets.some(({ partition }) => partition === options.partition)) {
     throw new AdminError(`${topic} has no partition ${options.partition} (it has ${offsets.length})`);
   }
@@ -98,7 +88,7 @@ async function describeTopics(ops: Ops): Promise<TopicSummary[]> {
   const names = topicNames(prefix);
   const ids = Object.keys(TOPIC_SPECS) as TopicId[];
   const configured = topicPartitions(ops.config);
-  return withKafkaAdmin(ops.kafka, async (admin) => {
+  return withAdmin(ops.kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const present = ids.filter((id) => existing.has(names[id]));
     const described = present.length === 0 ? new Map<string, Record<string, string>>() : await admin.topicConfigs(present.map((id) => names[id]), [...new Set(present.flatMap(shownConfigs))]);
@@ -114,7 +104,7 @@ async function describeTopics(ops: Ops): Promise<TopicSummary[]> {
 // --- lag --------------------------------------------------------------------------------------
 
 async function describeLag(ops: Ops, group?: string): Promise<GroupLag[]> {
-  return withKafkaAdmin(ops.kafka, async (admin) => {
+  return withAdmin(ops.kafka, async (admin) => {
     const listed = (await admin.listGroups()).groups.map(({ groupId }) => groupId);
     if (group !== undefined && !listed.includes(group)) throw new AdminError(`no consumer group ${JSON.stringify(group)}`);
     const ids = group !== undefined ? [group] : listed.filter((id) => id.startsWith(`${ops.config.KAFKA_TOPIC_PREFIX}.`)).sort();
@@ -168,7 +158,7 @@ async function replay(ops: Ops, options: ReplayOptions): Promise<OffsetChange[]>
   if (!parsed.ok) throw new AdminError(parsed.reason);
   const { target } = parsed;
   const only = options.topic === undefined ? undefined : requireTopic(ops.config, options.topic).name;
-  return withKafkaAdmin(ops.kafka, async (admin) => {
+  return withAdmin(ops.kafka, async (admin) => {
     if (!(await admin.listGroups()).groups.some(({ groupId }) => groupId === group)) throw new AdminError(`no consumer group ${JSON.stringify(group)}`);
     await untilNoMembers(admin, group, options.force === true);
     const committed = await admin.fetchOffsets({ groupId: group, ...(only ? { topics: [only] } : {}) });
@@ -221,7 +211,7 @@ async function redriveEventDeadLetters(ops: Ops): Promise<EventRedriveResult> {
   const names = topicNames(ops.config.KAFKA_TOPIC_PREFIX);
   const dlq = names.eventsDlq;
   const groupId = `${dlq}.redrive`;
-  const ranges = await withKafkaAdmin(ops.kafka, async (admin) => {
+  const ranges = await withAdmin(ops.kafka, async (admin) => {
     const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(dlq), admin.fetchOffsets({ groupId, topics: [dlq] })]);
     return ends.map(({ partition, low, high }) => {
       const at = Number(committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? -1);

@@ -88,6 +88,17 @@ export class Kafka {
   }
 }
 
+/** One admin connection for `work`, closed after it. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export function createKafka(brokers: string[], clientId: string, logger: Logger, options: KafkaClientOptions = {}): Kafka {
   return new Kafka({
     brokers,
@@ -419,7 +430,8 @@ export class TransactionalAppender {
     await new Promise<void>((resolve) => producer.disconnect(5000, () => resolve()));
   }
 
-  async commit(appends: TransactionalAppend[], consumed: ConsumedPosition): Promise<void> {
+  /** Without `consumed`, only the appends commit together (a bench's backlog made visible at once). */
+  async commit(appends: TransactionalAppend[], consumed?: ConsumedPosition): Promise<void> {
     const producer = await this.ready();
     const counts = this.partitionCounts;
     const topics = appends
@@ -433,8 +445,10 @@ export class TransactionalAppender {
           producer.produce(topic, partitionFor(message.key?.toString() ?? '', partitionCounts[index]!), message.value, message.key, null, undefined, rdHeaders(message.headers));
         }
       }
-      const offsets = [{ topic: consumed.topic, partition: consumed.partition, offset: Number(consumed.offset) }];
-      await callback((done) => producer.sendOffsetsToTransaction(offsets, consumed.consumer, 30000, done));
+      if (consumed) {
+        const offsets = [{ topic: consumed.topic, partition: consumed.partition, offset: Number(consumed.offset) }];
+        await callback((done) => producer.sendOffsetsToTransaction(offsets, consumed.consumer, 30000, done));
+      }
       await callback((done) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, done));
     } catch (error) {
       const fatal = (error as LibrdKafkaError).isFatal === true;
