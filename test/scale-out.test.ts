@@ -6,10 +6,14 @@ import { groupLag, readTopic } from './log.ts';
 import { projection, steadyLoad, store } from './load.ts';
 
 // Scale-out: two projectors and two deleters share their consumer groups. Under steady load through
-// the gateway, with issue deletions running, one projector and one deleter are killed with SIGKILL
-// and not restarted; the survivors take their partitions over after the session timeout. Then every
-// acknowledged event is in the read model exactly once, every deletion completes with exactly one
-// completion record, both groups have no lag, and a rebuild reproduces the tables.
+// the gateway, with issue deletions running, the deleters' steps first stall in the middle (Postgres
+// holds their reads of the projects table) until a rebalance takes a stalled member's partitions
+// to the other one, which does those steps itself: the stalled member, let go, must not commit its
+// step too (KIP-447: its offsets go with its old group membership, which the coordinator refuses).
+// Then one projector and one deleter are killed with SIGKILL and not restarted; the survivors take
+// their partitions over after the session timeout. Then every acknowledged event is in the read
+// model exactly once, the audit topic (read committed) holds every record once, every deletion
+// completes, both groups have no lag, and a rebuild reproduces the tables.
 
 const LOAD = { clients: 3, perClientPerSecond: 10, maxEvents: 3000, maxMs: 90000, messages: ['disk full', 'socket hang up', 'token expired', 'lock timeout'] };
 // The issues deleted while the instances are killed (words only: grouping strips numbers).
@@ -19,7 +23,8 @@ const EVENTS_PER_DOOMED_ISSUE = 20;
 let trapline: RunningTrapline;
 
 beforeAll(async () => {
-  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '2', DELETION_CHUNK_SIZE: '4', DELETION_RETRY_BACKOFF_MS: '500' });
+  // A deleter whose step runs past the poll interval leaves its group (librdkafka's max.poll.interval.ms).
+  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '2', DELETION_CHUNK_SIZE: '4', DELETION_RETRY_BACKOFF_MS: '500', KAFKA_SESSION_TIMEOUT_MS: '10000', KAFKA_MAX_POLL_INTERVAL_MS: '15000' });
   await Promise.all([startInstance(trapline, 'projector', 'b'), startInstance(trapline, 'deleter', 'b')]);
 }, 180000);
 
@@ -57,6 +62,12 @@ async function membersWithPartitions(groupId: string): Promise<number> {
   }
 }
 
+/** Deleter run steps waiting for the projects table (each after reading its chunk, before its transaction). */
+async function stalledDeleterSteps(): Promise<number> {
+  const [row] = await query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT organization_slug FROM projects%'");
+  return row!.n;
+}
+
 async function tables() {
   return {
     groups: await query('SELECT * FROM groups ORDER BY id'),
@@ -80,8 +91,21 @@ describe('two projectors and two deleters, one of each killed under load', () =>
 
     const load = steadyLoad(trapline, LOAD);
     await sleep(3000);
+    // A rebalance in the middle of a step: with the projects table locked, a deleter's run step reads
+    // its chunk, then waits for the project's organization, before its transaction is committed.
+    const lock = await trapline.pool.connect();
     const transactions = await Promise.all(doomed.map(requestDeletion));
     note(`${transactions.length} deletions requested`);
+    try {
+      await lock.query('BEGIN');
+      await lock.query('LOCK TABLE projects IN ACCESS EXCLUSIVE MODE');
+      await eventually(async () => ((await stalledDeleterSteps()) > 0 ? true : undefined), 'a deleter step stalled on the projects table', 60000);
+      note('a deleter step stalled mid-step');
+      await eventually(async () => ((await membersWithPartitions(config.deleterGroup)) < 2 ? true : undefined), 'a stalled deleter out of its group', 90000);
+      note('a stalled deleter rebalanced out of its group');
+    } finally {
+      await lock.query('COMMIT').finally(() => lock.release());
+    }
     await eventually(async () => ((await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE chunks > 0"))[0]!.n > 0 ? true : undefined), 'a deletion running', 30000);
     await Promise.all([trapline.services.stop('projector', 'SIGKILL'), trapline.services.stop('deleter', 'SIGKILL')]);
     note(`projector and deleter killed (${load.acknowledged.length} acknowledged so far)`);
@@ -108,6 +132,8 @@ describe('two projectors and two deleters, one of each killed under load', () =>
 
     const audit = await readTopic(config, topics.audit);
     for (const transaction of transactions) expect(audit.filter((record) => record.key === `${transaction}:completed`), `completions of ${transaction}`).toHaveLength(1);
+    const auditKeys = audit.map((record) => record.key);
+    expect(auditKeys.filter((key, index) => auditKeys.indexOf(key) !== index), 'audit records appended more than once').toEqual([]);
 
     for (const [group, groupTopics] of [
       [config.projectorGroup, PROJECTED_TOPICS.map((id) => topics[id])],

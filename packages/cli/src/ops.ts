@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Admin, type Config, createKafka, createLogger, type Kafka, type KafkaMessage, readConfig, topicPartitions, KafkajsTransactionalAppender, withAdmin } from '@trapline/runtime';
+import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type IHeaders, type Kafka, type KafkaMessage, readConfig, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
@@ -203,48 +203,30 @@ export interface EventRedriveResult {
 
 /**
  * `trapline.events.dlq` back to where each record came from: its original key, value and headers
- * (without the dead-letter ones) to the topic in `trapline-dlq-topic`. Its own consumer group reads
- * the DLQ, and each append commits in one transaction with the group's move past the record, so
- * nothing is re-driven twice.
+ * (without the dead-letter ones) to the topic in `trapline-dlq-topic` (the runtime's re-drive: its
+ * own consumer group, each append in one transaction with the group's move past the record).
  */
 async function redriveEventDeadLetters(ops: Ops): Promise<EventRedriveResult> {
   const names = topicNames(ops.config.KAFKA_TOPIC_PREFIX);
   const dlq = names.eventsDlq;
-  const groupId = `${dlq}.redrive`;
-  const ranges = await withAdmin(ops.kafka, async (admin) => {
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(dlq), admin.fetchOffsets({ groupId, topics: [dlq] })]);
-    return ends.map(({ partition, low, high }) => {
-      const at = Number(committed?.partitions.find((entry) => entry.partition === partition)?.offset ?? -1);
-      return { partition, from: at < 0 ? BigInt(low) : BigInt(at), end: BigInt(high) };
-    });
-  });
-  const result: EventRedriveResult = { redriven: {}, skipped: 0 };
-  if (!ranges.some(({ from, end }) => from < end)) return result;
   const origins = new Set(Object.values(names).filter((name) => name !== dlq));
-  const appender = await KafkajsTransactionalAppender.connect(ops.kafka, ops.codec, groupId);
-  try {
-    await readRange({
-      kafka: ops.kafka,
-      topic: dlq,
-      groupId,
-      ranges,
-      seek: false,
-      commit: true,
-      onRecord: async (partition, message) => {
-        const origin = deadLetterEntry(decodeLine(ops.codec, { topic: dlq, partition, ...message })).originalTopic;
-        const back = origin !== null && origins.has(origin) ? origin : undefined;
-        const appends = back ? [{ topic: back, raw: [{ key: message.key, value: message.value, headers: withoutDeadLetterHeaders(message.headers) }] }] : [];
-        await appender.commit(appends, { groupId, topic: dlq, partition, offset: (BigInt(message.offset) + 1n).toString() });
-        if (back) result.redriven[back] = (result.redriven[back] ?? 0) + 1;
-        else result.skipped += 1;
-        return 'continue';
-      },
-      onIdle: (partitions) => note(`stopped early: nothing more arrived on ${dlq} partition(s) ${partitions.join(', ')}`),
-    });
-  } finally {
-    await appender.close();
-  }
-  return result;
+  const { redriven, skipped } = await redriveDeadLetters({
+    kafka: ops.kafka,
+    dlqTopic: dlq,
+    groupId: `${dlq}.redrive`,
+    transactionalId: `${dlq}.redrive`,
+    logger: createLogger('cli', 'error'),
+    idleMs: 5000,
+    back: (record) => {
+      const named = record.headers[DLQ_HEADERS.topic];
+      const origin = (Array.isArray(named) ? named[0] : named)?.toString();
+      if (origin === undefined || !origins.has(origin)) return undefined;
+      return { id: origin, appends: [{ topic: origin, raw: [{ key: record.key, value: record.value, headers: withoutDeadLetterHeaders(record.headers as IHeaders) }] }] };
+    },
+  });
+  const counts: Record<string, number> = {};
+  for (const topic of redriven) counts[topic] = (counts[topic] ?? 0) + 1;
+  return { redriven: counts, skipped };
 }
 
 // --- commands ---------------------------------------------------------------------------------

@@ -14,6 +14,10 @@ export const configSchema = z.object({
   // Partitions given to topics when provisioning creates them (unset: the declaration's count).
   KAFKA_EVENTS_PARTITIONS: positiveInt.optional(),
   KAFKA_DELETIONS_PARTITIONS: positiveInt.optional(),
+  // The consume loop's members (deleter, notifier): missed heartbeats for this long, or a cycle (a
+  // step) running longer than the poll interval, and the member's partitions go to the others.
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30000),
+  KAFKA_MAX_POLL_INTERVAL_MS: z.coerce.number().int().min(6000).default(300000),
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:15432/trapline'),
   REDIS_URL: z.string().default('redis://127.0.0.1:16379'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -100,6 +100,11 @@ export interface ConsumeLoopOptions {
    */
   partitionsConcurrently?: number;
   onJoin?: (assignment: { topic: string; partition: number }[]) => void;
+  /**
+   * After each cycle, per assigned partition: the offset the group stands at (past what was handled
+   * and the transaction markers after it). A reader that stops at an end offset watches this.
+   */
+  onPosition?: (topic: string, partition: number, next: bigint) => void;
 }
 
 export interface ConsumeLoop {
@@ -311,7 +316,8 @@ class Loop implements ConsumeLoop {
     };
     try {
       await this.options.handle(batch, control);
-      if (!marked) markHandled(batch.records.at(-1)!.offset);
+      // A handler that returned because the loop is stopping or the partition went elsewhere handled only what it marked.
+      if (!marked && owned()) markHandled(batch.records.at(-1)!.offset);
     } catch (error) {
       if (owned()) {
         this.logger.warn({ topic: batch.topic, partition: batch.partition, err: error }, 'batch failed: read again after a pause');
@@ -371,6 +377,7 @@ class Loop implements ConsumeLoop {
       const target = this.commitTarget(state);
       if (target === undefined) continue;
       this.reportLag(state, target);
+      this.options.onPosition?.(state.topic, state.partition, target);
       if (state.committed !== undefined && target <= state.committed) continue;
       state.committed = target;
       offsets.push({ topic: state.topic, partition: state.partition, offset: Number(target) });

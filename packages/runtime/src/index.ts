@@ -12,6 +12,5 @@ export * from './projection-watch.ts';
 export * from './blob-store.ts';
 export * from './retry-chain.ts';
 export * from './held-steps.ts';
-export * from './changelog.ts';
 export * from './redrive.ts';
 export * from './consume.ts';

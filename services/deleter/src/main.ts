@@ -1,7 +1,7 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer, KafkajsTransactionalAppender } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
-import { startDeleter } from './adapters/pipeline.ts';
+import { startDeleter } from './app.ts';
 import { startRetentionScheduler } from './adapters/retention-scheduler.ts';
 import { DeletionSource } from './adapters/source.ts';
 
@@ -14,13 +14,14 @@ await runService(logger, async () => {
   const steps = new Counter({ name: 'trapline_deleter_steps_total', help: 'Deletion steps by outcome', labelNames: ['outcome'], registers: [metrics] });
   const deadLetters = deadLetterCounter(metrics);
   const pool = createPool(config.DATABASE_URL, 3); // one is held by the retention scheduler while it is the active one
-  // The pipeline builds its consumer from this Kafka: lag and batches are observed from outside it.
-  const { kafka, check: consumerCheck } = observeConsumers(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger), metrics);
+  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-deleter`, logger);
   const codec = new Codec();
-  const appender = await KafkajsTransactionalAppender.connect(kafka, codec, `${config.deleterGroup}.${config.deleterInstance}`);
+  const appender = await TransactionalAppender.connect(kafka, codec, `${config.deleterGroup}.${config.deleterInstance}`);
   const source = new DeletionSource(pool);
   const deleter = await startDeleter({
-    kafka, codec, appender, topics, logger, source,
+    kafka, codec, appender, topics, logger, source, metrics,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    maxPollIntervalMs: config.KAFKA_MAX_POLL_INTERVAL_MS,
     groupId: config.deleterGroup,
     projectorGroup: config.projectorGroup,
     settings: {
@@ -51,7 +52,7 @@ await runService(logger, async () => {
     onRequested: (count) => retentionRequests.inc(count),
     onChecked: () => retentionChecks.inc(),
   });
-  const health = await startHealthServer(config.HOST, config.DELETER_PORT, metrics, { consumer: consumerCheck, postgres: postgresCheck(pool) });
+  const health = await startHealthServer(config.HOST, config.DELETER_PORT, metrics, { consumer: () => deleter.check(), postgres: postgresCheck(pool) });
   return {
     stop: async () => {
       await retention.stop();

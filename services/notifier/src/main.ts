@@ -1,4 +1,4 @@
-import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, type Kafka, observeConsumers, postgresCheck, type ProducerConfig, readConfig, runService, startHealthServer, KafkajsTransactionalAppender } from '@trapline/runtime';
+import { createKafka, createLogger, createMetrics, createPool, deadLetterCounter, postgresCheck, readConfig, runService, startHealthServer, TransactionalAppender } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Counter, Histogram } from 'prom-client';
 import { AlertingCache } from './adapters/alerting-cache.ts';
@@ -16,33 +16,19 @@ await runService(logger, async () => {
   const transactions = new Histogram({ name: 'trapline_notifier_transaction_seconds', help: 'Kafka transactions of the notifier by input (events, run, retry), from begin to commit', labelNames: ['input'], buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2], registers: [metrics] });
   const deadLetters = deadLetterCounter(metrics);
   const pool = createPool(config.DATABASE_URL, 4);
-  const rawKafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-notifier`, logger);
-  const { kafka, check: consumerCheck } = observeConsumers(rawKafka, metrics);
+  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-notifier`, logger);
   const codec = new Codec();
-  // The transactional producer's requests, counted by Kafka API: the round trips of a transaction
-  // (kafkajs: 4 FindCoordinator, AddPartitionsToTxn, Produce, AddOffsetsToTxn, TxnOffsetCommit,
-  // EndTxn), and how often the broker answers CONCURRENT_TRANSACTIONS (AddPartitionsToTxn above one).
-  const requests = new Counter({ name: 'trapline_notifier_producer_requests_total', help: 'Requests of the transactional producer by Kafka API (AddPartitionsToTxn beyond one per transaction are CONCURRENT_TRANSACTIONS retries)', labelNames: ['api'], registers: [metrics] });
-  const requestSeconds = new Counter({ name: 'trapline_notifier_producer_request_seconds_total', help: 'Seconds of the transactional producer requests by Kafka API, sent to answered', labelNames: ['api'], registers: [metrics] });
-  const transactional = Object.assign(Object.create(kafka) as Kafka, {
-    producer: (options?: ProducerConfig) => {
-      const producer = kafka.producer(options);
-      producer.on(producer.events.REQUEST, ({ payload }) => {
-        requests.inc({ api: payload.apiName });
-        requestSeconds.inc({ api: payload.apiName }, payload.duration / 1000);
-      });
-      return producer;
-    },
-  });
-  const appender = await KafkajsTransactionalAppender.connect(transactional, codec, `${config.notifierGroup}.${config.notifierInstance}`);
+  const appender = await TransactionalAppender.connect(kafka, codec, `${config.notifierGroup}.${config.notifierInstance}`);
   if (!config.SMTP_URL) logger.warn('no SMTP_URL: e-mail alerts are recorded as not sent');
   const senders = new Senders(pool, { timeoutMs: config.ALERT_DELIVERY_TIMEOUT_MS, smtpUrl: config.SMTP_URL, emailFrom: config.EMAIL_FROM });
   const notifier = await startNotifier({
-    kafka, codec, appender, topics, logger,
+    kafka, codec, appender, topics, logger, metrics,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+    maxPollIntervalMs: config.KAFKA_MAX_POLL_INTERVAL_MS,
     groupId: config.notifierGroup,
     publicUrl: config.PUBLIC_URL,
     alerting: new AlertingCache(pool, config.ALERT_RULES_REFRESH_MS),
-    state: new NotifierState({ kafka: rawKafka, topic: topics.notifierState, groupPrefix: config.notifierGroup, codec }),
+    state: new NotifierState({ kafka, topic: topics.notifierState, groupPrefix: config.notifierGroup, codec }),
     send: (delivery) => senders.send(delivery),
     retry: { maxAttempts: config.ALERT_MAX_ATTEMPTS, backoffMs: config.ALERT_RETRY_BACKOFF_MS, maxBackoffMs: config.ALERT_RETRY_MAX_BACKOFF_MS },
     now: Date.now,
@@ -52,7 +38,7 @@ await runService(logger, async () => {
       if (outcome === 'dead' || outcome === 'dead_letter') deadLetters.inc({ topic: topics.alertsDlq }, count);
     },
   });
-  const health = await startHealthServer(config.HOST, config.NOTIFIER_PORT, metrics, { consumer: consumerCheck, postgres: postgresCheck(pool) });
+  const health = await startHealthServer(config.HOST, config.NOTIFIER_PORT, metrics, { consumer: () => notifier.check(), postgres: postgresCheck(pool) });
   return {
     stop: async () => {
       await notifier.stop();

@@ -1,7 +1,8 @@
 import { describeIssue } from '@trapline/projector/issue';
 import { groupHashes } from '@trapline/projector/grouping';
-import { type Batch, type Consumer, deadLetter, DueGate, type EachBatchPayload, type HeldSettings, type Kafka, type KafkaMessage, type Logger, type OutgoingRecord, planAttemptFailure, planHeld, type RetrySettings, type TransactionalAppend, type KafkajsTransactionalAppender } from '@trapline/runtime';
-import { type AlertDelivery, type AlertDeliveryChanged, type Codec, eventKeys, type NormalizedEvent, SCHEMA_HEADER, type TopicNames } from '@trapline/schemas';
+import { type BatchControl, type ConsumedBatch, type ConsumedRecord, deadLetterOf, decodeRecord, type HeldSettings, type Kafka, type Logger, type OutgoingRecord, planAttemptFailure, planHeld, type RawMessage, type RetrySettings, settingsOf, startConsumeLoop, type TransactionalAppend, type TransactionalAppender } from '@trapline/runtime';
+import { type AlertDelivery, type AlertDeliveryChanged, type Codec, eventKeys, type NormalizedEvent, type TopicNames } from '@trapline/schemas';
+import type { Registry } from 'prom-client';
 import { decide, plannedDeliveries, type EventFacts } from '../domain/decide.ts';
 import { changeStatus, deleteIssue, emptyState, observeEvent } from '../domain/issue-state.ts';
 import { issueLink, summarize } from '../domain/messages.ts';
@@ -27,7 +28,7 @@ export type DeliveryOutcome = 'decided' | 'sent' | 'not_sent' | 'retry' | 'dead'
 export interface NotifierDeps {
   kafka: Kafka;
   codec: Codec;
-  appender: KafkajsTransactionalAppender;
+  appender: TransactionalAppender;
   topics: TopicNames;
   groupId: string;
   publicUrl: string;
@@ -42,6 +43,9 @@ export interface NotifierDeps {
   onOutcome?: (outcome: DeliveryOutcome, count: number) => void;
   /** Each committed transaction: the input it consumed, and how long it took. */
   onTransaction?: (input: 'events' | 'run' | 'retry', seconds: number) => void;
+  metrics?: Registry;
+  sessionTimeoutMs?: number;
+  maxPollIntervalMs?: number;
 }
 
 // A retry partition holding deliveries not due is read again at least once a second (one due sooner
@@ -51,12 +55,7 @@ const HELD_SETTINGS: HeldSettings = { recheckMs: 1000, perTransaction: 25 };
 
 const DECIDED = new Set(['EventReceived', 'GroupStatusChanged', 'GroupDeletionRequested']);
 
-const schemaOf = (message: KafkaMessage) => {
-  const raw = message.headers?.[SCHEMA_HEADER];
-  return (Array.isArray(raw) ? raw[0] : raw)?.toString();
-};
-
-const next = (message: Pick<KafkaMessage, 'offset'>) => (BigInt(message.offset) + 1n).toString();
+const next = (offset: string) => (BigInt(offset) + 1n).toString();
 
 /** The delivery log's entry for where a delivery stands. */
 export function deliveryChange(delivery: AlertDelivery, status: string, attempts: number, target: string, lastError: string | null, now: number): OutgoingRecord<'AlertDeliveryChanged'> {
@@ -67,25 +66,24 @@ export function deliveryChange(delivery: AlertDelivery, status: string, attempts
   return { key: eventKeys.alertDelivery(delivery.projectId, delivery.deliveryId), name: 'AlertDeliveryChanged', value };
 }
 
-export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promise<void> }> {
-  const { kafka, codec, appender, topics, state, alerting, logger } = deps;
-  const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, minBytes: 64 * 1024, sessionTimeout: 30000, heartbeatInterval: 3000 });
-  const gate = new DueGate(consumer);
+export async function startNotifier(deps: NotifierDeps): Promise<{ check(): string | undefined; stop(): Promise<void> }> {
+  const { codec, topics, state, alerting, logger } = deps;
   const count = (outcome: DeliveryOutcome, n = 1) => n > 0 && deps.onOutcome?.(outcome, n);
   const inputOf = (topic: string) => (topic === topics.events ? 'events' : topic === topics.alertsRun ? 'run' : 'retry');
-  const commit = async (appends: TransactionalAppend[], batch: Batch, nextOffset: string) => {
+  /** One transaction: the appends, and the group moved past `through`. */
+  const commit = async (control: BatchControl, appends: TransactionalAppend[], batch: ConsumedBatch, through: string) => {
     const started = performance.now();
-    await appender.commit(appends, { groupId: deps.groupId, topic: batch.topic, partition: batch.partition, offset: nextOffset });
+    await control.commit(appends, through);
     deps.onTransaction?.(inputOf(batch.topic), (performance.now() - started) / 1000);
   };
   /** A step of the run or retry topic, with where the notifier stands there: a replay of it does nothing. */
-  const commitStep = async (appends: TransactionalAppend[], batch: Batch, message: Pick<KafkaMessage, 'offset'>) => {
-    await commit([...appends, { topic: topics.notifierState, records: [positionRecord(batch.topic, batch.partition, next(message))] }], batch, next(message));
-    state.commit(undefined, batch.topic, batch.partition, next(message));
+  const commitStep = async (control: BatchControl, appends: TransactionalAppend[], batch: ConsumedBatch, through: string) => {
+    await commit(control, [...appends, { topic: topics.notifierState, records: [positionRecord(batch.topic, batch.partition, next(through))] }], batch, through);
+    state.commit(undefined, batch.topic, batch.partition, next(through));
   };
-  /** Messages of a run or retry batch not handled before (a replay or redelivery skips the rest). */
-  const unhandled = (batch: Batch) => batch.messages.filter((message) => BigInt(message.offset) >= state.position(batch.topic, batch.partition));
-  let restored = true; // read before the consumer joins, below
+  /** Records of a run or retry batch not handled before (a replay or redelivery skips the rest). */
+  const unhandled = (batch: ConsumedBatch) => batch.records.filter((record) => BigInt(record.offset) >= state.position(batch.topic, batch.partition));
+  let restored = true; // read before the loop starts, below
   let joins = 0;
   let unknownProjectRefreshAt = 0;
 
@@ -101,16 +99,16 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
   };
 
   /** The domain log: evolve each issue's state, decide the rules, append the deliveries. */
-  const decideBatch = async (batch: Batch): Promise<string> => {
-    const last = batch.messages.at(-1)!.offset;
+  const decideBatch = async (batch: ConsumedBatch, control: BatchControl): Promise<void> => {
+    const last = batch.records.at(-1)!.offset;
     const position = state.position(batch.topic, batch.partition);
-    if (BigInt(last) < position) return last; // decided before (a replay, a redelivery): nothing again
+    if (BigInt(last) < position) return; // decided before (a replay, a redelivery): nothing again
     await alerting.refreshIfStale();
     const changes = new StateChanges(state);
     const deliveries: AlertDelivery[] = [];
-    for (const message of batch.messages) {
-      if (BigInt(message.offset) < position || message.value === null || !DECIDED.has(schemaOf(message) ?? '')) continue;
-      const decoded = codec.decode(message.headers, message.value);
+    for (const message of batch.records) {
+      if (BigInt(message.offset) < position || message.value === null || !DECIDED.has(message.schema ?? '')) continue;
+      const decoded = decodeRecord(codec, message);
       if (!decoded.ok) continue; // the projector dead-letters what cannot be read
       const record = decoded.record;
       if (record.name === 'GroupStatusChanged') {
@@ -147,23 +145,22 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
       }
     }
     // A batch that changed nothing is committed by the consumer alone: no transaction.
-    if (changes.issues.size === 0 && deliveries.length === 0) return last;
-    const nextOffset = (BigInt(last) + 1n).toString();
+    if (changes.issues.size === 0 && deliveries.length === 0) return;
+    const nextOffset = next(last);
     const now = deps.now();
-    await commit([
+    await commit(control, [
       { topic: topics.notifierState, records: changes.records(batch.topic, batch.partition, nextOffset) },
       { topic: topics.alertsRun, records: deliveries.map(deliveryRecord) },
       { topic: topics.events, records: deliveries.map((delivery) => deliveryChange(delivery, 'pending', 0, delivery.kind, null, now)) },
-    ], batch, nextOffset);
+    ], batch, last);
     state.commit(changes, batch.topic, batch.partition, nextOffset);
     count('decided', deliveries.length);
-    return last;
   };
 
-  const readDelivery = (batch: Batch, message: KafkaMessage): { step: AlertDelivery } | { deadLetter: ReturnType<typeof deadLetter> } => {
-    const decoded = codec.decode(message.headers, message.value);
+  const readDelivery = (record: ConsumedRecord): { step: AlertDelivery } | { deadLetter: RawMessage } => {
+    const decoded = decodeRecord(codec, record);
     if (decoded.ok && decoded.record.name === 'AlertDelivery') return { step: decoded.record.value };
-    return { deadLetter: deadLetter(message, { topic: batch.topic, partition: batch.partition }, decoded.ok ? `unexpected ${decoded.record.name} on ${batch.topic}` : decoded.reason) };
+    return { deadLetter: deadLetterOf(record, decoded.ok ? `unexpected ${decoded.record.name} on ${record.topic}` : decoded.reason) };
   };
 
   /** What follows one attempt: the delivery log's entry, and the retry or dead-letter record of a failure. */
@@ -184,21 +181,19 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
   };
 
   /** The run topic: a chunk of deliveries at once, then one transaction with their outcomes. */
-  const sendBatch = async (batch: Batch, heartbeat: () => Promise<void>): Promise<string> => {
+  const sendBatch = async (batch: ConsumedBatch, control: BatchControl): Promise<void> => {
     const chunkSize = deps.concurrency ?? 32;
     const messages = unhandled(batch);
-    for (let start = 0; start < messages.length; start += chunkSize) {
+    for (let start = 0; start < messages.length && control.owned(); start += chunkSize) {
       const chunk = messages.slice(start, start + chunkSize);
       const results = await Promise.all(chunk.map(async (message) => {
-        const read = readDelivery(batch, message);
+        const read = readDelivery(message);
         if (!('step' in read)) return { appends: [{ topic: topics.alertsDlq, raw: [read.deadLetter] }], counted: 'dead_letter' as DeliveryOutcome };
         return afterAttempt(read.step, await deps.send(read.step), deps.now());
       }));
-      await commitStep(results.flatMap((result) => result.appends), batch, chunk.at(-1)!);
+      await commitStep(control, results.flatMap((result) => result.appends), batch, chunk.at(-1)!.offset);
       for (const result of results) count(result.counted);
-      await heartbeat();
     }
-    return batch.messages.at(-1)!.offset;
   };
 
   /**
@@ -206,57 +201,52 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ stop(): Promi
    * ones back to `run`, the others to the tail of the retry topic), so a delivery due sooner never
    * waits behind one due later; then the partition rests until its earliest delivery is due.
    */
-  const release = async (batch: Batch): Promise<string | undefined> => {
+  const release = async (batch: ConsumedBatch, control: BatchControl): Promise<void> => {
     const messages = unhandled(batch);
-    const skipped = batch.messages.length - messages.length; // handled before: a prefix of the batch
+    const skipped = batch.records.length - messages.length; // handled before: a prefix of the batch
+    if (skipped > 0) control.handled(batch.records[skipped - 1]!.offset);
     const records = messages.map((message) => {
-      const read = readDelivery(batch, message);
+      const read = readDelivery(message);
       return { offset: message.offset, dueAt: 'step' in read ? read.step.dueAt : null, item: read };
     });
     const plan = planHeld(records, deps.now(), HELD_SETTINGS);
     const deliveries = (reads: (typeof records)[number]['item'][]) => reads.flatMap((read) => ('step' in read ? [deliveryRecord(read.step)] : []));
-    let last = skipped > 0 ? batch.messages[skipped - 1]!.offset : undefined;
     for (const transaction of plan.transactions) {
-      await commitStep([
+      if (!control.owned()) return;
+      await commitStep(control, [
         { topic: topics.alertsRun, records: deliveries(transaction.released) },
         { topic: batch.topic, records: deliveries(transaction.deferred) },
         { topic: topics.alertsDlq, raw: transaction.deadLettered.flatMap((read) => ('deadLetter' in read ? [read.deadLetter] : [])) },
-      ], batch, { offset: transaction.through });
+      ], batch, transaction.through);
       count('dead_letter', transaction.deadLettered.length);
-      last = transaction.through;
     }
-    if (plan.recheckMs !== undefined) gate.holdUntilDue(batch.topic, batch.partition, plan.recheckMs);
-    return last;
+    if (plan.recheckMs !== undefined) control.holdFor(plan.recheckMs);
   };
 
-  // A rebalance may hand this instance partitions another one decided: their state is read again.
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    if (joins++ > 0) restored = false;
-  });
   logger.info({ records: await state.restore() }, 'notifier state restored from its changelog');
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topics.events, topics.alertsRun, topics.alertsRetry], fromBeginning: true });
-  await consumer.run({
-    // Each step's transaction commits its input offset; kafkajs also commits what was resolved
-    // after it (batches that changed nothing, and those holding only transaction markers).
-    autoCommit: true,
-    autoCommitThreshold: 1,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+  const loop = await startConsumeLoop({
+    client: settingsOf(deps.kafka),
+    groupId: deps.groupId,
+    topics: [topics.events, topics.alertsRun, topics.alertsRetry],
+    transactions: deps.appender,
+    metrics: deps.metrics,
+    fetchMaxWaitMs: 100,
+    fetchMinBytes: 64 * 1024,
+    sessionTimeoutMs: deps.sessionTimeoutMs,
+    maxPollIntervalMs: deps.maxPollIntervalMs,
+    // A rebalance may hand this instance partitions another one decided: their state is read again.
+    onJoin: () => {
+      if (joins++ > 0) restored = false;
+    },
+    handle: async (batch, control) => {
       if (!restored) {
         logger.info({ records: await state.restore() }, 'notifier state read again from its changelog after a rebalance');
         restored = true;
       }
-      const last = batch.topic === topics.events ? await decideBatch(batch) : batch.topic === topics.alertsRun ? await sendBatch(batch, heartbeat) : await release(batch);
-      if (last !== undefined) resolveOffset(last);
-      await heartbeat();
+      if (batch.topic === topics.events) await decideBatch(batch, control);
+      else if (batch.topic === topics.alertsRun) await sendBatch(batch, control);
+      else await release(batch, control);
     },
   });
-  return {
-    stop: async () => {
-      gate.clear();
-      await consumer.disconnect();
-    },
-  };
+  return { check: () => loop.check(), stop: () => loop.stop() };
 }
