@@ -182,8 +182,8 @@ export async function startTrapline(overrides: Record<string, string> = {}, opti
  * its own health port and (for the deleter) its own DELETER_INSTANCE, which names its Kafka
  * transactional id. It is in `trapline.services` as `<name>.<instance>` and stopped with the rest.
  */
-export async function startInstance(trapline: RunningTrapline, name: 'projector' | 'deleter', instance: string) {
-  const env: NodeJS.ProcessEnv = { [`${name.toUpperCase()}_PORT`]: String(await freePort()) };
+export async function startInstance(trapline: RunningTrapline, name: 'projector' | 'deleter', instance: string, extra: NodeJS.ProcessEnv = {}) {
+  const env: NodeJS.ProcessEnv = { ...extra, [`${name.toUpperCase()}_PORT`]: String(await freePort()) };
   if (name === 'deleter') env.DELETER_INSTANCE = `${trapline.config.deleterInstance}-${instance}`;
   return trapline.services.startInstance(name, instance, env);
 }

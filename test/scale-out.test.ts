@@ -5,18 +5,21 @@ import { eventually, runCli, startInstance, startTrapline, type RunningTrapline 
 import { groupLag, readTopic } from './log.ts';
 import { projection, steadyLoad, store } from './load.ts';
 
-// Scale-out: two projectors and two deleters share their consumer groups. Under steady load through
-// the gateway, with issue deletions running, the deleters' steps first stall in the middle (Postgres
-// holds their reads of the projects table) until a rebalance takes a stalled member's partitions
-// to the other one, which does those steps itself: the stalled member, let go, must not commit its
-// step too (KIP-447: its offsets go with its old group membership, which the coordinator refuses).
-// Then one projector and one deleter are killed with SIGKILL and not restarted; the survivors take
-// their partitions over after the session timeout. Then every acknowledged event is in the read
-// model exactly once, the audit topic (read committed) holds every record once, every deletion
-// completes, both groups have no lag, and a rebuild reproduces the tables.
+// Scale-out: two projectors and two deleters share their consumer groups, under steady load through
+// the gateway, with issue deletions running.
+// 1. A rebalance in the middle of a step: with the projects table locked, a deleter's step has read
+//    what it needs but one query, and waits; that deleter is frozen (SIGSTOP) and the lock let go.
+//    Its session times out, the other deleter takes its partitions and does the step itself; then
+//    the frozen one goes on (SIGCONT) and tries to commit the step: its offsets go with its old group
+//    membership (KIP-447), which the group coordinator refuses, so the step is in the log once.
+// 2. One projector and one deleter are killed with SIGKILL while a deletion runs, and not restarted;
+//    the survivors take their partitions over after the session timeout.
+// Then every acknowledged event is in the read model exactly once, the audit topic (read committed)
+// holds every record once, every deletion completes, both groups have no lag, and a rebuild
+// reproduces the tables.
 
 const LOAD = { clients: 3, perClientPerSecond: 10, maxEvents: 3000, maxMs: 90000, messages: ['disk full', 'socket hang up', 'token expired', 'lock timeout'] };
-// The issues deleted while the instances are killed (words only: grouping strips numbers).
+// The issues deleted: the first two across the rebalance mid-step, the last while instances are killed (words only: grouping strips numbers).
 const DOOMED = ['doomed alpha', 'doomed beta', 'doomed gamma'];
 const EVENTS_PER_DOOMED_ISSUE = 20;
 
@@ -24,8 +27,11 @@ let trapline: RunningTrapline;
 
 beforeAll(async () => {
   // A deleter whose step runs past the poll interval leaves its group (librdkafka's max.poll.interval.ms).
-  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '2', DELETION_CHUNK_SIZE: '4', DELETION_RETRY_BACKOFF_MS: '500', KAFKA_SESSION_TIMEOUT_MS: '10000', KAFKA_MAX_POLL_INTERVAL_MS: '15000' });
-  await Promise.all([startInstance(trapline, 'projector', 'b'), startInstance(trapline, 'deleter', 'b')]);
+  trapline = await startTrapline({ DELETION_DELAY_SECONDS: '2', DELETION_CHUNK_SIZE: '4', DELETION_RETRY_BACKOFF_MS: '500', KAFKA_SESSION_TIMEOUT_MS: '10000' });
+  // The second deleter names itself to Postgres, so a test can tell which deleter waits on a lock.
+  const url = new URL(trapline.config.DATABASE_URL);
+  url.searchParams.set('application_name', 'deleter-b');
+  await Promise.all([startInstance(trapline, 'projector', 'b'), startInstance(trapline, 'deleter', 'b', { DATABASE_URL: url.toString() })]);
 }, 180000);
 
 afterAll(async () => {
@@ -62,10 +68,10 @@ async function membersWithPartitions(groupId: string): Promise<number> {
   }
 }
 
-/** Deleter run steps waiting for the projects table (each after reading its chunk, before its transaction). */
-async function stalledDeleterSteps(): Promise<number> {
-  const [row] = await query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT organization_slug FROM projects%'");
-  return row!.n;
+/** The application names of the deleters whose step waits for the projects table (after its other reads, before its transaction). */
+async function stalledDeleterSteps(): Promise<string[]> {
+  const rows = await query<{ name: string }>("SELECT application_name AS name FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT organization_slug FROM projects%'");
+  return rows.map((row) => row.name);
 }
 
 async function tables() {
@@ -91,22 +97,43 @@ describe('two projectors and two deleters, one of each killed under load', () =>
 
     const load = steadyLoad(trapline, LOAD);
     await sleep(3000);
-    // A rebalance in the middle of a step: with the projects table locked, a deleter's run step reads
-    // its chunk, then waits for the project's organization, before its transaction is committed.
+    const deleters = trapline.services.services;
+    const deletedTogether = async (ids: string[]) => (await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE transaction_id = ANY($1::text[]) AND state = 'done'", [ids]))[0]!.n;
+
+    // 1. A rebalance in the middle of a step.
     const lock = await trapline.pool.connect();
-    const transactions = await Promise.all(doomed.map(requestDeletion));
+    let frozen: 'deleter' | 'deleter.b' | undefined;
+    const transactions = await Promise.all(doomed.slice(0, 2).map(requestDeletion));
     note(`${transactions.length} deletions requested`);
     try {
       await lock.query('BEGIN');
       await lock.query('LOCK TABLE projects IN ACCESS EXCLUSIVE MODE');
-      await eventually(async () => ((await stalledDeleterSteps()) > 0 ? true : undefined), 'a deleter step stalled on the projects table', 60000);
-      note('a deleter step stalled mid-step');
-      await eventually(async () => ((await membersWithPartitions(config.deleterGroup)) < 2 ? true : undefined), 'a stalled deleter out of its group', 90000);
-      note('a stalled deleter rebalanced out of its group');
+      const [waiting] = await eventually(async () => {
+        const names = await stalledDeleterSteps();
+        return names.length > 0 ? names : undefined;
+      }, 'a deleter step waiting for the projects table', 60000);
+      frozen = waiting === 'deleter-b' ? 'deleter.b' : 'deleter';
+      deleters.get(frozen)!.process.kill('SIGSTOP');
+      note(`${frozen} frozen in the middle of a step`);
     } finally {
       await lock.query('COMMIT').finally(() => lock.release());
     }
-    await eventually(async () => ((await query<{ n: number }>("SELECT count(*)::int AS n FROM deletions WHERE chunks > 0"))[0]!.n > 0 ? true : undefined), 'a deletion running', 30000);
+    try {
+      await eventually(async () => ((await membersWithPartitions(config.deleterGroup)) === 1 ? true : undefined), `${frozen}'s partitions taken over`, 90000);
+      note(`the other deleter holds ${frozen}'s partitions`);
+      await eventually(async () => ((await deletedTogether(transactions)) === transactions.length ? true : undefined), 'both deletions done by the other deleter', 90000);
+      note('both deletions done');
+    } finally {
+      deleters.get(frozen)?.process.kill('SIGCONT');
+    }
+    // Back in the group only once its stalled step is over: committed (the bug) or refused.
+    await eventually(async () => ((await membersWithPartitions(config.deleterGroup)) === 2 ? true : undefined), `${frozen} back in its group`, 90000);
+    note(`${frozen} went on and is back in its group`);
+
+    // 2. A deleter and a projector killed while a deletion runs.
+    const [last] = await Promise.all(doomed.slice(2).map(requestDeletion));
+    transactions.push(last!);
+    await eventually(async () => ((await query<{ n: number }>('SELECT count(*)::int AS n FROM deletions WHERE transaction_id = $1 AND chunks > 0', [last]))[0]!.n > 0 ? true : undefined), 'the last deletion running', 30000);
     await Promise.all([trapline.services.stop('projector', 'SIGKILL'), trapline.services.stop('deleter', 'SIGKILL')]);
     note(`projector and deleter killed (${load.acknowledged.length} acknowledged so far)`);
     await sleep(10000);

@@ -191,6 +191,7 @@ class Loop implements ConsumeLoop {
   private readonly logger: Logger;
   private readonly metrics;
   private state = 'not joined yet';
+  private joined = false;
   private running = true;
   private cycle: Promise<void> = Promise.resolve();
   private rebalancing: Promise<void> = Promise.resolve();
@@ -262,6 +263,7 @@ class Loop implements ConsumeLoop {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       return;
     }
+    if (this.state.startsWith('rejoining after') && this.joined) this.state = 'joined';
     const batches = new Map<string, ConsumedBatch>();
     for (const message of messages) {
       const state = this.partitions.get(partitionId(message.topic, message.partition));
@@ -423,10 +425,13 @@ class Loop implements ConsumeLoop {
       }
       try {
         this.consumer.assign(assignment);
+        // librdkafka keeps a partition's pause across a revocation: held partitions start afresh here.
+        if (assignment.length > 0) this.consumer.resume(assignment.map(({ topic, partition }) => ({ topic, partition })));
       } catch (assignError) {
         this.logger.warn({ err: assignError }, 'assign failed');
       }
       this.state = 'joined';
+      this.joined = true;
       this.options.onJoin?.(assignment.map(({ topic, partition }) => ({ topic, partition })));
       return;
     }
@@ -441,6 +446,13 @@ class Loop implements ConsumeLoop {
       if (!lost) this.commitRevoked();
       for (const state of this.partitions.values()) {
         clearTimeout(state.held);
+        if (state.held !== undefined) {
+          try {
+            this.consumer.resume([{ topic: state.topic, partition: state.partition }]);
+          } catch {
+            // gone already
+          }
+        }
         if (this.metrics) this.metrics.lag.remove({ group: this.options.groupId, topic: state.topic, partition: String(state.partition) });
       }
       this.partitions.clear();

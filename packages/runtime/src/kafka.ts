@@ -466,60 +466,6 @@ export class TransactionalAppender {
   }
 }
 
-/** The consumed position a transaction commits for a consumer group: the next offset to read. */
-export interface GroupPosition {
-  groupId: string;
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-/**
- * Consume-transform-produce, exactly once: what a step appends and the input offset it consumed
- * commit together in one Kafka transaction, or not at all. A stable transactional id per instance
- * fences a predecessor that died mid-transaction as soon as the instance restarts, so consumers
- * reading committed records are not held up by its open transaction.
- */
-/** kafkajs (no KIP-447): kept only for the consumers not moved onto the consume loop yet. */
-export class KafkajsTransactionalAppender {
-  private constructor(
-    private readonly producer: Producer,
-    private readonly codec: Codec,
-  ) {}
-
-  static async connect(kafka: Kafka, codec: Codec, transactionalId: string): Promise<KafkajsTransactionalAppender> {
-    const producer = kafka.producer({
-      transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30000,
-      createPartitioner: projectPartitioner,
-      allowAutoTopicCreation: false,
-    });
-    await producer.connect();
-    return new KafkajsTransactionalAppender(producer, codec);
-  }
-
-  async commit(appends: TransactionalAppend[], consumed: GroupPosition): Promise<void> {
-    const topicMessages = appends
-      .map(({ topic, records = [], raw = [] }) => ({ topic, messages: [...encodeRecords(this.codec, records), ...raw] }))
-      .filter((entry) => entry.messages.length > 0);
-    const transaction = await this.producer.transaction();
-    try {
-      if (topicMessages.length > 0) await transaction.sendBatch({ acks: -1, topicMessages });
-      await transaction.sendOffsets({ consumerGroupId: consumed.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: consumed.partition, offset: consumed.offset }] }] });
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      throw error;
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.producer.disconnect();
-  }
-}
-
 export const DLQ_HEADERS = {
   reason: 'trapline-dlq-reason',
   topic: 'trapline-dlq-topic',

@@ -1,10 +1,8 @@
-import type { Consumer } from 'kafkajs';
-
 // The delayed-retry chain shared by the deleter and the notifier: a failed step goes to a retry
 // topic with a growing due time and an attempt count, or to a dead-letter topic after the last
 // attempt; a consumer of a delay or retry topic moves on what is due, whatever its place
-// (planHeld, held-steps.ts), and holds the partition still (paused, no busy loop, other
-// partitions keep moving) until the earliest of the rest is due.
+// (planHeld, held-steps.ts), and holds the partition still (the consume loop's `holdFor`: paused,
+// no busy loop, other partitions keep moving) until the earliest of the rest is due.
 
 export interface RetrySettings {
   maxAttempts: number;
@@ -27,29 +25,4 @@ export function planAttemptFailure(previousAttempts: number, settings: RetrySett
   const attempt = previousAttempts + 1;
   const dead = options.permanent === true || attempt >= settings.maxAttempts;
   return { outcome: dead ? 'dead' : 'retry', attempt, dueAt: dead ? now : now + backoffMs(attempt, settings) };
-}
-
-/** Pauses a consumer's partitions until their head is due, each with its own timer. */
-export class DueGate {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-
-  constructor(private readonly consumer: Pick<Consumer, 'pause' | 'resume'>) {}
-
-  holdUntilDue(topic: string, partition: number, waitMs: number): void {
-    const id = `${topic}/${partition}`;
-    this.consumer.pause([{ topic, partitions: [partition] }]);
-    clearTimeout(this.timers.get(id));
-    this.timers.set(
-      id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        this.consumer.resume([{ topic, partitions: [partition] }]);
-      }, waitMs),
-    );
-  }
-
-  clear(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-  }
 }
