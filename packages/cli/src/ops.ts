@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type IHeaders, type Kafka, type KafkaMessage, readConfig, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
+import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type Kafka, type KafkaMessage, readConfig, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
@@ -221,7 +221,7 @@ async function redriveEventDeadLetters(ops: Ops): Promise<EventRedriveResult> {
       const named = record.headers[DLQ_HEADERS.topic];
       const origin = (Array.isArray(named) ? named[0] : named)?.toString();
       if (origin === undefined || !origins.has(origin)) return undefined;
-      return { id: origin, appends: [{ topic: origin, raw: [{ key: record.key, value: record.value, headers: withoutDeadLetterHeaders(record.headers as IHeaders) }] }] };
+      return { id: origin, appends: [{ topic: origin, raw: [{ key: record.key, value: record.value, headers: withoutDeadLetterHeaders(record.headers) }] }] };
     },
   });
   const counts: Record<string, number> = {};

@@ -1,33 +1,24 @@
 import { createHash } from 'node:crypto';
-import { Kafka as KafkaJs, logLevel, type Consumer, type ConsumerConfig, type ICustomPartitioner, type IHeaders, type KafkaMessage, type Producer, type ProducerConfig } from 'kafkajs';
+import type { Consumer, ConsumerConfig } from 'kafkajs';
 import RdKafkaModule, { type DeliveryReport, type KafkaConsumer as RdConsumer, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
 import { partitionKeyOf, TOPIC_SPECS, type Codec, type Headers, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
 import { Admin } from './kafka-admin.ts';
+import { kafkajsConsumer } from './kafkajs-consumer.ts';
 import type { Logger } from './logger.ts';
 
 // librdkafka's bindings (CommonJS): its clients, not its KafkaJS-shaped layer, which reports one offset per partition and batch.
 const { RdKafka } = RdKafkaModule;
 
-// kafkajs 2.2.4 schedules a request-queue check with a negative delay, which Node 24 reports as a
-// TimeoutNegativeWarning on stderr (a delay below 1 ms was always taken as 1 ms): that one warning
-// is silenced here, where the client is loaded, so the CLI's stderr stays for real messages.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-  if (type === 'TimeoutNegativeWarning') return;
-  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
-
-const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-// The Kafka client's types, for the files outside the runtime: none of them imports a client.
-export type { Batch, Consumer, EachBatchPayload, IHeaders, KafkaMessage, ProducerConfig } from 'kafkajs';
 export { Admin, assignedPartitions, type GroupDescription, type GroupMember, type TopicOffsets } from './kafka-admin.ts';
+
+/** A record as a log reader hands it over: bytes, headers, its offset and timestamp (ms, as text). */
+export interface KafkaMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Headers;
+  offset: string;
+  timestamp: string;
+}
 
 /** For a client that must give up at once (a test's clean-up of a broker that may be gone). */
 export interface KafkaClientOptions {
@@ -53,38 +44,15 @@ export interface KafkaClientSettings {
  * `kafka.admin()`, the consumers) are made from. Connects nothing by itself.
  */
 export class Kafka {
-  private legacyClient: KafkaJs | undefined;
-
   constructor(readonly settings: KafkaClientSettings) {}
 
   admin(): Admin {
     return new Admin(this.settings);
   }
 
-  // kafkajs, for the consumers and transactional producers not yet on librdkafka.
-  private legacy(): KafkaJs {
-    const { brokers, clientId, logger, silent, retries, requestTimeoutMs } = this.settings;
-    const kafkaLogger = logger.child({ component: 'kafkajs' });
-    this.legacyClient ??= new KafkaJs({
-      clientId,
-      brokers,
-      logLevel: silent ? logLevel.NOTHING : logLevel.WARN,
-      retry: { initialRetryTime: 200, retries: retries ?? 8 },
-      ...(requestTimeoutMs === undefined ? {} : { connectionTimeout: requestTimeoutMs }),
-      logCreator: () => ({ level, log }) => {
-        const { message, ...extra } = log;
-        kafkaLogger[LEVEL_NAMES[level] ?? 'info'](extra, message);
-      },
-    });
-    return this.legacyClient;
-  }
-
+  /** kafkajs, for the log reader's committing reads only (see kafkajs-consumer.ts); everything else reads through the consume loop. */
   consumer(config: ConsumerConfig): Consumer {
-    return this.legacy().consumer(config);
-  }
-
-  producer(config?: ProducerConfig): Producer {
-    return this.legacy().producer(config);
+    return kafkajsConsumer(this.settings, config);
   }
 }
 
@@ -131,11 +99,6 @@ function partitionKeyHash(partitionKey: string): number {
   return hash;
 }
 
-export const projectPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
-  const key = message.key?.toString() ?? '';
-  return partitionFor(key, partitionMetadata.length);
-};
-
 export interface OutgoingRecord<N extends RecordName = RecordName> {
   key: string;
   name: N;
@@ -154,7 +117,7 @@ export class AppendUnavailable extends Error {}
 type Message = { key: string; value: Buffer | null; headers?: Record<string, string> };
 
 /** A record as bytes: a dead letter's original key, value and headers. */
-export type RawMessage = { key: Buffer | string | null; value: Buffer | null; headers?: IHeaders | Headers };
+export type RawMessage = { key: Buffer | string | null; value: Buffer | null; headers?: Headers };
 
 function encodeRecords(codec: Codec, records: (OutgoingRecord | Tombstone)[]): Message[] {
   return records.map((record) => {
@@ -171,14 +134,14 @@ export interface AppendedPosition {
   offset: number;
 }
 
-/** A client made by `createKafka`, or one derived from it (`observeConsumers` wraps it by prototype). */
+/** How a client made by `createKafka` reaches the brokers. */
 export function settingsOf(kafka: Kafka): KafkaClientSettings {
   return kafka.settings;
 }
 
 type RdHeaders = { [key: string]: Buffer | string }[];
 
-function rdHeaders(headers: IHeaders | Headers | undefined): RdHeaders | undefined {
+function rdHeaders(headers: Headers | undefined): RdHeaders | undefined {
   if (!headers) return undefined;
   const list: RdHeaders = [];
   for (const [key, value] of Object.entries(headers)) {
@@ -472,21 +435,6 @@ export const DLQ_HEADERS = {
   partition: 'trapline-dlq-partition',
   offset: 'trapline-dlq-offset',
 } as const;
-
-/** The dead-letter form of a consumed message: original key, value and headers plus where it came from and why. */
-export function deadLetter(message: KafkaMessage, origin: { topic: string; partition: number }, reason: string) {
-  return {
-    key: message.key,
-    value: message.value,
-    headers: {
-      ...message.headers,
-      [DLQ_HEADERS.reason]: reason,
-      [DLQ_HEADERS.topic]: origin.topic,
-      [DLQ_HEADERS.partition]: String(origin.partition),
-      [DLQ_HEADERS.offset]: message.offset,
-    } as IHeaders,
-  };
-}
 
 /**
  * Creates the declared topics that do not exist yet, and waits for their leaders. `partitions`
