@@ -1,4 +1,4 @@
-import { createKafka, createLogger, projectPartitioner } from '@trapline/runtime';
+import { Appender, createKafka, createLogger } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { startTrapline } from '../test/harness.ts';
@@ -19,19 +19,17 @@ export async function deletionScenario(): Promise<Scenario> {
   const { projectId } = trapline.defaults;
   const codec = new Codec();
   try {
-    const producer = createKafka(trapline.config.kafkaBrokers, 'bench', createLogger('bench', 'error')).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: projectPartitioner });
-    await producer.connect();
+    const appender = await Appender.connect(createKafka(trapline.config.kafkaBrokers, 'bench', createLogger('bench', 'error')), codec);
     const receivedAt = Date.now();
     for (let first = 0; first < EVENTS; first += 200) {
       const messages = Array.from({ length: Math.min(200, EVENTS - first) }, (_, i) => {
         const normalized = normalizeEvent({ event: realisticEvent(first + i, EVENT_BYTES, 1) as Record<string, unknown>, received: receivedAt / 1000 });
         if (!normalized.ok) throw new Error('the benchmark event does not normalize');
-        const encoded = codec.encode('EventReceived', { projectId, eventId: normalized.value.event_id, receivedAt: receivedAt + first + i, keyId: 'bench', payload: serializeEvent(normalized.value) });
-        return { key: eventKeys.event(projectId, normalized.value.event_id), value: encoded.value, headers: encoded.headers };
+        return { key: eventKeys.event(projectId, normalized.value.event_id), name: 'EventReceived' as const, value: { projectId, eventId: normalized.value.event_id, receivedAt: receivedAt + first + i, keyId: 'bench', payload: serializeEvent(normalized.value) } };
       });
-      await producer.send({ topic: trapline.topics.events, acks: -1, messages });
+      await appender.append(trapline.topics.events, messages);
     }
-    await producer.disconnect();
+    await appender.close();
 
     const scalar = async (sql: string, params: unknown[] = []) => ((await trapline.pool.query(sql, params)).rows[0] as { n: number } | undefined)?.n ?? 0;
     const projectStart = Date.now();

@@ -68,7 +68,7 @@ export async function ingestScenario(): Promise<Scenario> {
     const admin = kafka.admin();
     await admin.connect();
     const scratch = `${trapline.config.KAFKA_TOPIC_PREFIX}.bench.raw`;
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: scratch, numPartitions: 6 }] });
+    await admin.createTopics({ topics: [{ topic: scratch, numPartitions: 6, replicationFactor: 1 }] });
     await admin.disconnect();
     const appender = await Appender.connect(kafka, new Codec());
     const rawStart = process.hrtime.bigint();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createKafka, createLogger, projectPartitioner } from '@trapline/runtime';
+import { Appender, createKafka, createLogger } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
 import { serviceSet } from '@trapline/cli/services';
 import { rebuild } from '../packages/cli/src/rebuild.ts';
@@ -58,27 +58,23 @@ export async function projectorScenario(): Promise<Scenario> {
       return { projectId, eventId: normalized.value.event_id, payload: serializeEvent(normalized.value) };
     };
 
-    // The log: every event appended straight to Kafka.
-    // Above 100,000 events, eight sends in flight (not idempotent): one at a time would take most of
-    // the run to append a million. The order inside a partition then interleaves, which nothing here reads.
-    const many = EVENTS > 100000;
-    const producer = many
-      ? kafka.producer({ allowAutoTopicCreation: false, createPartitioner: projectPartitioner })
-      : kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: projectPartitioner });
-    await producer.connect();
+    // The log: every event appended straight to Kafka, eight appends of 500 in flight (the
+    // appender keeps each partition's order: idempotent, acks=all).
+    const appender = await Appender.connect(kafka, codec);
     const sending = new Set<Promise<unknown>>();
     for (let first = 0; first < EVENTS; first += 500) {
-      const messages = Array.from({ length: Math.min(500, EVENTS - first) }, (_, i) => recordOf(first + i)).map((record, i) => {
-        const encoded = codec.encode('EventReceived', { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload });
-        return { key: eventKeys.event(record.projectId, record.eventId), value: encoded.value, headers: encoded.headers };
-      });
-      const sent = producer.send({ topic: env.topics.events, acks: -1, messages });
+      const records = Array.from({ length: Math.min(500, EVENTS - first) }, (_, i) => recordOf(first + i)).map((record, i) => ({
+        key: eventKeys.event(record.projectId, record.eventId),
+        name: 'EventReceived' as const,
+        value: { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload },
+      }));
+      const sent = appender.append(env.topics.events, records);
       sending.add(sent);
       void sent.finally(() => sending.delete(sent)).catch(() => undefined);
-      if (sending.size >= (many ? 8 : 1)) await Promise.race(sending);
+      if (sending.size >= 8) await Promise.race(sending);
     }
     await Promise.all(sending);
-    await producer.disconnect();
+    await appender.close();
 
     const count = async () => ((await env.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number }).n;
 

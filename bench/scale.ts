@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { Agent, request } from 'undici';
-import { Appender, assignedPartitions, createKafka, createLogger, partitionFor, projectPartitioner } from '@trapline/runtime';
+import { Appender, assignedPartitions, createKafka, createLogger, partitionFor, TransactionalAppender } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
 import { bootstrap } from '@trapline/cli/bootstrap';
 import { serviceSet, type ServiceSet } from '@trapline/cli/services';
@@ -94,7 +94,7 @@ async function untilGroupStable(env: Isolated, count: number): Promise<void> {
     await until(`${count} projectors holding events partitions`, async () => {
       const { groups: [group] } = await admin.describeGroups([env.config.projectorGroup]);
       if (group?.state !== 'Stable') return false;
-      const holding = group.members.filter((member) => assignedPartitions(member.memberAssignment, env.topics.events).length > 0);
+      const holding = group.members.filter((member) => assignedPartitions(member, env.topics.events).length > 0);
       return holding.length === count;
     }, PHASE_LIMIT_MS, 250);
   } finally {
@@ -171,21 +171,17 @@ async function measurePoint(n: number, backlog: { projectId: number; eventId: st
     const count = async () => ((await env.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number }).n;
     const before = await count();
     const codec = new Codec();
-    const producer = kafka.producer({ transactionalId: `${env.config.KAFKA_TOPIC_PREFIX}.bench-backlog`, idempotent: true, maxInFlightRequests: 1, createPartitioner: projectPartitioner, allowAutoTopicCreation: false });
-    await producer.connect();
-    const transaction = await producer.transaction();
+    const backlogAppender = await TransactionalAppender.connect(kafka, codec, `${env.config.KAFKA_TOPIC_PREFIX}.bench-backlog`);
     const receivedAt = Date.now();
-    for (let first = 0; first < backlog.length; first += 200) {
-      const messages = backlog.slice(first, first + 200).map((record, i) => {
-        const encoded = codec.encode('EventReceived', { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload });
-        return { key: eventKeys.event(record.projectId, record.eventId), value: encoded.value, headers: encoded.headers };
-      });
-      await transaction.send({ topic: env.topics.events, acks: -1, messages });
-    }
-    await transaction.commit();
+    const records = backlog.map((record, i) => ({
+      key: eventKeys.event(record.projectId, record.eventId),
+      name: 'EventReceived' as const,
+      value: { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + i, keyId: 'bench', payload: record.payload },
+    }));
+    await backlogAppender.commit([{ topic: env.topics.events, records }]);
     const committed = process.hrtime.bigint();
     const projectionCpu = cpuSeconds(pidsOf(services, 'projector'));
-    await producer.disconnect();
+    await backlogAppender.close();
     await until('the backlog projected', async () => (await count()) === before + backlog.length, PHASE_LIMIT_MS);
     const projectionSeconds = Number(process.hrtime.bigint() - committed) / 1e9;
     const projectionCpuSeconds = cpuSeconds(pidsOf(services, 'projector')) - projectionCpu;

@@ -60,13 +60,11 @@ describe('ingest when Kafka is unavailable', () => {
     }, 'ingest accepting again', 90000);
     const { id: afterId } = (await after.json()) as { id: string };
     expect(await ingestHealth()).toBe(200);
-    // The projector's consumer comes back by itself, but not at once: a consumer that crashed during
-    // the outage (kafkajs gives up after its retries, about 50 s, and restarts it) may sleep up to
-    // 30 s in its retry backoff when the broker returns, and then joins as a new member, which the
-    // broker admits only when the old member (it never left: the broker was gone) times out, after
-    // the 30 s session timeout. On a loaded machine that plus the broker's own start took over the
-    // 90 s this test allowed. Its /health says whether the consumer is in its group, crashed or
-    // rejoining, so a consumer that stays down fails here with its state, not as a missing event.
+    // The projector's consumer comes back by itself, but not at once: librdkafka reconnects with
+    // backoff when the broker returns, and a member whose session lapsed meanwhile joins again,
+    // after the broker's own start and the 30 s session timeout. Its /health says whether the
+    // consumer is in its group or rejoining, so a consumer that stays down fails here with its
+    // state, not as a missing event.
     let projectorState = '';
     await eventually(async () => {
       const response = await fetch(`http://127.0.0.1:${trapline.config.PROJECTOR_PORT}/health`);

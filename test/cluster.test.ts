@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKafka, createLogger, readConfig } from '@trapline/runtime';
+import { type Admin, createKafka, createLogger, readConfig, withAdmin } from '@trapline/runtime';
 import { stackPaths, startKafkaCluster, stopKafka, type KafkaNode } from '@trapline/stack';
 import { eventually, freePortPair, startTrapline, type RunningTrapline } from './harness.ts';
 import { groupLag } from './log.ts';
@@ -40,19 +40,11 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 120000);
 
-async function withAdmin<T>(use: (admin: ReturnType<ReturnType<typeof createKafka>['admin']>) => Promise<T>): Promise<T> {
-  const admin = createKafka(trapline.config.kafkaBrokers, 'test-admin', createLogger('test', 'error')).admin();
-  await admin.connect();
-  try {
-    return await use(admin);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const withClusterAdmin = <T>(use: (admin: Admin) => Promise<T>): Promise<T> => withAdmin(createKafka(trapline.config.kafkaBrokers, 'test-admin', createLogger('test', 'error')), use);
 
 /** The node leading the partition of trapline.events that holds the most records (the load's project). */
 const busiestLeader = () =>
-  withAdmin(async (admin) => {
+  withClusterAdmin(async (admin) => {
     const offsets = await admin.fetchTopicOffsets(trapline.topics.events);
     const busiest = offsets.reduce((best, entry) => (Number(entry.high) > Number(best.high) ? entry : best));
     const { topics: [topic] } = await admin.fetchTopicMetadata({ topics: [trapline.topics.events] });
@@ -62,12 +54,12 @@ const busiestLeader = () =>
 
 describe('a three-broker cluster', () => {
   it('replicates every topic three times with two in sync required', async () => {
-    await withAdmin(async (admin) => {
+    await withClusterAdmin(async (admin) => {
       const names = Object.values(trapline.topics);
       const { topics } = await admin.fetchTopicMetadata({ topics: names });
       for (const topic of topics) for (const partition of topic.partitions) expect(partition.replicas, `${topic.name}/${partition.partitionId}`).toHaveLength(3);
-      const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type: 2, name, configNames: ['min.insync.replicas'] })) });
-      for (const resource of resources) expect(resource.configEntries.find((entry) => entry.configName === 'min.insync.replicas')?.configValue, resource.resourceName).toBe('2');
+      const configs = await admin.topicConfigs(names, ['min.insync.replicas']);
+      for (const name of names) expect(configs.get(name)?.['min.insync.replicas'], name).toBe('2');
     });
   });
 
@@ -94,7 +86,7 @@ describe('a three-broker cluster', () => {
       return now.present === acknowledged.length ? now : undefined;
     }, `the ${acknowledged.length} acknowledged events projected`, 120000).catch(async (error: unknown) => {
       // Tell a lost append (fewer records on the log than acknowledged) from a stuck projector (lag).
-      const onLog = (await withAdmin((admin) => admin.fetchTopicOffsets(trapline.topics.events))).reduce((sum, entry) => sum + Number(entry.high), 0);
+      const onLog = (await withClusterAdmin((admin) => admin.fetchTopicOffsets(trapline.topics.events))).reduce((sum, entry) => sum + Number(entry.high), 0);
       const lag = await groupLag(trapline.config, trapline.config.projectorGroup, [trapline.topics.events]);
       throw new Error(`${(error as Error).message}: read model ${JSON.stringify(await projection(trapline, acknowledged, unacknowledged))}, ${onLog} records on ${trapline.topics.events}, projector lag ${lag}`);
     });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createKafka, createLogger, type Config } from '@trapline/runtime';
+import { createKafka, createLogger, settingsOf, startConsumeLoop, withAdmin, type Config } from '@trapline/runtime';
 
 // Reads a topic from its beginning as an operator's console consumer would (committed records
 // only), to assert what the log itself holds.
@@ -16,56 +16,46 @@ export interface LoggedRecord {
 /** Every record of `topic`, read until no new batch has come for `idleMs`. */
 export async function readTopic(config: Config, topic: string, idleMs = 3000): Promise<LoggedRecord[]> {
   const kafka = createKafka(config.kafkaBrokers, 'test-reader', createLogger('test', 'error'));
-  const consumer = kafka.consumer({ groupId: `test-reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 500 });
+  const groupId = `test-reader-${randomBytes(4).toString('hex')}`;
   const records: LoggedRecord[] = [];
   let lastBatch = Date.now();
   let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    joined = true;
-    lastBatch = Date.now();
-  });
   const deadline = Date.now() + 60000;
-  await consumer.connect();
+  const loop = await startConsumeLoop({
+    client: settingsOf(kafka),
+    groupId,
+    topics: [topic],
+    fetchMaxWaitMs: 500,
+    onJoin: () => {
+      joined = true;
+      lastBatch = Date.now();
+    },
+    handle: async (batch) => {
+      lastBatch = Date.now();
+      for (const record of batch.records) {
+        records.push({ partition: batch.partition, offset: record.offset, key: record.key?.toString() ?? null, value: record.value, schema: record.schema, headers: Object.fromEntries(Object.entries(record.headers).map(([name, value]) => [name, String(value)])) });
+      }
+    },
+  });
   try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        lastBatch = Date.now();
-        for (const message of batch.messages) {
-          records.push({ partition: batch.partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value, schema: message.headers?.['trapline-schema']?.toString(), headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)])) });
-        }
-      },
-    });
     while ((!joined || Date.now() - lastBatch < idleMs) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
   } finally {
-    await consumer.disconnect();
+    await loop.stop();
+    await withAdmin(kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
   }
   return records;
 }
 
 /** Topic settings under which the broker's cleaner compacts `topic` within seconds. */
 export async function compactQuickly(config: Config, topic: string): Promise<void> {
-  const admin = createKafka(config.kafkaBrokers, 'test-admin', createLogger('test', 'error')).admin();
-  await admin.connect();
-  try {
-    await admin.alterConfigs({
-      validateOnly: false,
-      resources: [{
-        type: 2, // TOPIC
-        name: topic,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'segment.ms', value: '500' },
-          { name: 'min.cleanable.dirty.ratio', value: '0.001' },
-          { name: 'min.compaction.lag.ms', value: '0' },
-          { name: 'max.compaction.lag.ms', value: '1000' },
-        ],
-      }],
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await withAdmin(createKafka(config.kafkaBrokers, 'test-admin', createLogger('test', 'error')), (admin) =>
+    admin.setTopicConfigs(topic, {
+      'cleanup.policy': 'compact',
+      'segment.ms': '500',
+      'min.cleanable.dirty.ratio': '0.001',
+      'min.compaction.lag.ms': '0',
+      'max.compaction.lag.ms': '1000',
+    }));
 }
 
 /**
@@ -84,9 +74,7 @@ export async function untilCompactedAway(config: Config, topic: string, keys: Se
 
 /** What `kafka-consumer-groups --describe` sums up: end offsets minus the group's committed offsets. */
 export async function groupLag(config: Config, groupId: string, topics: string[]): Promise<number> {
-  const admin = createKafka(config.kafkaBrokers, 'test-admin', createLogger('test', 'error')).admin();
-  await admin.connect();
-  try {
+  return withAdmin(createKafka(config.kafkaBrokers, 'test-admin', createLogger('test', 'error')), async (admin) => {
     const committed = await admin.fetchOffsets({ groupId, topics });
     let lag = 0;
     for (const topic of topics) {
@@ -96,7 +84,5 @@ export async function groupLag(config: Config, groupId: string, topics: string[]
       }
     }
     return lag;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Appender, type Consumer, createKafka, createLogger, DLQ_HEADERS, type Kafka, partitionFor } from '@trapline/runtime';
+import { Appender, type ConsumeLoop, createKafka, createLogger, DLQ_HEADERS, type Kafka, partitionFor, settingsOf, startConsumeLoop } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER } from '@trapline/schemas';
 import { eventually, isolated, runCli, type Isolated } from './harness.ts';
 import { groupLag } from './log.ts';
@@ -39,13 +39,9 @@ function cliInBackground(args: string[]): { stderr: () => string; done: Promise<
   return { stderr: () => stderr, done: new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr }))) };
 }
 
-async function joinedConsumer(groupId: string): Promise<Consumer> {
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
+async function joinedConsumer(groupId: string): Promise<ConsumeLoop> {
   let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
-  await consumer.connect();
-  await consumer.subscribe({ topics: [env.topics.events], fromBeginning: true });
-  await consumer.run({ eachMessage: async () => undefined });
+  const consumer = await startConsumeLoop({ client: settingsOf(kafka), groupId, topics: [env.topics.events], fetchMaxWaitMs: 200, onJoin: () => (joined = true), handle: async () => undefined });
   await eventually(async () => (joined ? true : undefined), `${groupId} joined`);
   return consumer;
 }
@@ -126,7 +122,7 @@ describe('trapline decode', () => {
 
 describe('trapline lag and replay', () => {
   const group = () => `${env.config.KAFKA_TOPIC_PREFIX}.reader`;
-  let reader: Consumer;
+  let reader: ConsumeLoop;
 
   beforeAll(async () => {
     reader = await joinedConsumer(group());
@@ -134,7 +130,7 @@ describe('trapline lag and replay', () => {
   });
 
   afterAll(async () => {
-    await reader?.disconnect();
+    await reader?.stop();
   });
 
   it('shows each group\'s state, members, committed and end offsets and lag', () => {
@@ -149,7 +145,7 @@ describe('trapline lag and replay', () => {
   });
 
   it('moves a stopped group to the earliest offsets, a date-time, or an offset, and says what changed', async () => {
-    await reader.disconnect();
+    await reader.stop();
     const p = partitionFor('1/e1', 6);
     expect(ok(cli('replay', '--group', group(), '--to-earliest'))).toContain(`${env.topics.events} ${p}: 3 → 0`);
     const [rewound] = JSON.parse(ok(cli('lag', '--group', group(), '--json'))) as Record<string, any>[];
@@ -166,7 +162,7 @@ describe('trapline lag and replay', () => {
     reader = await joinedConsumer(group());
     const replay = cliInBackground(['replay', '--group', group(), '--to-earliest', '--force']);
     await eventually(async () => (/waiting for 1 live member/.test(replay.stderr()) ? true : undefined), 'replay waiting for the member');
-    await reader.disconnect();
+    await reader.stop();
     const result = await replay.done;
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`${env.topics.events} ${partitionFor('1/e1', 6)}: 3 → 0`);

@@ -62,7 +62,7 @@ async function membersWithPartitions(groupId: string): Promise<number> {
   await admin.connect();
   try {
     const { groups: [group] } = await admin.describeGroups([groupId]);
-    return group!.members.filter((member) => member.memberAssignment.length > 0).length;
+    return group!.members.filter((member) => member.assignment.length > 0).length;
   } finally {
     await admin.disconnect();
   }

@@ -1,5 +1,5 @@
-import { DLQ_HEADERS, type IHeaders } from '@trapline/runtime';
-import { SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, topicNames, type Codec, type RecordName, type TopicId } from '@trapline/schemas';
+import { DLQ_HEADERS } from '@trapline/runtime';
+import { SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, topicNames, type Codec, type Headers, type RecordName, type TopicId } from '@trapline/schemas';
 
 // Pure side of the operator commands (`topics`, `decode`, `lag`, `replay`, `dlq`): parsing what
 // the operator typed and shaping what Kafka answered. No I/O here.
@@ -40,7 +40,7 @@ export interface LogRecord {
   timestamp: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers?: IHeaders;
+  headers?: Headers;
 }
 
 export type HeaderStrings = Record<string, string | string[]>;
@@ -62,7 +62,7 @@ export interface DecodedLine {
   raw?: string;
 }
 
-export function headerStrings(headers: IHeaders | undefined): HeaderStrings {
+export function headerStrings(headers: Headers | undefined): HeaderStrings {
   const strings: HeaderStrings = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (value === undefined) continue;
@@ -151,7 +151,7 @@ export function deadLetterEntry(line: DecodedLine): DeadLetterEntry {
 }
 
 /** A dead letter's own headers, without the `trapline-dlq-*` ones the dead-lettering added. */
-export function withoutDeadLetterHeaders(headers: IHeaders | undefined): IHeaders {
+export function withoutDeadLetterHeaders(headers: Headers | undefined): Headers {
   const added = new Set<string>(Object.values(DLQ_HEADERS));
   return Object.fromEntries(Object.entries(headers ?? {}).filter(([name, value]) => !added.has(name) && value !== undefined));
 }

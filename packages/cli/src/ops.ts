@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Admin, type Config, type ConfigResourceTypes, createKafka, createLogger, DLQ_HEADERS, type IHeaders, type Kafka, type KafkaMessage, readConfig, redriveDeadLetters, topicPartitions } from '@trapline/runtime';
+import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type Kafka, type KafkaMessage, readConfig, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
@@ -31,16 +31,6 @@ interface Ops {
 function opsContext(command: string): Ops {
   const config = readConfig();
   return { config, kafka: createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-${command}`, createLogger('cli', 'error')), codec: new Codec() };
-}
-
-async function withKafkaAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await work(admin);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -74,13 +64,13 @@ async function readThrough(ops: Ops, topic: string, ranges: PartitionRange[], on
       onIdle: (partitions) => note(`stopped early: nothing more arrived on ${topic} partition(s) ${partitions.join(', ')} (an open transaction holds back what follows it)`),
     });
   } finally {
-    await withKafkaAdmin(ops.kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
+    await withAdmin(ops.kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
   }
 }
 
 /** Each partition from `from` (clamped to the log start) to its current end; partitions not chosen read nothing. */
 async function rangesOf(ops: Ops, topic: string, options: { partition?: number; from?: bigint } = {}): Promise<PartitionRange[]> {
-  const offsets = await withKafkaAdmin(ops.kafka, (admin) => admin.fetchTopicOffsets(topic));
+  const offsets = await withAdmin(ops.kafka, (admin) => admin.fetchTopicOffsets(topic));
   if (options.partition !== undefined && !offsets.some(({ partition }) => partition === options.partition)) {
     throw new AdminError(`${topic} has no partition ${options.partition} (it has ${offsets.length})`);
   }
@@ -93,21 +83,19 @@ async function rangesOf(ops: Ops, topic: string, options: { partition?: number; 
 
 // --- topics -----------------------------------------------------------------------------------
 
-const TOPIC_RESOURCE = 2 as ConfigResourceTypes; // ConfigResourceTypes.TOPIC
-
 async function describeTopics(ops: Ops): Promise<TopicSummary[]> {
   const prefix = ops.config.KAFKA_TOPIC_PREFIX;
   const names = topicNames(prefix);
   const ids = Object.keys(TOPIC_SPECS) as TopicId[];
   const configured = topicPartitions(ops.config);
-  return withKafkaAdmin(ops.kafka, async (admin) => {
+  return withAdmin(ops.kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const present = ids.filter((id) => existing.has(names[id]));
-    const described = present.length === 0 ? [] : (await admin.describeConfigs({ includeSynonyms: false, resources: present.map((id) => ({ type: TOPIC_RESOURCE, name: names[id], configNames: shownConfigs(id) })) })).resources;
+    const described = present.length === 0 ? new Map<string, Record<string, string>>() : await admin.topicConfigs(present.map((id) => names[id]), [...new Set(present.flatMap(shownConfigs))]);
     return Promise.all(ids.map(async (id) => {
       if (!existing.has(names[id])) return topicSummary(prefix, id, undefined, configured[id]);
-      const entries = described.find((resource) => resource.resourceName === names[id])?.configEntries ?? [];
-      const configs = Object.fromEntries(shownConfigs(id).flatMap((name) => entries.filter((entry) => entry.configName === name).map((entry) => [name, entry.configValue])));
+      const entries = described.get(names[id]) ?? {};
+      const configs = Object.fromEntries(shownConfigs(id).flatMap((name) => (entries[name] === undefined ? [] : [[name, entries[name]]])));
       return topicSummary(prefix, id, { configs, offsets: await admin.fetchTopicOffsets(names[id]) }, configured[id]);
     }));
   });
@@ -116,7 +104,7 @@ async function describeTopics(ops: Ops): Promise<TopicSummary[]> {
 // --- lag --------------------------------------------------------------------------------------
 
 async function describeLag(ops: Ops, group?: string): Promise<GroupLag[]> {
-  return withKafkaAdmin(ops.kafka, async (admin) => {
+  return withAdmin(ops.kafka, async (admin) => {
     const listed = (await admin.listGroups()).groups.map(({ groupId }) => groupId);
     if (group !== undefined && !listed.includes(group)) throw new AdminError(`no consumer group ${JSON.stringify(group)}`);
     const ids = group !== undefined ? [group] : listed.filter((id) => id.startsWith(`${ops.config.KAFKA_TOPIC_PREFIX}.`)).sort();
@@ -170,7 +158,7 @@ async function replay(ops: Ops, options: ReplayOptions): Promise<OffsetChange[]>
   if (!parsed.ok) throw new AdminError(parsed.reason);
   const { target } = parsed;
   const only = options.topic === undefined ? undefined : requireTopic(ops.config, options.topic).name;
-  return withKafkaAdmin(ops.kafka, async (admin) => {
+  return withAdmin(ops.kafka, async (admin) => {
     if (!(await admin.listGroups()).groups.some(({ groupId }) => groupId === group)) throw new AdminError(`no consumer group ${JSON.stringify(group)}`);
     await untilNoMembers(admin, group, options.force === true);
     const committed = await admin.fetchOffsets({ groupId: group, ...(only ? { topics: [only] } : {}) });
@@ -233,7 +221,7 @@ async function redriveEventDeadLetters(ops: Ops): Promise<EventRedriveResult> {
       const named = record.headers[DLQ_HEADERS.topic];
       const origin = (Array.isArray(named) ? named[0] : named)?.toString();
       if (origin === undefined || !origins.has(origin)) return undefined;
-      return { id: origin, appends: [{ topic: origin, raw: [{ key: record.key, value: record.value, headers: withoutDeadLetterHeaders(record.headers as IHeaders) }] }] };
+      return { id: origin, appends: [{ topic: origin, raw: [{ key: record.key, value: record.value, headers: withoutDeadLetterHeaders(record.headers) }] }] };
     },
   });
   const counts: Record<string, number> = {};

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Appender, type Consumer, createKafka, createLogger, type Kafka } from '@trapline/runtime';
+import { Appender, type ConsumeLoop, createKafka, createLogger, type Kafka } from '@trapline/runtime';
 import { startProjectorConsumer } from '@trapline/projector/consumer';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { eventually, isolated, type Isolated } from '../../../test/harness.ts';
@@ -15,7 +15,7 @@ const logger = createLogger('test', 'error');
 let env: Isolated;
 let kafka: Kafka;
 let appender: Appender;
-let live: Consumer;
+let live: ConsumeLoop;
 let sent = 0;
 
 function received(n: number) {
@@ -76,7 +76,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await live?.disconnect();
+  await live?.stop();
   await appender?.close();
   await env?.dispose();
 });

@@ -1,4 +1,4 @@
-import { Appender, type Config, type Consumer, createPool, type Kafka, type Logger, migrate, type Pool } from '@trapline/runtime';
+import { Appender, type Config, type ConsumeLoop, createPool, type Kafka, type Logger, migrate, type Pool } from '@trapline/runtime';
 import { handoverLockName, startProjectorConsumer } from '@trapline/projector/consumer';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { bulkPhase, type BulkPhaseResult } from './rebuild-bulk.ts';
@@ -128,7 +128,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
   const admin = kafka.admin();
   const codec = new Codec();
   let appender: Appender | undefined;
-  let consumer: Consumer | undefined;
+  let consumer: ConsumeLoop | undefined;
   let swapped = false;
   let final: Positions = new Map();
   let projectingSeconds = 0;
@@ -177,17 +177,12 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
     const phase = 'catching up';
     const projecting = await startProjectorConsumer({ kafka, pool, codec, appender, groupId, topics: sources, dlqTopic: topics.eventsDlq, logger, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS });
     consumer = projecting;
-    let crashed: Error | undefined;
-    projecting.on(projecting.events.CRASH, ({ payload }) => {
-      if (!payload.restart) crashed = payload.error;
-    });
     /** Where the rebuild stands: its transactions' positions, or its group's offsets past transaction markers. */
     const reached = async () => furthest(await applied(control, schema, sources), await committed(admin, groupId, sources));
     let attempts = 0;
     /** Between hand-overs the live projector gets its turn. */
     const letLiveRun = () => sleep(Math.max(500, 2 * handoverTimeoutMs));
     while (!swapped) {
-      if (crashed) throw new RebuildError(`the rebuild's consumer stopped: ${crashed.message}`);
       const position = await reached();
       const remaining = behind(await endOffsets(admin, sources), position);
       const projected = sum(position);
@@ -224,7 +219,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
         const target = furthest(await applied(control, 'public', sources), await committed(admin, config.projectorGroup, sources));
         while (behind(target, await reached()) > 0 && now() < deadline) await sleep(50);
         if (behind(target, await reached()) === 0) {
-          await projecting.disconnect(); // waits for the batch in hand: nothing more is written to the new schema
+          await projecting.stop(); // waits for the batch in hand: nothing more is written to the new schema
           consumer = undefined;
           final = await reached();
           progress('swapping: the rebuilt schema becomes public');
@@ -266,7 +261,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
       );
     }
   } finally {
-    await consumer?.disconnect();
+    await consumer?.stop();
     await appender?.close();
     await pool.end();
     // A rebuild that stopped before its swap leaves nothing behind: it is started again from scratch.

@@ -93,6 +93,12 @@ export interface ConsumeLoopOptions {
   sessionTimeoutMs?: number;
   /** How long a partition rests after its handler threw, before it is read again. */
   retryPauseMs?: number;
+  /**
+   * Batches of different partitions handled at once within a cycle (default 1: one after the other).
+   * Only for handlers whose partitions touch disjoint state, and without `transactions` (one
+   * producer runs one transaction at a time).
+   */
+  partitionsConcurrently?: number;
   onJoin?: (assignment: { topic: string; partition: number }[]) => void;
   /**
    * After each cycle, per assigned partition: the offset the group stands at (past what was handled
@@ -192,6 +198,7 @@ class Loop implements ConsumeLoop {
   private done: Promise<void> | undefined;
 
   constructor(private readonly options: ConsumeLoopOptions) {
+    if (options.transactions && (options.partitionsConcurrently ?? 1) > 1) throw new Error('a transactional consume loop handles one partition at a time');
     this.logger = options.client.logger.child({ component: 'consume-loop', group: options.groupId });
     this.metrics = options.metrics ? consumerMetrics(options.metrics) : undefined;
     this.consumer = new RdKafka.KafkaConsumer({
@@ -269,10 +276,11 @@ class Loop implements ConsumeLoop {
       if (!batch) batches.set(id, (batch = { topic: message.topic, partition: message.partition, records: [] }));
       batch.records.push(recordOf(message));
     }
-    for (const batch of batches.values()) {
-      if (!this.running) break;
-      await this.handleBatch(batch);
-    }
+    const waiting = [...batches.values()];
+    const width = Math.min(this.options.partitionsConcurrently ?? 1, waiting.length);
+    await Promise.all(Array.from({ length: width }, async () => {
+      for (let batch = waiting.shift(); batch && this.running; batch = waiting.shift()) await this.handleBatch(batch);
+    }));
     this.commitHandled();
   }
 

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Admin } from 'kafkajs';
+import type { Admin } from './kafka-admin.ts';
 import { Gauge, type Registry } from 'prom-client';
 import type { Pool } from './postgres.ts';
 

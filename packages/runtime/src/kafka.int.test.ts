@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigResourceTypes, type Kafka } from 'kafkajs';
-import { Codec, TOPIC_SPECS, type TopicId } from '@trapline/schemas';
+import { Codec, TOPIC_SPECS, type DecodeResult, type TopicId } from '@trapline/schemas';
 import { isolated, type Isolated } from '../../../test/harness.ts';
-import { Appender, createKafka, partitionFor } from './kafka.ts';
+import { type ConsumedRecord, decodeRecord, startConsumeLoop } from './consume.ts';
+import { Appender, createKafka, type Kafka, partitionFor, settingsOf } from './kafka.ts';
 import { createLogger } from './logger.ts';
 
 // The Kafka adapter against the real broker: topics from the one declaration, appends that keep
@@ -20,6 +20,22 @@ afterAll(async () => {
   await env?.dispose();
 });
 
+/** Reads the events topic from the start through the consume loop until `done` says so. */
+async function readUntil(groupId: string, codec: Codec, done: (record: ConsumedRecord, decoded: DecodeResult) => boolean): Promise<void> {
+  let finish = () => undefined as void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const loop = await startConsumeLoop({
+    client: settingsOf(kafka),
+    groupId,
+    topics: [env.topics.events],
+    handle: async (batch) => {
+      for (const record of batch.records) if (done(record, decodeRecord(codec, record))) finish();
+    },
+  });
+  await finished;
+  await loop.stop();
+}
+
 describe('the Kafka adapter', () => {
   it('creates every declared topic with its partitions and configuration', async () => {
     const admin = kafka.admin();
@@ -30,11 +46,10 @@ describe('the Kafka adapter', () => {
       for (const id of ids) {
         expect(metadata.topics.find((topic) => topic.name === env.topics[id])?.partitions).toHaveLength(TOPIC_SPECS[id].partitions);
       }
-      const described = await admin.describeConfigs({ includeSynonyms: false, resources: ids.map((id) => ({ type: ConfigResourceTypes.TOPIC, name: env.topics[id] })) });
+      const described = await admin.topicConfigs(ids.map((id) => env.topics[id]));
       for (const id of ids) {
-        const entries = described.resources.find((resource) => resource.resourceName === env.topics[id])!.configEntries;
         for (const [name, value] of Object.entries(TOPIC_SPECS[id].configs)) {
-          expect(entries.find((entry) => entry.configName === name)?.configValue, `${env.topics[id]} ${name}`).toBe(value);
+          expect(described.get(env.topics[id])?.[name], `${env.topics[id]} ${name}`).toBe(value);
         }
       }
     } finally {
@@ -63,20 +78,11 @@ describe('the Kafka adapter', () => {
     await appender.close();
 
     const expected = partitionFor('77', TOPIC_SPECS.events.partitions);
-    const consumer = kafka.consumer({ groupId: `${env.config.KAFKA_TOPIC_PREFIX}.reader` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: env.topics.events, fromBeginning: true });
     const seen: { partition: number; eventId: string }[] = [];
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          const decoded = codec.decode(message.headers, message.value);
-          if (decoded.ok && decoded.record.name === 'EventReceived') seen.push({ partition, eventId: decoded.record.value.eventId });
-          if (seen.length === eventIds.length) resolve();
-        },
-      });
+    await readUntil(`${env.config.KAFKA_TOPIC_PREFIX}.reader`, codec, (record, decoded) => {
+      if (decoded.ok && decoded.record.name === 'EventReceived') seen.push({ partition: record.partition, eventId: decoded.record.value.eventId });
+      return seen.length === eventIds.length;
     });
-    await consumer.disconnect();
     expect(new Set(seen.map((record) => record.partition))).toEqual(new Set([expected]));
     expect(seen.map((record) => record.eventId)).toEqual(eventIds);
   });
@@ -93,21 +99,12 @@ describe('the Kafka adapter', () => {
     const positions = await Promise.all(appends.map((records) => appender.append(env.topics.events, records)));
     await appender.close();
 
-    const consumer = kafka.consumer({ groupId: `${env.config.KAFKA_TOPIC_PREFIX}.positions` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: env.topics.events, fromBeginning: true });
     const landed = new Map<string, string>();
     const wanted = new Set(appends.flat().map((entry) => entry.value.eventId));
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          const decoded = codec.decode(message.headers, message.value);
-          if (decoded.ok && decoded.record.name === 'EventReceived' && wanted.has(decoded.record.value.eventId)) landed.set(decoded.record.value.eventId, `${partition}:${message.offset}`);
-          if (landed.size === wanted.size) resolve();
-        },
-      });
+    await readUntil(`${env.config.KAFKA_TOPIC_PREFIX}.positions`, codec, (record, decoded) => {
+      if (decoded.ok && decoded.record.name === 'EventReceived' && wanted.has(decoded.record.value.eventId)) landed.set(decoded.record.value.eventId, `${record.partition}:${record.offset}`);
+      return landed.size === wanted.size;
     });
-    await consumer.disconnect();
     for (const [index, records] of appends.entries()) {
       expect(positions[index]!.map((position) => `${position.partition}:${position.offset}`)).toEqual(records.map((entry) => landed.get(entry.value.eventId)));
       expect(positions[index]!.every((position) => position.topic === env.topics.events)).toBe(true);

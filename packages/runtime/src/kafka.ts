@@ -1,31 +1,24 @@
 import { createHash } from 'node:crypto';
-import { AssignerProtocol, Kafka, logLevel, type Admin, type ICustomPartitioner, type IHeaders, type KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerConfig } from 'kafkajs';
 import RdKafkaModule, { type DeliveryReport, type KafkaConsumer as RdConsumer, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
 import { partitionKeyOf, TOPIC_SPECS, type Codec, type Headers, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
+import { Admin } from './kafka-admin.ts';
+import { kafkajsConsumer } from './kafkajs-consumer.ts';
 import type { Logger } from './logger.ts';
 
 // librdkafka's bindings (CommonJS): its clients, not its KafkaJS-shaped layer, which reports one offset per partition and batch.
 const { RdKafka } = RdKafkaModule;
 
-// kafkajs 2.2.4 schedules a request-queue check with a negative delay, which Node 24 reports as a
-// TimeoutNegativeWarning on stderr (a delay below 1 ms was always taken as 1 ms): that one warning
-// is silenced here, where the client is loaded, so the CLI's stderr stays for real messages.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-  if (type === 'TimeoutNegativeWarning') return;
-  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+export { Admin, assignedPartitions, type GroupDescription, type GroupMember, type TopicOffsets } from './kafka-admin.ts';
 
-const LEVEL_NAMES: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
-  [logLevel.ERROR]: 'error',
-  [logLevel.WARN]: 'warn',
-  [logLevel.INFO]: 'info',
-  [logLevel.DEBUG]: 'debug',
-};
-
-// The Kafka client's types, for the files outside the runtime: none of them imports a client.
-export type { Admin, Batch, ConfigResourceTypes, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, ProducerConfig } from 'kafkajs';
+/** A record as a log reader hands it over: bytes, headers, its offset and timestamp (ms, as text). */
+export interface KafkaMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Headers;
+  offset: string;
+  timestamp: string;
+}
 
 /** For a client that must give up at once (a test's clean-up of a broker that may be gone). */
 export interface KafkaClientOptions {
@@ -35,21 +28,54 @@ export interface KafkaClientOptions {
   silent?: boolean;
 }
 
+/** How a client reaches the brokers: what every librdkafka client of the runtime is built from. */
+export interface KafkaClientSettings {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** How long an admin request may take (5 s unless a caller must give up sooner). */
+  requestTimeoutMs?: number;
+  silent?: boolean;
+  retries?: number;
+}
+
+/**
+ * The brokers and the client's name: what the runtime's Kafka clients (`Appender`,
+ * `kafka.admin()`, the consumers) are made from. Connects nothing by itself.
+ */
+export class Kafka {
+  constructor(readonly settings: KafkaClientSettings) {}
+
+  admin(): Admin {
+    return new Admin(this.settings);
+  }
+
+  /** kafkajs, for the log reader's committing reads only (see kafkajs-consumer.ts); everything else reads through the consume loop. */
+  consumer(config: ConsumerConfig): Consumer {
+    return kafkajsConsumer(this.settings, config);
+  }
+}
+
+/** One admin connection for `work`, closed after it. */
+export async function withAdmin<T>(kafka: Kafka, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export function createKafka(brokers: string[], clientId: string, logger: Logger, options: KafkaClientOptions = {}): Kafka {
-  const kafkaLogger = logger.child({ component: 'kafkajs' });
-  const kafka = new Kafka({
-    clientId,
+  return new Kafka({
     brokers,
-    logLevel: options.silent ? logLevel.NOTHING : logLevel.WARN,
-    retry: { initialRetryTime: 200, retries: options.retries ?? 8 },
-    ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeout: options.connectionTimeoutMs }),
-    logCreator: () => ({ level, log }) => {
-      const { message, ...extra } = log;
-      kafkaLogger[LEVEL_NAMES[level] ?? 'info'](extra, message);
-    },
+    clientId,
+    logger,
+    ...(options.connectionTimeoutMs === undefined ? {} : { requestTimeoutMs: options.connectionTimeoutMs }),
+    ...(options.silent ? { silent: true } : {}),
+    ...(options.retries === undefined ? {} : { retries: options.retries }),
   });
-  clientSettings.set(kafka, { brokers, clientId, logger });
-  return kafka;
 }
 
 /**
@@ -73,16 +99,6 @@ function partitionKeyHash(partitionKey: string): number {
   return hash;
 }
 
-/** The partitions of `topic` a consumer group member's assignment (as `describeGroups` returns it) holds. */
-export function assignedPartitions(memberAssignment: Buffer, topic: string): number[] {
-  return AssignerProtocol.MemberAssignment.decode(memberAssignment)?.assignment[topic] ?? [];
-}
-
-export const projectPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) => {
-  const key = message.key?.toString() ?? '';
-  return partitionFor(key, partitionMetadata.length);
-};
-
 export interface OutgoingRecord<N extends RecordName = RecordName> {
   key: string;
   name: N;
@@ -101,7 +117,7 @@ export class AppendUnavailable extends Error {}
 type Message = { key: string; value: Buffer | null; headers?: Record<string, string> };
 
 /** A record as bytes: a dead letter's original key, value and headers. */
-export type RawMessage = { key: Buffer | string | null; value: Buffer | null; headers?: IHeaders | Headers };
+export type RawMessage = { key: Buffer | string | null; value: Buffer | null; headers?: Headers };
 
 function encodeRecords(codec: Codec, records: (OutgoingRecord | Tombstone)[]): Message[] {
   return records.map((record) => {
@@ -118,29 +134,14 @@ export interface AppendedPosition {
   offset: number;
 }
 
-/** How a Kafka client made by `createKafka` reaches the brokers: what the librdkafka clients are built from. */
-export interface KafkaClientSettings {
-  brokers: string[];
-  clientId: string;
-  logger: Logger;
-}
-
-type ClientSettings = KafkaClientSettings;
-
-const clientSettings = new WeakMap<Kafka, ClientSettings>();
-
-/** A client made by `createKafka`, or one derived from it (`observeConsumers` wraps it by prototype). */
-export function settingsOf(kafka: Kafka): ClientSettings {
-  for (let candidate: object | null = kafka; candidate; candidate = Object.getPrototypeOf(candidate) as object | null) {
-    const settings = clientSettings.get(candidate as Kafka);
-    if (settings) return settings;
-  }
-  throw new Error('a Kafka client made by createKafka is needed');
+/** How a client made by `createKafka` reaches the brokers. */
+export function settingsOf(kafka: Kafka): KafkaClientSettings {
+  return kafka.settings;
 }
 
 type RdHeaders = { [key: string]: Buffer | string }[];
 
-function rdHeaders(headers: IHeaders | Headers | undefined): RdHeaders | undefined {
+function rdHeaders(headers: Headers | undefined): RdHeaders | undefined {
   if (!headers) return undefined;
   const list: RdHeaders = [];
   for (const [key, value] of Object.entries(headers)) {
@@ -170,7 +171,7 @@ interface PendingAppend {
  * replica before it is acknowledged), batching in its own threads. Delivery reports arrive on the
  * event loop from librdkafka's background poll, one per record, with the offset it landed at.
  */
-function newRdProducer(settings: ClientSettings): Promise<RdProducer> {
+function newRdProducer(settings: KafkaClientSettings): Promise<RdProducer> {
   const producer = new RdKafka.Producer({
     'bootstrap.servers': settings.brokers.join(','),
     'client.id': settings.clientId,
@@ -330,7 +331,7 @@ function callback(run: (done: (error: LibrdKafkaError | null | undefined) => voi
   return new Promise((resolve, reject) => run((error) => (error ? reject(error) : resolve())));
 }
 
-async function newTransactionalProducer(settings: ClientSettings, transactionalId: string): Promise<RdProducer> {
+async function newTransactionalProducer(settings: KafkaClientSettings, transactionalId: string): Promise<RdProducer> {
   const producer = new RdKafka.Producer({
     'bootstrap.servers': settings.brokers.join(','),
     'client.id': settings.clientId,
@@ -366,13 +367,13 @@ export class TransactionalAppender {
   private closed = false;
 
   private constructor(
-    private readonly settings: ClientSettings,
+    private readonly settings: KafkaClientSettings,
     private readonly codec: Codec,
     private readonly transactionalId: string,
   ) {}
 
-  static async connect(kafka: Kafka | ClientSettings, codec: Codec, transactionalId: string): Promise<TransactionalAppender> {
-    const appender = new TransactionalAppender('brokers' in kafka && Array.isArray(kafka.brokers) ? (kafka as ClientSettings) : settingsOf(kafka as Kafka), codec, transactionalId);
+  static async connect(kafka: Kafka | KafkaClientSettings, codec: Codec, transactionalId: string): Promise<TransactionalAppender> {
+    const appender = new TransactionalAppender('brokers' in kafka && Array.isArray(kafka.brokers) ? (kafka as KafkaClientSettings) : settingsOf(kafka as Kafka), codec, transactionalId);
     await appender.ready();
     return appender;
   }
@@ -392,7 +393,8 @@ export class TransactionalAppender {
     await new Promise<void>((resolve) => producer.disconnect(5000, () => resolve()));
   }
 
-  async commit(appends: TransactionalAppend[], consumed: ConsumedPosition): Promise<void> {
+  /** Without `consumed`, only the appends commit together (a bench's backlog made visible at once). */
+  async commit(appends: TransactionalAppend[], consumed?: ConsumedPosition): Promise<void> {
     const producer = await this.ready();
     const counts = this.partitionCounts;
     const topics = appends
@@ -406,8 +408,10 @@ export class TransactionalAppender {
           producer.produce(topic, partitionFor(message.key?.toString() ?? '', partitionCounts[index]!), message.value, message.key, null, undefined, rdHeaders(message.headers));
         }
       }
-      const offsets = [{ topic: consumed.topic, partition: consumed.partition, offset: Number(consumed.offset) }];
-      await callback((done) => producer.sendOffsetsToTransaction(offsets, consumed.consumer, 30000, done));
+      if (consumed) {
+        const offsets = [{ topic: consumed.topic, partition: consumed.partition, offset: Number(consumed.offset) }];
+        await callback((done) => producer.sendOffsetsToTransaction(offsets, consumed.consumer, 30000, done));
+      }
       await callback((done) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, done));
     } catch (error) {
       const fatal = (error as LibrdKafkaError).isFatal === true;
@@ -432,34 +436,16 @@ export const DLQ_HEADERS = {
   offset: 'trapline-dlq-offset',
 } as const;
 
-/** The dead-letter form of a consumed message: original key, value and headers plus where it came from and why. */
-export function deadLetter(message: KafkaMessage, origin: { topic: string; partition: number }, reason: string) {
-  return {
-    key: message.key,
-    value: message.value,
-    headers: {
-      ...message.headers,
-      [DLQ_HEADERS.reason]: reason,
-      [DLQ_HEADERS.topic]: origin.topic,
-      [DLQ_HEADERS.partition]: String(origin.partition),
-      [DLQ_HEADERS.offset]: message.offset,
-    } as IHeaders,
-  };
-}
-
-/** Creates missing topics from the one declaration in @trapline/schemas; leaves existing ones alone. */
 /**
- * Creates the declared topics that do not exist yet. `partitions` overrides a declared count for a
- * topic created now; an existing topic keeps its count (more partitions would move projects to
- * other partitions and split their histories).
+ * Creates the declared topics that do not exist yet, and waits for their leaders. `partitions`
+ * overrides a declared count for a topic created now; an existing topic keeps its count (more
+ * partitions would move projects to other partitions and split their histories).
  */
 export async function ensureTopics(admin: Admin, names: TopicNames, replicationFactor = 1, partitions: Partial<Record<TopicId, number>> = {}): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = (Object.keys(TOPIC_SPECS) as TopicId[]).filter((id) => !existing.has(names[id]));
   if (missing.length === 0) return [];
-  const created = missing.map((id) => names[id]);
   await admin.createTopics({
-    waitForLeaders: true,
     topics: missing.map((id) => {
       const spec = TOPIC_SPECS[id];
       return {
@@ -470,23 +456,6 @@ export async function ensureTopics(admin: Admin, names: TopicNames, replicationF
         configEntries: Object.entries({ ...spec.configs, ...(replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {}) }).map(([name, value]) => ({ name, value })),
       };
     }),
-  }).catch(async (error: unknown) => {
-    // In a cluster, the broker asked for the new leaders may not know the topics yet.
-    if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
-    await untilTopicsKnown(admin, created, 30000);
   });
-  return created;
-}
-
-async function untilTopicsKnown(admin: Admin, topics: string[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await admin.fetchTopicMetadata({ topics });
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+  return missing.map((id) => names[id]);
 }

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
-import type { ReadinessCheck } from './health.ts';
 
 // The metrics every service shares: the registry, HTTP requests, Kafka consumers and dead letters.
 // Service-specific counters (ingest outcomes, projected records, deletion steps) are declared by
@@ -48,7 +46,7 @@ export function deadLetterCounter(registry: Registry): Counter<'topic'> {
   );
 }
 
-/** Consumer lag per partition and batch sizes and durations: the same names for kafkajs consumers and the consume loop. */
+/** Consumer lag per partition and batch sizes and durations, as the consume loop reports them. */
 export function consumerMetrics(registry: Registry) {
   return {
     lag: once(registry, 'trapline_consumer_lag', () =>
@@ -60,71 +58,5 @@ export function consumerMetrics(registry: Registry) {
     batchSeconds: once(registry, 'trapline_consumer_batch_seconds', () =>
       new Histogram({ name: 'trapline_consumer_batch_seconds', help: 'Time to process a consumed batch, durable effects included', labelNames: ['group', 'topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
     ),
-  };
-}
-
-export interface ObservedConsumers {
-  /** Kafka whose consumers are observed: build the service's consumers from this one. */
-  kafka: Kafka;
-  /** Readiness: every consumer built so far is in its group (joined, not crashed or stopped). */
-  check: ReadinessCheck;
-}
-
-/**
- * Consumer lag, batch sizes and durations from kafkajs' own instrumentation events, so observing
- * costs no request to Kafka. Works for consumers built inside adapters (the deleter's pipeline)
- * without touching them: `kafka` is wrapped, not changed.
- *
- * Lag is what kafkajs reports at the end of each batch (high watermark − 1 − the batch's last
- * offset, transaction markers included), per assigned partition; partitions this instance no
- * longer owns after a rebalance are dropped, so with several instances each reports its own.
- */
-export function observeConsumers(kafka: Kafka, registry: Registry): ObservedConsumers {
-  const { lag, batchRecords, batchSeconds } = consumerMetrics(registry);
-  const states = new Map<string, string>();
-
-  const observe = (consumer: Consumer, group: string) => {
-    const { GROUP_JOIN, END_BATCH_PROCESS, CRASH, STOP } = consumer.events;
-    const reported = new Map<string, { topic: string; partition: string }>();
-    states.set(group, 'not joined yet');
-    consumer.on(GROUP_JOIN, ({ payload }) => {
-      states.set(group, 'joined');
-      const assigned = payload.memberAssignment;
-      for (const [id, labels] of reported) {
-        if (assigned[labels.topic]?.includes(Number(labels.partition))) continue;
-        lag.remove({ group, ...labels });
-        reported.delete(id);
-      }
-    });
-    consumer.on(END_BATCH_PROCESS, ({ payload }) => {
-      const labels = { topic: payload.topic, partition: String(payload.partition) };
-      reported.set(`${labels.topic}/${labels.partition}`, labels);
-      lag.set({ group, ...labels }, Number(payload.offsetLag));
-      // A batch of transaction markers only carries no record: it moves the lag, not the batch figures.
-      if (payload.batchSize === 0) return;
-      batchRecords.observe({ group, topic: payload.topic }, payload.batchSize);
-      batchSeconds.observe({ group, topic: payload.topic }, payload.duration / 1000);
-    });
-    consumer.on(CRASH, ({ payload }) => states.set(group, payload.restart ? `rejoining after: ${payload.error.message}` : `crashed: ${payload.error.message}`));
-    consumer.on(STOP, () => states.set(group, 'stopped'));
-  };
-
-  const observed = Object.create(kafka, {
-    consumer: {
-      value: (config: ConsumerConfig): Consumer => {
-        const consumer = kafka.consumer(config);
-        observe(consumer, config.groupId);
-        return consumer;
-      },
-    },
-  }) as Kafka;
-
-  return {
-    kafka: observed,
-    check: () => {
-      if (states.size === 0) return 'no consumer started yet';
-      const problems = [...states].filter(([, state]) => state !== 'joined').map(([group, state]) => `${group}: ${state}`);
-      return problems.length > 0 ? problems.join('; ') : undefined;
-    },
   };
 }

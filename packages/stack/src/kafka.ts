@@ -6,9 +6,23 @@ import { createKafka, createLogger } from '@trapline/runtime';
 import { commandExists, portAnswers, readPid, run, StackError, startDetached, stopPid, waitFor } from './processes.ts';
 
 // Apache Kafka in KRaft mode from Maven Central jars: one combined broker+controller, or a cluster
-// of several such nodes that are together the controller quorum.
-// 3.9.1 is pinned: kafkajs 2.2.4 predates Kafka 4.0, which removed old protocol versions (KIP-896).
+// of several such nodes that are together the controller quorum. 3.9 and 4.x differ in their
+// logging backend (reload4j, log4j2) and in where a few tools live.
 export const KAFKA_VERSION = '3.9.1';
+
+/** What the stack does differently for a Kafka release line. */
+interface KafkaRelease {
+  version: string;
+  /** 4.x logs through log4j2 (3.9 through reload4j, which kafka-tools brings along). */
+  log4j2: boolean;
+  /** The operator tools' main classes. */
+  tools: Record<string, string>;
+}
+
+function release(version: string): KafkaRelease {
+  const four = Number(version.split('.')[0]) >= 4;
+  return { version, log4j2: four, tools: four ? KAFKA_TOOLS : { ...KAFKA_TOOLS, configs: 'kafka.admin.ConfigCommand' } };
+}
 
 const POM = join(dirname(fileURLToPath(import.meta.url)), '..', 'kafka-pom.xml');
 
@@ -19,6 +33,8 @@ export interface KafkaNode {
   dir: string;
   /** KRaft node id, unique in a cluster; 1 when alone. */
   id?: number;
+  /** The Kafka release to run (KAFKA_VERSION unless a test asks for another). */
+  version?: string;
 }
 
 /** The nodes of one KRaft cluster (each a broker and a voter of the controller quorum) and its id. */
@@ -31,7 +47,8 @@ export interface KafkaCluster {
 export const KAFKA_TOOLS: Record<string, string> = {
   'topics': 'org.apache.kafka.tools.TopicCommand',
   'consumer-groups': 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
-  'configs': 'kafka.admin.ConfigCommand',
+  // kafka.admin.ConfigCommand in 3.9 (release().tools)
+  'configs': 'org.apache.kafka.tools.ConfigCommand',
   'console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer',
   'console-producer': 'org.apache.kafka.tools.ConsoleProducer',
   'get-offsets': 'org.apache.kafka.tools.GetOffsetShell',
@@ -46,22 +63,35 @@ function javaMajor(): number {
 }
 
 /** Resolves the broker's jars once into the cache and returns the classpath. */
-export function kafkaClasspath(cacheDir: string, log: (line: string) => void): string {
-  const libs = join(cacheDir, `kafka-${KAFKA_VERSION}`, 'libs');
+export function kafkaClasspath(cacheDir: string, log: (line: string) => void, version = KAFKA_VERSION): string {
+  const libs = join(cacheDir, `kafka-${version}`, 'libs');
   const ready = join(libs, '.complete');
   if (!existsSync(ready)) {
     if (javaMajor() < 17) throw new StackError('Kafka needs Java 17 or newer: install it (apt-get install -y openjdk-17-jre-headless) and put java on PATH');
     if (!commandExists('mvn')) throw new StackError('resolving Kafka from Maven Central needs Maven: apt-get install -y maven');
-    log(`resolving Apache Kafka ${KAFKA_VERSION} from Maven Central into ${libs}`);
+    log(`resolving Apache Kafka ${version} from Maven Central into ${libs}`);
     mkdirSync(libs, { recursive: true });
-    run('mvn', ['-B', '-q', '-f', POM, `-Dkafka.version=${KAFKA_VERSION}`, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime']);
-    if (!readdirSync(libs).some((file) => file.startsWith(`kafka_2.13-${KAFKA_VERSION}`))) throw new StackError(`Maven did not deliver kafka_2.13-${KAFKA_VERSION}`);
+    // 4.x: Kafka's POMs bring log4j2's API and core, not the binding for its slf4j 1.7 (profile log4j2).
+    const profile = release(version).log4j2 ? ['-Plog4j2'] : [];
+    run('mvn', ['-B', '-q', '-f', POM, ...profile, `-Dkafka.version=${version}`, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime']);
+    if (!readdirSync(libs).some((file) => file.startsWith(`kafka_2.13-${version}`))) throw new StackError(`Maven did not deliver kafka_2.13-${version}`);
     writeFileSync(ready, `${new Date().toISOString()}\n`);
   }
   return `${libs}/*`;
 }
 
-function log4jConfig(file: string, appender: 'file' | 'stderr', level: string): string {
+/** A logging config for the release's backend, and the JVM flag that names it. */
+function logConfig(kafka: KafkaRelease, file: string, appender: 'file' | 'stderr', level: string): string {
+  if (kafka.log4j2) {
+    const lines =
+      appender === 'file'
+        ? ['appender.main.type=RollingFile', 'appender.main.fileName=${sys:kafka.logs.dir}/server.log', 'appender.main.filePattern=${sys:kafka.logs.dir}/server.log.%i', 'appender.main.policies.type=Policies', 'appender.main.policies.size.type=SizeBasedTriggeringPolicy', 'appender.main.policies.size.size=20MB', 'appender.main.strategy.type=DefaultRolloverStrategy', 'appender.main.strategy.max=3']
+        : ['appender.main.type=Console', 'appender.main.target=SYSTEM_ERR'];
+    // log4j2 picks the parser by the file's extension.
+    const properties = file.replace(/log4j\.properties$/, 'log4j2.properties');
+    writeFileSync(properties, ['status=warn', 'appender.main.name=main', ...lines, 'appender.main.layout.type=PatternLayout', 'appender.main.layout.pattern=[%d] %p %m (%c)%n', `rootLogger.level=${level}`, 'rootLogger.appenderRef.main.ref=main', ''].join('\n'));
+    return `-Dlog4j2.configurationFile=${properties}`;
+  }
   const lines =
     appender === 'file'
       ? ['log4j.appender.main=org.apache.log4j.RollingFileAppender', 'log4j.appender.main.File=${kafka.logs.dir}/server.log', 'log4j.appender.main.MaxFileSize=20MB', 'log4j.appender.main.MaxBackupIndex=3']
@@ -70,10 +100,10 @@ function log4jConfig(file: string, appender: 'file' | 'stderr', level: string): 
     file,
     [`log4j.rootLogger=${level}, main`, ...lines, 'log4j.appender.main.layout=org.apache.log4j.PatternLayout', 'log4j.appender.main.layout.ConversionPattern=[%d] %p %m (%c)%n', ''].join('\n'),
   );
-  return file;
+  return `-Dlog4j.configuration=file:${file}`;
 }
 
-function serverProperties(node: KafkaNode, quorum: KafkaNode[]): string {
+function serverProperties(node: KafkaNode, quorum: KafkaNode[], kafka: KafkaRelease): string {
   // Internal topics replicated on up to three nodes; with more than one, a write needs two of them.
   const replicas = Math.min(3, quorum.length);
   const minInSync = replicas > 1 ? 2 : 1;
@@ -94,6 +124,8 @@ function serverProperties(node: KafkaNode, quorum: KafkaNode[]): string {
     `transaction.state.log.min.isr=${minInSync}`,
     `default.replication.factor=${replicas}`,
     `min.insync.replicas=${minInSync}`,
+    // 4.x: share groups (KIP-932) keep their state in an internal topic of their own.
+    ...(kafka.log4j2 ? [`share.coordinator.state.topic.replication.factor=${replicas}`, `share.coordinator.state.topic.min.isr=${minInSync}`] : []),
     'group.initial.rebalance.delay.ms=0',
     // In a cluster, a killed node is fenced and its partitions led elsewhere after 6 s (default 9 s).
     ...(quorum.length > 1 ? ['broker.heartbeat.interval.ms=1000', 'broker.session.timeout.ms=6000'] : []),
@@ -108,25 +140,26 @@ export async function startKafka(node: KafkaNode, cacheDir: string, log: (line: 
   const pidFile = join(node.dir, 'kafka.pid');
   if (readPid(pidFile) !== undefined) return 'running';
   if (await portAnswers(node.host, node.port)) return 'external';
-  const classpath = kafkaClasspath(cacheDir, log);
+  const kafka = release(node.version ?? KAFKA_VERSION);
+  const classpath = kafkaClasspath(cacheDir, log, kafka.version);
   mkdirSync(node.dir, { recursive: true });
   const properties = join(node.dir, 'server.properties');
-  writeFileSync(properties, serverProperties(node, cluster?.nodes ?? [node]));
-  const toolsLog = log4jConfig(join(node.dir, 'tools-log4j.properties'), 'stderr', 'WARN');
+  writeFileSync(properties, serverProperties(node, cluster?.nodes ?? [node], kafka));
+  const toolsLog = logConfig(kafka, join(node.dir, 'tools-log4j.properties'), 'stderr', 'WARN');
   if (!existsSync(join(node.dir, 'data', 'meta.properties'))) {
     log(`formatting Kafka storage (KRaft)${cluster ? ` of node ${node.id}` : ''}`);
     const clusterId = cluster?.clusterId ?? kafkaClusterId(classpath, toolsLog);
-    run('java', [`-Dlog4j.configuration=file:${toolsLog}`, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
+    run('java', [toolsLog, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
   }
-  const serverLog = log4jConfig(join(node.dir, 'log4j.properties'), 'file', 'INFO');
+  const serverLog = logConfig(kafka, join(node.dir, 'log4j.properties'), 'file', 'INFO');
   const logs = join(node.dir, 'logs');
   mkdirSync(logs, { recursive: true });
-  log(`starting Kafka ${KAFKA_VERSION} on ${node.host}:${node.port}`);
+  log(`starting Kafka ${kafka.version} on ${node.host}:${node.port}`);
   // Three nodes on one machine get a smaller heap each.
   const heap = cluster ? ['-Xms128m', '-Xmx384m'] : ['-Xms256m', '-Xmx512m'];
   startDetached(
     'java',
-    [...heap, '-XX:+UseG1GC', `-Dlog4j.configuration=file:${serverLog}`, `-Dkafka.logs.dir=${logs}`, '-cp', classpath, 'kafka.Kafka', properties],
+    [...heap, '-XX:+UseG1GC', serverLog, `-Dkafka.logs.dir=${logs}`, '-cp', classpath, 'kafka.Kafka', properties],
     join(logs, 'stdout.log'),
     pidFile,
   );
@@ -134,8 +167,9 @@ export async function startKafka(node: KafkaNode, cacheDir: string, log: (line: 
   return 'started';
 }
 
+/** `toolsLog`: the JVM flag naming the tools' logging config. */
 function kafkaClusterId(classpath: string, toolsLog: string): string {
-  return run('java', [`-Dlog4j.configuration=file:${toolsLog}`, '-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).trim();
+  return run('java', [toolsLog, '-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).trim();
 }
 
 /** The id a node's storage was formatted with, if it was. */
@@ -149,12 +183,13 @@ function formattedClusterId(node: KafkaNode): string | undefined {
  * Idempotent: running nodes are left alone, a stopped one is started again with its data.
  */
 export async function startKafkaCluster(nodes: KafkaNode[], cacheDir: string, log: (line: string) => void): Promise<Array<'started' | 'running' | 'external'>> {
-  const classpath = kafkaClasspath(cacheDir, log);
+  const kafka = release(nodes[0]?.version ?? KAFKA_VERSION);
+  const classpath = kafkaClasspath(cacheDir, log, kafka.version);
   const formatted = nodes.map(formattedClusterId).find((id) => id !== undefined);
   let clusterId = formatted;
   if (clusterId === undefined) {
     mkdirSync(nodes[0]!.dir, { recursive: true });
-    clusterId = kafkaClusterId(classpath, log4jConfig(join(nodes[0]!.dir, 'tools-log4j.properties'), 'stderr', 'WARN'));
+    clusterId = kafkaClusterId(classpath, logConfig(kafka, join(nodes[0]!.dir, 'tools-log4j.properties'), 'stderr', 'WARN'));
   }
   const cluster = { nodes, clusterId };
   const states = await Promise.all(nodes.map((node) => startKafka(node, cacheDir, log, cluster)));
@@ -186,13 +221,14 @@ export async function stopKafka(dir: string): Promise<boolean> {
 
 /** Runs one of Kafka's own tools from the cached jars, adding --bootstrap-server when it is missing. */
 export function runKafkaTool(tool: string, args: string[], bootstrap: string, cacheDir: string, stateDir: string): number {
-  const mainClass = KAFKA_TOOLS[tool];
-  if (!mainClass) throw new StackError(`unknown tool ${tool}; one of: ${Object.keys(KAFKA_TOOLS).join(', ')}`);
-  const classpath = kafkaClasspath(cacheDir, (line) => process.stderr.write(`${line}\n`));
+  const kafka = release(KAFKA_VERSION);
+  const mainClass = kafka.tools[tool];
+  if (!mainClass) throw new StackError(`unknown tool ${tool}; one of: ${Object.keys(kafka.tools).join(', ')}`);
+  const classpath = kafkaClasspath(cacheDir, (line) => process.stderr.write(`${line}\n`), kafka.version);
   mkdirSync(stateDir, { recursive: true });
-  const toolsLog = log4jConfig(join(stateDir, 'tools-log4j.properties'), 'stderr', 'WARN');
+  const toolsLog = logConfig(kafka, join(stateDir, 'tools-log4j.properties'), 'stderr', 'WARN');
   const needsBootstrap = tool !== 'storage' && !args.includes('--bootstrap-server') && !args.includes('--help');
   const fullArgs = needsBootstrap ? ['--bootstrap-server', bootstrap, ...args] : args;
-  const result = spawnSync('java', ['-Xmx256m', `-Dlog4j.configuration=file:${toolsLog}`, '-cp', classpath, mainClass, ...fullArgs], { stdio: 'inherit' });
+  const result = spawnSync('java', ['-Xmx256m', toolsLog, '-cp', classpath, mainClass, ...fullArgs], { stdio: 'inherit' });
   return result.status ?? 1;
 }

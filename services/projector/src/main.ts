@@ -1,4 +1,4 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, observeConsumers, postgresCheck, readConfig, runService, startHealthServer } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, postgresCheck, readConfig, runService, startHealthServer } from '@trapline/runtime';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
 import { startProjectorConsumer } from './adapters/consumer.ts';
@@ -12,11 +12,11 @@ await runService(logger, async () => {
   const projected = new Counter({ name: 'trapline_projector_records_total', help: 'Records applied to the read models, by record name', labelNames: ['record'], registers: [metrics] });
   const deadLetters = deadLetterCounter(metrics);
   const pool = createPool(config.DATABASE_URL, 4);
-  const consumers = observeConsumers(createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-projector`, logger), metrics);
+  const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-projector`, logger);
   const codec = new Codec();
-  const appender = await Appender.connect(consumers.kafka, codec);
+  const appender = await Appender.connect(kafka, codec);
   const consumer = await startProjectorConsumer({
-    kafka: consumers.kafka, pool, codec, appender, logger,
+    kafka, pool, codec, appender, logger, metrics,
     groupId: config.projectorGroup,
     topics: PROJECTED_TOPICS.map((id) => topics[id]),
     dlqTopic: topics.eventsDlq,
@@ -26,10 +26,10 @@ await runService(logger, async () => {
       if (outcome.deadLettered > 0) deadLetters.inc({ topic: topics.eventsDlq }, outcome.deadLettered);
     },
   });
-  const health = await startHealthServer(config.HOST, config.PROJECTOR_PORT, metrics, { consumer: consumers.check, postgres: postgresCheck(pool) });
+  const health = await startHealthServer(config.HOST, config.PROJECTOR_PORT, metrics, { consumer: () => consumer.check(), postgres: postgresCheck(pool) });
   return {
     stop: async () => {
-      await consumer.disconnect();
+      await consumer.stop();
       await appender.close();
       await health.close();
       await pool.end();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Appender, type Consumer, createKafka, createLogger, DLQ_HEADERS, type Kafka } from '@trapline/runtime';
+import { Appender, type ConsumeLoop, createKafka, createLogger, DLQ_HEADERS, type Kafka } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER, type NormalizedEvent } from '@trapline/schemas';
 import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
 import { groupHashes } from '../domain/grouping.ts';
@@ -16,7 +16,7 @@ const logger = createLogger('test', 'error');
 let env: Isolated;
 let kafka: Kafka;
 let appender: Appender;
-let consumer: Consumer | undefined;
+let consumer: ConsumeLoop | undefined;
 let groupId: string;
 
 const eventId = (n: number) => n.toString(16).padStart(32, '0');
@@ -31,7 +31,7 @@ async function startConsumer() {
 }
 
 async function stopConsumer() {
-  await consumer?.disconnect();
+  await consumer?.stop();
   consumer = undefined;
 }
 

@@ -1,10 +1,15 @@
-import { type Appender, type Consumer, deadLetter, dropExpiredPartitions, type EachBatchPayload, ExpiredPartitionError, inTransaction, type Kafka, type KafkaMessage, type Logger, type Pool, RECORD_POSITION_SQL } from '@trapline/runtime';
+import type { Registry } from 'prom-client';
+import {
+  type Appender, type ConsumedBatch, type ConsumedRecord, type ConsumeLoop, deadLetterOf, decodeRecord, dropExpiredPartitions, ExpiredPartitionError, inTransaction, type Kafka, type Logger,
+  type Pool, RECORD_POSITION_SQL, settingsOf, startConsumeLoop,
+} from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
 import { applyEvents, isMissingPartition, newProjection, parseEvents } from './events.ts';
 import { applyAdminTombstone, applyRecord, PoisonRecord } from './read-models.ts';
 
-// The projector's consumer: a batch per partition is applied in one Postgres transaction, dead
-// letters are appended, and only then is the offset resolved and committed to the consumer group.
+// The projector's consumer, on the runtime's consume loop: a batch per partition is applied in one
+// Postgres transaction, dead letters and erasures are appended, and only then does the handler
+// return, after which the loop commits the batch's offset to the consumer group.
 
 export interface ProjectorConsumerDeps {
   kafka: Kafka;
@@ -19,6 +24,8 @@ export interface ProjectorConsumerDeps {
   partitionWidthSeconds?: number;
   /** After each batch is durable (read models committed, dead letters appended). */
   onBatch?: (outcome: BatchOutcome) => void;
+  /** Consumer lag and batch figures (`trapline_consumer_*`) go here. */
+  metrics?: Registry;
 }
 
 export interface BatchOutcome {
@@ -74,7 +81,7 @@ function isPoisonError(error: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
-export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<Consumer> {
+export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<ConsumeLoop> {
   const shared = newProjection(deps.partitionWidthSeconds);
   /** Expired partitions left empty by an expiry go now, or at the next try if readers hold the tables. */
   const dropEmpty = async () => {
@@ -90,27 +97,27 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
   // A fetch waits for 512 KB or 100 ms, as the deleter's do: under steady traffic a batch (one
   // transaction, a dozen statements, an offset commit) then holds many produce requests' worth of
   // events instead of one, for up to 100 ms more from ack to visible (measured: bench/README.md).
-  const consumer = deps.kafka.consumer({
-    groupId: deps.groupId, allowAutoTopicCreation: false, sessionTimeout: 30000, heartbeatInterval: 3000, maxBytesPerPartition: 4 * 1024 * 1024, minBytes: 512 * 1024, maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: deps.topics, fromBeginning: true });
-  await consumer.run({
+  return startConsumeLoop({
+    client: settingsOf(deps.kafka),
+    groupId: deps.groupId,
+    topics: deps.topics,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    fetchMinBytes: 512 * 1024,
+    fetchMaxWaitMs: 100,
+    // Records per poll, across partitions; each partition's share is one batch and one transaction.
+    maxBatchSize: 2000,
     // Partitions hold disjoint projects, so their batches touch disjoint rows: a few at once keep
-    // Postgres busy while the next batch is fetched and decoded.
-    partitionsConsumedConcurrently: 3,
-    // Commits resolved offsets only, after each batch (threshold 1), so batches holding nothing but
-    // transaction markers (the deleter writes in transactions) move the group's offset too.
-    autoCommit: true,
-    autoCommitThreshold: 1,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    // Postgres busy.
+    partitionsConcurrently: 3,
+    // The loop commits after the handler returned, and also past batches of nothing but transaction
+    // markers (the deleter writes in transactions), so the group's offset reaches the end.
+    handle: async (batch: ConsumedBatch, control) => {
+      if (!control.owned()) return;
       const origin = { topic: batch.topic, partition: batch.partition };
       const carried = carriedOn(batch.topic);
       const isAdmin = batch.topic.endsWith(`.${TOPIC_SPECS.admin.suffix}`);
-      const deadLetters: ReturnType<typeof deadLetter>[] = [];
-      const poison = (message: KafkaMessage, reason: string) => deadLetters.push(deadLetter(message, origin, reason));
+      const deadLetters: ReturnType<typeof deadLetterOf>[] = [];
+      const poison = (message: ConsumedRecord, reason: string) => deadLetters.push(deadLetterOf(message, reason));
       const projected = new Map<string, number>();
       const count = (name: string, records = 1) => projected.set(name, (projected.get(name) ?? 0) + records);
       // This batch's view: the partition cache is shared, the erasures are the batch's own.
@@ -118,7 +125,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
       const apply = () => inTransaction(deps.pool, async (db) => {
         await db.query(`SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || $1))`, [handoverLockName('')]);
         // One record, in a savepoint: a record Postgres refuses goes to the dead letters alone.
-        const applyOne = async (message: KafkaMessage, record: DomainRecord) => {
+        const applyOne = async (message: ConsumedRecord, record: DomainRecord) => {
           await db.query('SAVEPOINT record');
           try {
             await applyRecord(db, record, projection, Number(message.offset));
@@ -133,7 +140,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         };
         // A run of consecutive events in a few multi-row statements; if Postgres refuses the run,
         // its records one by one, so only the bad one is dead-lettered.
-        let run: { message: KafkaMessage; record: DomainRecord & { name: 'EventReceived' } }[] = [];
+        let run: { message: ConsumedRecord; record: DomainRecord & { name: 'EventReceived' } }[] = [];
         const flush = async () => {
           const parsed = parseEvents(run.map((entry) => entry.record.value), run.map((entry) => Number(entry.message.offset)));
           const events = run.flatMap((entry, index) => {
@@ -155,7 +162,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
           }
           run = [];
         };
-        for (const message of batch.messages) {
+        for (const message of batch.records) {
           if (message.value === null) {
             // On the admin topic a null value removes an entity (a user, member, user token); on the
             // events topic it is an erasure whose purge record already did the work.
@@ -165,7 +172,7 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
             }
             continue;
           }
-          const decoded = deps.codec.decode(message.headers, message.value);
+          const decoded = decodeRecord(deps.codec, message);
           if (!decoded.ok || !carried.has(decoded.record.name)) {
             poison(message, decoded.ok ? `unexpected ${decoded.record.name} on ${batch.topic}` : decoded.reason);
             continue;
@@ -179,12 +186,12 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         }
         if (run.length > 0) await flush();
         // Also wakes the API requests waiting for these records (read your own writes) once this commits.
-        await db.query(RECORD_POSITION_SQL, [batch.topic, batch.partition, Number(batch.messages.at(-1)!.offset) + 1]);
+        await db.query(RECORD_POSITION_SQL, [batch.topic, batch.partition, Number(batch.records.at(-1)!.offset) + 1]);
       });
       try {
         await apply();
       } catch (error) {
-        // The batch fails as a whole and is fetched again: partitions made in the rolled-back
+        // The batch fails as a whole and is read again: partitions made in the rolled-back
         // transaction are gone, and one may have been dropped under the cache by another instance.
         shared.partitions.length = 0;
         throw error;
@@ -201,12 +208,8 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
         deps.logger.info({ ...origin, count: keys.length }, 'expired events erased from the log');
         await deps.appender.append(batch.topic, keys.map((key) => ({ key, tombstone: true as const })));
       }
-      // Resolved only now that the transaction, the dead letters and erasures are durable; kafkajs commits
-      // resolved offsets to the group when eachBatch returns.
-      resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      // Returning hands the batch back as handled: the transaction, the dead letters and erasures are durable.
       deps.onBatch?.({ projected, deadLettered: deadLetters.length });
-      await heartbeat();
     },
   });
-  return consumer;
 }
