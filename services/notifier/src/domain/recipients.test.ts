@@ -63,8 +63,8 @@ describe('the reasons nobody is mailed, word for word', () => {
   it.each<[string, string | null, string]>([
     ['Member', 'u9', 'member u9 is no longer an accepted member of the organization'],
     ['Member', null, 'member (none) is no longer an accepted member of the organization'],
-    ['Team', '7', 'team backend: Trapline keeps no team membership yet, so a team has no one to mail'],
-    ['Team', '8', 'team 8 no longer exists'],
+    ['Team', '8', 'team empty has no accepted members'],
+    ['Team', '9', 'team 9 no longer exists'],
     ['Team', null, 'team (none) no longer exists'],
     ['IssueOwners', null, 'the organization has no accepted members and the project no alert addresses'],
   ])('given a %s target %j that reaches nobody: %j', (targetType, targetIdentifier, reason) => {
