@@ -138,7 +138,8 @@ interface PartitionState {
   revoked: boolean;
 }
 
-function headersOf(message: Message): Headers {
+/** A librdkafka message's headers, repeated ones as arrays (what the codec reads). */
+export function headersOf(message: Message): Headers {
   const headers: Headers = {};
   for (const entry of message.headers ?? []) {
     for (const [key, value] of Object.entries(entry)) {

@@ -111,6 +111,14 @@ describe('response schemas of releases, accounts and alerts', () => {
     expect(untypedFields(schema, sample, OPEN)).toEqual([]);
   });
 
+  it("a release's last deploy always has a name, '' for a deploy without one (a deploy's own may be null)", () => {
+    const answer = serializeRelease('acme', release, [project], { ...deploy, name: null });
+    expect(answer.lastDeploy?.name).toBe('');
+    expect(answers.releaseAnswer.safeParse(answer).success).toBe(true);
+    expect(answers.releaseAnswer.safeParse({ ...answer, lastDeploy: { ...answer.lastDeploy, name: null } }).success).toBe(false);
+    expect(answers.deployAnswer.safeParse({ ...serializeDeploy(deploy), name: null }).success).toBe(true);
+  });
+
   it('an event entry has a type, whatever its data, as the OpenAPI document says', () => {
     expect(z.toJSONSchema(answers.eventAnswer, { io: 'output' }).properties?.entries).toEqual({
       type: 'array',

@@ -69,6 +69,8 @@ describe('legacy Raven store bodies', () => {
     expect(decodeLegacyStoreBody(Buffer.from(encoded), 1024)).toEqual({ ok: true, value: body });
     const wrapped = `${encoded.slice(0, 10)}\r\n${encoded.slice(10)}\n`;
     expect(decodeLegacyStoreBody(Buffer.from(wrapped), 1024)).toEqual({ ok: true, value: body });
+    // Blanks around it are trimmed (a space before it is not: see above).
+    expect(decodeLegacyStoreBody(Buffer.from(`\t${encoded} \t`), 1024)).toEqual({ ok: true, value: body });
   });
 
   it('decodes base64 of uncompressed JSON', () => {
