@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import { Appender, createKafka, createLogger } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, type Kafka } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
 import { serviceSet } from '@trapline/cli/services';
 import { rebuild } from '../packages/cli/src/rebuild.ts';
@@ -42,6 +42,33 @@ function postgresBackendTicks(database: string): Map<number, number> {
   return ticks;
 }
 
+/** The bench's event `n`: made again where needed, not held (a million of them would not fit the bench's memory). */
+export function benchRecord(n: number, receivedAt: number) {
+  const normalized = normalizeEvent({ event: realisticEvent(n, EVENT_BYTES, GROUPS) as Record<string, unknown>, received: receivedAt / 1000, platformFallback: 'node' });
+  if (!normalized.ok) throw new Error('the benchmark event does not normalize');
+  const projectId = 1 + (n % PROJECTS);
+  return { projectId, eventId: normalized.value.event_id, payload: serializeEvent(normalized.value) };
+}
+
+/** The log: `events` bench events appended straight to Kafka, eight appends of 500 in flight (the appender keeps each partition's order: idempotent, acks=all). */
+export async function appendBenchLog(kafka: Kafka, codec: Codec, topic: string, events: number, receivedAt: number): Promise<void> {
+  const appender = await Appender.connect(kafka, codec);
+  const sending = new Set<Promise<unknown>>();
+  for (let first = 0; first < events; first += 500) {
+    const records = Array.from({ length: Math.min(500, events - first) }, (_, i) => benchRecord(first + i, receivedAt)).map((record, i) => ({
+      key: eventKeys.event(record.projectId, record.eventId),
+      name: 'EventReceived' as const,
+      value: { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload },
+    }));
+    const sent = appender.append(topic, records);
+    sending.add(sent);
+    void sent.finally(() => sending.delete(sent)).catch(() => undefined);
+    if (sending.size >= 8) await Promise.race(sending);
+  }
+  await Promise.all(sending);
+  await appender.close();
+}
+
 export async function projectorScenario(): Promise<Scenario> {
   const env = await isolated({ LOG_LEVEL: 'warn' });
   const logger = createLogger('bench', 'warn');
@@ -50,31 +77,8 @@ export async function projectorScenario(): Promise<Scenario> {
   const services = serviceSet(env.env, { logDir: join(env.config.TRAPLINE_STATE_DIR!, 'logs') });
   try {
     const receivedAt = Date.now();
-    // Made again where needed, not held: a million of them would not fit the bench's memory.
-    const recordOf = (n: number) => {
-      const normalized = normalizeEvent({ event: realisticEvent(n, EVENT_BYTES, GROUPS) as Record<string, unknown>, received: receivedAt / 1000, platformFallback: 'node' });
-      if (!normalized.ok) throw new Error('the benchmark event does not normalize');
-      const projectId = 1 + (n % PROJECTS);
-      return { projectId, eventId: normalized.value.event_id, payload: serializeEvent(normalized.value) };
-    };
-
-    // The log: every event appended straight to Kafka, eight appends of 500 in flight (the
-    // appender keeps each partition's order: idempotent, acks=all).
-    const appender = await Appender.connect(kafka, codec);
-    const sending = new Set<Promise<unknown>>();
-    for (let first = 0; first < EVENTS; first += 500) {
-      const records = Array.from({ length: Math.min(500, EVENTS - first) }, (_, i) => recordOf(first + i)).map((record, i) => ({
-        key: eventKeys.event(record.projectId, record.eventId),
-        name: 'EventReceived' as const,
-        value: { projectId: record.projectId, eventId: record.eventId, receivedAt: receivedAt + first + i, keyId: 'bench', payload: record.payload },
-      }));
-      const sent = appender.append(env.topics.events, records);
-      sending.add(sent);
-      void sent.finally(() => sending.delete(sent)).catch(() => undefined);
-      if (sending.size >= 8) await Promise.race(sending);
-    }
-    await Promise.all(sending);
-    await appender.close();
+    const recordOf = (n: number) => benchRecord(n, receivedAt);
+    await appendBenchLog(kafka, codec, env.topics.events, EVENTS, receivedAt);
 
     const count = async () => ((await env.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number }).n;
 

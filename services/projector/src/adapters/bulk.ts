@@ -8,6 +8,7 @@ import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import { parseEvents, type Parsed } from './events.ts';
+import { CopyRows } from './copy-rows.ts';
 import { applyRecord } from './read-models.ts';
 import { groupOnResolvedFrames } from './resolved-frames.ts';
 
@@ -68,10 +69,6 @@ interface Group {
   resolvedAt: number | null;
 }
 
-/** COPY's text format: backslash, tab, newline and carriage return escaped; null is \N. */
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const SPECIAL = /[\\\t\n\r]/;
-const copyText = (value: string | null) => (value === null ? '\\N' : SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => ESCAPES[c]!) : value);
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
 /** The JavaScript frames the per-batch path symbolicates before grouping (resolved-frames.ts, by the same test). */
@@ -80,13 +77,13 @@ const mayHaveSourceMaps = (entry: Parsed) =>
 
 /** Rows waiting for their COPY. */
 interface Buffered {
-  events: string[];
-  eventIds: string[];
-  tags: string[];
+  events: CopyRows;
+  eventIds: CopyRows;
+  tags: CopyRows;
   times: Set<number>;
 }
 
-const newBuffer = (): Buffered => ({ events: [], eventIds: [], tags: [], times: new Set() });
+const newBuffer = (): Buffered => ({ events: new CopyRows(), eventIds: new CopyRows(), tags: new CopyRows(), times: new Set() });
 
 export interface BulkLoaderOptions {
   pool: Pool;
@@ -321,15 +318,14 @@ export class BulkLoader {
     const received = iso(at);
     const rows = this.buffer;
     rows.times.add(at);
-    rows.eventIds.push(`${projectId}\t${copyText(entry.record.eventId)}\t${received}\n`);
-    rows.events.push(
-      `${projectId}\t${copyText(entry.record.eventId)}\t${group.id}\t${received}\t${iso(Math.round(entry.event.timestamp * 1000))}\t${copyText(entry.event.level)}\t${copyText(entry.event.platform)}\t` +
-        `${copyText(entry.facts.title)}\t${copyText(entry.event.message ?? '')}\t${copyText(entry.event.release ?? null)}\t${copyText(entry.event.environment ?? null)}\t` +
-        `${copyText(userIdentity(entry.event) ?? null)}\tf\t${copyText(entry.record.payload)}\n`,
-    );
-    for (const [key, value] of tags) rows.tags.push(`${projectId}\t${copyText(entry.record.eventId)}\t${group.id}\t${copyText(key)}\t${copyText(value)}\t${received}\n`);
+    const eventId = entry.record.eventId;
+    rows.eventIds.raw(projectId).text(eventId).raw(received).end();
+    rows.events.raw(projectId).text(eventId).raw(group.id).raw(received).raw(iso(Math.round(entry.event.timestamp * 1000))).text(entry.event.level).text(entry.event.platform)
+      .text(entry.facts.title).text(entry.event.message ?? '').text(entry.event.release ?? null).text(entry.event.environment ?? null)
+      .text(userIdentity(entry.event) ?? null).raw('f').text(entry.record.payload).end();
+    for (const [key, value] of tags) rows.tags.raw(projectId).text(eventId).raw(group.id).text(key).text(value).raw(received).end();
     this.tagRows += tags.length;
-    if (rows.events.length >= this.copyRows) await this.flush();
+    if (rows.events.rows >= this.copyRows) await this.flush();
   }
 
   /** GroupStatusChanged as read-models.ts applies it (no group is pending deletion in a bulk load). */
@@ -346,7 +342,7 @@ export class BulkLoader {
   /** Sends the buffered rows by COPY (two at most in flight, so decoding and Postgres overlap). */
   private async flush(): Promise<void> {
     const rows = this.buffer;
-    if (rows.events.length === 0) return;
+    if (rows.events.rows === 0) return;
     this.buffer = newBuffer();
     // The partitions first, as the per-batch path makes them: its times and the one after the newest.
     rows.times.add(Math.max(...rows.times) + this.widthSeconds * 1000);
@@ -364,11 +360,11 @@ export class BulkLoader {
 
   /** The three tables at once, each on its own connection (Postgres parses, compresses and writes each COPY in one process). */
   private async copy(rows: Buffered): Promise<void> {
-    const timed = async (table: 'events' | 'eventIds' | 'tags', target: string, lines: string[]) => {
+    const timed = async (table: 'events' | 'eventIds' | 'tags', target: string, lines: CopyRows) => {
       const from = Date.now();
       const client = await this.pool.connect();
       try {
-        await copyInto(client, target, lines);
+        await copyInto(client, target, lines.take());
       } finally {
         client.release();
       }
@@ -399,16 +395,20 @@ export class BulkLoader {
     const indexingFrom = Date.now();
     const client = await this.pool.connect();
     try {
-      const groups = [...this.groups.values()];
+      const groups = new CopyRows();
+      for (const g of this.groups.values()) {
+        groups.raw(g.id).raw(g.projectId).raw(g.shortId).text(g.title).text(g.culprit).text(g.type).text(g.metadata).text(g.level).text(g.platform).text(g.logger).text(g.status)
+          .raw(iso(g.first)).raw(iso(g.last)).raw(g.n).text(g.groupingVersion).raw(g.statusOffset).text(g.firstRelease).text(g.lastRelease).text(g.inRelease).text(g.inNextRelease)
+          .raw(g.resolvedAt === null ? '\\N' : iso(g.resolvedAt)).end();
+      }
       await copyInto(
         client,
         'groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, status, first_seen, last_seen, times_seen, grouping_version, status_offset, first_release, last_release, resolved_in_release, resolved_in_next_release, resolved_at)',
-        groups.map((g) =>
-          [g.id, g.projectId, g.shortId, copyText(g.title), copyText(g.culprit), copyText(g.type), copyText(g.metadata), copyText(g.level), copyText(g.platform), copyText(g.logger), copyText(g.status),
-            iso(g.first), iso(g.last), g.n, copyText(g.groupingVersion), g.statusOffset, copyText(g.firstRelease), copyText(g.lastRelease), copyText(g.inRelease), copyText(g.inNextRelease),
-            g.resolvedAt === null ? '\\N' : iso(g.resolvedAt)].join('\t') + '\n'),
+        groups.take(),
       );
-      await copyInto(client, 'group_hashes (project_id, hash, group_id)', [...this.hashes.entries()].map(([key, groupId]) => `${key.slice(0, key.indexOf('/'))}\t${copyText(key.slice(key.indexOf('/') + 1))}\t${groupId}\n`));
+      const hashes = new CopyRows();
+      for (const [key, groupId] of this.hashes) hashes.raw(key.slice(0, key.indexOf('/'))).text(key.slice(key.indexOf('/') + 1)).raw(groupId).end();
+      await copyInto(client, 'group_hashes (project_id, hash, group_id)', hashes.take());
       // The groups' key first: the user_count trigger of the tag values updates issues by id.
       await this.rebuildIndexes(client, (index) => index.table === 'groups' && index.constraint !== null);
       const aggregateFrom = Date.now();
@@ -463,11 +463,7 @@ async function build(db: PoolClient, index: { table: string; name: string; const
   await db.query(index.constraint === null ? index.definition : `ALTER TABLE "${index.table}" ADD CONSTRAINT "${index.constraint}" ${index.definition}`);
 }
 
-async function copyInto(db: PoolClient, target: string, lines: string[]): Promise<void> {
-  if (lines.length === 0) return;
-  // A few hundred kilobytes per chunk: the stream's own buffering does the rest.
-  const chunks = function* () {
-    for (let first = 0; first < lines.length; first += 256) yield lines.slice(first, first + 256).join('');
-  };
-  await pipeline(Readable.from(chunks()), db.query(copyFrom(`COPY ${target} FROM STDIN`)));
+async function copyInto(db: PoolClient, target: string, chunks: Buffer[]): Promise<void> {
+  if (chunks.length === 0) return;
+  await pipeline(Readable.from(chunks), db.query(copyFrom(`COPY ${target} FROM STDIN`)));
 }

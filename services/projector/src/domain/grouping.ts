@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { appFrames, type ExceptionValue, type NormalizedEvent, type StackFrame } from '@trapline/schemas';
 
 // Grouping: a pure, versioned function of the normalized event. Same input, same hashes, on
@@ -11,13 +11,34 @@ export interface GroupingResult {
   hashes: string[];
 }
 
-const md5 = (parts: string[]) => createHash('md5').update(parts.join('\u0000')).digest('hex');
+// One-shot: no Hash object per event.
+const md5 = (parts: string[]) => hash('md5', parts.join('\u0000'), 'hex');
+
+// An app's frames repeat the same few thousand file and function names from event to event: their
+// normalization (a handful of regular expressions each) showed in the projector's and the
+// rebuild's profiles. Each cache is cleared once it holds 10,000 names, so it stays small.
+const filenames = new Map<string, string>();
+const functions = new Map<string, string>();
+
+function memoized(cache: Map<string, string>, input: string, normalize: (input: string) => string): string {
+  let output = cache.get(input);
+  if (output === undefined) {
+    if (cache.size >= 10000) cache.clear();
+    output = normalize(input);
+    cache.set(input, output);
+  }
+  return output;
+}
 
 /**
  * Path noise that differs between deploys: hosts, deploy directories, bundle hashes, versions and
  * query strings. Dependencies keep their path from node_modules on; app files their last two segments.
  */
 export function normalizeFilename(filename: string): string {
+  return memoized(filenames, filename, normalizeFilenameOnce);
+}
+
+function normalizeFilenameOnce(filename: string): string {
   const path = filename.replace(/[?#].*$/, '').replace(/^[a-z]+:\/\/[^/]+/i, '');
   const dependency = path.lastIndexOf('node_modules/');
   const kept = dependency !== -1 ? path.slice(dependency) : path.split('/').filter(Boolean).slice(-2).join('/');
@@ -26,6 +47,10 @@ export function normalizeFilename(filename: string): string {
 
 /** Function names lose anonymous-closure and minifier noise. */
 export function normalizeFunction(name: string): string {
+  return memoized(functions, name, normalizeFunctionOnce);
+}
+
+function normalizeFunctionOnce(name: string): string {
   return name.replace(/<anonymous>|\[as [^\]]+\]|\bObject\.|\bnew\s+/g, '').replace(/\$\d+/g, '').trim();
 }
 
