@@ -46,7 +46,7 @@ export type Stage = readonly [name: string, stack: RegExp];
  * (encoding included) before anything that calls it, the stages of the pipeline, then the layers.
  */
 export const INGEST_STAGES: readonly Stage[] = [
-  ['Kafka producer (kafkajs, the Appender, Avro encoding)', /kafkajs|runtime\/src\/kafka\.ts|avsc|schemas\/src\/codec\.ts/],
+  ['Kafka producer (librdkafka, the Appender, Avro encoding)', /kafka-javascript|runtime\/src\/kafka\.ts|avsc|schemas\/src\/codec\.ts/],
   ['Redis (dedupe, rate limits)', /ioredis|adapters\/dedupe\.ts|adapters\/rate-limiter\.ts|adapters\/per-turn\.ts/],
   ['JSON parse + normalize (runIngest)', /runIngest@/],
   ['payload serialization (serializeEvent)', /serializeEvent@/],

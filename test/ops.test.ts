@@ -227,8 +227,8 @@ describe('trapline dlq', () => {
 });
 
 describe('trapline dlq on a dead-letter topic larger than one fetch', () => {
-  // Regression: a range needing more than one fetch (kafkajs reads at most 1 MiB per partition
-  // and fetch) was fetched from its first offset again and again, so `dlq list` and `decode` hung.
+  // Regression: a range needing more than one fetch (1 MiB per partition and fetch by default)
+  // was fetched from its first offset again and again, so `dlq list` and `decode` hung.
   const COUNT = 400;
   let big: Isolated;
 

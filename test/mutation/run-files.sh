@@ -7,13 +7,16 @@
 # only kill fewer). Reports: test/mutation/reports/file-<group>-<name>.json; prints each file's wall
 # time and CPU minutes (user + system, the test runners included).
 # Usage: test/mutation/run-files.sh api [ingest ...]   (STRYKER_ARGS adds options, e.g. --concurrency 1)
+#        test/mutation/run-files.sh services/api/src/domain/keyset.ts [...]   (one file of a group)
 set -u
 cd "$(dirname "$0")/../.."
+mkdir -p test/mutation/reports
 
 # Files whose behaviour is tested from another module's test files.
 tests_of() {
   case $1 in
-    services/api/src/domain/answers.ts | services/api/src/domain/keys.ts | services/api/src/domain/rows.ts) echo 'services/api/src/domain/serialize.exact.test.ts' ;;
+    services/api/src/domain/answers.ts) echo 'services/api/src/domain/answers.exact.test.ts,services/api/src/domain/serialize.exact.test.ts' ;;
+    services/api/src/domain/keys.ts | services/api/src/domain/rows.ts) echo 'services/api/src/domain/serialize.exact.test.ts' ;;
     services/api/src/domain/alerts-serialize.ts) echo 'services/api/src/domain/artifact-bundle.exact.test.ts' ;;
     *) echo "${1%.ts}*.test.ts" ;;
   esac
@@ -21,14 +24,15 @@ tests_of() {
 
 for group in "$@"; do
   case $group in
-    schemas) dir='schemas/src' ;;
-    *) dir="services/$group/src/domain" ;;
+    *.ts) files=("$group"); group=$(case $group in schemas/*) echo schemas ;; *) echo "$group" | cut -d/ -f2 ;; esac) ;;
+    schemas) files=(schemas/src/*.ts) ;;
+    *) files=("services/$group/src/domain"/*.ts) ;;
   esac
-  for file in "$dir"/*.ts; do
+  for file in "${files[@]}"; do
     case $file in *.test.ts) continue ;; esac
     tests=$(tests_of "$file")
     # shellcheck disable=SC2086
-    if ! compgen -G "$tests" > /dev/null; then echo "$file: no tests ($tests)"; continue; fi
+    if ! compgen -G "${tests%%,*}" > /dev/null; then echo "$file: no tests ($tests)"; continue; fi
     name=$(basename "$file" .ts)
     report=file-$group-$name
     start=$(date +%s)

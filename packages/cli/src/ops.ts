@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type Kafka, type KafkaMessage, readConfig, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
+import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type Kafka, type KafkaMessage, type OffsetRange, readConfig, readRange, type RecordVerdict, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
 import type { RedriveResult } from '@trapline/deleter/redrive';
 import { AdminError } from './admin.ts';
-import { readRange, type PartitionRange, type RecordVerdict } from './log-reader.ts';
 import {
   DEAD_LETTER_TOPICS, deadLetterEntry, decodeLine, groupLag, lagTableRows, offsetChangeLine, parseNonNegative, parseReplayTarget, partitionLag,
   replayOffset, resolveTopic, shownConfigs, topicSummary, topicTableRow, unknownTopicReason, withoutDeadLetterHeaders,
@@ -49,27 +47,19 @@ function requireNumber(option: string, text: string | undefined, minimum = 0): b
   return value;
 }
 
-/** Every committed record in `ranges`, through a throwaway consumer group deleted afterwards. */
-async function readThrough(ops: Ops, topic: string, ranges: PartitionRange[], onRecord: (line: DecodedLine, message: KafkaMessage) => RecordVerdict): Promise<void> {
-  const groupId = `${ops.config.KAFKA_CLIENT_ID}-cli-read-${randomBytes(4).toString('hex')}`;
-  try {
-    await readRange({
-      kafka: ops.kafka,
-      topic,
-      groupId,
-      ranges,
-      seek: true,
-      commit: false,
-      onRecord: async (partition, message) => onRecord(decodeLine(ops.codec, { topic, partition, ...message }), message),
-      onIdle: (partitions) => note(`stopped early: nothing more arrived on ${topic} partition(s) ${partitions.join(', ')} (an open transaction holds back what follows it)`),
-    });
-  } finally {
-    await withAdmin(ops.kafka, (admin) => admin.deleteGroups([groupId])).catch(() => undefined);
-  }
+/** Every committed record in `ranges` (a consumer assigned the partitions: no group to clean up). */
+async function readThrough(ops: Ops, topic: string, ranges: OffsetRange[], onRecord: (line: DecodedLine, message: KafkaMessage) => RecordVerdict): Promise<void> {
+  await readRange({
+    kafka: ops.kafka,
+    topic,
+    ranges,
+    onRecord: (partition, message) => onRecord(decodeLine(ops.codec, { topic, partition, ...message }), message),
+    onIdle: (partitions) => note(`stopped early: nothing more arrived on ${topic} partition(s) ${partitions.join(', ')} (an open transaction holds back what follows it)`),
+  });
 }
 
 /** Each partition from `from` (clamped to the log start) to its current end; partitions not chosen read nothing. */
-async function rangesOf(ops: Ops, topic: string, options: { partition?: number; from?: bigint } = {}): Promise<PartitionRange[]> {
+async function rangesOf(ops: Ops, topic: string, options: { partition?: number; from?: bigint } = {}): Promise<OffsetRange[]> {
   const offsets = await withAdmin(ops.kafka, (admin) => admin.fetchTopicOffsets(topic));
   if (options.partition !== undefined && !offsets.some(({ partition }) => partition === options.partition)) {
     throw new AdminError(`${topic} has no partition ${options.partition} (it has ${offsets.length})`);

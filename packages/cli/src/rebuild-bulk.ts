@@ -1,10 +1,9 @@
-import type { Kafka, Pool } from '@trapline/runtime';
+import { type Kafka, type OffsetRange, type Pool, readRange } from '@trapline/runtime';
 import { BulkLoader, type BulkFigures } from '@trapline/projector/bulk';
 import type { Codec } from '@trapline/schemas';
-import { readRange } from './log-reader.ts';
 
 // The bulk phase of `trapline rebuild`: the events topic read to the end offsets captured at its
-// start (the reading is log-reader.ts's, apart from the write path in the projector's bulk.ts),
+// start (the reading is the runtime's readRange, apart from the write path in the projector's bulk.ts),
 // loaded into the rebuild's schema, indexed, and the positions handed to the per-batch path, which
 // catches up from them (see rebuild.ts).
 
@@ -13,10 +12,8 @@ export interface BulkPhaseOptions {
   pool: Pool;
   codec: Codec;
   topic: string;
-  /** Throwaway consumer group of the read. */
-  groupId: string;
   /** Per partition: first offset held and end offset, captured before reading. */
-  ranges: { partition: number; from: bigint; end: bigint }[];
+  ranges: OffsetRange[];
   partitionWidthSeconds?: number;
   maxEvents?: number;
   onIndexing?: () => void;
@@ -34,7 +31,7 @@ export interface BulkPhaseResult extends BulkFigures {
   erasures: string[];
 }
 
-export async function bulkPhase({ kafka, pool, codec, topic, groupId, ranges, partitionWidthSeconds, maxEvents, onIndexing, onRecords }: BulkPhaseOptions): Promise<BulkPhaseResult> {
+export async function bulkPhase({ kafka, pool, codec, topic, ranges, partitionWidthSeconds, maxEvents, onIndexing, onRecords }: BulkPhaseOptions): Promise<BulkPhaseResult> {
   const loader = new BulkLoader({ pool, codec, topic, ...(partitionWidthSeconds === undefined ? {} : { partitionWidthSeconds }), ...(maxEvents === undefined ? {} : { maxEvents }) });
   await loader.prepare();
   const open = new Set(ranges.filter((range) => range.from < range.end).map((range) => range.partition));
@@ -45,7 +42,7 @@ export async function bulkPhase({ kafka, pool, codec, topic, groupId, ranges, pa
   let takingMs = 0;
   const readFrom = Date.now();
   await readRange({
-    kafka, topic, groupId, ranges, seek: true, commit: false, idleMs: 5000, maxBytesPerPartition: 4 * 1024 * 1024,
+    kafka, topic, ranges, idleMs: 5000, maxBytesPerPartition: 4 * 1024 * 1024,
     onIdle: (partitions) => (idle = partitions),
     onRecord: async (partition, message) => {
       const from = performance.now();

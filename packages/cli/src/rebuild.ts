@@ -145,7 +145,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
       progress(`loading: ${total} records of ${topics.events} by the bulk path (COPY, no indexes until the end)`);
       try {
         const loaded = await bulkPhase({
-          kafka, pool, codec, topic: topics.events, groupId: `${groupId}.bulk`, ranges, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS,
+          kafka, pool, codec, topic: topics.events, ranges, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS,
           ...(bulkMaxEvents === undefined ? {} : { maxEvents: bulkMaxEvents }),
           onIndexing: () => progress('indexing: building the indexes and constraints once'),
           onRecords: (records) => {
@@ -170,8 +170,6 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
         await control.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await migrate(config.DATABASE_URL, logger, schema);
         bulkFigures = undefined;
-      } finally {
-        await admin.deleteGroups([`${groupId}.bulk`]).catch(() => undefined);
       }
     }
     const phase = 'catching up';

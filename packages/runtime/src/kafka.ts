@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Consumer, ConsumerConfig } from 'kafkajs';
 import RdKafkaModule, { type DeliveryReport, type KafkaConsumer as RdConsumer, type LibrdKafkaError, type Producer as RdProducer } from '@confluentinc/kafka-javascript';
 import { partitionKeyOf, TOPIC_SPECS, type Codec, type Headers, type RecordName, type RecordTypes, type TopicId, type TopicNames } from '@trapline/schemas';
 import { Admin } from './kafka-admin.ts';
-import { kafkajsConsumer } from './kafkajs-consumer.ts';
 import type { Logger } from './logger.ts';
 
 // librdkafka's bindings (CommonJS): its clients, not its KafkaJS-shaped layer, which reports one offset per partition and batch.
@@ -41,18 +39,13 @@ export interface KafkaClientSettings {
 
 /**
  * The brokers and the client's name: what the runtime's Kafka clients (`Appender`,
- * `kafka.admin()`, the consumers) are made from. Connects nothing by itself.
+ * `kafka.admin()`, the consume loop, `readRange`) are made from. Connects nothing by itself.
  */
 export class Kafka {
   constructor(readonly settings: KafkaClientSettings) {}
 
   admin(): Admin {
     return new Admin(this.settings);
-  }
-
-  /** kafkajs, for the log reader's committing reads only (see kafkajs-consumer.ts); everything else reads through the consume loop. */
-  consumer(config: ConsumerConfig): Consumer {
-    return kafkajsConsumer(this.settings, config);
   }
 }
 
