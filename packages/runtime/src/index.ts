@@ -14,3 +14,4 @@ export * from './retry-chain.ts';
 export * from './held-steps.ts';
 export * from './redrive.ts';
 export * from './consume.ts';
+export type * from './read-model/rows.ts';
