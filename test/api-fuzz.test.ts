@@ -7,7 +7,7 @@ import { hashToken, SCOPES } from '@trapline/api/tokens';
 import { Appender, createKafka, createLogger, createRedis, inTransaction, type OutgoingRecord, type Redis } from '@trapline/runtime';
 import { SessionStore, SignInThrottle } from '../services/api/src/adapters/sessions.ts';
 import { alertKeys, Codec, DEFAULT_RULE, ruleRecord, type NormalizedEvent } from '@trapline/schemas';
-import { applyRecord } from '../services/projector/src/adapters/read-models.ts';
+import { applyRecord } from '../services/projector/src/read-models/index.ts';
 import { request as undiciRequest } from 'undici';
 import { serviceSet } from '@trapline/cli/services';
 import { freePort, injectableApi, isolated, type Isolated } from './harness.ts';

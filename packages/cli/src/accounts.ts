@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { OutgoingRecord, Pool } from '@trapline/runtime';
+import type { MemberRow, OutgoingRecord, Pool } from '@trapline/runtime';
 import type { MemberUpserted } from '@trapline/schemas';
-import { memberKey, newInvitation, newUser, normalizeEmail, userKey, userTokenKey, type MemberRow } from '@trapline/api/accounts';
+import { memberKey, newInvitation, newUser, normalizeEmail, userKey, userTokenKey } from '@trapline/api/accounts';
 import { hashPassword } from '@trapline/api/passwords';
 import { decideRemoval, isRole, type Role } from '@trapline/api/roles';
 import { memberRemovalRecords } from '@trapline/api/team-members';

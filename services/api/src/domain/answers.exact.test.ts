@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { untypedFields } from '../../../../test/answer-fields.ts';
-import type { DeliveryRow, HookRow, RuleRow } from '../adapters/alerts-read-model.ts';
-import type { DeployRow, ReleaseRow, RepositoryRow } from '../adapters/releases-read-model.ts';
-import { serializeMember, serializeMemberDetail, serializeUser, serializeUserToken, type MemberRow, type UserRow } from './accounts.ts';
+import type { DeliveryRow, DeployRow, HookRow, MemberRow, ProjectRow, ReleaseRow, RepositoryRow, RuleRow, UserRow } from '@trapline/runtime';
+import { serializeMember, serializeMemberDetail, serializeUser, serializeUserToken } from './accounts.ts';
 import { serializeDelivery, serializeHook, serializeRule } from './alerts-serialize.ts';
 import * as answers from './answers.ts';
 import { chunkUploadOptions } from './artifact-bundle.ts';
 import { serializeCommits, serializeDeploy, serializeRelease, serializeRepository } from './releases.ts';
-import type { ProjectRow } from './serialize.ts';
 import { serializeProject } from './serialize.ts';
 import { serializeTeamMember } from './team-members.ts';
 

@@ -1,28 +1,13 @@
+import type { EventRow, GroupRow, KeyRow, ProjectRow, TeamRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { NormalizedEvent } from '@trapline/schemas';
 import { untypedFields } from '../../../../test/answer-fields.ts';
 import { contractProblems } from '../../../../test/contract.ts';
-import type { KeyRow, TeamRow } from '../adapters/read-model.ts';
 import * as answers from './answers.ts';
 import { newProjectKey } from './keys.ts';
 import { keyRecord, keyRow, projectRecord } from './rows.ts';
-import {
-  serializeEvent,
-  serializeIssue,
-  serializeIssueDetail,
-  serializeKey,
-  serializeListedEvent,
-  serializeOrganization,
-  serializeProject,
-  serializeProjectDetail,
-  serializeSimpleEvent,
-  serializeTags,
-  serializeTeam,
-  type EventRow,
-  type GroupRow,
-  type ProjectRow,
-} from './serialize.ts';
+import { serializeEvent, serializeIssue, serializeIssueDetail, serializeKey, serializeListedEvent, serializeOrganization, serializeProject, serializeProjectDetail, serializeSimpleEvent, serializeTags, serializeTeam } from './serialize.ts';
 
 // Read-model rows → Sentry's Web API shapes, with plain rows: what a Sentry client (the UI,
 // sentry-cli, scripts) reads. Each answer is also held to Sentry's published OpenAPI response

@@ -1,6 +1,6 @@
+import type { MemberRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
 import { effectiveTeamRole, LEAVE_REFUSAL, mayTakeOffTeam, memberRemovalRecords, minimumTeamRole, serializeTeamMember, teamLeaveRecords, teamMemberRecord, type LeaveFacts } from './team-members.ts';
-import type { MemberRow } from './accounts.ts';
 
 const nobody: LeaveFacts = { self: false, orgWrite: false, memberWrite: false, actorTeamRole: null };
 
