@@ -17,8 +17,17 @@ tests_of() {
   case $1 in
     services/api/src/domain/answers.ts) echo 'services/api/src/domain/answers.exact.test.ts,services/api/src/domain/serialize.exact.test.ts' ;;
     services/api/src/domain/keys.ts | services/api/src/domain/rows.ts) echo 'services/api/src/domain/serialize.exact.test.ts' ;;
-    services/api/src/domain/alerts-serialize.ts) echo 'services/api/src/domain/artifact-bundle.exact.test.ts' ;;
+    services/api/src/domain/alerts-serialize.ts) echo 'services/api/src/domain/artifact-bundle.exact.test.ts,services/api/src/domain/answers.exact.test.ts' ;;
+    services/ingest/src/domain/pipeline.ts | services/ingest/src/domain/rejections.ts) echo 'services/ingest/src/domain/stages.test.ts,services/ingest/src/domain/golden.test.ts' ;;
     *) echo "${1%.ts}*.test.ts" ;;
+  esac
+}
+
+# Files whose tests need vitest's forks (they change process.env.TZ, which worker threads cannot).
+pool_of() {
+  case $1 in
+    services/ingest/src/domain/normalize.ts) echo forks ;;
+    *) echo threads ;;
   esac
 }
 
@@ -37,7 +46,7 @@ for group in "$@"; do
     report=file-$group-$name
     start=$(date +%s)
     # shellcheck disable=SC2086
-    /usr/bin/time -o "test/mutation/reports/$report.time" -f '%U %S' env STRYKER_REPORT="$report" MUTATION_TESTS="$tests" npx stryker run test/mutation/stryker.config.mjs --mutate "$file" --reporters json,clear-text ${STRYKER_ARGS:-} > "test/mutation/reports/$report.log" 2>&1
+    /usr/bin/time -o "test/mutation/reports/$report.time" -f '%U %S' env STRYKER_REPORT="$report" MUTATION_TESTS="$tests" STRYKER_VITEST_POOL="$(pool_of "$file")" npx stryker run test/mutation/stryker.config.mjs --mutate "$file" --reporters json,clear-text ${STRYKER_ARGS:-} > "test/mutation/reports/$report.log" 2>&1
     rc=$?
     cpu=$(awk '{ printf "%.1f", ($1 + $2) / 60 }' "test/mutation/reports/$report.time")
     echo "$report rc=$rc $(( $(date +%s) - start ))s wall, $cpu CPU minutes"
