@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type Kafka, type KafkaMessage, readConfig, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
-import type { RedriveResult } from '@trapline/deleter/redrive';
+import type { RedriveResult } from '@trapline/deleter';
 import { AdminError } from './admin.ts';
 import { readRange, type PartitionRange, type RecordVerdict } from './log-reader.ts';
 import {
