@@ -54,9 +54,15 @@ try {
   let prefix = 0;
   const nextPrefix = () => (++prefix).toString(16);
 
+  /** The receiver's rate, and its CPU time per request (what the same work costs the cheapest peer). */
+  const receiverCpu = { seconds: 0, requests: 0 };
   const receiver = async () => {
     await load.sustained(peerUrl, bodies, '0', WARMUP_SECONDS);
-    return (await load.sustained(peerUrl, bodies, '0', SECONDS)).perSecond;
+    const before = cpuSecondsOf(peer.pid!);
+    const result = await load.sustained(peerUrl, bodies, '0', SECONDS);
+    receiverCpu.seconds += cpuSecondsOf(peer.pid!) - before;
+    receiverCpu.requests += result.accepted;
+    return result.perSecond;
   };
   await until('the minimal receiver', async () => (await load.post(peerUrl, bodies[0]!.bytes).catch(() => ({ status: 0 }))).status === 200, 10000, 100);
 
@@ -106,7 +112,7 @@ try {
     `| --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
     ...runs.map((entry, index) => `| ${index + 1} | ${entry.which} | ${entry.perSecond} | ${entry.p50ms} | ${entry.p99ms} | ${entry.failed} | ${entry.cpuSeconds} | ${entry.perCpuSecond} | ${entry.load} |`),
     '',
-    `minimal receiver: ${receiverBefore} events/s before, ${receiverAfter} after`,
+    `minimal receiver: ${receiverBefore} events/s before, ${receiverAfter} after; ${Math.round(receiverCpu.requests / receiverCpu.seconds)} requests per CPU-second`,
     `other (${roots.other}): ${Math.round(perSecond('other'))} events/s (${(perSecond('other') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('other'))} events per CPU-second`,
     `this (${roots.this}${thisFlags.length > 0 ? `, node ${thisFlags.join(' ')}` : ''}${Object.keys(thisEnv).length > 0 ? `, ${Object.entries(thisEnv).map(([key, value]) => `${key}=${value}`).join(' ')}` : ''}): ${Math.round(perSecond('this'))} events/s (${(perSecond('this') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('this'))} events per CPU-second`,
     `this / other: ${(perSecond('this') / perSecond('other')).toFixed(2)}× events/s, ${(perCpuSecond('this') / perCpuSecond('other')).toFixed(2)}× events per CPU-second`,
