@@ -1,5 +1,5 @@
-import type { MemberRow, UserRow, UserTokenRow } from '@trapline/runtime';
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { MemberRow, UserRow, UserTokenRow } from '@trapline/runtime';
 import type { MemberUpserted, UserTokenUpserted, UserUpserted } from '@trapline/schemas';
 import { ROLE_SCOPES, ROLES, type Role } from './roles.ts';
 import { hashToken } from './tokens.ts';

@@ -1,6 +1,6 @@
-import type { DeliveryRow, HookRow, RuleRow } from '@trapline/runtime';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import type { DeliveryRow, HookRow, RuleRow } from '@trapline/runtime';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { serializeDelivery, serializeHook, serializeRule } from './alerts-serialize.ts';

@@ -1,5 +1,5 @@
-import type { DeployRow, ProjectRow, ReleaseRow, RepositoryRow } from '@trapline/runtime';
 import { createHash } from 'node:crypto';
+import type { DeployRow, ProjectRow, ReleaseRow, RepositoryRow } from '@trapline/runtime';
 import type { ReleaseCommit, ReleaseUpserted } from '@trapline/schemas';
 
 // Releases in Sentry's shapes, and the pure decisions behind the release API: what a create or an

@@ -1,5 +1,5 @@
-import type { HookRow, RuleRow } from '@trapline/runtime';
 import { randomBytes } from 'node:crypto';
+import type { HookRow, RuleRow } from '@trapline/runtime';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { alertKeys, checkHttpUrl, emailTargetRefusal, newRuleId, parseAlertRule, ruleRecord, type AlertRule, type ServiceHookUpserted } from '@trapline/schemas';

@@ -1,5 +1,5 @@
-import type { GroupRow, ProjectRow } from '@trapline/runtime';
 import { randomUUID } from 'node:crypto';
+import type { GroupRow, ProjectRow } from '@trapline/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';

@@ -1,5 +1,5 @@
-import type { ProjectRow, ReleaseRow } from '@trapline/runtime';
 import { randomUUID } from 'node:crypto';
+import type { ProjectRow, ReleaseRow } from '@trapline/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DeployCreated, ReleaseUpserted, RepositoryUpserted } from '@trapline/schemas';
