@@ -60,6 +60,24 @@ export const INGEST_STAGES: readonly Stage[] = [
   ['garbage collector', /^\(garbage collector\)/],
 ];
 
+/** A stack whose innermost frame outside V8 and Node (they count for their caller) is in `places`. */
+const innermost = (places: string) => new RegExp(`^(?:[^\\n]*@(?:node:[^\\n]*)?\\n)*[^\\n]*@[^\\n]*(?:${places})`);
+
+/** Where the projector's and the rebuild's time goes, by the innermost frame with a source, first match wins. */
+export const PROJECTION_STAGES: readonly Stage[] = [
+  ['garbage collector', /^\(garbage collector\)/],
+  ['Kafka read (librdkafka binding, range-read.ts, headers)', innermost('kafka-javascript|range-read\\.ts|consume\\.ts')],
+  ['Avro decode (avsc, codec.ts)', innermost('avsc|schemas/src/codec\\.ts')],
+  ['events.ts (JSON.parse of the payload; the live path\'s statements)', innermost('adapters/events\\.ts')],
+  ['read-models.ts, consumer.ts (the live path)', innermost('adapters/read-models\\.ts|adapters/consumer\\.ts')],
+  ['grouping (grouping.ts)', innermost('domain/grouping\\.ts')],
+  ['issue facts, tags, culprit (issue.ts, culprit.ts, frames)', innermost('domain/issue\\.ts|culprit\\.ts|schemas/src/frames')],
+  ['COPY rows (copy-rows.ts)', innermost('copy-rows\\.ts')],
+  ['COPY and queries (pg, pg-copy-streams, streams)', innermost('pg-copy-streams|/pg/|pg-protocol|pg-pool')],
+  ['bulk loader (bulk.ts, placement.ts, rebuild-bulk.ts)', innermost('adapters/bulk\\.ts|placement\\.ts|rebuild-bulk\\.ts')],
+  ['profiler', /node:inspector/],
+];
+
 /** Where a frame's code lives: `fastify`, `node:internal`, `services/ingest/src/app.ts`, `(gc)`. */
 function place(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';

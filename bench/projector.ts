@@ -138,7 +138,7 @@ export async function projectorScenario(): Promise<Scenario> {
     const perBatchRun = WITH_LIVE ? await measured(() => rebuild({ config: env.config, kafka, logger, bulk: false })) : undefined;
     const perBatch = perBatchRun?.result;
     const rebuildFrom = Date.now();
-    const bulkRun = await measured(() => rebuild({ config: env.config, kafka, logger, progress: (line) => process.stderr.write(`rebuild +${((Date.now() - rebuildFrom) / 1000).toFixed(1)} s: ${line}\n`) }));
+    const bulkRun = await measured(() => rebuild({ config: env.config, kafka, logger, progress: (line) => process.stderr.write(`rebuild +${((Date.now() - rebuildFrom) / 1000).toFixed(1)} s (RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB): ${line}\n`) }));
     const rebuilt = bulkRun.result;
     const rebuildRate = rebuilt.records / rebuilt.seconds;
 

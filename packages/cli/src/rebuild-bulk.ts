@@ -41,18 +41,26 @@ export async function bulkPhase({ kafka, pool, codec, topic, ranges, partitionWi
   // Time spent taking records (decoding, deciding, waiting for COPYs): the rest of the loading is the read.
   let takingMs = 0;
   const readFrom = Date.now();
-  await readRange({
-    kafka, topic, ranges, idleMs: 5000, maxBytesPerPartition: 4 * 1024 * 1024,
-    onIdle: (partitions) => (idle = partitions),
-    onRecord: async (partition, message) => {
-      const from = performance.now();
-      await loader.accept(partition, { offset: message.offset, key: message.key, value: message.value, headers: message.headers });
-      takingMs += performance.now() - from;
-      if ((++records & 1023) === 0) onRecords?.(records);
-      if (loader.stopped(partition)) open.delete(partition);
-      return open.size === 0 ? 'stop' : 'continue';
-    },
-  });
+  try {
+    await readRange({
+      kafka, topic, ranges, idleMs: 5000, maxBytesPerPartition: 4 * 1024 * 1024,
+      onIdle: (partitions) => (idle = partitions),
+      onRecord: async (partition, message) => {
+        const from = performance.now();
+        await loader.accept(partition, { offset: message.offset, key: message.key, value: message.value, headers: message.headers });
+        takingMs += performance.now() - from;
+        if ((++records & 1023) === 0) onRecords?.(records);
+        if (loader.stopped(partition)) open.delete(partition);
+        return open.size === 0 ? 'stop' : 'continue';
+      },
+    });
+    // The records taken are parsed ahead, on worker threads: applied to the end before going on.
+    const from = performance.now();
+    await loader.drain();
+    takingMs += performance.now() - from;
+  } finally {
+    await loader.close();
+  }
   // What was not read (an open transaction holds it back) is the per-batch path's; the rest was
   // read to its end, transaction markers and compacted gaps included.
   loader.stopAll('nothing more arrived (an open transaction?)', idle);

@@ -2,12 +2,12 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
-import { eventKeys, TOPIC_SPECS, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
-import { hasMinifiedFrames } from '@trapline/symbolication';
-import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
+import { eventKeys, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
+import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
-import { parseEvents, type Parsed } from '../domain/received.ts';
+import { type BulkEvent, type BulkParse, BulkParsers, packBatch, parseBulkEvent } from './bulk-parse.ts';
+import { parseEvents } from '../domain/received.ts';
 import { applyPassedThrough as applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
 import { CopyRows } from './copy-rows.ts';
@@ -56,7 +56,8 @@ interface Group {
   level: string;
   title: string;
   culprit: string;
-  metadata: string;
+  /** written as JSON once, at the end */
+  metadata: Record<string, string>;
   first: number;
   last: number;
   n: number;
@@ -71,9 +72,19 @@ interface Group {
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
-/** The JavaScript frames the per-batch path symbolicates before grouping (resolved-frames.ts, by the same test). */
-const mayHaveSourceMaps = (entry: Parsed) =>
-  (entry.event.debug_meta?.images.some((image) => image.type === 'sourcemap') || entry.event.release !== undefined) && hasMinifiedFrames(entry.event) && /javascript|node/.test(entry.event.platform);
+const headerString = (headers: Headers | undefined, name: string) => {
+  const value = headers?.[name];
+  return (Array.isArray(value) ? value[0] : value)?.toString();
+};
+
+/** A record waiting its turn: EventReceived records go to the parsers in batches, the others one by one. */
+type Queued =
+  | { kind: 'events'; records: { partition: number; message: BulkMessage }[]; parsed: Promise<BulkParse[]> }
+  | { kind: 'record'; partition: number; message: BulkMessage };
+
+/** Events per batch sent to a parser, and batches in flight at most. */
+const PARSE_BATCH = 256;
+const PARSE_AHEAD = 16;
 
 /** Rows waiting for their COPY. */
 interface Buffered {
@@ -95,6 +106,8 @@ export interface BulkLoaderOptions {
   maxEvents?: number;
   /** Events per COPY. */
   copyRows?: number;
+  /** Worker threads parsing the events (default: the cores, at most 4); 0 parses on the calling thread. */
+  parsers?: number;
 }
 
 export interface BulkFigures {
@@ -120,6 +133,11 @@ export class BulkLoader {
   private readonly widthSeconds: number;
   private readonly maxEvents: number;
   private readonly copyRows: number;
+  private readonly parsers: BulkParsers | undefined;
+  private readonly mainCodec: Codec;
+  /** Records taken but not yet applied, in log order, and the batch of events being gathered. */
+  private readonly queue: Queued[] = [];
+  private gathering: { partition: number; message: BulkMessage }[] = [];
   private readonly carried = new Set<string>(TOPIC_SPECS.events.records);
   private readonly partitions: PartitionRange[] = [];
   /**
@@ -163,6 +181,8 @@ export class BulkLoader {
     this.widthSeconds = options.partitionWidthSeconds ?? 86400;
     this.maxEvents = options.maxEvents ?? 4_000_000;
     this.copyRows = options.copyRows ?? 4000;
+    this.mainCodec = options.codec;
+    this.parsers = options.parsers === 0 ? undefined : new BulkParsers(options.parsers);
   }
 
   /** Strips the bulk tables of their indexes and constraints, remembering each to build it again. */
@@ -211,9 +231,54 @@ export class BulkLoader {
     this.next.set(partition, offset);
   }
 
-  /** Takes one record of the events topic, in its partition's order. */
+  /**
+   * Takes one record of the events topic, in its partition's order. EventReceived records are
+   * parsed on the worker threads, a batch at a time, and applied in log order with the others.
+   */
   async accept(partition: number, message: BulkMessage): Promise<void> {
     if (this.failure) throw this.failure;
+    if (this.parsers && message.value !== null && headerString(message.headers, SCHEMA_HEADER) === 'EventReceived') {
+      this.gathering.push({ partition, message });
+      if (this.gathering.length >= PARSE_BATCH) this.dispatch();
+    } else {
+      this.dispatch();
+      this.queue.push({ kind: 'record', partition, message });
+    }
+    while (this.queue.length > PARSE_AHEAD) await this.applyNext();
+  }
+
+  /** Sends the gathered events to a parser. */
+  private dispatch(): void {
+    if (this.gathering.length === 0) return;
+    const records = this.gathering;
+    this.gathering = [];
+    const batch = packBatch(records.map(({ message }) => ({ schema: headerString(message.headers, SCHEMA_HEADER), version: headerString(message.headers, VERSION_HEADER), value: message.value! })));
+    const parsed = this.parsers!.parse(batch);
+    parsed.catch(() => undefined);
+    this.queue.push({ kind: 'events', records, parsed });
+  }
+
+  private async applyNext(): Promise<void> {
+    const next = this.queue.shift()!;
+    if (next.kind === 'record') return this.apply(next.partition, next.message);
+    const parsed = await next.parsed;
+    for (const [index, { partition, message }] of next.records.entries()) await this.apply(partition, message, parsed[index]);
+  }
+
+  /** Applies every record taken (call once the reading ended, before `stopAll`, `reached` and `finish`). */
+  async drain(): Promise<void> {
+    this.dispatch();
+    while (this.queue.length > 0) await this.applyNext();
+    await this.close();
+  }
+
+  /** Stops the parsers' threads (after `drain`, or when the bulk load is given up). */
+  async close(): Promise<void> {
+    await this.parsers?.close();
+  }
+
+  /** One record, in log order; an EventReceived comes parsed by a worker, or is parsed here. */
+  private async apply(partition: number, message: BulkMessage, parsed?: BulkParse): Promise<void> {
     if (this.stops.has(partition)) return;
     const offset = Number(message.offset);
     if (message.value === null) {
@@ -221,15 +286,18 @@ export class BulkLoader {
       this.next.set(partition, offset + 1);
       return;
     }
+    if (parsed === undefined && headerString(message.headers, SCHEMA_HEADER) === 'EventReceived') parsed = parseBulkEvent(this.mainCodec, { schema: 'EventReceived', version: headerString(message.headers, VERSION_HEADER), start: 0, end: message.value.length }, message.value);
+    if (parsed !== undefined) {
+      if (!parsed.ok) return this.stop(partition, offset, parsed.reason);
+      if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
+      await this.event(parsed.event, offset);
+      this.next.set(partition, offset + 1);
+      return;
+    }
     const decoded = this.codec.decode(message.headers, message.value);
     if (!decoded.ok || !this.carried.has(decoded.record.name)) return this.stop(partition, offset, decoded.ok ? `unexpected ${decoded.record.name}` : decoded.reason);
     const record = decoded.record as BulkRecord;
-    if (record.name === 'EventReceived') {
-      if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
-      const [parsed] = parseEvents([record.value], [offset]);
-      if (!parsed!.ok) return this.stop(partition, offset, parsed!.reason);
-      await this.event(parsed!.parsed);
-    } else if (record.name === 'GroupStatusChanged') {
+    if (record.name === 'GroupStatusChanged') {
       this.statusChange(record.value, offset);
     } else if (record.name === 'EventsPurged' && (record.value.expiredBefore === null || record.value.final)) {
       return this.stop(partition, offset, record.value.expiredBefore === null ? 'a deletion purged events' : 'an expiry emptied partitions');
@@ -249,14 +317,20 @@ export class BulkLoader {
     this.next.set(partition, offset + 1);
   }
 
-  private async event(entry: Parsed): Promise<void> {
+  private async event(entry: BulkEvent, offset: number): Promise<void> {
     const projectId = entry.record.projectId;
-    if (this.withBundles.has(projectId) && mayHaveSourceMaps(entry)) {
-      const client = await this.pool.connect();
-      try {
-        await groupOnResolvedFrames(client, [entry]);
-      } finally {
-        client.release();
+    if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps) {
+      // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with artifact bundles).
+      const [parsed] = parseEvents([entry.record], [offset]);
+      if (parsed!.ok) {
+        const client = await this.pool.connect();
+        try {
+          await groupOnResolvedFrames(client, [parsed!.parsed]);
+        } finally {
+          client.release();
+        }
+        entry.hash = parsed!.parsed.hash;
+        entry.facts = parsed!.parsed.facts;
       }
     }
     const hashKey = pairKey(projectId, entry.hash);
@@ -278,8 +352,8 @@ export class BulkLoader {
     seen.add(entry.record.eventId);
     this.events += 1;
     const at = entry.record.receivedAt;
-    const release = entry.event.release ?? null;
-    const tags = eventTags(entry.event);
+    const release = entry.release;
+    const tags = entry.tags;
     let group = this.groups.get(placement!.groupId);
     if (!group) {
       this.hashes.set(hashKey, placement!.groupId);
@@ -288,25 +362,25 @@ export class BulkLoader {
       while (this.shortIds.has(pairKey(projectId, String(shortId)))) shortId = shortIdNumber(placement!.groupId, ++probe);
       this.shortIds.add(pairKey(projectId, String(shortId)));
       group = {
-        id: placement!.groupId, projectId, shortId, type: entry.facts.type, platform: entry.event.platform, logger: entry.event.logger ?? null, groupingVersion: entry.groupingVersion,
-        level: entry.event.level, title: entry.facts.title, culprit: entry.facts.culprit, metadata: JSON.stringify(entry.facts.metadata),
-        first: at, last: at, n: 0, status: 'unresolved', statusOffset: entry.offset, firstRelease: release, lastRelease: release, inRelease: null, inNextRelease: null, resolvedAt: null,
+        id: placement!.groupId, projectId, shortId, type: entry.facts.type, platform: entry.platform, logger: entry.logger, groupingVersion: entry.groupingVersion,
+        level: entry.level, title: entry.facts.title, culprit: entry.facts.culprit, metadata: entry.facts.metadata,
+        first: at, last: at, n: 0, status: 'unresolved', statusOffset: offset, firstRelease: release, lastRelease: release, inRelease: null, inNextRelease: null, resolvedAt: null,
       };
       this.groups.set(group.id, group);
     } else if (group.status === 'resolved') {
       // A regression, decided as events.ts's `regressions` does with the releases seen so far.
       const resolution: Resolution = { inRelease: group.inRelease, inNextRelease: group.inNextRelease, resolvedAt: group.resolvedAt ?? 0 };
       if (reopens(resolution, { release, releaseFirstSeen: release === null ? null : (this.releasesSeen.get(pairKey(projectId, release)) ?? null) })) {
-        Object.assign(group, { status: 'unresolved', statusOffset: entry.offset, inRelease: null, inNextRelease: null, resolvedAt: null });
+        Object.assign(group, { status: 'unresolved', statusOffset: offset, inRelease: null, inNextRelease: null, resolvedAt: null });
       }
     }
     group.n += 1;
     group.first = Math.min(group.first, at);
     group.last = Math.max(group.last, at);
-    group.level = entry.event.level;
+    group.level = entry.level;
     group.title = entry.facts.title;
     group.culprit = entry.facts.culprit;
-    group.metadata = JSON.stringify(entry.facts.metadata);
+    group.metadata = entry.facts.metadata;
     group.firstRelease ??= release;
     group.lastRelease = release ?? group.lastRelease;
     for (const [key, value] of tags) {
@@ -320,9 +394,9 @@ export class BulkLoader {
     rows.times.add(at);
     const eventId = entry.record.eventId;
     rows.eventIds.raw(projectId).text(eventId).raw(received).end();
-    rows.events.raw(projectId).text(eventId).raw(group.id).raw(received).raw(iso(Math.round(entry.event.timestamp * 1000))).text(entry.event.level).text(entry.event.platform)
-      .text(entry.facts.title).text(entry.event.message ?? '').text(entry.event.release ?? null).text(entry.event.environment ?? null)
-      .text(userIdentity(entry.event) ?? null).raw('f').text(entry.record.payload).end();
+    rows.events.raw(projectId).text(eventId).raw(group.id).raw(received).raw(iso(entry.occurredAt)).text(entry.level).text(entry.platform)
+      .text(entry.facts.title).text(entry.message).text(entry.release).text(entry.environment)
+      .text(entry.userIdent).raw('f').text(entry.record.payload).end();
     for (const [key, value] of tags) rows.tags.raw(projectId).text(eventId).raw(group.id).text(key).text(value).raw(received).end();
     this.tagRows += tags.length;
     if (rows.events.rows >= this.copyRows) await this.flush();
@@ -397,7 +471,7 @@ export class BulkLoader {
     try {
       const groups = new CopyRows();
       for (const g of this.groups.values()) {
-        groups.raw(g.id).raw(g.projectId).raw(g.shortId).text(g.title).text(g.culprit).text(g.type).text(g.metadata).text(g.level).text(g.platform).text(g.logger).text(g.status)
+        groups.raw(g.id).raw(g.projectId).raw(g.shortId).text(g.title).text(g.culprit).text(g.type).text(JSON.stringify(g.metadata)).text(g.level).text(g.platform).text(g.logger).text(g.status)
           .raw(iso(g.first)).raw(iso(g.last)).raw(g.n).text(g.groupingVersion).raw(g.statusOffset).text(g.firstRelease).text(g.lastRelease).text(g.inRelease).text(g.inNextRelease)
           .raw(g.resolvedAt === null ? '\\N' : iso(g.resolvedAt)).end();
       }

@@ -1,0 +1,145 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Codec, type EventReceived, type Headers, type NormalizedEvent } from '@trapline/schemas';
+// Not the package's index: that loads @trapline/runtime, whose librdkafka add-on does not load in a worker thread.
+import { hasMinifiedFrames } from '@trapline/symbolication/symbolicate';
+import { groupHashes } from '../domain/grouping.ts';
+import { describeIssue, eventTags, userIdentity, type IssueFacts } from '../domain/issue.ts';
+
+// The bulk load's reading of EventReceived records (Avro, then the payload's JSON, grouping and the
+// issue's facts: most of the rebuild's CPU), on worker threads, so a rebuild uses every core: the
+// main thread keeps the decisions, in log order, and the COPYs. What a worker hands back is what
+// the bulk load writes, not the parsed event (cloning that back would cost as much as parsing it).
+//
+// A worker cannot load adapters/events.ts (it imports @trapline/runtime, see below), so its parse is repeated here, rule for rule: keep the two
+// the same (or move that parse into domain/, importable by both, once events.ts can be edited).
+
+const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
+
+/** events.ts' `parse`: the payload's JSON, the received time's range, grouping and facts; a reason when it can never be projected. */
+function parseReceived(record: EventReceived): { ok: true; event: NormalizedEvent; hash: string; groupingVersion: string; facts: IssueFacts } | { ok: false; reason: string } {
+  let event: NormalizedEvent;
+  try {
+    event = JSON.parse(record.payload) as NormalizedEvent;
+    if (typeof event !== 'object' || event === null || !Array.isArray(event.tags)) throw new Error('not a normalized event');
+  } catch (error) {
+    return { ok: false, reason: `EventReceived payload is not a normalized event: ${(error as Error).message}` };
+  }
+  if (!Number.isSafeInteger(record.receivedAt) || record.receivedAt < 0 || record.receivedAt > MAX_RECEIVED_AT) {
+    return { ok: false, reason: `EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999` };
+  }
+  const grouping = groupHashes(event);
+  return { ok: true, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) };
+}
+
+/** An EventReceived as the bulk load writes it. */
+export interface BulkEvent {
+  record: EventReceived;
+  hash: string;
+  groupingVersion: string;
+  facts: IssueFacts;
+  level: string;
+  platform: string;
+  logger: string | null;
+  /** occurred, epoch ms */
+  occurredAt: number;
+  message: string;
+  release: string | null;
+  environment: string | null;
+  userIdent: string | null;
+  tags: [string, string][];
+  /** The per-batch path would try its source maps first (resolved-frames.ts), if its project has any. */
+  mayHaveSourceMaps: boolean;
+}
+
+export type BulkParse = { ok: true; event: BulkEvent } | { ok: false; reason: string };
+
+/** One record: the two headers the codec reads, and where its value lies in its batch's bytes. */
+export interface RawEvent {
+  schema: string | undefined;
+  version: string | undefined;
+  start: number;
+  end: number;
+}
+
+/** Records and their values packed into one buffer (moved to the worker, not copied). */
+export interface RawBatch {
+  records: RawEvent[];
+  bytes: Uint8Array;
+}
+
+/** Packs the records' values one after the other. */
+export function packBatch(records: { schema: string | undefined; version: string | undefined; value: Buffer }[]): RawBatch {
+  const bytes = new Uint8Array(records.reduce((sum, record) => sum + record.value.length, 0));
+  let at = 0;
+  const raw = records.map(({ schema, version, value }) => {
+    bytes.set(value, at);
+    at += value.length;
+    return { schema, version, start: at - value.length, end: at };
+  });
+  return { records: raw, bytes };
+}
+
+/** Decodes and parses one EventReceived as parseEvents does, refusing what it refuses. */
+export function parseBulkEvent(codec: Codec, raw: RawEvent, bytes: Uint8Array): BulkParse {
+  const headers: Headers = {};
+  if (raw.schema !== undefined) headers['trapline-schema'] = raw.schema;
+  if (raw.version !== undefined) headers['trapline-schema-version'] = raw.version;
+  const decoded = codec.decode(headers, Buffer.from(bytes.buffer, bytes.byteOffset + raw.start, raw.end - raw.start));
+  if (!decoded.ok) return decoded;
+  if (decoded.record.name !== 'EventReceived') return { ok: false, reason: `unexpected ${decoded.record.name}` };
+  const record = decoded.record.value;
+  const parsed = parseReceived(record);
+  if (!parsed.ok) return parsed;
+  const { event, hash, groupingVersion, facts } = parsed;
+  return {
+    ok: true,
+    event: {
+      record, hash, groupingVersion, facts,
+      level: event.level, platform: event.platform, logger: event.logger ?? null, occurredAt: Math.round(event.timestamp * 1000), message: event.message ?? '',
+      release: event.release ?? null, environment: event.environment ?? null, userIdent: userIdentity(event) ?? null, tags: eventTags(event),
+      mayHaveSourceMaps: (event.debug_meta?.images.some((image) => image.type === 'sourcemap') || event.release !== undefined) && hasMinifiedFrames(event) && /javascript|node/.test(event.platform),
+    },
+  };
+}
+
+/** Worker threads parsing batches of records; each batch's answers come back in its order. */
+export class BulkParsers {
+  private readonly workers: Worker[];
+  private readonly waiting = new Map<number, { resolve: (parsed: BulkParse[]) => void; reject: (error: unknown) => void }>();
+  private nextId = 0;
+  private turn = 0;
+
+  constructor(count = Math.max(1, Math.min(4, availableParallelism()))) {
+    // The code runs from source: a worker needs tsx too (Node's own type stripping refuses parts of
+    // it), which a process started with `--import tsx` passes on and a test runner's may not.
+    const execArgv = process.execArgv.some((flag) => flag.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+    this.workers = Array.from({ length: count }, () => {
+      const worker = new Worker(new URL('./bulk-parse.worker.ts', import.meta.url), { execArgv });
+      worker.on('message', ({ id, parsed }: { id: number; parsed: BulkParse[] }) => {
+        const job = this.waiting.get(id);
+        this.waiting.delete(id);
+        job?.resolve(parsed);
+      });
+      worker.on('error', (error) => {
+        for (const job of this.waiting.values()) job.reject(error);
+        this.waiting.clear();
+      });
+      return worker;
+    });
+  }
+
+  /** Parses the records on the next worker in turn. */
+  parse(batch: RawBatch): Promise<BulkParse[]> {
+    const id = this.nextId++;
+    const worker = this.workers[this.turn++ % this.workers.length]!;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      worker.postMessage({ id, batch }, [batch.bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
