@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { ensureEventPartitions, type Pool } from '@trapline/runtime';
 import { serviceSet } from '@trapline/cli/services';
 import { hashToken } from '@trapline/api/tokens';
 import { isolated } from '../test/harness.ts';
 import { percentile, type Scenario } from './report.ts';
+import { ASKS, explain } from './explain-reads.ts';
 
 // Reads at scale: the read model filled in bulk (SQL, not through ingest) to a number of issues and
 // events, then p50/p99 of each list, search, sort, page and tag read through the api service, at a
@@ -238,7 +239,12 @@ interface AtSize {
   /** The 1-minute load average before and after the reads. */
   load: [number, number];
   reads: Figures;
+  /** EXPLAIN (ANALYZE, BUFFERS) of the SQL of each read (bench/explain-reads.ts), warm. */
+  plans: Record<string, string[]>;
 }
+
+/** Issue #24's goal for every read at 1 M issues. */
+const GOAL_MS = 50;
 
 /** At one size: a fresh database filled (kept afterwards if `keep`), or `reuse`, one filled before (migrated to this checkout, not filled again, not dropped). */
 async function atSize(size: Size, keep: boolean, reuse: string | undefined): Promise<AtSize> {
@@ -254,7 +260,14 @@ async function atSize(size: Size, keep: boolean, reuse: string | undefined): Pro
     await services.start('api');
     const before = loadavg()[0]!;
     const reads = await measure(`http://${env.config.HOST}:${env.config.API_PORT}/api/0`, token);
-    return { fillSeconds, databaseMb, load: [before, loadavg()[0]!], reads };
+    const load: [number, number] = [before, loadavg()[0]!];
+    const plans: Record<string, string[]> = {};
+    // Every read's plan (the report shows those of the reads that missed the goal at the large size, at both sizes).
+    for (const [name, ask] of Object.entries(ASKS)) {
+      await explain(env.pool, ask);
+      plans[name] = await explain(env.pool, ask);
+    }
+    return { fillSeconds, databaseMb, load, reads, plans };
   } finally {
     await services.stopAll();
     // A reused database is not the one dispose drops (that is the fresh name isolated() chose).
@@ -280,5 +293,13 @@ export async function readsScenario(): Promise<Scenario> {
   });
   const load = (at: AtSize) => `load ${at.load[0].toFixed(1)}→${at.load[1].toFixed(1)}`;
   rows.push(['reads: fill (bulk SQL, indexes after)', `${atLarge.fillSeconds.toFixed(0)} s, ${atLarge.databaseMb.toFixed(0)} MB, ${load(atLarge)}`, `${atSmall.fillSeconds.toFixed(0)} s, ${atSmall.databaseMb.toFixed(0)} MB, ${load(atSmall)}`, '', label(large)]);
-  return { name: 'reads', figures: { small: { ...small, ...atSmall }, large: { ...large, ...atLarge } }, rows };
+  const notes = [
+    `## Reads at scale: conditions\n\nThe machine is shared and loaded (1-minute load average on ${cpus().length} cores: ${load(atSmall)} during the reads at ${label(small)}, ${load(atLarge)} at ${label(large)}): every figure includes the HTTP round trip through the api service and waits for CPU, so p99 here is an upper bound, and the ratio of the two sizes (same run) is what shows growth.`,
+    ...Object.entries(atLarge.plans).filter(([name]) => (atLarge.reads[name]?.p99 ?? 0) > GOAL_MS).map(([name, plans]) => {
+      const atTenth = atSmall.plans[name];
+      const block = (text: string[]) => `\`\`\`\n${text.join('\n\n')}\n\`\`\``;
+      return `### ${name}: over ${GOAL_MS} ms at ${label(large)}\n\n${block(plans)}${atTenth ? `\n\nAt ${label(small)}:\n\n${block(atTenth)}` : ''}`;
+    }),
+  ].join('\n\n');
+  return { name: 'reads', figures: { small: { ...small, ...atSmall }, large: { ...large, ...atLarge } }, rows, notes };
 }
