@@ -53,7 +53,8 @@ const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at
   (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins,
   (SELECT o.name FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_name,
   (SELECT o.created_at FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_created_at,
-  (SELECT min(g.first_seen) FROM groups g WHERE g.project_id = projects.id AND g.status <> 'pending_deletion') AS first_event,
+  (SELECT min(f.first_seen) FROM unnest(ARRAY['unresolved', 'resolved', 'ignored']) AS s(status) CROSS JOIN unnest(ARRAY['fatal', 'error', 'warning', 'info', 'debug']) AS l(level)
+     CROSS JOIN LATERAL (SELECT g.first_seen FROM groups g WHERE g.project_id = projects.id AND g.status = s.status AND g.level = l.level ORDER BY g.first_seen LIMIT 1) f) AS first_event,
   COALESCE((SELECT json_agg(json_build_object('id', t.id::text, 'slug', t.slug, 'name', t.name) ORDER BY t.slug) FROM project_teams pt JOIN teams t ON t.id = pt.team_id WHERE pt.project_id = projects.id), '[]') AS teams`;
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
