@@ -10,6 +10,8 @@ export interface Scenario {
   name: string;
   figures: Record<string, unknown>;
   rows: string[][];
+  /** Markdown after the table (what bounds a figure, e.g. query plans). */
+  notes?: string;
 }
 
 /** Polls `check` until it holds; gives up after `limitMs`, so a scenario always stops by itself. */
@@ -32,6 +34,7 @@ export function writeReport(scenarios: Scenario[], which: string | undefined): s
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const header = ['scenario', 'result', 'ceiling', 'ratio', 'note'];
   const table = [line(header), line(header.map(() => '---')), ...scenarios.flatMap((scenario) => scenario.rows.map(line))].join('\n');
-  writeFileSync(`${base}.md`, `# Trapline benchmark, ${date}\n\n${cpus().length} cores, everything on loopback.\n\n${table}\n`);
+  const notes = scenarios.flatMap((scenario) => (scenario.notes ? [scenario.notes] : [])).join('\n\n');
+  writeFileSync(`${base}.md`, `# Trapline benchmark, ${date}\n\n${cpus().length} cores, everything on loopback.\n\n${table}\n${notes ? `\n${notes}\n` : ''}`);
   return table;
 }

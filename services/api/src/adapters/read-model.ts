@@ -17,6 +17,9 @@ export interface IssueListQuery {
   limit: number;
 }
 
+/** How many issues a selective search term may match for a list to start from them rather than walk a sort's index. */
+const CANDIDATES = 2000;
+
 /** Every status a list may show: everything but pending deletion. */
 const VISIBLE_STATUSES = ['unresolved', 'resolved', 'ignored'];
 
@@ -42,7 +45,8 @@ const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at
   (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins,
   (SELECT o.name FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_name,
   (SELECT o.created_at FROM organizations o WHERE o.slug = projects.organization_slug) AS organization_created_at,
-  (SELECT min(g.first_seen) FROM groups g WHERE g.project_id = projects.id AND g.status <> 'pending_deletion') AS first_event,
+  (SELECT min(f.first_seen) FROM unnest(ARRAY['unresolved', 'resolved', 'ignored']) AS s(status) CROSS JOIN unnest(ARRAY['fatal', 'error', 'warning', 'info', 'debug']) AS l(level)
+     CROSS JOIN LATERAL (SELECT g.first_seen FROM groups g WHERE g.project_id = projects.id AND g.status = s.status AND g.level = l.level ORDER BY g.first_seen LIMIT 1) f) AS first_event,
   COALESCE((SELECT json_agg(json_build_object('id', t.id::text, 'slug', t.slug, 'name', t.name) ORDER BY t.slug) FROM project_teams pt JOIN teams t ON t.id = pt.team_id WHERE pt.project_id = projects.id), '[]') AS teams`;
 
 const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.type, g.metadata, g.level, g.platform, g.logger, g.status,
@@ -94,26 +98,41 @@ export class ReadModel {
   }
 
   /**
-   * One page of issues in the sort's order (then id), read from the cursor on: for each project,
-   * visible status and level, one range of that sort's index (ids and sort values, at most a page
-   * each), merged; then the page's rows. What a page costs grows with its projects, statuses and
-   * levels, not with the issues they hold.
+   * One page of issues in the sort's order (then id), read from the cursor on, in one of two ways:
+   *
+   * - Led by a selective filter: when one tag value, or the text terms together, match at most
+   *   CANDIDATES issues of the projects (counted by its own index, the tag values' or the trigram
+   *   one, and no further), those issues are the candidates: looked up by id, filtered, sorted.
+   *   What that costs grows with the matches, not with the issues the projects hold.
+   * - Walked: otherwise, for each project, visible status and level, one range of that sort's index
+   *   (ids and sort values, at most a page each) from the cursor on, every filter checked per issue
+   *   as it comes, merged; then the page's rows. Every filter then matches more than CANDIDATES
+   *   issues, so a range finds its page within about (issues in the range / CANDIDATES) pages.
+   *
+   * Left to itself, the planner sizes the parameterized ranges by their average and hashes a whole
+   * range against a tag's rows, or rebuilds a trigram bitmap once per range: both grow with the issues.
    */
   async issues(query: IssueListQuery): Promise<(GroupRow & { sort_value: string })[]> {
-    const params: unknown[] = [
-      query.projectIds,
-      query.search.statuses.length > 0 ? query.search.statuses : VISIBLE_STATUSES,
-      query.search.levels.length > 0 ? query.search.levels : LEVELS,
-    ];
+    const statuses = query.search.statuses.length > 0 ? query.search.statuses : VISIBLE_STATUSES;
+    const levels = query.search.levels.length > 0 ? query.search.levels : LEVELS;
+    const params: unknown[] = [query.projectIds, statuses, levels];
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
+    const patterns = query.search.text.map((text) => `%${text.replace(/[\\%_]/g, '\\$&')}%`);
+    const candidates = await this.candidates(query.projectIds, query.search.tags, patterns);
+    const led = candidates !== undefined;
     const where: string[] = [];
-    for (const text of query.search.text) where.push(`(g.title ILIKE ${add(`%${text.replace(/[\\%_]/g, '\\$&')}%`)} OR g.culprit ILIKE $${params.length})`);
+    // Walking, every term matches many issues: checked on each row as the range is read. As a
+    // subquery the planner takes it for a filter that keeps half, so it reads the range in order
+    // and stops at a page; as a plain ILIKE it guesses a handful of matches and sorts the whole
+    // range (or builds a trigram bitmap for each range).
+    for (const pattern of patterns) where.push(`(SELECT g.title ILIKE ${add(pattern)} OR g.culprit ILIKE $${params.length})`);
     for (const [key, value] of query.search.tags) {
-      // The project bound lets the (project, key, value) index lead when the value is rare.
-      where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.project_id = g.project_id AND t.key = ${add(key)} AND t.value = ${add(value)})`);
+      // OFFSET 0 keeps the check a probe per issue of the (group, key, value) key: as a join, the
+      // planner hashes the whole range against the value's rows.
+      where.push(`EXISTS (SELECT 1 FROM group_tag_values t WHERE t.group_id = g.id AND t.key = ${add(key)} AND t.value = ${add(value)} OFFSET 0)`);
     }
     if (query.periodMs !== null) where.push(`g.last_seen >= ${add(new Date(query.now - query.periodMs))}`);
     const column = ISSUE_SORTS[query.sort];
@@ -121,19 +140,50 @@ export class ReadModel {
     const [order, compare] = query.cursor?.before ? ['ASC', '>'] : ['DESC', '<'];
     if (query.cursor) where.push(`(g.${column}, g.id) ${compare} (${sortValue.bound(add(query.cursor.value))}, ${add(query.cursor.key)}::bigint)`);
     const limit = add(query.limit + 1);
-    const result = await this.pool.query<GroupRow & { sort_value: string }>(
-      `SELECT ${GROUP_COLUMNS}, ${sortValue.of('g')}::text AS sort_value FROM (
-         SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
+    const filters = where.map((condition) => ` AND ${condition}`).join('');
+    const page = led
+      ? `SELECT g.id, g.${column} FROM groups g
+         WHERE g.id = ANY(${add(candidates)}::bigint[]) AND g.project_id = ANY($1) AND g.status = ANY($2) AND g.level = ANY($3)${filters}
+         ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}`
+      : `SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
          CROSS JOIN LATERAL (
            SELECT g.id, g.${column} FROM groups g
-           WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${where.map((condition) => ` AND ${condition}`).join('')}
+           WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${filters}
            ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}) r
-         ORDER BY r.${column} ${order}, r.id ${order} LIMIT ${limit}) page
+         ORDER BY r.${column} ${order}, r.id ${order} LIMIT ${limit}`;
+    const result = await this.pool.query<GroupRow & { sort_value: string }>(
+      `SELECT ${GROUP_COLUMNS}, ${sortValue.of('g')}::text AS sort_value FROM (${page}) page
        JOIN groups g ON g.id = page.id
        ORDER BY g.${column} ${order}, g.id ${order}`,
       params,
     );
     return query.cursor?.before ? result.rows.reverse() : result.rows;
+  }
+
+  /**
+   * The issues of the most selective tag value or of all text terms of a search, when one matches at most
+   * CANDIDATES issues of the projects (whatever their status, level or the cursor); undefined when
+   * none does (or the search has neither). Each is read from its own index and no further than
+   * CANDIDATES + 1 matches.
+   */
+  private async candidates(projectIds: number[], tags: [string, string][], patterns: string[]): Promise<number[] | undefined> {
+    const reads = [
+      ...tags.map(([key, value]) => ({
+        text: 'SELECT group_id AS id FROM group_tag_values WHERE project_id = ANY($1) AND key = $2 AND value = $3 LIMIT $4',
+        values: [projectIds, key, value, CANDIDATES + 1],
+      })),
+      // The text terms together: the trigram index intersects them.
+      ...(patterns.length === 0
+        ? []
+        : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1)${patterns.map((_, i) => ` AND (title ILIKE $${i + 3} OR culprit ILIKE $${i + 3})`).join('')} LIMIT $2`, values: [projectIds, CANDIDATES + 1, ...patterns] }]),
+    ];
+    let fewest: number[] | undefined;
+    for (const read of reads) {
+      const ids = (await this.pool.query<{ id: string }>(read.text, read.values)).rows.map((row) => Number(row.id));
+      if (ids.length <= CANDIDATES && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
+      if (fewest !== undefined && fewest.length === 0) break;
+    }
+    return fewest;
   }
 
   /** Visible events per issue and bucket (start in unix seconds) received since `since` (unix seconds). */
