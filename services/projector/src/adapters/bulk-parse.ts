@@ -111,9 +111,9 @@ export class BulkParsers {
   private turn = 0;
 
   constructor(count = Math.max(1, Math.min(4, availableParallelism()))) {
-    // The code runs from source: a worker needs tsx too (Node's own type stripping refuses parts of
-    // it), which a process started with `--import tsx` passes on and a test runner's may not.
-    const execArgv = process.execArgv.some((flag) => flag.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+    // The code runs from source: a worker needs tsx (Node's own type stripping refuses parts of it).
+    // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`).
+    const execArgv = ['--import', 'tsx'];
     this.workers = Array.from({ length: count }, () => {
       const worker = new Worker(new URL('./bulk-parse.worker.ts', import.meta.url), { execArgv });
       worker.on('message', ({ id, parsed }: { id: number; parsed: BulkParse[] }) => {
