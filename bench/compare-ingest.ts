@@ -18,7 +18,8 @@ import { cpuSecondsOf, LoadGenerator, MINIMAL_RECEIVER, storeBodies } from './lo
 // With --profile each ingest runs under node --cpu-prof (which costs CPU too: take the ratios from
 // a run without it) and each run's profile is summarized over its counted seconds. --this-flags
 // gives this checkout's ingest Node flags (e.g. --max-semi-space-size=32), to weigh a flag against
-// its absence with the same checkout as the other.
+// its absence with the same checkout as the other; --flags=<node flags> gives both ingests flags;
+// --rounds=N repeats the four runs N times; --this-env=NAME=value (repeatable) sets its environment.
 
 const WARMUP_SECONDS = 3;
 const SECONDS = 15;
@@ -31,6 +32,9 @@ if (!other) {
 }
 const roots = { other: resolve(other), this: resolve(import.meta.dirname, '..') };
 const thisFlags = process.argv.find((arg) => arg.startsWith('--this-flags='))?.slice('--this-flags='.length).split(' ').filter(Boolean) ?? [];
+const bothFlags = process.argv.find((arg) => arg.startsWith('--flags='))?.slice('--flags='.length).split(' ').filter(Boolean) ?? [];
+const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? 1);
+const thisEnv = Object.fromEntries(process.argv.filter((arg) => arg.startsWith('--this-env=')).map((arg) => arg.slice('--this-env='.length).split('=') as [string, string]));
 const profileDir = process.argv.includes('--profile') ? mkdtempSync(join(tmpdir(), 'trapline-compare-ingest-')) : undefined;
 
 await up(readConfig());
@@ -50,17 +54,23 @@ try {
   let prefix = 0;
   const nextPrefix = () => (++prefix).toString(16);
 
+  /** The receiver's rate, and its CPU time per request (what the same work costs the cheapest peer). */
+  const receiverCpu = { seconds: 0, requests: 0 };
   const receiver = async () => {
     await load.sustained(peerUrl, bodies, '0', WARMUP_SECONDS);
-    return (await load.sustained(peerUrl, bodies, '0', SECONDS)).perSecond;
+    const before = cpuSecondsOf(peer.pid!);
+    const result = await load.sustained(peerUrl, bodies, '0', SECONDS);
+    receiverCpu.seconds += cpuSecondsOf(peer.pid!) - before;
+    receiverCpu.requests += result.accepted;
+    return result.perSecond;
   };
   await until('the minimal receiver', async () => (await load.post(peerUrl, bodies[0]!.bytes).catch(() => ({ status: 0 }))).status === 200, 10000, 100);
 
   const run = async (which: keyof typeof roots, index: number) => {
     const root = roots[which];
     const dir = profileDir && join(profileDir, `${index}-${which}`);
-    const flags = [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(which === 'this' ? thisFlags : [])];
-    const ingest: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', join(root, 'services', 'ingest', 'src', 'main.ts')], { cwd: root, env: trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const flags = [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...bothFlags, ...(which === 'this' ? thisFlags : [])];
+    const ingest: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', join(root, 'services', 'ingest', 'src', 'main.ts')], { cwd: root, env: which === 'this' ? { ...trapline.env, ...thisEnv } : trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
     let window: { fromUs: number; toUs: number } | undefined;
     const exited = new Promise((done) => ingest.once('exit', done));
     try {
@@ -86,7 +96,7 @@ try {
 
   const receiverBefore = await receiver();
   const runs: Awaited<ReturnType<typeof run>>[] = [];
-  for (const which of ['other', 'this', 'this', 'other'] as const) {
+  for (const which of Array.from({ length: rounds }, () => ['other', 'this', 'this', 'other'] as const).flat()) {
     const index = runs.length + 1;
     const result = await run(which, index);
     runs.push({ ...result, profile: profileDir ? profileOf(index, which, result.window) : undefined });
@@ -94,7 +104,7 @@ try {
   const receiverAfter = await receiver();
 
   const sum = (which: string, pick: (entry: (typeof runs)[number]) => number) => runs.filter((entry) => entry.which === which).reduce((total, entry) => total + pick(entry), 0);
-  const perSecond = (which: string) => sum(which, (entry) => entry.perSecond) / 2;
+  const perSecond = (which: string) => sum(which, (entry) => entry.perSecond) / (2 * rounds);
   const perCpuSecond = (which: string) => sum(which, (entry) => entry.accepted) / sum(which, (entry) => entry.cpuSeconds);
   const receiverRate = (receiverBefore + receiverAfter) / 2;
   const lines = [
@@ -102,9 +112,9 @@ try {
     `| --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
     ...runs.map((entry, index) => `| ${index + 1} | ${entry.which} | ${entry.perSecond} | ${entry.p50ms} | ${entry.p99ms} | ${entry.failed} | ${entry.cpuSeconds} | ${entry.perCpuSecond} | ${entry.load} |`),
     '',
-    `minimal receiver: ${receiverBefore} events/s before, ${receiverAfter} after`,
+    `minimal receiver: ${receiverBefore} events/s before, ${receiverAfter} after; ${Math.round(receiverCpu.requests / receiverCpu.seconds)} requests per CPU-second`,
     `other (${roots.other}): ${Math.round(perSecond('other'))} events/s (${(perSecond('other') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('other'))} events per CPU-second`,
-    `this (${roots.this}${thisFlags.length > 0 ? `, node ${thisFlags.join(' ')}` : ''}): ${Math.round(perSecond('this'))} events/s (${(perSecond('this') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('this'))} events per CPU-second`,
+    `this (${roots.this}${thisFlags.length > 0 ? `, node ${thisFlags.join(' ')}` : ''}${Object.keys(thisEnv).length > 0 ? `, ${Object.entries(thisEnv).map(([key, value]) => `${key}=${value}`).join(' ')}` : ''}): ${Math.round(perSecond('this'))} events/s (${(perSecond('this') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('this'))} events per CPU-second`,
     `this / other: ${(perSecond('this') / perSecond('other')).toFixed(2)}× events/s, ${(perCpuSecond('this') / perCpuSecond('other')).toFixed(2)}× events per CPU-second`,
   ];
   for (const [index, entry] of runs.entries()) if (entry.profile) lines.push('', `### run ${index + 1}, ${entry.which}: ${entry.perSecond} events/s, ${entry.perCpuSecond} events per CPU-second (profiled)`, '', formatSummary(entry.profile));

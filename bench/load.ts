@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { realisticEvent } from './events.ts';
 import { percentile } from './report.ts';
@@ -99,4 +99,56 @@ const TICKS_PER_SECOND = 100;
 export function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
+/** A thread's time on a CPU and time runnable but waiting for one, in seconds (the kernel's schedstat). */
+export interface SchedTimes {
+  running: number;
+  waiting: number;
+}
+
+/** Time on a CPU and time waiting in the run queue so far, per thread name of process `pid` (threads of one name summed). */
+export function schedTimesOf(pid: number): Map<string, SchedTimes> {
+  const byName = new Map<string, SchedTimes>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let name: string;
+    let fields: string[];
+    try {
+      name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim().replace(/\d+$/, '');
+      fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').trim().split(' ');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const times = byName.get(name) ?? { running: 0, waiting: 0 };
+    times.running += Number(fields[0]) / 1e9;
+    times.waiting += Number(fields[1]) / 1e9;
+    byName.set(name, times);
+  }
+  return byName;
+}
+
+/** Between two readings of `schedTimesOf`, per thread name, most waiting first. */
+export function schedTimesBetween(before: Map<string, SchedTimes>, after: Map<string, SchedTimes>): [string, SchedTimes][] {
+  return [...after]
+    .map(([name, times]): [string, SchedTimes] => [name, { running: +(times.running - (before.get(name)?.running ?? 0)).toFixed(2), waiting: +(times.waiting - (before.get(name)?.waiting ?? 0)).toFixed(2) }])
+    .filter(([, times]) => times.running > 0 || times.waiting > 0)
+    .sort((a, b) => b[1].waiting - a[1].waiting);
+}
+
+/** The whole process's times between two readings of `schedTimesOf`. */
+export function schedTotal(between: [string, SchedTimes][]): SchedTimes {
+  return between.reduce((sum, [, times]) => ({ running: +(sum.running + times.running).toFixed(2), waiting: +(sum.waiting + times.waiting).toFixed(2) }), { running: 0, waiting: 0 });
+}
+
+/** The pid of the process whose command line matches `pattern` (the stack's broker, Redis), if one runs. */
+export function pidOf(pattern: RegExp): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (pattern.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '))) return Number(entry);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
 }

@@ -8,7 +8,7 @@ import { readConfig } from '@trapline/runtime';
 import { startTrapline } from '../test/harness.ts';
 import { until } from './report.ts';
 import { formatSummary, summarizeProfile } from './cpu-profile.ts';
-import { cpuSecondsOf, LoadGenerator, storeBodies } from './load.ts';
+import { cpuSecondsOf, LoadGenerator, pidOf, schedTimesBetween, schedTimesOf, schedTotal, storeBodies } from './load.ts';
 
 // `npx tsx bench/profile-ingest.ts [label]`: the ingest benchmark's sustained load against an
 // ingest process running under `node --cpu-prof`, then its busiest functions by self time, into
@@ -54,17 +54,28 @@ try {
   const port = trapline.config.INGEST_PORT;
   const appendBefore = await histogram(port, 'trapline_ingest_append_seconds', /result="acked"/);
   const handledBefore = await histogram(port, 'trapline_http_request_duration_seconds', /route="\/api\/:projectId\/store\/"/);
+  const checkBefore = await histogram(port, 'trapline_ingest_redis_seconds', /step="check"/);
+  const markBefore = await histogram(port, 'trapline_ingest_redis_seconds', /step="mark"/);
   const cpuBefore = cpuSecondsOf(ingest.pid!);
+  // Each thread's time on a CPU and time runnable but waiting for one: on a shared machine the
+  // second is what a request's latency is made of. The shared stack's broker and Redis too (other
+  // sessions' load included: only indicative).
+  const peers = { 'Kafka broker': pidOf(/kafka\.Kafka/), Redis: pidOf(/^redis-server/) };
+  const schedBefore = [ingest.pid!, ...Object.values(peers)].map((pid) => (pid === undefined ? undefined : schedTimesOf(pid)));
   const generatorBefore = process.cpuUsage();
   const fromUs = Number(process.hrtime.bigint() / 1000n);
   const result = await load.sustained(storeUrl, bodies, 'a', SECONDS);
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const ingestCpu = cpuSecondsOf(ingest.pid!) - cpuBefore;
+  const [threads, ...peerTimes] = [ingest.pid!, ...Object.values(peers)].map((pid, index) => (pid === undefined ? [] : schedTimesBetween(schedBefore[index]!, schedTimesOf(pid))));
+  const times = (name: string, { running, waiting }: { running: number; waiting: number }) => `${name} ${running} s on a CPU, ${waiting} s waiting for one`;
   const generator = process.cpuUsage(generatorBefore);
   const generatorCpu = (generator.user + generator.system) / 1e6;
   const loadAfter = loadavg()[0]!.toFixed(2);
   const appendMs = meanMs(appendBefore, await histogram(port, 'trapline_ingest_append_seconds', /result="acked"/));
   const handledMs = meanMs(handledBefore, await histogram(port, 'trapline_http_request_duration_seconds', /route="\/api\/:projectId\/store\/"/));
+  const checkMs = meanMs(checkBefore, await histogram(port, 'trapline_ingest_redis_seconds', /step="check"/));
+  const markMs = meanMs(markBefore, await histogram(port, 'trapline_ingest_redis_seconds', /step="mark"/));
   ingest.kill('SIGTERM');
   await exited;
   // The main thread's profile is the largest; tsx's module loader thread writes a small one too.
@@ -75,8 +86,10 @@ try {
   const summary = summarizeProfile(file, 25, { fromUs, toUs });
   const figures =
     `${result.perSecond} events/s sustained (${CONCURRENCY} clients, ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, ${result.failed} non-200), p50 ${result.p50ms} ms, p99 ${result.p99ms} ms; ` +
-    `in ingest ${handledMs} ms per request on average, of which ${appendMs} ms waiting for Kafka's ack (queued behind the send in flight included); ` +
-    `ingest ${ingestCpu.toFixed(1)} CPU-s (${Math.round(result.accepted / ingestCpu)} events per CPU-second), load generator ${generatorCpu.toFixed(1)} CPU-s; 1-min load ${loadBefore} → ${loadAfter}`;
+    `in ingest ${handledMs} ms per request on average, of which ${appendMs} ms waiting for Kafka's ack, ${checkMs} ms for Redis' dedupe lookup before it and ${markMs} ms for the dedupe mark after it; ` +
+    `ingest ${ingestCpu.toFixed(1)} CPU-s (${Math.round(result.accepted / ingestCpu)} events per CPU-second), load generator ${generatorCpu.toFixed(1)} CPU-s; 1-min load ${loadBefore} → ${loadAfter}\n\n` +
+    `ingest's threads: ${threads!.map(([name, entry]) => times(name, entry)).join('; ')}. ` +
+    `Meanwhile (everyone's use of them): ${Object.keys(peers).map((name, index) => times(name, schedTotal(peerTimes[index]!))).join('; ')}`;
   const date = new Date().toISOString();
   const report = `# Ingest CPU profile${label ? ` (${label})` : ''}, ${date}\n\n${figures}\n\nProfile: \`${file}\` (node --cpu-prof; the tables count only the samples of the measured ${SECONDS} s)\n\n${formatSummary(summary)}`;
   const path = join(import.meta.dirname, 'results', `${date.slice(0, 10)}-ingest-profile${label ? `-${label}` : ''}.md`);

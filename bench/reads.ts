@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureEventPartitions, type Pool } from '@trapline/runtime';
 import { serviceSet } from '@trapline/cli/services';
-import { hashToken } from '@trapline/api/tokens';
+import { hashToken } from '@trapline/api';
 import { isolated } from '../test/harness.ts';
 import { percentile, type Scenario } from './report.ts';
 

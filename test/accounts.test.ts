@@ -192,7 +192,7 @@ describe('members, roles and invitations', () => {
 
   it('refuses an expired invitation with 410 and a malformed link with 404, creating no user', async () => {
     const token = 'ab'.repeat(32);
-    const { hashToken } = await import('@trapline/api/tokens');
+    const { hashToken } = await import('@trapline/api');
     await trapline.appender.append(trapline.topics.admin, [{ key: 'member/777', name: 'MemberUpserted', value: { memberId: '777', organizationSlug: org, userId: null, email: 'late@example.com', role: 'member', inviteTokenHash: hashToken(token), inviteExpiresAt: Date.now() - 1000, invitedBy: 'test', createdAt: Date.now() - 2000 } }]);
     await eventually(async () => ((await trapline.pool.query("SELECT 1 FROM members WHERE id = '777'")).rowCount ? true : undefined), 'the invitation projected');
     const expired = await fetch(url(`/api/0/accept-invite/777/${token}/`), { method: 'POST', ...json({ password: 'late password' }) });

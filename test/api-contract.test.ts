@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '@trapline/api/tokens';
+import { hashToken } from '@trapline/api';
 import { contractProblems, sentryOperation, TRAPLINE_OWN } from './contract.ts';
 import { loadSdkFixtures, retarget } from './fixtures/sdk-fixtures.ts';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '@trapline/api/tokens';
+import { hashToken } from '@trapline/api';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 
 // The read side of /api/0/ through the gateway: search, sort, pages, tags, organizations,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '@trapline/api/tokens';
+import { hashToken } from '@trapline/api';
 import { Appender, createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { injectableApi, isolated, runCli, type Isolated } from './harness.ts';

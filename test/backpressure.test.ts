@@ -15,18 +15,28 @@ const say = () => undefined;
 let node: KafkaNode;
 let trapline: RunningTrapline;
 
+/** Runs one step of the set-up or clean-up and prints how long it took, so a hook that times out shows which step held it. */
+async function timed<T>(what: string, step: () => Promise<T>): Promise<T> {
+  const began = Date.now();
+  try {
+    return await step();
+  } finally {
+    console.log(`backpressure: ${what} took ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  }
+}
+
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trapline-broker-'));
   chmodSync(dir, 0o755);
   const port = await freePort();
   node = { host: '127.0.0.1', port, controllerPort: await freePort(), dir };
-  await startKafka(node, stackPaths(readConfig()).cache, say);
-  trapline = await startTrapline({ KAFKA_BROKERS: `127.0.0.1:${port}`, APPEND_TIMEOUT_MS: '2000' });
+  await timed('starting the broker', () => startKafka(node, stackPaths(readConfig()).cache, say));
+  trapline = await timed('starting the services', () => startTrapline({ KAFKA_BROKERS: `127.0.0.1:${port}`, APPEND_TIMEOUT_MS: '2000' }));
 }, 240000);
 
 afterAll(async () => {
-  await trapline?.dispose();
-  await stopKafka(node.dir);
+  await timed('stopping the services and their environment', async () => trapline?.dispose());
+  await timed('stopping the broker', () => stopKafka(node.dir));
   rmSync(node.dir, { recursive: true, force: true });
 });
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { NODE_FLAGS } from '@trapline/cli/services';
 import { readConfig } from '@trapline/runtime';
+import { KAFKA_VERSION } from '@trapline/stack';
 import { localValues } from '../packages/stack/src/nginx.ts';
 
 // docker-compose.yml is production's stack. No Docker engine runs on these machines, so the file
@@ -14,7 +15,7 @@ const root = join(import.meta.dirname, '..');
 const compose = (...args: string[]) => spawnSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), ...args], { encoding: 'utf8', cwd: root });
 const composeWith = (env: Record<string, string>, ...args: string[]) => spawnSync('docker-compose', ['-f', join(root, 'docker-compose.yml'), ...args], { encoding: 'utf8', cwd: root, env: { ...process.env, ...env } });
 
-type Service = { deploy?: { replicas?: number }; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; command?: string[]; entrypoint?: string[]; environment?: Record<string, string>; profiles?: string[]; ports?: unknown[]; restart?: string };
+type Service = { image?: string; deploy?: { replicas?: number }; healthcheck?: unknown; depends_on?: Record<string, { condition: string }>; command?: string[]; entrypoint?: string[]; environment?: Record<string, string>; profiles?: string[]; ports?: unknown[]; restart?: string };
 
 describe('docker-compose.yml', () => {
   it('is valid for docker-compose', () => {
@@ -57,6 +58,15 @@ describe('docker-compose.yml', () => {
     expect(services.cli?.profiles).toEqual(['tools']);
     expect(services.cli?.healthcheck).toBeUndefined();
     expect(services.cli?.entrypoint).toEqual(['node', '--import', 'tsx', 'packages/cli/src/main.ts']);
+  });
+
+  it('runs the Kafka release the local stack runs and the tests use, its internal topics on its one broker', () => {
+    const kafka = resolved().services.kafka;
+    expect(kafka?.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
+    // Kafka's defaults want three replicas: with one broker the transactions (deleter, notifier) and share groups (4.x) would never start.
+    for (const setting of ['OFFSETS_TOPIC_REPLICATION_FACTOR', 'TRANSACTION_STATE_LOG_REPLICATION_FACTOR', 'TRANSACTION_STATE_LOG_MIN_ISR', 'SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR', 'SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR']) {
+      expect(String(kafka?.environment?.[`KAFKA_${setting}`]), setting).toBe('1');
+    }
   });
 
   it('advertises Kafka to the other containers as kafka:9092', () => {

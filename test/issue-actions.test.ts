@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashToken } from '@trapline/api/tokens';
+import { hashToken } from '@trapline/api';
 import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
 import { readTopic } from './log.ts';
 import { receivedAgo } from './received.ts';

@@ -254,6 +254,6 @@ describe('the deleter', () => {
     await deleteEvent(await store('deleted behind a request for an unknown project'), 20000);
     // The request behind it was taken in after it on the same partition, so its dead letter is committed by now.
     const dead = deadLetters(trapline.topics.deletionsDlq).find((letter) => letter.key === unknown);
-    expect(dead?.reason, `the request for project 987655 on ${trapline.topics.deletionsDlq}`).toMatch(/cannot take the request in: .*987655/);
+    expect(dead?.reason ?? '(none)', `the request for project 987655 on ${trapline.topics.deletionsDlq}`).toMatch(/cannot take the request in: .*987655/);
   });
 });

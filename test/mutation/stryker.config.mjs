@@ -9,7 +9,10 @@ const report = process.env.STRYKER_REPORT ?? 'mutation';
 export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
-  vitest: { configFile: 'test/mutation/vitest.config.ts' },
+  // Worker threads by default; STRYKER_VITEST_POOL=forks for a module whose tests change the
+  // process's time zone (process.env.TZ), which only a process's main thread can
+  // (run-files.sh sets it for ingest's normalize.ts).
+  vitest: { configFile: 'test/mutation/vitest.config.ts', pool: process.env.STRYKER_VITEST_POOL ?? 'threads' },
   mutate: ['services/*/src/domain/**/*.ts', 'schemas/src/**/*.ts', '!**/*.test.ts'],
   ignorePatterns: ['bench', 'docs', 'deploy', 'web', '.stack', 'test/mutation/reports'],
   coverageAnalysis: 'perTest',

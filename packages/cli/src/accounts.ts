@@ -1,10 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { OutgoingRecord, Pool } from '@trapline/runtime';
+import type { MemberRow, OutgoingRecord, Pool } from '@trapline/runtime';
 import type { MemberUpserted } from '@trapline/schemas';
-import { memberKey, newInvitation, newUser, normalizeEmail, userKey, userTokenKey, type MemberRow } from '@trapline/api/accounts';
-import { hashPassword } from '@trapline/api/passwords';
-import { decideRemoval, isRole, type Role } from '@trapline/api/roles';
-import { memberRemovalRecords } from '@trapline/api/team-members';
+import { decideRemoval, hashPassword, isRole, memberKey, memberRemovalRecords, newInvitation, newUser, normalizeEmail, type Role, userKey, userTokenKey } from '@trapline/api';
 import { AdminError, waitProjected, type AdminDeps } from './admin.ts';
 
 // Operator commands for people: users (with a generated password, shown once) and organization

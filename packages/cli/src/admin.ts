@@ -1,11 +1,9 @@
 import type { Appender, Pool } from '@trapline/runtime';
 import { adminKeys, DEFAULT_ALLOWED_ORIGINS, type KeyRateLimit, newRuleId, type ProjectKeyUpserted } from '@trapline/schemas';
-import * as commands from '@trapline/api/commands';
-import type { Decision } from '@trapline/api/commands';
-import { hashToken, newToken, SCOPES } from '@trapline/api/tokens';
+import { commands, type Decision, hashToken, newToken, SCOPES } from '@trapline/api';
 
 // Operator commands over the admin topic: each decides with the same builder the API uses
-// (@trapline/api/commands), appends its records, then waits until the projector has applied
+// (`commands` of @trapline/api), appends its records, then waits until the projector has applied
 // them, so the next command sees the result.
 
 export interface AdminDeps {

@@ -1,5 +1,5 @@
 import type { Appender, Pool } from '@trapline/runtime';
-import { hashToken } from '@trapline/api/tokens';
+import { hashToken } from '@trapline/api';
 import { ensureFirstOwner } from './accounts.ts';
 import { createKey, createOrganization, createProject, createToken } from './admin.ts';
 

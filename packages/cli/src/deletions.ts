@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Pool } from '@trapline/runtime';
-import type { RedriveResult } from '@trapline/deleter/redrive';
+import type { RedriveResult } from '@trapline/deleter';
 import { AdminError } from './admin.ts';
 
 // `trapline deletions …`: the operator's view of the deletion pipeline, read from the

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type Admin, type Config, createKafka, createLogger, DLQ_HEADERS, type Kafka, type KafkaMessage, type OffsetRange, readConfig, readRange, type RecordVerdict, redriveDeadLetters, topicPartitions, withAdmin } from '@trapline/runtime';
 import { Codec, TOPIC_SPECS, topicNames, type TopicId } from '@trapline/schemas';
-import type { RedriveResult } from '@trapline/deleter/redrive';
+import type { RedriveResult } from '@trapline/deleter';
 import { AdminError } from './admin.ts';
 import {
   DEAD_LETTER_TOPICS, deadLetterEntry, decodeLine, groupLag, lagTableRows, offsetChangeLine, parseNonNegative, parseReplayTarget, partitionLag,

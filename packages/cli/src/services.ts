@@ -47,10 +47,13 @@ export interface ServiceSet {
    * own DELETER_INSTANCE (its Kafka transactional id).
    */
   startInstance(name: ServiceName, instance: string, env: NodeJS.ProcessEnv): Promise<RunningService>;
-  /** SIGTERM (or another signal) and wait for the exit. */
+  /** SIGTERM (or another signal) and wait for the exit; SIGKILL after STOP_GRACE_MS. */
   stop(key: ServiceKey, signal?: NodeJS.Signals): Promise<void>;
   stopAll(): Promise<void>;
 }
+
+/** How long `stop` waits for an exit before SIGKILL: past the services' own 15 s stop timer. */
+const STOP_GRACE_MS = 25000;
 
 async function waitHealthy(service: RunningService, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -152,7 +155,14 @@ export function serviceSet(env: NodeJS.ProcessEnv, options: ServiceSetOptions = 
     try {
       const exited = new Promise((resolve) => service.process.once('exit', resolve));
       service.process.kill(signal);
+      // A service exits by itself within its own stop timer (lifecycle.ts); one that does not
+      // (native teardown stuck, say) is killed, and named, rather than holding up whoever stops it.
+      const overdue = setTimeout(() => {
+        process.stderr.write(`${key} (pid ${service.process.pid}) did not exit within ${STOP_GRACE_MS / 1000} s of ${signal}: killing it\n`);
+        service.process.kill('SIGKILL');
+      }, STOP_GRACE_MS);
       await exited;
+      clearTimeout(overdue);
       services.delete(key);
     } finally {
       stopping.delete(key);

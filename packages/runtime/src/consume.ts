@@ -85,6 +85,14 @@ export interface ConsumeLoopOptions {
   metrics?: Registry;
   /** Records per cycle across partitions (librdkafka polls, then the loop hands them over by partition). */
   maxBatchSize?: number;
+  /**
+   * A cycle takes the records librdkafka has fetched already, waiting only for the first one
+   * (default: it waits for each record up to the poll timeout, so a steady stream fills
+   * `maxBatchSize` before the handler sees any). For a consumer whose records are waited for.
+   */
+  takeFetched?: boolean;
+  /** Of one cycle's batches, those of these topics are handled first (in this order), the rest as they came. */
+  firstTopics?: string[];
   /** librdkafka waits up to this long for `fetchMinBytes` to accumulate on a broker. */
   fetchMaxWaitMs?: number;
   fetchMinBytes?: number;
@@ -183,6 +191,15 @@ export function decodeRecord(codec: Codec, record: ConsumedRecord): DecodeResult
   return decoded;
 }
 
+/** One cycle's batches in the order they are handled: those of `firstTopics` first (in that order), the others as they came. */
+export function inHandlingOrder<T extends { topic: string }>(batches: T[], firstTopics: string[]): T[] {
+  const rank = (topic: string) => {
+    const at = firstTopics.indexOf(topic);
+    return at === -1 ? firstTopics.length : at;
+  };
+  return [...batches].sort((a, b) => rank(a.topic) - rank(b.topic));
+}
+
 /** Thrown by `control.commit` for a partition this member no longer owns: the records are someone else's now. */
 export class PartitionRevoked extends Error {}
 
@@ -229,6 +246,7 @@ class Loop implements ConsumeLoop {
       this.consumer.connect({ timeout: 30000 }, (error) => (error ? reject(error) : resolve()));
     });
     this.consumer.setDefaultConsumeTimeout(100);
+    if (this.options.takeFetched) (this.consumer as KafkaConsumer & { setDefaultIsTimeoutOnlyForFirstMessage(only: boolean): void }).setDefaultIsTimeoutOnlyForFirstMessage(true);
     this.consumer.subscribe(this.options.topics);
     this.done = this.run();
   }
@@ -277,7 +295,7 @@ class Loop implements ConsumeLoop {
       if (!batch) batches.set(id, (batch = { topic: message.topic, partition: message.partition, records: [] }));
       batch.records.push(recordOf(message));
     }
-    const waiting = [...batches.values()];
+    const waiting = inHandlingOrder([...batches.values()], this.options.firstTopics ?? []);
     const width = Math.min(this.options.partitionsConcurrently ?? 1, waiting.length);
     await Promise.all(Array.from({ length: width }, async () => {
       for (let batch = waiting.shift(); batch && this.running; batch = waiting.shift()) await this.handleBatch(batch);

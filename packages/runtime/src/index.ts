@@ -15,3 +15,4 @@ export * from './held-steps.ts';
 export * from './redrive.ts';
 export * from './consume.ts';
 export * from './range-read.ts';
+export type * from './read-model/rows.ts';

@@ -2,13 +2,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createKafka, createLogger } from '@trapline/runtime';
-import { commandExists, portAnswers, readPid, run, StackError, startDetached, stopPid, waitFor } from './processes.ts';
+import { commandExists, portAnswers, readPid, run, runAsync, StackError, startDetached, stopPid, waitFor } from './processes.ts';
 
 // Apache Kafka in KRaft mode from Maven Central jars: one combined broker+controller, or a cluster
-// of several such nodes that are together the controller quorum. 3.9 and 4.x differ in their
-// logging backend (reload4j, log4j2) and in where a few tools live.
-export const KAFKA_VERSION = '3.9.1';
+// of several such nodes that are together the controller quorum. The current 4.x release by default
+// (docker-compose.yml's image is the same release); 3.9 still runs when a node asks for it. The two
+// differ in their logging backend (reload4j, log4j2) and in where a few tools live.
+export const KAFKA_VERSION = '4.4.0';
 
 /** What the stack does differently for a Kafka release line. */
 interface KafkaRelease {
@@ -52,6 +54,7 @@ export const KAFKA_TOOLS: Record<string, string> = {
   'console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer',
   'console-producer': 'org.apache.kafka.tools.ConsoleProducer',
   'get-offsets': 'org.apache.kafka.tools.GetOffsetShell',
+  'features': 'org.apache.kafka.tools.FeatureCommand',
   'storage': 'kafka.tools.StorageTool',
 };
 
@@ -128,7 +131,9 @@ function serverProperties(node: KafkaNode, quorum: KafkaNode[], kafka: KafkaRele
     ...(kafka.log4j2 ? [`share.coordinator.state.topic.replication.factor=${replicas}`, `share.coordinator.state.topic.min.isr=${minInSync}`] : []),
     'group.initial.rebalance.delay.ms=0',
     // In a cluster, a killed node is fenced and its partitions led elsewhere after 6 s (default 9 s).
-    ...(quorum.length > 1 ? ['broker.heartbeat.interval.ms=1000', 'broker.session.timeout.ms=6000'] : []),
+    // The heartbeat interval stays at its default, 2 s: 4.x also takes it as the timeout of a node's
+    // registration with the controller, and at 1 s a loaded machine kept timing registrations out.
+    ...(quorum.length > 1 ? ['broker.session.timeout.ms=6000'] : []),
     // Quick compaction so erased events leave the log soon after their tombstone (tests rely on it).
     'log.cleaner.backoff.ms=1000',
     '',
@@ -148,8 +153,9 @@ export async function startKafka(node: KafkaNode, cacheDir: string, log: (line: 
   const toolsLog = logConfig(kafka, join(node.dir, 'tools-log4j.properties'), 'stderr', 'WARN');
   if (!existsSync(join(node.dir, 'data', 'meta.properties'))) {
     log(`formatting Kafka storage (KRaft)${cluster ? ` of node ${node.id}` : ''}`);
-    const clusterId = cluster?.clusterId ?? kafkaClusterId(classpath, toolsLog);
-    run('java', [toolsLog, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
+    const clusterId = cluster?.clusterId ?? kafkaClusterId();
+    // Asynchronous: a cluster's nodes format at once (a JVM each), then start together.
+    await runAsync('java', [toolsLog, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties, '--ignore-formatted']);
   }
   const serverLog = logConfig(kafka, join(node.dir, 'log4j.properties'), 'file', 'INFO');
   const logs = join(node.dir, 'logs');
@@ -163,13 +169,21 @@ export async function startKafka(node: KafkaNode, cacheDir: string, log: (line: 
     join(logs, 'stdout.log'),
     pidFile,
   );
-  await waitFor('Kafka', () => portAnswers(node.host, node.port), 90000, join(logs, 'server.log'));
+  // A node of a cluster answers only once a majority of the quorum is up: it waits for the others' JVMs too.
+  await waitFor('Kafka', () => portAnswers(node.host, node.port), cluster ? 150000 : 90000, join(logs, 'server.log'));
   return 'started';
 }
 
-/** `toolsLog`: the JVM flag naming the tools' logging config. */
-function kafkaClusterId(classpath: string, toolsLog: string): string {
-  return run('java', [toolsLog, '-cp', classpath, 'kafka.tools.StorageTool', 'random-uuid']).trim();
+/**
+ * A new cluster id as `kafka-storage random-uuid` makes it (16 random bytes, URL-safe base64
+ * without padding; never starting with '-', which the tools would take for an option), without
+ * starting a JVM for it.
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** The id a node's storage was formatted with, if it was. */
@@ -184,13 +198,8 @@ function formattedClusterId(node: KafkaNode): string | undefined {
  */
 export async function startKafkaCluster(nodes: KafkaNode[], cacheDir: string, log: (line: string) => void): Promise<Array<'started' | 'running' | 'external'>> {
   const kafka = release(nodes[0]?.version ?? KAFKA_VERSION);
-  const classpath = kafkaClasspath(cacheDir, log, kafka.version);
-  const formatted = nodes.map(formattedClusterId).find((id) => id !== undefined);
-  let clusterId = formatted;
-  if (clusterId === undefined) {
-    mkdirSync(nodes[0]!.dir, { recursive: true });
-    clusterId = kafkaClusterId(classpath, logConfig(kafka, join(nodes[0]!.dir, 'tools-log4j.properties'), 'stderr', 'WARN'));
-  }
+  kafkaClasspath(cacheDir, log, kafka.version);
+  const clusterId = nodes.map(formattedClusterId).find((id) => id !== undefined) ?? kafkaClusterId();
   const cluster = { nodes, clusterId };
   const states = await Promise.all(nodes.map((node) => startKafka(node, cacheDir, log, cluster)));
   await waitForBrokers(nodes, 90000);

@@ -108,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
       return runKafkaTool(tool ?? '', args, config.kafkaBrokers.join(','), paths.cache, paths.state);
     }
     default:
-      process.stderr.write('usage: npm run stack -- up [--brokers n]|down|status|tool <topics|consumer-groups|configs|console-consumer|console-producer|get-offsets|storage> [args]\n');
+      process.stderr.write('usage: npm run stack -- up [--brokers n]|down|status|tool <topics|consumer-groups|configs|console-consumer|console-producer|get-offsets|features|storage> [args]\n');
       return 2;
   }
 }

@@ -80,6 +80,19 @@ export function run(command: string, args: string[], options: SpawnSyncOptions =
   return String(result.stdout ?? '');
 }
 
+/** `run` without blocking the event loop, so several commands (the formatting of a cluster's nodes) run at once. */
+export function runAsync(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => ((stdout += chunk), (output += chunk)));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('error', (error) => reject(new StackError(`${command}: ${error.message}`)));
+    child.once('close', (status) => (status === 0 ? resolve(stdout) : reject(new StackError(`${command} ${args.join(' ')} failed (exit ${status}):\n${output}`))));
+  });
+}
+
 export function commandExists(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }

@@ -1,7 +1,7 @@
 import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, postgresCheck, readConfig, runService, startHealthServer } from '@trapline/runtime';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
-import { startProjectorConsumer } from './adapters/consumer.ts';
+import { startProjectorConsumer } from './app.ts';
 
 const config = readConfig();
 const logger = createLogger('projector', config.LOG_LEVEL);

@@ -1,5 +1,4 @@
-import type { Pool } from '@trapline/runtime';
-import type { MemberRow, UserRow, UserTokenRow } from '../domain/accounts.ts';
+import type { MemberRow, Pool, UserRow, UserTokenRow } from '@trapline/runtime';
 
 // Queries over the users, members and user_tokens read models (the projector writes them). The
 // password hash leaves Postgres only through `credentials`, for sign-in's verification.

@@ -1,48 +1,6 @@
-import type { Pool } from '@trapline/runtime';
+import type { DeliveryRow, HookRow, Pool, RuleRow } from '@trapline/runtime';
 
 // Queries over the alerting read models (rules, service hooks, alert addresses, delivery log).
-
-export interface RuleRow {
-  rule_id: string;
-  project_id: number;
-  name: string;
-  action_match: string;
-  filter_match: string;
-  frequency: number;
-  environment: string | null;
-  conditions: unknown[];
-  filters: unknown[];
-  actions: unknown[];
-  status: string;
-  created_by: string;
-  created_at: Date;
-}
-
-export interface HookRow {
-  hook_id: string;
-  project_id: number;
-  url: string;
-  events: string[];
-  secret: string;
-  status: string;
-  created_at: Date;
-}
-
-export interface DeliveryRow {
-  delivery_id: string;
-  project_id: number;
-  group_id: number;
-  rule_id: string | null;
-  rule_name: string;
-  trigger: string;
-  kind: string;
-  target: string;
-  status: string;
-  attempts: number;
-  last_error: string | null;
-  decided_at: Date;
-  changed_at: Date;
-}
 
 export class AlertsReadModel {
   constructor(private readonly pool: Pool) {}

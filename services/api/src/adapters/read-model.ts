@@ -1,10 +1,9 @@
-import type { Pool } from '@trapline/runtime';
+import type { AuditRow, DeletionRow, EventRow, GroupRow, KeyRow, Pool, ProjectRow, TagValueRow, TeamRow, TokenRow } from '@trapline/runtime';
 import type { Level } from '@trapline/schemas';
 import { AccountsReadModel } from './accounts.ts';
-import type { AuditRow, DeletionRow } from '../domain/audit.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
-import type { EventRow, GroupRow, ProjectRow, TagKeySummary } from '../domain/serialize.ts';
+import type { TagKeySummary } from '../domain/serialize.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -38,13 +37,6 @@ const SORT_VALUES: Record<(typeof ISSUE_SORTS)[IssueSort], { of: (alias: string)
 
 // Queries over the projected read models. Everything pending deletion is invisible here.
 
-export interface TokenRow {
-  token_hash: string;
-  organization_slug: string;
-  scopes: string[];
-  active: boolean;
-}
-
 const PROJECT_COLUMNS = `id, organization_slug, slug, name, platform, created_at,
   (SELECT r.retention_days FROM project_retention r WHERE r.project_id = projects.id) AS retention_days,
   (SELECT o.origins FROM project_allowed_origins o WHERE o.project_id = projects.id) AS allowed_origins,
@@ -64,39 +56,6 @@ const AUDIT_COLUMNS = 'id, organization_slug, project_id, event, actor, transact
 
 /** Events visible to the API: neither they nor their issue are pending deletion. */
 const VISIBLE_EVENTS = `events e JOIN groups g ON g.id = e.group_id WHERE NOT e.pending_deletion AND g.status <> 'pending_deletion'`;
-
-export interface TagValueRow {
-  key: string;
-  value: string;
-  count: number;
-  first_seen: Date;
-  last_seen: Date;
-}
-
-export interface KeyRow {
-  public_key: string;
-  secret_key: string;
-  project_id: number;
-  label: string;
-  active: boolean;
-  created_at: Date;
-  /** The key's own rate limit (events per window seconds); null: the deployment's. */
-  rate_limit_count: number | null;
-  rate_limit_window: number | null;
-}
-
-export interface TeamRow {
-  id: number;
-  organization_slug: string;
-  slug: string;
-  name: string;
-  created_at: Date;
-  /** Accepted members on the team (absent: a team just created, none). */
-  member_count?: number;
-  /** Whether the viewer's membership is on the team, and its team role there (null: not on it). */
-  is_member?: boolean;
-  team_role?: string | null;
-}
 
 /** Who looks at teams: their membership in the organization and the team role it has by default there. */
 export interface TeamViewer {

@@ -1,45 +1,8 @@
-import type { Pool } from '@trapline/runtime';
-import type { ReleaseCommit } from '@trapline/schemas';
+import type { DeployRow, Pool, ReleaseRow, RepositoryRow } from '@trapline/runtime';
 
 // Releases as the API reads them: those created through the API (the `releases` table) and those
 // only seen on events (a release an SDK reports exists, as in Sentry), with what the events say of
 // each: first and last event, projects, issues first seen in it.
-
-export interface ReleaseRow {
-  version: string;
-  /** Projects the release was created for (empty for a release only seen on events). */
-  declared_project_ids: number[];
-  /** Projects whose events carry the release. */
-  seen_project_ids: number[];
-  ref: string | null;
-  url: string | null;
-  date_created: Date;
-  date_started: Date | null;
-  date_released: Date | null;
-  commits: ReleaseCommit[];
-  /** Whether it exists as a release record (created through the API), not only on events. */
-  declared: boolean;
-  first_event: Date | null;
-  last_event: Date | null;
-  new_groups: number;
-  deploy_count: number;
-}
-
-export interface DeployRow {
-  deploy_id: string;
-  environment: string;
-  name: string | null;
-  url: string | null;
-  date_started: Date | null;
-  date_finished: Date;
-  project_ids: number[];
-}
-
-export interface RepositoryRow {
-  name: string;
-  url: string | null;
-  created_at: Date;
-}
 
 const RELEASES = `
   WITH org_projects AS (SELECT id FROM projects WHERE organization_slug = $1),

@@ -1,21 +1,7 @@
+import type { MemberRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
 import { contractProblems } from '../../../../test/contract.ts';
-import {
-  INVITE_TTL_MS,
-  MAX_EMAIL,
-  memberRecord,
-  memberRow,
-  newInvitation,
-  newUser,
-  newUserToken,
-  normalizeEmail,
-  ROLE_DESCRIPTIONS,
-  serializeMember,
-  serializeMemberDetail,
-  serializeUser,
-  serializeUserToken,
-  type MemberRow,
-} from './accounts.ts';
+import { INVITE_TTL_MS, MAX_EMAIL, memberRecord, memberRow, newInvitation, newUser, newUserToken, normalizeEmail, ROLE_DESCRIPTIONS, serializeMember, serializeMemberDetail, serializeUser, serializeUserToken } from './accounts.ts';
 import { hashToken } from './tokens.ts';
 
 // Users, members and user tokens: given plain inputs, then the exact records and the exact answers

@@ -1,5 +1,6 @@
+import type { MemberRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
-import { newInvitation, newUserToken, normalizeEmail, sameSecret, serializeMember, serializeMemberDetail, serializeUser, type MemberRow } from './accounts.ts';
+import { newInvitation, newUserToken, normalizeEmail, sameSecret, serializeMember, serializeMemberDetail, serializeUser } from './accounts.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import { hashToken } from './tokens.ts';
 

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { MemberRow, UserRow, UserTokenRow } from '@trapline/runtime';
 import type { MemberUpserted, UserTokenUpserted, UserUpserted } from '@trapline/schemas';
 import { ROLE_SCOPES, ROLES, type Role } from './roles.ts';
 import { hashToken } from './tokens.ts';
@@ -57,38 +58,6 @@ export function newInvitation(input: { organizationSlug: string; email: string; 
 export function newUserToken(input: { userId: string; scopes: string[]; label: string; now: number }): { record: UserTokenUpserted; token: string } {
   const token = `tpu_${newSecret()}`;
   return { token, record: { tokenId: newId(), tokenHash: hashToken(token), userId: input.userId, scopes: input.scopes, label: input.label, active: true, createdAt: input.now } };
-}
-
-export interface UserRow {
-  id: string;
-  email: string;
-  name: string;
-  created_at: Date;
-}
-
-export interface MemberRow {
-  id: string;
-  organization_slug: string;
-  user_id: string | null;
-  email: string;
-  role: string;
-  invite_token_hash: string | null;
-  invite_expires_at: Date | null;
-  invited_by: string | null;
-  created_at: Date;
-  /** Joined from users; null while pending. */
-  user_name: string | null;
-  user_created_at?: Date | null;
-}
-
-export interface UserTokenRow {
-  id: string;
-  token_hash: string;
-  user_id: string;
-  scopes: string[];
-  label: string;
-  active: boolean;
-  created_at: Date;
 }
 
 /** The record that restates a member row (to change its role, or accept it). */

@@ -1,4 +1,4 @@
-import type { DeliveryRow, HookRow, RuleRow } from '../adapters/alerts-read-model.ts';
+import type { DeliveryRow, HookRow, RuleRow } from '@trapline/runtime';
 
 // Sentry's shapes of a project rule and a service hook; the delivery log is Trapline's own.
 

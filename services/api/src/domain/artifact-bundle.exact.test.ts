@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import type { DeliveryRow, HookRow, RuleRow } from '@trapline/runtime';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import type { DeliveryRow, HookRow, RuleRow } from '../adapters/alerts-read-model.ts';
 import { serializeDelivery, serializeHook, serializeRule } from './alerts-serialize.ts';
 import { CHUNK_SIZE, chunkUploadOptions, readArtifactBundle, readChunk } from './artifact-bundle.ts';
 

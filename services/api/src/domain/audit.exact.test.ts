@@ -1,5 +1,6 @@
+import type { AuditRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
-import { AUDIT_EVENTS, auditActor, auditNote, serializeAuditEntry, type AuditRow } from './audit.ts';
+import { AUDIT_EVENTS, auditActor, auditNote, serializeAuditEntry } from './audit.ts';
 
 // The audit log's actors, notes and target objects, with plain rows: the exact text a reader of
 // Sentry's audit log sees.

@@ -1,5 +1,6 @@
+import type { AuditRow, DeletionRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
-import { auditActor, auditNote, serializeAuditEntry, serializeDeletion, type AuditRow, type DeletionRow } from './audit.ts';
+import { auditActor, auditNote, serializeAuditEntry, serializeDeletion } from './audit.ts';
 
 const at = new Date('2024-11-26T10:00:00.000Z');
 const requested: AuditRow = {

@@ -1,36 +1,5 @@
+import type { AuditRow, DeletionRow } from '@trapline/runtime';
 // Rows of the audit log and the deletions read model → Sentry's Web API shapes. Pure.
-
-export interface AuditRow {
-  id: string;
-  organization_slug: string;
-  project_id: number | null;
-  event: string;
-  actor: string;
-  transaction_id: string | null;
-  target_object: string | null;
-  data: Record<string, unknown>;
-  created_at: Date;
-}
-
-export interface DeletionRow {
-  transaction_id: string;
-  kind: 'group' | 'event';
-  project_id: number;
-  project_slug: string;
-  organization_slug: string;
-  /** As text: an issue id is a string on the API. */
-  group_id: string | null;
-  event_id: string | null;
-  actor: string;
-  requested_at: Date;
-  state: string;
-  attempts: number;
-  last_error: string | null;
-  chunks: number;
-  events_removed: number;
-  rows_removed: number;
-  completed_at: Date | null;
-}
 
 /** The audit events Trapline records: Sentry's `options` of the audit-log list. */
 export const AUDIT_EVENTS = ['issue.delete', 'issue.delete.completed', 'event.delete', 'event.delete.completed', 'member.invite', 'member.accept', 'member.edit', 'member.remove', 'member.join-team', 'member.leave-team'] as const;

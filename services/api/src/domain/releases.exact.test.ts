@@ -1,7 +1,6 @@
+import type { DeployRow, ProjectRow, ReleaseRow, RepositoryRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
-import type { DeployRow, ReleaseRow, RepositoryRow } from '../adapters/releases-read-model.ts';
 import { commitsOfRefs, nextRelease, releaseId, serializeCommits, serializeDeploy, serializeRelease, serializeRepository, shortVersion, statusDetailsOf, versionProblem } from './releases.ts';
-import type { ProjectRow } from './serialize.ts';
 
 // Releases as sentry-cli and the SDKs name them, with plain rows: the version rule, the short
 // version the UI shows, what a create or update makes of a release, and Sentry's shapes.

@@ -1,5 +1,5 @@
+import type { ReleaseRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
-import type { ReleaseRow } from '../adapters/releases-read-model.ts';
 import { commitsOfRefs, releaseId, serializeCommits, serializeRelease } from './releases.ts';
 
 const release: ReleaseRow = {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { DeployRow, ProjectRow, ReleaseRow, RepositoryRow } from '@trapline/runtime';
 import type { ReleaseCommit, ReleaseUpserted } from '@trapline/schemas';
-import type { DeployRow, ReleaseRow, RepositoryRow } from '../adapters/releases-read-model.ts';
-import type { ProjectRow } from './serialize.ts';
 
 // Releases in Sentry's shapes, and the pure decisions behind the release API: what a create or an
 // update makes of a release's state (the whole state goes on the log as one ReleaseUpserted).

@@ -1,6 +1,5 @@
+import type { KeyRow, ProjectRow } from '@trapline/runtime';
 import type { ProjectKeyUpserted, ProjectUpserted } from '@trapline/schemas';
-import type { KeyRow } from '../adapters/read-model.ts';
-import type { ProjectRow } from './serialize.ts';
 
 // Read-model rows ↔ the admin records they were projected from: a command starts from the record
 // of what exists, and an answer to a write shows the record it appended.

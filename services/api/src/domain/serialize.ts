@@ -1,71 +1,11 @@
+import type { EventRow, GroupRow, KeyRow, OrganizationRow, ProjectRow, TeamRow } from '@trapline/runtime';
 import type { z } from 'zod';
 import { crashLocation, DEFAULT_ALLOWED_ORIGINS, eventCulprit, hasSystemFrames, type NormalizedEvent } from '@trapline/schemas';
 import { PRODUCT_AREAS, type eventAnswer, type issueAnswer, type issueDetailAnswer, type keyAnswer, type listedEventAnswer, type organizationAnswer, type projectAnswer, type projectDetailAnswer, type simpleEventAnswer, type tagAnswer, type tagValueAnswer, type teamAnswer } from './answers.ts';
-import type { KeyRow, TeamRow } from '../adapters/read-model.ts';
 import { statusDetailsOf } from './releases.ts';
 
 // Rows of the read models → Sentry's Web API shapes. Fields that mean nothing here get their
 // neutral value (assignedTo: null, numComments: 0, …). Timestamps are ISO 8601 UTC.
-
-export interface ProjectRow {
-  id: number;
-  organization_slug: string;
-  slug: string;
-  name: string;
-  platform: string | null;
-  created_at: Date;
-  /** Days this project keeps its events; null: the deployment's RETENTION_DAYS. */
-  retention_days: number | null;
-  /** Origins whose browser SDKs may post (Sentry's allowedDomains); null: the default ["*"]. */
-  allowed_origins: string[] | null;
-  organization_name: string;
-  organization_created_at: Date;
-  /** The project's teams, by slug. */
-  teams: { id: string; slug: string; name: string }[];
-  /** When its oldest visible issue was first seen; null without events. */
-  first_event: Date | null;
-}
-
-export interface OrganizationRow {
-  slug: string;
-  name: string;
-  created_at: Date;
-}
-
-export interface GroupRow {
-  id: number;
-  project_id: number;
-  short_id: number;
-  title: string;
-  culprit: string;
-  type: 'error' | 'default';
-  metadata: Record<string, unknown>;
-  level: string;
-  platform: string;
-  logger: string | null;
-  status: 'unresolved' | 'resolved' | 'ignored' | 'pending_deletion';
-  first_seen: Date;
-  last_seen: Date;
-  times_seen: number;
-  user_count: number;
-  first_release?: string | null;
-  last_release?: string | null;
-  resolved_in_release?: string | null;
-  resolved_in_next_release?: string | null;
-}
-
-export interface EventRow {
-  project_id: number;
-  event_id: string;
-  group_id: number;
-  received_at: Date;
-  occurred_at: Date;
-  title: string;
-  message: string;
-  payload: NormalizedEvent;
-  /** The projected tags: what the SDK sent plus the promoted fields (level, release, environment, …). */
-  tags: [string, string][];
-}
 
 const iso = (date: Date) => date.toISOString();
 

@@ -1,6 +1,6 @@
+import type { MemberRow } from '@trapline/runtime';
 import { describe, expect, it } from 'vitest';
-import { effectiveTeamRole, mayTakeOffTeam, memberRemovalRecords, minimumTeamRole, serializeTeamMember, teamLeaveRecords, teamMemberRecord, type LeaveFacts } from './team-members.ts';
-import type { MemberRow } from './accounts.ts';
+import { effectiveTeamRole, LEAVE_REFUSAL, mayTakeOffTeam, memberRemovalRecords, minimumTeamRole, serializeTeamMember, teamLeaveRecords, teamMemberRecord, type LeaveFacts } from './team-members.ts';
 
 const nobody: LeaveFacts = { self: false, orgWrite: false, memberWrite: false, actorTeamRole: null };
 
@@ -15,6 +15,10 @@ describe('who may take a member off a team (Sentry’s _can_delete)', () => {
     ['a reader of the organization', {}, false],
   ])('given %s, when they take someone off, then %s', (_, facts, allowed) => {
     expect(mayTakeOffTeam({ ...nobody, ...facts })).toBe(allowed);
+  });
+
+  it("given one who may not, then Sentry's refusal text", () => {
+    expect(LEAVE_REFUSAL).toBe("You do not have permission to edit that user's membership.");
   });
 });
 

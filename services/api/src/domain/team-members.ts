@@ -1,6 +1,6 @@
 import { adminKeys, type TeamMemberUpserted } from '@trapline/schemas';
-import type { OutgoingRecord, Tombstone } from '@trapline/runtime';
-import { serializeMember, type MemberRow } from './accounts.ts';
+import type { MemberRow, OutgoingRecord, Tombstone } from '@trapline/runtime';
+import { serializeMember } from './accounts.ts';
 import type { Role } from './roles.ts';
 
 // Team membership as Sentry has it (OrganizationMemberTeam): who may add or remove whom, the records

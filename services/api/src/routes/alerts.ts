@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { HookRow, RuleRow } from '@trapline/runtime';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { alertKeys, checkHttpUrl, emailTargetRefusal, newRuleId, parseAlertRule, ruleRecord, type AlertRule, type ServiceHookUpserted } from '@trapline/schemas';
-import { AlertsReadModel, type HookRow, type RuleRow } from '../adapters/alerts-read-model.ts';
+import { AlertsReadModel } from '../adapters/alerts-read-model.ts';
 import { serializeDelivery, serializeHook, serializeRule } from '../domain/alerts-serialize.ts';
 import { alertEmailsAnswer, alertRuleAnswer, deliveryAnswer, empty, hookAnswer, refusals } from '../domain/answers.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';

@@ -1,12 +1,11 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Appender, OutgoingRecord, ProjectionWatcher, Tombstone } from '@trapline/runtime';
+import type { Appender, GroupRow, OutgoingRecord, ProjectionWatcher, ProjectRow, Tombstone, UserRow } from '@trapline/runtime';
 import type { ReadModel } from '../adapters/read-model.ts';
 import type { SessionStore, SignInThrottle } from '../adapters/sessions.ts';
-import { sameSecret, type UserRow } from '../domain/accounts.ts';
+import { sameSecret } from '../domain/accounts.ts';
 import { isRole, ROLE_SCOPES, ROLES, roleGrants, roleOfScopes, type MemberActor, type Role } from '../domain/roles.ts';
 import type { Decision } from '../domain/commands.ts';
-import type { GroupRow, ProjectRow } from '../domain/serialize.ts';
 import { hashToken, hasScope, type Scope } from '../domain/tokens.ts';
 
 /** An expected refusal, answered as Sentry does: a status and `{"detail": …}`. */

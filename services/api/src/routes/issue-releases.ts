@@ -1,6 +1,6 @@
+import type { GroupRow, ProjectRow } from '@trapline/runtime';
 import type { ReleaseReadModel } from '../adapters/releases-read-model.ts';
 import { serializeRelease } from '../domain/releases.ts';
-import type { GroupRow, ProjectRow } from '../domain/serialize.ts';
 
 /** An issue's `firstRelease` and `lastRelease` (Sentry's issue detail): the releases of its first and latest events. */
 export async function issueReleases(releases: ReleaseReadModel, group: GroupRow, project: ProjectRow) {

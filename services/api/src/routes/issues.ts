@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { GroupRow, ProjectRow } from '@trapline/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseIssueSearch, parseSort, parseStatsPeriod } from '../domain/search.ts';
 import { parseGroupStatsPeriod, statsSeries, statsWindow, type GroupStatsPeriod } from '../domain/stats.ts';
-import { serializeEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue, type GroupRow, type ProjectRow } from '../domain/serialize.ts';
+import { serializeEvent, serializeIssue, serializeIssueDetail, serializeSimpleEvent, serializeTags, serializeTagValue } from '../domain/serialize.ts';
 import type { Scope } from '../domain/tokens.ts';
 import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
 import { ApiError, type ApiContext, type Principal, type ZodApp } from './context.ts';

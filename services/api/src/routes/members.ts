@@ -1,7 +1,8 @@
+import type { MemberRow } from '@trapline/runtime';
 import { z } from 'zod';
 import type { MemberUpserted } from '@trapline/schemas';
 import type { FastifyReply } from 'fastify';
-import { memberKey, memberRecord, memberRow, newInvitation, normalizeEmail, serializeMember, serializeMemberDetail, type MemberRow } from '../domain/accounts.ts';
+import { memberKey, memberRecord, memberRow, newInvitation, normalizeEmail, serializeMember, serializeMemberDetail } from '../domain/accounts.ts';
 import { empty, invitedMemberAnswer, memberAnswer, memberDetailAnswer, refusals } from '../domain/answers.ts';
 import { decideInvite, decideRemoval, decideRoleChange, isRole, MEMBER_REFUSALS, type MemberActor, type MemberDecision, type Role } from '../domain/roles.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type Principal, type ZodApp } from './context.ts';

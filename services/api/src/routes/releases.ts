@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { ProjectRow, ReleaseRow } from '@trapline/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DeployCreated, ReleaseUpserted, RepositoryUpserted } from '@trapline/schemas';
 import type { Principal } from './context.ts';
-import { ReleaseReadModel, type ReleaseRow } from '../adapters/releases-read-model.ts';
+import { ReleaseReadModel } from '../adapters/releases-read-model.ts';
 import { commitsOfRefs, nextRelease, serializeCommits, serializeDeploy, serializeRelease, serializeRepository, versionProblem, type ReleaseChange } from '../domain/releases.ts';
-import type { ProjectRow } from '../domain/serialize.ts';
 import { commitAnswer, deployAnswer, empty, refusals, releaseAnswer, repositoryAnswer } from '../domain/answers.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type ZodApp } from './context.ts';
 import { page } from './paging.ts';

@@ -1,5 +1,5 @@
+import type { ProjectRow } from '@trapline/runtime';
 import type { ReleaseReadModel } from '../adapters/releases-read-model.ts';
-import type { ProjectRow } from '../domain/serialize.ts';
 import { ApiError } from './context.ts';
 
 // What a resolve names of releases (Sentry's statusDetails): "in the next release" is measured from

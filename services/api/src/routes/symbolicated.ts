@@ -1,7 +1,7 @@
-import type { Pool } from '@trapline/runtime';
+import type { EventRow, Pool, ProjectRow } from '@trapline/runtime';
 import type { EventError } from '@trapline/schemas';
 import { SourceMaps } from '@trapline/symbolication';
-import { serializeListedEvent, type EventRow, type ProjectRow } from '../domain/serialize.ts';
+import { serializeListedEvent } from '../domain/serialize.ts';
 
 /** One per process: its caches of parsed maps serve every route. */
 const sourceMaps = new SourceMaps();

@@ -1,12 +1,12 @@
+import type { MemberRow, TeamRow } from '@trapline/runtime';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
-import type { MemberRow } from '../domain/accounts.ts';
 import { empty, refusals, teamAnswer, teamMemberAnswer } from '../domain/answers.ts';
 import { roleGrants } from '../domain/roles.ts';
 import { serializeTeam } from '../domain/serialize.ts';
 import { effectiveTeamRole, LEAVE_REFUSAL, mayTakeOffTeam, minimumTeamRole, serializeTeamMember, teamLeaveRecords, teamMemberRecord } from '../domain/team-members.ts';
 import { hasScope, type Scope } from '../domain/tokens.ts';
-import type { TeamRow, TeamViewer } from '../adapters/read-model.ts';
+import type { TeamViewer } from '../adapters/read-model.ts';
 import { ApiError, NOT_FOUND, type ApiContext, type Principal, type ZodApp } from './context.ts';
 import { memberParams } from './account-schemas.ts';
 import { actorIn, findMember } from './members.ts';

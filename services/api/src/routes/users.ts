@@ -1,7 +1,8 @@
+import type { UserRow } from '@trapline/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AuditEntry, MemberUpserted, UserUpserted } from '@trapline/schemas';
-import { memberKey, memberRecord, newUser, newUserToken, normalizeEmail, serializeUser, serializeUserToken, userKey, userTokenKey, type UserRow } from '../domain/accounts.ts';
+import { memberKey, memberRecord, newUser, newUserToken, normalizeEmail, serializeUser, serializeUserToken, userKey, userTokenKey } from '../domain/accounts.ts';
 import { empty, invitationAnswer, meAnswer, refusals, sessionAnswer, userTokenAnswer } from '../domain/answers.ts';
 import { checkPassword, hashPassword } from '../domain/passwords.ts';
 import { hashToken } from '../domain/tokens.ts';

@@ -17,11 +17,14 @@ describe('the X-Sentry-Auth / Authorization: Sentry header', () => {
     [`Sentry sentry_key=${PUBLIC}, sentry_secret=`, { publicKey: PUBLIC }],
     [`Sentry garbage, sentry_key=${PUBLIC}, sentry_timestamp=1.5`, { publicKey: PUBLIC }],
     ['Sentry sentry_key=ab=cd', { publicKey: 'ab=cd' }],
+    // A field without `=` is no field, whatever its name starts with.
+    [`Sentry sentry_key=${PUBLIC}, sentry_secretx`, { publicKey: PUBLIC }],
+    [`Sentry sentry_key=${PUBLIC}, x=1, sentry_secretx`, { publicKey: PUBLIC }],
   ])('reads %s', (header, credentials) => {
     expect(parseSentryAuthHeader(header)).toEqual({ ok: true, value: credentials });
   });
 
-  it.each([['Sentry sentry_version=7'], ['Sentry sentry_key='], [''], ['Sentry sentry_key']])('refuses %j: no sentry_key', (header) => {
+  it.each([['Sentry sentry_version=7'], ['Sentry sentry_key='], [''], ['Sentry sentry_key'], ['Sentry sentry_keyx'], ['Sentry x=1, sentry_keyx']])('refuses %j: no sentry_key', (header) => {
     expect(parseSentryAuthHeader(header)).toEqual({ ok: false, rejection: { reason: 'invalid_auth', detail: 'authentication header has no sentry_key' } });
   });
 });

@@ -1,4 +1,4 @@
-import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeLegacyStoreBody, decompress, parseJsonObject } from './body.ts';
 
@@ -18,6 +18,9 @@ describe('Content-Encoding', () => {
     ['x-gzip', gzipSync(body)],
     ['Deflate', deflateSync(body)],
     ['deflate', deflateRawSync(body)],
+    ['br', brotliCompressSync(body)],
+    [' BR', brotliCompressSync(body)],
+    ['zstd', zstdCompressSync(body)],
   ])('inflates %j', (encoding, raw) => {
     expect(decompress(raw, encoding, 1024)).toEqual({ ok: true, value: body });
   });
@@ -29,7 +32,7 @@ describe('Content-Encoding', () => {
 
   it('holds a compressed body to the limit once inflated, and says so', () => {
     const max = body.length - 1;
-    for (const [encoding, raw] of [['gzip', gzipSync(body)], ['deflate', deflateSync(body)], ['deflate', deflateRawSync(body)]] as const) {
+    for (const [encoding, raw] of [['gzip', gzipSync(body)], ['deflate', deflateSync(body)], ['deflate', deflateRawSync(body)], ['br', brotliCompressSync(body)], ['zstd', zstdCompressSync(body)]] as const) {
       expect(decompress(raw, encoding, max)).toEqual({ ok: false, rejection: { reason: 'too_large', detail: `decompressed body exceeds ${max} bytes` } });
       expect(decompress(raw, encoding, body.length)).toEqual({ ok: true, value: body });
     }
@@ -55,6 +58,8 @@ describe('legacy Raven store bodies', () => {
     ['nothing', Buffer.alloc(0)],
     ['text that is not base64', Buffer.from('message: hello')],
     ['a newline then JSON', Buffer.from('\n{"a":1}')],
+    // A body starting with a space is text, even when base64 follows: it then fails as JSON.
+    ['base64 after a space', Buffer.from(` ${deflateSync(body).toString('base64')}`)],
   ])('passes %s through as it came', (_case, raw) => {
     expect(decodeLegacyStoreBody(raw, 1024)).toEqual({ ok: true, value: raw });
   });
@@ -64,6 +69,8 @@ describe('legacy Raven store bodies', () => {
     expect(decodeLegacyStoreBody(Buffer.from(encoded), 1024)).toEqual({ ok: true, value: body });
     const wrapped = `${encoded.slice(0, 10)}\r\n${encoded.slice(10)}\n`;
     expect(decodeLegacyStoreBody(Buffer.from(wrapped), 1024)).toEqual({ ok: true, value: body });
+    // Blanks around it are trimmed (a space before it is not: see above).
+    expect(decodeLegacyStoreBody(Buffer.from(`\t${encoded} \t`), 1024)).toEqual({ ok: true, value: body });
   });
 
   it('decodes base64 of uncompressed JSON', () => {

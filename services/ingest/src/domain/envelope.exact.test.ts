@@ -38,12 +38,18 @@ describe('envelopes', () => {
       value: { headers: {}, items: [{ type: 'a', headers: { type: 'a', length: 0 }, payload: Buffer.alloc(0) }, { type: 'b', headers: { type: 'b' }, payload: Buffer.alloc(0) }] },
     });
     expect(parseEnvelope(Buffer.from('{}'))).toEqual({ ok: true, value: { headers: {}, items: [] } });
+    // A line that starts with a CR is no blank line: JSON reads the CR as white space.
+    expect(parseEnvelope(Buffer.from('{}\n\r{"type":"a"}\nxy\n'))).toEqual({ ok: true, value: { headers: {}, items: [{ type: 'a', headers: { type: 'a' }, payload: Buffer.from('xy') }] } });
   });
 
   it.each([
     ['[]\n', 'the envelope header is not a JSON object'],
     ['null\n', 'the envelope header is not a JSON object'],
     ['', 'the envelope header is not a JSON object'],
+    ['"x"\n', 'the envelope header is not a JSON object'],
+    ['5\n', 'the envelope header is not a JSON object'],
+    // A one-character line is blank only when it is a CR.
+    ['{}\nx\n', 'an item header is not a JSON object with a type'],
     ['{}\n[1]\n', 'an item header is not a JSON object with a type'],
     ['{}\n{"type":7}\n{}\n', 'an item header is not a JSON object with a type'],
     ['{}\n{"type":"a","length":"3"}\nabc\n', 'an item length does not fit the body'],

@@ -100,11 +100,14 @@ describe('timestamps', () => {
   // Date.parse reads a date-time without a zone as local time: the UTC the SDKs mean must not
   // depend on where ingest runs (the tests otherwise run in UTC, where both read alike). Only a
   // process's main thread can change its zone: vitest's forks (the default) can, worker threads
-  // (StrykerJS's vitest runner) cannot, and there the test is skipped, saying so.
+  // cannot, and there the test is skipped, saying so (the mutation run takes this file with forks:
+  // STRYKER_VITEST_POOL in test/mutation/run-files.sh).
   it.skipIf(!inZone('Asia/Kolkata', () => new Date(2026, 10, 25, 10).getTimezoneOffset() === -330))('reads a date-time without a zone as UTC wherever ingest runs', () => {
     inZone('Asia/Kolkata', () => {
       expect(normalizeTimestamp('2026-11-25T10:00:00', RECEIVED)).toBe(1_795_600_800);
       expect(normalizeTimestamp('2026-11-25T10:00:00.250', RECEIVED)).toBe(1_795_600_800.25);
+      // A zone is an offset at the end: the signed digits of an expanded year are none.
+      expect(normalizeTimestamp('+012026-11-25T10:00:00', RECEIVED)).toBe(317_365_120_800);
     });
   });
 });

@@ -135,7 +135,7 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
         const facts: EventFacts = { eventId: event.event_id, receivedAt, level: event.level, environment: event.environment ?? null, tags: event.tags };
         const decided = decide(project?.rules ?? [], facts, observed);
         changes.set(decided.state);
-        if (!project) continue;
+        if (!project || decided.firings.length === 0) continue; // the messages are written for firings only
         const link = issueLink(deps.publicUrl, project.organizationSlug, observed.groupId);
         const summary = summarize(event, describeIssue(event), { groupId: observed.groupId, count: observed.state.timesSeen, firstSeen: observed.state.firstSeen, link });
         deliveries.push(...plannedDeliveries(project, decided.firings, {
@@ -230,8 +230,13 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
     topics: [topics.events, topics.alertsRun, topics.alertsRetry],
     transactions: deps.appender,
     metrics: deps.metrics,
-    fetchMaxWaitMs: 100,
-    fetchMinBytes: 64 * 1024,
+    // Each fetch brings up to 200 ms of events (at 1,000/s about 100–250 of them): every batch is a
+    // transaction, and fewer of them cost less CPU than the wait adds latency (bench/results/2026-12-02-alerts.md).
+    fetchMaxWaitMs: 200,
+    fetchMinBytes: 256 * 1024,
+    // An alert waits for no fuller batch, and a delivery decided in one cycle is sent at the start of the next.
+    takeFetched: true,
+    firstTopics: [topics.alertsRun, topics.alertsRetry],
     sessionTimeoutMs: deps.sessionTimeoutMs,
     maxPollIntervalMs: deps.maxPollIntervalMs,
     // A rebalance may hand this instance partitions another one decided: their state is read again.

@@ -45,6 +45,8 @@ describe('an issue of the log', () => {
     expect(late.minutes).toEqual([{ start: T + 2 * MINUTE, count: 1 }, { start: T + 5 * MINUTE, count: 2 }, { start: T + 7 * MINUTE, count: 1 }]);
     expect(late.hours).toEqual([{ start: T, count: 4 }]);
     expect(late.firstSeen).toBe(T + 5 * MINUTE);
+    // One more in the middle minute counts there only.
+    expect(counted(late, T + 5 * MINUTE + 1).state.minutes).toEqual([{ start: T + 2 * MINUTE, count: 1 }, { start: T + 5 * MINUTE, count: 3 }, { start: T + 7 * MINUTE, count: 1 }]);
   });
 
   it('keeps minute buckets that started less than an hour before the event, and hour buckets less than 30 days before', () => {

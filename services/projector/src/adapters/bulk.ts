@@ -7,10 +7,10 @@ import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import { type BulkEvent, type BulkParse, BulkParsers, packBatch, parseBulkEvent } from './bulk-parse.ts';
-import { parseEvents } from './events.ts';
+import { parseEvents } from '../domain/received.ts';
+import { applyPassedThrough as applyRecord } from '../read-models/index.ts';
+import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
 import { CopyRows } from './copy-rows.ts';
-import { applyRecord } from './read-models.ts';
-import { groupOnResolvedFrames } from './resolved-frames.ts';
 
 // The bulk path of `trapline rebuild`: the events topic projected into a fresh schema that nobody
 // reads until the swap. What the per-batch path reads back from the read model before each run

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appender, type ConsumeLoop, createKafka, createLogger, DLQ_HEADERS, type Kafka } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER, type NormalizedEvent } from '@trapline/schemas';
-import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
-import { groupHashes } from '../domain/grouping.ts';
-import { issueId, shortIdNumber } from '../domain/issue.ts';
-import { startProjectorConsumer } from './consumer.ts';
-import { readTopic } from '../../../../test/log.ts';
+import { eventually, isolated, type Isolated } from '../../../test/harness.ts';
+import { groupHashes } from './domain/grouping.ts';
+import { issueId, shortIdNumber } from './domain/issue.ts';
+import { startProjectorConsumer } from './app.ts';
+import { readTopic } from '../../../test/log.ts';
 
 // The projector against the real Kafka and Postgres: idempotent under redelivery and replay,
 // offsets in the consumer group only after the write, poison records dead-lettered.
@@ -25,6 +25,12 @@ function received(n: number, message: string, receivedAt: number) {
   const payload: NormalizedEvent = { event_id: eventId(n), timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags: [], message };
   return { key: `${PROJECT}/${eventId(n)}`, name: 'EventReceived' as const, value: { projectId: PROJECT, eventId: eventId(n), receivedAt, keyId: 'k', payload: JSON.stringify(payload) } };
 }
+
+/** The issue event `n` joined, once projected. */
+const issueOf = (n: number) => eventually(async () => (await env.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE event_id = $1', [eventId(n)])).rows[0]?.group_id, 'the issue');
+
+const resolve = (group: number, changedAt: number) =>
+  ({ key: `${PROJECT}/status/${group}`, name: 'GroupStatusChanged' as const, value: { projectId: PROJECT, groupId: group, status: 'resolved' as const, actor: 'test', changedAt } });
 
 async function startConsumer() {
   consumer = await startProjectorConsumer({ kafka, pool: env.pool, codec, appender, groupId, topics: [env.topics.admin, env.topics.events], dlqTopic: env.topics.eventsDlq, logger });
@@ -115,9 +121,9 @@ describe('the projector consumer', () => {
   it('keeps a regression when [resolve, new event] is applied again, and records its position with each batch', async () => {
     const t = Date.now();
     await appender.append(env.topics.events, [received(20, 'cache miss storm', t)]);
-    const group = await eventually(async () => (await env.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE event_id = $1', [eventId(20)])).rows[0]?.group_id, 'the issue');
+    const group = await issueOf(20);
     await appender.append(env.topics.events, [
-      { key: `${PROJECT}/status/${group}`, name: 'GroupStatusChanged', value: { projectId: PROJECT, groupId: group, status: 'resolved', actor: 'test', changedAt: t + 1 } },
+      resolve(group, t + 1),
       received(21, 'cache miss storm', t + 2), // a regression: the issue is open again
     ]);
     const status = () => env.pool.query<{ status: string }>('SELECT status FROM groups WHERE id = $1', [group]).then((result) => result.rows[0]!.status);
@@ -142,9 +148,9 @@ describe('the projector consumer', () => {
   it('keeps an issue made again (same id, after its only event was deleted) open when an older resolve is applied again', async () => {
     const t = Date.now();
     await appender.append(env.topics.events, [received(40, 'flaky webhook', t)]);
-    const group = await eventually(async () => (await env.pool.query<{ group_id: number }>('SELECT group_id FROM events WHERE event_id = $1', [eventId(40)])).rows[0]?.group_id, 'the issue');
+    const group = await issueOf(40);
     await appender.append(env.topics.events, [
-      { key: `${PROJECT}/status/${group}`, name: 'GroupStatusChanged', value: { projectId: PROJECT, groupId: group, status: 'resolved', actor: 'test', changedAt: t + 1 } },
+      resolve(group, t + 1),
       // Its only event hidden: the issue goes, and its next event makes it again, with the same id.
       { key: `${PROJECT}/deletion/tx40`, name: 'EventDeletionRequested', value: { projectId: PROJECT, eventId: eventId(40), transactionId: 'tx40', actor: 'test', requestedAt: t + 2 } },
       received(41, 'flaky webhook', t + 3),

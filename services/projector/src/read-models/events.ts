@@ -1,83 +1,17 @@
-import { ensureEventPartitions, type PartitionRange, type PoolClient } from '@trapline/runtime';
-import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
-import { groupHashes } from '../domain/grouping.ts';
-import { describeIssue, eventTags, shortIdNumber, userIdentity, type IssueFacts } from '../domain/issue.ts';
-import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
-import { reopens, type Resolution } from '../domain/resolution.ts';
-import { groupOnResolvedFrames } from './resolved-frames.ts';
+import { ensureEventPartitions, type PoolClient } from '@trapline/runtime';
 import { eventKeys } from '@trapline/schemas';
+import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
+import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
+import type { Parsed } from '../domain/received.ts';
+import { reopens, type Resolution } from '../domain/resolution.ts';
+import type { ApplyContext, Effects } from './effects.ts';
+import { groupOnResolvedFrames } from './resolved-frames.ts';
 
-// Projects a run of EventReceived records with a fixed number of multi-row statements, whatever
-// the run's length: what the read model holds for them is read in three queries, placement is
-// decided in memory (domain/placement.ts), and groups, hashes, events and tags are written with
-// one statement each. A run of one is how a single record is applied.
-
-export class PoisonRecord extends Error {}
-
-/** What projecting events needs besides the database: the events tables' time partitions. */
-export interface Projection {
-  /** Width of a new partition of the events tables, in seconds. */
-  partitionWidthSeconds: number;
-  /** The partitions known to exist (a cache, refreshed when one is missing). */
-  partitions: PartitionRange[];
-  /**
-   * Keys of events refused because they had expired already (received before the expiry horizon,
-   * replayed or sent late): the consumer erases them from the log once the batch is committed.
-   */
-  erasures: string[];
-  /** An expiry emptied partitions in this batch: the consumer drops them once it has committed. */
-  partitionsEmptied?: boolean;
-}
-
-export const newProjection = (partitionWidthSeconds = 86400): Projection => ({ partitionWidthSeconds, partitions: [], erasures: [] });
-
-/**
- * Postgres found no partition for a row: one was dropped under this process's cache (an expiry run
- * by another instance). Not the record's fault: the batch is tried again with a fresh cache.
- */
-export function isMissingPartition(error: unknown): boolean {
-  return (error as { code?: unknown }).code === '23514' && /no partition of relation/.test((error as Error).message);
-}
-
-export interface Parsed {
-  record: EventReceived;
-  /** The record's offset in its partition (-1: unknown). */
-  offset: number;
-  event: NormalizedEvent;
-  hash: string;
-  groupingVersion: string;
-  facts: IssueFacts;
-}
-
-const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
-
-function parse(record: EventReceived, offset: number): Parsed {
-  let event: NormalizedEvent;
-  try {
-    event = JSON.parse(record.payload) as NormalizedEvent;
-    if (typeof event !== 'object' || event === null || !Array.isArray(event.tags)) throw new Error('not a normalized event');
-  } catch (error) {
-    throw new PoisonRecord(`EventReceived payload is not a normalized event: ${(error as Error).message}`);
-  }
-  // Postgres timestamps and the time partitions hold 1970 to 9999; anything else is no received time.
-  if (!Number.isSafeInteger(record.receivedAt) || record.receivedAt < 0 || record.receivedAt > MAX_RECEIVED_AT) {
-    throw new PoisonRecord(`EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999`);
-  }
-  const grouping = groupHashes(event);
-  return { record, offset, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) };
-}
-
-/** Parses each record (at `offsets`, when known), or names why it can never be projected (for the dead-letter topic). */
-export function parseEvents(records: EventReceived[], offsets: number[] = []): ({ ok: true; parsed: Parsed } | { ok: false; reason: string })[] {
-  return records.map((record, index) => {
-    try {
-      return { ok: true, parsed: parse(record, offsets[index] ?? -1) };
-    } catch (error) {
-      if (error instanceof PoisonRecord) return { ok: false, reason: error.message };
-      throw error;
-    }
-  });
-}
+// The issues and their events (groups, group_hashes, event_ids, events, event_tags,
+// group_tag_values), from a run of parsed EventReceived records (domain/received.ts), with a fixed
+// number of multi-row statements whatever the run's length: what the read model holds for them is
+// read in three queries, placement is decided in memory (domain/placement.ts), and groups, hashes,
+// events and tags are written with one statement each. A run of one is how a single record is applied.
 
 /**
  * A received time as Postgres reads it: V8's native ISO form, far cheaper than the driver's own
@@ -141,20 +75,30 @@ async function assignShortIds(db: PoolClient, created: Parsed[], groupIds: numbe
   return assigned;
 }
 
-export async function applyEvents(db: PoolClient, events: Parsed[], projection: Projection): Promise<void> {
-  if (events.length === 0) return;
+type Placed = Parsed & { placement: Placement };
+type Joined = Parsed & { placement: Extract<Placement, { kind: 'joined' }> };
+
+/** Returns the keys of the events kept nowhere (expired, or received before their issue's purged deletion), to erase from the log. */
+export async function applyEvents(db: PoolClient, events: Parsed[], context: ApplyContext): Promise<Effects> {
+  if (events.length === 0) return { erasures: [], partitionsEmptied: false };
   await groupOnResolvedFrames(db, events);
   const placements = placeEvents(
     events.map((entry) => ({ projectId: entry.record.projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash })),
     await readState(db, events),
   );
-  const placed = events.map((entry, index) => ({ ...entry, placement: placements[index]! }));
+  const placed: Placed[] = events.map((entry, index) => ({ ...entry, placement: placements[index]! }));
+  const joined = placed.filter((entry): entry is Joined => entry.placement.kind === 'joined');
+  await insertGroups(db, joined.filter((entry) => entry.placement.created));
+  await updateGroups(db, joined);
+  await insertEvents(db, placed.filter((entry) => entry.placement.kind === 'joined' || entry.placement.kind === 'hidden'), context);
+  await insertTags(db, joined);
   // Expired, or received before the deletion of an issue already purged: kept nowhere, so erased.
-  for (const entry of placed) if (entry.placement.kind === 'expired' || entry.placement.kind === 'dropped') projection.erasures.push(eventKeys.event(entry.record.projectId, entry.record.eventId));
-  const joined = placed.filter((entry): entry is typeof entry & { placement: Extract<Placement, { kind: 'joined' }> } => entry.placement.kind === 'joined');
-  const stored = placed.filter((entry) => entry.placement.kind === 'joined' || entry.placement.kind === 'hidden');
+  const erased = placed.filter((entry) => entry.placement.kind === 'expired' || entry.placement.kind === 'dropped');
+  return { erasures: erased.map((entry) => eventKeys.event(entry.record.projectId, entry.record.eventId)), partitionsEmptied: false };
+}
 
-  const created = joined.filter((entry) => entry.placement.created);
+/** Issues opened by events of the run, with their first hashes. */
+async function insertGroups(db: PoolClient, created: Joined[]): Promise<void> {
   if (created.length > 0) {
     const ids = created.map((entry) => entry.placement.groupId);
     const shortIds = await assignShortIds(db, created, ids);
@@ -176,13 +120,15 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
       created.map((entry) => entry.record.projectId), created.map((entry) => entry.hash), ids,
     ]);
   }
+}
 
+async function updateGroups(db: PoolClient, joined: Joined[]): Promise<void> {
   // Per group, what its events of this run add: count, first and last seen, the description of the
   // last one and its releases (as if applied one by one). Regression: a new event reopens a resolved
   // issue if its resolution says so (domain/resolution.ts); the one that does is the group's first
   // such event in the run (a status change ends a run), whatever the batches.
   const reopening = await regressions(db, joined);
-  const byGroup = new Map<number, { n: number; first: number; last: number; latest: (typeof joined)[number]; firstRelease: string | null; lastRelease: string | null; reopenedAt: number | null }>();
+  const byGroup = new Map<number, { n: number; first: number; last: number; latest: Joined; firstRelease: string | null; lastRelease: string | null; reopenedAt: number | null }>();
   for (const entry of joined) {
     const at = entry.record.receivedAt;
     const release = entry.event.release ?? null;
@@ -219,12 +165,15 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
       ],
     );
   }
+}
 
+/** The events kept (an issue's, or hidden by a pending deletion) in the directory and the events table. */
+async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyContext): Promise<void> {
   if (stored.length > 0) {
     // The partition after the newest event's is made too, so live traffic finds the next one there.
     const times = new Set(stored.map((entry) => entry.record.receivedAt));
-    times.add(Math.max(...times) + projection.partitionWidthSeconds * 1000);
-    await ensureEventPartitions(db, times, projection.partitionWidthSeconds, projection.partitions);
+    times.add(Math.max(...times) + context.partitionWidthSeconds * 1000);
+    await ensureEventPartitions(db, times, context.partitionWidthSeconds, context.partitions);
     await db.query('INSERT INTO event_ids (project_id, event_id, received_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[])', [
       stored.map((entry) => entry.record.projectId), stored.map((entry) => entry.record.eventId), stored.map((entry) => receivedText(entry.record.receivedAt)),
     ]);
@@ -244,7 +193,9 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
       ],
     );
   }
+}
 
+async function insertTags(db: PoolClient, joined: Joined[]): Promise<void> {
   const tags = joined.flatMap((entry) => {
     const at = receivedText(entry.record.receivedAt);
     return eventTags(entry.event).map(([key, value]) => ({ entry, key, value, at }));
@@ -274,7 +225,7 @@ export async function applyEvents(db: PoolClient, events: Parsed[], projection: 
  * from the issues' tag values (kept exact through deletions and expiry) or, for a release new in
  * this run, its first event here.
  */
-async function regressions(db: PoolClient, joined: (Parsed & { placement: Extract<Placement, { kind: 'joined' }> })[]): Promise<Map<number, number>> {
+async function regressions(db: PoolClient, joined: Joined[]): Promise<Map<number, number>> {
   const candidates = [...new Set(joined.filter((entry) => !entry.placement.created).map((entry) => entry.placement.groupId))];
   const reopening = new Map<number, number>();
   if (candidates.length === 0) return reopening;

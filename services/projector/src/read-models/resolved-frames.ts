@@ -3,7 +3,7 @@ import type { NormalizedEvent } from '@trapline/schemas';
 import { hasMinifiedFrames, SourceMaps } from '@trapline/symbolication';
 import { groupHashes } from '../domain/grouping.ts';
 import { describeIssue } from '../domain/issue.ts';
-import type { Parsed } from './events.ts';
+import type { Parsed } from '../domain/received.ts';
 
 // Events whose frames have source maps group by the resolved frames, so the same bug in two builds
 // (different minified names and files) is one issue. The maps are those the log holds before the

@@ -1,0 +1,2 @@
+// The notifier's public entry: the re-drive of its dead-lettered deliveries (`trapline alerts redrive`).
+export { redriveAlertDeliveries } from './adapters/redrive.ts';

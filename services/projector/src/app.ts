@@ -1,0 +1,77 @@
+import type { Registry } from 'prom-client';
+import { type Appender, type ConsumeLoop, type Kafka, type Logger, type PartitionRange, type Pool, settingsOf, startConsumeLoop } from '@trapline/runtime';
+import type { Codec } from '@trapline/schemas';
+import { planBatch } from './domain/batch.ts';
+import { applyBatch } from './steps/apply-batch.ts';
+import { dropEmptiedPartitions, settle } from './steps/settle.ts';
+
+// The projector: one consumer group over the projected topics, each batch (one partition's
+// records) taken through three steps, and only then its offset committed by the runtime's loop:
+//   plan   (domain/batch.ts)        records decoded, events parsed, dead letters named — pure
+//   apply  (steps/apply-batch.ts)   one Postgres transaction; each read model returns its effects
+//   settle (steps/settle.ts)        dead letters appended, emptied partitions dropped, erasures appended
+
+export { handoverLockName } from './steps/apply-batch.ts';
+
+export interface ProjectorConsumerDeps {
+  kafka: Kafka;
+  pool: Pool;
+  codec: Codec;
+  appender: Appender;
+  groupId: string;
+  topics: string[];
+  dlqTopic: string;
+  logger: Logger;
+  /** Width of new time partitions of the events tables (EVENTS_PARTITION_SECONDS). */
+  partitionWidthSeconds?: number;
+  /** After each batch is durable (read models committed, dead letters appended). */
+  onBatch?: (outcome: BatchOutcome) => void;
+  /** Consumer lag and batch figures (`trapline_consumer_*`) go here. */
+  metrics?: Registry;
+}
+
+export interface BatchOutcome {
+  /** Records applied to the read models, by record name. */
+  projected: Map<string, number>;
+  /** Records appended to the dead-letter topic. */
+  deadLettered: number;
+}
+
+export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<ConsumeLoop> {
+  const partitionWidthSeconds = deps.partitionWidthSeconds ?? 86400;
+  // The events tables' partitions known to exist, as of the last committed batch: each batch works
+  // on a copy. Forgotten when a batch fails (one may have been dropped under it by another
+  // instance) and when this process drops some.
+  let partitions: PartitionRange[] = [];
+  await dropEmptiedPartitions(deps);
+  // A fetch waits for 512 KB or 100 ms, as the deleter's do: under steady traffic a batch (one
+  // transaction, a dozen statements, an offset commit) then holds many produce requests' worth of
+  // events instead of one, for up to 100 ms more from ack to visible (measured: bench/README.md).
+  return startConsumeLoop({
+    client: settingsOf(deps.kafka),
+    groupId: deps.groupId,
+    topics: deps.topics,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    fetchMinBytes: 512 * 1024,
+    fetchMaxWaitMs: 100,
+    // Records per poll, across partitions; each partition's share is one batch and one transaction.
+    maxBatchSize: 2000,
+    // Partitions hold disjoint projects, so their batches touch disjoint rows: a few at once keep
+    // Postgres busy.
+    partitionsConcurrently: 3,
+    // The loop commits after the handler returned, and also past batches of nothing but transaction
+    // markers (the deleter writes in transactions), so the group's offset reaches the end.
+    handle: async (batch, control) => {
+      if (!control.owned()) return;
+      const steps = planBatch(deps.codec, batch.topic, batch.records);
+      const applied = await applyBatch(deps.pool, batch, steps, { partitionWidthSeconds, partitions: [...partitions] }).catch((error: unknown) => {
+        partitions = [];
+        throw error;
+      });
+      partitions = applied.partitions;
+      if (await settle(applied, batch, deps)) partitions = [];
+      // Returning hands the batch back as handled: the transaction, the dead letters and erasures are durable.
+      deps.onBatch?.({ projected: applied.projected, deadLettered: applied.deadLetters.length });
+    },
+  });
+}

@@ -1,0 +1,94 @@
+import { type ConsumedRecord, deadLetterOf, decodeRecord, type RawMessage } from '@trapline/runtime';
+import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
+import { parseEvents, type Parsed } from './received.ts';
+
+// What a batch of one partition of a projected topic asks of the read models, in log order, before
+// anything is written. Pure: the records are decoded and the events parsed here; the apply step
+// (steps/apply-batch.ts) only writes.
+
+export type Step =
+  /** A run of consecutive events, written with a few multi-row statements. */
+  | { kind: 'events'; events: { message: ConsumedRecord; parsed: Parsed }[] }
+  /** Any other record, applied on its own. */
+  | { kind: 'record'; message: ConsumedRecord; record: DomainRecord }
+  /** A null value on the admin topic: the entity its key names is removed. */
+  | { kind: 'removal'; key: string }
+  /** A record that can never be projected, with its reason in the headers. */
+  | { kind: 'dead-letter'; message: RawMessage };
+
+/**
+ * The records a projected topic (`<prefix>.<suffix>`) carries, from the one topic declaration. A
+ * readable record on another topic is dead-lettered, never applied: a token grant on the events
+ * topic or an event on the admin topic is not what the log says happened.
+ */
+export function carriedOn(topic: string): ReadonlySet<RecordName> {
+  const id = PROJECTED_TOPICS.find((candidate) => topic.endsWith(`.${TOPIC_SPECS[candidate].suffix}`));
+  return new Set(id === undefined ? [] : TOPIC_SPECS[id].records);
+}
+
+/**
+ * The steps of a batch of `topic`. A dead letter comes as soon as its record is read, before the
+ * run of events it interrupts (a run ends at any other record or removal, not at a dead letter).
+ */
+export function planBatch(codec: Codec, topic: string, records: ConsumedRecord[]): Step[] {
+  const carried = carriedOn(topic);
+  const isAdmin = topic.endsWith(`.${TOPIC_SPECS.admin.suffix}`);
+  const steps: Step[] = [];
+  let run: { message: ConsumedRecord; value: Extract<DomainRecord, { name: 'EventReceived' }>['value'] }[] = [];
+  const deadLetter = (message: ConsumedRecord, reason: string): Step => ({ kind: 'dead-letter', message: deadLetterOf(message, reason) });
+  const endRun = () => {
+    if (run.length === 0) return;
+    const parsed = parseEvents(run.map((entry) => entry.value), run.map((entry) => Number(entry.message.offset)));
+    const events = run.flatMap((entry, index) => {
+      const result = parsed[index]!;
+      if (result.ok) return [{ message: entry.message, parsed: result.parsed }];
+      steps.push(deadLetter(entry.message, `cannot apply EventReceived: ${result.reason}`));
+      return [];
+    });
+    steps.push({ kind: 'events', events });
+    run = [];
+  };
+  for (const message of records) {
+    if (message.value === null) {
+      // On the admin topic a null value removes an entity (a user, member, user token); on the
+      // events topic it is an erasure whose purge record already did the work.
+      if (isAdmin && message.key !== null) {
+        endRun();
+        steps.push({ kind: 'removal', key: message.key.toString() });
+      }
+      continue;
+    }
+    const decoded = decodeRecord(codec, message);
+    if (!decoded.ok || !carried.has(decoded.record.name)) {
+      steps.push(deadLetter(message, decoded.ok ? `unexpected ${decoded.record.name} on ${topic}` : decoded.reason));
+      continue;
+    }
+    if (decoded.record.name === 'EventReceived') {
+      run.push({ message, value: decoded.record.value });
+      continue;
+    }
+    endRun();
+    steps.push({ kind: 'record', message, record: decoded.record });
+  }
+  endRun();
+  return steps;
+}
+
+/** Consecutive runs of records whose keys and values add up to at most `limit` bytes (a larger record alone). */
+export function bySize<T extends { key: Buffer | string | null; value: Buffer | null }>(records: T[], limit: number): T[][] {
+  const parts: T[][] = [];
+  let part: T[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    if (part.length > 0 && bytes + size > limit) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(record);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}

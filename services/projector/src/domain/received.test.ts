@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
+import { groupHashes } from './grouping.ts';
+import { describeIssue } from './issue.ts';
+import { parseEvent, parseEvents } from './received.ts';
+
+const event: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['region', 'eu']], message: 'User 42 not found' };
+const given = (overrides: Partial<EventReceived> = {}): EventReceived => ({ projectId: 1, eventId: event.event_id, receivedAt: 1_000, keyId: 'k', payload: JSON.stringify(event), ...overrides });
+
+describe('parsing an EventReceived record', () => {
+  it('gives the event, its grouping hash and version, the issue it describes and its offset', () => {
+    const record = given();
+    expect(parseEvent(record, 7)).toEqual({
+      ok: true,
+      parsed: { record, offset: 7, event, hash: groupHashes(event).hashes[0], groupingVersion: groupHashes(event).version, facts: describeIssue(event) },
+    });
+  });
+
+  it('takes each offset in turn, -1 where none is known', () => {
+    const parsed = parseEvents([given(), given(), given()], [3, 4]);
+    expect(parsed.map((result) => (result.ok ? result.parsed.offset : null))).toEqual([3, 4, -1]);
+  });
+
+  it.each([
+    ['a payload that is not JSON', { payload: '{"event_id":' }, /^EventReceived payload is not a normalized event: /],
+    ['a payload that is JSON but no object', { payload: '42' }, /^EventReceived payload is not a normalized event: not a normalized event$/],
+    ['a payload of null', { payload: 'null' }, /not a normalized event$/],
+    ['an event without its tags', { payload: JSON.stringify({ ...event, tags: undefined }) }, /not a normalized event$/],
+    ['a received time before 1970', { receivedAt: -1 }, /^EventReceived receivedAt -1 is not a time between 1970 and 9999$/],
+    ['a received time after 9999', { receivedAt: Date.UTC(10000, 0, 1) }, /receivedAt \d+ is not a time between 1970 and 9999/],
+    ['a received time that is no integer', { receivedAt: 1.5 }, /receivedAt 1.5 is not a time/],
+  ] as [string, Partial<EventReceived>, RegExp][])('names why it can never be projected: %s', (_case, overrides, reason) => {
+    expect(parseEvent(given(overrides))).toEqual({ ok: false, reason: expect.stringMatching(reason) });
+  });
+
+  it('accepts the first and the last received time Postgres holds', () => {
+    for (const receivedAt of [0, Date.UTC(9999, 11, 31)]) expect(parseEvent(given({ receivedAt })).ok).toBe(true);
+  });
+});
