@@ -11,8 +11,9 @@ import { describeIssue, eventTags, userIdentity, type IssueFacts } from '../doma
 // main thread keeps the decisions, in log order, and the COPYs. What a worker hands back is what
 // the bulk load writes, not the parsed event (cloning that back would cost as much as parsing it).
 //
-// A worker cannot load adapters/events.ts (it imports @trapline/runtime, see below), so its parse is repeated here, rule for rule: keep the two
-// the same (or move that parse into domain/, importable by both, once events.ts can be edited).
+// A worker cannot load adapters/events.ts (it imports @trapline/runtime, see below), so its parse
+// is repeated here, rule for rule: keep the two the same (or move that parse into domain/,
+// importable by both).
 
 const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
 
