@@ -11,8 +11,9 @@ import { describeIssue, eventTags, userIdentity, type IssueFacts } from '../doma
 // main thread keeps the decisions, in log order, and the COPYs. What a worker hands back is what
 // the bulk load writes, not the parsed event (cloning that back would cost as much as parsing it).
 //
-// A worker cannot load adapters/events.ts (it imports @trapline/runtime, see below), so its parse is repeated here, rule for rule: keep the two
-// the same (or move that parse into domain/, importable by both, once events.ts can be edited).
+// A worker cannot load adapters/events.ts (it imports @trapline/runtime, see below), so its parse
+// is repeated here, rule for rule: keep the two the same (or move that parse into domain/,
+// importable by both).
 
 const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
 
@@ -111,9 +112,9 @@ export class BulkParsers {
   private turn = 0;
 
   constructor(count = Math.max(1, Math.min(4, availableParallelism()))) {
-    // The code runs from source: a worker needs tsx too (Node's own type stripping refuses parts of
-    // it), which a process started with `--import tsx` passes on and a test runner's may not.
-    const execArgv = process.execArgv.some((flag) => flag.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+    // The code runs from source: a worker needs tsx (Node's own type stripping refuses parts of it).
+    // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`).
+    const execArgv = ['--import', 'tsx'];
     this.workers = Array.from({ length: count }, () => {
       const worker = new Worker(new URL('./bulk-parse.worker.ts', import.meta.url), { execArgv });
       worker.on('message', ({ id, parsed }: { id: number; parsed: BulkParse[] }) => {
