@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appender, createKafka, createLogger, type Kafka, type OutgoingRecord } from '@trapline/runtime';
-import { groupHashes } from '@trapline/projector/grouping';
-import { issueId } from '@trapline/projector/issue';
+import { groupHashes } from '@trapline/projector';
+import { issueId } from '@trapline/projector';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { isolated, type Isolated } from '../../../test/harness.ts';
 import { rebuild } from './rebuild.ts';

@@ -1,5 +1,5 @@
 import { type Kafka, type OffsetRange, type Pool, readRange } from '@trapline/runtime';
-import { BulkLoader, type BulkFigures } from '@trapline/projector/bulk';
+import { BulkLoader, type BulkFigures } from '@trapline/projector';
 import type { Codec } from '@trapline/schemas';
 
 // The bulk phase of `trapline rebuild`: the events topic read to the end offsets captured at its

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appender, type ConsumeLoop, createKafka, createLogger, type Kafka } from '@trapline/runtime';
-import { startProjectorConsumer } from '@trapline/projector/consumer';
+import { startProjectorConsumer } from '@trapline/projector';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { eventually, isolated, type Isolated } from '../../../test/harness.ts';
 import { rebuild } from './rebuild.ts';

@@ -1,5 +1,5 @@
 import { Appender, type Config, type ConsumeLoop, createPool, type Kafka, type Logger, migrate, type Pool } from '@trapline/runtime';
-import { handoverLockName, startProjectorConsumer } from '@trapline/projector/consumer';
+import { handoverLockName, startProjectorConsumer } from '@trapline/projector';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { bulkPhase, type BulkPhaseResult } from './rebuild-bulk.ts';
 

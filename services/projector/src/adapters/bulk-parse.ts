@@ -1,37 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Codec, type EventReceived, type Headers, type NormalizedEvent } from '@trapline/schemas';
+import { Codec, type EventReceived, type Headers } from '@trapline/schemas';
 // Not the package's index: that loads @trapline/runtime, whose librdkafka add-on does not load in a worker thread.
 import { hasMinifiedFrames } from '@trapline/symbolication/symbolicate';
-import { groupHashes } from '../domain/grouping.ts';
-import { describeIssue, eventTags, userIdentity, type IssueFacts } from '../domain/issue.ts';
+import { eventTags, userIdentity, type IssueFacts } from '../domain/issue.ts';
+import { parseEvent } from '../domain/received.ts';
 
 // The bulk load's reading of EventReceived records (Avro, then the payload's JSON, grouping and the
 // issue's facts: most of the rebuild's CPU), on worker threads, so a rebuild uses every core: the
 // main thread keeps the decisions, in log order, and the COPYs. What a worker hands back is what
 // the bulk load writes, not the parsed event (cloning that back would cost as much as parsing it).
 //
-// A worker cannot load adapters/events.ts (it imports @trapline/runtime, see below), so its parse
-// is repeated here, rule for rule: keep the two the same (or move that parse into domain/,
-// importable by both).
-
-const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
-
-/** events.ts' `parse`: the payload's JSON, the received time's range, grouping and facts; a reason when it can never be projected. */
-function parseReceived(record: EventReceived): { ok: true; event: NormalizedEvent; hash: string; groupingVersion: string; facts: IssueFacts } | { ok: false; reason: string } {
-  let event: NormalizedEvent;
-  try {
-    event = JSON.parse(record.payload) as NormalizedEvent;
-    if (typeof event !== 'object' || event === null || !Array.isArray(event.tags)) throw new Error('not a normalized event');
-  } catch (error) {
-    return { ok: false, reason: `EventReceived payload is not a normalized event: ${(error as Error).message}` };
-  }
-  if (!Number.isSafeInteger(record.receivedAt) || record.receivedAt < 0 || record.receivedAt > MAX_RECEIVED_AT) {
-    return { ok: false, reason: `EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999` };
-  }
-  const grouping = groupHashes(event);
-  return { ok: true, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) };
-}
+// The parse itself is the projector's one parse (domain/received.ts), which a worker can load:
+// it needs neither Kafka nor Postgres.
 
 /** An EventReceived as the bulk load writes it. */
 export interface BulkEvent {
@@ -90,9 +71,9 @@ export function parseBulkEvent(codec: Codec, raw: RawEvent, bytes: Uint8Array): 
   if (!decoded.ok) return decoded;
   if (decoded.record.name !== 'EventReceived') return { ok: false, reason: `unexpected ${decoded.record.name}` };
   const record = decoded.record.value;
-  const parsed = parseReceived(record);
+  const parsed = parseEvent(record);
   if (!parsed.ok) return parsed;
-  const { event, hash, groupingVersion, facts } = parsed;
+  const { event, hash, groupingVersion, facts } = parsed.parsed;
   return {
     ok: true,
     event: {
