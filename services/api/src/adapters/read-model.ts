@@ -78,7 +78,8 @@ export class ReadModel {
   /** Users, members and user tokens. */
   readonly accounts: AccountsReadModel;
 
-  constructor(readonly pool: Pool) {
+  /** `candidateLimit`: CANDIDATES, unless a test wants every filtered search walked (0). */
+  constructor(readonly pool: Pool, private readonly candidateLimit = CANDIDATES) {
     this.accounts = new AccountsReadModel(pool);
   }
 
@@ -170,17 +171,17 @@ export class ReadModel {
     const reads = [
       ...tags.map(([key, value]) => ({
         text: 'SELECT group_id AS id FROM group_tag_values WHERE project_id = ANY($1) AND key = $2 AND value = $3 LIMIT $4',
-        values: [projectIds, key, value, CANDIDATES + 1],
+        values: [projectIds, key, value, this.candidateLimit + 1],
       })),
       // The text terms together: the trigram index intersects them.
       ...(patterns.length === 0
         ? []
-        : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1)${patterns.map((_, i) => ` AND (title ILIKE $${i + 3} OR culprit ILIKE $${i + 3})`).join('')} LIMIT $2`, values: [projectIds, CANDIDATES + 1, ...patterns] }]),
+        : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1)${patterns.map((_, i) => ` AND (title ILIKE $${i + 3} OR culprit ILIKE $${i + 3})`).join('')} LIMIT $2`, values: [projectIds, this.candidateLimit + 1, ...patterns] }]),
     ];
     let fewest: number[] | undefined;
     for (const read of reads) {
       const ids = (await this.pool.query<{ id: string }>(read.text, read.values)).rows.map((row) => Number(row.id));
-      if (ids.length <= CANDIDATES && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
+      if (ids.length <= this.candidateLimit && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
       if (fewest !== undefined && fewest.length === 0) break;
     }
     return fewest;

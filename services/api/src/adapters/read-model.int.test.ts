@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolated, type Isolated } from '../../../../test/harness.ts';
+import type { IssueSearch, IssueSort } from '../domain/search.ts';
+import type { KeysetCursor } from '../domain/keyset.ts';
+import { ReadModel, type IssueListQuery } from './read-model.ts';
+
+// The issue list reads a page in one of two ways (read-model.ts): led by a selective tag value or
+// text terms (their matching issues looked up by id), or by walking the sort's index with every
+// filter checked per issue. Which one a search takes depends on how many issues its filters match,
+// so a small deployment only ever takes the first. Here the same searches run both ways (a read
+// model whose candidate limit is 0 walks every filtered search) over rows written straight into
+// the read model's tables, and every page, walked by cursor to the end, is held to the order worked
+// out here from the rows themselves.
+
+const PROJECTS = [11, 12];
+const STATUSES = ['unresolved', 'resolved', 'ignored', 'pending_deletion'] as const;
+const LEVELS = ['error', 'warning', 'info', 'fatal'] as const;
+const BROWSERS = ['firefox', 'firefox', 'chrome', 'rare'] as const;
+const NOW = Date.UTC(2026, 11, 1, 12);
+
+interface Issue {
+  id: number;
+  projectId: number;
+  title: string;
+  culprit: string;
+  status: (typeof STATUSES)[number];
+  level: (typeof LEVELS)[number];
+  firstSeen: number;
+  lastSeen: number;
+  timesSeen: number;
+  tags: [string, string][];
+}
+
+/** Deterministic rows with ties in every sort column (so the id tie-break matters). */
+function issues(count: number): Issue[] {
+  let seed = 7;
+  const next = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return Math.floor(seed / 65536) % n; // the high bits: the low ones of this generator cycle quickly
+  };
+  return Array.from({ length: count }, (_, index) => {
+    const words = ['alpha', 'beta', 'gamma'].filter(() => next(3) > 0);
+    const users = next(4);
+    const lastSeen = NOW - next(40) * 3600_000;
+    return {
+      id: 1000 + index,
+      projectId: PROJECTS[next(2)]!,
+      title: `Error ${words.join(' ')} #${index}`,
+      culprit: `mod${next(5)} in handler${next(3)}`,
+      status: STATUSES[next(4)]!,
+      level: LEVELS[next(4)]!,
+      firstSeen: lastSeen - next(10) * 3600_000,
+      lastSeen,
+      timesSeen: 1 + next(6),
+      tags: [['browser', BROWSERS[next(4)]!], ...Array.from({ length: users }, (_, user) => ['user', `id:${user}`] as [string, string])],
+    };
+  });
+}
+
+const ROWS = issues(240);
+const SORTED_BY: Record<IssueSort, (issue: Issue) => number> = {
+  date: (issue) => issue.lastSeen,
+  new: (issue) => issue.firstSeen,
+  freq: (issue) => issue.timesSeen,
+  user: (issue) => issue.tags.filter(([key]) => key === 'user').length,
+};
+
+function expected(search: IssueSearch, sort: IssueSort, periodMs: number | null): number[] {
+  const statuses: string[] = search.statuses.length > 0 ? search.statuses : ['unresolved', 'resolved', 'ignored'];
+  const levels: string[] = search.levels.length > 0 ? search.levels : [...LEVELS, 'debug'];
+  const value = SORTED_BY[sort];
+  return ROWS.filter((issue) =>
+    PROJECTS.includes(issue.projectId) &&
+    statuses.includes(issue.status) &&
+    levels.includes(issue.level) &&
+    search.tags.every(([key, tag]) => issue.tags.some(([k, v]) => k === key && v === tag)) &&
+    search.text.every((term) => `${issue.title}\n${issue.culprit}`.toLowerCase().split('\n').some((field) => field.includes(term.toLowerCase()))) &&
+    (periodMs === null || issue.lastSeen >= NOW - periodMs))
+    .sort((a, b) => value(b) - value(a) || b.id - a.id)
+    .map((issue) => issue.id);
+}
+
+const SEARCHES: { name: string; search: IssueSearch; periodMs?: number }[] = [
+  { name: 'a common word', search: { statuses: [], levels: [], tags: [], text: ['alpha'] } },
+  { name: 'two words, in title and culprit', search: { statuses: [], levels: [], tags: [], text: ['BETA', 'mod1'] } },
+  { name: 'a common tag value', search: { statuses: [], levels: [], tags: [['browser', 'firefox']], text: [] } },
+  { name: 'a rare tag value and a word', search: { statuses: [], levels: [], tags: [['browser', 'rare']], text: ['gamma'] } },
+  { name: 'status, level, tag and a period', search: { statuses: ['resolved', 'ignored'], levels: ['error', 'fatal'], tags: [['browser', 'chrome']], text: [] }, periodMs: 20 * 3600_000 },
+  { name: 'two tags', search: { statuses: [], levels: [], tags: [['browser', 'firefox'], ['user', 'id:1']], text: ['handler2'] } },
+  { name: 'no match', search: { statuses: [], levels: [], tags: [['browser', 'none']], text: [] } },
+];
+
+let env: Isolated;
+
+beforeAll(async () => {
+  env = await isolated();
+  await env.pool.query(
+    `INSERT INTO groups (id, project_id, short_id, title, culprit, type, level, platform, status, first_seen, last_seen, times_seen, grouping_version)
+     SELECT id, project_id, id, title, culprit, 'error', level, 'javascript', status, to_timestamp(first_seen / 1000.0), to_timestamp(last_seen / 1000.0), times_seen, 'test'
+     FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, project_id bigint, title text, culprit text, level text, status text, first_seen bigint, last_seen bigint, times_seen bigint)`,
+    [JSON.stringify(ROWS.map((issue) => ({ id: issue.id, project_id: issue.projectId, title: issue.title, culprit: issue.culprit, level: issue.level, status: issue.status, first_seen: issue.firstSeen, last_seen: issue.lastSeen, times_seen: issue.timesSeen })))],
+  );
+  await env.pool.query(
+    `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+     SELECT group_id, project_id, key, value, 1, now(), now() FROM jsonb_to_recordset($1::jsonb) AS r(group_id bigint, project_id bigint, key text, value text)`,
+    [JSON.stringify(ROWS.flatMap((issue) => issue.tags.map(([key, value]) => ({ group_id: issue.id, project_id: issue.projectId, key, value }))))],
+  );
+}, 180000);
+
+afterAll(async () => {
+  await env?.dispose();
+});
+
+/** Every page of `limit` from the first on, following the cursor the last row of each page gives. */
+async function walk(readModel: ReadModel, base: Omit<IssueListQuery, 'cursor' | 'limit'>, limit: number): Promise<{ ids: number[]; pages: number[][] }> {
+  const pages: number[][] = [];
+  let cursor: KeysetCursor | undefined;
+  for (;;) {
+    const rows = await readModel.issues({ ...base, cursor, limit });
+    const page = rows.slice(0, limit);
+    pages.push(page.map((row) => Number(row.id)));
+    if (rows.length <= limit) break;
+    const last = page[page.length - 1]!;
+    cursor = { value: last.sort_value, key: String(last.id), before: false };
+    if (pages.length > 100) throw new Error('the walk does not end');
+  }
+  return { ids: pages.flat(), pages };
+}
+
+describe('issue lists led by their candidates and walked by the sort index', () => {
+  const led = () => new ReadModel(env.pool);
+  const walked = () => new ReadModel(env.pool, 0);
+
+  for (const sort of ['date', 'new', 'freq', 'user'] as const) {
+    it.each(SEARCHES)(`sorted by ${sort}: $name`, async ({ search, periodMs }) => {
+      const base = { projectIds: PROJECTS, search, sort, periodMs: periodMs ?? null, now: NOW };
+      const want = expected(search, sort, periodMs ?? null);
+      const ledWalk = await walk(led(), base, 7);
+      const walkedWalk = await walk(walked(), base, 7);
+      expect(ledWalk.ids, 'led by candidates').toEqual(want);
+      expect(walkedWalk.ids, 'walked by the sort index').toEqual(want);
+      expect(walkedWalk.pages).toEqual(ledWalk.pages);
+    });
+  }
+
+  it('reads the page before a row the same way on both paths', async () => {
+    const search: IssueSearch = { statuses: [], levels: [], tags: [['browser', 'firefox']], text: ['alpha'] };
+    const want = expected(search, 'date', null);
+    expect(want.length).toBeGreaterThan(10);
+    const anchor = ROWS.find((issue) => issue.id === want[8])!;
+    const cursor: KeysetCursor = { value: String(anchor.lastSeen * 1000), key: String(anchor.id), before: true };
+    for (const readModel of [led(), walked()]) {
+      const rows = await readModel.issues({ projectIds: PROJECTS, search, sort: 'date', periodMs: null, now: NOW, cursor, limit: 5 });
+      expect(rows.slice(-5).map((row) => Number(row.id))).toEqual(want.slice(3, 8));
+    }
+  });
+});
