@@ -74,7 +74,7 @@ export const PROJECTION_STAGES: readonly Stage[] = [
   ['issue facts, tags, culprit (issue.ts, culprit.ts, frames)', innermost('domain/issue\\.ts|culprit\\.ts|schemas/src/frames')],
   ['COPY rows (copy-rows.ts)', innermost('copy-rows\\.ts')],
   ['COPY and queries (pg, pg-copy-streams, streams)', innermost('pg-copy-streams|/pg/|pg-protocol|pg-pool')],
-  ['bulk loader (bulk.ts, placement.ts, rebuild-bulk.ts)', innermost('adapters/bulk\\.ts|placement\\.ts|rebuild-bulk\\.ts')],
+  ['bulk loader (bulk.ts, placement.ts, bulk-phase.ts)', innermost('adapters/bulk\\.ts|placement\\.ts|bulk-phase\\.ts')],
   ['profiler', /node:inspector/],
 ];
 

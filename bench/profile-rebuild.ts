@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createKafka, createLogger, readConfig } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { up } from '@trapline/stack';
-import { rebuild } from '../packages/cli/src/rebuild.ts';
+import { rebuild } from '@trapline/projector';
 import { isolated } from '../test/harness.ts';
 import { formatSummary, PROJECTION_STAGES, summarizeProfile } from './cpu-profile.ts';
 import { appendBenchLog } from './projector.ts';

@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { Appender, createKafka, createLogger, type Kafka } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
 import { serviceSet } from '@trapline/cli/services';
-import { rebuild } from '../packages/cli/src/rebuild.ts';
+import { rebuild } from '@trapline/projector';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';

@@ -12,7 +12,7 @@ import { redriveAlertDeliveries } from '@trapline/notifier';
 import { alertCommands } from './alerts.ts';
 import { deletionCommands } from './deletions.ts';
 import { opsCommands } from './ops.ts';
-import { rebuild, RebuildError } from './rebuild.ts';
+import { rebuild, RebuildError } from '@trapline/projector';
 import { serviceSet, SERVICES } from './services.ts';
 import { ensureWebBuild } from './web-build.ts';
 

@@ -18,7 +18,7 @@ export interface BatchResult {
 /**
  * Names the advisory lock each batch's transaction takes shared, in the schema it writes:
  * `trapline rebuild` takes it exclusively on `public` to hold the running projector still while it
- * hands over to the rebuilt tables (see packages/cli/src/rebuild.ts).
+ * hands over to the rebuilt tables (see rebuild/rebuild.ts).
  */
 export const handoverLockName = (schema: string) => `${schema}.projector handover`;
 

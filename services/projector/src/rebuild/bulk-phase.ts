@@ -1,6 +1,6 @@
 import { type Kafka, type OffsetRange, type Pool, readRange } from '@trapline/runtime';
-import { BulkLoader, type BulkFigures } from '@trapline/projector';
 import type { Codec } from '@trapline/schemas';
+import { BulkLoader, type BulkFigures } from '../adapters/bulk.ts';
 
 // The bulk phase of `trapline rebuild`: the events topic read to the end offsets captured at its
 // start (the reading is the runtime's readRange, apart from the write path in the projector's bulk.ts),

@@ -1,7 +1,7 @@
 import { Appender, type Config, type ConsumeLoop, createPool, type Kafka, type Logger, migrate, type Pool } from '@trapline/runtime';
-import { handoverLockName, startProjectorConsumer } from '@trapline/projector';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
-import { bulkPhase, type BulkPhaseResult } from './rebuild-bulk.ts';
+import { handoverLockName, startProjectorConsumer } from '../app.ts';
+import { bulkPhase, type BulkPhaseResult } from './bulk-phase.ts';
 
 // `trapline rebuild`: replays the retained log into fresh tables in a new schema, with a consumer
 // group of its own, while the live projector keeps projecting into `public`. Once the rebuild has
@@ -14,7 +14,7 @@ import { bulkPhase, type BulkPhaseResult } from './rebuild-bulk.ts';
 //
 // Phases: loading (the events topic, to the end offsets captured at the start, by the bulk path:
 // COPY into tables without indexes, issues and tag values aggregated in memory and written once;
-// rebuild-bulk.ts), indexing (the indexes and constraints built once), catching up (the per-batch
+// bulk-phase.ts), indexing (the indexes and constraints built once), catching up (the per-batch
 // path from where the bulk load stopped, the admin and audit topics from their start), swapping.
 
 export interface RebuildOptions {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appender, type ConsumeLoop, createKafka, createLogger, type Kafka } from '@trapline/runtime';
-import { startProjectorConsumer } from '@trapline/projector';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
-import { eventually, isolated, type Isolated } from '../../../test/harness.ts';
+import { startProjectorConsumer } from '../app.ts';
+import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
 import { rebuild } from './rebuild.ts';
 
 // `trapline rebuild` against the real Kafka and Postgres while a live projector projects a steady

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appender, createKafka, createLogger, type Kafka, type OutgoingRecord } from '@trapline/runtime';
-import { groupHashes } from '@trapline/projector';
-import { issueId } from '@trapline/projector';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
-import { isolated, type Isolated } from '../../../test/harness.ts';
+import { groupHashes } from '../domain/grouping.ts';
+import { issueId } from '../domain/issue.ts';
+import { isolated, type Isolated } from '../../../../test/harness.ts';
 import { rebuild } from './rebuild.ts';
 
 // The rebuild's bulk path against the per-batch path on the same log (real Kafka and Postgres):
