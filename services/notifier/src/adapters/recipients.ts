@@ -1,6 +1,6 @@
 import type { Pool } from '@trapline/runtime';
 import type { EmailAction, MemberFacts } from '@trapline/schemas';
-import { emailRecipients, type Recipients, type TeamWithMembers } from '../domain/recipients.ts';
+import { emailRecipients, factsRead, type Recipients, type TeamWithMembers } from '../domain/recipients.ts';
 
 // Reads what decides an e-mail's recipients from the read models (the project's organization's
 // memberships with their users' addresses, its teams with who is on them, the project's alert
@@ -33,10 +33,11 @@ async function readProjectEmails(pool: Pool, projectId: number): Promise<string[
 }
 
 export async function readRecipients(pool: Pool, projectId: number, action: EmailAction): Promise<Recipients> {
+  const read = factsRead(action);
   const [members, teams, projectEmails] = await Promise.all([
     readMembers(pool, projectId),
-    action.targetType === 'Team' ? readTeams(pool, projectId) : [],
-    action.targetType === 'Member' || action.targetType === 'Team' ? [] : readProjectEmails(pool, projectId),
+    read.teams ? readTeams(pool, projectId) : [],
+    read.projectEmails ? readProjectEmails(pool, projectId) : [],
   ]);
   return emailRecipients(action, { members, teams, projectEmails });
 }

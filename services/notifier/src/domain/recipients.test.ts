@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MemberFacts } from '@trapline/schemas';
-import { emailRecipients, type RecipientFacts } from './recipients.ts';
+import { emailRecipients, factsRead, type RecipientFacts } from './recipients.ts';
 
 const ada: MemberFacts = { memberId: 'm1', userId: 'u1', email: 'ada@example.com', pending: false };
 const bob: MemberFacts = { memberId: 'm2', userId: 'u2', email: 'bob@example.com', pending: false };
@@ -70,5 +70,26 @@ describe('the reasons nobody is mailed, word for word', () => {
   ])('given a %s target %j that reaches nobody: %j', (targetType, targetIdentifier, reason) => {
     const none = targetType === 'IssueOwners' ? facts({ members: [invited] }) : facts();
     expect(emailRecipients({ targetType: targetType as 'Member', targetIdentifier }, none)).toEqual({ none: reason });
+  });
+});
+
+describe('the facts an action reads', () => {
+  const everything = facts({ projectEmails: ['oncall@example.com'] });
+  it.each([
+    { targetType: 'IssueOwners' as const, targetIdentifier: null },
+    { targetType: 'Member' as const, targetIdentifier: 'u2' },
+    { targetType: 'Team' as const, targetIdentifier: 'backend' },
+  ])('$targetType: leaving out what it does not read changes nothing', (action) => {
+    const read = factsRead(action);
+    const only: RecipientFacts = { members: everything.members, teams: read.teams ? everything.teams : [], projectEmails: read.projectEmails ? everything.projectEmails : [] };
+    expect(emailRecipients(action, only)).toEqual(emailRecipients(action, everything));
+  });
+
+  it('reads teams only for a team, alert addresses only for issue owners', () => {
+    expect([factsRead({ targetType: 'IssueOwners' }), factsRead({ targetType: 'Member' }), factsRead({ targetType: 'Team' })]).toEqual([
+      { teams: false, projectEmails: true },
+      { teams: false, projectEmails: false },
+      { teams: true, projectEmails: false },
+    ]);
   });
 });

@@ -29,6 +29,11 @@ const distinct = (addresses: readonly string[]) => {
   return [...seen.values()];
 };
 
+/** Which of the facts beyond the members an action's target reads (the adapter reads only those). */
+export function factsRead(action: Pick<EmailAction, 'targetType'>): { teams: boolean; projectEmails: boolean } {
+  return { teams: action.targetType === 'Team', projectEmails: action.targetType !== 'Member' && action.targetType !== 'Team' };
+}
+
 export function emailRecipients(action: Pick<EmailAction, 'targetType' | 'targetIdentifier'>, facts: RecipientFacts): Recipients {
   if (action.targetType === 'Member') {
     const member = memberNamed(action.targetIdentifier, facts.members);

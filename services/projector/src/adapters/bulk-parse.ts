@@ -1,10 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Codec, type EventReceived, type Headers } from '@trapline/schemas';
-// Not the package's index: that loads @trapline/runtime, whose librdkafka add-on does not load in a worker thread.
-import { hasMinifiedFrames } from '@trapline/symbolication/symbolicate';
 import { eventTags, userIdentity, type IssueFacts } from '../domain/issue.ts';
 import { parseEvent } from '../domain/received.ts';
+import { mayHaveSourceMaps } from '../domain/source-maps.ts';
 
 // The bulk load's reading of EventReceived records (Avro, then the payload's JSON, grouping and the
 // issue's facts: most of the rebuild's CPU), on worker threads, so a rebuild uses every core: the
@@ -80,7 +79,7 @@ export function parseBulkEvent(codec: Codec, raw: RawEvent, bytes: Uint8Array): 
       record, hash, groupingVersion, facts,
       level: event.level, platform: event.platform, logger: event.logger ?? null, occurredAt: Math.round(event.timestamp * 1000), message: event.message ?? '',
       release: event.release ?? null, environment: event.environment ?? null, userIdent: userIdentity(event) ?? null, tags: eventTags(event),
-      mayHaveSourceMaps: (event.debug_meta?.images.some((image) => image.type === 'sourcemap') || event.release !== undefined) && hasMinifiedFrames(event) && /javascript|node/.test(event.platform),
+      mayHaveSourceMaps: mayHaveSourceMaps(event),
     },
   };
 }

@@ -8,7 +8,7 @@ import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import { type BulkEvent, type BulkParse, BulkParsers, packBatch, parseBulkEvent } from './bulk-parse.ts';
 import { parseEvents } from '../domain/received.ts';
-import { applyPassedThrough as applyRecord } from '../read-models/index.ts';
+import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
 import { CopyRows } from './copy-rows.ts';
 
@@ -305,7 +305,7 @@ export class BulkLoader {
       // Records touching tables the bulk load leaves alone (an expiry's intermediate chunk only counts its progress).
       const client = await this.pool.connect();
       try {
-        await applyRecord(client, record, { partitionWidthSeconds: this.widthSeconds, partitions: [], erasures: [] }, offset);
+        await applyRecord(client, record, { partitionWidthSeconds: this.widthSeconds, partitions: [] }, offset);
       } finally {
         client.release();
       }

@@ -87,11 +87,3 @@ function applyWithoutEffects(db: PoolClient, record: WithoutEffects, offset: num
       return applyAuditEntry(db, record.value);
   }
 }
-
-/**
- * The bulk load's pass-through (adapters/bulk.ts), for records that touch no events table: their
- * effects are none, and the `erasures` it still hands in are not used.
- */
-export async function applyPassedThrough(db: PoolClient, record: DomainRecord, context: ApplyContext & { erasures: string[] }, offset: number): Promise<void> {
-  await applyRecord(db, record, context, offset);
-}

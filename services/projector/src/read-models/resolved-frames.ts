@@ -1,9 +1,9 @@
 import type { PoolClient } from '@trapline/runtime';
-import type { NormalizedEvent } from '@trapline/schemas';
-import { hasMinifiedFrames, SourceMaps } from '@trapline/symbolication';
+import { SourceMaps } from '@trapline/symbolication';
 import { groupHashes } from '../domain/grouping.ts';
 import { describeIssue } from '../domain/issue.ts';
 import type { Parsed } from '../domain/received.ts';
+import { mayHaveSourceMaps } from '../domain/source-maps.ts';
 
 // Events whose frames have source maps group by the resolved frames, so the same bug in two builds
 // (different minified names and files) is one issue. The maps are those the log holds before the
@@ -12,10 +12,6 @@ import type { Parsed } from '../domain/received.ts';
 // Sentry); the API still shows it through the maps uploaded since (read-time symbolication).
 
 const sourceMaps = new SourceMaps();
-
-/** Worth a look: JavaScript frames, with a debug id or a release to find their maps by. */
-const mayHaveSourceMaps = (event: NormalizedEvent) =>
-  (event.debug_meta?.images.some((image) => image.type === 'sourcemap') || event.release !== undefined) && hasMinifiedFrames(event) && /javascript|node/.test(event.platform);
 
 export async function groupOnResolvedFrames(db: PoolClient, events: Parsed[]): Promise<void> {
   const candidates = events.filter((entry) => mayHaveSourceMaps(entry.event));
