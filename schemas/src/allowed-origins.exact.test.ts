@@ -78,3 +78,32 @@ describe('an origin against a pattern', () => {
     expect(isOriginAllowed(origin, compileAllowedOrigins([pattern]))).toBe(allowed);
   });
 });
+
+// An origin without a host: what ingest reads from the Referer of a page opened from disk
+// (`file:///home/me/index.html`; Sentry's origin_from_url makes it `file://`), or `about:blank`.
+// Sentry's is_valid_origin (src/sentry/utils/http.py) takes its host as '' and goes on matching:
+// a pattern of any host on that scheme (`file://*`: domain `*`, path `*`) lets it post, a pattern
+// naming a host, a subdomain or a port does not.
+describe('an origin without a host, as Sentry matches it', () => {
+  it.each([
+    ['file://*', 'file://', true],
+    ['file://*', 'file:///home/me/index.html', true],
+    ['FILE://*/', 'file://', true],
+    ['about://*', 'about:blank', true],
+    ['https://*', 'file://', false],
+    ['example.com', 'file://', false],
+    ['*.example.com', 'file:///home/me/index.html', false],
+    ['*:8080', 'file://', false],
+    ['file://localhost', 'file://', false],
+    ['file://*', 'file://localhost/etc/hosts', true],
+  ])('%s lets %s post: %s', (pattern, origin, allowed) => {
+    expect(isOriginAllowed(origin, compileAllowedOrigins([pattern]))).toBe(allowed);
+  });
+
+  it('still refuses what is no URL at all, or an http origin without its host', () => {
+    const anyFile = compileAllowedOrigins(['file://*', 'https://*']);
+    expect(isOriginAllowed('http://', anyFile)).toBe(false);
+    expect(isOriginAllowed('file', anyFile)).toBe(false);
+    expect(isOriginAllowed('', anyFile)).toBe(false);
+  });
+});

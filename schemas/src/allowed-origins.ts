@@ -8,7 +8,9 @@
 //   *.example.com             example.com and every subdomain of it
 //   *:8080                    any host on that port
 // Case-insensitive; hosts compare in punycode, as URL parsing gives them. A request without an
-// origin (server SDKs, or a browser's `null` origin with no Referer) is never refused.
+// origin (server SDKs, or a browser's `null` origin with no Referer) is never refused. An origin
+// without a host (`file://`, a page opened from disk, as its Referer names it) matches only a
+// pattern of any host on its scheme (`file://*`), as Sentry's is_valid_origin matches it.
 
 export const ANY_ORIGIN = '*';
 /** What a project allows until it sets its own list. */
@@ -99,7 +101,8 @@ function parseRequestOrigin(text: string): RequestOrigin | undefined {
   try {
     const url = new URL(text);
     const scheme = url.protocol.slice(0, -1);
-    return url.hostname === '' ? undefined : { scheme, host: url.hostname, port: url.port || (DEFAULT_PORTS[scheme] ?? '') };
+    // No host (`file://`, `about:blank`): an empty one, which only a pattern of any host matches.
+    return { scheme, host: url.hostname, port: url.port || (DEFAULT_PORTS[scheme] ?? '') };
   } catch {
     return undefined;
   }
