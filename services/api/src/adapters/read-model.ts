@@ -4,6 +4,7 @@ import { AccountsReadModel } from './accounts.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { TagKeySummary } from '../domain/serialize.ts';
+import { wordQuery } from '../domain/text-words.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -102,7 +103,7 @@ export class ReadModel {
    * One page of issues in the sort's order (then id), read from the cursor on, in one of two ways:
    *
    * - Led by a selective filter: when one tag value, or the text terms together, match at most
-   *   CANDIDATES issues of the projects (counted by its own index, the tag values' or the trigram
+   *   CANDIDATES issues of the projects (counted by its own index, the tag values' or the word
    *   one, and no further), those issues are the candidates: looked up by id, filtered, sorted.
    *   What that costs grows with the matches, not with the issues the projects hold.
    * - Walked: otherwise, for each project, visible status and level, one range of that sort's index
@@ -122,7 +123,7 @@ export class ReadModel {
       return `$${params.length}`;
     };
     const patterns = query.search.text.map((text) => `%${text.replace(/[\\%_]/g, '\\$&')}%`);
-    const candidates = await this.candidates(query.projectIds, query.search.tags, patterns);
+    const candidates = await this.candidates(query.projectIds, query.search.tags, query.search.text, patterns, statuses, levels);
     const led = candidates !== undefined;
     const where: string[] = [];
     // Walking, every term matches many issues: checked on each row as the range is read. As a
@@ -163,20 +164,36 @@ export class ReadModel {
 
   /**
    * The issues of the most selective tag value or of all text terms of a search, when one matches at most
-   * CANDIDATES issues of the projects (whatever their status, level or the cursor); undefined when
-   * none does (or the search has neither). Each is read from its own index and no further than
-   * CANDIDATES + 1 matches.
+   * CANDIDATES issues of the projects (whatever their cursor; text terms: of the statuses and levels
+   * asked for); undefined when none does (or the search has neither). Each is read from its own
+   * index and no further than CANDIDATES + 1 matches.
+   *
+   * Text terms are read from the word index (domain/text-words.ts) when one of them has letters or
+   * digits: its posting lists hold about the issues that match, and each issue it names is checked
+   * by the ILIKE itself (kept from the trigram indexes by OFFSET 0). Otherwise (`#`, `::`, or
+   * outside ASCII) the trigram indexes intersect the terms.
    */
-  private async candidates(projectIds: number[], tags: [string, string][], patterns: string[]): Promise<number[] | undefined> {
+  private async candidates(projectIds: number[], tags: [string, string][], terms: string[], patterns: string[], statuses: string[], levels: string[]): Promise<number[] | undefined> {
+    const words = wordQuery(terms);
+    // $1 projects, $2 statuses, $3 levels, $4 the limit, then the patterns, then the word query.
+    const matches = patterns.map((_, i) => ` AND (title ILIKE $${i + 5} OR culprit ILIKE $${i + 5})`).join('');
+    const text = [projectIds, statuses, levels, this.candidateLimit + 1, ...patterns];
     const reads = [
       ...tags.map(([key, value]) => ({
         text: 'SELECT group_id AS id FROM group_tag_values WHERE project_id = ANY($1) AND key = $2 AND value = $3 LIMIT $4',
         values: [projectIds, key, value, this.candidateLimit + 1],
       })),
-      // The text terms together: the trigram index intersects them.
       ...(patterns.length === 0
         ? []
-        : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1)${patterns.map((_, i) => ` AND (title ILIKE $${i + 3} OR culprit ILIKE $${i + 3})`).join('')} LIMIT $2`, values: [projectIds, this.candidateLimit + 1, ...patterns] }]),
+        : words !== undefined
+          ? [{
+            text: `SELECT id FROM (SELECT id, title, culprit FROM groups
+                   WHERE issue_words(title, culprit) @@ $${text.length + 1}::tsquery AND project_id = ANY($1) AND status = ANY($2) AND level = ANY($3) OFFSET 0) c
+                   WHERE true${matches} LIMIT $4`,
+            values: [...text, words],
+          }]
+          // The text terms together: the trigram index intersects them.
+          : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)${matches} LIMIT $4`, values: text }]),
     ];
     let fewest: number[] | undefined;
     for (const read of reads) {
