@@ -36,6 +36,9 @@ BEGIN
 END $$;
 
 CREATE INDEX groups_words ON groups USING gin (issue_words(title, culprit));
+-- The API reads the index's statistics (its most common entries) to leave out the conditions
+-- that would read too many postings; autovacuum keeps them from here on.
+ANALYZE groups;
 
 -- Down Migration
 DROP INDEX groups_words;

@@ -4,7 +4,7 @@ import { AccountsReadModel } from './accounts.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { TagKeySummary } from '../domain/serialize.ts';
-import { wordQuery } from '../domain/text-words.ts';
+import { affordable, queryOf, wordConditions, type WordStatistics } from '../domain/text-words.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -20,6 +20,22 @@ export interface IssueListQuery {
 
 /** How many issues a selective search term may match for a list to start from them rather than walk a sort's index. */
 const CANDIDATES = 2000;
+
+/**
+ * How many postings of the word index the text terms' candidates may read (about a microsecond
+ * each: a partial match gathers them all before the first row comes back); rarer conditions first.
+ */
+const WORD_POSTINGS = 40_000;
+
+/**
+ * How many times CANDIDATES the text terms may match to lead: their read has checked each match
+ * already (status, level, the ILIKE), and a term as rare as one issue in a few hundred walks
+ * hundreds of issues per row of the page.
+ */
+const TEXT_CANDIDATES = 5;
+
+/** How long the word index's statistics are used before they are read again. */
+const STATISTICS_MS = 60_000;
 
 /** Every status a list may show: everything but pending deletion. */
 const VISIBLE_STATUSES = ['unresolved', 'resolved', 'ignored'];
@@ -78,6 +94,8 @@ const TEAM_COLUMNS = `t.id, t.organization_slug, t.slug, t.name, t.created_at,
 export class ReadModel {
   /** Users, members and user tokens. */
   readonly accounts: AccountsReadModel;
+
+  private statistics: { read: number; value: Promise<WordStatistics | undefined> } | undefined;
 
   /** `candidateLimit`: CANDIDATES, unless a test wants every filtered search walked (0). */
   constructor(readonly pool: Pool, private readonly candidateLimit = CANDIDATES) {
@@ -174,16 +192,20 @@ export class ReadModel {
    * outside ASCII) the trigram indexes intersect the terms.
    */
   private async candidates(projectIds: number[], tags: [string, string][], terms: string[], patterns: string[], statuses: string[], levels: string[]): Promise<number[] | undefined> {
-    const words = wordQuery(terms);
+    const conditions = wordConditions(terms);
+    const words = conditions.length === 0 ? undefined : queryOf(affordable(conditions, await this.wordStatistics(), WORD_POSTINGS));
     // $1 projects, $2 statuses, $3 levels, $4 the limit, then the patterns, then the word query.
     const matches = patterns.map((_, i) => ` AND (title ILIKE $${i + 5} OR culprit ILIKE $${i + 5})`).join('');
-    const text = [projectIds, statuses, levels, this.candidateLimit + 1, ...patterns];
+    const textLimit = this.candidateLimit * TEXT_CANDIDATES;
+    const text = [projectIds, statuses, levels, textLimit + 1, ...patterns];
     const reads = [
       ...tags.map(([key, value]) => ({
         text: 'SELECT group_id AS id FROM group_tag_values WHERE project_id = ANY($1) AND key = $2 AND value = $3 LIMIT $4',
         values: [projectIds, key, value, this.candidateLimit + 1],
+        limit: this.candidateLimit,
       })),
-      ...(patterns.length === 0
+      // No text read when every condition is too common: the walk finds such terms soon enough.
+      ...(patterns.length === 0 || (conditions.length > 0 && words === undefined)
         ? []
         : words !== undefined
           ? [{
@@ -191,17 +213,33 @@ export class ReadModel {
                    WHERE issue_words(title, culprit) @@ $${text.length + 1}::tsquery AND project_id = ANY($1) AND status = ANY($2) AND level = ANY($3) OFFSET 0) c
                    WHERE true${matches} LIMIT $4`,
             values: [...text, words],
+            limit: textLimit,
           }]
           // The text terms together: the trigram index intersects them.
-          : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)${matches} LIMIT $4`, values: text }]),
+          : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)${matches} LIMIT $4`, values: text, limit: textLimit }]),
     ];
     let fewest: number[] | undefined;
     for (const read of reads) {
       const ids = (await this.pool.query<{ id: string }>(read.text, read.values)).rows.map((row) => Number(row.id));
-      if (ids.length <= this.candidateLimit && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
+      if (ids.length <= read.limit && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
       if (fewest !== undefined && fewest.length === 0) break;
     }
     return fewest;
+  }
+
+  /** The word index's statistics as ANALYZE left them (undefined before it ran), read at most once a minute. */
+  private wordStatistics(): Promise<WordStatistics | undefined> {
+    if (this.statistics === undefined || Date.now() - this.statistics.read > STATISTICS_MS) {
+      const value = this.pool.query<{ entries: string[]; frequencies: number[]; issues: number }>(
+        `SELECT s.most_common_elems::text::text[] AS entries, s.most_common_elem_freqs AS frequencies, greatest(c.reltuples, 0)::float8 AS issues
+         FROM pg_stats s JOIN pg_class c ON c.oid = 'groups'::regclass
+         WHERE s.schemaname = current_schema() AND s.tablename = 'groups_words' AND s.most_common_elems IS NOT NULL`,
+      ).then((result) => result.rows[0]);
+      this.statistics = { read: Date.now(), value };
+      // A failed read is not kept.
+      value.catch(() => { this.statistics = undefined; });
+    }
+    return this.statistics.value;
   }
 
   /** Visible events per issue and bucket (start in unix seconds) received since `since` (unix seconds). */
