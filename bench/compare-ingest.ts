@@ -120,6 +120,8 @@ try {
     const index = runs.length + 1;
     const result = await run(which, index);
     runs.push({ ...result, profile: profileDir ? profileOf(index, which, result.window) : undefined });
+    // Each run as it ends, so a run cut short still tells what it measured.
+    process.stderr.write(`run ${index} ${which}: ${result.perSecond} events/s, p50 ${result.p50ms} ms, p99 ${result.p99ms} ms, load ${result.load}${result.paced ? `; paced p50 ${result.paced.p50ms} ms, p99 ${result.paced.p99ms} ms` : ''}\n  sustained: ${formatSplit(result.split)}\n${result.paced ? `  paced: ${formatSplit(result.paced.split)}\n` : ''}`);
   }
   const receiverAfter = await receiver();
 

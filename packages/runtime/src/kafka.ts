@@ -176,6 +176,8 @@ function newRdProducer(settings: KafkaClientSettings): Promise<RdProducer> {
     // A record not acknowledged in a minute is failed back to its append (librdkafka retries until then).
     'message.timeout.ms': 60000,
     dr_cb: true,
+    // Benchmarks only (bench/ack-latency.ts, compare-ingest's --this-env): librdkafka settings, as JSON, over these.
+    ...(process.env.EXPERIMENT_PRODUCER_CONFIG ? (JSON.parse(process.env.EXPERIMENT_PRODUCER_CONFIG) as Record<string, unknown>) : {}),
   });
   const logger = settings.logger.child({ component: 'librdkafka' });
   return new Promise((resolve, reject) => {
