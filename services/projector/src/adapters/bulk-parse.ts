@@ -149,13 +149,10 @@ export class BulkParsers {
 
   constructor(count = Math.max(1, Math.min(4, availableParallelism()))) {
     // The code runs from source: a worker needs tsx (Node's own type stripping refuses parts of it).
-    // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`),
-    // so its young generation is sized here instead: a parse leaves about as much garbage as the
-    // payload's JSON holds objects, and a small one is scavenged, and its survivors copied, often.
+    // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`).
     const execArgv = ['--import', 'tsx'];
-    const resourceLimits = { maxYoungGenerationSizeMb: 96 };
     this.workers = Array.from({ length: count }, () => {
-      const worker = new Worker(new URL('./bulk-parse.worker.ts', import.meta.url), { execArgv, resourceLimits });
+      const worker = new Worker(new URL('./bulk-parse.worker.ts', import.meta.url), { execArgv });
       worker.on('message', ({ id, parsed }: { id: number; parsed: ParsedBatch }) => {
         const job = this.waiting.get(id);
         this.waiting.delete(id);
