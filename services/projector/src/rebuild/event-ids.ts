@@ -41,21 +41,32 @@ export class EventIds {
   private used = new Uint8Array(INITIAL_SLOTS);
   private packed = 0;
   private readonly others = new Set<string>();
-  /** Scratch for the id looked up. */
+  /** The id last looked up, packed into `key` (the bulk load adds an id right after asking for it). */
   private readonly key = new Uint32Array(4);
+  private keyOf: string | undefined;
+  private keyPacked = false;
 
   get size(): number {
     return this.packed + this.others.size;
   }
 
+  /** Packs the id into `key` unless it is the one packed last; false when it is not 32 lowercase hex digits. */
+  private packKey(id: string): boolean {
+    if (id !== this.keyOf) {
+      this.keyOf = id;
+      this.keyPacked = pack(id, this.key, 0);
+    }
+    return this.keyPacked;
+  }
+
   has(id: string): boolean {
-    if (!pack(id, this.key, 0)) return this.others.has(id);
+    if (!this.packKey(id)) return this.others.has(id);
     return this.find(this.key) >= 0;
   }
 
   /** Adds the id (nothing when it is held already). */
   add(id: string): void {
-    if (!pack(id, this.key, 0)) {
+    if (!this.packKey(id)) {
       this.others.add(id);
       return;
     }
