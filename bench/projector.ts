@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
+import pg from 'pg';
 import { Appender, createKafka, createLogger, type Kafka } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
 import { serviceSet } from '@trapline/cli/services';
@@ -10,6 +11,7 @@ import { rebuild } from '@trapline/projector';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
+import { cpuSecondsOf } from './load.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Projection rate of the live projector and of `trapline rebuild`, with
@@ -24,7 +26,7 @@ const WITH_LIVE = process.env.BENCH_PROJECTOR_LIVE !== '0';
 const WITH_REBUILD = process.env.BENCH_PROJECTOR_REBUILD !== '0';
 /** Ack → visible: single events one at a time once the backlog is done, then a paced stream. */
 const QUIET_SAMPLES = 40;
-const PACED_RATE = 500;
+const PACED_RATE = Number(process.env.BENCH_PROJECTOR_PACED_RATE ?? 200);
 const PACED_SECONDS = 10;
 const EVENT_BYTES = 2048;
 const PROJECTS = 6;
@@ -145,18 +147,41 @@ export async function projectorScenario(): Promise<Scenario> {
     const recordOf = (n: number) => benchRecord(n, receivedAt);
     await appendBenchLog(kafka, codec, env.topics.events, EVENTS, receivedAt);
 
-    const count = async () => ((await env.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number }).n;
 
     // Live: the projector service consumes the whole backlog.
     let liveRate = NaN;
     let latency: Awaited<ReturnType<typeof ackToVisible>> | undefined;
+    let liveCpu = { projectorUs: NaN, postgresUs: NaN };
+    const liveDatabase = decodeURIComponent(new URL(env.config.DATABASE_URL).pathname.slice(1));
     if (WITH_LIVE) {
+      // Counted on a connection of its own, left out of the backends' CPU, in the event directory
+      // (a fraction of the events table's size: counting it every 100 ms costs little).
+      const counter = new pg.Client({ connectionString: env.config.DATABASE_URL });
+      await counter.connect();
+      const counterPid = ((await counter.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+      const count = async () => ((await counter.query('SELECT count(*)::int AS n FROM event_ids')).rows[0] as { n: number }).n;
       await services.start('projector');
       await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
       const liveStart = process.hrtime.bigint();
       const liveFirst = await count();
-      await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS);
+      // CPU per event of the projector and of the Postgres backends serving it: on a machine others
+      // keep busy, steadier than the rate.
+      const pid = services.services.get('projector')!.process.pid!;
+      const projectorBefore = cpuSecondsOf(pid);
+      const backendsBefore = postgresBackendTicks(liveDatabase);
+      const backends = new Map(backendsBefore);
+      const sampler = setInterval(() => {
+        for (const [id, ticks] of postgresBackendTicks(liveDatabase)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
+      }, 200);
+      await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS).finally(() => clearInterval(sampler));
       liveRate = (EVENTS - liveFirst) / (Number(process.hrtime.bigint() - liveStart) / 1e9);
+      for (const [id, ticks] of postgresBackendTicks(liveDatabase)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
+      backends.delete(counterPid);
+      await counter.end();
+      liveCpu = {
+        projectorUs: Math.round(((cpuSecondsOf(pid) - projectorBefore) * 1e6) / (EVENTS - liveFirst)),
+        postgresUs: Math.round(([...backends.entries()].reduce((sum, [id, ticks]) => sum + ticks - (backendsBefore.get(id) ?? 0), 0) / 100) * 1e6 / (EVENTS - liveFirst)),
+      };
       // Its events join the log: only without the rebuilds, which would count them.
       if (!WITH_REBUILD) latency = await ackToVisible(kafka, codec, env.topics.events, env.pool, EVENTS);
       await services.stop('projector');
@@ -243,10 +268,13 @@ export async function projectorScenario(): Promise<Scenario> {
       const ratio = +(liveRate / copyRate).toFixed(2);
       return {
         name: 'projector',
-        figures: { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling: { perSecond: Math.round(copyRate), ...copyCost }, live: { perSecond: Math.round(liveRate), ratioToCopy: ratio }, latency },
+        figures: { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling: { perSecond: Math.round(copyRate), ...copyCost }, live: { perSecond: Math.round(liveRate), ratioToCopy: ratio, cpu: liveCpu }, latency },
         rows: [
           ['Postgres COPY of the event rows', `${Math.round(copyRate)} events/s`, '', '', `ceiling: ${EVENTS} rows of ${EVENT_BYTES} B payload`],
           ['live projector', `${Math.round(liveRate)} events/s`, 'COPY', String(ratio), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
+          ['Postgres COPY, CPU', `${Math.round((copyCost.postgresCpuSeconds * 1e6) / EVENTS)} µs/event`, '', '', `Postgres backends ${copyCost.postgresCpuSeconds} s`],
+          ['live projector, CPU', `${liveCpu.projectorUs + liveCpu.postgresUs} µs/event`, 'COPY CPU', String(+((copyCost.postgresCpuSeconds * 1e6) / EVENTS / (liveCpu.projectorUs + liveCpu.postgresUs)).toFixed(2)),
+            `projector ${liveCpu.projectorUs} µs, Postgres backends ${liveCpu.postgresUs} µs per event`],
           ...(latency ? [
             ['ack → visible, quiet', `p50 ${latency.quiet.p50ms} ms, p99 ${latency.quiet.p99ms} ms`, '', '', `${latency.quiet.samples} single events one after the other, event_ids polled every 10 ms`],
             ['ack → visible, paced', `p50 ${latency.paced.p50ms} ms, p99 ${latency.paced.p99ms} ms`, '≤ 1 s p99', '', `${latency.paced.samples} events appended one by one at ${PACED_RATE}/s`],
