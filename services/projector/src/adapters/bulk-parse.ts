@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Codec, type Headers } from '@trapline/schemas';
 import { eventTags, userIdentity, type IssueFacts } from '../domain/issue.ts';
-import { parseEvent, type Parsed } from '../domain/received.ts';
+import { occurredText, parseEvent, type Parsed } from '../domain/received.ts';
 import { mayHaveSourceMaps } from '../domain/source-maps.ts';
 import { CopySegments } from './copy-rows.ts';
 
@@ -100,7 +100,7 @@ export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
   const mark = rows.mark();
   rows.raw(record.projectId).text(record.eventId);
   rows.mark();
-  rows.raw(received).raw(iso(Math.round(event.timestamp * 1000))).text(event.level).text(event.platform)
+  rows.raw(received).raw(occurredText(event.timestamp)!).text(event.level).text(event.platform)
     .text(facts.title).text(event.message ?? '').text(release).text(event.environment ?? null)
     .text(userIdentity(event) ?? null).raw('f').text(record.payload).end();
   rows.mark();

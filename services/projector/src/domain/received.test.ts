@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from './grouping.ts';
 import { describeIssue } from './issue.ts';
-import { parseEvent, parseEvents } from './received.ts';
+import { occurredText, parseEvent, parseEvents } from './received.ts';
 
 const event: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['region', 'eu']], message: 'User 42 not found' };
 const given = (overrides: Partial<EventReceived> = {}): EventReceived => ({ projectId: 1, eventId: event.event_id, receivedAt: 1_000, keyId: 'k', payload: JSON.stringify(event), ...overrides });
@@ -29,11 +29,23 @@ describe('parsing an EventReceived record', () => {
     ['a received time before 1970', { receivedAt: -1 }, /^EventReceived receivedAt -1 is not a time between 1970 and 9999$/],
     ['a received time after 9999', { receivedAt: Date.UTC(10000, 0, 1) }, /receivedAt \d+ is not a time between 1970 and 9999/],
     ['a received time that is no integer', { receivedAt: 1.5 }, /receivedAt 1.5 is not a time/],
+    // An SDK's `timestamp: 1e20` is read as milliseconds by ingest: 1e17 seconds, past a Date's range.
+    ['an occurred time past a date\'s range', { payload: JSON.stringify({ ...event, timestamp: 1e17 }) }, /^EventReceived timestamp 100000000000000000 is not a time a date can hold$/],
+    ['an event without its occurred time', { payload: JSON.stringify({ ...event, timestamp: undefined }) }, /^EventReceived timestamp undefined is not a time/],
   ] as [string, Partial<EventReceived>, RegExp][])('names why it can never be projected: %s', (_case, overrides, reason) => {
     expect(parseEvent(given(overrides))).toEqual({ ok: false, reason: expect.stringMatching(reason) });
   });
 
   it('accepts the first and the last received time Postgres holds', () => {
     for (const receivedAt of [0, Date.UTC(9999, 11, 31)]) expect(parseEvent(given({ receivedAt })).ok).toBe(true);
+  });
+
+  it('writes the occurred time as Postgres reads it, years past 9999 included, as both the live projector and the bulk load store it', () => {
+    expect(occurredText(1)).toBe('1970-01-01T00:00:01.000Z');
+    expect(occurredText(1.0004)).toBe('1970-01-01T00:00:01.000Z');
+    expect(occurredText(Date.UTC(10000, 0, 1) / 1000)).toBe('10000-01-01T00:00:00.000Z');
+    expect(occurredText(8.64e12)).toBe('275760-09-13T00:00:00.000Z');
+    expect(occurredText(8.64e12 + 1)).toBeUndefined();
+    expect(parseEvent(given({ payload: JSON.stringify({ ...event, timestamp: 8.64e12 }) })).ok).toBe(true);
   });
 });

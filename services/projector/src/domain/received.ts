@@ -20,6 +20,19 @@ export type ParseResult = { ok: true; parsed: Parsed } | { ok: false; reason: st
 
 const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
 
+/**
+ * An occurred time (the event's epoch seconds, any positive number) as Postgres reads it: V8's ISO
+ * form for years up to 9999, the year written out past that (Postgres holds years to 294276, a
+ * Date to 275760); undefined beyond a Date's range (parseEvent refuses those). One text for the
+ * live projector and the rebuild's bulk load, so both store the same time or refuse the same event.
+ */
+export function occurredText(seconds: number): string | undefined {
+  const at = new Date(Math.round(seconds * 1000));
+  const year = at.getUTCFullYear();
+  if (Number.isNaN(year)) return undefined;
+  return year <= 9999 ? at.toISOString() : at.toISOString().replace(/^\+0*/, '');
+}
+
 export function parseEvent(record: EventReceived, offset = -1): ParseResult {
   let event: NormalizedEvent;
   try {
@@ -31,6 +44,9 @@ export function parseEvent(record: EventReceived, offset = -1): ParseResult {
   // Postgres timestamps and the time partitions hold 1970 to 9999; anything else is no received time.
   if (!Number.isSafeInteger(record.receivedAt) || record.receivedAt < 0 || record.receivedAt > MAX_RECEIVED_AT) {
     return { ok: false, reason: `EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999` };
+  }
+  if (typeof event.timestamp !== 'number' || occurredText(event.timestamp) === undefined) {
+    return { ok: false, reason: `EventReceived timestamp ${String(event.timestamp)} is not a time a date can hold` };
   }
   const grouping = groupHashes(event);
   return { ok: true, parsed: { record, offset, event, hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) } };

@@ -4,7 +4,7 @@ import { CopyRows } from '../adapters/copy-rows.ts';
 import { eventKeys } from '@trapline/schemas';
 import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
-import type { Parsed } from '../domain/received.ts';
+import { occurredText, type Parsed } from '../domain/received.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import type { ApplyContext, Effects } from './effects.ts';
 import { groupOnResolvedFrames } from './resolved-frames.ts';
@@ -21,18 +21,6 @@ import { groupOnResolvedFrames } from './resolved-frames.ts';
  */
 const receivedText = (epochMs: number) => new Date(epochMs).toISOString();
 
-/**
- * An occurred time (epoch seconds, any positive number) as Postgres reads it, for every time the
- * driver took as a Date before: V8's ISO form for years up to 9999, the year written out past that
- * (Postgres holds years to 294276), and one beyond a Date's range as text Postgres refuses (as it
- * refused the driver's "NaN-NaN-…": the record is dead-lettered).
- */
-function occurredText(seconds: number): string {
-  const at = new Date(Math.round(seconds * 1000));
-  const year = at.getUTCFullYear();
-  if (Number.isNaN(year)) return 'NaN';
-  return year <= 9999 ? at.toISOString() : at.toISOString().replace(/^\+0*/, '');
-}
 
 async function readState(db: PoolClient, events: Parsed[]) {
   const pairs = [...new Map(events.map((entry) => [pairKey(entry.record.projectId, entry.hash), entry])).values()];
@@ -198,7 +186,7 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
       const { projectId, eventId, receivedAt, payload } = entry.record;
       const received = receivedText(receivedAt);
       eventIds.raw(projectId).text(eventId).raw(received).end();
-      events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(occurredText(entry.event.timestamp))
+      events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(occurredText(entry.event.timestamp)!)
         .text(entry.event.level).text(entry.event.platform).text(entry.facts.title).text(entry.event.message ?? '')
         .text(entry.event.release ?? null).text(entry.event.environment ?? null).text(userIdentity(entry.event) ?? null)
         .raw(entry.placement.kind === 'hidden' ? 't' : 'f').text(payload).end();

@@ -49,8 +49,8 @@ async function log(from: number, to: number) {
   }
 }
 
-async function snapshot() {
-  const table = async (sql: string) => (await env.pool.query(sql)).rows;
+async function snapshot(pool = env.pool) {
+  const table = async (sql: string) => (await pool.query(sql)).rows;
   return {
     groups: await table('SELECT * FROM groups ORDER BY id'),
     hashes: await table('SELECT * FROM group_hashes ORDER BY project_id, hash'),
@@ -105,6 +105,33 @@ describe('the bulk path of trapline rebuild', () => {
     expect(await snapshot()).toEqual(afterDeletion);
   }, 240000);
 
+  it('keeps the bulk load for occurred times past 9999 and leaves out, as the per-batch path does, one past what a date holds', async () => {
+    // A log of its own: a refused record sends the rest of its partition to the per-batch path,
+    // which would keep the other tests' records from the bulk load.
+    const own = await isolated({ LOG_LEVEL: 'error' });
+    try {
+      // Ingest reads an SDK's `timestamp` above 1e11 as milliseconds: 5e15 is about the year 160,000, 1e20 past a Date's range.
+      const times = [5e12, 1e17, 1];
+      const records = times.map((timestamp, i) => {
+        const record = event(20_000 + i, 1 + i);
+        const payload = JSON.parse(record.value.payload) as NormalizedEvent;
+        payload.timestamp = timestamp;
+        return { ...record, value: { ...record.value, payload: JSON.stringify(payload) } };
+      });
+      await appender.append(own.topics.events, records);
+      await rebuild({ config: own.config, kafka, logger, handoverLag: 0, bulk: false });
+      const expected = await snapshot(own.pool);
+      expect((expected.events as { event_id: string }[]).map((row) => row.event_id).sort()).toEqual([records[0]!.value.eventId, records[2]!.value.eventId].sort());
+      const lines: string[] = [];
+      const result = await rebuild({ config: own.config, kafka, logger, handoverLag: 0, bulkMinRecords: 0, progress: (line) => lines.push(line) });
+      expect(result.bulk, 'the bulk load kept').toBeDefined();
+      expect(lines.join('\n')).not.toMatch(/bulk load stopped/);
+      expect(await snapshot(own.pool)).toEqual(expected);
+    } finally {
+      await own.dispose();
+    }
+  }, 240000);
+
   it('gives up the bulk load when Postgres refuses a row, and rebuilds record by record, the refused event left out as the per-batch path leaves it', async () => {
     const poison = event(10_000, 1);
     const payload = JSON.parse(poison.value.payload) as NormalizedEvent;
@@ -119,4 +146,5 @@ describe('the bulk path of trapline rebuild', () => {
     expect(lines.join('\n')).toMatch(/the bulk load stopped \(.*\); rebuilding record by record instead/);
     expect(await snapshot()).toEqual(expected);
   }, 240000);
+
 });
