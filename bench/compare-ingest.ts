@@ -6,7 +6,8 @@ import { up } from '@trapline/stack';
 import { readConfig } from '@trapline/runtime';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
-import { until } from './report.ts';
+import { formatSplit, readSplit, splitBetween } from './ingest-split.ts';
+import { percentile, until } from './report.ts';
 import { cpuSecondsOf, LoadGenerator, MINIMAL_RECEIVER, storeBodies } from './load.ts';
 
 // `npx tsx bench/compare-ingest.ts <other checkout> [--profile] [--this-flags=<node flags>]`: the ingest of another checkout (e.g.
@@ -19,7 +20,10 @@ import { cpuSecondsOf, LoadGenerator, MINIMAL_RECEIVER, storeBodies } from './lo
 // a run without it) and each run's profile is summarized over its counted seconds. --this-flags
 // gives this checkout's ingest Node flags (e.g. --max-semi-space-size=32), to weigh a flag against
 // its absence with the same checkout as the other; --flags=<node flags> gives both ingests flags;
-// --rounds=N repeats the four runs N times; --this-env=NAME=value (repeatable) sets its environment.
+// --rounds=N repeats the four runs N times; --this-env=NAME=value and --other-env=NAME=value
+// (repeatable) set their environments (with the same checkout as the other, an A/B of a setting);
+// --paced=S adds to each run S seconds at 1,000 events/s on 1,000 connections, after the
+// sustained load: its latency, and in both phases where ingest's time went (bench/ingest-split.ts).
 
 const WARMUP_SECONDS = 3;
 const SECONDS = 15;
@@ -34,7 +38,12 @@ const roots = { other: resolve(other), this: resolve(import.meta.dirname, '..') 
 const thisFlags = process.argv.find((arg) => arg.startsWith('--this-flags='))?.slice('--this-flags='.length).split(' ').filter(Boolean) ?? [];
 const bothFlags = process.argv.find((arg) => arg.startsWith('--flags='))?.slice('--flags='.length).split(' ').filter(Boolean) ?? [];
 const rounds = Number(process.argv.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? 1);
-const thisEnv = Object.fromEntries(process.argv.filter((arg) => arg.startsWith('--this-env=')).map((arg) => arg.slice('--this-env='.length).split('=') as [string, string]));
+const envOf = (flag: string) => Object.fromEntries(process.argv.filter((arg) => arg.startsWith(flag)).map((arg) => { const [name, ...value] = arg.slice(flag.length).split('='); return [name!, value.join('=')]; }));
+const thisEnv = envOf('--this-env=');
+const otherEnv = envOf('--other-env=');
+/** Each run also posts PACED_RATE events a second for PACED_SECONDS (0: no paced phase). */
+const pacedSeconds = Number(process.argv.find((arg) => arg.startsWith('--paced='))?.slice('--paced='.length) ?? 0);
+const PACED_RATE = 1000;
 const profileDir = process.argv.includes('--profile') ? mkdtempSync(join(tmpdir(), 'trapline-compare-ingest-')) : undefined;
 
 await up(readConfig());
@@ -70,18 +79,29 @@ try {
     const root = roots[which];
     const dir = profileDir && join(profileDir, `${index}-${which}`);
     const flags = [...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...bothFlags, ...(which === 'this' ? thisFlags : [])];
-    const ingest: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', join(root, 'services', 'ingest', 'src', 'main.ts')], { cwd: root, env: which === 'this' ? { ...trapline.env, ...thisEnv } : trapline.env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const ingest: ChildProcess = spawn(process.execPath, [...flags, '--import', 'tsx', join(root, 'services', 'ingest', 'src', 'main.ts')], { cwd: root, env: { ...trapline.env, ...(which === 'this' ? thisEnv : otherEnv) }, stdio: ['ignore', 'ignore', 'inherit'] });
     let window: { fromUs: number; toUs: number } | undefined;
     const exited = new Promise((done) => ingest.once('exit', done));
     try {
       await until(`the ${which} ingest`, () => fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false), 60000, 200);
       await load.sustained(storeUrl, bodies, nextPrefix(), WARMUP_SECONDS);
       const cpuBefore = cpuSecondsOf(ingest.pid!);
+      const splitBefore = await readSplit(port);
       const fromUs = Number(process.hrtime.bigint() / 1000n);
       const result = await load.sustained(storeUrl, bodies, nextPrefix(), SECONDS);
       window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
       const cpuSeconds = cpuSecondsOf(ingest.pid!) - cpuBefore;
-      return { which, ...result, cpuSeconds: +cpuSeconds.toFixed(2), perCpuSecond: Math.round(result.accepted / cpuSeconds), load: +loadavg()[0]!.toFixed(1), profile: undefined as ProfileSummary | undefined, window };
+      const split = splitBetween(splitBefore, await readSplit(port));
+      const sustainedLoad = +loadavg()[0]!.toFixed(1);
+      let paced: { p50ms: number; p99ms: number; split: ReturnType<typeof splitBetween> } | undefined;
+      if (pacedSeconds > 0) {
+        const pacedLoad = new LoadGenerator(PACED_RATE);
+        const before = await readSplit(port);
+        const latencies = await pacedLoad.paced(storeUrl, bodies, nextPrefix(), PACED_RATE, pacedSeconds);
+        await pacedLoad.close();
+        paced = { p50ms: +percentile(latencies, 50).toFixed(1), p99ms: +percentile(latencies, 99).toFixed(1), split: splitBetween(before, await readSplit(port)) };
+      }
+      return { which, ...result, cpuSeconds: +cpuSeconds.toFixed(2), perCpuSecond: Math.round(result.accepted / cpuSeconds), load: sustainedLoad, split, paced, profile: undefined as ProfileSummary | undefined, window };
     } finally {
       ingest.kill('SIGTERM');
       await exited;
@@ -108,12 +128,16 @@ try {
   const perCpuSecond = (which: string) => sum(which, (entry) => entry.accepted) / sum(which, (entry) => entry.cpuSeconds);
   const receiverRate = (receiverBefore + receiverAfter) / 2;
   const lines = [
-    `| run | ingest | events/s | p50 ms | p99 ms | non-200 | ingest CPU-s | events per CPU-second | 1-min load after |`,
-    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |`,
-    ...runs.map((entry, index) => `| ${index + 1} | ${entry.which} | ${entry.perSecond} | ${entry.p50ms} | ${entry.p99ms} | ${entry.failed} | ${entry.cpuSeconds} | ${entry.perCpuSecond} | ${entry.load} |`),
+    `| run | ingest | events/s | p50 ms | p99 ms | non-200 | ingest CPU-s | events per CPU-second | 1-min load after |${pacedSeconds > 0 ? ' paced 1,000/s p50 / p99 ms |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${pacedSeconds > 0 ? ' --- |' : ''}`,
+    ...runs.map((entry, index) => `| ${index + 1} | ${entry.which} | ${entry.perSecond} | ${entry.p50ms} | ${entry.p99ms} | ${entry.failed} | ${entry.cpuSeconds} | ${entry.perCpuSecond} | ${entry.load} |${entry.paced ? ` ${entry.paced.p50ms} / ${entry.paced.p99ms} |` : ''}`),
+    '',
+    'In ingest (its histograms: mean, and the bucket bounds holding p50 and p99):',
+    '',
+    ...runs.flatMap((entry, index) => [`- run ${index + 1}, ${entry.which}, sustained: ${formatSplit(entry.split)}`, ...(entry.paced ? [`- run ${index + 1}, ${entry.which}, paced: ${formatSplit(entry.paced.split)}`] : [])]),
     '',
     `minimal receiver: ${receiverBefore} events/s before, ${receiverAfter} after; ${Math.round(receiverCpu.requests / receiverCpu.seconds)} requests per CPU-second`,
-    `other (${roots.other}): ${Math.round(perSecond('other'))} events/s (${(perSecond('other') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('other'))} events per CPU-second`,
+    `other (${roots.other}${Object.keys(otherEnv).length > 0 ? `, ${Object.entries(otherEnv).map(([key, value]) => `${key}=${value}`).join(' ')}` : ''}): ${Math.round(perSecond('other'))} events/s (${(perSecond('other') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('other'))} events per CPU-second`,
     `this (${roots.this}${thisFlags.length > 0 ? `, node ${thisFlags.join(' ')}` : ''}${Object.keys(thisEnv).length > 0 ? `, ${Object.entries(thisEnv).map(([key, value]) => `${key}=${value}`).join(' ')}` : ''}): ${Math.round(perSecond('this'))} events/s (${(perSecond('this') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('this'))} events per CPU-second`,
     `this / other: ${(perSecond('this') / perSecond('other')).toFixed(2)}× events/s, ${(perCpuSecond('this') / perCpuSecond('other')).toFixed(2)}× events per CPU-second`,
   ];

@@ -6,6 +6,7 @@ import { Codec } from '@trapline/schemas';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { groupLag } from '../test/log.ts';
 import { cpuSecondsOf, eventId, LoadGenerator, MINIMAL_RECEIVER, storeBodies, withEventId, type SustainedResult } from './load.ts';
+import { formatSplit, readSplit, splitBetween } from './ingest-split.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Ingest through the real stack: sustained rate and ack latency, next to two ceilings measured in
@@ -150,27 +151,14 @@ export async function ingestScenario(): Promise<Scenario> {
       (await groupLag(config, config.projectorGroup, [topics.events])) === 0 && (await groupLag(config, config.deleterGroup, [topics.events])) === 0;
     await until('the projector and the deleter to catch up', caughtUp, 5 * 60 * 1000, 500);
     const loadBeforePaced = loadavg()[0]!;
-    const paced: number[] = [];
     const pacedLoad = new LoadGenerator(PACED_CONNECTIONS);
-    const served = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${config.INGEST_PORT}/metrics`)).text();
-      const value = (suffix: string) => Number(text.split('\n').find((line) => line.startsWith(`trapline_http_request_duration_seconds_${suffix}{`) && line.includes('route="/api/:projectId/store/"') && line.includes('status="200"'))?.split(' ')[1] ?? 0);
-      return { seconds: value('sum'), count: value('count') };
-    };
-    const servedBefore = await served();
-    const pacedStart = Date.now();
-    const inFlight: Promise<void>[] = [];
-    for (let n = 0; n < PACED_RATE * PACED_SECONDS; n += 1) {
-      const wait = pacedStart + (n * 1000) / PACED_RATE - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      inFlight.push(pacedLoad.post(storeUrl, withEventId(bodies[n % bodies.length]!, eventId(n + 1, 'b'))).then((result) => void paced.push(result.ms)));
-    }
-    await Promise.all(inFlight);
+    const splitBefore = await readSplit(config.INGEST_PORT);
+    const paced = await pacedLoad.paced(storeUrl, bodies, 'b', PACED_RATE, PACED_SECONDS);
     await pacedLoad.close();
-    const servedAfter = await served();
-    // Ingest's own measure of the same requests (arrival to answer sent), beside the client's.
-    const pacedServedMeanMs = +(((servedAfter.seconds - servedBefore.seconds) / (servedAfter.count - servedBefore.count)) * 1000).toFixed(1);
-    paced.sort((a, b) => a - b);
+    // Ingest's own measure of the same requests (arrival to answer sent), beside the client's, and
+    // its parts: Kafka's ack, the Redis lookup before it, the Redis mark after it.
+    const pacedSplit = splitBetween(splitBefore, await readSplit(config.INGEST_PORT));
+    const pacedServedMeanMs = +pacedSplit.request.meanMs.toFixed(1);
 
     // Ack → visible: once the projector has caught up, single events one at a time, from the
     // ingest's 200 to the API answering the event.
@@ -203,7 +191,7 @@ export async function ingestScenario(): Promise<Scenario> {
       ingestSustained: sustained,
       ingestThroughFrontDoor: frontDoor,
       ingestAlone: { ...alone, stopped: consumers },
-      ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, connections: PACED_CONNECTIONS, afterConsumersCaughtUp: true, servedMeanMs: pacedServedMeanMs, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
+      ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, connections: PACED_CONNECTIONS, afterConsumersCaughtUp: true, servedMeanMs: pacedServedMeanMs, split: pacedSplit, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
       ackToVisible: { samples: visible.length, p50ms: +percentile(visible, 50).toFixed(1), p99ms: +percentile(visible, 99).toFixed(1) },
       rssMiB,
       loadAverage1m: { beforeReceiver: +loadBefore.toFixed(2), afterSustained: +loadAfterSustained.toFixed(2), afterAlone: +loadAfterAlone.toFixed(2), beforePaced: +loadBeforePaced.toFixed(2) },
@@ -217,7 +205,7 @@ export async function ingestScenario(): Promise<Scenario> {
         ['ingest, sustained', ingestResult(sustained), 'raw producer / receiver', `${sustained.ratioToRawProducer} / ${sustained.ratioToMinimalReceiver}`, `whole stack running (projector, deleter); ${ingestNote(sustained)}`],
         ['ingest through the front door', door.map(ingestResult).join('; '), 'to direct / nginx CPU to ingest CPU', `${frontDoor.ratioToDirect} / ${frontDoor.nginxCpuToIngestCpu}`, `nginx on the DSN's port, the same load, in the order door, direct, direct, door (direct ${frontDoor.directPerSecond.join(', ')} events/s); nginx ${frontDoor.nginxCpuSecondsPer1000Events} CPU-s per 1,000 events`],
         ['ingest alone', ingestResult(alone), 'raw producer / receiver', `${alone.ratioToRawProducer} / ${alone.ratioToMinimalReceiver}`, `projector and deleter stopped (Kafka absorbs the flood, they catch up after); ${ingestNote(alone)}`],
-        [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s on ${PACED_CONNECTIONS} HTTP clients, whole stack running, started once the projector and the deleter had caught up; ingest's own mean, arrival to answer, ${pacedServedMeanMs} ms`],
+        [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s on ${PACED_CONNECTIONS} HTTP clients, whole stack running, started once the projector and the deleter had caught up; ingest's own mean, arrival to answer, ${pacedServedMeanMs} ms; in ingest: ${formatSplit(pacedSplit)}`],
         ['ack → visible in the API', `p50 ${figures.ackToVisible.p50ms} ms, p99 ${figures.ackToVisible.p99ms} ms`, '', '', `${visible.length} single events, API polled every 10 ms`],
         ['RSS per service', Object.entries(rssMiB).map(([name, mib]) => `${name} ${mib} MiB`).join(', '), '', '', 'after the load'],
         ['machine', `1-min load average ${Object.values(figures.loadAverage1m).join(' → ')}`, '', '', 'before the receiver ceiling, after sustained ingest, after ingest alone, before the paced run: the machine is shared, so compare ratios'],

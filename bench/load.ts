@@ -87,6 +87,24 @@ export class LoadGenerator {
     return { accepted: sent - failed, failed, perSecond: Math.round((sent - failed) / elapsed), p50ms: +percentile(latencies, 50).toFixed(1), p99ms: +percentile(latencies, 99).toFixed(1) };
   }
 
+  /**
+   * `rate` posts a second to `target` for `seconds`, each sent on time whether or not earlier ones
+   * were answered (give the generator about `rate` connections, so none waits for a free one):
+   * each post's latency, sorted.
+   */
+  async paced(target: string, bodies: StoreBody[], idPrefix: string, rate: number, seconds: number): Promise<number[]> {
+    const latencies: number[] = [];
+    const started = Date.now();
+    const inFlight: Promise<void>[] = [];
+    for (let n = 0; n < rate * seconds; n += 1) {
+      const wait = started + (n * 1000) / rate - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(this.post(target, withEventId(bodies[n % bodies.length]!, eventId(n + 1, idPrefix))).then((result) => void latencies.push(result.ms)));
+    }
+    await Promise.all(inFlight);
+    return latencies.sort((a, b) => a - b);
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }

@@ -10,7 +10,7 @@ import { rebuild } from '@trapline/projector';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
-import { until, type Scenario } from './report.ts';
+import { percentile, until, type Scenario } from './report.ts';
 
 // Projection rate of the live projector and of `trapline rebuild`, with
 // the Postgres COPY rate of the same event rows as the ceiling, all in one run. Bounded: a fixed
@@ -20,6 +20,12 @@ import { until, type Scenario } from './report.ts';
 // live projector and the per-batch rebuild, which take minutes at that size).
 const EVENTS = Number(process.env.BENCH_PROJECTOR_EVENTS ?? 50000);
 const WITH_LIVE = process.env.BENCH_PROJECTOR_LIVE !== '0';
+// BENCH_PROJECTOR_REBUILD=0 skips both rebuilds: the live projector and its COPY ceiling alone.
+const WITH_REBUILD = process.env.BENCH_PROJECTOR_REBUILD !== '0';
+/** Ack → visible: single events one at a time once the backlog is done, then a paced stream. */
+const QUIET_SAMPLES = 40;
+const PACED_RATE = 500;
+const PACED_SECONDS = 10;
 const EVENT_BYTES = 2048;
 const PROJECTS = 6;
 const GROUPS = 200;
@@ -69,6 +75,65 @@ export async function appendBenchLog(kafka: Kafka, codec: Codec, topic: string, 
   await appender.close();
 }
 
+/**
+ * How long an event appended to the log (the append acknowledged, as ingest acknowledges its
+ * request) takes to be visible in the read model (its row in event_ids, polled every 10 ms), with
+ * the projector caught up: `quiet` single events one after the other, `paced` a stream at
+ * PACED_RATE events/s for PACED_SECONDS (each event appended alone, as ingest's requests are).
+ */
+export async function ackToVisible(kafka: Kafka, codec: Codec, topic: string, pool: { query(text: string, values: unknown[]): Promise<{ rows: unknown[] }> }, firstN: number) {
+  const appender = await Appender.connect(kafka, codec);
+  const pending = new Map<string, number>();
+  const seen: number[] = [];
+  let polling = true;
+  const poller = (async () => {
+    while (polling || pending.size > 0) {
+      if (pending.size > 0) {
+        const ids = [...pending.keys()];
+        const rows = (await pool.query('SELECT event_id FROM event_ids WHERE event_id = ANY($1::text[])', [ids])).rows as { event_id: string }[];
+        const now = performance.now();
+        for (const row of rows) {
+          seen.push(now - pending.get(row.event_id)!);
+          pending.delete(row.event_id);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  const appendOne = async (n: number) => {
+    const receivedAt = Date.now();
+    const record = benchRecord(n, receivedAt);
+    await appender.append(topic, [{ key: eventKeys.event(record.projectId, record.eventId), name: 'EventReceived', value: { projectId: record.projectId, eventId: record.eventId, receivedAt, keyId: 'bench', payload: record.payload } }]);
+    pending.set(record.eventId, performance.now());
+    return record.eventId;
+  };
+  const summary = () => {
+    const sorted = seen.splice(0).sort((a, b) => a - b);
+    return { samples: sorted.length, p50ms: Math.round(percentile(sorted, 50)), p99ms: Math.round(percentile(sorted, 99)) };
+  };
+  try {
+    for (let i = 0; i < QUIET_SAMPLES; i += 1) {
+      const id = await appendOne(firstN + i);
+      await until(`event ${id} visible`, async () => !pending.has(id), 30000, 5);
+    }
+    const quiet = summary();
+    const pacedStart = Date.now();
+    const sent: Promise<string>[] = [];
+    for (let i = 0; i < PACED_RATE * PACED_SECONDS; i += 1) {
+      const wait = pacedStart + (i * 1000) / PACED_RATE - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      sent.push(appendOne(firstN + QUIET_SAMPLES + i));
+    }
+    await Promise.all(sent);
+    await until('the paced events visible', async () => pending.size === 0, 60000, 50);
+    return { quiet, paced: summary() };
+  } finally {
+    polling = false;
+    await poller;
+    await appender.close();
+  }
+}
+
 export async function projectorScenario(): Promise<Scenario> {
   const env = await isolated({ LOG_LEVEL: 'warn' });
   const logger = createLogger('bench', 'warn');
@@ -84,6 +149,7 @@ export async function projectorScenario(): Promise<Scenario> {
 
     // Live: the projector service consumes the whole backlog.
     let liveRate = NaN;
+    let latency: Awaited<ReturnType<typeof ackToVisible>> | undefined;
     if (WITH_LIVE) {
       await services.start('projector');
       await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
@@ -91,6 +157,8 @@ export async function projectorScenario(): Promise<Scenario> {
       const liveFirst = await count();
       await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS);
       liveRate = (EVENTS - liveFirst) / (Number(process.hrtime.bigint() - liveStart) / 1e9);
+      // Its events join the log: only without the rebuilds, which would count them.
+      if (!WITH_REBUILD) latency = await ackToVisible(kafka, codec, env.topics.events, env.pool, EVENTS);
       await services.stop('projector');
     }
 
@@ -135,14 +203,8 @@ export async function projectorScenario(): Promise<Scenario> {
         walMB: Math.round(Number((await wal()) - walBefore) / 2 ** 20),
       };
     };
-    const perBatchRun = WITH_LIVE ? await measured(() => rebuild({ config: env.config, kafka, logger, bulk: false })) : undefined;
-    const perBatch = perBatchRun?.result;
-    const rebuildFrom = Date.now();
-    const bulkRun = await measured(() => rebuild({ config: env.config, kafka, logger, progress: (line) => process.stderr.write(`rebuild +${((Date.now() - rebuildFrom) / 1000).toFixed(1)} s (RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB): ${line}\n`) }));
-    const rebuilt = bulkRun.result;
-    const rebuildRate = rebuilt.records / rebuilt.seconds;
-
     // Ceiling: COPY of the same event rows into a table shaped like `events`.
+    const ceiling = async () => {
     await env.pool.query('CREATE TABLE copy_ceiling (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES INCLUDING COMPRESSION)');
     const client = await env.pool.connect();
     const copyStart = process.hrtime.bigint();
@@ -172,6 +234,35 @@ export async function projectorScenario(): Promise<Scenario> {
     // (So the ceiling is if anything higher than Postgres gave: the bench makes rows while Postgres reads them.)
     const copyRate = EVENTS / Math.max(0.001, copySeconds - makeSeconds);
 
+    return { copyRun, copyRate };
+    };
+    // The live projector and its ceiling alone (BENCH_PROJECTOR_REBUILD=0), with ack → visible.
+    const liveOnly = async (): Promise<Scenario> => {
+      const { copyRun, copyRate } = await ceiling();
+      const { result: _copied, ...copyCost } = copyRun;
+      const ratio = +(liveRate / copyRate).toFixed(2);
+      return {
+        name: 'projector',
+        figures: { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling: { perSecond: Math.round(copyRate), ...copyCost }, live: { perSecond: Math.round(liveRate), ratioToCopy: ratio }, latency },
+        rows: [
+          ['Postgres COPY of the event rows', `${Math.round(copyRate)} events/s`, '', '', `ceiling: ${EVENTS} rows of ${EVENT_BYTES} B payload`],
+          ['live projector', `${Math.round(liveRate)} events/s`, 'COPY', String(ratio), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
+          ...(latency ? [
+            ['ack → visible, quiet', `p50 ${latency.quiet.p50ms} ms, p99 ${latency.quiet.p99ms} ms`, '', '', `${latency.quiet.samples} single events one after the other, event_ids polled every 10 ms`],
+            ['ack → visible, paced', `p50 ${latency.paced.p50ms} ms, p99 ${latency.paced.p99ms} ms`, '≤ 1 s p99', '', `${latency.paced.samples} events appended one by one at ${PACED_RATE}/s`],
+          ] : []),
+        ],
+      };
+    };
+    const perBatchRun = WITH_LIVE && WITH_REBUILD ? await measured(() => rebuild({ config: env.config, kafka, logger, bulk: false })) : undefined;
+    const perBatch = perBatchRun?.result;
+    const rebuildFrom = Date.now();
+    if (!WITH_REBUILD) return await liveOnly();
+    const bulkRun = await measured(() => rebuild({ config: env.config, kafka, logger, progress: (line) => process.stderr.write(`rebuild +${((Date.now() - rebuildFrom) / 1000).toFixed(1)} s (RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB): ${line}\n`) }));
+    const rebuilt = bulkRun.result;
+    const rebuildRate = rebuilt.records / rebuilt.seconds;
+
+    const { copyRun, copyRate } = await ceiling();
     const copyCeiling = { perSecond: Math.round(copyRate) };
     const live = { perSecond: Math.round(liveRate), ratioToCopy: +(liveRate / copyRate).toFixed(2) };
     const projectingRate = rebuilt.records / rebuilt.projectingSeconds;

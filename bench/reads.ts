@@ -14,7 +14,8 @@ import { ASKS, explain } from './explain-reads.ts';
 // BENCH_READS_ISSUES (default 1,000,000) and BENCH_READS_EVENTS (default 10,000,000); the small
 // size is a tenth of each. BENCH_READS_KEEP=1 keeps both databases (their URLs are printed) to
 // EXPLAIN against; BENCH_READS_REUSE=<small url>,<large url> measures them again without filling
-// (after a change of queries or migrations); drop them afterwards.
+// (after a change of queries or migrations); drop them afterwards. BENCH_READS_MATCH=<text> measures
+// only the reads whose name contains it (`text search`, say).
 
 const PROJECTS = 4;
 const REPEAT = Number(process.env.BENCH_READS_REPEAT ?? 100);
@@ -210,14 +211,15 @@ type Figures = Record<string, { p50: number; p99: number }>;
 /** p50/p99 in ms of each read over REPEAT requests, and of the pages of each walk (p99: the slowest page of 50). */
 async function measure(base: string, token: string): Promise<Figures> {
   const figures: Figures = {};
-  for (const read of READS) {
+  const wanted = (read: Read) => read.name.includes(process.env.BENCH_READS_MATCH ?? '');
+  for (const read of READS.filter(wanted)) {
     await timed(`${base}${read.path(0)}`, token);
     const samples: number[] = [];
     for (let n = 1; n <= REPEAT; n += 1) samples.push((await timed(`${base}${read.path(n)}`, token)).ms);
     samples.sort((a, b) => a - b);
     figures[read.name] = { p50: percentile(samples, 50), p99: percentile(samples, 99) };
   }
-  for (const read of WALKS) {
+  for (const read of WALKS.filter(wanted)) {
     const walk: number[] = [];
     let url: string | undefined = `${base}${read.path(0)}`;
     for (let page = 0; page < 50 && url; page += 1) {
@@ -263,7 +265,7 @@ async function atSize(size: Size, keep: boolean, reuse: string | undefined): Pro
     const load: [number, number] = [before, loadavg()[0]!];
     const plans: Record<string, string[]> = {};
     // Every read's plan (the report shows those of the reads that missed the goal at the large size, at both sizes).
-    for (const [name, ask] of Object.entries(ASKS)) {
+    for (const [name, ask] of Object.entries(ASKS).filter(([name]) => name.includes(process.env.BENCH_READS_MATCH ?? ''))) {
       await explain(env.pool, ask);
       plans[name] = await explain(env.pool, ask);
     }

@@ -11,7 +11,9 @@ import { consumerMetrics } from './metrics.ts';
 // transaction markers). One cycle polls up to `maxBatchSize` records, hands them to the caller one
 // partition at a time, and commits what the caller has handled only after its effect is durable:
 // inside the caller's Kafka transaction (`control.commit`, with this consumer's group metadata:
-// KIP-447), or after the handler returned (a plain offset commit). Partitions are handled one after
+// KIP-447), in the cycle's one transaction (`control.stage`: the steps of every batch of the cycle
+// and their positions commit together once the last batch is handled, one transaction instead of
+// one per batch), or after the handler returned (a plain offset commit). Partitions are handled one after
 // the other, as the caller would with one kafkajs consumer and `partitionsConsumedConcurrently: 1`.
 //
 // Transaction markers: librdkafka never hands a control record to the application, but its
@@ -59,6 +61,15 @@ export interface BatchControl {
    * metadata (KIP-447): a member fenced by a rebalance meanwhile cannot commit it. Needs `transactions`.
    */
   commit(appends: TransactionalAppend[], through: string): Promise<void>;
+  /**
+   * `commit`, but in the cycle's one transaction: once every batch of the cycle is handled, what
+   * they staged and their positions commit together, then each `committed` runs (in staging order).
+   * If that transaction fails, each staging batch is read again from where it stood before it
+   * staged, after a pause, as if its handler had thrown. A later stage of the batch extends its part
+   * (`through` grows); `commit` and `handled` after a stage are refused (they would move the
+   * partition past what is not durable yet). Needs `transactions`.
+   */
+  stage(appends: TransactionalAppend[], through: string, committed?: () => void): void;
   /** Records up to `through` are done with (nothing to append, or their effect is durable). */
   handled(through: string): void;
   /** Pauses the partition for `ms`; what is not marked handled is read again then. */
@@ -91,6 +102,8 @@ export interface ConsumeLoopOptions {
    * `maxBatchSize` before the handler sees any). For a consumer whose records are waited for.
    */
   takeFetched?: boolean;
+  /** Each cycle's transaction (`control.stage`): the partitions it commits and how long it took, begin to commit. */
+  onCycleTransaction?: (partitions: { topic: string; partition: number }[], seconds: number) => void;
   /** Of one cycle's batches, those of these topics are handled first (in this order), the rest as they came. */
   firstTopics?: string[];
   /** librdkafka waits up to this long for `fetchMinBytes` to accumulate on a broker. */
@@ -136,6 +149,17 @@ interface PartitionState {
   committed: bigint | undefined;
   held: NodeJS.Timeout | undefined;
   revoked: boolean;
+}
+
+/** A batch's part of the cycle's transaction (`control.stage`). */
+interface Staged {
+  state: PartitionState;
+  /** Where the partition is read again from if the transaction fails. */
+  from: bigint;
+  /** The last offset the part covers. */
+  through: bigint;
+  appends: TransactionalAppend[];
+  committed: (() => void)[];
 }
 
 /** A librdkafka message's headers, repeated ones as arrays (what the codec reads). */
@@ -214,6 +238,8 @@ class Loop implements ConsumeLoop {
   private cycle: Promise<void> = Promise.resolve();
   private rebalancing: Promise<void> = Promise.resolve();
   private done: Promise<void> | undefined;
+  /** The cycle's transaction so far, by partition (`control.stage`). */
+  private readonly staged = new Map<PartitionState, Staged>();
 
   constructor(private readonly options: ConsumeLoopOptions) {
     if (options.transactions && (options.partitionsConcurrently ?? 1) > 1) throw new Error('a transactional consume loop handles one partition at a time');
@@ -300,6 +326,7 @@ class Loop implements ConsumeLoop {
     await Promise.all(Array.from({ length: width }, async () => {
       for (let batch = waiting.shift(); batch && this.running; batch = waiting.shift()) await this.handleBatch(batch);
     }));
+    await this.commitStaged();
     this.commitHandled();
   }
 
@@ -308,6 +335,9 @@ class Loop implements ConsumeLoop {
     const started = performance.now();
     let marked = false;
     const owned = () => this.running && !state.revoked && this.partitions.get(partitionId(batch.topic, batch.partition)) === state;
+    const refuseAfterStage = (what: string) => {
+      if (this.staged.has(state)) throw new Error(`control.${what} after control.stage in one batch: the staged part is not durable yet`);
+    };
     const markHandled = (through: string) => {
       marked = true;
       const next = BigInt(through) + 1n;
@@ -315,7 +345,10 @@ class Loop implements ConsumeLoop {
     };
     const control: BatchControl = {
       owned,
-      handled: markHandled,
+      handled: (through) => {
+        refuseAfterStage('handled');
+        markHandled(through);
+      },
       holdFor: (ms) => {
         marked = true;
         this.hold(state, ms);
@@ -323,9 +356,20 @@ class Loop implements ConsumeLoop {
       commit: async (appends, through) => {
         if (!this.options.transactions) throw new Error('control.commit needs a transactional appender');
         if (!owned()) throw new PartitionRevoked(`${batch.topic}/${batch.partition} is no longer this member's`);
+        refuseAfterStage('commit');
         await this.options.transactions.commit(appends, { consumer: this.consumer, topic: batch.topic, partition: batch.partition, offset: (BigInt(through) + 1n).toString() });
         markHandled(through);
         state.committed = BigInt(through) + 1n;
+      },
+      stage: (appends, through, committed) => {
+        if (!this.options.transactions) throw new Error('control.stage needs a transactional appender');
+        if (!owned()) throw new PartitionRevoked(`${batch.topic}/${batch.partition} is no longer this member's`);
+        marked = true;
+        let part = this.staged.get(state);
+        if (!part) this.staged.set(state, (part = { state, from: state.handledNext ?? BigInt(batch.records[0]!.offset), through: BigInt(through), appends: [], committed: [] }));
+        if (BigInt(through) > part.through) part.through = BigInt(through);
+        part.appends.push(...appends);
+        if (committed) part.committed.push(committed);
       },
       deadLetter: async (record, reason) => {
         const target = this.options.deadLetters;
@@ -346,9 +390,12 @@ class Loop implements ConsumeLoop {
       }
     }
     const last = BigInt(batch.records.at(-1)!.offset);
-    if (owned() && (state.handledNext === undefined || state.handledNext <= last)) {
+    // A staged part counts as handled here: if the cycle's transaction fails, it is read again from where it started.
+    const part = this.staged.get(state);
+    const handledNext = part ? part.through + 1n : state.handledNext;
+    if (owned() && (handledNext === undefined || handledNext <= last)) {
       // What was not handled is read again (after the hold): librdkafka's fetch position goes back to it.
-      const from = state.handledNext ?? BigInt(batch.records[0]!.offset);
+      const from = handledNext ?? BigInt(batch.records[0]!.offset);
       this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: Number(from) }, 0, (error) => {
         if (error) this.logger.warn({ topic: batch.topic, partition: batch.partition, code: error.code }, `seek failed: ${error.message}`);
       });
@@ -357,6 +404,50 @@ class Loop implements ConsumeLoop {
     const records = batch.records.length;
     this.metrics?.batchRecords.observe({ group: this.options.groupId, topic: batch.topic }, records);
     this.metrics?.batchSeconds.observe({ group: this.options.groupId, topic: batch.topic }, (performance.now() - started) / 1000);
+  }
+
+  /**
+   * The cycle's one transaction: every staged part and its position. A partition revoked meanwhile
+   * is left out (its next owner reads it); one the loop still owns while stopping goes in (its
+   * step is done, sends included). If the transaction fails, each part is read again after a pause.
+   */
+  private async commitStaged(): Promise<void> {
+    if (this.staged.size === 0) return;
+    const still = (state: PartitionState) => !state.revoked && this.partitions.get(partitionId(state.topic, state.partition)) === state;
+    const parts = [...this.staged.values()].filter((part) => still(part.state));
+    this.staged.clear();
+    if (parts.length === 0) return;
+    const started = performance.now();
+    try {
+      await this.options.transactions!.commit(
+        parts.flatMap((part) => part.appends),
+        parts.map(({ state, through }) => ({ consumer: this.consumer, topic: state.topic, partition: state.partition, offset: (through + 1n).toString() })),
+      );
+    } catch (error) {
+      this.logger.warn({ partitions: parts.map(({ state }) => partitionId(state.topic, state.partition)), err: error }, 'the cycle\'s transaction failed: its batches are read again after a pause');
+      for (const { state, from } of parts) {
+        if (!still(state)) continue;
+        this.hold(state, this.options.retryPauseMs ?? 1000);
+        this.consumer.seek({ topic: state.topic, partition: state.partition, offset: Number(from) }, 0, (seekError) => {
+          if (seekError) this.logger.warn({ topic: state.topic, partition: state.partition, code: seekError.code }, `seek failed: ${seekError.message}`);
+        });
+        state.polledNext = from;
+      }
+      return;
+    }
+    this.options.onCycleTransaction?.(parts.map(({ state }) => ({ topic: state.topic, partition: state.partition })), (performance.now() - started) / 1000);
+    for (const { state, through, committed } of parts) {
+      const next = through + 1n;
+      if (state.handledNext === undefined || next > state.handledNext) state.handledNext = next;
+      state.committed = next;
+      for (const done of committed) {
+        try {
+          done();
+        } catch (error) {
+          this.logger.warn({ topic: state.topic, partition: state.partition, err: error }, 'a step\'s committed callback threw');
+        }
+      }
+    }
   }
 
   private hold(state: PartitionState, ms: number): void {

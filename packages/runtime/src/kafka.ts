@@ -386,8 +386,15 @@ export class TransactionalAppender {
     await new Promise<void>((resolve) => producer.disconnect(5000, () => resolve()));
   }
 
-  /** Without `consumed`, only the appends commit together (a bench's backlog made visible at once). */
-  async commit(appends: TransactionalAppend[], consumed?: ConsumedPosition): Promise<void> {
+  /**
+   * The appends and the consumed positions (several partitions' at once: one transaction for a whole
+   * cycle of the consume loop, all of one consumer) commit together. Without `consumed`, only the
+   * appends commit together (a bench's backlog made visible at once).
+   */
+  async commit(appends: TransactionalAppend[], consumed?: ConsumedPosition | ConsumedPosition[]): Promise<void> {
+    const positions = consumed === undefined ? [] : Array.isArray(consumed) ? consumed : [consumed];
+    const consumer = positions[0]?.consumer;
+    if (positions.some((position) => position.consumer !== consumer)) throw new Error('one transaction commits the positions of one consumer');
     const producer = await this.ready();
     const counts = this.partitionCounts;
     const topics = appends
@@ -401,9 +408,9 @@ export class TransactionalAppender {
           producer.produce(topic, partitionFor(message.key?.toString() ?? '', partitionCounts[index]!), message.value, message.key, null, undefined, rdHeaders(message.headers));
         }
       }
-      if (consumed) {
-        const offsets = [{ topic: consumed.topic, partition: consumed.partition, offset: Number(consumed.offset) }];
-        await callback((done) => producer.sendOffsetsToTransaction(offsets, consumed.consumer, 30000, done));
+      if (consumer) {
+        const offsets = positions.map(({ topic, partition, offset }) => ({ topic, partition, offset: Number(offset) }));
+        await callback((done) => producer.sendOffsetsToTransaction(offsets, consumer, 30000, done));
       }
       await callback((done) => producer.commitTransaction(TRANSACTION_TIMEOUT_MS, done));
     } catch (error) {

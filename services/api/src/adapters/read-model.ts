@@ -4,6 +4,7 @@ import { AccountsReadModel } from './accounts.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { TagKeySummary } from '../domain/serialize.ts';
+import { affordable, queryOf, wordConditions, type WordStatistics } from '../domain/text-words.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -19,6 +20,22 @@ export interface IssueListQuery {
 
 /** How many issues a selective search term may match for a list to start from them rather than walk a sort's index. */
 const CANDIDATES = 2000;
+
+/**
+ * How many postings of the word index the text terms' candidates may read (about a microsecond
+ * each: a partial match gathers them all before the first row comes back); rarer conditions first.
+ */
+const WORD_POSTINGS = 40_000;
+
+/**
+ * How many times CANDIDATES the text terms may match to lead: their read has checked each match
+ * already (status, level, the ILIKE), and a term as rare as one issue in a few hundred walks
+ * hundreds of issues per row of the page.
+ */
+const TEXT_CANDIDATES = 5;
+
+/** How long the word index's statistics are used before they are read again. */
+const STATISTICS_MS = 60_000;
 
 /** Every status a list may show: everything but pending deletion. */
 const VISIBLE_STATUSES = ['unresolved', 'resolved', 'ignored'];
@@ -78,6 +95,8 @@ export class ReadModel {
   /** Users, members and user tokens. */
   readonly accounts: AccountsReadModel;
 
+  private statistics: { read: number; value: Promise<WordStatistics | undefined> } | undefined;
+
   /** `candidateLimit`: CANDIDATES, unless a test wants every filtered search walked (0). */
   constructor(readonly pool: Pool, private readonly candidateLimit = CANDIDATES) {
     this.accounts = new AccountsReadModel(pool);
@@ -102,7 +121,7 @@ export class ReadModel {
    * One page of issues in the sort's order (then id), read from the cursor on, in one of two ways:
    *
    * - Led by a selective filter: when one tag value, or the text terms together, match at most
-   *   CANDIDATES issues of the projects (counted by its own index, the tag values' or the trigram
+   *   CANDIDATES issues of the projects (counted by its own index, the tag values' or the word
    *   one, and no further), those issues are the candidates: looked up by id, filtered, sorted.
    *   What that costs grows with the matches, not with the issues the projects hold.
    * - Walked: otherwise, for each project, visible status and level, one range of that sort's index
@@ -122,7 +141,7 @@ export class ReadModel {
       return `$${params.length}`;
     };
     const patterns = query.search.text.map((text) => `%${text.replace(/[\\%_]/g, '\\$&')}%`);
-    const candidates = await this.candidates(query.projectIds, query.search.tags, patterns);
+    const candidates = await this.candidates(query.projectIds, query.search.tags, query.search.text, patterns, statuses, levels);
     const led = candidates !== undefined;
     const where: string[] = [];
     // Walking, every term matches many issues: checked on each row as the range is read. As a
@@ -163,28 +182,64 @@ export class ReadModel {
 
   /**
    * The issues of the most selective tag value or of all text terms of a search, when one matches at most
-   * CANDIDATES issues of the projects (whatever their status, level or the cursor); undefined when
-   * none does (or the search has neither). Each is read from its own index and no further than
-   * CANDIDATES + 1 matches.
+   * CANDIDATES issues of the projects (whatever their cursor; text terms: of the statuses and levels
+   * asked for); undefined when none does (or the search has neither). Each is read from its own
+   * index and no further than CANDIDATES + 1 matches.
+   *
+   * Text terms are read from the word index (domain/text-words.ts) when one of them has letters or
+   * digits: its posting lists hold about the issues that match, and each issue it names is checked
+   * by the ILIKE itself (kept from the trigram indexes by OFFSET 0). Otherwise (`#`, `::`, or
+   * outside ASCII) the trigram indexes intersect the terms.
    */
-  private async candidates(projectIds: number[], tags: [string, string][], patterns: string[]): Promise<number[] | undefined> {
+  private async candidates(projectIds: number[], tags: [string, string][], terms: string[], patterns: string[], statuses: string[], levels: string[]): Promise<number[] | undefined> {
+    const conditions = wordConditions(terms);
+    const words = conditions.length === 0 ? undefined : queryOf(affordable(conditions, await this.wordStatistics(), WORD_POSTINGS));
+    // $1 projects, $2 statuses, $3 levels, $4 the limit, then the patterns, then the word query.
+    const matches = patterns.map((_, i) => ` AND (title ILIKE $${i + 5} OR culprit ILIKE $${i + 5})`).join('');
+    const textLimit = this.candidateLimit * TEXT_CANDIDATES;
+    const text = [projectIds, statuses, levels, textLimit + 1, ...patterns];
     const reads = [
       ...tags.map(([key, value]) => ({
         text: 'SELECT group_id AS id FROM group_tag_values WHERE project_id = ANY($1) AND key = $2 AND value = $3 LIMIT $4',
         values: [projectIds, key, value, this.candidateLimit + 1],
+        limit: this.candidateLimit,
       })),
-      // The text terms together: the trigram index intersects them.
-      ...(patterns.length === 0
+      // No text read when every condition is too common: the walk finds such terms soon enough.
+      ...(patterns.length === 0 || (conditions.length > 0 && words === undefined)
         ? []
-        : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1)${patterns.map((_, i) => ` AND (title ILIKE $${i + 3} OR culprit ILIKE $${i + 3})`).join('')} LIMIT $2`, values: [projectIds, this.candidateLimit + 1, ...patterns] }]),
+        : words !== undefined
+          ? [{
+            text: `SELECT id FROM (SELECT id, title, culprit FROM groups
+                   WHERE issue_words(title, culprit) @@ $${text.length + 1}::tsquery AND project_id = ANY($1) AND status = ANY($2) AND level = ANY($3) OFFSET 0) c
+                   WHERE true${matches} LIMIT $4`,
+            values: [...text, words],
+            limit: textLimit,
+          }]
+          // The text terms together: the trigram index intersects them.
+          : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)${matches} LIMIT $4`, values: text, limit: textLimit }]),
     ];
     let fewest: number[] | undefined;
     for (const read of reads) {
       const ids = (await this.pool.query<{ id: string }>(read.text, read.values)).rows.map((row) => Number(row.id));
-      if (ids.length <= this.candidateLimit && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
+      if (ids.length <= read.limit && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
       if (fewest !== undefined && fewest.length === 0) break;
     }
     return fewest;
+  }
+
+  /** The word index's statistics as ANALYZE left them (undefined before it ran), read at most once a minute. */
+  private wordStatistics(): Promise<WordStatistics | undefined> {
+    if (this.statistics === undefined || Date.now() - this.statistics.read > STATISTICS_MS) {
+      const value = this.pool.query<{ entries: string[]; frequencies: number[]; issues: number }>(
+        `SELECT s.most_common_elems::text::text[] AS entries, s.most_common_elem_freqs AS frequencies, greatest(c.reltuples, 0)::float8 AS issues
+         FROM pg_stats s JOIN pg_class c ON c.oid = 'groups'::regclass
+         WHERE s.schemaname = current_schema() AND s.tablename = 'groups_words' AND s.most_common_elems IS NOT NULL`,
+      ).then((result) => result.rows[0]);
+      this.statistics = { read: Date.now(), value };
+      // A failed read is not kept.
+      value.catch(() => { this.statistics = undefined; });
+    }
+    return this.statistics.value;
   }
 
   /** Visible events per issue and bucket (start in unix seconds) received since `since` (unix seconds). */

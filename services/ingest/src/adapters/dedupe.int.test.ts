@@ -49,6 +49,18 @@ describe('dedupe', () => {
     expect(await dedupe.seen(4, [id(22), id(23)])).toEqual(new Set([id(22)]));
   });
 
+  it('finds a mark not waited for in any lookup asked after it, in the same turn or a later one', async () => {
+    const dedupe = new Dedupe(redis, namespace, 300, createLogger('test', 'silent'));
+    void dedupe.markAppended(6, [id(30)]);
+    const sameTurn = dedupe.seen(6, [id(30)]);
+    void dedupe.markAppended(6, [id(31)]);
+    // A later turn, while the first batch may still be unanswered: what an SDK's retry after the answer would ask.
+    await new Promise((resolve) => setImmediate(resolve));
+    const laterTurn = dedupe.seen(6, [id(31), id(32)]);
+    expect(await sameTurn).toEqual(new Set([id(30)]));
+    expect(await laterTurn).toEqual(new Set([id(31)]));
+  });
+
   it('forgets an id once the window has passed', async () => {
     const dedupe = new Dedupe(redis, namespace, 1, createLogger('test', 'silent'));
     await dedupe.markAppended(7, [id(9)]);

@@ -17,6 +17,9 @@ interface DedupeOperation {
  * its append, so a crash in between can only cause a duplicate append (which the projector
  * absorbs), never a lost event. When Redis is unavailable, dedupe fails open. The lookups of all
  * the requests of one event-loop turn are one MGET, their marks one script call, both in one pipeline.
+ * A mark is queued when `markAppended` is called: Redis applies it before any lookup asked after
+ * that call (the same turn's go after the marks, a later turn's on the same connection after
+ * them), so a caller need not wait for the mark's answer before acknowledging the events.
  */
 export class Dedupe {
   /** `namespace` keeps deployments (topic prefixes) that share one Redis apart. */

@@ -1,39 +1,67 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { Codec, type EventReceived, type Headers } from '@trapline/schemas';
+import { Codec, type Headers } from '@trapline/schemas';
 import { eventTags, userIdentity, type IssueFacts } from '../domain/issue.ts';
-import { parseEvent } from '../domain/received.ts';
+import { parseEvent, type Parsed } from '../domain/received.ts';
 import { mayHaveSourceMaps } from '../domain/source-maps.ts';
+import { CopySegments } from './copy-rows.ts';
 
 // The bulk load's reading of EventReceived records (Avro, then the payload's JSON, grouping and the
 // issue's facts: most of the rebuild's CPU), on worker threads, so a rebuild uses every core: the
 // main thread keeps the decisions, in log order, and the COPYs. What a worker hands back is what
-// the bulk load writes, not the parsed event (cloning that back would cost as much as parsing it).
+// the decisions need and the rows already written in COPY's form but for the issue's id, in one
+// buffer moved back (not the parsed event, nor its payload: cloning them back, then encoding the
+// rows on the main thread, was most of the main thread's work).
 //
 // The parse itself is the projector's one parse (domain/received.ts), which a worker can load:
 // it needs neither Kafka nor Postgres.
 
-/** An EventReceived as the bulk load writes it. */
+/**
+ * An EventReceived as the bulk load decides on it, with its rows written ahead in COPY's text form
+ * (`BulkRows`): all of each row but the issue's id, which only the decisions in log order give.
+ */
 export interface BulkEvent {
-  record: EventReceived;
+  projectId: number;
+  eventId: string;
+  receivedAt: number;
   hash: string;
   groupingVersion: string;
-  facts: IssueFacts;
+  type: IssueFacts['type'];
+  title: string;
+  culprit: string;
+  /** The issue's metadata as the JSON written (the last event's wins). */
+  metadata: string;
   level: string;
   platform: string;
   logger: string | null;
-  /** occurred, epoch ms */
-  occurredAt: number;
-  message: string;
   release: string | null;
-  environment: string | null;
-  userIdent: string | null;
-  tags: [string, string][];
+  /** The value of its `release` tag (what the releases' first appearance is taken from). */
+  releaseTag: string | null;
+  /** Tag rows (one per tag). */
+  tags: number;
   /** The per-batch path would try its source maps first (resolved-frames.ts), if its project has any. */
   mayHaveSourceMaps: boolean;
+  /**
+   * Its first mark in its batch's rows; from it, in order: the start of the rows' shared head
+   * (`project_id, event_id`), the head's end and the events row's rest (after `group_id`), the
+   * event_ids row, then each tag row's rest (after `group_id`).
+   */
+  mark: number;
+}
+
+/** The rows of a batch's events: bytes and marks of a `CopySegments`. */
+export interface BulkRows {
+  bytes: Uint8Array;
+  marks: Uint32Array;
 }
 
 export type BulkParse = { ok: true; event: BulkEvent } | { ok: false; reason: string };
+
+/** A batch parsed: each record's answer, in order, and the rows of those parsed. */
+export interface ParsedBatch {
+  parsed: BulkParse[];
+  rows: BulkRows;
+}
 
 /** One record: the two headers the codec reads, and where its value lies in its batch's bytes. */
 export interface RawEvent {
@@ -61,33 +89,61 @@ export function packBatch(records: { schema: string | undefined; version: string
   return { records: raw, bytes };
 }
 
-/** Decodes and parses one EventReceived as parseEvents does, refusing what it refuses. */
-export function parseBulkEvent(codec: Codec, raw: RawEvent, bytes: Uint8Array): BulkParse {
+const iso = (epochMs: number) => new Date(epochMs).toISOString();
+
+/** The event as the bulk load writes it, its rows into `rows`. */
+export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
+  const { record, event, hash, groupingVersion, facts } = parsed;
+  const tags = eventTags(event);
+  const received = iso(record.receivedAt);
+  const release = event.release ?? null;
+  const mark = rows.mark();
+  rows.raw(record.projectId).text(record.eventId);
+  rows.mark();
+  rows.raw(received).raw(iso(Math.round(event.timestamp * 1000))).text(event.level).text(event.platform)
+    .text(facts.title).text(event.message ?? '').text(release).text(event.environment ?? null)
+    .text(userIdentity(event) ?? null).raw('f').text(record.payload).end();
+  rows.mark();
+  rows.raw(record.projectId).text(record.eventId).raw(received).end();
+  rows.mark();
+  let releaseTag: string | null = null;
+  for (const [key, value] of tags) {
+    if (key === 'release') releaseTag = value;
+    rows.text(key).text(value).raw(received).end();
+    rows.mark();
+  }
+  return {
+    projectId: record.projectId, eventId: record.eventId, receivedAt: record.receivedAt, hash, groupingVersion,
+    type: facts.type, title: facts.title, culprit: facts.culprit, metadata: JSON.stringify(facts.metadata),
+    level: event.level, platform: event.platform, logger: event.logger ?? null, release, releaseTag, tags: tags.length,
+    mayHaveSourceMaps: mayHaveSourceMaps(event), mark,
+  };
+}
+
+/** Decodes and parses one EventReceived as parseEvents does, refusing what it refuses; its rows go to `rows`. */
+export function parseBulkEvent(codec: Codec, raw: RawEvent, bytes: Uint8Array, rows: CopySegments): BulkParse {
   const headers: Headers = {};
   if (raw.schema !== undefined) headers['trapline-schema'] = raw.schema;
   if (raw.version !== undefined) headers['trapline-schema-version'] = raw.version;
   const decoded = codec.decode(headers, Buffer.from(bytes.buffer, bytes.byteOffset + raw.start, raw.end - raw.start));
   if (!decoded.ok) return decoded;
   if (decoded.record.name !== 'EventReceived') return { ok: false, reason: `unexpected ${decoded.record.name}` };
-  const record = decoded.record.value;
-  const parsed = parseEvent(record);
+  const parsed = parseEvent(decoded.record.value);
   if (!parsed.ok) return parsed;
-  const { event, hash, groupingVersion, facts } = parsed.parsed;
-  return {
-    ok: true,
-    event: {
-      record, hash, groupingVersion, facts,
-      level: event.level, platform: event.platform, logger: event.logger ?? null, occurredAt: Math.round(event.timestamp * 1000), message: event.message ?? '',
-      release: event.release ?? null, environment: event.environment ?? null, userIdent: userIdentity(event) ?? null, tags: eventTags(event),
-      mayHaveSourceMaps: mayHaveSourceMaps(event),
-    },
-  };
+  return { ok: true, event: bulkEvent(parsed.parsed, rows) };
+}
+
+/** Every record of the batch parsed, the rows into one buffer (about the size of the records' values, and their tag rows). */
+export function parseBatch(codec: Codec, batch: RawBatch): ParsedBatch {
+  const rows = new CopySegments(Math.max(64 * 1024, batch.bytes.length * 2));
+  const parsed = batch.records.map((record) => parseBulkEvent(codec, record, batch.bytes, rows));
+  return { parsed, rows: rows.done() };
 }
 
 /** Worker threads parsing batches of records; each batch's answers come back in its order. */
 export class BulkParsers {
   private readonly workers: Worker[];
-  private readonly waiting = new Map<number, { resolve: (parsed: BulkParse[]) => void; reject: (error: unknown) => void }>();
+  private readonly waiting = new Map<number, { resolve: (parsed: ParsedBatch) => void; reject: (error: unknown) => void }>();
   private nextId = 0;
   private turn = 0;
 
@@ -97,7 +153,7 @@ export class BulkParsers {
     const execArgv = ['--import', 'tsx'];
     this.workers = Array.from({ length: count }, () => {
       const worker = new Worker(new URL('./bulk-parse.worker.ts', import.meta.url), { execArgv });
-      worker.on('message', ({ id, parsed }: { id: number; parsed: BulkParse[] }) => {
+      worker.on('message', ({ id, parsed }: { id: number; parsed: ParsedBatch }) => {
         const job = this.waiting.get(id);
         this.waiting.delete(id);
         job?.resolve(parsed);
@@ -111,7 +167,7 @@ export class BulkParsers {
   }
 
   /** Parses the records on the next worker in turn. */
-  parse(batch: RawBatch): Promise<BulkParse[]> {
+  parse(batch: RawBatch): Promise<ParsedBatch> {
     const id = this.nextId++;
     const worker = this.workers[this.turn++ % this.workers.length]!;
     return new Promise((resolve, reject) => {

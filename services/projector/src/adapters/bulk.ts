@@ -6,11 +6,12 @@ import { eventKeys, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type
 import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
-import { type BulkEvent, type BulkParse, BulkParsers, packBatch, parseBulkEvent } from './bulk-parse.ts';
+import { type BulkEvent, type BulkParse, BulkParsers, type BulkRows, bulkEvent, packBatch, type ParsedBatch, parseBatch } from './bulk-parse.ts';
 import { parseEvents } from '../domain/received.ts';
 import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
-import { CopyRows } from './copy-rows.ts';
+import { CopyRows, CopySegments } from './copy-rows.ts';
+import { EventIds } from '../rebuild/event-ids.ts';
 
 // The bulk path of `trapline rebuild`: the events topic projected into a fresh schema that nobody
 // reads until the swap. What the per-batch path reads back from the read model before each run
@@ -56,8 +57,8 @@ interface Group {
   level: string;
   title: string;
   culprit: string;
-  /** written as JSON once, at the end */
-  metadata: Record<string, string>;
+  /** as JSON (the parse writes it) */
+  metadata: string;
   first: number;
   last: number;
   n: number;
@@ -79,7 +80,7 @@ const headerString = (headers: Headers | undefined, name: string) => {
 
 /** A record waiting its turn: EventReceived records go to the parsers in batches, the others one by one. */
 type Queued =
-  | { kind: 'events'; records: { partition: number; message: BulkMessage }[]; parsed: Promise<BulkParse[]> }
+  | { kind: 'events'; records: { partition: number; message: BulkMessage }[]; parsed: Promise<ParsedBatch> }
   | { kind: 'record'; partition: number; message: BulkMessage };
 
 /** Events per batch sent to a parser, and batches in flight at most. */
@@ -141,11 +142,11 @@ export class BulkLoader {
   private readonly carried = new Set<string>(TOPIC_SPECS.events.records);
   private readonly partitions: PartitionRange[] = [];
   /**
-   * Per project, the ids of its stored events (duplicates are skipped as the per-batch path does):
-   * the ids as decoded, about 80 bytes each with the set's own (a `project/id` key would be a
-   * concatenated string of about 250).
+   * Per project, the ids of its stored events (duplicates are skipped as the per-batch path does),
+   * in typed arrays (rebuild/event-ids.ts: 16 bytes an id and the table's slack, against about 80
+   * for a Set of the decoded strings, and nothing for the garbage collector to walk).
    */
-  private readonly seen = new Map<number, Set<string>>();
+  private readonly seen = new Map<number, EventIds>();
   /** `project/hash` → its group. */
   private readonly hashes = new Map<string, number>();
   private readonly groups = new Map<number, Group>();
@@ -261,8 +262,8 @@ export class BulkLoader {
   private async applyNext(): Promise<void> {
     const next = this.queue.shift()!;
     if (next.kind === 'record') return this.apply(next.partition, next.message);
-    const parsed = await next.parsed;
-    for (const [index, { partition, message }] of next.records.entries()) await this.apply(partition, message, parsed[index]);
+    const { parsed, rows } = await next.parsed;
+    for (const [index, { partition, message }] of next.records.entries()) await this.apply(partition, message, parsed[index], rows);
   }
 
   /** Applies every record taken (call once the reading ended, before `stopAll`, `reached` and `finish`). */
@@ -278,7 +279,7 @@ export class BulkLoader {
   }
 
   /** One record, in log order; an EventReceived comes parsed by a worker, or is parsed here. */
-  private async apply(partition: number, message: BulkMessage, parsed?: BulkParse): Promise<void> {
+  private async apply(partition: number, message: BulkMessage, parsed?: BulkParse, rows?: BulkRows): Promise<void> {
     if (this.stops.has(partition)) return;
     const offset = Number(message.offset);
     if (message.value === null) {
@@ -286,11 +287,15 @@ export class BulkLoader {
       this.next.set(partition, offset + 1);
       return;
     }
-    if (parsed === undefined && headerString(message.headers, SCHEMA_HEADER) === 'EventReceived') parsed = parseBulkEvent(this.mainCodec, { schema: 'EventReceived', version: headerString(message.headers, VERSION_HEADER), start: 0, end: message.value.length }, message.value);
+    if (parsed === undefined && headerString(message.headers, SCHEMA_HEADER) === 'EventReceived') {
+      const batch = parseBatch(this.mainCodec, { records: [{ schema: 'EventReceived', version: headerString(message.headers, VERSION_HEADER), start: 0, end: message.value.length }], bytes: message.value });
+      [parsed] = batch.parsed;
+      rows = batch.rows;
+    }
     if (parsed !== undefined) {
       if (!parsed.ok) return this.stop(partition, offset, parsed.reason);
       if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
-      await this.event(parsed.event, offset);
+      await this.event(parsed.event, rows!, message, offset);
       this.next.set(partition, offset + 1);
       return;
     }
@@ -317,43 +322,45 @@ export class BulkLoader {
     this.next.set(partition, offset + 1);
   }
 
-  private async event(entry: BulkEvent, offset: number): Promise<void> {
-    const projectId = entry.record.projectId;
+  private async event(entry: BulkEvent, rows: BulkRows, message: BulkMessage, offset: number): Promise<void> {
+    const projectId = entry.projectId;
     if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps) {
-      // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with artifact bundles).
-      const [parsed] = parseEvents([entry.record], [offset]);
-      if (parsed!.ok) {
+      // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with
+      // artifact bundles), its rows written again (the events row holds the issue's title).
+      const decoded = this.codec.decode(message.headers, message.value!);
+      const [parsed] = decoded.ok && decoded.record.name === 'EventReceived' ? parseEvents([decoded.record.value], [offset]) : [];
+      if (parsed?.ok) {
         const client = await this.pool.connect();
         try {
-          await groupOnResolvedFrames(client, [parsed!.parsed]);
+          await groupOnResolvedFrames(client, [parsed.parsed]);
         } finally {
           client.release();
         }
-        entry.hash = parsed!.parsed.hash;
-        entry.facts = parsed!.parsed.facts;
+        const segments = new CopySegments();
+        entry = bulkEvent(parsed.parsed, segments);
+        rows = segments.done();
       }
     }
     const hashKey = pairKey(projectId, entry.hash);
     const live = this.hashes.get(hashKey);
-    const [placement] = placeEvents([{ projectId, eventId: entry.record.eventId, receivedAt: entry.record.receivedAt, hash: entry.hash }], {
-      seen: this.seen.get(projectId)?.has(entry.record.eventId) ? new Set([pairKey(projectId, entry.record.eventId)]) : new Set(),
+    const [placement] = placeEvents([{ projectId, eventId: entry.eventId, receivedAt: entry.receivedAt, hash: entry.hash }], {
+      seen: this.seen.get(projectId)?.has(entry.eventId) ? new Set([pairKey(projectId, entry.eventId)]) : new Set(),
       tombstones: new Map(),
       live: live === undefined ? new Map() : new Map([[hashKey, live]]),
       expiredBefore: this.expiredBefore,
     });
     if (placement!.kind === 'duplicate') return;
     if (placement!.kind === 'expired') {
-      this.erasures.push(eventKeys.event(projectId, entry.record.eventId));
+      this.erasures.push(eventKeys.event(projectId, entry.eventId));
       return;
     }
     if (placement!.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement!.kind}`);
     let seen = this.seen.get(projectId);
-    if (!seen) this.seen.set(projectId, (seen = new Set()));
-    seen.add(entry.record.eventId);
+    if (!seen) this.seen.set(projectId, (seen = new EventIds()));
+    seen.add(entry.eventId);
     this.events += 1;
-    const at = entry.record.receivedAt;
+    const at = entry.receivedAt;
     const release = entry.release;
-    const tags = entry.tags;
     let group = this.groups.get(placement!.groupId);
     if (!group) {
       this.hashes.set(hashKey, placement!.groupId);
@@ -362,8 +369,8 @@ export class BulkLoader {
       while (this.shortIds.has(pairKey(projectId, String(shortId)))) shortId = shortIdNumber(placement!.groupId, ++probe);
       this.shortIds.add(pairKey(projectId, String(shortId)));
       group = {
-        id: placement!.groupId, projectId, shortId, type: entry.facts.type, platform: entry.platform, logger: entry.logger, groupingVersion: entry.groupingVersion,
-        level: entry.level, title: entry.facts.title, culprit: entry.facts.culprit, metadata: entry.facts.metadata,
+        id: placement!.groupId, projectId, shortId, type: entry.type, platform: entry.platform, logger: entry.logger, groupingVersion: entry.groupingVersion,
+        level: entry.level, title: entry.title, culprit: entry.culprit, metadata: entry.metadata,
         first: at, last: at, n: 0, status: 'unresolved', statusOffset: offset, firstRelease: release, lastRelease: release, inRelease: null, inNextRelease: null, resolvedAt: null,
       };
       this.groups.set(group.id, group);
@@ -378,28 +385,28 @@ export class BulkLoader {
     group.first = Math.min(group.first, at);
     group.last = Math.max(group.last, at);
     group.level = entry.level;
-    group.title = entry.facts.title;
-    group.culprit = entry.facts.culprit;
-    group.metadata = entry.facts.metadata;
+    group.title = entry.title;
+    group.culprit = entry.culprit;
+    group.metadata = entry.metadata;
     group.firstRelease ??= release;
     group.lastRelease = release ?? group.lastRelease;
-    for (const [key, value] of tags) {
-      if (key !== 'release') continue;
-      const seenKey = pairKey(projectId, value);
+    if (entry.releaseTag !== null) {
+      const seenKey = pairKey(projectId, entry.releaseTag);
       this.releasesSeen.set(seenKey, Math.min(this.releasesSeen.get(seenKey) ?? Infinity, at));
     }
 
-    const received = iso(at);
-    const rows = this.buffer;
-    rows.times.add(at);
-    const eventId = entry.record.eventId;
-    rows.eventIds.raw(projectId).text(eventId).raw(received).end();
-    rows.events.raw(projectId).text(eventId).raw(group.id).raw(received).raw(iso(entry.occurredAt)).text(entry.level).text(entry.platform)
-      .text(entry.facts.title).text(entry.message).text(entry.release).text(entry.environment)
-      .text(entry.userIdent).raw('f').text(entry.record.payload).end();
-    for (const [key, value] of tags) rows.tags.raw(projectId).text(eventId).raw(group.id).text(key).text(value).raw(received).end();
-    this.tagRows += tags.length;
-    if (rows.events.rows >= this.copyRows) await this.flush();
+    // The rows as the parse wrote them, the issue's id put in after their head.
+    const buffer = this.buffer;
+    buffer.times.add(at);
+    const { bytes, marks } = rows;
+    const m = entry.mark;
+    const headFrom = marks[m]!;
+    const headTo = marks[m + 1]!;
+    buffer.events.copied(bytes, headFrom, headTo).raw(group.id).copied(bytes, headTo, marks[m + 2]!).ended();
+    buffer.eventIds.copied(bytes, marks[m + 2]!, marks[m + 3]!).ended();
+    for (let tag = 0; tag < entry.tags; tag += 1) buffer.tags.copied(bytes, headFrom, headTo).raw(group.id).copied(bytes, marks[m + 3 + tag]!, marks[m + 4 + tag]!).ended();
+    this.tagRows += entry.tags;
+    if (buffer.events.rows >= this.copyRows) await this.flush();
   }
 
   /** GroupStatusChanged as read-models.ts applies it (no group is pending deletion in a bulk load). */
@@ -471,7 +478,7 @@ export class BulkLoader {
     try {
       const groups = new CopyRows();
       for (const g of this.groups.values()) {
-        groups.raw(g.id).raw(g.projectId).raw(g.shortId).text(g.title).text(g.culprit).text(g.type).text(JSON.stringify(g.metadata)).text(g.level).text(g.platform).text(g.logger).text(g.status)
+        groups.raw(g.id).raw(g.projectId).raw(g.shortId).text(g.title).text(g.culprit).text(g.type).text(g.metadata).text(g.level).text(g.platform).text(g.logger).text(g.status)
           .raw(iso(g.first)).raw(iso(g.last)).raw(g.n).text(g.groupingVersion).raw(g.statusOffset).text(g.firstRelease).text(g.lastRelease).text(g.inRelease).text(g.inNextRelease)
           .raw(g.resolvedAt === null ? '\\N' : iso(g.resolvedAt)).end();
       }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CopyRows } from './copy-rows.ts';
+import { CopyRows, CopySegments } from './copy-rows.ts';
 
 /** COPY's text format as Postgres reads it back: rows by newline, fields by tab, escapes undone, \N as null. */
 function parseCopy(text: string): (string | null)[][] {
@@ -45,6 +45,31 @@ describe('CopyRows', () => {
         rows.end();
       }
       expect(parseCopy(written(rows))).toEqual(expected);
+    }), { numRuns: 100 });
+  });
+
+  it('rows put together from segments (fields written ahead, a field added between) read back as written whole', () => {
+    const field = fc.option(fc.string({ unit: 'grapheme', maxLength: 3000 }), { nil: null });
+    fc.assert(fc.property(fc.array(fc.tuple(field, field, fc.nat(), field), { minLength: 1, maxLength: 40 }), (table) => {
+      const segments = new CopySegments(16);
+      const marks = table.map(([head, , , tail]) => {
+        const at = segments.mark();
+        segments.text(head);
+        segments.mark();
+        segments.text(tail).end();
+        return at;
+      });
+      segments.mark();
+      const { bytes, marks: bounds } = segments.done();
+      const joined = new CopyRows();
+      const whole = new CopyRows();
+      table.forEach(([head, middle, n, tail], row) => {
+        const m = marks[row]!;
+        joined.copied(bytes, bounds[m]!, bounds[m + 1]!).text(middle).raw(n).copied(bytes, bounds[m + 1]!, bounds[m + 2]!).ended();
+        whole.text(head).text(middle).raw(n).text(tail).end();
+      });
+      expect(joined.rows).toBe(table.length);
+      expect(written(joined)).toBe(written(whole));
     }), { numRuns: 100 });
   });
 });

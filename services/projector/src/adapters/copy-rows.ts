@@ -16,13 +16,13 @@ ESCAPED[0x0d] = 0x72; // r
 
 export class CopyRows {
   private readonly chunks: Buffer[] = [];
-  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private at = 0;
+  protected buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  protected at = 0;
   /** Rows ended so far. */
   rows = 0;
 
   /** Room for `bytes` more in the current chunk (a field larger than a chunk gets a chunk of its own). */
-  private room(bytes: number): void {
+  protected room(bytes: number): void {
     if (this.at + bytes <= this.buffer.length) return;
     if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
     this.buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
@@ -58,6 +58,19 @@ export class CopyRows {
     this.rows += 1;
   }
 
+  /** Bytes already in COPY's text form (fields written by a `CopySegments`), copied as they are. */
+  copied(bytes: Uint8Array, start: number, end: number): this {
+    this.room(end - start);
+    this.buffer.set(bytes.subarray(start, end), this.at);
+    this.at += end - start;
+    return this;
+  }
+
+  /** Counts a row whose newline came with `copied` bytes. */
+  ended(): void {
+    this.rows += 1;
+  }
+
   /** Every row so far, in chunks of a few hundred kilobytes (the writer is empty afterwards). */
   take(): Buffer[] {
     if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
@@ -86,5 +99,38 @@ export class CopyRows {
       }
     }
     this.at = end;
+  }
+}
+
+/**
+ * Fields written as CopyRows writes them, into one buffer that grows (not chunks), with the
+ * boundaries marked: the parse workers write the parts of each event's rows that do not depend on
+ * the decisions taken in log order, and the loader copies them between the fields it adds (the
+ * issue's id). The buffer can be moved to another thread whole.
+ */
+export class CopySegments extends CopyRows {
+  private marks: number[] = [];
+
+  constructor(bytes = CHUNK_BYTES) {
+    super();
+    this.buffer = Buffer.from(new ArrayBuffer(bytes));
+  }
+
+  protected override room(bytes: number): void {
+    if (this.at + bytes <= this.buffer.length) return;
+    const grown = Buffer.from(new ArrayBuffer(Math.max(2 * this.buffer.length, this.at + bytes)));
+    grown.set(this.buffer.subarray(0, this.at));
+    this.buffer = grown;
+  }
+
+  /** Marks a boundary where the bytes written so far end; returns its index among the marks. */
+  mark(): number {
+    this.marks.push(this.at);
+    return this.marks.length - 1;
+  }
+
+  /** The bytes written and the marks (the writer is not used afterwards). */
+  done(): { bytes: Uint8Array; marks: Uint32Array } {
+    return { bytes: new Uint8Array(this.buffer.buffer, 0, this.at), marks: Uint32Array.from(this.marks) };
   }
 }

@@ -1,4 +1,6 @@
 import { ensureEventPartitions, type PoolClient } from '@trapline/runtime';
+import { copyInto } from '../adapters/copy-in.ts';
+import { CopyRows } from '../adapters/copy-rows.ts';
 import { eventKeys } from '@trapline/schemas';
 import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
@@ -18,6 +20,19 @@ import { groupOnResolvedFrames } from './resolved-frames.ts';
  * formatting of a Date (received times are checked to lie between 1970 and 9999 when parsed).
  */
 const receivedText = (epochMs: number) => new Date(epochMs).toISOString();
+
+/**
+ * An occurred time (epoch seconds, any positive number) as Postgres reads it, for every time the
+ * driver took as a Date before: V8's ISO form for years up to 9999, the year written out past that
+ * (Postgres holds years to 294276), and one beyond a Date's range as text Postgres refuses (as it
+ * refused the driver's "NaN-NaN-…": the record is dead-lettered).
+ */
+function occurredText(seconds: number): string {
+  const at = new Date(Math.round(seconds * 1000));
+  const year = at.getUTCFullYear();
+  if (Number.isNaN(year)) return 'NaN';
+  return year <= 9999 ? at.toISOString() : at.toISOString().replace(/^\+0*/, '');
+}
 
 async function readState(db: PoolClient, events: Parsed[]) {
   const pairs = [...new Map(events.map((entry) => [pairKey(entry.record.projectId, entry.hash), entry])).values()];
@@ -174,49 +189,55 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
     const times = new Set(stored.map((entry) => entry.record.receivedAt));
     times.add(Math.max(...times) + context.partitionWidthSeconds * 1000);
     await ensureEventPartitions(db, times, context.partitionWidthSeconds, context.partitions);
-    await db.query('INSERT INTO event_ids (project_id, event_id, received_at) SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[])', [
-      stored.map((entry) => entry.record.projectId), stored.map((entry) => entry.record.eventId), stored.map((entry) => receivedText(entry.record.receivedAt)),
-    ]);
     const groupOf = (placement: Placement) => (placement.kind === 'joined' || placement.kind === 'hidden' ? placement.groupId : 0);
-    // The payloads go as one JSON array of the records' own JSON (each parsed above), which Postgres
-    // reads straight into jsonb: no text array whose every quote the driver must escape.
-    await db.query(
-      `INSERT INTO events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)
-       SELECT * FROM ROWS FROM (unnest($1::bigint[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::timestamptz[]), unnest($5::timestamptz[]), unnest($6::text[]), unnest($7::text[]),
-         unnest($8::text[]), unnest($9::text[]), unnest($10::text[]), unnest($11::text[]), unnest($12::text[]), unnest($13::boolean[]), jsonb_array_elements($14::jsonb))`,
-      [
-        stored.map((entry) => entry.record.projectId), stored.map((entry) => entry.record.eventId), stored.map((entry) => groupOf(entry.placement)),
-        stored.map((entry) => receivedText(entry.record.receivedAt)), stored.map((entry) => new Date(Math.round(entry.event.timestamp * 1000))),
-        stored.map((entry) => entry.event.level), stored.map((entry) => entry.event.platform), stored.map((entry) => entry.facts.title),
-        stored.map((entry) => entry.event.message ?? ''), stored.map((entry) => entry.event.release ?? null), stored.map((entry) => entry.event.environment ?? null),
-        stored.map((entry) => userIdentity(entry.event) ?? null), stored.map((entry) => entry.placement.kind === 'hidden'), `[${stored.map((entry) => entry.record.payload).join(',')}]`,
-      ],
-    );
+    // Both tables by COPY (adapters/copy-in.ts): rows written as bytes, no parameter arrays for the
+    // driver to build and escape (the payloads above all).
+    const eventIds = new CopyRows();
+    const events = new CopyRows();
+    for (const entry of stored) {
+      const { projectId, eventId, receivedAt, payload } = entry.record;
+      const received = receivedText(receivedAt);
+      eventIds.raw(projectId).text(eventId).raw(received).end();
+      events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(occurredText(entry.event.timestamp))
+        .text(entry.event.level).text(entry.event.platform).text(entry.facts.title).text(entry.event.message ?? '')
+        .text(entry.event.release ?? null).text(entry.event.environment ?? null).text(userIdentity(entry.event) ?? null)
+        .raw(entry.placement.kind === 'hidden' ? 't' : 'f').text(payload).end();
+    }
+    await copyInto(db, 'event_ids (project_id, event_id, received_at)', eventIds);
+    await copyInto(db, 'events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)', events);
   }
 }
 
+/**
+ * The run's tag rows go by COPY into a temporary table of the connection's (made on first use,
+ * emptied at every commit), then one statement moves them into event_tags (ON CONFLICT DO NOTHING)
+ * and counts the ones inserted into the issues' tag values: the rows and the aggregates as one
+ * INSERT of parameter arrays did, without the arrays.
+ */
 async function insertTags(db: PoolClient, joined: Joined[]): Promise<void> {
-  const tags = joined.flatMap((entry) => {
-    const at = receivedText(entry.record.receivedAt);
-    return eventTags(entry.event).map(([key, value]) => ({ entry, key, value, at }));
-  });
-  if (tags.length > 0) {
-    await db.query(
-      // The rows and the issue's tag values (count, first and last seen) in one statement.
-      `WITH inserted AS (
-         INSERT INTO event_tags (project_id, event_id, group_id, key, value, received_at)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::timestamptz[]) ON CONFLICT DO NOTHING
-         RETURNING project_id, group_id, key, value, received_at)
-       INSERT INTO group_tag_values AS v (group_id, project_id, key, value, times_seen, first_seen, last_seen)
-       SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM inserted GROUP BY group_id, key, value
-       ON CONFLICT (group_id, key, value) DO UPDATE SET times_seen = v.times_seen + EXCLUDED.times_seen,
-         first_seen = LEAST(v.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen)`,
-      [
-        tags.map((tag) => tag.entry.record.projectId), tags.map((tag) => tag.entry.record.eventId), tags.map((tag) => tag.entry.placement.groupId),
-        tags.map((tag) => tag.key), tags.map((tag) => tag.value), tags.map((tag) => tag.at),
-      ],
-    );
+  const rows = new CopyRows();
+  for (const entry of joined) {
+    const { projectId, eventId, receivedAt } = entry.record;
+    const at = receivedText(receivedAt);
+    const groupId = entry.placement.groupId;
+    for (const [key, value] of eventTags(entry.event)) rows.raw(projectId).text(eventId).raw(groupId).text(key).text(value).raw(at).end();
   }
+  if (rows.rows === 0) return;
+  // In the transaction: a rolled-back one takes a table it made with it, so each run makes sure of it.
+  await db.query(`CREATE TEMP TABLE IF NOT EXISTS projector_tag_rows (project_id bigint, event_id text, group_id bigint, key text, value text, received_at timestamptz) ON COMMIT DELETE ROWS`);
+  await copyInto(db, 'projector_tag_rows (project_id, event_id, group_id, key, value, received_at)', rows);
+  await db.query(
+    // The staged rows leave the staging table in the same statement (a later run of the batch stages its own).
+    `WITH staged AS (DELETE FROM projector_tag_rows RETURNING *),
+     inserted AS (
+       INSERT INTO event_tags (project_id, event_id, group_id, key, value, received_at)
+       SELECT project_id, event_id, group_id, key, value, received_at FROM staged ON CONFLICT DO NOTHING
+       RETURNING project_id, group_id, key, value, received_at)
+     INSERT INTO group_tag_values AS v (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+     SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM inserted GROUP BY group_id, key, value
+     ON CONFLICT (group_id, key, value) DO UPDATE SET times_seen = v.times_seen + EXCLUDED.times_seen,
+       first_seen = LEAST(v.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen)`,
+  );
 }
 
 /**

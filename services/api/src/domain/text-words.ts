@@ -1,0 +1,80 @@
+// Free-text terms as queries of the word index (migration 1735300000000_issue-words.sql): an issue
+// holds every suffix of three or more characters of every word (maximal run of letters and digits)
+// of its lowercased title and culprit, or the single entry `~` when its text is too long to split.
+//
+// A term matches when it is a substring of the title or the culprit. Each run of ASCII letters and
+// digits in it lies inside one word of the matching text: a run followed by another character of
+// the term ends that word (the word has the run as a suffix: an exact entry); any other run is
+// somewhere in it (some suffix starts with it: a prefix entry). What a term yields is thus a
+// necessary condition, and the ILIKE still decides. Runs shorter than three characters give none.
+
+/** One run of a term: an entry of the index (`prefix`: or every entry it begins). */
+export interface WordCondition {
+  run: string;
+  prefix: boolean;
+}
+
+/** What an issue must hold to match every term (each run once); none when no term has a run. */
+export function wordConditions(terms: string[]): WordCondition[] {
+  const conditions = new Map<string, WordCondition>();
+  for (const term of terms) {
+    const lower = term.toLowerCase();
+    // Outside ASCII, Postgres's lower() and its idea of a letter may differ from JavaScript's.
+    if (/[^\x20-\x7e]/.test(lower)) continue;
+    for (const match of lower.matchAll(/[a-z0-9]{3,}/g)) {
+      const condition = { run: match[0], prefix: match.index + match[0].length === lower.length };
+      conditions.set(`${condition.run}${condition.prefix ? ':*' : ''}`, condition);
+    }
+  }
+  return [...conditions.values()];
+}
+
+/** The tsquery (its text) of all `conditions`, which also accepts the issues not split; undefined for none. */
+export function queryOf(conditions: WordCondition[]): string | undefined {
+  if (conditions.length === 0) return undefined;
+  return `(${conditions.map(({ run, prefix }) => `'${run}'${prefix ? ':*' : ''}`).join(' & ')}) | '~'`;
+}
+
+/** The tsquery (its text) an issue must satisfy to match every term, or undefined when none of them gives a condition. */
+export function wordQuery(terms: string[]): string | undefined {
+  return queryOf(wordConditions(terms));
+}
+
+/** The index's statistics (ANALYZE's most common entries and their frequencies) and the number of issues. */
+export interface WordStatistics {
+  entries: string[];
+  /** Each entry's frequency, then the least, the greatest and the null one (pg_stats' most_common_elem_freqs). */
+  frequencies: number[];
+  issues: number;
+}
+
+/**
+ * How many postings the index reads for a condition, estimated from its statistics: an entry's
+ * frequency, or for a prefix the sum of its entries' (what a partial match reads); an entry not
+ * among the most common counts as the least common one does.
+ */
+export function postings(condition: WordCondition, statistics: WordStatistics): number {
+  const least = statistics.frequencies[statistics.entries.length] ?? 0;
+  let frequency = least;
+  statistics.entries.forEach((entry, index) => {
+    if (condition.prefix ? entry.startsWith(condition.run) : entry === condition.run) frequency += statistics.frequencies[index]!;
+  });
+  return frequency * statistics.issues;
+}
+
+/**
+ * The conditions to read, fewest postings first, as long as they stay within `budget` postings
+ * together: fewer conditions are still necessary ones. None when even the rarest exceeds it (its
+ * issues are then too many to lead a list).
+ */
+export function affordable(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number): WordCondition[] {
+  if (statistics === undefined) return conditions;
+  let spent = 0;
+  const chosen: WordCondition[] = [];
+  for (const [condition, cost] of conditions.map((c) => [c, postings(c, statistics)] as const).sort((a, b) => a[1] - b[1])) {
+    if (spent + cost > budget) break;
+    spent += cost;
+    chosen.push(condition);
+  }
+  return chosen;
+}
