@@ -14,6 +14,7 @@ describe('whether an event may have source maps', () => {
     ['minified frames and a release', { release: 'app@1' }, true],
     ['minified frames and a source-map debug id', sourcemapImage, true],
     ['a debug image of another kind, no release', { debug_meta: { images: [{ type: 'macho', code_file: 'x', debug_id: 'd' }] } }, false],
+    ['a source-map debug id among other images', { debug_meta: { images: [{ type: 'macho', code_file: 'x', debug_id: 'm' }, ...sourcemapImage.debug_meta.images] } }, true],
     ['no debug id, no release', {}, false],
     ['a node event with a release', { release: 'app@1', platform: 'node' }, true],
     ['a python event with a release', { release: 'app@1', platform: 'python' }, false],
