@@ -40,6 +40,10 @@ describe('audit notes of memberships', () => {
     ['member.edit', {}, 'changed the role of  to '],
     ['member.remove', { email: 'bob@example.com' }, 'removed member bob@example.com'],
     ['member.remove', {}, 'removed member '],
+    ['member.join-team', {}, 'added member  to team '],
+    ['member.join-team', { email: 7, teamSlug: { slug: 'backend' } }, 'added member 7 to team '],
+    ['member.leave-team', {}, 'removed member  from team '],
+    ['member.leave-team', { email: ['ada@example.com'], teamSlug: 'backend' }, 'removed member  from team backend'],
   ])('%s with %j: %j', (event, data, note) => {
     expect(auditNote({ event, target_object: '41', data })).toBe(note);
   });

@@ -64,6 +64,8 @@ describe('who may change whose role', () => {
     ['owner', target('member'), 'owner', 'ok'],
     ['owner', target('owner', 1), 'manager', 'last_owner'],
     ['owner', target('owner', 2), 'manager', 'ok'],
+    // The one owner is not the target: a member of an organization with a single owner.
+    ['owner', target('member', 1), 'admin', 'ok'],
     ['manager', target('owner'), 'member', 'target_too_high'],
     ['manager', target('member'), 'owner', 'role_too_high'],
     ['manager', target('admin'), 'manager', 'ok'],
@@ -81,6 +83,8 @@ describe('who may remove whom', () => {
     [actor('owner'), target('owner', 1), 'last_owner'],
     [actor('owner', 'them'), target('owner', 1), 'last_owner'],
     [actor('owner', 'them'), target('owner', 2), 'ok'],
+    [actor('owner'), target('member', 1), 'ok'],
+    [actor('admin', 'them'), target('admin', 1), 'ok'],
     [actor('member', 'them'), target('member'), 'ok'],
     [actor('member'), target('member'), 'not_allowed'],
     [actor('admin'), target('member'), 'not_allowed'],

@@ -11,6 +11,7 @@ describe('what retention makes due, row by row', () => {
     ['a fraction of a day (seconds, as in tests)', project({ retentionDays: 2 / 86400, oldest: now - 5000 }), [{ projectId: 1, cutoff: now - 2000 }]],
     ['nothing older than it keeps', project({ oldest: now - 29 * DAY }), []],
     ['no events at all', project({ oldest: null }), []],
+    ['its oldest event exactly at its cutoff', project({ retentionDays: 7, oldest: now - 7 * DAY }), []],
     ['a retention deletion already under way', project({ running: true }), []],
     ['the global default: the longest, so its old events leave with whole partitions', project({ retentionDays: null }), []],
     ['the longest retention of all (as long as the default)', project({ retentionDays: 90 }), []],

@@ -14,6 +14,8 @@ describe("a request's origin", () => {
     ['', undefined, undefined],
     [undefined, undefined, undefined],
     [undefined, 'garbage', 'garbage'],
+    [undefined, '', undefined],
+    [undefined, 'file:///home/me/index.html', 'file://'],
   ])('Origin %s, Referer %s: %s', (origin, referer, expected) => {
     expect(requestOrigin(origin, referer)).toBe(expected);
   });

@@ -13,7 +13,8 @@ export function requestOrigin(origin: string | undefined, referer: string | unde
   if (!referer) return undefined;
   try {
     const url = new URL(referer);
-    return url.host === '' ? referer : `${url.protocol}//${url.host}`;
+    // As Sentry's origin_from_url: a Referer without a host (a page opened from disk) is `file://`.
+    return `${url.protocol}//${url.host}`;
   } catch {
     return referer;
   }

@@ -16,6 +16,7 @@ describe('reopens: regression by release (Sentry GroupResolution semantics)', ()
     ['next release, an older release', nextAfter1, { release: 'web@0', releaseFirstSeen: at - 50 }, false],
     ['next release, a newer release (first seen after)', nextAfter1, { release: 'web@2', releaseFirstSeen: at + 5 }, true],
     ['next release, a release never seen before', nextAfter1, { release: 'web@2', releaseFirstSeen: null }, true],
+    ["next release, a release first seen at the resolution's own millisecond (not before it: newer)", nextAfter1, { release: 'web@2', releaseFirstSeen: at }, true],
     ['in release, the release itself', in2, { release: 'web@2', releaseFirstSeen: at - 5 }, true],
     ['in release, an older release', in2, { release: 'web@1', releaseFirstSeen: at - 50 }, false],
     ['in release, a newer release', in2, { release: 'web@3', releaseFirstSeen: null }, true],
