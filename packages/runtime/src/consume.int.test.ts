@@ -91,6 +91,38 @@ describe('the consume loop', () => {
     }
   });
 
+  it('what a cycle\'s batches stage commits in one transaction with all their positions; a failed one reads every batch of it again, each record output once', async () => {
+    const { alertsRun: first, alertsRetry: second, alertsDlq: output } = env.topics;
+    const sent = [...(await appendNumbered(first, 30, 'd')), ...(await appendNumbered(second, 30, 'e'))];
+    const steps = group('staged');
+    const handled = new Map<string, number>();
+    const transactions: string[][] = [];
+    const committed: string[] = [];
+    let failedOnce = false;
+    await loop({
+      groupId: steps, topics: [first, second], transactions: await transactionalAppender(), takeFetched: true, retryPauseMs: 200,
+      onCycleTransaction: (partitions) => void transactions.push(partitions.map(({ topic, partition }) => `${topic}/${partition}`)),
+      handle: async (batch, control) => {
+        for (const record of batch.records) handled.set(record.value!.toString(), (handled.get(record.value!.toString()) ?? 0) + 1);
+        // The first cycle's transaction fails (a topic that does not exist): none of its batches may count as done.
+        const topic = !failedOnce && batch.topic === second ? ((failedOnce = true), `${output}.missing`) : output;
+        control.stage([{ topic, raw: batch.records.map((record) => ({ key: record.key, value: record.value })) }], batch.records.at(-1)!.offset, () => committed.push(...batch.records.map((record) => record.value!.toString())));
+      },
+    });
+    await until('every record committed', () => (committed.length >= sent.length ? true : undefined));
+    await sleep(1000); // anything doubled would arrive meanwhile
+    const output_ = (await readTopic(env.config, output)).map((record) => record.value!.toString()).filter((value) => /^[de]-/.test(value));
+    expect(output_.sort()).toEqual([...sent].sort());
+    expect(committed.sort()).toEqual([...sent].sort());
+    expect(failedOnce).toBe(true);
+    // The failed cycle's batches were handed over again, the one that staged a good step too.
+    expect([...handled.values()].some((times) => times > 1)).toBe(true);
+    expect([...handled.entries()].filter(([value]) => value.startsWith('d-')).some(([, times]) => times > 1)).toBe(true);
+    // Several partitions' steps went in one transaction.
+    expect(transactions.some((partitions) => partitions.length > 1)).toBe(true);
+    await until('the group without lag', async () => ((await groupLag(env.config, steps, [first, second])) === 0 ? true : undefined), 30000);
+  });
+
   it('reads again what a handler left: after a hold, and after it threw, each record handled once', async () => {
     const { deletionsDelay: input } = env.topics;
     const sent = await appendNumbered(input, 30, 'b');
