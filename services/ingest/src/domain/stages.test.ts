@@ -4,8 +4,8 @@ import { authorize, findCredentials, type ProjectKey } from './auth.ts';
 import { decodeLegacyStoreBody, decompress } from './body.ts';
 import { parseEnvelope } from './envelope.ts';
 import { LIMITS, normalizeEvent, serializeEvent } from './normalize.ts';
-import { runIngest, type IngestRequest } from './pipeline.ts';
-import { REJECTIONS, type RejectionReason } from './rejections.ts';
+import { parseProjectId, runIngest, type IngestRequest } from './pipeline.ts';
+import { describeRejection, reject, REJECTIONS, type RejectionReason } from './rejections.ts';
 
 // The ingest stages with plain inputs: auth forms, encodings, envelopes, normalization, and one
 // request per rejection reason through the whole pipeline.
@@ -268,5 +268,108 @@ describe('the pipeline', () => {
   it('accepts an envelope without an event (a client report) with nothing to store', () => {
     const body = Buffer.from(`{"dsn":"https://${KEY.publicKey}@h/7"}\n{"type":"client_report"}\n{"discarded_events":[]}\n`);
     expect(runIngest(request({ endpoint: 'envelope', query: {}, body }), lookup, LIMITS_1K)).toMatchObject({ ok: true, value: { events: [], answerId: null, otherItems: ['client_report'] } });
+  });
+});
+
+describe('rejections, exactly', () => {
+  it('makes a rejection with a detail only when one is given', () => {
+    expect(reject('too_large')).toStrictEqual({ ok: false, rejection: { reason: 'too_large' } });
+    expect(reject('too_large', 'event exceeds 9 bytes')).toStrictEqual({ ok: false, rejection: { reason: 'too_large', detail: 'event exceeds 9 bytes' } });
+  });
+
+  it.each(Object.entries(REJECTIONS))("answers %s with the table's status and detail", (reason, entry) => {
+    expect(describeRejection({ reason: reason as RejectionReason })).toStrictEqual({ status: entry.status, detail: entry.detail });
+  });
+
+  it("answers a rejection's own detail instead of the table's", () => {
+    expect(describeRejection({ reason: 'too_large', detail: 'event exceeds 9 bytes' })).toStrictEqual({ status: 413, detail: 'event exceeds 9 bytes' });
+    expect(describeRejection({ reason: 'invalid_auth', detail: '' })).toStrictEqual({ status: 401, detail: '' });
+  });
+});
+
+describe('the pipeline, exact answers', () => {
+  const DSN = `https://${KEY.publicKey}@h/7`;
+  const envelope = (header: Record<string, unknown>, ...items: [Record<string, unknown>, string][]) =>
+    Buffer.from(`${[JSON.stringify(header), ...items.flatMap(([item, payload]) => [JSON.stringify(item), payload])].join('\n')}\n`);
+  const viaEnvelope = (body: Buffer, query: Record<string, unknown> = {}) => runIngest(request({ endpoint: 'envelope', query, body }), lookup, LIMITS_1K);
+  const normalized = (event: Record<string, unknown>) => {
+    const result = normalizeEvent({ event, received: 1_700_000_000 });
+    if (!result.ok) throw new Error('not an event');
+    return result.value;
+  };
+  const ID = '9ec79c33ec9942ab8353589fcb2e04dc';
+  const OTHER_ID = '0123456789abcdef0123456789abcdef';
+  // `{"message":""}` is 14 bytes.
+  const ofSize = (bytes: number) => ({ message: 'x'.repeat(bytes - 14) });
+
+  it.each([
+    ['7', { ok: true, value: 7 }],
+    ['1234567890123456', { ok: true, value: 1234567890123456 }],
+    ['12345678901234567', { ok: false, rejection: { reason: 'invalid_project' } }],
+    ['0', { ok: false, rejection: { reason: 'invalid_project' } }],
+    ['07', { ok: false, rejection: { reason: 'invalid_project' } }],
+    ['x7', { ok: false, rejection: { reason: 'invalid_project' } }],
+    ['7x', { ok: false, rejection: { reason: 'invalid_project' } }],
+    ['', { ok: false, rejection: { reason: 'invalid_project' } }],
+  ])('reads the project id %j as %j', (text, expected) => {
+    expect(parseProjectId(text)).toStrictEqual(expected);
+  });
+
+  it('takes a store event of exactly the size limit and refuses one byte more, naming the limit', () => {
+    expect(json(ofSize(1024))).toHaveLength(1024);
+    expect(runIngest(request({ body: json({ ...ofSize(1024 - 46), event_id: ID }) }), lookup, LIMITS_1K)).toStrictEqual({
+      ok: true,
+      value: { projectKey: KEY, answerId: ID, events: [normalized({ ...ofSize(1024 - 46), event_id: ID })], otherItems: [] },
+    });
+    expect(runIngest(request({ body: json(ofSize(1025)) }), lookup, LIMITS_1K)).toStrictEqual({ ok: false, rejection: { reason: 'too_large', detail: 'event exceeds 1024 bytes' } });
+  });
+
+  it("answers the legacy store body's own decoding refusal", () => {
+    expect(runIngest(request({ body: Buffer.from(Buffer.alloc(2000, 'a').toString('base64')) }), lookup, LIMITS_1K)).toStrictEqual({ ok: false, rejection: { reason: 'too_large' } });
+    expect(runIngest(request({ body: Buffer.from(Buffer.from([0x78, 1, 2, 3]).toString('base64')) }), lookup, LIMITS_1K)).toStrictEqual({ ok: false, rejection: { reason: 'invalid_compression' } });
+  });
+
+  it('takes an envelope event of exactly the size limit and refuses one byte more, naming the limit', () => {
+    const fits = JSON.stringify({ ...ofSize(1024 - 46), event_id: ID });
+    expect(fits).toHaveLength(1024);
+    expect(viaEnvelope(envelope({ dsn: DSN }, [{ type: 'event' }, fits]))).toStrictEqual({
+      ok: true,
+      value: { projectKey: KEY, answerId: ID, events: [normalized({ ...ofSize(1024 - 46), event_id: ID })], otherItems: [] },
+    });
+    expect(viaEnvelope(envelope({ dsn: DSN }, [{ type: 'event' }, JSON.stringify(ofSize(1025))]))).toStrictEqual({ ok: false, rejection: { reason: 'too_large', detail: 'event exceeds 1024 bytes' } });
+  });
+
+  it("gives an event without an id the envelope header's, and keeps an event's own", () => {
+    const header = { dsn: DSN, event_id: '9EC79C33-EC99-42AB-8353-589FCB2E04DC' };
+    expect(viaEnvelope(envelope(header, [{ type: 'event' }, '{"message":"hi"}']))).toStrictEqual({
+      ok: true,
+      value: { projectKey: KEY, answerId: ID, events: [normalized({ message: 'hi', event_id: ID })], otherItems: [] },
+    });
+    expect(viaEnvelope(envelope(header, [{ type: 'event' }, `{"message":"hi","event_id":"${OTHER_ID}"}`]))).toStrictEqual({
+      ok: true,
+      value: { projectKey: KEY, answerId: OTHER_ID, events: [normalized({ message: 'hi', event_id: OTHER_ID })], otherItems: [] },
+    });
+  });
+
+  it("answers an envelope without an event with its header's event id, normalized, or null", () => {
+    const report: [Record<string, unknown>, string] = [{ type: 'client_report' }, '{}'];
+    expect(viaEnvelope(envelope({ dsn: DSN, event_id: '9EC79C33-EC99-42AB-8353-589FCB2E04DC' }, report))).toStrictEqual({
+      ok: true,
+      value: { projectKey: KEY, answerId: ID, events: [], otherItems: ['client_report'] },
+    });
+    // An event id that is no string is not one: no answer id, and nothing thrown.
+    expect(viaEnvelope(envelope({ dsn: DSN, event_id: 5 }, report))).toStrictEqual({ ok: true, value: { projectKey: KEY, answerId: null, events: [], otherItems: ['client_report'] } });
+  });
+
+  it.each([
+    ['no credentials', envelope({}, [{ type: 'event' }, '{}']), {}, { reason: 'missing_auth' }],
+    ['a dsn that is no string', envelope({ dsn: 7 }, [{ type: 'event' }, '{}']), {}, { reason: 'missing_auth' }],
+    ['an unknown key', envelope({ dsn: 'https://nope@h/7' }, [{ type: 'event' }, '{}']), {}, { reason: 'unknown_key' }],
+    ['a disabled key', envelope({}, [{ type: 'event' }, '{}']), { sentry_key: 'disabled' }, { reason: 'key_disabled' }],
+    ['an event that is not JSON', envelope({ dsn: DSN }, [{ type: 'event' }, '{nope']), {}, { reason: 'invalid_json' }],
+    ['an event with a bad id', envelope({ dsn: DSN }, [{ type: 'event' }, '{"event_id":"xyz"}']), {}, { reason: 'invalid_event_id' }],
+    ['a second event that is not JSON', envelope({ dsn: DSN }, [{ type: 'event' }, '{}'], [{ type: 'event' }, '[1']), {}, { reason: 'invalid_json' }],
+  ])('refuses an envelope with %s, exactly', (_case, body, query, rejection) => {
+    expect(viaEnvelope(body, query)).toStrictEqual({ ok: false, rejection });
   });
 });
