@@ -377,3 +377,51 @@ describe('the payload text', () => {
     expect(serializeEvent(clean)).toBe(JSON.stringify(clean));
   });
 });
+
+describe('exact shapes (no key set to undefined)', () => {
+  it('builds each object with only the fields it has', () => {
+    const event = normalize({
+      exception: { values: [{ type: 'E' }, { value: 'v', stacktrace: { frames: [{ function: 'f' }, { lineno: 3 }] } }] },
+      logentry: { formatted: 'done' },
+      modules: { '': '1' },
+    });
+    expect(event).toStrictEqual({
+      event_id: NEW_ID,
+      timestamp: RECEIVED,
+      received: RECEIVED,
+      level: 'error',
+      platform: 'other',
+      tags: [],
+      message: 'done',
+      logentry: { formatted: 'done' },
+      exception: { values: [{ type: 'E' }, { value: 'v', stacktrace: { frames: [{ function: 'f' }, { lineno: 3 }] } }] },
+    });
+  });
+
+  it('refuses an event whose id is not one, with nothing else', () => {
+    expect(normalizeEvent({ event: { event_id: 'xyz', message: 'hi' }, received: RECEIVED })).toStrictEqual({ ok: false, rejection: { reason: 'invalid_event_id' } });
+  });
+
+  it('reads the legacy exception interface and a single exception object, and skips values that are not objects', () => {
+    const expected = { values: [{ type: 'E', value: 'v' }] };
+    expect(normalize({ 'sentry.interfaces.Exception': { values: [{ type: 'E', value: 'v' }] } }).exception).toStrictEqual(expected);
+    expect(normalize({ exception: { type: 'E', value: 'v' } }).exception).toStrictEqual(expected);
+    expect(normalize({ exception: { values: [null, 'junk', 7, { type: 'E', value: 'v' }] } }).exception).toStrictEqual(expected);
+  });
+
+  it('skips tag pairs whose key is not text', () => {
+    expect(normalize({ tags: [[null, 'v'], [{}, 'w'], ['a', 'b']] }).tags).toStrictEqual([['a', 'b']]);
+  });
+
+  it('keeps the first 1000 modules, only named and versioned ones, and none when none is', () => {
+    const modules = Object.fromEntries(Array.from({ length: LIMITS.modules + 5 }, (_, n) => [`pkg-${n}`, '1.0.0']));
+    expect(normalize({ modules }).modules).toStrictEqual(Object.fromEntries(Array.from({ length: 1000 }, (_, n) => [`pkg-${n}`, '1.0.0'])));
+    expect(normalize({ modules: { react: '19.0.0', bad: null, worse: {} } }).modules).toStrictEqual({ react: '19.0.0' });
+    expect(normalize({ modules: { '': '1', bad: null } })).not.toHaveProperty('modules');
+  });
+
+  it('skips debug images that are not objects, null among them', () => {
+    const image = { type: 'sourcemap', code_file: 'app.js', debug_id: 'c941d872-1b2c-4f3e-9d1a-0b1c2d3e4f50' };
+    expect(normalize({ debug_meta: { images: [null, image, 3] } }).debug_meta).toStrictEqual({ images: [image] });
+  });
+});
