@@ -28,9 +28,9 @@ const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
  */
 export function occurredText(seconds: number): string | undefined {
   const at = new Date(Math.round(seconds * 1000));
-  const year = at.getUTCFullYear();
-  if (Number.isNaN(year)) return undefined;
-  return year <= 9999 ? at.toISOString() : at.toISOString().replace(/^\+0*/, '');
+  if (Number.isNaN(at.getTime())) return undefined;
+  // Past 9999 V8 writes the year signed and in six digits (`+010000-…`), which Postgres refuses.
+  return at.toISOString().replace(/^\+0*/, '');
 }
 
 export function parseEvent(record: EventReceived, offset = -1): ParseResult {
@@ -45,7 +45,7 @@ export function parseEvent(record: EventReceived, offset = -1): ParseResult {
   if (!Number.isSafeInteger(record.receivedAt) || record.receivedAt < 0 || record.receivedAt > MAX_RECEIVED_AT) {
     return { ok: false, reason: `EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999` };
   }
-  if (typeof event.timestamp !== 'number' || occurredText(event.timestamp) === undefined) {
+  if (occurredText(event.timestamp) === undefined) {
     return { ok: false, reason: `EventReceived timestamp ${String(event.timestamp)} is not a time a date can hold` };
   }
   const grouping = groupHashes(event);
