@@ -301,9 +301,8 @@ describe('alerts', () => {
       expect(sent()).toEqual({ hooks: before.hooks + 1, slack: before.slack, mails: before.mails + 1 });
     }, 120000);
 
-    it('a notifier killed mid-work, and its group reset to the earliest offset, send nothing again', async () => {
-      await settle();
-      const before = sent();
+    /** Kills the notifier, resets its group to the earliest offset of every input and starts it again. */
+    const killAndReplay = async () => {
       await trapline.services.stop('notifier', 'SIGKILL');
       const admin = createKafka(trapline.config.kafkaBrokers, 'test-reset', createLogger('test', 'error')).admin();
       await admin.connect();
@@ -314,10 +313,47 @@ describe('alerts', () => {
       for (const topic of [trapline.topics.events, trapline.topics.alertsRun, trapline.topics.alertsRetry]) await admin.resetOffsets({ groupId: trapline.config.notifierGroup, topic, earliest: true });
       await admin.disconnect();
       await trapline.services.start('notifier');
+    };
+
+    it('a notifier killed mid-work, and its group reset to the earliest offset, send nothing again', async () => {
+      await settle();
+      const before = sent();
+      await killAndReplay();
       await sendEvent('after reset');
       await eventually(async () => (hookRequests().length > before.hooks ? true : undefined), 'the new issue alerted');
       await settle();
       expect(sent()).toEqual({ hooks: before.hooks + 1, slack: before.slack, mails: before.mails + 1 });
+    }, 180000);
+
+    it('a replay counts no event twice toward an event-frequency rule', async () => {
+      // The issue state read back covers first-seen and regression rules on its own; a frequency
+      // count is what the decided positions alone keep right: counted again, the three events
+      // below would cross "more than 3 in an hour" during the replay.
+      const created = await api('POST', `/projects/${org}/${project}/rules/`, {
+        name: 'more than 3 an hour', frequency: 5, conditions: [{ id: CONDITION.eventFrequency, value: 3, interval: '1h' }],
+        filters: [{ id: FILTER.tagged, key: 'team', match: 'eq', value: 'frequency' }], actions: [{ id: ACTION.slack, webhookUrl: `${http.url}/slack-frequency` }],
+      });
+      expect(created.status).toBe(201);
+      await eventually(async () => ((await rules()).some((rule) => rule.name === 'more than 3 an hour') ? true : undefined), 'the rule projected');
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the notifier's rule cache (ALERT_RULES_REFRESH_MS)
+      const burst = () => sendEvent('queue backlog', { tags: { team: 'frequency' } });
+      for (let sent = 0; sent < 3; sent += 1) await burst();
+      await settle();
+      expect(http.on('/slack-frequency')).toHaveLength(0);
+
+      await killAndReplay();
+      // Events of one project share a partition: once the notifier has alerted a later new issue,
+      // it has decided the replayed burst before it.
+      const hooks = hookRequests().length;
+      await sendEvent('frequency barrier');
+      await eventually(async () => (hookRequests().length > hooks ? true : undefined), 'the barrier issue alerted', 60000);
+      await settle();
+      expect(http.on('/slack-frequency'), 'a frequency alert during the replay').toHaveLength(0);
+
+      await burst(); // the fourth within the hour
+      await eventually(async () => (http.on('/slack-frequency').length > 0 ? true : undefined), 'the frequency alert');
+      await settle();
+      expect(http.on('/slack-frequency')).toHaveLength(1);
     }, 180000);
 
     it('a rebuild sends nothing again', async () => {
