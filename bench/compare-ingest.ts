@@ -93,13 +93,17 @@ try {
       const cpuSeconds = cpuSecondsOf(ingest.pid!) - cpuBefore;
       const split = splitBetween(splitBefore, await readSplit(port));
       const sustainedLoad = +loadavg()[0]!.toFixed(1);
-      let paced: { p50ms: number; p99ms: number; split: ReturnType<typeof splitBetween> } | undefined;
+      let paced: { p50ms: number; p99ms: number; cpuSeconds: number; perCpuSecond: number; split: ReturnType<typeof splitBetween> } | undefined;
       if (pacedSeconds > 0) {
         const pacedLoad = new LoadGenerator(PACED_RATE);
         const before = await readSplit(port);
+        const pacedCpuBefore = cpuSecondsOf(ingest.pid!);
         const latencies = await pacedLoad.paced(storeUrl, bodies, nextPrefix(), PACED_RATE, pacedSeconds);
+        // At a fixed rate the CPU an event costs is read without the feedback of a saturated run
+        // (where ingest takes the share of the cores it gets, and its rate follows the others' load).
+        const pacedCpu = cpuSecondsOf(ingest.pid!) - pacedCpuBefore;
         await pacedLoad.close();
-        paced = { p50ms: +percentile(latencies, 50).toFixed(1), p99ms: +percentile(latencies, 99).toFixed(1), split: splitBetween(before, await readSplit(port)) };
+        paced = { p50ms: +percentile(latencies, 50).toFixed(1), p99ms: +percentile(latencies, 99).toFixed(1), cpuSeconds: +pacedCpu.toFixed(2), perCpuSecond: Math.round(latencies.length / pacedCpu), split: splitBetween(before, await readSplit(port)) };
       }
       return { which, ...result, cpuSeconds: +cpuSeconds.toFixed(2), perCpuSecond: Math.round(result.accepted / cpuSeconds), load: sustainedLoad, split, paced, profile: undefined as ProfileSummary | undefined, window };
     } finally {
@@ -129,10 +133,11 @@ try {
   const perSecond = (which: string) => sum(which, (entry) => entry.perSecond) / (2 * rounds);
   const perCpuSecond = (which: string) => sum(which, (entry) => entry.accepted) / sum(which, (entry) => entry.cpuSeconds);
   const receiverRate = (receiverBefore + receiverAfter) / 2;
+  const pacedPerCpuSecond = (which: string) => (PACED_RATE * pacedSeconds * 2 * rounds) / sum(which, (entry) => entry.paced?.cpuSeconds ?? 0);
   const lines = [
-    `| run | ingest | events/s | p50 ms | p99 ms | non-200 | ingest CPU-s | events per CPU-second | 1-min load after |${pacedSeconds > 0 ? ' paced 1,000/s p50 / p99 ms |' : ''}`,
-    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${pacedSeconds > 0 ? ' --- |' : ''}`,
-    ...runs.map((entry, index) => `| ${index + 1} | ${entry.which} | ${entry.perSecond} | ${entry.p50ms} | ${entry.p99ms} | ${entry.failed} | ${entry.cpuSeconds} | ${entry.perCpuSecond} | ${entry.load} |${entry.paced ? ` ${entry.paced.p50ms} / ${entry.paced.p99ms} |` : ''}`),
+    `| run | ingest | events/s | p50 ms | p99 ms | non-200 | ingest CPU-s | events per CPU-second | 1-min load after |${pacedSeconds > 0 ? ' paced 1,000/s p50 / p99 ms | paced CPU-s | paced events per CPU-second |' : ''}`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- | --- |${pacedSeconds > 0 ? ' --- | --- | --- |' : ''}`,
+    ...runs.map((entry, index) => `| ${index + 1} | ${entry.which} | ${entry.perSecond} | ${entry.p50ms} | ${entry.p99ms} | ${entry.failed} | ${entry.cpuSeconds} | ${entry.perCpuSecond} | ${entry.load} |${entry.paced ? ` ${entry.paced.p50ms} / ${entry.paced.p99ms} | ${entry.paced.cpuSeconds} | ${entry.paced.perCpuSecond} |` : ''}`),
     '',
     'In ingest (its histograms: mean, and the bucket bounds holding p50 and p99):',
     '',
@@ -142,6 +147,9 @@ try {
     `other (${roots.other}${Object.keys(otherEnv).length > 0 ? `, ${Object.entries(otherEnv).map(([key, value]) => `${key}=${value}`).join(' ')}` : ''}): ${Math.round(perSecond('other'))} events/s (${(perSecond('other') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('other'))} events per CPU-second`,
     `this (${roots.this}${thisFlags.length > 0 ? `, node ${thisFlags.join(' ')}` : ''}${Object.keys(thisEnv).length > 0 ? `, ${Object.entries(thisEnv).map(([key, value]) => `${key}=${value}`).join(' ')}` : ''}): ${Math.round(perSecond('this'))} events/s (${(perSecond('this') / receiverRate).toFixed(2)} of the receiver), ${Math.round(perCpuSecond('this'))} events per CPU-second`,
     `this / other: ${(perSecond('this') / perSecond('other')).toFixed(2)}× events/s, ${(perCpuSecond('this') / perCpuSecond('other')).toFixed(2)}× events per CPU-second`,
+    ...(pacedSeconds > 0
+      ? [`paced ${PACED_RATE}/s, events per CPU-second (all runs' events over all their CPU-seconds): other ${Math.round(pacedPerCpuSecond('other'))}, this ${Math.round(pacedPerCpuSecond('this'))}, this / other ${(pacedPerCpuSecond('this') / pacedPerCpuSecond('other')).toFixed(2)}×`]
+      : []),
   ];
   for (const [index, entry] of runs.entries()) if (entry.profile) lines.push('', `### run ${index + 1}, ${entry.which}: ${entry.perSecond} events/s, ${entry.perCpuSecond} events per CPU-second (profiled)`, '', formatSummary(entry.profile));
   process.stdout.write(`${lines.join('\n')}\n`);

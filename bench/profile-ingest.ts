@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODE_FLAGS } from '@trapline/cli/services';
@@ -30,6 +30,12 @@ async function histogram(port: number, name: string, labels: RegExp): Promise<{ 
   return { sum: total('sum'), count: total('count') };
 }
 
+/** User and system (kernel: syscalls, the loopback TCP stack a send runs) CPU seconds of process `pid` so far. */
+function userSystemOf(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
 /** Mean of a histogram over the time between two readings, in ms. */
 const meanMs = (before: { sum: number; count: number }, after: { sum: number; count: number }) =>
   after.count === before.count ? 0 : +(((after.sum - before.sum) / (after.count - before.count)) * 1000).toFixed(1);
@@ -57,6 +63,7 @@ try {
   const checkBefore = await histogram(port, 'trapline_ingest_redis_seconds', /step="check"/);
   const markBefore = await histogram(port, 'trapline_ingest_redis_seconds', /step="mark"/);
   const cpuBefore = cpuSecondsOf(ingest.pid!);
+  const splitCpuBefore = userSystemOf(ingest.pid!);
   // Each thread's time on a CPU and time runnable but waiting for one: on a shared machine the
   // second is what a request's latency is made of. The shared stack's broker and Redis too (other
   // sessions' load included: only indicative).
@@ -67,6 +74,8 @@ try {
   const result = await load.sustained(storeUrl, bodies, 'a', SECONDS);
   const toUs = Number(process.hrtime.bigint() / 1000n);
   const ingestCpu = cpuSecondsOf(ingest.pid!) - cpuBefore;
+  const splitCpuAfter = userSystemOf(ingest.pid!);
+  const [userCpu, systemCpu] = [splitCpuAfter.user - splitCpuBefore.user, splitCpuAfter.system - splitCpuBefore.system];
   const [threads, ...peerTimes] = [ingest.pid!, ...Object.values(peers)].map((pid, index) => (pid === undefined ? [] : schedTimesBetween(schedBefore[index]!, schedTimesOf(pid))));
   const times = (name: string, { running, waiting }: { running: number; waiting: number }) => `${name} ${running} s on a CPU, ${waiting} s waiting for one`;
   const generator = process.cpuUsage(generatorBefore);
@@ -87,7 +96,7 @@ try {
   const figures =
     `${result.perSecond} events/s sustained (${CONCURRENCY} clients, ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, ${result.failed} non-200), p50 ${result.p50ms} ms, p99 ${result.p99ms} ms; ` +
     `in ingest ${handledMs} ms per request on average, of which ${appendMs} ms waiting for Kafka's ack, ${checkMs} ms for Redis' dedupe lookup before it and ${markMs} ms for the dedupe mark after it; ` +
-    `ingest ${ingestCpu.toFixed(1)} CPU-s (${Math.round(result.accepted / ingestCpu)} events per CPU-second), load generator ${generatorCpu.toFixed(1)} CPU-s; 1-min load ${loadBefore} → ${loadAfter}\n\n` +
+    `ingest ${ingestCpu.toFixed(1)} CPU-s (${Math.round(result.accepted / ingestCpu)} events per CPU-second; ${userCpu.toFixed(1)} s user, ${systemCpu.toFixed(1)} s system), load generator ${generatorCpu.toFixed(1)} CPU-s; 1-min load ${loadBefore} → ${loadAfter}\n\n` +
     `ingest's threads: ${threads!.map(([name, entry]) => times(name, entry)).join('; ')}. ` +
     `Meanwhile (everyone's use of them): ${Object.keys(peers).map((name, index) => times(name, schedTotal(peerTimes[index]!))).join('; ')}`;
   const date = new Date().toISOString();

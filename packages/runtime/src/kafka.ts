@@ -159,19 +159,28 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
+export interface AppenderOptions {
+  /**
+   * How long librdkafka waits for more records before it sends a batch (1 ms unless given). More
+   * costs an idle append that much latency and saves its threads and the event loop wake-ups per
+   * record: ingest's CPU per event (bench/results/2026-12-02-ingest-5.md).
+   */
+  lingerMs?: number;
+}
+
 /**
  * librdkafka's producer: idempotent with acks=all (the broker has the record on every in-sync
  * replica before it is acknowledged), batching in its own threads. Delivery reports arrive on the
  * event loop from librdkafka's background poll, one per record, with the offset it landed at.
  */
-function newRdProducer(settings: KafkaClientSettings): Promise<RdProducer> {
+function newRdProducer(settings: KafkaClientSettings, options: AppenderOptions): Promise<RdProducer> {
   const producer = new RdKafka.Producer({
     'bootstrap.servers': settings.brokers.join(','),
     'client.id': settings.clientId,
     'enable.idempotence': true,
     acks: -1,
     // An idle append goes out at once; under load librdkafka batches what queued meanwhile.
-    'linger.ms': 1,
+    'linger.ms': options.lingerMs ?? 1,
     'socket.nagle.disable': true,
     // A record not acknowledged in a minute is failed back to its append (librdkafka retries until then).
     'message.timeout.ms': 60000,
@@ -224,8 +233,8 @@ export class Appender {
     producer.on('delivery-report', (error, report) => this.delivered(error, report));
   }
 
-  static async connect(kafka: Kafka, codec: Codec): Promise<Appender> {
-    return new Appender(await newRdProducer(settingsOf(kafka)), codec);
+  static async connect(kafka: Kafka, codec: Codec, options: AppenderOptions = {}): Promise<Appender> {
+    return new Appender(await newRdProducer(settingsOf(kafka), options), codec);
   }
 
   private delivered(error: LibrdKafkaError | null | undefined, report: DeliveryReport): void {
