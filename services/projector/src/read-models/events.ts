@@ -204,7 +204,7 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
  */
 async function insertTags(db: PoolClient, joined: Joined[]): Promise<void> {
   const rows = new CopyRows();
-  const values = new Map<string, TagValueDelta>();
+  const values: TagValueDeltas = new Map();
   for (const entry of joined) {
     const { projectId, eventId, receivedAt } = entry.record;
     const at = receivedText(receivedAt);
@@ -216,16 +216,26 @@ async function insertTags(db: PoolClient, joined: Joined[]): Promise<void> {
   }
   if (rows.rows === 0) return;
   await copyInto(db, 'event_tags (project_id, event_id, group_id, key, value, received_at)', rows);
-  const deltas = [...values.values()];
+  // The sums go by COPY too (a parameter array of each column costs the driver more than the rows),
+  // into a temporary table of the connection's (made on first use, emptied at every commit), and
+  // leave it in the statement that adds them.
+  const sums = new CopyRows();
+  for (const keys of values.values()) {
+    for (const byValue of keys.values()) {
+      for (const delta of byValue.values()) {
+        sums.raw(delta.groupId).raw(delta.projectId).text(delta.key).text(delta.value).raw(delta.count).raw(receivedText(delta.first)).raw(receivedText(delta.last)).end();
+      }
+    }
+  }
+  // In the transaction: a rolled-back one takes a table it made with it, so each run makes sure of it.
+  await db.query('CREATE TEMP TABLE IF NOT EXISTS projector_tag_sums (group_id bigint, project_id bigint, key text, value text, n bigint, first_seen timestamptz, last_seen timestamptz) ON COMMIT DELETE ROWS');
+  await copyInto(db, 'projector_tag_sums (group_id, project_id, key, value, n, first_seen, last_seen)', sums);
   await db.query(
-    `INSERT INTO group_tag_values AS v (group_id, project_id, key, value, times_seen, first_seen, last_seen)
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::timestamptz[])
+    `WITH staged AS (DELETE FROM projector_tag_sums RETURNING *)
+     INSERT INTO group_tag_values AS v (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+     SELECT group_id, project_id, key, value, n, first_seen, last_seen FROM staged
      ON CONFLICT (group_id, key, value) DO UPDATE SET times_seen = v.times_seen + EXCLUDED.times_seen,
        first_seen = LEAST(v.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen)`,
-    [
-      deltas.map((delta) => delta.groupId), deltas.map((delta) => delta.projectId), deltas.map((delta) => delta.key), deltas.map((delta) => delta.value),
-      deltas.map((delta) => delta.count), deltas.map((delta) => receivedText(delta.first)), deltas.map((delta) => receivedText(delta.last)),
-    ],
   );
 }
 
@@ -239,10 +249,16 @@ interface TagValueDelta {
   last: number;
 }
 
-function addTagValue(values: Map<string, TagValueDelta>, groupId: number, projectId: number, key: string, value: string, at: number): void {
-  const id = `${groupId}:${key.length}:${key}${value}`;
-  const delta = values.get(id);
-  if (delta === undefined) values.set(id, { groupId, projectId, key, value, count: 1, first: at, last: at });
+/** Per issue, key and value (nested maps: the strings' own hashes, no key built per tag). */
+type TagValueDeltas = Map<number, Map<string, Map<string, TagValueDelta>>>;
+
+function addTagValue(values: TagValueDeltas, groupId: number, projectId: number, key: string, value: string, at: number): void {
+  let keys = values.get(groupId);
+  if (keys === undefined) values.set(groupId, (keys = new Map()));
+  let byValue = keys.get(key);
+  if (byValue === undefined) keys.set(key, (byValue = new Map()));
+  const delta = byValue.get(value);
+  if (delta === undefined) byValue.set(value, { groupId, projectId, key, value, count: 1, first: at, last: at });
   else {
     delta.count += 1;
     if (at < delta.first) delta.first = at;
