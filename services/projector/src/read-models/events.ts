@@ -197,35 +197,73 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
 }
 
 /**
- * The run's tag rows go by COPY into a temporary table of the connection's (made on first use,
- * emptied at every commit), then one statement moves them into event_tags (ON CONFLICT DO NOTHING)
- * and counts the ones inserted into the issues' tag values: the rows and the aggregates as one
- * INSERT of parameter arrays did, without the arrays.
+ * The run's tag rows go by COPY straight into event_tags: each joined event is new to the read model
+ * (placement saw its id nowhere, and the events COPY above refuses a second row of it), and an
+ * event's tag keys are unique (`eventTags`), so no row can clash. Their counts per issue, key and
+ * value are summed here and added to the tag values by one upsert.
  */
 async function insertTags(db: PoolClient, joined: Joined[]): Promise<void> {
   const rows = new CopyRows();
+  const values: TagValueDeltas = new Map();
   for (const entry of joined) {
     const { projectId, eventId, receivedAt } = entry.record;
     const at = receivedText(receivedAt);
     const groupId = entry.placement.groupId;
-    for (const [key, value] of eventTags(entry.event)) rows.raw(projectId).text(eventId).raw(groupId).text(key).text(value).raw(at).end();
+    for (const [key, value] of eventTags(entry.event)) {
+      rows.raw(projectId).text(eventId).raw(groupId).text(key).text(value).raw(at).end();
+      addTagValue(values, groupId, projectId, key, value, receivedAt);
+    }
   }
   if (rows.rows === 0) return;
+  await copyInto(db, 'event_tags (project_id, event_id, group_id, key, value, received_at)', rows);
+  // The sums go by COPY too (a parameter array of each column costs the driver more than the rows),
+  // into a temporary table of the connection's (made on first use, emptied at every commit), and
+  // leave it in the statement that adds them.
+  const sums = new CopyRows();
+  for (const keys of values.values()) {
+    for (const byValue of keys.values()) {
+      for (const delta of byValue.values()) {
+        sums.raw(delta.groupId).raw(delta.projectId).text(delta.key).text(delta.value).raw(delta.count).raw(receivedText(delta.first)).raw(receivedText(delta.last)).end();
+      }
+    }
+  }
   // In the transaction: a rolled-back one takes a table it made with it, so each run makes sure of it.
-  await db.query(`CREATE TEMP TABLE IF NOT EXISTS projector_tag_rows (project_id bigint, event_id text, group_id bigint, key text, value text, received_at timestamptz) ON COMMIT DELETE ROWS`);
-  await copyInto(db, 'projector_tag_rows (project_id, event_id, group_id, key, value, received_at)', rows);
+  await db.query('CREATE TEMP TABLE IF NOT EXISTS projector_tag_sums (group_id bigint, project_id bigint, key text, value text, n bigint, first_seen timestamptz, last_seen timestamptz) ON COMMIT DELETE ROWS');
+  await copyInto(db, 'projector_tag_sums (group_id, project_id, key, value, n, first_seen, last_seen)', sums);
   await db.query(
-    // The staged rows leave the staging table in the same statement (a later run of the batch stages its own).
-    `WITH staged AS (DELETE FROM projector_tag_rows RETURNING *),
-     inserted AS (
-       INSERT INTO event_tags (project_id, event_id, group_id, key, value, received_at)
-       SELECT project_id, event_id, group_id, key, value, received_at FROM staged ON CONFLICT DO NOTHING
-       RETURNING project_id, group_id, key, value, received_at)
+    `WITH staged AS (DELETE FROM projector_tag_sums RETURNING *)
      INSERT INTO group_tag_values AS v (group_id, project_id, key, value, times_seen, first_seen, last_seen)
-     SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM inserted GROUP BY group_id, key, value
+     SELECT group_id, project_id, key, value, n, first_seen, last_seen FROM staged
      ON CONFLICT (group_id, key, value) DO UPDATE SET times_seen = v.times_seen + EXCLUDED.times_seen,
        first_seen = LEAST(v.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(v.last_seen, EXCLUDED.last_seen)`,
   );
+}
+
+interface TagValueDelta {
+  groupId: number;
+  projectId: number;
+  key: string;
+  value: string;
+  count: number;
+  first: number;
+  last: number;
+}
+
+/** Per issue, key and value (nested maps: the strings' own hashes, no key built per tag). */
+type TagValueDeltas = Map<number, Map<string, Map<string, TagValueDelta>>>;
+
+function addTagValue(values: TagValueDeltas, groupId: number, projectId: number, key: string, value: string, at: number): void {
+  let keys = values.get(groupId);
+  if (keys === undefined) values.set(groupId, (keys = new Map()));
+  let byValue = keys.get(key);
+  if (byValue === undefined) keys.set(key, (byValue = new Map()));
+  const delta = byValue.get(value);
+  if (delta === undefined) byValue.set(value, { groupId, projectId, key, value, count: 1, first: at, last: at });
+  else {
+    delta.count += 1;
+    if (at < delta.first) delta.first = at;
+    if (at > delta.last) delta.last = at;
+  }
 }
 
 /**
