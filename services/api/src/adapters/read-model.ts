@@ -4,7 +4,7 @@ import { AccountsReadModel } from './accounts.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { TagKeySummary } from '../domain/serialize.ts';
-import { affordable, queryOf, wordConditions, type WordStatistics } from '../domain/text-words.ts';
+import { affordable, decides, splitQueryOf, UNSPLIT, wordConditions, type WordStatistics } from '../domain/text-words.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -151,8 +151,8 @@ export class ReadModel {
     // subquery the planner takes it for a filter that keeps half, so it reads the range in order
     // and stops at a page; as a plain ILIKE it guesses a handful of matches and sorts the whole
     // range (or builds a trigram bitmap for each range).
-    const textFilters = patterns.map((pattern) => `(SELECT g.title ILIKE ${add(pattern)} OR g.culprit ILIKE $${params.length})`);
-    const matches = patterns.map((_, i) => ` AND (c.title ILIKE $${i + 4} OR c.culprit ILIKE $${i + 4})`).join('');
+    const placeholders = patterns.map(add);
+    const textFilters = placeholders.map((pattern) => `(SELECT g.title ILIKE ${pattern} OR g.culprit ILIKE ${pattern})`);
     const where: string[] = [];
     for (const [key, value] of query.search.tags) {
       // OFFSET 0 keeps the check a probe per issue of the (group, key, value) key: as a join, the
@@ -173,14 +173,14 @@ export class ReadModel {
       // Fewer matches than the tag value's issues, or it leads.
       const most = Math.min(this.candidateLimit * TEXT_CANDIDATES, tagged === undefined ? Infinity : tagged.length - 1);
       const shared = params.length;
-      const source = await this.textSource(query.search.text, add);
-      if (source !== undefined) {
-        // What the other filters read of a match: its id, last_seen (the period) and the sort column (the cursor).
-        const kept = [...new Set(['id', 'last_seen', column])].map((name) => `c.${name}`).join(', ');
+      // What the other filters read of a match: its id, last_seen (the period) and the sort column (the cursor).
+      const kept = [...new Set(['id', 'last_seen', column])].join(', ');
+      const matches = await this.textMatches(query.search.text, placeholders, kept, add);
+      if (matches !== undefined) {
         const fewer = add(most + 1);
         const filters = where.map((condition) => ` AND ${condition}`).join('');
         const page = await this.textPage(
-          `WITH m AS MATERIALIZED (SELECT ${kept} FROM (${source}) c WHERE true${matches} LIMIT ${fewer})
+          `WITH m AS MATERIALIZED (${matches} LIMIT ${fewer})
            SELECT n.matches, r.* FROM (SELECT count(*)::int AS matches FROM m) n
            LEFT JOIN LATERAL (${rows(`SELECT g.id, g.${column} FROM m g WHERE n.matches < ${fewer}${filters} ${sorted('g')} LIMIT ${limit}`)}) r ON true
            ${sorted('r')}`,
@@ -221,21 +221,29 @@ export class ReadModel {
   }
 
   /**
-   * The issues of the projects, statuses and levels asked for ($1–$3) that may match every text
-   * term, with the columns textPage() reads: from the word index (domain/text-words.ts) when a term
-   * has letters or digits (its posting lists hold about the issues that match; each issue it names
-   * is checked by the ILIKE itself, kept from the trigram indexes by OFFSET 0), otherwise (`#`,
-   * `::`, or outside ASCII) every issue, for the trigram indexes to intersect the terms' ILIKEs.
-   * Undefined when every word condition is too common to read: the walk finds such terms soon enough.
+   * The issues of the projects, statuses and levels asked for ($1–$3) that match every text term
+   * (`patterns`: their ILIKE patterns' parameters), with the `columns` textPage() reads: from the
+   * word index (domain/text-words.ts) when a term has letters or digits, otherwise (`#`, `::`, or
+   * outside ASCII) by the trigram indexes intersecting the terms' ILIKEs. Undefined when every word
+   * condition is too common to read: the walk finds such terms soon enough.
+   *
+   * The word index's posting lists hold about the issues that match, and the ILIKE checks each
+   * issue they name (kept from the trigram indexes by OFFSET 0), but for the terms the index
+   * decides alone (a single word piece whose condition was read): those need no check, except
+   * in the issues whose text was too long to split, read apart.
    */
-  private async textSource(terms: string[], add: (value: unknown) => string): Promise<string | undefined> {
-    const conditions = wordConditions(terms);
-    const columns = 'id, title, culprit, last_seen, first_seen, times_seen, user_count';
+  private async textMatches(terms: string[], patterns: string[], columns: string, add: (value: unknown) => string): Promise<string | undefined> {
     const visible = 'project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)';
-    if (conditions.length === 0) return `SELECT ${columns} FROM groups WHERE ${visible}`;
-    const words = queryOf(affordable(conditions, await this.wordStatistics(), WORD_POSTINGS));
+    const checked = (placeholders: string[]) => placeholders.map((pattern) => ` AND (title ILIKE ${pattern} OR culprit ILIKE ${pattern})`).join('');
+    const conditions = wordConditions(terms);
+    if (conditions.length === 0) return `SELECT ${columns} FROM groups WHERE ${visible}${checked(patterns)}`;
+    const chosen = affordable(conditions, await this.wordStatistics(), WORD_POSTINGS);
+    const words = splitQueryOf(chosen);
     if (words === undefined) return undefined;
-    return `SELECT ${columns} FROM groups WHERE issue_words(title, culprit) @@ ${add(words)}::tsquery AND ${visible} OFFSET 0`;
+    const read = (query: string, placeholders: string[]) =>
+      `SELECT ${columns} FROM (SELECT ${columns}, title, culprit FROM groups WHERE issue_words(title, culprit) @@ ${query}::tsquery AND ${visible} OFFSET 0) c
+       WHERE true${checked(placeholders)}`;
+    return `${read(add(words), patterns.filter((_, i) => !decides(terms[i]!, chosen)))} UNION ALL ${read(UNSPLIT, patterns)}`;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { affordable, postings, wordConditions, wordQuery } from './text-words.ts';
+import { affordable, decides, postings, wordConditions, wordQuery } from './text-words.ts';
 
 describe('free-text terms as word-index queries', () => {
   it.each<[string[], string | undefined]>([
@@ -37,5 +37,24 @@ describe('the conditions a read can afford', () => {
     expect(affordable(conditions, statistics, 10_000)).toEqual([{ run: 'field7', prefix: false }]);
     expect(affordable(wordConditions(['Cannot read']), statistics, 40_000)).toEqual([]);
     expect(affordable(conditions, undefined, 0)).toEqual(conditions);
+  });
+});
+
+describe('the terms the word index decides alone', () => {
+  it.each<[string, string[], boolean]>([
+    ['module12', ['module12'], true],
+    ['MODULE12', ['module12'], true],
+    ['module12', ['module12', 'handler12'], true],
+    ["field123'", ["field123'"], false],
+    ['mod1 in', ['mod1 in'], false],
+    ['lph', ['lph'], true],
+    ['ab', ['ab'], false],
+    ['\u212aabc', ['\u212aabc'], false],
+  ])('%s, its conditions read: %s', (term, read, decided) => {
+    expect(decides(term, wordConditions(read))).toBe(decided);
+  });
+
+  it('not when its condition was left out as too common', () => {
+    expect(decides('module12', wordConditions(['handler12']))).toBe(false);
   });
 });

@@ -29,10 +29,31 @@ export function wordConditions(terms: string[]): WordCondition[] {
   return [...conditions.values()];
 }
 
+/** The entry of the issues whose text is too long to split: they hold it alone, so no condition's query finds them. */
+export const UNSPLIT = "'~'";
+
+/** The tsquery (its text) of all `conditions` alone (the issues not split are read apart, by UNSPLIT); undefined for none. */
+export function splitQueryOf(conditions: WordCondition[]): string | undefined {
+  return conditions.length === 0 ? undefined : conditions.map(({ run, prefix }) => `'${run}'${prefix ? ':*' : ''}`).join(' & ');
+}
+
+/**
+ * Whether an issue that holds `chosen` (and was split) is sure to match `term`: when the term is a
+ * single run (three or more ASCII letters or digits, nothing else) and its prefix entry is chosen,
+ * some word of the lowercased title or culprit contains it, so the lowercased field does (a word
+ * lies within one field: the fields are joined by a space) and the ILIKE, which lowercases both
+ * sides the same way, holds. Any other term can match a word yet not the text (`field1'`, `mod1 in`).
+ */
+export function decides(term: string, chosen: WordCondition[]): boolean {
+  // The term itself in ASCII: some other characters lowercase to ASCII ones (the Kelvin sign to `k`).
+  const run = term.toLowerCase();
+  return /^[A-Za-z0-9]{3,}$/.test(term) && chosen.some((condition) => condition.prefix && condition.run === run);
+}
+
 /** The tsquery (its text) of all `conditions`, which also accepts the issues not split; undefined for none. */
 export function queryOf(conditions: WordCondition[]): string | undefined {
-  if (conditions.length === 0) return undefined;
-  return `(${conditions.map(({ run, prefix }) => `'${run}'${prefix ? ':*' : ''}`).join(' & ')}) | '~'`;
+  const split = splitQueryOf(conditions);
+  return split === undefined ? undefined : `(${split}) | ${UNSPLIT}`;
 }
 
 /** The tsquery (its text) an issue must satisfy to match every term, or undefined when none of them gives a condition. */
