@@ -99,3 +99,24 @@ export function affordable(conditions: WordCondition[], statistics: WordStatisti
   }
   return chosen;
 }
+
+/**
+ * The affordable conditions, and then any other whose postings are fewer than `rowsPerPosting`
+ * times the issues the read would otherwise fetch from the table (estimated as if the conditions
+ * were independent): a posting costs a fraction of what fetching and checking an issue does, so
+ * a second condition of 20,000 postings is worth reading to spare fetching 36,000 issues that hold
+ * the first but not it. Past the budget only through the others, never in their place: none when
+ * even the rarest exceeds it.
+ */
+export function worthReading(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number, rowsPerPosting: number): WordCondition[] {
+  const chosen = affordable(conditions, statistics, budget);
+  if (statistics === undefined || chosen.length === 0) return chosen;
+  const share = (condition: WordCondition) => postings(condition, statistics) / statistics.issues;
+  let rows = chosen.reduce((product, condition) => product * share(condition), statistics.issues);
+  for (const [condition, cost] of conditions.filter((c) => !chosen.includes(c)).map((c) => [c, postings(c, statistics)] as const).sort((a, b) => a[1] - b[1])) {
+    if (cost > rowsPerPosting * rows) break;
+    chosen.push(condition);
+    rows *= cost / statistics.issues;
+  }
+  return chosen;
+}
