@@ -231,3 +231,22 @@ describe('issue lists led by their candidates and walked by the sort index', () 
     expect((await walk(led(), base, 7)).ids).toEqual(expected(search, 'date', periodMs ?? null));
   });
 });
+
+describe('issue lists walked over a few ranges, merged in the sort order', () => {
+  // Two projects, one status, three levels: six ranges, which a walk reads merged (read-model.ts MERGED_RANGES).
+  const few: Pick<IssueSearch, 'statuses' | 'levels'> = { statuses: ['unresolved'], levels: ['error', 'warning', 'info'] };
+  const searches: { name: string; search: IssueSearch }[] = [
+    { name: 'no filter', search: { ...few, tags: [], text: [] } },
+    { name: 'a common word', search: { ...few, tags: [], text: ['alpha'] } },
+    { name: 'a common tag value and a word', search: { ...few, tags: [['browser', 'firefox']], text: ['beta'] } },
+  ];
+  for (const sort of ['date', 'new', 'freq', 'user'] as const) {
+    it.each(searches)(`sorted by ${sort}: $name`, async ({ search }) => {
+      const base = { projectIds: PROJECTS, search, sort, periodMs: null, now: NOW };
+      const want = expected(search, sort, null);
+      expect(want.length).toBeGreaterThan(7);
+      expect((await walk(new ReadModel(env.pool, 0), base, 7)).ids).toEqual(want);
+      expect((await walk(new ReadModel(env.pool), base, 7)).ids).toEqual(want);
+    });
+  }
+});

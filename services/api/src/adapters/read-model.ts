@@ -40,6 +40,13 @@ const ROWS_PER_POSTING = 4;
  */
 const TEXT_CANDIDATES = 3;
 
+/**
+ * Up to how many ranges (project × status × level) a walk reads merged in the sort's order, each
+ * as far as the page needs (a Merge Append: about a page in all); past that, each range is read to
+ * a page on its own (planning a merge of many ranges costs more than the rows it spares).
+ */
+const MERGED_RANGES = 6;
+
 /** How long the word index's statistics are used before they are read again. */
 const STATISTICS_MS = 60_000;
 
@@ -135,7 +142,8 @@ export class ReadModel {
    *   ILIKE, the page is sorted out of those matches in the same statement (textPage()).
    * - Walked: otherwise, for each project, visible status and level, one range of that sort's index
    *   (ids and sort values, at most a page each) from the cursor on, every filter checked per issue
-   *   as it comes, merged; then the page's rows. Every filter then matches more than CANDIDATES
+   *   as it comes, merged (up to MERGED_RANGES ranges by a Merge Append, which reads each only as
+   *   far as the page needs); then the page's rows. Every filter then matches more than CANDIDATES
    *   issues, so a range finds its page within about (issues in the range / CANDIDATES) pages.
    *
    * The first two cost what the matches are, not the issues the projects hold. Left to itself, the
@@ -199,16 +207,24 @@ export class ReadModel {
       params.length = shared;
     }
     const filters = [...textFilters, ...where].map((condition) => ` AND ${condition}`).join('');
+    // Each range by the (1-based) places of its project, status and level in $1, $2 and $3.
+    const places = (values: unknown[]) => values.map((_, i) => i + 1);
+    const ranges = places(query.projectIds).flatMap((project) => places(statuses).flatMap((status) => places(levels).map((level) => [project, status, level] as const)));
     const page = tagged !== undefined
       ? `SELECT g.id, g.${column} FROM groups g
          WHERE g.id = ANY(${add(tagged)}::bigint[]) AND g.project_id = ANY($1) AND g.status = ANY($2) AND g.level = ANY($3)${filters}
          ${sorted('g')} LIMIT ${limit}`
-      : `SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
-         CROSS JOIN LATERAL (
-           SELECT g.id, g.${column} FROM groups g
-           WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${filters}
-           ${sorted('g')} LIMIT ${limit}) r
-         ${sorted('r')} LIMIT ${limit}`;
+      : ranges.length <= MERGED_RANGES
+        ? `SELECT r.id, r.${column} FROM (${ranges.map(([project, status, level]) => `(SELECT g.id, g.${column} FROM groups g
+             WHERE g.project_id = ($1::bigint[])[${project}] AND g.status = ($2::text[])[${status}] AND g.level = ($3::text[])[${level}]${filters}
+             ${sorted('g')} LIMIT ${limit})`).join(' UNION ALL ')}) r
+           ${sorted('r')} LIMIT ${limit}`
+        : `SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
+           CROSS JOIN LATERAL (
+             SELECT g.id, g.${column} FROM groups g
+             WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${filters}
+             ${sorted('g')} LIMIT ${limit}) r
+           ${sorted('r')} LIMIT ${limit}`;
     return finish(await this.pool.query<GroupRow & { sort_value: string }>(`${rows(page)} ${sorted('g')}`, params));
   }
 
