@@ -31,7 +31,7 @@ const WORD_POSTINGS = 40_000;
  * How many postings of a further word condition are worth reading to spare fetching one issue
  * from the table and checking it (a posting costs about 0.2 µs to read, an issue 1.5 µs).
  */
-const ROWS_PER_POSTING = 4;
+const POSTINGS_PER_ISSUE = 4;
 
 /**
  * How many times CANDIDATES the text terms may match to lead: their read has checked each match
@@ -259,7 +259,7 @@ export class ReadModel {
     const checked = (placeholders: string[]) => placeholders.map((pattern) => ` AND (title ILIKE ${pattern} OR culprit ILIKE ${pattern})`).join('');
     const conditions = wordConditions(terms);
     if (conditions.length === 0) return `SELECT ${columns} FROM groups WHERE ${visible}${checked(patterns)}`;
-    const chosen = worthReading(conditions, await this.wordStatistics(), WORD_POSTINGS, ROWS_PER_POSTING);
+    const chosen = worthReading(conditions, await this.wordStatistics(), WORD_POSTINGS, POSTINGS_PER_ISSUE);
     const words = splitQueryOf(chosen);
     if (words === undefined) return undefined;
     // Behind OFFSET 0 the planner reads the word index alone: it would AND a sort index's range of

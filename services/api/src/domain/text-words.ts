@@ -6,7 +6,8 @@
 // digits in it lies inside one word of the matching text: a run followed by another character of
 // the term ends that word (the word has the run as a suffix: an exact entry); any other run is
 // somewhere in it (some suffix starts with it: a prefix entry). What a term yields is thus a
-// necessary condition, and the ILIKE still decides. Runs shorter than three characters give none.
+// necessary condition, and the ILIKE still decides (but for a term that is one such run: decides()).
+// Runs shorter than three characters give none.
 
 /** One run of a term: an entry of the index (`prefix`: or every entry it begins). */
 export interface WordCondition {
@@ -101,20 +102,20 @@ export function affordable(conditions: WordCondition[], statistics: WordStatisti
 }
 
 /**
- * The affordable conditions, and then any other whose postings are fewer than `rowsPerPosting`
+ * The affordable conditions, and then any other whose postings are fewer than `postingsPerIssue`
  * times the issues the read would otherwise fetch from the table (estimated as if the conditions
  * were independent): a posting costs a fraction of what fetching and checking an issue does, so
  * a second condition of 20,000 postings is worth reading to spare fetching 36,000 issues that hold
  * the first but not it. Past the budget only through the others, never in their place: none when
  * even the rarest exceeds it.
  */
-export function worthReading(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number, rowsPerPosting: number): WordCondition[] {
+export function worthReading(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number, postingsPerIssue: number): WordCondition[] {
   const chosen = affordable(conditions, statistics, budget);
   if (statistics === undefined || chosen.length === 0) return chosen;
   const share = (condition: WordCondition) => postings(condition, statistics) / statistics.issues;
   let rows = chosen.reduce((product, condition) => product * share(condition), statistics.issues);
   for (const [condition, cost] of conditions.filter((c) => !chosen.includes(c)).map((c) => [c, postings(c, statistics)] as const).sort((a, b) => a[1] - b[1])) {
-    if (cost > rowsPerPosting * rows) break;
+    if (cost > postingsPerIssue * rows) break;
     chosen.push(condition);
     rows *= cost / statistics.issues;
   }
