@@ -3,7 +3,7 @@ import { isolated, type Isolated } from '../../../../test/harness.ts';
 import type { IssueSearch, IssueSort } from '../domain/search.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ReadModel, type IssueListQuery } from './read-model.ts';
-import { wordQuery } from '../domain/text-words.ts';
+import { decides, splitQueryOf, wordConditions, wordQuery } from '../domain/text-words.ts';
 
 // The issue list reads a page in one of two ways (read-model.ts): led by a selective tag value or
 // text terms (their matching issues looked up by id), or by walking the sort's index with every
@@ -179,6 +179,20 @@ describe('the word index', () => {
     expect(result.rows.length, 'every term matches its own text').toBe(new Set(terms).size);
     expect(result.rows.filter((row) => row.missed !== null)).toEqual([]);
   });
+
+  it("finds only issues a term's ILIKE matches when it decides the term alone", async () => {
+    const decided = [...new Set([...terms, ...texts.flatMap(({ title }) => title.match(/[A-Za-z0-9]{3,}/g) ?? [])])].filter((term) => decides(term, wordConditions([term])));
+    expect(decided.length).toBeGreaterThan(50);
+    const result = await env.pool.query<{ term: string; found: number; unmatched: string[] }>(
+      `SELECT t.term, count(*)::int AS found, array_agg(g.title || ' / ' || g.culprit) FILTER (WHERE NOT (g.title ILIKE t.pattern OR g.culprit ILIKE t.pattern)) AS unmatched
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS t(term, pattern, query)
+       JOIN (SELECT title, culprit, issue_words(title, culprit) AS words FROM groups WHERE project_id = 99 OFFSET 0) g ON g.words @@ t.query::tsquery
+       GROUP BY t.term`,
+      [decided, decided.map((term) => `%${term}%`), decided.map((term) => splitQueryOf(wordConditions([term])))],
+    );
+    expect(result.rows.length, 'every term finds its own text').toBe(decided.length);
+    expect(result.rows.filter((row) => row.unmatched !== null)).toEqual([]);
+  });
 });
 
 describe('issue lists led by their candidates and walked by the sort index', () => {
@@ -216,4 +230,23 @@ describe('issue lists led by their candidates and walked by the sort index', () 
     const base = { projectIds: PROJECTS, search, sort: 'date' as const, periodMs: periodMs ?? null, now: NOW };
     expect((await walk(led(), base, 7)).ids).toEqual(expected(search, 'date', periodMs ?? null));
   });
+});
+
+describe('issue lists walked over a few ranges, merged in the sort order', () => {
+  // Two projects, one status, three levels: six ranges, which a walk reads merged (read-model.ts MERGED_RANGES).
+  const few: Pick<IssueSearch, 'statuses' | 'levels'> = { statuses: ['unresolved'], levels: ['error', 'warning', 'info'] };
+  const searches: { name: string; search: IssueSearch }[] = [
+    { name: 'no filter', search: { ...few, tags: [], text: [] } },
+    { name: 'a common word', search: { ...few, tags: [], text: ['alpha'] } },
+    { name: 'a common tag value and a word', search: { ...few, tags: [['browser', 'firefox']], text: ['beta'] } },
+  ];
+  for (const sort of ['date', 'new', 'freq', 'user'] as const) {
+    it.each(searches)(`sorted by ${sort}: $name`, async ({ search }) => {
+      const base = { projectIds: PROJECTS, search, sort, periodMs: null, now: NOW };
+      const want = expected(search, sort, null);
+      expect(want.length).toBeGreaterThan(7);
+      expect((await walk(new ReadModel(env.pool, 0), base, 7)).ids).toEqual(want);
+      expect((await walk(new ReadModel(env.pool), base, 7)).ids).toEqual(want);
+    });
+  }
 });

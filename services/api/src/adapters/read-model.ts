@@ -4,7 +4,7 @@ import { AccountsReadModel } from './accounts.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { TagKeySummary } from '../domain/serialize.ts';
-import { affordable, queryOf, wordConditions, type WordStatistics } from '../domain/text-words.ts';
+import { decides, splitQueryOf, UNSPLIT, wordConditions, worthReading, type WordStatistics } from '../domain/text-words.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -28,11 +28,24 @@ const CANDIDATES = 2000;
 const WORD_POSTINGS = 40_000;
 
 /**
+ * How many postings of a further word condition are worth reading to spare fetching one issue
+ * from the table and checking it (a posting costs about 0.2 µs to read, an issue 1.5 µs).
+ */
+const POSTINGS_PER_ISSUE = 4;
+
+/**
  * How many times CANDIDATES the text terms may match to lead: their read has checked each match
  * already (status, level, the ILIKE), and a term as rare as one issue in a few hundred walks
  * hundreds of issues per row of the page.
  */
-const TEXT_CANDIDATES = 5;
+const TEXT_CANDIDATES = 3;
+
+/**
+ * Up to how many ranges (project × status × level) a walk reads merged in the sort's order, each
+ * as far as the page needs (a Merge Append: about a page in all); past that, each range is read to
+ * a page on its own (planning a merge of many ranges costs more than the rows it spares).
+ */
+const MERGED_RANGES = 6;
 
 /** How long the word index's statistics are used before they are read again. */
 const STATISTICS_MS = 60_000;
@@ -118,19 +131,24 @@ export class ReadModel {
   }
 
   /**
-   * One page of issues in the sort's order (then id), read from the cursor on, in one of two ways:
+   * One page of issues in the sort's order (then id), read from the cursor on, in one of three ways:
    *
-   * - Led by a selective filter: when one tag value, or the text terms together, match at most
-   *   CANDIDATES issues of the projects (counted by its own index, the tag values' or the word
-   *   one, and no further), those issues are the candidates: looked up by id, filtered, sorted.
-   *   What that costs grows with the matches, not with the issues the projects hold.
+   * - Led by a selective tag value: when one matches at most CANDIDATES issues of the projects
+   *   (counted by its own index and no further), those issues are the candidates: looked up by id,
+   *   filtered, sorted.
+   * - Read from the text terms' matches: when the text terms together match at most
+   *   TEXT_CANDIDATES × CANDIDATES issues of the projects, statuses and levels asked for (and fewer
+   *   than the tag value's), read from the word index (or the trigram ones) and checked by the
+   *   ILIKE, the page is sorted out of those matches in the same statement (textPage()).
    * - Walked: otherwise, for each project, visible status and level, one range of that sort's index
    *   (ids and sort values, at most a page each) from the cursor on, every filter checked per issue
-   *   as it comes, merged; then the page's rows. Every filter then matches more than CANDIDATES
+   *   as it comes, merged (up to MERGED_RANGES ranges by a Merge Append, which reads each only as
+   *   far as the page needs); then the page's rows. Every filter then matches more than CANDIDATES
    *   issues, so a range finds its page within about (issues in the range / CANDIDATES) pages.
    *
-   * Left to itself, the planner sizes the parameterized ranges by their average and hashes a whole
-   * range against a tag's rows, or rebuilds a trigram bitmap once per range: both grow with the issues.
+   * The first two cost what the matches are, not the issues the projects hold. Left to itself, the
+   * planner sizes the parameterized ranges by their average and hashes a whole range against a
+   * tag's rows, or rebuilds a trigram bitmap once per range: both grow with the issues.
    */
   async issues(query: IssueListQuery): Promise<(GroupRow & { sort_value: string })[]> {
     const statuses = query.search.statuses.length > 0 ? query.search.statuses : VISIBLE_STATUSES;
@@ -141,14 +159,15 @@ export class ReadModel {
       return `$${params.length}`;
     };
     const patterns = query.search.text.map((text) => `%${text.replace(/[\\%_]/g, '\\$&')}%`);
-    const candidates = await this.candidates(query.projectIds, query.search.tags, query.search.text, patterns, statuses, levels);
-    const led = candidates !== undefined;
-    const where: string[] = [];
+    const tagged = await this.tagCandidates(query.projectIds, query.search.tags);
+    if (tagged !== undefined && tagged.length === 0) return [];
     // Walking, every term matches many issues: checked on each row as the range is read. As a
     // subquery the planner takes it for a filter that keeps half, so it reads the range in order
     // and stops at a page; as a plain ILIKE it guesses a handful of matches and sorts the whole
     // range (or builds a trigram bitmap for each range).
-    for (const pattern of patterns) where.push(`(SELECT g.title ILIKE ${add(pattern)} OR g.culprit ILIKE $${params.length})`);
+    const placeholders = patterns.map(add);
+    const textFilters = placeholders.map((pattern) => `(SELECT g.title ILIKE ${pattern} OR g.culprit ILIKE ${pattern})`);
+    const where: string[] = [];
     for (const [key, value] of query.search.tags) {
       // OFFSET 0 keeps the check a probe per issue of the (group, key, value) key: as a join, the
       // planner hashes the whole range against the value's rows.
@@ -160,68 +179,112 @@ export class ReadModel {
     const [order, compare] = query.cursor?.before ? ['ASC', '>'] : ['DESC', '<'];
     if (query.cursor) where.push(`(g.${column}, g.id) ${compare} (${sortValue.bound(add(query.cursor.value))}, ${add(query.cursor.key)}::bigint)`);
     const limit = add(query.limit + 1);
-    const filters = where.map((condition) => ` AND ${condition}`).join('');
-    const page = led
+    const rows = (page: string) => `SELECT ${GROUP_COLUMNS}, ${sortValue.of('g')}::text AS sort_value FROM (${page}) page JOIN groups g ON g.id = page.id`;
+    const sorted = (alias: string) => `ORDER BY ${alias}.${column} ${order}, ${alias}.id ${order}`;
+    const finish = (result: { rows: (GroupRow & { sort_value: string })[] }) => (query.cursor?.before ? result.rows.reverse() : result.rows);
+
+    if (patterns.length > 0) {
+      // Fewer matches than the tag value's issues, or it leads.
+      const most = Math.min(this.candidateLimit * TEXT_CANDIDATES, tagged === undefined ? Infinity : tagged.length - 1);
+      const shared = params.length;
+      // What the other filters read of a match: its id, last_seen (the period) and the sort column (the cursor).
+      const kept = [...new Set(['id', 'last_seen', column])].join(', ');
+      const matches = await this.textMatches(query.search.text, placeholders, kept, add);
+      if (matches !== undefined) {
+        const fewer = add(most + 1);
+        const filters = where.map((condition) => ` AND ${condition}`).join('');
+        const page = await this.textPage(
+          `WITH m AS MATERIALIZED (${matches} LIMIT ${fewer})
+           SELECT n.matches, r.* FROM (SELECT count(*)::int AS matches FROM m) n
+           LEFT JOIN LATERAL (${rows(`SELECT g.id, g.${column} FROM m g WHERE n.matches < ${fewer}${filters} ${sorted('g')} LIMIT ${limit}`)}) r ON true
+           ${sorted('r')}`,
+          params,
+          most,
+        );
+        if (page !== undefined) return finish(page);
+      }
+      // The other reads bind none of the text read's own parameters.
+      params.length = shared;
+    }
+    const filters = [...textFilters, ...where].map((condition) => ` AND ${condition}`).join('');
+    // Each range by the (1-based) places of its project, status and level in $1, $2 and $3.
+    const places = (values: unknown[]) => values.map((_, i) => i + 1);
+    const ranges = places(query.projectIds).flatMap((project) => places(statuses).flatMap((status) => places(levels).map((level) => [project, status, level] as const)));
+    const page = tagged !== undefined
       ? `SELECT g.id, g.${column} FROM groups g
-         WHERE g.id = ANY(${add(candidates)}::bigint[]) AND g.project_id = ANY($1) AND g.status = ANY($2) AND g.level = ANY($3)${filters}
-         ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}`
-      : `SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
-         CROSS JOIN LATERAL (
-           SELECT g.id, g.${column} FROM groups g
-           WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${filters}
-           ORDER BY g.${column} ${order}, g.id ${order} LIMIT ${limit}) r
-         ORDER BY r.${column} ${order}, r.id ${order} LIMIT ${limit}`;
-    const result = await this.pool.query<GroupRow & { sort_value: string }>(
-      `SELECT ${GROUP_COLUMNS}, ${sortValue.of('g')}::text AS sort_value FROM (${page}) page
-       JOIN groups g ON g.id = page.id
-       ORDER BY g.${column} ${order}, g.id ${order}`,
-      params,
-    );
-    return query.cursor?.before ? result.rows.reverse() : result.rows;
+         WHERE g.id = ANY(${add(tagged)}::bigint[]) AND g.project_id = ANY($1) AND g.status = ANY($2) AND g.level = ANY($3)${filters}
+         ${sorted('g')} LIMIT ${limit}`
+      : ranges.length <= MERGED_RANGES
+        ? `SELECT r.id, r.${column} FROM (${ranges.map(([project, status, level]) => `(SELECT g.id, g.${column} FROM groups g
+             WHERE g.project_id = ($1::bigint[])[${project}] AND g.status = ($2::text[])[${status}] AND g.level = ($3::text[])[${level}]${filters}
+             ${sorted('g')} LIMIT ${limit})`).join(' UNION ALL ')}) r
+           ${sorted('r')} LIMIT ${limit}`
+        : `SELECT r.id, r.${column} FROM unnest($1::bigint[]) AS p(id) CROSS JOIN unnest($2::text[]) AS s(status) CROSS JOIN unnest($3::text[]) AS l(level)
+           CROSS JOIN LATERAL (
+             SELECT g.id, g.${column} FROM groups g
+             WHERE g.project_id = p.id AND g.status = s.status AND g.level = l.level${filters}
+             ${sorted('g')} LIMIT ${limit}) r
+           ${sorted('r')} LIMIT ${limit}`;
+    return finish(await this.pool.query<GroupRow & { sort_value: string }>(`${rows(page)} ${sorted('g')}`, params));
   }
 
   /**
-   * The issues of the most selective tag value or of all text terms of a search, when one matches at most
-   * CANDIDATES issues of the projects (whatever their cursor; text terms: of the statuses and levels
-   * asked for); undefined when none does (or the search has neither). Each is read from its own
-   * index and no further than CANDIDATES + 1 matches.
-   *
-   * Text terms are read from the word index (domain/text-words.ts) when one of them has letters or
-   * digits: its posting lists hold about the issues that match, and each issue it names is checked
-   * by the ILIKE itself (kept from the trigram indexes by OFFSET 0). Otherwise (`#`, `::`, or
-   * outside ASCII) the trigram indexes intersect the terms.
+   * The page of a text-led read (`text`): one statement that gathers the matches of the text terms
+   * (at most `most` + 1: each read once) and, when there are no more than `most`, sorts out of them
+   * the page the other filters keep; only the page's rows are looked up again. Undefined when the
+   * terms match more: the list is then led by its tag value or walked.
    */
-  private async candidates(projectIds: number[], tags: [string, string][], terms: string[], patterns: string[], statuses: string[], levels: string[]): Promise<number[] | undefined> {
+  private async textPage(text: string, params: unknown[], most: number): Promise<{ rows: (GroupRow & { sort_value: string })[] } | undefined> {
+    const result = await this.pool.query<GroupRow & { sort_value: string; matches: number }>(text, params);
+    const first = result.rows[0];
+    if (first === undefined || first.matches > most) return undefined;
+    // No row of the page: the one row the count gives, its page columns null.
+    return { rows: first.id === null ? [] : result.rows.map(({ matches: _, ...row }) => row) };
+  }
+
+  /**
+   * The issues of the projects, statuses and levels asked for ($1–$3) that match every text term
+   * (`patterns`: their ILIKE patterns' parameters), with the `columns` textPage() reads: from the
+   * word index (domain/text-words.ts) when a term has letters or digits, otherwise (`#`, `::`, or
+   * outside ASCII) by the trigram indexes intersecting the terms' ILIKEs. Undefined when every word
+   * condition is too common to read: the walk finds such terms soon enough.
+   *
+   * The word index's posting lists hold about the issues that match, and the ILIKE checks each
+   * issue they name (kept from the trigram indexes by OFFSET 0), but for the terms the index
+   * decides alone (a single word piece whose condition was read): those need no check, except
+   * in the issues whose text was too long to split, read apart.
+   */
+  private async textMatches(terms: string[], patterns: string[], columns: string, add: (value: unknown) => string): Promise<string | undefined> {
+    const visible = 'project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)';
+    const checked = (placeholders: string[]) => placeholders.map((pattern) => ` AND (title ILIKE ${pattern} OR culprit ILIKE ${pattern})`).join('');
     const conditions = wordConditions(terms);
-    const words = conditions.length === 0 ? undefined : queryOf(affordable(conditions, await this.wordStatistics(), WORD_POSTINGS));
-    // $1 projects, $2 statuses, $3 levels, $4 the limit, then the patterns, then the word query.
-    const matches = patterns.map((_, i) => ` AND (title ILIKE $${i + 5} OR culprit ILIKE $${i + 5})`).join('');
-    const textLimit = this.candidateLimit * TEXT_CANDIDATES;
-    const text = [projectIds, statuses, levels, textLimit + 1, ...patterns];
-    const reads = [
-      ...tags.map(([key, value]) => ({
-        text: 'SELECT group_id AS id FROM group_tag_values WHERE project_id = ANY($1) AND key = $2 AND value = $3 LIMIT $4',
-        values: [projectIds, key, value, this.candidateLimit + 1],
-        limit: this.candidateLimit,
-      })),
-      // No text read when every condition is too common: the walk finds such terms soon enough.
-      ...(patterns.length === 0 || (conditions.length > 0 && words === undefined)
-        ? []
-        : words !== undefined
-          ? [{
-            text: `SELECT id FROM (SELECT id, title, culprit FROM groups
-                   WHERE issue_words(title, culprit) @@ $${text.length + 1}::tsquery AND project_id = ANY($1) AND status = ANY($2) AND level = ANY($3) OFFSET 0) c
-                   WHERE true${matches} LIMIT $4`,
-            values: [...text, words],
-            limit: textLimit,
-          }]
-          // The text terms together: the trigram index intersects them.
-          : [{ text: `SELECT id FROM groups WHERE project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)${matches} LIMIT $4`, values: text, limit: textLimit }]),
-    ];
+    if (conditions.length === 0) return `SELECT ${columns} FROM groups WHERE ${visible}${checked(patterns)}`;
+    const chosen = worthReading(conditions, await this.wordStatistics(), WORD_POSTINGS, POSTINGS_PER_ISSUE);
+    const words = splitQueryOf(chosen);
+    if (words === undefined) return undefined;
+    // Behind OFFSET 0 the planner reads the word index alone: it would AND a sort index's range of
+    // the projects, statuses and levels (hundreds of thousands of issues) into the bitmap, or use
+    // the trigram indexes for the ILIKE.
+    const read = (query: string, placeholders: string[]) =>
+      `SELECT ${columns} FROM (SELECT ${columns}, title, culprit, project_id, status, level FROM groups WHERE issue_words(title, culprit) @@ ${query}::tsquery OFFSET 0) c
+       WHERE ${visible}${checked(placeholders)}`;
+    return `${read(add(words), patterns.filter((_, i) => !decides(terms[i]!, chosen)))} UNION ALL ${read(UNSPLIT, patterns)}`;
+  }
+
+  /**
+   * The issues of the most selective tag value of a search, when one matches at most CANDIDATES
+   * issues of the projects (whatever their status, level or cursor); undefined when none does (or
+   * the search has none). Each is read from its own index and no further than CANDIDATES + 1 matches.
+   */
+  private async tagCandidates(projectIds: number[], tags: [string, string][]): Promise<number[] | undefined> {
     let fewest: number[] | undefined;
-    for (const read of reads) {
-      const ids = (await this.pool.query<{ id: string }>(read.text, read.values)).rows.map((row) => Number(row.id));
-      if (ids.length <= read.limit && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
+    for (const [key, value] of tags) {
+      const result = await this.pool.query<{ id: string }>(
+        'SELECT group_id AS id FROM group_tag_values WHERE project_id = ANY($1) AND key = $2 AND value = $3 LIMIT $4',
+        [projectIds, key, value, this.candidateLimit + 1],
+      );
+      const ids = result.rows.map((row) => Number(row.id));
+      if (ids.length <= this.candidateLimit && (fewest === undefined || ids.length < fewest.length)) fewest = ids;
       if (fewest !== undefined && fewest.length === 0) break;
     }
     return fewest;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { affordable, postings, wordConditions, wordQuery } from './text-words.ts';
+import { affordable, decides, postings, wordConditions, wordQuery, worthReading } from './text-words.ts';
 
 describe('free-text terms as word-index queries', () => {
   it.each<[string[], string | undefined]>([
@@ -37,5 +37,42 @@ describe('the conditions a read can afford', () => {
     expect(affordable(conditions, statistics, 10_000)).toEqual([{ run: 'field7', prefix: false }]);
     expect(affordable(wordConditions(['Cannot read']), statistics, 40_000)).toEqual([]);
     expect(affordable(conditions, undefined, 0)).toEqual(conditions);
+  });
+});
+
+describe('the terms the word index decides alone', () => {
+  it.each<[string, string[], boolean]>([
+    ['module12', ['module12'], true],
+    ['MODULE12', ['module12'], true],
+    ['module12', ['module12', 'handler12'], true],
+    ["field123'", ["field123'"], false],
+    ['mod1 in', ['mod1 in'], false],
+    ['lph', ['lph'], true],
+    ['ab', ['ab'], false],
+    ['\u212aabc', ['\u212aabc'], false],
+  ])('%s, its conditions read: %s', (term, read, decided) => {
+    expect(decides(term, wordConditions(read))).toBe(decided);
+  });
+
+  it('not when its condition was left out as too common', () => {
+    expect(decides('module12', wordConditions(['handler12']))).toBe(false);
+  });
+});
+
+describe('the conditions worth reading', () => {
+  // module18's entries estimated at 21,000 postings, handler18's at 23,000: together past the budget.
+  const statistics = { entries: ['module180', 'module181', 'handler18', 'cannot'], frequencies: [0.009, 0.009, 0.02, 1, 0.003, 1, 0], issues: 1_000_000 };
+
+  it('adds a condition past the budget when it spares fetching more issues than it has postings', () => {
+    const conditions = wordConditions(['module18', 'handler18']);
+    expect(affordable(conditions, statistics, 40_000)).toEqual([{ run: 'module18', prefix: true }]);
+    expect(worthReading(conditions, statistics, 40_000, 4)).toEqual([{ run: 'module18', prefix: true }, { run: 'handler18', prefix: true }]);
+    expect(worthReading(conditions, statistics, 40_000, 1)).toEqual([{ run: 'module18', prefix: true }]);
+  });
+
+  it('never past the budget alone, nor with a condition held by nearly every issue', () => {
+    expect(worthReading(wordConditions(['Cannot']), statistics, 40_000, 4)).toEqual([]);
+    expect(worthReading(wordConditions(['handler18', 'Cannot']), statistics, 40_000, 4)).toEqual([{ run: 'handler18', prefix: true }]);
+    expect(worthReading(wordConditions(['handler18']), undefined, 0, 4)).toEqual(wordConditions(['handler18']));
   });
 });

@@ -6,7 +6,8 @@
 // digits in it lies inside one word of the matching text: a run followed by another character of
 // the term ends that word (the word has the run as a suffix: an exact entry); any other run is
 // somewhere in it (some suffix starts with it: a prefix entry). What a term yields is thus a
-// necessary condition, and the ILIKE still decides. Runs shorter than three characters give none.
+// necessary condition, and the ILIKE still decides (but for a term that is one such run: decides()).
+// Runs shorter than three characters give none.
 
 /** One run of a term: an entry of the index (`prefix`: or every entry it begins). */
 export interface WordCondition {
@@ -29,10 +30,31 @@ export function wordConditions(terms: string[]): WordCondition[] {
   return [...conditions.values()];
 }
 
+/** The entry of the issues whose text is too long to split: they hold it alone, so no condition's query finds them. */
+export const UNSPLIT = "'~'";
+
+/** The tsquery (its text) of all `conditions` alone (the issues not split are read apart, by UNSPLIT); undefined for none. */
+export function splitQueryOf(conditions: WordCondition[]): string | undefined {
+  return conditions.length === 0 ? undefined : conditions.map(({ run, prefix }) => `'${run}'${prefix ? ':*' : ''}`).join(' & ');
+}
+
+/**
+ * Whether an issue that holds `chosen` (and was split) is sure to match `term`: when the term is a
+ * single run (three or more ASCII letters or digits, nothing else) and its prefix entry is chosen,
+ * some word of the lowercased title or culprit contains it, so the lowercased field does (a word
+ * lies within one field: the fields are joined by a space) and the ILIKE, which lowercases both
+ * sides the same way, holds. Any other term can match a word yet not the text (`field1'`, `mod1 in`).
+ */
+export function decides(term: string, chosen: WordCondition[]): boolean {
+  // The term itself in ASCII: some other characters lowercase to ASCII ones (the Kelvin sign to `k`).
+  const run = term.toLowerCase();
+  return /^[A-Za-z0-9]{3,}$/.test(term) && chosen.some((condition) => condition.prefix && condition.run === run);
+}
+
 /** The tsquery (its text) of all `conditions`, which also accepts the issues not split; undefined for none. */
 export function queryOf(conditions: WordCondition[]): string | undefined {
-  if (conditions.length === 0) return undefined;
-  return `(${conditions.map(({ run, prefix }) => `'${run}'${prefix ? ':*' : ''}`).join(' & ')}) | '~'`;
+  const split = splitQueryOf(conditions);
+  return split === undefined ? undefined : `(${split}) | ${UNSPLIT}`;
 }
 
 /** The tsquery (its text) an issue must satisfy to match every term, or undefined when none of them gives a condition. */
@@ -75,6 +97,27 @@ export function affordable(conditions: WordCondition[], statistics: WordStatisti
     if (spent + cost > budget) break;
     spent += cost;
     chosen.push(condition);
+  }
+  return chosen;
+}
+
+/**
+ * The affordable conditions, and then any other whose postings are fewer than `postingsPerIssue`
+ * times the issues the read would otherwise fetch from the table (estimated as if the conditions
+ * were independent): a posting costs a fraction of what fetching and checking an issue does, so
+ * a second condition of 20,000 postings is worth reading to spare fetching 36,000 issues that hold
+ * the first but not it. Past the budget only through the others, never in their place: none when
+ * even the rarest exceeds it.
+ */
+export function worthReading(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number, postingsPerIssue: number): WordCondition[] {
+  const chosen = affordable(conditions, statistics, budget);
+  if (statistics === undefined || chosen.length === 0) return chosen;
+  const share = (condition: WordCondition) => postings(condition, statistics) / statistics.issues;
+  let rows = chosen.reduce((product, condition) => product * share(condition), statistics.issues);
+  for (const [condition, cost] of conditions.filter((c) => !chosen.includes(c)).map((c) => [c, postings(c, statistics)] as const).sort((a, b) => a[1] - b[1])) {
+    if (cost > postingsPerIssue * rows) break;
+    chosen.push(condition);
+    rows *= cost / statistics.issues;
   }
   return chosen;
 }
