@@ -54,6 +54,8 @@ describe('issue lists', () => {
     ['release:web@2', ['checkout failed 3']],
     ['checkout', ['checkout failed 3']],
     ['is:resolved', []],
+    // A status or level named twice lists each issue once.
+    ['is:unresolved is:unresolved level:warning level:warning', ['cache miss']],
   ])('query %s finds %j', async (query, titles) => {
     const issues = await json<Issue[]>(`/projects/${org}/${project}/issues/?query=${encodeURIComponent(query)}`);
     expect(issues.map((issue) => issue.title)).toEqual(titles);

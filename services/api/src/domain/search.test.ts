@@ -9,6 +9,8 @@ describe('issue search', () => {
     ['release:"web@1.2 beta" environment:prod timeout db', { statuses: [], levels: [], tags: [['release', 'web@1.2 beta'], ['environment', 'prod']], text: ['timeout', 'db'] }],
     ['url:https://x.io/a', { statuses: [], levels: [], tags: [['url', 'https://x.io/a']], text: [] }],
     ['trailing:', { statuses: [], levels: [], tags: [], text: ['trailing:'] }],
+    // Named twice (or by two aliases), asked once: each would be one more range of the list's walk.
+    ['is:unresolved is:unresolved level:error is:muted is:ignored level:error', { statuses: ['unresolved', 'ignored'], levels: ['error'], tags: [], text: [] }],
   ])('parses %j', (query, expected) => {
     expect(parseIssueSearch(query)).toEqual({ ok: true, search: expected });
   });

@@ -33,9 +33,10 @@ export function parseIssueSearch(query: string | undefined): SearchResult {
       // Own keys only: `is:constructor` is no status (Object.prototype's members are not aliases).
       const status = Object.hasOwn(STATUS_ALIASES, value) ? STATUS_ALIASES[value] : undefined;
       if (!status) return { ok: false, detail: `Invalid value for "is" search: ${value}` };
-      search.statuses.push(status);
+      // A status or level named twice is asked once (each is a range of the issue list's walk).
+      if (!search.statuses.includes(status)) search.statuses.push(status);
     } else if (key === 'level') {
-      search.levels.push(value);
+      if (!search.levels.includes(value)) search.levels.push(value);
     } else {
       search.tags.push([key, value]);
     }
