@@ -5,7 +5,31 @@
 -- text), and printed it back to text on every read. Nothing queries inside a payload in SQL; the
 -- `->`/`->>` operators an operator may use work on json as well. This rewrites the events table
 -- once (every partition, under its lock): see "Upgrading" in docs/operations.md.
+--
+-- A change of type resets the column's compression to the default: the rewrite compresses with
+-- lz4 (this transaction's default), and the column of the table and of every partition is set to
+-- lz4 again (as 1733200000000_payload-lz4 did), so new partitions copy it.
+SELECT set_config('default_toast_compression', 'lz4', true);
 ALTER TABLE events ALTER COLUMN payload TYPE json USING payload::json;
+DO $$
+DECLARE
+  part regclass;
+BEGIN
+  ALTER TABLE events ALTER COLUMN payload SET COMPRESSION lz4;
+  FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'events'::regclass LOOP
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN payload SET COMPRESSION lz4', part);
+  END LOOP;
+END $$;
 
 -- Down Migration
+SELECT set_config('default_toast_compression', 'lz4', true);
 ALTER TABLE events ALTER COLUMN payload TYPE jsonb USING payload::jsonb;
+DO $$
+DECLARE
+  part regclass;
+BEGIN
+  ALTER TABLE events ALTER COLUMN payload SET COMPRESSION lz4;
+  FOR part IN SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'events'::regclass LOOP
+    EXECUTE format('ALTER TABLE %s ALTER COLUMN payload SET COMPRESSION lz4', part);
+  END LOOP;
+END $$;
