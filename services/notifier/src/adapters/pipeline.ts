@@ -141,7 +141,8 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
         const hash = groupHashes(event).hashes[0]!;
         const observed = observeEvent(changes.get(projectId, hash) ?? emptyState(projectId, hash), receivedAt);
         if (observed.kind === 'ignored') continue;
-        const project = await projectOf(projectId);
+        // A project the cache knows needs no await (a microtask per event): most events.
+        const project = alerting.project(projectId) ?? (await projectOf(projectId));
         const facts: EventFacts = { eventId: event.event_id, receivedAt, level: event.level, environment: event.environment ?? null, tags: event.tags };
         const decided = decide(project?.rules ?? [], facts, observed);
         changes.set(decided.state);
