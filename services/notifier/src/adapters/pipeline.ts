@@ -249,10 +249,11 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
     topics: [topics.events, topics.alertsRun, topics.alertsRetry],
     transactions: deps.appender,
     metrics: deps.metrics,
-    // Each fetch brings up to 200 ms of events (at 1,000/s about 100–250 of them): every batch is a
-    // transaction, and fewer of them cost less CPU than the wait adds latency (bench/results/2026-12-02-alerts.md).
+    // Each fetch brings up to 200 ms of events (at 1,000/s about 200 of them, 512 KB): every batch is a
+    // transaction and writes the state of each issue it touched, and fewer of them cost less CPU than
+    // the wait adds latency (bench/results/2026-12-02-alerts.md, 2026-12-03-alerts-cpu.md).
     fetchMaxWaitMs: 200,
-    fetchMinBytes: 256 * 1024,
+    fetchMinBytes: 512 * 1024,
     // An alert waits for no fuller batch, and a delivery decided in one cycle is sent at the start of the next.
     takeFetched: true,
     firstTopics: [topics.alertsRun, topics.alertsRetry],
