@@ -36,7 +36,8 @@ export interface NotifierDeps {
   publicUrl: string;
   alerting: AlertingCache;
   state: NotifierState;
-  send: (delivery: AlertDelivery) => Promise<SendOutcome>;
+  /** Sends the deliveries of one chunk at once (the outcomes in their order). */
+  send: (deliveries: AlertDelivery[]) => Promise<SendOutcome[]>;
   retry: RetrySettings;
   logger: Logger;
   now: () => number;
@@ -201,11 +202,14 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
     const messages = unhandled(batch);
     for (let start = 0; start < messages.length && control.owned(); start += chunkSize) {
       const chunk = messages.slice(start, start + chunkSize);
-      const results = await Promise.all(chunk.map(async (message) => {
-        const read = readDelivery(message);
+      const reads = chunk.map(readDelivery);
+      const outcomes = await deps.send(reads.flatMap((read) => ('step' in read ? [read.step] : [])));
+      const now = deps.now();
+      let sent = 0;
+      const results = reads.map((read) => {
         if (!('step' in read)) return { appends: [{ topic: topics.alertsDlq, raw: [read.deadLetter] }], counted: 'dead_letter' as DeliveryOutcome };
-        return afterAttempt(read.step, await deps.send(read.step), deps.now());
-      }));
+        return afterAttempt(read.step, outcomes[sent++]!, now);
+      });
       const appends = results.flatMap((result) => result.appends);
       const counted = () => results.forEach((result) => count(result.counted));
       if (start + chunkSize < messages.length) {

@@ -4,7 +4,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Pool } from '@trapline/runtime';
 import { ACTION, type Action, type AlertDelivery } from '@trapline/schemas';
 import { emailMessage, serviceHookRequest, slackMessage } from '../domain/messages.ts';
-import { readRecipients } from './recipients.ts';
+import { readEachTime, readRecipients, type ReadOnce } from './recipients.ts';
 
 // Carries one delivery out: a signed POST to a service hook, a POST to a Slack incoming webhook,
 // or an e-mail over SMTP. Every attempt is bounded by the timeout. What happened is a value:
@@ -101,23 +101,38 @@ export class Senders {
     this.mailer = settings.smtpUrl ? nodemailer.createTransport({ url: settings.smtpUrl, ...timeouts } as Parameters<typeof nodemailer.createTransport>[0]) : undefined;
   }
 
-  async send(delivery: AlertDelivery): Promise<SendOutcome> {
-    const action = JSON.parse(delivery.action) as Action & { hookId?: string };
-    if (action.id === ACTION.slack) return post(this.agents, action.webhookUrl, slackMessage(delivery), { 'Content-Type': 'application/json' }, this.settings.timeoutMs);
-    if (action.id === ACTION.service) return this.sendHook(delivery, action.hookId ?? '');
-    return this.sendEmail(delivery, action);
+  /**
+   * The deliveries of one chunk, sent at once. What they read (a hook's URL and secret, a project's
+   * members) is read once for them all: the alerts of one issue go to the same hook and members,
+   * and each read costs as much CPU as deciding a few dozen events.
+   */
+  sendAll(deliveries: AlertDelivery[]): Promise<SendOutcome[]> {
+    const made = new Map<string, Promise<unknown>>();
+    const once: ReadOnce = <T>(key: string, read: () => Promise<T>) => {
+      let result = made.get(key) as Promise<T> | undefined;
+      if (!result) made.set(key, (result = read()));
+      return result;
+    };
+    return Promise.all(deliveries.map((delivery) => this.send(delivery, once)));
   }
 
-  private async sendHook(delivery: AlertDelivery, hookId: string): Promise<SendOutcome> {
-    const result = await this.pool.query<{ url: string; secret: string; status: string }>('SELECT url, secret, status FROM service_hooks WHERE hook_id = $1 AND project_id = $2', [hookId, delivery.projectId]);
+  async send(delivery: AlertDelivery, once: ReadOnce = readEachTime): Promise<SendOutcome> {
+    const action = JSON.parse(delivery.action) as Action & { hookId?: string };
+    if (action.id === ACTION.slack) return post(this.agents, action.webhookUrl, slackMessage(delivery), { 'Content-Type': 'application/json' }, this.settings.timeoutMs);
+    if (action.id === ACTION.service) return this.sendHook(delivery, action.hookId ?? '', once);
+    return this.sendEmail(delivery, action, once);
+  }
+
+  private async sendHook(delivery: AlertDelivery, hookId: string, once: ReadOnce): Promise<SendOutcome> {
+    const result = await once(`hook/${delivery.projectId}/${hookId}`, () => this.pool.query<{ url: string; secret: string; status: string }>('SELECT url, secret, status FROM service_hooks WHERE hook_id = $1 AND project_id = $2', [hookId, delivery.projectId]));
     const hook = result.rows[0];
     if (!hook || hook.status !== 'active') return { status: 'not_sent', target: `hook ${hookId}`, reason: 'the service hook was removed' };
     const request = serviceHookRequest(delivery, { hookId, secret: hook.secret }, this.now());
     return post(this.agents, hook.url, request.body, request.headers, this.settings.timeoutMs);
   }
 
-  private async sendEmail(delivery: AlertDelivery, action: Extract<Action, { id: typeof ACTION.email }>): Promise<SendOutcome> {
-    const recipients = await readRecipients(this.pool, delivery.projectId, action);
+  private async sendEmail(delivery: AlertDelivery, action: Extract<Action, { id: typeof ACTION.email }>, once: ReadOnce): Promise<SendOutcome> {
+    const recipients = await readRecipients(this.pool, delivery.projectId, action, once);
     if ('none' in recipients) return { status: 'not_sent', target: action.targetType, reason: recipients.none };
     const { to } = recipients;
     const target = to.join(', ');
