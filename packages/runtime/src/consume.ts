@@ -174,6 +174,16 @@ export function headersOf(message: Message): Headers {
   return headers;
 }
 
+/**
+ * Where a record keeps its decoded form. Not a WeakMap: V8's scavenger keeps a WeakMap's values
+ * alive whatever their keys, so every decoded record (an event's payload text) outlived two
+ * young-generation collections and was promoted to the old generation, there to be marked and
+ * compacted: in the notifier, 12 MB promoted per scavenge at 1,000 events/s and a fifth of its CPU
+ * in the collector's threads (bench/results/2026-12-03-alerts-cpu.md).
+ */
+const DECODED = Symbol('decoded');
+type DecodedOnce = ConsumedRecord & { [DECODED]?: DecodeResult };
+
 function recordOf(message: Message): ConsumedRecord {
   const headers = headersOf(message);
   const schema = headers[SCHEMA_HEADER];
@@ -204,14 +214,12 @@ export function deadLetterOf(record: ConsumedRecord, reason: string): { key: Buf
   };
 }
 
-/** Decodes a consumed record with the codec; memoized per record. */
-const decodedRecords = new WeakMap<ConsumedRecord, DecodeResult>();
+/** Decodes a consumed record with the codec; memoized per record (on it, not enumerable: it goes with the record). */
 export function decodeRecord(codec: Codec, record: ConsumedRecord): DecodeResult {
-  let decoded = decodedRecords.get(record);
-  if (!decoded) {
-    decoded = codec.decode(record.headers, record.value);
-    decodedRecords.set(record, decoded);
-  }
+  const memo = (record as DecodedOnce)[DECODED];
+  if (memo) return memo;
+  const decoded = codec.decode(record.headers, record.value);
+  Object.defineProperty(record, DECODED, { value: decoded });
   return decoded;
 }
 

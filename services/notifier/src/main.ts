@@ -29,7 +29,7 @@ await runService(logger, async () => {
     publicUrl: config.PUBLIC_URL,
     alerting: new AlertingCache(pool, config.ALERT_RULES_REFRESH_MS),
     state: new NotifierState({ kafka, topic: topics.notifierState, groupPrefix: config.notifierGroup, codec }),
-    send: (delivery) => senders.send(delivery),
+    send: (deliveries) => senders.sendAll(deliveries),
     retry: { maxAttempts: config.ALERT_MAX_ATTEMPTS, backoffMs: config.ALERT_RETRY_BACKOFF_MS, maxBackoffMs: config.ALERT_RETRY_MAX_BACKOFF_MS },
     now: Date.now,
     onTransaction: (input, seconds) => transactions.observe({ input }, seconds),

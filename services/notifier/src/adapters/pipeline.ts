@@ -36,7 +36,8 @@ export interface NotifierDeps {
   publicUrl: string;
   alerting: AlertingCache;
   state: NotifierState;
-  send: (delivery: AlertDelivery) => Promise<SendOutcome>;
+  /** Sends the deliveries of one chunk at once (the outcomes in their order). */
+  send: (deliveries: AlertDelivery[]) => Promise<SendOutcome[]>;
   retry: RetrySettings;
   logger: Logger;
   now: () => number;
@@ -141,7 +142,8 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
         const hash = groupHashes(event).hashes[0]!;
         const observed = observeEvent(changes.get(projectId, hash) ?? emptyState(projectId, hash), receivedAt);
         if (observed.kind === 'ignored') continue;
-        const project = await projectOf(projectId);
+        // A project the cache knows needs no await (a microtask per event): most events.
+        const project = alerting.project(projectId) ?? (await projectOf(projectId));
         const facts: EventFacts = { eventId: event.event_id, receivedAt, level: event.level, environment: event.environment ?? null, tags: event.tags };
         const decided = decide(project?.rules ?? [], facts, observed);
         changes.set(decided.state);
@@ -200,11 +202,14 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
     const messages = unhandled(batch);
     for (let start = 0; start < messages.length && control.owned(); start += chunkSize) {
       const chunk = messages.slice(start, start + chunkSize);
-      const results = await Promise.all(chunk.map(async (message) => {
-        const read = readDelivery(message);
+      const reads = chunk.map(readDelivery);
+      const outcomes = await deps.send(reads.flatMap((read) => ('step' in read ? [read.step] : [])));
+      const now = deps.now();
+      let sent = 0;
+      const results = reads.map((read) => {
         if (!('step' in read)) return { appends: [{ topic: topics.alertsDlq, raw: [read.deadLetter] }], counted: 'dead_letter' as DeliveryOutcome };
-        return afterAttempt(read.step, await deps.send(read.step), deps.now());
-      }));
+        return afterAttempt(read.step, outcomes[sent++]!, now);
+      });
       const appends = results.flatMap((result) => result.appends);
       const counted = () => results.forEach((result) => count(result.counted));
       if (start + chunkSize < messages.length) {
@@ -248,10 +253,11 @@ export async function startNotifier(deps: NotifierDeps): Promise<{ check(): stri
     topics: [topics.events, topics.alertsRun, topics.alertsRetry],
     transactions: deps.appender,
     metrics: deps.metrics,
-    // Each fetch brings up to 200 ms of events (at 1,000/s about 100–250 of them): every batch is a
-    // transaction, and fewer of them cost less CPU than the wait adds latency (bench/results/2026-12-02-alerts.md).
+    // Each fetch brings up to 200 ms of events (at 1,000/s about 200 of them, 512 KB): every batch is a
+    // transaction and writes the state of each issue it touched, and fewer of them cost less CPU than
+    // the wait adds latency (bench/results/2026-12-02-alerts.md, 2026-12-03-alerts-cpu.md).
     fetchMaxWaitMs: 200,
-    fetchMinBytes: 256 * 1024,
+    fetchMinBytes: 512 * 1024,
     // An alert waits for no fuller batch, and a delivery decided in one cycle is sent at the start of the next.
     takeFetched: true,
     firstTopics: [topics.alertsRun, topics.alertsRetry],

@@ -32,12 +32,20 @@ async function readProjectEmails(pool: Pool, projectId: number): Promise<string[
   return result.rows[0]?.emails ?? [];
 }
 
-export async function readRecipients(pool: Pool, projectId: number, action: EmailAction): Promise<Recipients> {
+/**
+ * A read made once for the sends of one chunk (they run at once, so each would read the same):
+ * `key` names the read and its parameters. The results are shared, and read only.
+ */
+export type ReadOnce = <T>(key: string, read: () => Promise<T>) => Promise<T>;
+
+export const readEachTime: ReadOnce = (_key, read) => read();
+
+export async function readRecipients(pool: Pool, projectId: number, action: EmailAction, once: ReadOnce = readEachTime): Promise<Recipients> {
   const read = factsRead(action);
   const [members, teams, projectEmails] = await Promise.all([
-    readMembers(pool, projectId),
-    read.teams ? readTeams(pool, projectId) : [],
-    read.projectEmails ? readProjectEmails(pool, projectId) : [],
+    once(`members/${projectId}`, () => readMembers(pool, projectId)),
+    read.teams ? once(`teams/${projectId}`, () => readTeams(pool, projectId)) : [],
+    read.projectEmails ? once(`project-emails/${projectId}`, () => readProjectEmails(pool, projectId)) : [],
   ]);
   return emailRecipients(action, { members, teams, projectEmails });
 }

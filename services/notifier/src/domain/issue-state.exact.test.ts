@@ -61,6 +61,29 @@ describe('an issue of the log', () => {
     expect(state.hours).toEqual([{ start: at - 30 * DAY + HOUR, count: 1 }, { start: at, count: 1 }]);
   });
 
+  it("given an issue with buckets, when an event comes in the newest minute, then only that minute and hour count it, the others stay as they were", () => {
+    const at = T + 2 * HOUR + 5 * MINUTE + 1;
+    const before: NotifierIssueState = {
+      ...fresh, groupId: 9, timesSeen: 7,
+      minutes: [{ start: T + HOUR + 30 * MINUTE, count: 2 }, { start: T + 2 * HOUR + 4 * MINUTE, count: 1 }, { start: T + 2 * HOUR + 5 * MINUTE, count: 4 }],
+      hours: [{ start: T, count: 3 }, { start: T + 2 * HOUR, count: 4 }],
+    };
+    const { state } = counted(before, at);
+    expect(state.minutes).toEqual([{ start: T + HOUR + 30 * MINUTE, count: 2 }, { start: T + 2 * HOUR + 4 * MINUTE, count: 1 }, { start: T + 2 * HOUR + 5 * MINUTE, count: 5 }]);
+    expect(state.hours).toEqual([{ start: T, count: 3 }, { start: T + 2 * HOUR, count: 5 }]);
+    // The state before is left as it was.
+    expect(before.minutes.at(-1)).toEqual({ start: T + 2 * HOUR + 5 * MINUTE, count: 4 });
+    expect(before.hours.at(-1)).toEqual({ start: T + 2 * HOUR, count: 4 });
+    // In the newest minute, but the oldest minute is an hour old by then: it goes.
+    expect(counted(before, T + 2 * HOUR + 30 * MINUTE).state.minutes.map((bucket) => bucket.start)).toEqual([T + 2 * HOUR + 4 * MINUTE, T + 2 * HOUR + 5 * MINUTE, T + 2 * HOUR + 30 * MINUTE]);
+    // In the newest minute, the oldest started an hour and a millisecond before the event: it goes; one started under an hour before stays.
+    const hourOld = { ...before, minutes: [{ start: T + HOUR + 5 * MINUTE, count: 1 }, { start: T + 2 * HOUR + 5 * MINUTE, count: 4 }] };
+    expect(counted(hourOld, at).state.minutes).toEqual([{ start: T + 2 * HOUR + 5 * MINUTE, count: 5 }]);
+    expect(counted(hourOld, T + 2 * HOUR + 5 * MINUTE).state.minutes).toEqual([{ start: T + 2 * HOUR + 5 * MINUTE, count: 5 }]);
+    const underAnHour = { ...before, minutes: [{ start: T + HOUR + 6 * MINUTE, count: 1 }, { start: T + 2 * HOUR + 5 * MINUTE, count: 4 }] };
+    expect(counted(underAnHour, at).state.minutes).toEqual([{ start: T + HOUR + 6 * MINUTE, count: 1 }, { start: T + 2 * HOUR + 5 * MINUTE, count: 5 }]);
+  });
+
   it('given a resolved issue, when an event comes, then a regression, unresolved again; an ignored issue stays ignored', () => {
     const resolved: NotifierIssueState = { ...fresh, groupId: 9, status: 'resolved', timesSeen: 1, firstSeen: T };
     expect(counted(resolved, T + MINUTE)).toMatchObject({ groupId: 9, firstSeen: false, regression: true, state: { status: 'unresolved', timesSeen: 2, firstSeen: T } });

@@ -24,6 +24,15 @@ export type Observed =
   | { kind: 'counted'; state: NotifierIssueState; groupId: number; firstSeen: boolean; regression: boolean };
 
 function addTo(buckets: Bucket[], start: number, keepAfter: number): Bucket[] {
+  // Most events fall in the newest bucket of a window whose oldest bucket is still kept: a copy of
+  // the array with its last bucket counted up, rather than a filter, a search and a map of every
+  // bucket (up to 720 hours) per event. The buckets are in order of time (the general case keeps them so).
+  const last = buckets.length - 1;
+  if (last >= 0 && buckets[last]!.start === start && buckets[0]!.start > keepAfter && (last === 0 || buckets[last - 1]!.start < start)) {
+    const counted = buckets.slice();
+    counted[last] = { start, count: buckets[last]!.count + 1 };
+    return counted;
+  }
   const kept = buckets.filter((bucket) => bucket.start > keepAfter);
   const at = kept.findIndex((bucket) => bucket.start === start);
   if (at === -1) return [...kept, { start, count: 1 }].sort((a, b) => a.start - b.start);
