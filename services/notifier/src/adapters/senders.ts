@@ -68,17 +68,29 @@ function postOnce(agents: Agents, url: string, body: string, headers: Record<str
     const timer = setTimeout(() => request.destroy(new TimeoutError('timed out')), timeoutMs);
     request.on('error', (error) => {
       clearTimeout(timer);
-      if (status === undefined) reject(error);
+      if (status === undefined) reject(Object.assign(error, { reusedSocket: request.reusedSocket }));
       else resolve(status);
     });
     request.end(body);
   });
 }
 
+/**
+ * A kept-alive connection the receiver closed while it was idle fails the next request on it
+ * before any answer (ECONNRESET, EPIPE): that request is sent once more, on a new connection.
+ */
+function reusedAndClosed(error: unknown): boolean {
+  const { code, reusedSocket } = error as { code?: string; reusedSocket?: boolean };
+  return reusedSocket === true && (code === 'ECONNRESET' || code === 'EPIPE');
+}
+
 async function post(agents: Agents, url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<SendOutcome> {
   const target = originOf(url);
   try {
-    const status = await postOnce(agents, url, body, headers, timeoutMs);
+    const status = await postOnce(agents, url, body, headers, timeoutMs).catch((error: unknown) => {
+      if (reusedAndClosed(error)) return postOnce(agents, url, body, headers, timeoutMs);
+      throw error;
+    });
     if (status >= 200 && status < 300) return { status: 'sent', target };
     return { status: 'failed', target, permanent: isPermanent(status), error: `${target} answered ${status}` };
   } catch (error) {
