@@ -250,3 +250,14 @@ describe('issue lists walked over a few ranges, merged in the sort order', () =>
     });
   }
 });
+
+describe('issue lists of no project', () => {
+  // An organization's list filtered to projects it does not have asks for none: no range to walk.
+  it.each([
+    { name: 'no filter', search: { statuses: [], levels: [], tags: [], text: [] } },
+    { name: 'a word', search: { statuses: [], levels: [], tags: [], text: ['alpha'] } },
+    { name: 'a tag value', search: { statuses: [], levels: [], tags: [['browser', 'firefox']], text: [] } },
+  ] satisfies { name: string; search: IssueSearch }[])('are empty: $name', async ({ search }) => {
+    expect(await new ReadModel(env.pool).issues({ projectIds: [], search, sort: 'date', periodMs: null, now: NOW, cursor: undefined, limit: 25 })).toEqual([]);
+  });
+});

@@ -214,7 +214,7 @@ export class ReadModel {
       ? `SELECT g.id, g.${column} FROM groups g
          WHERE g.id = ANY(${add(tagged)}::bigint[]) AND g.project_id = ANY($1) AND g.status = ANY($2) AND g.level = ANY($3)${filters}
          ${sorted('g')} LIMIT ${limit}`
-      : ranges.length <= MERGED_RANGES
+      : ranges.length > 0 && ranges.length <= MERGED_RANGES
         ? `SELECT r.id, r.${column} FROM (${ranges.map(([project, status, level]) => `(SELECT g.id, g.${column} FROM groups g
              WHERE g.project_id = ($1::bigint[])[${project}] AND g.status = ($2::text[])[${status}] AND g.level = ($3::text[])[${level}]${filters}
              ${sorted('g')} LIMIT ${limit})`).join(' UNION ALL ')}) r
