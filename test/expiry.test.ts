@@ -81,10 +81,18 @@ describe('expiry', () => {
     expect(mixed!.times_seen).toBe(1);
     expect(mixed!.first_seen.getTime()).toBeGreaterThan(Date.now() - minute);
     // No partition wholly past the retention is left; the tables themselves are gone, not emptied.
+    // Dropping them needs the parent tables for a moment: one that gave up behind readers (a loaded
+    // machine) is tried again within seconds, not at the next expiry.
     const horizon = (Date.now() - RETENTION_SECONDS * 1000) / 1000;
     const client = await trapline.pool.connect();
     try {
-      expect((await listEventPartitions(client)).filter((range) => range.to < horizon - 10)).toEqual([]);
+      let left: unknown[] = [];
+      await eventually(async () => {
+        left = (await listEventPartitions(client)).filter((range) => range.to < horizon - 10);
+        return left.length === 0 ? true : undefined;
+      }, 'the expired partitions dropped', 30_000).catch((error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(left)}`);
+      });
     } finally {
       client.release();
     }

@@ -37,17 +37,39 @@ export interface BatchOutcome {
   deadLettered: number;
 }
 
+/** How long after a drop that gave up it is tried again. */
+const DROP_RETRY_MS = 5000;
+
 export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<ConsumeLoop> {
   const partitionWidthSeconds = deps.partitionWidthSeconds ?? 86400;
   // The events tables' partitions known to exist, as of the last committed batch: each batch works
   // on a copy. Forgotten when a batch fails (one may have been dropped under it by another
   // instance) and when this process drops some.
   let partitions: PartitionRange[] = [];
-  await dropEmptiedPartitions(deps);
+  // Bumped whenever this process drops partitions: a batch that started before keeps no cache.
+  let drops = 0;
+  // Emptied partitions whose drop gave up (readers held the tables) are tried again on a timer,
+  // not only at the next expiry, which may be a day away.
+  let retry: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const dropLater = () => {
+    if (stopped) return;
+    retry ??= setTimeout(async () => {
+      if (await dropEmptiedPartitions(deps)) {
+        drops += 1;
+        partitions = [];
+        retry = undefined;
+      } else {
+        retry = undefined;
+        dropLater();
+      }
+    }, DROP_RETRY_MS).unref();
+  };
+  if (!(await dropEmptiedPartitions(deps))) dropLater();
   // A fetch waits for 512 KB or 100 ms, as the deleter's do: under steady traffic a batch (one
   // transaction, a dozen statements, an offset commit) then holds many produce requests' worth of
   // events instead of one, for up to 100 ms more from ack to visible (measured: bench/README.md).
-  return startConsumeLoop({
+  const loop = await startConsumeLoop({
     client: settingsOf(deps.kafka),
     groupId: deps.groupId,
     topics: deps.topics,
@@ -66,15 +88,28 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
     // markers (the deleter writes in transactions), so the group's offset reaches the end.
     handle: async (batch, control) => {
       if (!control.owned()) return;
+      const dropsBefore = drops;
       const steps = planBatch(deps.codec, batch.topic, batch.records);
       const applied = await applyBatch(deps.pool, batch, steps, { partitionWidthSeconds, partitions: [...partitions] }).catch((error: unknown) => {
         partitions = [];
         throw error;
       });
-      partitions = applied.partitions;
-      if (await settle(applied, batch, deps)) partitions = [];
+      partitions = drops === dropsBefore ? applied.partitions : [];
+      const dropped = await settle(applied, batch, deps);
+      if (dropped) {
+        drops += 1;
+        partitions = [];
+      } else if (applied.effects.partitionsEmptied) dropLater();
       // Returning hands the batch back as handled: the transaction, the dead letters and erasures are durable.
       deps.onBatch?.({ projected: applied.projected, deadLettered: applied.deadLetters.length });
     },
   });
+  return {
+    check: () => loop.check(),
+    stop: async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await loop.stop();
+    },
+  };
 }
