@@ -14,14 +14,14 @@ export interface SettleDeps {
 
 const DLQ_REQUEST_BYTES = 512 * 1024;
 
-/** Expired partitions left empty by an expiry go now, or at the next try if readers hold the tables. Returns whether they went. */
+/** Expired partitions left empty by an expiry go now, or at the next try (app.ts retries every few seconds) if readers hold the tables. Returns whether they went. */
 export async function dropEmptiedPartitions({ pool, logger }: Pick<SettleDeps, 'pool' | 'logger'>): Promise<boolean> {
   try {
     const dropped = await dropExpiredPartitions(pool);
     if (dropped.length > 0) logger.info({ partitions: dropped.length }, 'expired partitions dropped');
     return true;
   } catch (error) {
-    logger.warn({ err: error }, 'expired partitions not dropped yet; tried again after the next expiry or restart');
+    logger.warn({ err: error }, 'expired partitions not dropped yet; tried again in a few seconds');
     return false;
   }
 }
