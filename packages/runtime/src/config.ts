@@ -25,6 +25,11 @@ export const configSchema = z.object({
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:9000'),
   GATEWAY_PORT: port.default(9000),
   INGEST_PORT: port.default(9001),
+  // Ingest's processes sharing INGEST_PORT (runtime/workers.ts): one uses at most about one core.
+  INGEST_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  // librdkafka's linger for ingest's appends: 5 ms batches more per produce request (less CPU per
+  // event where ingest shares the cores), 1 ms answers sooner (more events/s where cores are free).
+  INGEST_LINGER_MS: z.coerce.number().min(0).max(1000).default(5),
   API_PORT: port.default(9002),
   PROJECTOR_PORT: port.default(9003),
   DELETER_PORT: port.default(9004),

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Admin } from './kafka-admin.ts';
 import { Gauge, type Registry } from 'prom-client';
 import type { Pool } from './postgres.ts';
+import { serviceMetrics } from './workers.ts';
 
 // Liveness, readiness and /metrics, the same on every service. Live: the process answers HTTP.
 // Ready: every readiness check of the service passes (Kafka or Postgres reachable, consumer in its
@@ -70,6 +71,8 @@ export function operationalRoutes(app: AnyFastify, metrics: Registry, checks: Re
       name: 'trapline_ready',
       help: 'Whether every readiness check passes (1) or not (0), checked at scrape time',
       registers: [metrics],
+      // A service of several workers (workers.ts) is ready when each of them is.
+      aggregator: 'min',
       async collect() {
         this.set((await checkReadiness(checks)).ready ? 1 : 0);
       },
@@ -83,7 +86,8 @@ export function operationalRoutes(app: AnyFastify, metrics: Registry, checks: Re
   app.get('/health/live', hidden, async () => ({ status: 'ok' }));
   app.get('/health/ready', hidden, ready);
   app.get('/health', hidden, ready);
-  app.get('/metrics', hidden, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
+  const text = serviceMetrics(metrics);
+  app.get('/metrics', hidden, async (_request, reply) => reply.type(metrics.contentType).send(await text()));
 }
 
 /** The HTTP server of the services that have no API of their own (projector, deleter): health and metrics only. */

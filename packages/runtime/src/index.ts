@@ -5,6 +5,7 @@ export * from './kafka.ts';
 export * from './postgres.ts';
 export * from './redis.ts';
 export * from './lifecycle.ts';
+export * from './workers.ts';
 export * from './health.ts';
 export * from './provision.ts';
 export * from './partitions.ts';

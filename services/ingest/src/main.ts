@@ -1,15 +1,15 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, ProjectionWatcher, readConfig, runService } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, createRedis, kafkaCheck, ProjectionWatcher, readConfig, runService, runsService, superviseWorkers } from '@trapline/runtime';
 import { Codec, topicNames } from '@trapline/schemas';
 import { Dedupe } from './adapters/dedupe.ts';
 import { KeyCache } from './adapters/key-cache.ts';
 import { RateLimiter } from './adapters/rate-limiter.ts';
 import { buildIngestApp } from './app.ts';
 
-/** librdkafka's linger for ingest's appends (see main's Appender below). */
-const INGEST_LINGER_MS = 5;
-
 const config = readConfig();
 const logger = createLogger('ingest', config.LOG_LEVEL);
+
+// INGEST_WORKERS > 1: this process only supervises that many workers, each running what follows.
+if (!runsService(config.INGEST_WORKERS)) await superviseWorkers(logger, config.INGEST_WORKERS);
 
 await runService(logger, async () => {
   const pool = createPool(config.DATABASE_URL, 4);
@@ -25,8 +25,8 @@ await runService(logger, async () => {
   const redis = createRedis(config.REDIS_URL);
   await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis unavailable at start; dedupe fails open until it answers'));
   const kafka = createKafka(config.kafkaBrokers, `${config.KAFKA_CLIENT_ID}-ingest`, logger);
-  // 5 ms of linger: a third less CPU per event than 1 ms at the same rates, paced p99 no worse (bench/results/2026-12-02-ingest-5.md).
-  const appender = await Appender.connect(kafka, new Codec(), { lingerMs: INGEST_LINGER_MS });
+  // INGEST_LINGER_MS: the trade between CPU per event and the ack's latency (bench/results/2026-12-03-ingest-workers.md).
+  const appender = await Appender.connect(kafka, new Codec(), { lingerMs: config.INGEST_LINGER_MS });
   const admin = kafka.admin();
   await admin.connect();
   const app = buildIngestApp({
