@@ -8,7 +8,7 @@ import { freePort, startTrapline } from '../test/harness.ts';
 import { formatSummary, summarizeProfile, type ProfileSummary } from './cpu-profile.ts';
 import { formatSplit, readSplit, splitBetween } from './ingest-split.ts';
 import { percentile, until } from './report.ts';
-import { cpuSecondsOf, LoadGenerator, MINIMAL_RECEIVER, storeBodies } from './load.ts';
+import { cpuSecondsOf, cpuSecondsOfTree, LoadGenerator, MINIMAL_RECEIVER, storeBodies } from './load.ts';
 
 // `npx tsx bench/compare-ingest.ts <other checkout> [--profile] [--this-flags=<node flags>]`: the ingest of another checkout (e.g.
 // main, with its node_modules installed) against this one's, on one running stack, in the order
@@ -85,23 +85,23 @@ try {
     try {
       await until(`the ${which} ingest`, () => fetch(`http://127.0.0.1:${port}/health`).then((response) => response.ok, () => false), 60000, 200);
       await load.sustained(storeUrl, bodies, nextPrefix(), WARMUP_SECONDS);
-      const cpuBefore = cpuSecondsOf(ingest.pid!);
+      const cpuBefore = cpuSecondsOfTree(ingest.pid!);
       const splitBefore = await readSplit(port);
       const fromUs = Number(process.hrtime.bigint() / 1000n);
       const result = await load.sustained(storeUrl, bodies, nextPrefix(), SECONDS);
       window = { fromUs, toUs: Number(process.hrtime.bigint() / 1000n) };
-      const cpuSeconds = cpuSecondsOf(ingest.pid!) - cpuBefore;
+      const cpuSeconds = cpuSecondsOfTree(ingest.pid!) - cpuBefore;
       const split = splitBetween(splitBefore, await readSplit(port));
       const sustainedLoad = +loadavg()[0]!.toFixed(1);
       let paced: { p50ms: number; p99ms: number; cpuSeconds: number; perCpuSecond: number; split: ReturnType<typeof splitBetween> } | undefined;
       if (pacedSeconds > 0) {
         const pacedLoad = new LoadGenerator(PACED_RATE);
         const before = await readSplit(port);
-        const pacedCpuBefore = cpuSecondsOf(ingest.pid!);
+        const pacedCpuBefore = cpuSecondsOfTree(ingest.pid!);
         const latencies = await pacedLoad.paced(storeUrl, bodies, nextPrefix(), PACED_RATE, pacedSeconds);
         // At a fixed rate the CPU an event costs is read without the feedback of a saturated run
         // (where ingest takes the share of the cores it gets, and its rate follows the others' load).
-        const pacedCpu = cpuSecondsOf(ingest.pid!) - pacedCpuBefore;
+        const pacedCpu = cpuSecondsOfTree(ingest.pid!) - pacedCpuBefore;
         await pacedLoad.close();
         paced = { p50ms: +percentile(latencies, 50).toFixed(1), p99ms: +percentile(latencies, 99).toFixed(1), cpuSeconds: +pacedCpu.toFixed(2), perCpuSecond: Math.round(latencies.length / pacedCpu), split: splitBetween(before, await readSplit(port)) };
       }

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Appender, createKafka, createLogger } from '@trapline/runtime';
 import { Codec } from '@trapline/schemas';
 import { freePort, startTrapline } from '../test/harness.ts';
 import { groupLag } from '../test/log.ts';
-import { cpuSecondsOf, eventId, LoadGenerator, MINIMAL_RECEIVER, storeBodies, withEventId, type SustainedResult } from './load.ts';
+import { cpuSecondsOfTree, eventId, LoadGenerator, MINIMAL_RECEIVER, storeBodies, withEventId, type SustainedResult } from './load.ts';
 import { formatSplit, readSplit, splitBetween } from './ingest-split.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
@@ -25,6 +24,12 @@ const SUSTAINED_SECONDS = 15;
 const WARMUP_SECONDS = 3;
 const CONCURRENCY = 64;
 const PACED_RATE = 1000;
+/**
+ * Ingest alone is measured with its defaults and with each of these settings, which suit a host
+ * where ingest has cores to spare: workers for the machine's two cores, and a shorter linger.
+ */
+const ALONE_VARIANTS = { default: {}, 'INGEST_WORKERS=2': { INGEST_WORKERS: '2' }, 'INGEST_LINGER_MS=1': { INGEST_LINGER_MS: '1' } } as const;
+type AloneVariant = keyof typeof ALONE_VARIANTS;
 const PACED_SECONDS = 10;
 /**
  * The paced run's own clients, as many as it sends each second: with the sustained run's 64, a
@@ -33,18 +38,6 @@ const PACED_SECONDS = 10;
  */
 const PACED_CONNECTIONS = PACED_RATE;
 const VISIBLE_SAMPLES = 100;
-
-/** nginx's CPU time: its master and the workers it forked. */
-function nginxCpuSeconds(masterPid: number): number {
-  const workers = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
-    try {
-      return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === masterPid;
-    } catch {
-      return false; // exited meanwhile
-    }
-  });
-  return [masterPid, ...workers.map(Number)].reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
-}
 
 const ingestResult = (run: SustainedResult) => `${run.perSecond} events/s, p50 ${run.p50ms} ms, p99 ${run.p99ms} ms`;
 const ingestNote = (run: SustainedResult & { cpuSeconds: number; perCpuSecond: number }) =>
@@ -59,7 +52,8 @@ export async function ingestScenario(): Promise<Scenario> {
   const bodies = storeBodies(200, EVENT_BYTES);
   const load = new LoadGenerator(CONCURRENCY);
   const post = (target: string, body: Buffer) => load.post(target, body);
-  const ingestPid = trapline.services.services.get('ingest')!.process.pid!;
+  /** Ingest's process now (the runs of ALONE_VARIANTS start others), whose tree holds its workers. */
+  const ingestPid = () => [...trapline.services.services.values()].find((service) => service.name === 'ingest')!.process.pid!;
   const peerPort = await freePort();
   const peer = spawn(process.execPath, ['-e', MINIMAL_RECEIVER, String(peerPort)], { stdio: 'ignore' });
   try {
@@ -94,9 +88,9 @@ export async function ingestScenario(): Promise<Scenario> {
     /** The sustained load on ingest after its warm-up, with ingest's CPU time and its ratios to the ceilings. */
     const sustainedIngest = async (warmupPrefix: string, prefix: string, target = storeUrl) => {
       await load.sustained(target, bodies, warmupPrefix, WARMUP_SECONDS);
-      const cpuBefore = cpuSecondsOf(ingestPid);
+      const cpuBefore = cpuSecondsOfTree(ingestPid());
       const result = await load.sustained(target, bodies, prefix, SUSTAINED_SECONDS);
-      const cpuSeconds = cpuSecondsOf(ingestPid) - cpuBefore;
+      const cpuSeconds = cpuSecondsOfTree(ingestPid()) - cpuBefore;
       return {
         seconds: SUSTAINED_SECONDS,
         concurrency: CONCURRENCY,
@@ -120,9 +114,9 @@ export async function ingestScenario(): Promise<Scenario> {
     const door: (Awaited<ReturnType<typeof sustainedIngest>> & { nginxCpuSeconds: number })[] = [];
     const direct: Awaited<ReturnType<typeof sustainedIngest>>[] = [];
     for (const [via, warmup, counted] of [['door', '1', '2'], ['direct', '3', '4'], ['direct', '5', '6'], ['door', '9', '0']] as const) {
-      const nginxBefore = nginxCpuSeconds(gatewayPid);
+      const nginxBefore = cpuSecondsOfTree(gatewayPid);
       const run = await sustainedIngest(warmup, counted, via === 'door' ? doorUrl : storeUrl);
-      if (via === 'door') door.push({ ...run, nginxCpuSeconds: +(nginxCpuSeconds(gatewayPid) - nginxBefore).toFixed(2) });
+      if (via === 'door') door.push({ ...run, nginxCpuSeconds: +(cpuSecondsOfTree(gatewayPid) - nginxBefore).toFixed(2) });
       else direct.push(run);
     }
     const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
@@ -136,14 +130,50 @@ export async function ingestScenario(): Promise<Scenario> {
       runs: door,
     };
 
-    // Ingest alone: the same load while the log's consumers (projector, deleter) are stopped, as when
-    // Kafka absorbs a flood the consumers work through later; then they are started again.
+    // Ingest alone: the same load while the log's consumers (projector, deleter, notifier) are
+    // stopped, as when Kafka absorbs a flood the consumers work through later; then they are
+    // started again. With the cores to itself, ingest is also measured with ALONE_VARIANTS'
+    // settings, in the order default, each variant, each variant again in reverse, default.
     const { config, topics } = trapline;
-    const consumers = ['projector', 'deleter'] as const;
+    const consumers = ['projector', 'deleter', 'notifier'] as const;
     for (const name of consumers) await trapline.services.stop(name);
-    const alone = await sustainedIngest('7', '8');
+    const restartIngest = async (variant: AloneVariant) => {
+      for (const key of [...trapline.services.services.keys()].filter((key) => key.startsWith('ingest'))) await trapline.services.stop(key);
+      if (variant === 'default') await trapline.services.start('ingest');
+      else await trapline.services.startInstance('ingest', 'variant', ALONE_VARIANTS[variant]);
+    };
+    const variants = Object.keys(ALONE_VARIANTS).filter((name) => name !== 'default') as AloneVariant[];
+    const order: AloneVariant[] = ['default', ...variants, ...[...variants].reverse(), 'default'];
+    const aloneRuns: { variant: AloneVariant; run: Awaited<ReturnType<typeof sustainedIngest>> }[] = [];
+    for (const [index, variant] of order.entries()) {
+      await restartIngest(variant);
+      aloneRuns.push({ variant, run: await sustainedIngest(`7${index}`, `8${index}`) });
+    }
     const loadAfterAlone = loadavg()[0]!;
     for (const name of consumers) await trapline.services.start(name);
+    /** The runs of one variant together: rates and ratios averaged, CPU per event over all their events. */
+    const aloneOf = (variant: AloneVariant) => {
+      const runs = aloneRuns.filter((entry) => entry.variant === variant).map((entry) => entry.run);
+      const mean = (pick: (run: (typeof runs)[number]) => number, digits: number) => +(sum(runs.map(pick)) / runs.length).toFixed(digits);
+      return {
+        ...runs[0]!,
+        perSecond: mean((run) => run.perSecond, 0),
+        p50ms: mean((run) => run.p50ms, 1),
+        p99ms: mean((run) => run.p99ms, 1),
+        failed: sum(runs.map((run) => run.failed)),
+        accepted: sum(runs.map((run) => run.accepted)),
+        cpuSeconds: +sum(runs.map((run) => run.cpuSeconds)).toFixed(1),
+        perCpuSecond: Math.round(sum(runs.map((run) => run.accepted)) / sum(runs.map((run) => run.cpuSeconds))),
+        ratioToRawProducer: mean((run) => run.ratioToRawProducer, 2),
+        ratioToMinimalReceiver: mean((run) => run.ratioToMinimalReceiver, 2),
+        runs: runs.map((run) => run.perSecond),
+      };
+    };
+    const alone = aloneOf('default');
+    const aloneVariants = Object.fromEntries(variants.map((variant) => {
+      const figures = aloneOf(variant);
+      return [variant, { ...figures, settings: ALONE_VARIANTS[variant], ratioToDefault: +(figures.perSecond / alone.perSecond).toFixed(2) }];
+    }));
 
     // Paced: PACED_RATE events/s for PACED_SECONDS, the latency of each, once the consumers have
     // caught up with the backlog of the runs above (else it measures their contention, not ingest).
@@ -191,6 +221,7 @@ export async function ingestScenario(): Promise<Scenario> {
       ingestSustained: sustained,
       ingestThroughFrontDoor: frontDoor,
       ingestAlone: { ...alone, stopped: consumers },
+      ingestAloneVariants: { order, variants: aloneVariants },
       ingestPaced: { perSecond: PACED_RATE, seconds: PACED_SECONDS, connections: PACED_CONNECTIONS, afterConsumersCaughtUp: true, servedMeanMs: pacedServedMeanMs, split: pacedSplit, p50ms: +percentile(paced, 50).toFixed(1), p99ms: +percentile(paced, 99).toFixed(1) },
       ackToVisible: { samples: visible.length, p50ms: +percentile(visible, 50).toFixed(1), p99ms: +percentile(visible, 99).toFixed(1) },
       rssMiB,
@@ -202,9 +233,10 @@ export async function ingestScenario(): Promise<Scenario> {
       rows: [
         ['raw Kafka producer', `${figures.rawKafkaProducer.perSecond} events/s`, '', '', 'ceiling: the same 4 KB records through the Appender, appends of 200, acks=all, idempotent'],
         ['minimal Sentry receiver', `${receiver.perSecond} events/s, p99 ${receiver.p99ms} ms`, '', '', `ceiling: ${CONCURRENCY} clients, parse and answer only, ${SUSTAINED_SECONDS} s after ${WARMUP_SECONDS} s of warm-up`],
-        ['ingest, sustained', ingestResult(sustained), 'raw producer / receiver', `${sustained.ratioToRawProducer} / ${sustained.ratioToMinimalReceiver}`, `whole stack running (projector, deleter); ${ingestNote(sustained)}`],
+        ['ingest, sustained', ingestResult(sustained), 'raw producer / receiver', `${sustained.ratioToRawProducer} / ${sustained.ratioToMinimalReceiver}`, `whole stack running (projector, deleter, notifier); ${ingestNote(sustained)}`],
         ['ingest through the front door', door.map(ingestResult).join('; '), 'to direct / nginx CPU to ingest CPU', `${frontDoor.ratioToDirect} / ${frontDoor.nginxCpuToIngestCpu}`, `nginx on the DSN's port, the same load, in the order door, direct, direct, door (direct ${frontDoor.directPerSecond.join(', ')} events/s); nginx ${frontDoor.nginxCpuSecondsPer1000Events} CPU-s per 1,000 events`],
-        ['ingest alone', ingestResult(alone), 'raw producer / receiver', `${alone.ratioToRawProducer} / ${alone.ratioToMinimalReceiver}`, `projector and deleter stopped (Kafka absorbs the flood, they catch up after); ${ingestNote(alone)}`],
+        ['ingest alone', ingestResult(alone), 'raw producer / receiver', `${alone.ratioToRawProducer} / ${alone.ratioToMinimalReceiver}`, `projector, deleter and notifier stopped (Kafka absorbs the flood, they catch up after); mean of 2 runs (${alone.runs.join(', ')} events/s), the first and the last of the order below; ${ingestNote(alone)}`],
+        ...Object.entries(aloneVariants).map(([variant, run]) => [`ingest alone, ${variant}`, ingestResult(run), 'raw producer / receiver', `${run.ratioToRawProducer} / ${run.ratioToMinimalReceiver}`, `the same, with ${variant}: ${run.ratioToDefault}× the default's rate; runs in the order ${order.join(', ')}; mean of 2 runs (${run.runs.join(', ')} events/s); ${ingestNote(run)} (its processes together)`]),
         [`ingest, paced ${PACED_RATE}/s`, `p50 ${figures.ingestPaced.p50ms} ms, p99 ${figures.ingestPaced.p99ms} ms`, '', '', `${PACED_SECONDS} s on ${PACED_CONNECTIONS} HTTP clients, whole stack running, started once the projector and the deleter had caught up; ingest's own mean, arrival to answer, ${pacedServedMeanMs} ms; in ingest: ${formatSplit(pacedSplit)}`],
         ['ack → visible in the API', `p50 ${figures.ackToVisible.p50ms} ms, p99 ${figures.ackToVisible.p99ms} ms`, '', '', `${visible.length} single events, API polled every 10 ms`],
         ['RSS per service', Object.entries(rssMiB).map(([name, mib]) => `${name} ${mib} MiB`).join(', '), '', '', 'after the load'],

@@ -113,10 +113,40 @@ export class LoadGenerator {
 // Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ) on every common architecture.
 const TICKS_PER_SECOND = 100;
 
+/** A process's /proc stat fields after its name (field 3 on is index 0 on). */
+const statOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+
 /** CPU time (user + system) process `pid` has used so far, in seconds. */
 export function cpuSecondsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = statOf(pid);
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
+/**
+ * CPU time of process `pid` and every process below it now, in seconds: a service of several
+ * processes (ingest's workers, nginx's) is one figure. A child that exited since the last reading
+ * takes its time with it, so read a tree whose processes live through the measurement.
+ */
+export function cpuSecondsOfTree(pid: number): number {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const parent = Number(statOf(Number(entry))[1]);
+      parents.set(parent, [...(parents.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i += 1) tree.push(...(parents.get(tree[i]!) ?? []));
+  return tree.reduce((sum, member) => {
+    try {
+      return sum + cpuSecondsOf(member);
+    } catch {
+      return sum; // exited meanwhile
+    }
+  }, 0);
 }
 
 /** A thread's time on a CPU and time runnable but waiting for one, in seconds (the kernel's schedstat). */
