@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Appender, type ConsumeLoop, createKafka, createLogger, DLQ_HEADERS, type Kafka } from '@trapline/runtime';
+import { Appender, type ConsumeLoop, createKafka, createLogger, DLQ_HEADERS, inTransaction, type Kafka, listEventPartitions } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, VERSION_HEADER, type NormalizedEvent } from '@trapline/schemas';
 import { eventually, isolated, type Isolated } from '../../../test/harness.ts';
 import { groupHashes } from './domain/grouping.ts';
 import { issueId, shortIdNumber } from './domain/issue.ts';
 import { startProjectorConsumer } from './app.ts';
 import { readTopic } from '../../../test/log.ts';
+import { applyContext, applyRecord } from './read-models/index.ts';
 
 // The projector against the real Kafka and Postgres: idempotent under redelivery and replay,
 // offsets in the consumer group only after the write, poison records dead-lettered.
@@ -256,4 +257,42 @@ describe('the projector consumer', () => {
     expect(compression.rows.length).toBeGreaterThan(0);
     expect(compression.rows.filter((row) => row.attcompression !== 'l')).toEqual([]);
   });
+  // Last: it moves the expiry horizon (to three days ago, before every other test's events).
+  it('drops emptied partitions that readers kept it from dropping a few seconds later, without waiting for another expiry', async () => {
+    await stopConsumer();
+    const day = 86_400_000;
+    const old = Date.now() - 3 * day;
+    const projectId = 4242;
+    const payload = JSON.stringify({ event_id: eventId(9001), timestamp: old / 1000, received: old / 1000, level: 'error', platform: 'node', tags: [], message: 'expired behind a reader' });
+    const context = applyContext(86_400);
+    await inTransaction(env.pool, (db) => applyRecord(db, { name: 'EventReceived', version: 1, value: { projectId, eventId: eventId(9001), receivedAt: old, keyId: 'k', payload } }, context));
+    const boundary = (Math.floor(old / day) + 1) * day;
+    const expired = await inTransaction(env.pool, (db) =>
+      applyRecord(db, { name: 'EventsPurged', version: 2, value: { projectId, transactionId: 'x-drop-retry', groupId: null, eventIds: [], chunk: 0, final: true, eventsRemoved: 0, rowsRemoved: 0, purgedAt: Date.now(), expiredBefore: boundary } }, context),
+    );
+    expect(expired.partitionsEmptied).toBe(true);
+    const pastHorizon = async () => {
+      const client = await env.pool.connect();
+      try {
+        return (await listEventPartitions(client)).filter((range) => range.to * 1000 <= boundary);
+      } finally {
+        client.release();
+      }
+    };
+    expect(await pastHorizon()).not.toEqual([]);
+    // A reader holds the events table while the projector starts: its drop of the emptied
+    // partition waits out its lock timeout and gives up.
+    const reader = await env.pool.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query('LOCK TABLE ONLY events IN ACCESS SHARE MODE');
+      await startConsumer();
+      expect(await pastHorizon(), 'dropped although a reader held the table').not.toEqual([]);
+    } finally {
+      await reader.query('COMMIT');
+      reader.release();
+    }
+    // No record and no expiry follows: the partition goes by the retry alone.
+    await eventually(async () => ((await pastHorizon()).length === 0 ? true : undefined), 'the emptied partition dropped by the retry', 15_000);
+  }, 40_000);
 });
