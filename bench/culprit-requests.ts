@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createPool, type Pool } from '@trapline/runtime';
 import { ReadModel } from '../services/api/src/adapters/read-model.ts';
 import { parseIssueSearch } from '../services/api/src/domain/search.ts';
@@ -6,7 +7,9 @@ import { parseIssueSearch } from '../services/api/src/domain/search.ts';
 // against a kept bench database: `node --import tsx bench/culprit-requests.ts <database url>
 // [first n] [last n] [runs] [explain n …]`. For every n, the fastest of `runs` warm calls of
 // ReadModel.issues() (the bench's query, page of 100) and the statements it sent with their own
-// times; slowest first. `explain` n: EXPLAIN (ANALYZE, BUFFERS) of those requests' statements.
+// times, and the CPU its Postgres backend spent on it (the median of the runs, from
+// /proc/<pid>/schedstat: Postgres on this machine, not in a container); slowest first, then the
+// totals. `explain` n: EXPLAIN (ANALYZE, BUFFERS) of those requests' statements.
 
 const query = (n: number) => `is:unresolved module${n % 300} handler${n % 50}`;
 
@@ -17,7 +20,10 @@ interface Sent {
   rows: number;
 }
 
-function recording(pool: Pool, sent: Sent[]): Pool {
+/** The statements of the request under way. */
+let sent: Sent[] = [];
+
+function recording(pool: Pool): Pool {
   return {
     query: async (text: string, params?: unknown[]) => {
       const start = process.hrtime.bigint();
@@ -37,24 +43,38 @@ async function ask(model: ReadModel, n: number) {
 const [url, first = '1', last = '60', runs = '5', ...explained] = process.argv.slice(2);
 if (!url) throw new Error('usage: culprit-requests.ts <database url> [first n] [last n] [runs] [explain n …]');
 const pool = createPool(url, 1);
-const results: { n: number; ms: number; sent: Sent[]; rows: number }[] = [];
+const backend = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+const cpuMs = () => Number(readFileSync(`/proc/${backend}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+// One ReadModel for all (its statistics read once, as in the api), warmed by a first request.
+const model = new ReadModel(recording(pool));
+await ask(model, 0);
+const results: { n: number; ms: number; cpu: number; sent: Sent[]; rows: number }[] = [];
 for (let n = Number(first); n <= Number(last); n += 1) {
   let best: { ms: number; sent: Sent[]; rows: number } | undefined;
+  const cpus: number[] = [];
   for (let run = 0; run < Number(runs); run += 1) {
-    const sent: Sent[] = [];
+    sent = [];
     const start = process.hrtime.bigint();
-    const rows = await ask(new ReadModel(recording(pool, sent)), n);
+    const cpuBefore = cpuMs();
+    const rows = await ask(model, n);
+    cpus.push(cpuMs() - cpuBefore);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
     if (best === undefined || ms < best.ms) best = { ms, sent, rows: rows.length };
   }
-  results.push({ n, ...best! });
+  cpus.sort((a, b) => a - b);
+  results.push({ n, ...best!, cpu: cpus[Math.floor(cpus.length / 2)]! });
 }
-for (const { n, ms, sent, rows } of [...results].sort((a, b) => b.ms - a.ms)) {
-  process.stdout.write(`n ${String(n).padStart(3)} ${query(n).padEnd(36)} ${ms.toFixed(1).padStart(6)} ms, ${rows} rows; statements ${sent.map((s) => `${s.ms.toFixed(1)} (${s.rows})`).join(', ')}\n`);
+for (const { n, ms, cpu, sent, rows } of [...results].sort((a, b) => b.ms - a.ms)) {
+  process.stdout.write(`n ${String(n).padStart(3)} ${query(n).padEnd(36)} ${ms.toFixed(1).padStart(6)} ms, cpu ${cpu.toFixed(1).padStart(5)} ms, ${rows} rows; statements ${sent.map((s) => `${s.ms.toFixed(1)} (${s.rows})`).join(', ')}\n`);
 }
+const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+const at = (values: number[], p: number) => sorted(values)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
+const walls = results.map((r) => r.ms);
+const cpus = results.map((r) => r.cpu);
+if (results.length > 0) process.stdout.write(`total ${results.length} requests: wall (fastest of ${runs}) p50 ${at(walls, 50).toFixed(1)}, max ${at(walls, 100).toFixed(1)}, mean ${(walls.reduce((a, b) => a + b, 0) / walls.length).toFixed(1)} ms; backend cpu (median of ${runs}) p50 ${at(cpus, 50).toFixed(1)}, max ${at(cpus, 100).toFixed(1)}, mean ${(cpus.reduce((a, b) => a + b, 0) / cpus.length).toFixed(1)} ms\n`);
 for (const n of explained.map(Number)) {
-  const sent: Sent[] = [];
-  await ask(new ReadModel(recording(pool, sent)), n);
+  sent = [];
+  await ask(model, n);
   process.stdout.write(`\n### n ${n}: ${query(n)}\n`);
   for (const { text, params } of sent) {
     if (/pg_stats/.test(text)) continue;

@@ -271,6 +271,7 @@ async function atSize(size: Size, keep: boolean, reuse: string | undefined): Pro
     const databaseMb = Number(((await env.pool.query('SELECT pg_database_size(current_database()) AS bytes')).rows[0] as { bytes: string }).bytes) / 1048576;
     await services.start('api');
     const before = loadavg()[0]!;
+    if (LOG !== undefined) appendFileSync(LOG, `# ${size.issues} issues\n`);
     const reads = await measure(`http://${env.config.HOST}:${env.config.API_PORT}/api/0`, token);
     const load: [number, number] = [before, loadavg()[0]!];
     const plans: Record<string, string[]> = {};

@@ -4,7 +4,7 @@ import { AccountsReadModel } from './accounts.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { TagKeySummary } from '../domain/serialize.ts';
-import { decides, fewPostings, splitQueryOf, UNSPLIT, wordConditions, worthReading, type WordStatistics } from '../domain/text-words.ts';
+import { affordable, cutConditions, decides, fewPostings, splitQueryOf, UNSPLIT, wordConditions, worthReading, type WordStatistics } from '../domain/text-words.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -216,7 +216,7 @@ export class ReadModel {
       const filters = where.map((condition) => ` AND ${condition}`).join('');
       const since = column === 'last_seen' && tagged === undefined && !query.cursor?.before ? await this.cutBound(query.limit, query.cursor) : undefined;
       if (since !== undefined) {
-        const cut = await this.textMatches(query.projectIds, query.search.text, placeholders, kept, add, sortValue.bound(add(since)));
+        const cut = await this.textMatches(query.projectIds, query.search.text, placeholders, kept, add, { from: sortValue.bound(add(since.bound)), share: since.share });
         if (cut !== undefined) {
           const page = await this.pool.query<GroupRow & { sort_value: string }>(`${rows(`SELECT g.id, g.${column} FROM (${cut}) g WHERE true${filters} ${sorted('g')} LIMIT ${limit}`)} ${sorted('g')}`, params);
           if (page.rows.length === query.limit + 1) return finish(page);
@@ -289,32 +289,35 @@ export class ReadModel {
    * decides alone (a single word piece whose condition was read): those need no check, except
    * in the issues whose text was too long to split, read apart.
    */
-  private async textMatches(projects: number[], terms: string[], patterns: string[], columns: string, add: (value: unknown) => string, since?: string): Promise<string | undefined> {
+  private async textMatches(projects: number[], terms: string[], patterns: string[], columns: string, add: (value: unknown) => string, cut?: { from: string; share: number }): Promise<string | undefined> {
     const visible = 'project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)';
     const checked = (placeholders: string[]) => placeholders.map((pattern) => ` AND (title ILIKE ${pattern} OR culprit ILIKE ${pattern})`).join('');
     const conditions = wordConditions(terms);
     // A cut reads the word index only (the trigram indexes' bitmaps cost what all their issues do).
-    if (conditions.length === 0) return since === undefined ? `SELECT ${columns} FROM groups WHERE ${visible}${checked(patterns)}` : undefined;
+    if (conditions.length === 0) return cut === undefined ? `SELECT ${columns} FROM groups WHERE ${visible}${checked(patterns)}` : undefined;
     const statistics = await this.wordStatistics();
-    const chosen = worthReading(conditions, statistics, WORD_POSTINGS, POSTINGS_PER_ISSUE, projects);
+    if (cut !== undefined && (statistics === undefined || fewPostings(affordable(conditions, statistics, WORD_POSTINGS, projects), statistics, projects, CUT_FEWEST_POSTINGS))) return undefined;
+    const chosen = cut === undefined || statistics === undefined
+      ? worthReading(conditions, statistics, WORD_POSTINGS, POSTINGS_PER_ISSUE, projects)
+      : cutConditions(conditions, statistics, WORD_POSTINGS, POSTINGS_PER_ISSUE, projects, cut.share);
     // Only the entries of the projects asked for (none: no project, nothing to read).
     const words = splitQueryOf(chosen, projects);
     if (words === undefined) return undefined;
-    if (since !== undefined && (statistics === undefined || fewPostings(chosen, statistics, projects, CUT_FEWEST_POSTINGS))) return undefined;
     // Behind OFFSET 0 the planner reads the word index alone: it would AND a sort index's range of
     // the projects, statuses and levels (hundreds of thousands of issues) into the bitmap, or use
     // the trigram indexes for the ILIKE. A cut (`since`) wants that AND, with the slice of the
     // sort index at or after `since` only: the query as a subquery's value hides it from the
     // planner, which then takes the word read for one of a few thousand issues rather than
-    // the handful its statistics give, and ANDs the slice (tens of thousands) into it.
+    // the handful its statistics give, and ANDs the slice (tens of thousands) into it. A cut reads
+    // fewer conditions (cutConditions()): it fetches only its share of their issues.
     const read = (query: string, placeholders: string[]) =>
       `SELECT ${columns} FROM (SELECT ${columns}, title, culprit, project_id, status, level FROM groups WHERE issue_words(project_id, title, culprit) @@ ${query}::tsquery OFFSET 0) c
        WHERE ${visible}${checked(placeholders)}`;
-    if (since !== undefined) {
+    if (cut !== undefined) {
       return `SELECT ${columns} FROM (SELECT ${columns}, title, culprit FROM groups
-           WHERE issue_words(project_id, title, culprit) @@ (SELECT ${add(words)}::tsquery) AND ${visible} AND last_seen >= ${since} OFFSET 0) c
+           WHERE issue_words(project_id, title, culprit) @@ (SELECT ${add(words)}::tsquery) AND ${visible} AND last_seen >= ${cut.from} OFFSET 0) c
          WHERE true${checked(patterns.filter((_, i) => !decides(terms[i]!, chosen)))}
-         UNION ALL ${read(UNSPLIT, patterns)} AND last_seen >= ${since}`;
+         UNION ALL ${read(UNSPLIT, patterns)} AND last_seen >= ${cut.from}`;
     }
     return `${read(add(words), patterns.filter((_, i) => !decides(terms[i]!, chosen)))} UNION ALL ${read(UNSPLIT, patterns)}`;
   }
@@ -322,11 +325,11 @@ export class ReadModel {
   /**
    * Where a cut of a text read by last_seen starts (domain: the cursor's microseconds): the
    * histogram bound below which lie about CUT_ISSUES_PER_ROW issues per row of the page (and the
-   * cursor's value, if any). Undefined without a histogram, or when the cut would hold more than
+   * cursor's value, if any), and the share of the table it holds. Undefined without a histogram, or when the cut would hold more than
    * CUT_MOST_SHARE of the table. Issues seen since ANALYZE only add to the cut: it holds at least
    * what the histogram says, never fewer.
    */
-  private async cutBound(limit: number, cursor: KeysetCursor | undefined): Promise<string | undefined> {
+  private async cutBound(limit: number, cursor: KeysetCursor | undefined): Promise<{ bound: string; share: number } | undefined> {
     const histogram = await this.lastSeenHistograms();
     if (histogram === undefined || histogram.bounds.length < 2) return undefined;
     const { bounds, issues } = histogram;
@@ -336,7 +339,7 @@ export class ReadModel {
     // The first bound at or above the cursor (or past the last one).
     const top = cursor === undefined ? buckets + 1 : bounds.findIndex((bound) => bound >= Number(cursor.value));
     const start = (top === -1 ? buckets + 1 : top) - wanted;
-    return start < 0 ? undefined : String(bounds[start]);
+    return start < 0 ? undefined : { bound: String(bounds[start]), share: wanted / buckets };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { affordable, decides, postings, wordConditions, wordQuery, worthReading } from './text-words.ts';
+import { affordable, cutConditions, decides, fewPostings, postings, wordConditions, wordQuery, worthReading } from './text-words.ts';
 
 describe('free-text terms as word-index queries', () => {
   it.each<[string[], string | undefined]>([
@@ -86,5 +86,22 @@ describe('the conditions worth reading', () => {
     expect(worthReading(wordConditions(['Cannot']), statistics, 40_000, 4, [1])).toEqual([]);
     expect(worthReading(wordConditions(['handler18', 'Cannot']), statistics, 40_000, 4, [1])).toEqual([{ run: 'handler18', prefix: true }]);
     expect(worthReading(wordConditions(['handler18']), undefined, 0, 4, [1])).toEqual(wordConditions(['handler18']));
+  });
+});
+
+describe('the conditions a cut reads', () => {
+  const statistics = { entries: ['1.module180', '1.module181', '1.handler18', '1.cannot', '1.field7'], frequencies: [0.009, 0.009, 0.02, 1, 0.001, 0.003, 1, 0], issues: 1_000_000 };
+
+  it('the rarest, and another only when it spares fetching more of the cut than it has postings', () => {
+    const conditions = wordConditions(['module18', 'handler18']);
+    expect(cutConditions(conditions, statistics, 40_000, 4, [1], 1)).toEqual([{ run: 'module18', prefix: true }, { run: 'handler18', prefix: true }]);
+    expect(cutConditions(conditions, statistics, 40_000, 4, [1], 0.07)).toEqual([{ run: 'module18', prefix: true }]);
+    expect(cutConditions(wordConditions(['Cannot']), statistics, 40_000, 4, [1], 0.07)).toEqual([]);
+  });
+
+  it('none to cut for when an exact entry read is rare', () => {
+    expect(fewPostings(wordConditions(["field7'"]), statistics, [1], 4_000)).toBe(true);
+    expect(fewPostings(wordConditions(['field7']), statistics, [1], 4_000)).toBe(false);
+    expect(fewPostings(wordConditions(["handler18'"]), statistics, [1], 4_000)).toBe(false);
   });
 });

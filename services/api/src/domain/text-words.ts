@@ -143,3 +143,22 @@ export function worthReading(conditions: WordCondition[], statistics: WordStatis
 export function fewPostings(chosen: WordCondition[], statistics: WordStatistics, projects: number[], most: number): boolean {
   return chosen.some((condition) => !condition.prefix && postings(condition, statistics, projects) <= most);
 }
+
+/**
+ * The conditions a cut reads (a read of only `share` of the issues, by the sort index): the rarest
+ * affordable one, then any other whose postings are fewer than `postingsPerIssue` times the issues
+ * the cut would otherwise fetch (those the conditions so far hold, times `share`). The cut fetches
+ * only its share of the matches, so a second, common condition rarely pays for its postings there.
+ */
+export function cutConditions(conditions: WordCondition[], statistics: WordStatistics, budget: number, postingsPerIssue: number, projects: number[], share: number): WordCondition[] {
+  const rarest = affordable(conditions, statistics, budget, projects)[0];
+  if (rarest === undefined) return [];
+  const chosen = [rarest];
+  let rows = postings(rarest, statistics, projects) * share;
+  for (const [condition, cost] of conditions.filter((c) => c !== rarest).map((c) => [c, postings(c, statistics, projects)] as const).sort((a, b) => a[1] - b[1])) {
+    if (cost > postingsPerIssue * rows) break;
+    chosen.push(condition);
+    rows *= cost / statistics.issues;
+  }
+  return chosen;
+}
