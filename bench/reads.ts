@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -15,10 +16,15 @@ import { ASKS, explain } from './explain-reads.ts';
 // size is a tenth of each. BENCH_READS_KEEP=1 keeps both databases (their URLs are printed) to
 // EXPLAIN against; BENCH_READS_REUSE=<small url>,<large url> measures them again without filling
 // (after a change of queries or migrations); drop them afterwards. BENCH_READS_MATCH=<text> measures
-// only the reads whose name contains it (`text search`, say).
+// only the reads whose name contains it (`text search`, say). p99 is the sample at 99 % of the sorted
+// requests (report.ts): over BENCH_READS_REPEAT ≤ 100 requests that is the slowest one. The culprit
+// read cycles through 300 distinct requests, the tag reads through 1,000: BENCH_READS_REPEAT=300
+// measures every culprit request once, and its p99 is then the third slowest.
 
 const PROJECTS = 4;
 const REPEAT = Number(process.env.BENCH_READS_REPEAT ?? 100);
+/** BENCH_READS_LOG=<file>: every request's time appended to it (read, n, ms, path), to find the slowest. */
+const LOG = process.env.BENCH_READS_LOG;
 const CHUNK = 200_000;
 const LOADERS = 2;
 const DAY_MS = 86_400_000;
@@ -215,7 +221,11 @@ async function measure(base: string, token: string): Promise<Figures> {
   for (const read of READS.filter(wanted)) {
     await timed(`${base}${read.path(0)}`, token);
     const samples: number[] = [];
-    for (let n = 1; n <= REPEAT; n += 1) samples.push((await timed(`${base}${read.path(n)}`, token)).ms);
+    for (let n = 1; n <= REPEAT; n += 1) {
+      const { ms } = await timed(`${base}${read.path(n)}`, token);
+      samples.push(ms);
+      if (LOG !== undefined) appendFileSync(LOG, `${read.name}\t${n}\t${ms.toFixed(2)}\t${read.path(n)}\n`);
+    }
     samples.sort((a, b) => a - b);
     figures[read.name] = { p50: percentile(samples, 50), p99: percentile(samples, 99) };
   }
@@ -261,6 +271,7 @@ async function atSize(size: Size, keep: boolean, reuse: string | undefined): Pro
     const databaseMb = Number(((await env.pool.query('SELECT pg_database_size(current_database()) AS bytes')).rows[0] as { bytes: string }).bytes) / 1048576;
     await services.start('api');
     const before = loadavg()[0]!;
+    if (LOG !== undefined) appendFileSync(LOG, `# ${size.issues} issues\n`);
     const reads = await measure(`http://${env.config.HOST}:${env.config.API_PORT}/api/0`, token);
     const load: [number, number] = [before, loadavg()[0]!];
     const plans: Record<string, string[]> = {};

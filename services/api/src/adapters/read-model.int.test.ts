@@ -70,12 +70,12 @@ const SORTED_BY: Record<IssueSort, (issue: Issue) => number> = {
   user: (issue) => issue.tags.filter(([key]) => key === 'user').length,
 };
 
-function expected(search: IssueSearch, sort: IssueSort, periodMs: number | null): number[] {
+function expected(search: IssueSearch, sort: IssueSort, periodMs: number | null, projects: number[] = PROJECTS): number[] {
   const statuses: string[] = search.statuses.length > 0 ? search.statuses : ['unresolved', 'resolved', 'ignored'];
   const levels: string[] = search.levels.length > 0 ? search.levels : [...LEVELS, 'debug'];
   const value = SORTED_BY[sort];
   return ROWS.filter((issue) =>
-    PROJECTS.includes(issue.projectId) &&
+    projects.includes(issue.projectId) &&
     statuses.includes(issue.status) &&
     levels.includes(issue.level) &&
     search.tags.every(([key, tag]) => issue.tags.some(([k, v]) => k === key && v === tag)) &&
@@ -156,7 +156,7 @@ describe('the word index', () => {
     const start = next(Math.max(1, from.length - 2));
     const cut = from.slice(start, start + 1 + next(12));
     return next(2) === 0 ? cut.toUpperCase() : cut;
-  })).filter((term) => term.trim() !== '' && wordQuery([term]) !== undefined);
+  })).filter((term) => term.trim() !== '' && wordQuery([term], [99]) !== undefined);
 
   beforeAll(async () => {
     await env.pool.query(
@@ -170,14 +170,23 @@ describe('the word index', () => {
   it("holds every issue a term's ILIKE matches", async () => {
     expect(terms.length).toBeGreaterThan(200);
     const result = await env.pool.query<{ term: string; matched: number; missed: string[] }>(
-      `SELECT t.term, count(*)::int AS matched, array_agg(g.title || ' / ' || g.culprit) FILTER (WHERE NOT issue_words(g.title, g.culprit) @@ t.query::tsquery) AS missed
+      `SELECT t.term, count(*)::int AS matched, array_agg(g.title || ' / ' || g.culprit) FILTER (WHERE NOT issue_words(g.project_id, g.title, g.culprit) @@ t.query::tsquery) AS missed
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(term, pattern, query)
        JOIN groups g ON g.project_id = 99 AND (g.title ILIKE t.pattern OR g.culprit ILIKE t.pattern)
        GROUP BY t.term`,
-      [terms, terms.map((term) => `%${term.replace(/[\\%_]/g, '\\$&')}%`), terms.map((term) => wordQuery([term]))],
+      [terms, terms.map((term) => `%${term.replace(/[\\%_]/g, '\\$&')}%`), terms.map((term) => wordQuery([term], [99]))],
     );
     expect(result.rows.length, 'every term matches its own text').toBe(new Set(terms).size);
     expect(result.rows.filter((row) => row.missed !== null)).toEqual([]);
+  });
+
+  it("finds no issue of a project its query does not name", async () => {
+    const result = await env.pool.query<{ found: number }>(
+      `SELECT count(*)::int AS found FROM unnest($1::text[]) AS t(query)
+       JOIN (SELECT issue_words(project_id, title, culprit) AS words FROM groups WHERE project_id = 99 OFFSET 0) g ON g.words @@ t.query::tsquery`,
+      [[...new Set(terms)].map((term) => splitQueryOf(wordConditions([term]), [9, 98, 990]))],
+    );
+    expect(result.rows[0]!.found).toBe(0);
   });
 
   it("finds only issues a term's ILIKE matches when it decides the term alone", async () => {
@@ -186,9 +195,9 @@ describe('the word index', () => {
     const result = await env.pool.query<{ term: string; found: number; unmatched: string[] }>(
       `SELECT t.term, count(*)::int AS found, array_agg(g.title || ' / ' || g.culprit) FILTER (WHERE NOT (g.title ILIKE t.pattern OR g.culprit ILIKE t.pattern)) AS unmatched
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(term, pattern, query)
-       JOIN (SELECT title, culprit, issue_words(title, culprit) AS words FROM groups WHERE project_id = 99 OFFSET 0) g ON g.words @@ t.query::tsquery
+       JOIN (SELECT title, culprit, issue_words(project_id, title, culprit) AS words FROM groups WHERE project_id = 99 OFFSET 0) g ON g.words @@ t.query::tsquery
        GROUP BY t.term`,
-      [decided, decided.map((term) => `%${term}%`), decided.map((term) => splitQueryOf(wordConditions([term])))],
+      [decided, decided.map((term) => `%${term}%`), decided.map((term) => splitQueryOf(wordConditions([term]), [99]))],
     );
     expect(result.rows.length, 'every term finds its own text').toBe(decided.length);
     expect(result.rows.filter((row) => row.unmatched !== null)).toEqual([]);
@@ -232,6 +241,26 @@ describe('issue lists led by their candidates and walked by the sort index', () 
   });
 });
 
+describe('issue lists of some of the projects', () => {
+  // The word index reads the entries of the projects asked for only (its entries are by project):
+  // every text search here matches issues of both projects, and a list of one (or of one and a
+  // project with no issue) must hold that project's matches, led and walked alike.
+  const textSearches = SEARCHES.filter(({ search }) => search.text.length > 0);
+  for (const projects of [[11], [12, 13], [13]]) {
+    it.each(textSearches)(`projects ${projects.join(', ')}: $name`, async ({ search, periodMs }) => {
+      const base = { projectIds: projects, search, sort: 'date' as const, periodMs: periodMs ?? null, now: NOW };
+      const want = expected(search, 'date', periodMs ?? null, projects);
+      expect((await walk(new ReadModel(env.pool), base, 7)).ids, 'led').toEqual(want);
+      expect((await walk(new ReadModel(env.pool, 0), base, 7)).ids, 'walked').toEqual(want);
+    });
+  }
+
+  it('have matches of either project for the searches of both', () => {
+    const some = textSearches.filter(({ search, periodMs }) => [11, 12].every((project) => expected(search, 'date', periodMs ?? null, [project]).length > 0));
+    expect(some.length).toBeGreaterThan(5);
+  });
+});
+
 describe('issue lists walked over a few ranges, merged in the sort order', () => {
   // Two projects, one status, three levels: six ranges, which a walk reads merged (read-model.ts MERGED_RANGES).
   const few: Pick<IssueSearch, 'statuses' | 'levels'> = { statuses: ['unresolved'], levels: ['error', 'warning', 'info'] };
@@ -259,5 +288,45 @@ describe('issue lists of no project', () => {
     { name: 'a tag value', search: { statuses: [], levels: [], tags: [['browser', 'firefox']], text: [] } },
   ] satisfies { name: string; search: IssueSearch }[])('are empty: $name', async ({ search }) => {
     expect(await new ReadModel(env.pool).issues({ projectIds: [], search, sort: 'date', periodMs: null, now: NOW, cursor: undefined, limit: 25 })).toEqual([]);
+  });
+});
+
+describe('text reads by date cut at the top of the histogram', () => {
+  // A read by last_seen first reads the matches seen after a bound of last_seen's histogram (a
+  // cut: read-model.ts cutBound()), and takes its page from them when it is full there. Here with
+  // cuts of a few buckets (30 issues of the table per row of a page of 7, about 10 % of it), so that some pages come from a cut
+  // and the others from the full read; every page, walked by cursor, must be the one worked out
+  // from the rows. The cut needs last_seen's histogram: the rows here have 40 values of it (ties),
+  // so issues of another project, seen at distinct times over the same hours, give it one.
+  const textSearches = SEARCHES.filter(({ search }) => search.text.length > 0);
+  beforeAll(async () => {
+    await env.pool.query(
+      `INSERT INTO groups (id, project_id, short_id, title, culprit, type, level, platform, status, first_seen, last_seen, times_seen, grouping_version)
+       SELECT 200000 + n, 98, 200000 + n, 'Other ' || n, 'elsewhere', 'error', 'error', 'javascript', 'unresolved', to_timestamp($1 / 1000.0) - interval '2 days',
+         to_timestamp($1 / 1000.0) - (n * 48271 % 144000) * interval '1 second', 1, 'test'
+       FROM generate_series(1, 3000) AS n`,
+      [NOW],
+    );
+    await env.pool.query('ANALYZE groups');
+  });
+  it.each(textSearches)('$name', async ({ search, periodMs }) => {
+    const answers: number[] = [];
+    const recording = {
+      query: async (text: string, params?: unknown[]) => {
+        const result = await env.pool.query(text, params);
+        if (text.includes('::tsquery) AND')) answers.push(result.rows.length);
+        return result;
+      },
+    } as unknown as typeof env.pool;
+    const base = { projectIds: PROJECTS, search, sort: 'date' as const, periodMs: periodMs ?? null, now: NOW };
+    const want = expected(search, 'date', periodMs ?? null);
+    expect((await walk(new ReadModel(recording, undefined, 30), base, 7)).ids).toEqual(want);
+    cuts.push(...answers);
+  });
+
+  const cuts: number[] = [];
+  it('took some pages from a cut and read all matches for others', () => {
+    expect(cuts.filter((rows) => rows === 8).length, 'pages from a cut').toBeGreaterThan(5);
+    expect(cuts.filter((rows) => rows < 8).length, 'cuts short of a page').toBeGreaterThan(0);
   });
 });

@@ -4,7 +4,7 @@ import { AccountsReadModel } from './accounts.ts';
 import type { KeysetCursor } from '../domain/keyset.ts';
 import { ISSUE_SORTS, type IssueSearch, type IssueSort } from '../domain/search.ts';
 import type { TagKeySummary } from '../domain/serialize.ts';
-import { decides, splitQueryOf, UNSPLIT, wordConditions, worthReading, type WordStatistics } from '../domain/text-words.ts';
+import { affordable, cutConditions, decides, fewPostings, splitQueryOf, UNSPLIT, wordConditions, worthReading, type WordStatistics } from '../domain/text-words.ts';
 
 export interface IssueListQuery {
   projectIds: number[];
@@ -46,6 +46,25 @@ const TEXT_CANDIDATES = 3;
  * a page on its own (planning a merge of many ranges costs more than the rows it spares).
  */
 const MERGED_RANGES = 6;
+
+/**
+ * A text read by last_seen first reads its terms' matches among the issues seen last only (a cut):
+ * about this many issues of the table per row of the page, taken from the top of last_seen's
+ * histogram. When the page is full there, it is the page (any match left out was seen before every
+ * row of it); when not, the read reads every match as before. A term matching one issue in a few
+ * hundred of the ranges so reads a few hundred issues' postings ANDed with a slice of the sort
+ * index, and fetches only the matches in the slice instead of all of them.
+ */
+const CUT_ISSUES_PER_ROW = 600;
+
+/** No cut when it would hold more than this share of the table (a small table, or a page far down): the full read costs about as much. */
+const CUT_MOST_SHARE = 0.25;
+
+/**
+ * No cut when a condition read is an exact entry of at most this many postings (estimated; one
+ * outside the most common entries counts as the least common): its matches cost less to read all.
+ */
+const CUT_FEWEST_POSTINGS = 2 * CANDIDATES;
 
 /** How long the word index's statistics are used before they are read again. */
 const STATISTICS_MS = 60_000;
@@ -110,8 +129,13 @@ export class ReadModel {
 
   private statistics: { read: number; value: Promise<WordStatistics | undefined> } | undefined;
 
-  /** `candidateLimit`: CANDIDATES, unless a test wants every filtered search walked (0). */
-  constructor(readonly pool: Pool, private readonly candidateLimit = CANDIDATES) {
+  private lastSeenHistogram: { read: number; value: Promise<{ bounds: number[]; issues: number } | undefined> } | undefined;
+
+  /**
+   * `candidateLimit`: CANDIDATES, unless a test wants every filtered search walked (0);
+   * `cutIssuesPerRow`: CUT_ISSUES_PER_ROW, unless a test wants a small table's text reads cut.
+   */
+  constructor(readonly pool: Pool, private readonly candidateLimit = CANDIDATES, private readonly cutIssuesPerRow = CUT_ISSUES_PER_ROW) {
     this.accounts = new AccountsReadModel(pool);
   }
 
@@ -189,10 +213,19 @@ export class ReadModel {
       const shared = params.length;
       // What the other filters read of a match: its id, last_seen (the period) and the sort column (the cursor).
       const kept = [...new Set(['id', 'last_seen', column])].join(', ');
-      const matches = await this.textMatches(query.search.text, placeholders, kept, add);
+      const filters = where.map((condition) => ` AND ${condition}`).join('');
+      const since = column === 'last_seen' && tagged === undefined && !query.cursor?.before ? await this.cutBound(query.limit, query.cursor) : undefined;
+      if (since !== undefined) {
+        const cut = await this.textMatches(query.projectIds, query.search.text, placeholders, kept, add, { from: sortValue.bound(add(since.bound)), share: since.share });
+        if (cut !== undefined) {
+          const page = await this.pool.query<GroupRow & { sort_value: string }>(`${rows(`SELECT g.id, g.${column} FROM (${cut}) g WHERE true${filters} ${sorted('g')} LIMIT ${limit}`)} ${sorted('g')}`, params);
+          if (page.rows.length === query.limit + 1) return finish(page);
+        }
+        params.length = shared;
+      }
+      const matches = await this.textMatches(query.projectIds, query.search.text, placeholders, kept, add);
       if (matches !== undefined) {
         const fewer = add(most + 1);
-        const filters = where.map((condition) => ` AND ${condition}`).join('');
         const page = await this.textPage(
           `WITH m AS MATERIALIZED (${matches} LIMIT ${fewer})
            SELECT n.matches, r.* FROM (SELECT count(*)::int AS matches FROM m) n
@@ -249,26 +282,64 @@ export class ReadModel {
    * outside ASCII) by the trigram indexes intersecting the terms' ILIKEs. Undefined when every word
    * condition is too common to read: the walk finds such terms soon enough.
    *
-   * The word index's posting lists hold about the issues that match, and the ILIKE checks each
+   * The word index is read in the entries of `projects` only (its entries are by project), so a
+   * search costs what its projects hold, not the whole installation. Its posting lists hold about
+   * the issues that match, and the ILIKE checks each
    * issue they name (kept from the trigram indexes by OFFSET 0), but for the terms the index
    * decides alone (a single word piece whose condition was read): those need no check, except
    * in the issues whose text was too long to split, read apart.
    */
-  private async textMatches(terms: string[], patterns: string[], columns: string, add: (value: unknown) => string): Promise<string | undefined> {
+  private async textMatches(projects: number[], terms: string[], patterns: string[], columns: string, add: (value: unknown) => string, cut?: { from: string; share: number }): Promise<string | undefined> {
     const visible = 'project_id = ANY($1) AND status = ANY($2) AND level = ANY($3)';
     const checked = (placeholders: string[]) => placeholders.map((pattern) => ` AND (title ILIKE ${pattern} OR culprit ILIKE ${pattern})`).join('');
     const conditions = wordConditions(terms);
-    if (conditions.length === 0) return `SELECT ${columns} FROM groups WHERE ${visible}${checked(patterns)}`;
-    const chosen = worthReading(conditions, await this.wordStatistics(), WORD_POSTINGS, POSTINGS_PER_ISSUE);
-    const words = splitQueryOf(chosen);
+    // A cut reads the word index only (the trigram indexes' bitmaps cost what all their issues do).
+    if (conditions.length === 0) return cut === undefined ? `SELECT ${columns} FROM groups WHERE ${visible}${checked(patterns)}` : undefined;
+    const statistics = await this.wordStatistics();
+    if (cut !== undefined && (statistics === undefined || fewPostings(affordable(conditions, statistics, WORD_POSTINGS, projects), statistics, projects, CUT_FEWEST_POSTINGS))) return undefined;
+    const chosen = cut === undefined || statistics === undefined
+      ? worthReading(conditions, statistics, WORD_POSTINGS, POSTINGS_PER_ISSUE, projects)
+      : cutConditions(conditions, statistics, WORD_POSTINGS, POSTINGS_PER_ISSUE, projects, cut.share);
+    // Only the entries of the projects asked for (none: no project, nothing to read).
+    const words = splitQueryOf(chosen, projects);
     if (words === undefined) return undefined;
     // Behind OFFSET 0 the planner reads the word index alone: it would AND a sort index's range of
     // the projects, statuses and levels (hundreds of thousands of issues) into the bitmap, or use
-    // the trigram indexes for the ILIKE.
+    // the trigram indexes for the ILIKE. A cut (`since`) wants that AND, with the slice of the
+    // sort index at or after `since` only: the query as a subquery's value hides it from the
+    // planner, which then takes the word read for one of a few thousand issues rather than
+    // the handful its statistics give, and ANDs the slice (tens of thousands) into it. A cut reads
+    // fewer conditions (cutConditions()): it fetches only its share of their issues.
     const read = (query: string, placeholders: string[]) =>
-      `SELECT ${columns} FROM (SELECT ${columns}, title, culprit, project_id, status, level FROM groups WHERE issue_words(title, culprit) @@ ${query}::tsquery OFFSET 0) c
+      `SELECT ${columns} FROM (SELECT ${columns}, title, culprit, project_id, status, level FROM groups WHERE issue_words(project_id, title, culprit) @@ ${query}::tsquery OFFSET 0) c
        WHERE ${visible}${checked(placeholders)}`;
+    if (cut !== undefined) {
+      return `SELECT ${columns} FROM (SELECT ${columns}, title, culprit FROM groups
+           WHERE issue_words(project_id, title, culprit) @@ (SELECT ${add(words)}::tsquery) AND ${visible} AND last_seen >= ${cut.from} OFFSET 0) c
+         WHERE true${checked(patterns.filter((_, i) => !decides(terms[i]!, chosen)))}
+         UNION ALL ${read(UNSPLIT, patterns)} AND last_seen >= ${cut.from}`;
+    }
     return `${read(add(words), patterns.filter((_, i) => !decides(terms[i]!, chosen)))} UNION ALL ${read(UNSPLIT, patterns)}`;
+  }
+
+  /**
+   * Where a cut of a text read by last_seen starts (domain: the cursor's microseconds): the
+   * histogram bound below which lie about CUT_ISSUES_PER_ROW issues per row of the page (and the
+   * cursor's value, if any), and the share of the table it holds. Undefined without a histogram, or when the cut would hold more than
+   * CUT_MOST_SHARE of the table. Issues seen since ANALYZE only add to the cut: it holds at least
+   * what the histogram says, never fewer.
+   */
+  private async cutBound(limit: number, cursor: KeysetCursor | undefined): Promise<{ bound: string; share: number } | undefined> {
+    const histogram = await this.lastSeenHistograms();
+    if (histogram === undefined || histogram.bounds.length < 2) return undefined;
+    const { bounds, issues } = histogram;
+    const buckets = bounds.length - 1;
+    const wanted = Math.ceil(((limit + 1) * this.cutIssuesPerRow) / (issues / buckets));
+    if (wanted > buckets * CUT_MOST_SHARE) return undefined;
+    // The first bound at or above the cursor (or past the last one).
+    const top = cursor === undefined ? buckets + 1 : bounds.findIndex((bound) => bound >= Number(cursor.value));
+    const start = (top === -1 ? buckets + 1 : top) - wanted;
+    return start < 0 ? undefined : { bound: String(bounds[start]), share: wanted / buckets };
   }
 
   /**
@@ -296,13 +367,30 @@ export class ReadModel {
       const value = this.pool.query<{ entries: string[]; frequencies: number[]; issues: number }>(
         `SELECT s.most_common_elems::text::text[] AS entries, s.most_common_elem_freqs AS frequencies, greatest(c.reltuples, 0)::float8 AS issues
          FROM pg_stats s JOIN pg_class c ON c.oid = 'groups'::regclass
-         WHERE s.schemaname = current_schema() AND s.tablename = 'groups_words' AND s.most_common_elems IS NOT NULL`,
+         WHERE s.schemaname = current_schema() AND s.tablename = 'groups_project_words' AND s.most_common_elems IS NOT NULL`,
       ).then((result) => result.rows[0]);
       this.statistics = { read: Date.now(), value };
       // A failed read is not kept.
       value.catch(() => { this.statistics = undefined; });
     }
     return this.statistics.value;
+  }
+
+  /** last_seen's histogram bounds (ascending, in microseconds) and the number of issues, as ANALYZE left them, read at most once a minute. */
+  private lastSeenHistograms(): Promise<{ bounds: number[]; issues: number } | undefined> {
+    if (this.lastSeenHistogram === undefined || Date.now() - this.lastSeenHistogram.read > STATISTICS_MS) {
+      const value = this.pool.query<{ bounds: string[]; issues: number }>(
+        `SELECT ARRAY(SELECT (extract(epoch FROM b::timestamptz) * 1000000)::bigint::text FROM unnest(s.histogram_bounds::text::text[]) AS b) AS bounds, greatest(c.reltuples, 0)::float8 AS issues
+         FROM pg_stats s JOIN pg_class c ON c.oid = 'groups'::regclass
+         WHERE s.schemaname = current_schema() AND s.tablename = 'groups' AND s.attname = 'last_seen' AND s.histogram_bounds IS NOT NULL`,
+      ).then((result) => {
+        const row = result.rows[0];
+        return row === undefined ? undefined : { bounds: row.bounds.map(Number).sort((a, b) => a - b), issues: row.issues };
+      });
+      this.lastSeenHistogram = { read: Date.now(), value };
+      value.catch(() => { this.lastSeenHistogram = undefined; });
+    }
+    return this.lastSeenHistogram.value;
   }
 
   /** Visible events per issue and bucket (start in unix seconds) received since `since` (unix seconds). */

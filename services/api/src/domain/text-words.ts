@@ -1,6 +1,8 @@
-// Free-text terms as queries of the word index (migration 1735300000000_issue-words.sql): an issue
-// holds every suffix of three or more characters of every word (maximal run of letters and digits)
-// of its lowercased title and culprit, or the single entry `~` when its text is too long to split.
+// Free-text terms as queries of the word index (migrations 1735300000000_issue-words.sql and
+// 1736000000000_issue-words-by-project.sql): an issue holds every suffix of three or more
+// characters of every word (maximal run of letters and digits) of its lowercased title and culprit,
+// each behind its project's id and a dot (`1.module12`), or the single entry `~` when its text is
+// too long to split. A search reads only the entries of the projects it asks for.
 //
 // A term matches when it is a substring of the title or the culprit. Each run of ASCII letters and
 // digits in it lies inside one word of the matching text: a run followed by another character of
@@ -33,9 +35,16 @@ export function wordConditions(terms: string[]): WordCondition[] {
 /** The entry of the issues whose text is too long to split: they hold it alone, so no condition's query finds them. */
 export const UNSPLIT = "'~'";
 
-/** The tsquery (its text) of all `conditions` alone (the issues not split are read apart, by UNSPLIT); undefined for none. */
-export function splitQueryOf(conditions: WordCondition[]): string | undefined {
-  return conditions.length === 0 ? undefined : conditions.map(({ run, prefix }) => `'${run}'${prefix ? ':*' : ''}`).join(' & ');
+/** A condition's entry in one project's part of the index. */
+const entryOf = (project: number, run: string) => `${project}.${run}`;
+
+/**
+ * The tsquery (its text) of all `conditions` alone in any of `projects` (the issues not split are
+ * read apart, by UNSPLIT): one conjunction per project; undefined for no condition or no project.
+ */
+export function splitQueryOf(conditions: WordCondition[], projects: number[]): string | undefined {
+  if (conditions.length === 0 || projects.length === 0) return undefined;
+  return [...new Set(projects)].map((project) => `(${conditions.map(({ run, prefix }) => `'${entryOf(project, run)}'${prefix ? ':*' : ''}`).join(' & ')})`).join(' | ');
 }
 
 /**
@@ -51,15 +60,15 @@ export function decides(term: string, chosen: WordCondition[]): boolean {
   return /^[A-Za-z0-9]{3,}$/.test(term) && chosen.some((condition) => condition.prefix && condition.run === run);
 }
 
-/** The tsquery (its text) of all `conditions`, which also accepts the issues not split; undefined for none. */
-export function queryOf(conditions: WordCondition[]): string | undefined {
-  const split = splitQueryOf(conditions);
-  return split === undefined ? undefined : `(${split}) | ${UNSPLIT}`;
+/** The tsquery (its text) of all `conditions` in `projects`, which also accepts the issues not split; undefined for none. */
+export function queryOf(conditions: WordCondition[], projects: number[]): string | undefined {
+  const split = splitQueryOf(conditions, projects);
+  return split === undefined ? undefined : `${split} | ${UNSPLIT}`;
 }
 
-/** The tsquery (its text) an issue must satisfy to match every term, or undefined when none of them gives a condition. */
-export function wordQuery(terms: string[]): string | undefined {
-  return queryOf(wordConditions(terms));
+/** The tsquery (its text) an issue of `projects` must satisfy to match every term, or undefined when none of them gives a condition. */
+export function wordQuery(terms: string[], projects: number[]): string | undefined {
+  return queryOf(wordConditions(terms), projects);
 }
 
 /** The index's statistics (ANALYZE's most common entries and their frequencies) and the number of issues. */
@@ -71,16 +80,20 @@ export interface WordStatistics {
 }
 
 /**
- * How many postings the index reads for a condition, estimated from its statistics: an entry's
- * frequency, or for a prefix the sum of its entries' (what a partial match reads); an entry not
- * among the most common counts as the least common one does.
+ * How many postings the index reads for a condition in `projects`, estimated from its statistics:
+ * in each project, an entry's frequency, or for a prefix the sum of its entries' (what a partial
+ * match reads); an entry not among the most common counts as the least common one does.
  */
-export function postings(condition: WordCondition, statistics: WordStatistics): number {
+export function postings(condition: WordCondition, statistics: WordStatistics, projects: number[]): number {
   const least = statistics.frequencies[statistics.entries.length] ?? 0;
-  let frequency = least;
-  statistics.entries.forEach((entry, index) => {
-    if (condition.prefix ? entry.startsWith(condition.run) : entry === condition.run) frequency += statistics.frequencies[index]!;
-  });
+  let frequency = 0;
+  for (const project of new Set(projects)) {
+    const wanted = entryOf(project, condition.run);
+    frequency += least;
+    statistics.entries.forEach((entry, index) => {
+      if (condition.prefix ? entry.startsWith(wanted) : entry === wanted) frequency += statistics.frequencies[index]!;
+    });
+  }
   return frequency * statistics.issues;
 }
 
@@ -89,11 +102,11 @@ export function postings(condition: WordCondition, statistics: WordStatistics): 
  * together: fewer conditions are still necessary ones. None when even the rarest exceeds it (its
  * issues are then too many to lead a list).
  */
-export function affordable(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number): WordCondition[] {
+export function affordable(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number, projects: number[]): WordCondition[] {
   if (statistics === undefined) return conditions;
   let spent = 0;
   const chosen: WordCondition[] = [];
-  for (const [condition, cost] of conditions.map((c) => [c, postings(c, statistics)] as const).sort((a, b) => a[1] - b[1])) {
+  for (const [condition, cost] of conditions.map((c) => [c, postings(c, statistics, projects)] as const).sort((a, b) => a[1] - b[1])) {
     if (spent + cost > budget) break;
     spent += cost;
     chosen.push(condition);
@@ -109,12 +122,40 @@ export function affordable(conditions: WordCondition[], statistics: WordStatisti
  * the first but not it. Past the budget only through the others, never in their place: none when
  * even the rarest exceeds it.
  */
-export function worthReading(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number, postingsPerIssue: number): WordCondition[] {
-  const chosen = affordable(conditions, statistics, budget);
+export function worthReading(conditions: WordCondition[], statistics: WordStatistics | undefined, budget: number, postingsPerIssue: number, projects: number[]): WordCondition[] {
+  const chosen = affordable(conditions, statistics, budget, projects);
   if (statistics === undefined || chosen.length === 0) return chosen;
-  const share = (condition: WordCondition) => postings(condition, statistics) / statistics.issues;
+  const share = (condition: WordCondition) => postings(condition, statistics, projects) / statistics.issues;
   let rows = chosen.reduce((product, condition) => product * share(condition), statistics.issues);
-  for (const [condition, cost] of conditions.filter((c) => !chosen.includes(c)).map((c) => [c, postings(c, statistics)] as const).sort((a, b) => a[1] - b[1])) {
+  for (const [condition, cost] of conditions.filter((c) => !chosen.includes(c)).map((c) => [c, postings(c, statistics, projects)] as const).sort((a, b) => a[1] - b[1])) {
+    if (cost > postingsPerIssue * rows) break;
+    chosen.push(condition);
+    rows *= cost / statistics.issues;
+  }
+  return chosen;
+}
+
+/**
+ * Whether some condition of `chosen` is an exact entry estimated at no more than `most` postings in
+ * `projects` (one outside the most common entries counts as the least common one): its issues are
+ * then few, and read all for less than a cut of the sort index costs.
+ */
+export function fewPostings(chosen: WordCondition[], statistics: WordStatistics, projects: number[], most: number): boolean {
+  return chosen.some((condition) => !condition.prefix && postings(condition, statistics, projects) <= most);
+}
+
+/**
+ * The conditions a cut reads (a read of only `share` of the issues, by the sort index): the rarest
+ * affordable one, then any other whose postings are fewer than `postingsPerIssue` times the issues
+ * the cut would otherwise fetch (those the conditions so far hold, times `share`). The cut fetches
+ * only its share of the matches, so a second, common condition rarely pays for its postings there.
+ */
+export function cutConditions(conditions: WordCondition[], statistics: WordStatistics, budget: number, postingsPerIssue: number, projects: number[], share: number): WordCondition[] {
+  const rarest = affordable(conditions, statistics, budget, projects)[0];
+  if (rarest === undefined) return [];
+  const chosen = [rarest];
+  let rows = postings(rarest, statistics, projects) * share;
+  for (const [condition, cost] of conditions.filter((c) => c !== rarest).map((c) => [c, postings(c, statistics, projects)] as const).sort((a, b) => a[1] - b[1])) {
     if (cost > postingsPerIssue * rows) break;
     chosen.push(condition);
     rows *= cost / statistics.issues;
