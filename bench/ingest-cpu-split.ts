@@ -1,9 +1,8 @@
-import { execSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { startTrapline } from '../test/harness.ts';
 import { formatSplit, readSplit, splitBetween } from './ingest-split.ts';
-import { cpuSecondsOf, cpuSecondsOfTree, LoadGenerator, storeBodies } from './load.ts';
+import { cpuSecondsOf, cpuSecondsOfTree, LoadGenerator, schedTimesBetween, schedTimesOf, storeBodies } from './load.ts';
 
 // `node --import tsx bench/ingest-cpu-split.ts [--whole]`: where the CPU of one accepted event goes,
 // process by process (each with the processes below it), with ingest alone (the log's consumers
@@ -16,21 +15,9 @@ const SECONDS = Number(process.env.SPLIT_SECONDS ?? 15);
 const whole = process.argv.includes('--whole');
 const stopped = ['projector', 'deleter', 'notifier'] as const;
 
-const pidsOf = (pattern: string) => execSync(`pgrep -f '${pattern}' || true`).toString().trim().split('\n').filter(Boolean).map(Number);
+/** The processes whose command line matches (pgrep run without a shell, whose own command line would match too). */
+const pidsOf = (pattern: string) => spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
 const sumCpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuSecondsOfTree(pid), 0);
-
-/** A process's CPU seconds by thread name (digits and separators at the end folded: a pool is one row). */
-function threadsOf(pid: number): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim().replace(/[\d#\-]+$/, '');
-      const fields = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch { /* exited */ }
-  }
-  return byName;
-}
 
 const passed = Object.fromEntries((['INGEST_WORKERS', 'EXPERIMENT_PRODUCER_CONFIG'] as const).flatMap((name) => (process.env[name] ? [[name, process.env[name]!]] : [])));
 const trapline = await startTrapline({ LOG_LEVEL: 'warn', ...passed });
@@ -52,14 +39,13 @@ try {
   for (const [name, service] of trapline.services.services) groups[name] = () => cpuSecondsOfTree(service.process.pid!);
   const before = Object.fromEntries(Object.entries(groups).map(([name, cpu]) => [name, cpu()]));
   const brokerPid = pidsOf('kafka.Kafka')[0]!;
-  const brokerBefore = threadsOf(brokerPid);
+  const brokerBefore = schedTimesOf(brokerPid);
   const splitBefore = await readSplit(trapline.config.INGEST_PORT);
   const load1 = loadavg()[0]!;
   const run = await load.sustained(storeUrl, bodies, 'b', SECONDS);
   const after = Object.fromEntries(Object.entries(groups).map(([name, cpu]) => [name, cpu()]));
   const split = splitBetween(splitBefore, await readSplit(trapline.config.INGEST_PORT));
-  const brokerAfter = threadsOf(brokerPid);
-  const brokerRows = [...brokerAfter].map(([name, cpu]) => [name, cpu - (brokerBefore.get(name) ?? 0)] as const).filter(([, cpu]) => cpu >= 0.05).sort((a, b) => b[1] - a[1]);
+  const brokerRows = schedTimesBetween(brokerBefore, schedTimesOf(brokerPid)).map(([name, times]) => [name, times.running] as const).filter(([, cpu]) => cpu >= 0.05).sort((a, b) => b[1] - a[1]);
   const rows = Object.keys(groups).map((name) => [name, after[name]! - before[name]!] as const).sort((a, b) => b[1] - a[1]);
   const total = rows.reduce((sum, [, cpu]) => sum + cpu, 0);
   console.log(`${whole ? 'whole stack' : 'ingest alone'}: ${run.perSecond} events/s over ${SECONDS} s (${run.accepted} accepted, ${run.failed} non-200), load ${load1.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`);

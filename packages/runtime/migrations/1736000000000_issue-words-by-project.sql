@@ -9,7 +9,9 @@
 -- projector writes groups unchanged and Postgres keeps the entries.
 --
 -- Text too long to split still holds the single entry `~` (every project's), read apart and checked
--- by the ILIKE as before. The two-argument issue_words() stays (the new one splits the same way).
+-- by the ILIKE as before. The two-argument issue_words() stays; the new one splits the same way,
+-- written out again: calling the old one and prefixing its entries took 1.5× as long per issue
+-- (19 vs 12.5 µs), on every write of a row of groups.
 CREATE FUNCTION issue_words(project_id bigint, title text, culprit text) RETURNS tsvector LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
   t text := lower(coalesce(title, '') || ' ' || coalesce(culprit, ''));

@@ -126,13 +126,23 @@ export function worthReading(conditions: WordCondition[], statistics: WordStatis
   const chosen = affordable(conditions, statistics, budget, projects);
   if (statistics === undefined || chosen.length === 0) return chosen;
   const share = (condition: WordCondition) => postings(condition, statistics, projects) / statistics.issues;
-  let rows = chosen.reduce((product, condition) => product * share(condition), statistics.issues);
+  const rows = chosen.reduce((product, condition) => product * share(condition), statistics.issues);
+  return withCheaperOthers(chosen, rows, conditions, statistics, postingsPerIssue, projects);
+}
+
+/**
+ * `chosen`, which leave about `rows` issues to fetch, and then, rarest first, each other condition
+ * whose postings are fewer than `postingsPerIssue` times the issues it would spare fetching.
+ */
+function withCheaperOthers(chosen: WordCondition[], rows: number, conditions: WordCondition[], statistics: WordStatistics, postingsPerIssue: number, projects: number[]): WordCondition[] {
+  const taken = [...chosen];
+  let left = rows;
   for (const [condition, cost] of conditions.filter((c) => !chosen.includes(c)).map((c) => [c, postings(c, statistics, projects)] as const).sort((a, b) => a[1] - b[1])) {
-    if (cost > postingsPerIssue * rows) break;
-    chosen.push(condition);
-    rows *= cost / statistics.issues;
+    if (cost > postingsPerIssue * left) break;
+    taken.push(condition);
+    left *= cost / statistics.issues;
   }
-  return chosen;
+  return taken;
 }
 
 /**
@@ -153,12 +163,5 @@ export function fewPostings(chosen: WordCondition[], statistics: WordStatistics,
 export function cutConditions(conditions: WordCondition[], statistics: WordStatistics, budget: number, postingsPerIssue: number, projects: number[], share: number): WordCondition[] {
   const rarest = affordable(conditions, statistics, budget, projects)[0];
   if (rarest === undefined) return [];
-  const chosen = [rarest];
-  let rows = postings(rarest, statistics, projects) * share;
-  for (const [condition, cost] of conditions.filter((c) => c !== rarest).map((c) => [c, postings(c, statistics, projects)] as const).sort((a, b) => a[1] - b[1])) {
-    if (cost > postingsPerIssue * rows) break;
-    chosen.push(condition);
-    rows *= cost / statistics.issues;
-  }
-  return chosen;
+  return withCheaperOthers([rarest], postings(rarest, statistics, projects) * share, conditions, statistics, postingsPerIssue, projects);
 }
