@@ -109,6 +109,12 @@ export interface ConsumeLoopOptions {
   /** librdkafka waits up to this long for `fetchMinBytes` to accumulate on a broker. */
   fetchMaxWaitMs?: number;
   fetchMinBytes?: number;
+  /**
+   * The most one fetch brings of each partition (librdkafka's `fetch.message.max.bytes`, 1 MB by
+   * default; a record larger than it still comes, alone). A cycle's batch of a partition holds at
+   * most what its fetches brought.
+   */
+  fetchMaxPartitionBytes?: number;
   /** A member whose cycle runs longer than this leaves the group (its partitions go to others). */
   maxPollIntervalMs?: number;
   sessionTimeoutMs?: number;
@@ -268,6 +274,7 @@ class Loop implements ConsumeLoop {
       'max.poll.interval.ms': options.maxPollIntervalMs ?? 300000,
       'fetch.wait.max.ms': options.fetchMaxWaitMs ?? 100,
       'fetch.min.bytes': options.fetchMinBytes ?? 1,
+      ...(options.fetchMaxPartitionBytes !== undefined ? { 'fetch.message.max.bytes': options.fetchMaxPartitionBytes } : {}),
       'socket.nagle.disable': true,
       rebalance_cb: (error: LibrdKafkaError, assignment: Assignment[]) => this.rebalance(error, assignment),
       offset_commit_cb: (error: LibrdKafkaError | undefined, offsets: TopicPartitionOffset[]) => this.commitAnswered(error, offsets),
