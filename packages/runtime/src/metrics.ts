@@ -53,7 +53,7 @@ export function consumerMetrics(registry: Registry) {
       new Gauge({ name: 'trapline_consumer_lag', help: 'Records behind the end of the partition after the last batch', labelNames: ['group', 'topic', 'partition'], registers: [registry] }),
     ),
     batchRecords: once(registry, 'trapline_consumer_batch_records', () =>
-      new Histogram({ name: 'trapline_consumer_batch_records', help: 'Records per consumed batch', labelNames: ['group', 'topic'], buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000], registers: [registry] }),
+      new Histogram({ name: 'trapline_consumer_batch_records', help: 'Records per consumed batch', labelNames: ['group', 'topic'], buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000], registers: [registry] }),
     ),
     batchSeconds: once(registry, 'trapline_consumer_batch_seconds', () =>
       new Histogram({ name: 'trapline_consumer_batch_seconds', help: 'Time to process a consumed batch, durable effects included', labelNames: ['group', 'topic'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
