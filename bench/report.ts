@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,10 +25,15 @@ export async function until(what: string, check: () => Promise<boolean>, limitMs
 
 export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
-/** Writes `bench/results/<date>[-<which>].json` and `.md`, and prints the table. */
+/**
+ * Writes `bench/results/<date>[-<which>].json` and `.md`, and prints the table. A later run of the
+ * same day and scenario gets `-2`, `-3` … rather than overwriting a report that may be cited.
+ */
 export function writeReport(scenarios: Scenario[], which: string | undefined): string {
   const date = new Date().toISOString();
-  const base = join(import.meta.dirname, 'results', `${date.slice(0, 10)}${which ? `-${which}` : ''}`);
+  const named = join(import.meta.dirname, 'results', `${date.slice(0, 10)}${which ? `-${which}` : ''}`);
+  let base = named;
+  for (let n = 2; existsSync(`${base}.json`) || existsSync(`${base}.md`); n += 1) base = `${named}-${n}`;
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(`${base}.json`, `${JSON.stringify({ date, machine: { cores: cpus().length }, scenarios: Object.fromEntries(scenarios.map((scenario) => [scenario.name, scenario.figures])) }, null, 2)}\n`);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
