@@ -50,7 +50,7 @@ export async function migrate(databaseUrl: string, logger: Logger, schema = 'pub
  * stack's locale) gives too, but Postgres takes only C or POSIX for plain byte compares and
  * abbreviated sort keys; under any other name every comparison of text in an index (event ids, tag
  * keys and values, hashes) calls strcoll(). Measured on the rebuild of 200,000 events: Postgres'
- * CPU −8 to −16 %, its index builds −15 % (bench/results/2026-12-03-projector-runs.md). Case
+ * CPU −8 to −16 %, its index builds −5 to −25 % (bench/results/2026-12-03-projector-runs.md). Case
  * folding (lower(), ILIKE, the word index) follows the character classes, so it is unchanged.
  */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
