@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -25,45 +24,46 @@ function canListen(port: number): Promise<boolean> {
 
 // Each test process takes ports from a block of its own, below Linux's ephemeral range (32768+),
 // so neither a parallel test file nor an outgoing connection can claim a port between our check
-// and the service binding it (as an OS-assigned port 0 could). A block is claimed with an
-// exclusive lock file naming the owner's pid; a dead owner's block is taken over.
+// and the service binding it (as an OS-assigned port 0 could). A block is held by listening on its
+// first port for the life of the process: binding is atomic, and the kernel lets go of it when the
+// process ends, however it ends. (Lock files naming the owner's pid were taken over from a dead
+// owner by two processes at once when a killed run had left them behind: both then used the same
+// ports, and one file's requests reached the other's services.)
 const PORTS_PER_BLOCK = 200;
 const BLOCKS = 50;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+function holdPort(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    // Held, never closed; unref'd so that it keeps no test process alive.
+    server.listen(port, '127.0.0.1', () => {
+      server.unref();
+      resolve(true);
+    });
+  });
 }
 
-function claimBlock(): number {
+async function claimBlock(): Promise<number> {
   for (let block = 0; block < BLOCKS; block += 1) {
-    const lock = join(tmpdir(), `trapline-test-ports-${block}.lock`);
-    try {
-      writeFileSync(lock, String(process.pid), { flag: 'wx' });
-    } catch {
-      const owner = Number(readFileSync(lock, 'utf8'));
-      if (owner === process.pid) return block;
-      if (isAlive(owner)) continue;
-      writeFileSync(lock, String(process.pid));
-      if (Number(readFileSync(lock, 'utf8')) !== process.pid) continue;
-    }
-    process.once('exit', () => rmSync(lock, { force: true }));
-    return block;
+    if (await holdPort(20000 + block * PORTS_PER_BLOCK)) return block;
   }
   throw new Error('every test port block is taken');
 }
 
+let claimed: Promise<number> | undefined;
 let nextPort = 0;
 let lastPort = 0;
 
 export async function freePort(): Promise<number> {
   if (lastPort === 0) {
-    nextPort = 20000 + claimBlock() * PORTS_PER_BLOCK;
-    lastPort = nextPort + PORTS_PER_BLOCK;
+    claimed ??= claimBlock();
+    const block = await claimed;
+    if (lastPort === 0) {
+      // The block's first port is its lock.
+      nextPort = 20000 + block * PORTS_PER_BLOCK + 1;
+      lastPort = 20000 + (block + 1) * PORTS_PER_BLOCK;
+    }
   }
   while (nextPort < lastPort) {
     const port = nextPort++;
@@ -158,7 +158,14 @@ export interface RunningTrapline extends Isolated {
 export async function startTrapline(overrides: Record<string, string> = {}, options: Pick<ServiceSetOptions, 'supervise'> = {}): Promise<RunningTrapline> {
   const base = await isolated(overrides);
   const services = serviceSet(base.env, { logDir: join(base.config.TRAPLINE_STATE_DIR!, 'logs'), ...options });
-  for (const name of SERVICES) await services.start(name);
+  try {
+    for (const name of SERVICES) await services.start(name);
+  } catch (error) {
+    // The ones that did start go too: left running, they would outlive the test run.
+    await services.stopAll();
+    await base.dispose();
+    throw error;
+  }
   const codec = new Codec();
   const appender = await Appender.connect(createKafka(base.config.kafkaBrokers, 'test', createLogger('test', 'error')), codec);
   const defaults = await bootstrap({ pool: base.pool, appender, adminTopic: base.topics.admin, publicUrl: base.config.PUBLIC_URL });
