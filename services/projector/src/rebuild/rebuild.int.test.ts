@@ -3,6 +3,7 @@ import { Appender, type ConsumeLoop, createKafka, createLogger, type Kafka } fro
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { startProjectorConsumer } from '../app.ts';
 import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
+import { handoverLockName } from '../steps/apply-batch.ts';
 import { rebuild } from './rebuild.ts';
 
 // `trapline rebuild` against the real Kafka and Postgres while a live projector projects a steady
@@ -91,12 +92,36 @@ describe('trapline rebuild while the projector runs', () => {
     await expectExact();
   });
 
-  it('gives the live projector back when the hand-over takes too long, and hands over later', async () => {
+  it('gives the live projector back when catching up takes too long, and hands over later', async () => {
     await env.pool.query("INSERT INTO organizations (slug, name, created_at) VALUES ('not-in-the-log', 'x', now())");
     await backlog();
+    // The live projector has taken its backlog (a run of thousands of events holds the hand-over
+    // lock as long as it takes: that is the next test's case), so the hand-over gets the lock at
+    // once and finds the rebuild thousands of events behind, more than 150 ms of catching up.
+    await eventually(async () => ((await totals()).events === sent ? true : undefined), 'the backlog projected live', 60000);
     const lines: string[] = [];
     await underTraffic(() => rebuild({ config: env.config, kafka, logger, handoverLag: Number.MAX_SAFE_INTEGER, handoverTimeoutMs: 150, progress: (line) => lines.push(line) }));
     expect(lines.join('\n')).toMatch(/moved on during the hand-over/);
+    expect((await env.pool.query("SELECT slug FROM organizations WHERE slug = 'not-in-the-log'")).rows).toEqual([]);
+    await expectExact();
+  });
+
+  it('gives the live projector back when a live batch holds the hand-over lock too long, and hands over later', async () => {
+    await env.pool.query("INSERT INTO organizations (slug, name, created_at) VALUES ('not-in-the-log', 'x', now())");
+    // A long live batch, held open here: the live projector's batches share the lock, the
+    // hand-over wants it alone.
+    const batch = await env.pool.connect();
+    await batch.query('BEGIN');
+    await batch.query('SELECT pg_advisory_xact_lock_shared(hashtext(current_schema() || $1))', [handoverLockName('')]);
+    const lines: string[] = [];
+    const released = eventually(async () => (lines.some((line) => line.includes('held the hand-over lock too long')) ? true : undefined), 'the hand-over giving up on the lock', 60000)
+      .finally(async () => {
+        await batch.query('COMMIT');
+        batch.release();
+      });
+    await underTraffic(() => rebuild({ config: env.config, kafka, logger, handoverLag: Number.MAX_SAFE_INTEGER, handoverTimeoutMs: 150, progress: (line) => lines.push(line) }));
+    await released;
+    expect(lines.at(-1)).toMatch(/^done: /);
     expect((await env.pool.query("SELECT slug FROM organizations WHERE slug = 'not-in-the-log'")).rows).toEqual([]);
     await expectExact();
   });
