@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
@@ -14,12 +14,20 @@ import { bootstrap, type BootstrapResult } from '@trapline/cli/bootstrap';
 // An isolated Trapline for one test file: its own topic prefix, database and ports on the shared
 // real servers, provisioned the way production is.
 
-function canListen(port: number): Promise<boolean> {
+/** A server listening on the port (127.0.0.1), or undefined when the port is taken. */
+function listenOn(port: number): Promise<Server | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
   });
+}
+
+async function canListen(port: number): Promise<boolean> {
+  const server = await listenOn(port);
+  if (server === undefined) return false;
+  await new Promise((resolve) => server.close(resolve));
+  return true;
 }
 
 // Each test process takes ports from a block of its own, below Linux's ephemeral range (32768+),
@@ -32,21 +40,14 @@ function canListen(port: number): Promise<boolean> {
 const PORTS_PER_BLOCK = 200;
 const BLOCKS = 50;
 
-function holdPort(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    // Held, never closed; unref'd so that it keeps no test process alive.
-    server.listen(port, '127.0.0.1', () => {
-      server.unref();
-      resolve(true);
-    });
-  });
-}
-
 async function claimBlock(): Promise<number> {
   for (let block = 0; block < BLOCKS; block += 1) {
-    if (await holdPort(20000 + block * PORTS_PER_BLOCK)) return block;
+    // Held, never closed; unref'd so that it keeps no test process alive.
+    const lock = await listenOn(20000 + block * PORTS_PER_BLOCK);
+    if (lock !== undefined) {
+      lock.unref();
+      return block;
+    }
   }
   throw new Error('every test port block is taken');
 }
