@@ -1,9 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Codec, type Headers } from '@trapline/schemas';
-import { eventTags, userIdentity, type IssueFacts } from '../domain/issue.ts';
-import { occurredText, parseEvent, type Parsed } from '../domain/received.ts';
-import { mayHaveSourceMaps } from '../domain/source-maps.ts';
+import type { IssueFacts } from '../domain/issue.ts';
+import { parseEvent, type Parsed } from '../domain/received.ts';
 import { CopySegments } from './copy-rows.ts';
 
 // The bulk load's reading of EventReceived records (Avro, then the payload's JSON, grouping and the
@@ -93,16 +92,16 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
 /** The event as the bulk load writes it, its rows into `rows`. */
 export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
-  const { record, event, hash, groupingVersion, facts } = parsed;
-  const tags = eventTags(event);
+  const { record, fields, hash, groupingVersion, facts } = parsed;
+  const tags = fields.tags;
   const received = iso(record.receivedAt);
-  const release = event.release ?? null;
+  const release = fields.release ?? null;
   const mark = rows.mark();
   rows.raw(record.projectId).text(record.eventId);
   rows.mark();
-  rows.raw(received).raw(occurredText(event.timestamp)!).text(event.level).text(event.platform)
-    .text(facts.title).text(event.message ?? '').text(release).text(event.environment ?? null)
-    .text(userIdentity(event) ?? null).raw('f').text(record.payload).end();
+  rows.raw(received).raw(fields.occurred).text(fields.level).text(fields.platform)
+    .text(facts.title).text(fields.message ?? '').text(release).text(fields.environment ?? null)
+    .text(fields.user ?? null).raw('f').text(record.payload).end();
   rows.mark();
   rows.raw(record.projectId).text(record.eventId).raw(received).end();
   rows.mark();
@@ -115,8 +114,8 @@ export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
   return {
     projectId: record.projectId, eventId: record.eventId, receivedAt: record.receivedAt, hash, groupingVersion,
     type: facts.type, title: facts.title, culprit: facts.culprit, metadata: JSON.stringify(facts.metadata),
-    level: event.level, platform: event.platform, logger: event.logger ?? null, release, releaseTag, tags: tags.length,
-    mayHaveSourceMaps: mayHaveSourceMaps(event), mark,
+    level: fields.level, platform: fields.platform, logger: fields.logger ?? null, release, releaseTag, tags: tags.length,
+    mayHaveSourceMaps: fields.mayHaveSourceMaps, mark,
   };
 }
 

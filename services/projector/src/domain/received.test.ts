@@ -1,19 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from './grouping.ts';
-import { describeIssue } from './issue.ts';
+import { describeIssue, eventTags, userIdentity } from './issue.ts';
 import { occurredText, parseEvent, parseEvents } from './received.ts';
+import { mayHaveSourceMaps } from './source-maps.ts';
 
 const event: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['region', 'eu']], message: 'User 42 not found' };
 const given = (overrides: Partial<EventReceived> = {}): EventReceived => ({ projectId: 1, eventId: event.event_id, receivedAt: 1_000, keyId: 'k', payload: JSON.stringify(event), ...overrides });
 
 describe('parsing an EventReceived record', () => {
-  it('gives the event, its grouping hash and version, the issue it describes and its offset', () => {
+  it('gives the fields stored of the event, its grouping hash and version, the issue it describes and its offset', () => {
     const record = given();
+    const fields = {
+      occurred: occurredText(event.timestamp), level: event.level, platform: event.platform, logger: event.logger, message: event.message, release: event.release,
+      environment: event.environment, user: userIdentity(event), tags: eventTags(event), mayHaveSourceMaps: mayHaveSourceMaps(event),
+    };
     expect(parseEvent(record, 7)).toEqual({
       ok: true,
-      parsed: { record, offset: 7, event, hash: groupHashes(event).hashes[0], groupingVersion: groupHashes(event).version, facts: describeIssue(event) },
+      parsed: { record, offset: 7, fields, hash: groupHashes(event).hashes[0], groupingVersion: groupHashes(event).version, facts: describeIssue(event) },
     });
+  });
+
+  it('keeps of the event only what is stored, not its tree', () => {
+    const parsed = parseEvent(given());
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(Object.values(parsed.parsed.fields).filter((value) => typeof value === 'object' && !Array.isArray(value))).toEqual([]);
+    expect(parsed.parsed).not.toHaveProperty('event');
   });
 
   it('takes each offset in turn, -1 where none is known', () => {

@@ -2,9 +2,9 @@ import { ensureEventPartitions, type PoolClient } from '@trapline/runtime';
 import { copyInto } from '../adapters/copy-in.ts';
 import { CopyRows } from '../adapters/copy-rows.ts';
 import { eventKeys } from '@trapline/schemas';
-import { eventTags, shortIdNumber, userIdentity } from '../domain/issue.ts';
+import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
-import { occurredText, type Parsed } from '../domain/received.ts';
+import type { Parsed } from '../domain/received.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import type { ApplyContext, Effects } from './effects.ts';
 import { groupOnResolvedFrames } from './resolved-frames.ts';
@@ -114,9 +114,9 @@ async function insertGroups(db: PoolClient, created: Joined[]): Promise<void> {
          AS v(id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, first_seen, grouping_version, status_offset, first_release)`,
       [
         ids, created.map((entry) => entry.record.projectId), shortIds, created.map((entry) => entry.facts.title), created.map((entry) => entry.facts.culprit),
-        created.map((entry) => entry.facts.type), created.map((entry) => JSON.stringify(entry.facts.metadata)), created.map((entry) => entry.event.level),
-        created.map((entry) => entry.event.platform), created.map((entry) => entry.event.logger ?? null), created.map((entry) => receivedText(entry.record.receivedAt)),
-        created.map((entry) => entry.groupingVersion), created.map((entry) => entry.offset), created.map((entry) => entry.event.release ?? null),
+        created.map((entry) => entry.facts.type), created.map((entry) => JSON.stringify(entry.facts.metadata)), created.map((entry) => entry.fields.level),
+        created.map((entry) => entry.fields.platform), created.map((entry) => entry.fields.logger ?? null), created.map((entry) => receivedText(entry.record.receivedAt)),
+        created.map((entry) => entry.groupingVersion), created.map((entry) => entry.offset), created.map((entry) => entry.fields.release ?? null),
       ],
     );
     await db.query('INSERT INTO group_hashes (project_id, hash, group_id) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])', [
@@ -134,7 +134,7 @@ async function updateGroups(db: PoolClient, joined: Joined[]): Promise<void> {
   const byGroup = new Map<number, { n: number; first: number; last: number; latest: Joined; firstRelease: string | null; lastRelease: string | null; reopenedAt: number | null }>();
   for (const entry of joined) {
     const at = entry.record.receivedAt;
-    const release = entry.event.release ?? null;
+    const release = entry.fields.release ?? null;
     const group = byGroup.get(entry.placement.groupId);
     if (group) {
       byGroup.set(entry.placement.groupId, {
@@ -162,7 +162,7 @@ async function updateGroups(db: PoolClient, joined: Joined[]): Promise<void> {
        WHERE g.id = v.id`,
       [
         groups.map(([id]) => id), groups.map(([, group]) => group.n), groups.map(([, group]) => receivedText(group.first)), groups.map(([, group]) => receivedText(group.last)),
-        groups.map(([, group]) => group.latest.event.level), groups.map(([, group]) => group.latest.facts.title), groups.map(([, group]) => group.latest.facts.culprit),
+        groups.map(([, group]) => group.latest.fields.level), groups.map(([, group]) => group.latest.facts.title), groups.map(([, group]) => group.latest.facts.culprit),
         groups.map(([, group]) => JSON.stringify(group.latest.facts.metadata)), groups.map(([, group]) => group.reopenedAt),
         groups.map(([, group]) => group.firstRelease), groups.map(([, group]) => group.lastRelease),
       ],
@@ -186,9 +186,9 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
       const { projectId, eventId, receivedAt, payload } = entry.record;
       const received = receivedText(receivedAt);
       eventIds.raw(projectId).text(eventId).raw(received).end();
-      events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(occurredText(entry.event.timestamp)!)
-        .text(entry.event.level).text(entry.event.platform).text(entry.facts.title).text(entry.event.message ?? '')
-        .text(entry.event.release ?? null).text(entry.event.environment ?? null).text(userIdentity(entry.event) ?? null)
+      events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(entry.fields.occurred)
+        .text(entry.fields.level).text(entry.fields.platform).text(entry.facts.title).text(entry.fields.message ?? '')
+        .text(entry.fields.release ?? null).text(entry.fields.environment ?? null).text(entry.fields.user ?? null)
         .raw(entry.placement.kind === 'hidden' ? 't' : 'f').text(payload).end();
     }
     await copyInto(db, 'event_ids (project_id, event_id, received_at)', eventIds);
@@ -209,7 +209,7 @@ async function insertTags(db: PoolClient, joined: Joined[]): Promise<void> {
     const { projectId, eventId, receivedAt } = entry.record;
     const at = receivedText(receivedAt);
     const groupId = entry.placement.groupId;
-    for (const [key, value] of eventTags(entry.event)) {
+    for (const [key, value] of entry.fields.tags) {
       rows.raw(projectId).text(eventId).raw(groupId).text(key).text(value).raw(at).end();
       addTagValue(values, groupId, projectId, key, value, receivedAt);
     }
@@ -282,19 +282,19 @@ async function regressions(db: PoolClient, joined: Joined[]): Promise<Map<number
   );
   if (resolved.rows.length === 0) return reopening;
   const resolutions = new Map<number, Resolution>(resolved.rows.map((row) => [row.id, { inRelease: row.resolved_in_release, inNextRelease: row.resolved_in_next_release, resolvedAt: row.resolved_at?.getTime() ?? 0 }]));
-  const withRelease = joined.filter((entry) => entry.event.release && resolutions.has(entry.placement.groupId));
+  const withRelease = joined.filter((entry) => entry.fields.release && resolutions.has(entry.placement.groupId));
   const firstSeen = new Map<string, number>();
   if (withRelease.length > 0) {
     const known = await db.query<{ project_id: number; value: string; first_seen: Date }>(
       `SELECT t.project_id, t.value, min(t.first_seen) AS first_seen FROM group_tag_values t
        JOIN unnest($1::bigint[], $2::text[]) AS b(project_id, value) ON t.project_id = b.project_id AND t.key = 'release' AND t.value = b.value
        GROUP BY t.project_id, t.value`,
-      [withRelease.map((entry) => entry.record.projectId), withRelease.map((entry) => entry.event.release!)],
+      [withRelease.map((entry) => entry.record.projectId), withRelease.map((entry) => entry.fields.release!)],
     );
     for (const row of known.rows) firstSeen.set(pairKey(row.project_id, row.value), row.first_seen.getTime());
   }
   for (const entry of joined) {
-    const release = entry.event.release ?? null;
+    const release = entry.fields.release ?? null;
     const key = release === null ? '' : pairKey(entry.record.projectId, release);
     const resolution = resolutions.get(entry.placement.groupId);
     if (resolution && !reopening.has(entry.placement.groupId) && reopens(resolution, { release, releaseFirstSeen: firstSeen.get(key) ?? null })) {
