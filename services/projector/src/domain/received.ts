@@ -3,9 +3,9 @@ import { groupHashes } from './grouping.ts';
 import { describeIssue, eventTags, type IssueFacts, userIdentity } from './issue.ts';
 import { mayHaveSourceMaps } from './source-maps.ts';
 
-// The parse of an EventReceived record into what the read models are written from: the event it
-// carries, its grouping hash and the issue it describes. Pure; a record that can never be projected
-// is a reason (for the dead-letter topic), not an exception.
+// The parse of an EventReceived record into what the read models are written from: the fields
+// stored of the event it carries, its grouping hash and the issue it describes. Pure; a record that
+// can never be projected is a reason (for the dead-letter topic), not an exception.
 
 /**
  * What the read models store of an event besides its payload, taken when it is parsed. The parsed
