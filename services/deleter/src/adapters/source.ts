@@ -42,7 +42,7 @@ export class DeletionSource {
     if (step.kind === 'retention') return this.nextRetentionChunk(step, chunkSize);
     if (step.kind === 'expiry') return this.nextExpiryChunk(step, chunkSize);
     const result = await this.pool.query<{ event_id: string; rows: number }>(
-      `SELECT e.event_id, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id AND t.received_at = e.received_at)::int AS rows
+      `SELECT e.event_id, 1 + (SELECT count(*) FROM event_tags t WHERE t.group_id = e.group_id AND t.received_at = e.received_at AND t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
        FROM events e
        WHERE e.project_id = $1 AND ${step.kind === 'group' ? 'e.group_id = $2' : 'e.event_id = $2'} AND ($3::text IS NULL OR e.event_id > $3)
        ORDER BY e.event_id LIMIT $4`,
@@ -62,7 +62,7 @@ export class DeletionSource {
     const separator = step.cursor?.indexOf(':') ?? -1;
     const after = step.cursor ? { at: new Date(Number(step.cursor.slice(0, separator))), eventId: step.cursor.slice(separator + 1) } : null;
     const result = await this.pool.query<{ event_id: string; received_at: Date; rows: number }>(
-      `SELECT e.event_id, e.received_at, 1 + (SELECT count(*) FROM event_tags t WHERE t.project_id = e.project_id AND t.event_id = e.event_id AND t.received_at = e.received_at)::int AS rows
+      `SELECT e.event_id, e.received_at, 1 + (SELECT count(*) FROM event_tags t WHERE t.group_id = e.group_id AND t.received_at = e.received_at AND t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
        FROM events e
        WHERE e.project_id = $1 AND e.received_at < $2 AND ($3::timestamptz IS NULL OR (e.received_at, e.event_id) > ($3, $4))
        ORDER BY e.received_at, e.event_id LIMIT $5`,

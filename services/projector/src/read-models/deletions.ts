@@ -3,7 +3,7 @@ import type { DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged
 import { describeIssue } from '../domain/issue.ts';
 import { NO_EFFECTS, type Effects } from './effects.ts';
 import { expire, setExpiryHorizon } from './expiry.ts';
-import { removeEventTags } from './tag-values.ts';
+import { deleteEventTags, removeEventTags } from './tag-values.ts';
 
 // Deletions: a request hides what it deletes at once (an issue and its hashes' tombstones, or an
 // event) and becomes the deletion's row; each EventsPurged chunk the deleter appends takes the
@@ -114,7 +114,7 @@ export async function applyEventsPurged(db: PoolClient, record: EventsPurged): P
   const located = await db.query<{ received_at: Date }>('DELETE FROM event_ids WHERE project_id = $1 AND event_id = ANY($2) RETURNING received_at', [projectId, eventIds]);
   const times = [...new Set(located.rows.map((row) => row.received_at.getTime()))].map((at) => new Date(at));
   // A deleted issue is hidden as a whole: its tag values go with it at the end, not value by value.
-  if (record.groupId !== null) await db.query('DELETE FROM event_tags WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3)', [projectId, eventIds, times]);
+  if (record.groupId !== null) await db.query(deleteEventTags(), [projectId, eventIds, times]);
   else await removeEventTags(db, projectId, eventIds, times);
   const removed = await db.query<{ group_id: number }>('DELETE FROM events WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3) RETURNING group_id', [projectId, eventIds, times]);
   if (record.groupId !== null) {

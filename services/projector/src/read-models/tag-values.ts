@@ -42,12 +42,22 @@ async function settle(db: PoolClient, rows: Subtracted[]): Promise<void> {
 }
 
 /**
+ * The DELETE of the tag rows of events (of project $1, by id $2, in the partitions of the times $3),
+ * found through their issue and received time (the `(group_id, received_at)` index): an event's
+ * row in `events` names both, so it must still be there.
+ */
+export const deleteEventTags = (returning?: string) =>
+  `DELETE FROM event_tags t USING events e
+   WHERE e.project_id = $1 AND e.event_id = ANY($2) AND e.received_at = ANY($3)
+     AND t.group_id = e.group_id AND t.received_at = e.received_at AND t.project_id = e.project_id AND t.event_id = e.event_id${returning ? ` RETURNING ${returning}` : ''}`;
+
+/**
  * Removes the tag rows of events (of one project, by id, in the partitions of `times`) and takes
  * them off their issues' tag values. Returns how many rows went.
  */
 export async function removeEventTags(db: PoolClient, projectId: number, eventIds: string[], times: Date[]): Promise<number> {
   const result = await db.query<Subtracted>(
-    `WITH removed AS (DELETE FROM event_tags WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3) RETURNING group_id, key, value, received_at)
+    `WITH removed AS (${deleteEventTags('t.group_id, t.key, t.value, t.received_at')})
      ${subtract('SELECT group_id, key, value, count(*) AS n, min(received_at) AS lo, max(received_at) AS hi FROM removed GROUP BY group_id, key, value')}`,
     [projectId, eventIds, times],
   );
