@@ -60,16 +60,16 @@ async function fill(pool: Pool, size: Size, now: number, progress: (line: string
   }
   const times = Array.from({ length: 16 }, (_, day) => now - day * DAY_MS);
   await ensureEventPartitions(pool, times, 86_400, []);
-  const indexes = await secondaryIndexes(pool, ['groups', 'group_tag_values', 'events', 'event_tags']);
+  const indexes = await secondaryIndexes(pool, ['groups', 'group_tag_values', 'events']);
   for (const index of indexes) await pool.query(`DROP INDEX "${index.name}"`);
   // A benchmark's data, regenerated each run: unlogged (no WAL to write while loading; reads are the
   // same), and no autovacuum racing the load (VACUUM ANALYZE runs once at the end).
   const tables = (await pool.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent
-     WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace AND (c.relname IN ('groups', 'group_tag_values') OR p.relname IN ('events', 'event_tags'))`,
+     WHERE c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace AND (c.relname IN ('groups', 'group_tag_values') OR p.relname = 'events')`,
   )).rows.map((row) => row.name);
   for (const table of tables) await pool.query(`ALTER TABLE "${table}" SET UNLOGGED, SET (autovacuum_enabled = false)`);
-  // The user_count triggers' work is done by the load itself (user_count below is the tag rows' count).
+  // The user_count triggers' work is done by the load itself (user_count below is the count of the events' user tags).
   await pool.query('ALTER TABLE group_tag_values DISABLE TRIGGER USER');
   // An issue's columns as functions of its id, so the events need no join to find them.
   const project = (n = 'n') => `(CASE WHEN ${n} % 10 < 7 THEN 1 ELSE 2 + ${n} % 3 END)`;
@@ -113,22 +113,18 @@ async function fill(pool: Pool, size: Size, now: number, progress: (line: string
   const loadEvents = async (first: number) => {
     const last = Math.min(size.events, first + CHUNK) - 1;
     await pool.query(
-      `WITH added AS (
-         INSERT INTO events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, payload)
-         SELECT ${project('gid')}, lpad(to_hex(n), 32, '0'), gid, at, at, ${level('gid')}, 'node', ${title('gid')}, '', 'bench@1', 'prod', 'u' || (n % 1000),
-           jsonb_build_object('event_id', lpad(to_hex(n), 32, '0'), 'level', ${level('gid')}, 'platform', 'node', 'timestamp', extract(epoch FROM at),
-             'release', 'bench@1', 'environment', 'prod', 'user', jsonb_build_object('id', 'u' || (n % 1000)),
-             'tags', jsonb_build_array(jsonb_build_array('browser', (ARRAY['Chrome','Firefox','Safari'])[1 + n % 3])),
-             'exception', jsonb_build_object('values', jsonb_build_array(jsonb_build_object('type', 'TypeError', 'value', ${title('gid')},
-               'stacktrace', jsonb_build_object('frames', jsonb_build_array(
-                 jsonb_build_object('filename', ${culprit('gid')}, 'function', 'handler', 'lineno', 1 + n % 200, 'colno', 1 + n % 80, 'in_app', true)))))))
-         FROM generate_series($1::bigint, $2::bigint) AS n
+      `INSERT INTO events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, tag_keys, tag_values, payload)
+       SELECT ${project('gid')}, lpad(to_hex(n), 32, '0'), gid, at, at, ${level('gid')}, 'node', ${title('gid')}, '', 'bench@1', 'prod', 'u' || (n % 1000),
+         ARRAY['browser', 'user'], ARRAY[(ARRAY['Chrome','Firefox','Safari'])[1 + n % 3], 'u' || (n % 1000)],
+         jsonb_build_object('event_id', lpad(to_hex(n), 32, '0'), 'level', ${level('gid')}, 'platform', 'node', 'timestamp', extract(epoch FROM at),
+           'release', 'bench@1', 'environment', 'prod', 'user', jsonb_build_object('id', 'u' || (n % 1000)),
+           'tags', jsonb_build_array(jsonb_build_array('browser', (ARRAY['Chrome','Firefox','Safari'])[1 + n % 3])),
+           'exception', jsonb_build_object('values', jsonb_build_array(jsonb_build_object('type', 'TypeError', 'value', ${title('gid')},
+             'stacktrace', jsonb_build_object('frames', jsonb_build_array(
+               jsonb_build_object('filename', ${culprit('gid')}, 'function', 'handler', 'lineno', 1 + n % 200, 'colno', 1 + n % 80, 'in_app', true)))))))
+       FROM generate_series($1::bigint, $2::bigint) AS n
            CROSS JOIN LATERAL (SELECT to_timestamp($5 / 1000.0) - ((n * 7919) % (86400 * 14)) * interval '1 second' AS at,
-             CASE WHEN n < $3 THEN 1 ELSE 1 + (n * 48271) % $4 END AS gid) t
-         RETURNING project_id, event_id, group_id, received_at, user_ident, payload)
-       INSERT INTO event_tags (project_id, event_id, group_id, key, value, received_at)
-       SELECT a.project_id, a.event_id, a.group_id, k.key, k.value, a.received_at
-       FROM added a, LATERAL (VALUES ('browser', a.payload #>> '{tags,0,1}'), ('user', a.user_ident)) AS k(key, value)`,
+           CASE WHEN n < $3 THEN 1 ELSE 1 + (n * 48271) % $4 END AS gid) t`,
       [first, last, hot, size.issues, now],
     );
     done += last + 1 - first;

@@ -50,16 +50,12 @@ async function copy(client: PoolClient, sql: string, lines: Iterable<string>): P
 
 async function load(client: PoolClient, batches: Batch[]): Promise<void> {
   await ensureEventPartitions(client, batches.flatMap((batch) => Array.from({ length: batch.count }, (_, n) => batch.at(n)).filter((at, n) => n === 0 || Math.floor(at / DAY_MS) !== Math.floor(batch.at(n - 1) / DAY_MS))), 86400, []);
-  await copy(client, 'COPY events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, release, environment, payload) FROM STDIN', (function* () {
+  // Tags as the projector writes them: keys and values, in two arrays (plain strings: no quoting to escape).
+  const tagArrays = `{${TAGS.map(([key]) => `"${key}"`).join(',')}}\t{${TAGS.map(([, value]) => `"${value}"`).join(',')}}`;
+  await copy(client, 'COPY events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, release, environment, tag_keys, tag_values, payload) FROM STDIN', (function* () {
     for (const batch of batches) for (let n = 0; n < batch.count; n++) {
       const at = new Date(batch.at(n)).toISOString();
-      yield `${batch.projectId}\t${eventId(batch, n)}\t${groupOf(batch, n)}\t${at}\t${at}\terror\tnode\tTypeError${n % batch.groups}\tbench@1.0.0\tbench\t${escape(payload(batch, n))}\n`;
-    }
-  })());
-  await copy(client, 'COPY event_tags (project_id, event_id, group_id, key, value, received_at) FROM STDIN', (function* () {
-    for (const batch of batches) for (let n = 0; n < batch.count; n++) {
-      const at = new Date(batch.at(n)).toISOString();
-      for (const [key, value] of TAGS) yield `${batch.projectId}\t${eventId(batch, n)}\t${groupOf(batch, n)}\t${key}\t${value}\t${at}\n`;
+      yield `${batch.projectId}\t${eventId(batch, n)}\t${groupOf(batch, n)}\t${at}\t${at}\terror\tnode\tTypeError${n % batch.groups}\tbench@1.0.0\tbench\t${tagArrays}\t${escape(payload(batch, n))}\n`;
     }
   })());
   await copy(client, 'COPY event_ids (project_id, event_id, received_at) FROM STDIN', (function* () {
@@ -74,7 +70,8 @@ async function load(client: PoolClient, batches: Batch[]): Promise<void> {
   await client.query("INSERT INTO group_hashes (project_id, hash, group_id) SELECT project_id, 'h' || id, id FROM groups");
   await client.query(
     `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
-     SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM event_tags GROUP BY group_id, key, value`,
+     SELECT e.group_id, min(e.project_id), u.key, u.value, count(*), min(e.received_at), max(e.received_at)
+     FROM events e CROSS JOIN LATERAL unnest(e.tag_keys, e.tag_values) AS u(key, value) GROUP BY e.group_id, u.key, u.value`,
   );
   await client.query('ANALYZE');
 }
@@ -110,7 +107,7 @@ export async function retentionScenario(): Promise<Scenario> {
     }
     const copySeconds = (Date.now() - copyStart) / 1000;
     const directoryBytes = "SELECT pg_total_relation_size('event_ids') AS n";
-    const eventsBytes = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent IN ('events'::regclass, 'event_tags'::regclass)";
+    const eventsBytes = "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass";
     await trapline.pool.query('CHECKPOINT');
     const before = { database: await scalar('SELECT pg_database_size(current_database()) AS n'), events: await scalar(eventsBytes), partitions: await scalar("SELECT count(*) AS n FROM pg_inherits WHERE inhparent = 'events'::regclass"), directory: await scalar(directoryBytes) };
 

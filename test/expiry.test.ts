@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listEventPartitions } from '@trapline/runtime';
-import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
+import { eventually, runCli, startTrapline, type RunningTrapline, EVENT_TAG_ROWS } from './harness.ts';
 import { projection } from './load.ts';
 import { readTopic } from './log.ts';
 import * as received from './received.ts';
@@ -38,7 +38,7 @@ const sendNow = (message: string) => received.sendNow(trapline, message);
 const snapshot = async () => ({
   groups: await query('SELECT id, project_id, short_id, title, times_seen, first_seen, last_seen, status FROM groups ORDER BY id'),
   events: await query('SELECT project_id, event_id, group_id, received_at FROM events ORDER BY event_id'),
-  tags: await query('SELECT project_id, event_id, key, value FROM event_tags ORDER BY event_id, key'),
+  tags: await query(`SELECT project_id, event_id, key, value FROM ${EVENT_TAG_ROWS} ORDER BY event_id, key`),
   directory: await query('SELECT project_id, event_id, received_at FROM event_ids ORDER BY event_id'),
   tagValues: await query('SELECT * FROM group_tag_values ORDER BY group_id, key, value'),
 });
@@ -74,7 +74,7 @@ describe('expiry', () => {
 
     expect((await query<{ event_id: string }>('SELECT event_id FROM events')).map((row) => row.event_id).sort()).toEqual([...fresh].sort());
     expect((await query<{ event_id: string }>('SELECT event_id FROM event_ids')).map((row) => row.event_id).sort()).toEqual([...fresh].sort());
-    expect(await query("SELECT 1 FROM event_tags WHERE value = 'old'")).toEqual([]);
+    expect(await query(`SELECT 1 FROM ${EVENT_TAG_ROWS} WHERE value = 'old'`)).toEqual([]);
     expect(await projection(trapline, []), 'issue counts and tag values as the remaining events say').toMatchObject({ miscounted: 0, tags_miscounted: 0 });
     expect(await query("SELECT 1 FROM groups WHERE title IN ('only old events', 'another project')")).toEqual([]);
     const [mixed] = await query<{ times_seen: number; first_seen: Date }>("SELECT times_seen, first_seen FROM groups WHERE title = 'old and new events'");

@@ -84,6 +84,9 @@ export async function freePortPair(): Promise<number> {
   }
 }
 
+/** The events' tags as rows (project_id, event_id, group_id, key, value, received_at): what `event_tags` held before they moved into the events rows. */
+export const EVENT_TAG_ROWS = '(SELECT e.project_id, e.event_id, e.group_id, u.key, u.value, e.received_at FROM events e CROSS JOIN LATERAL unnest(e.tag_keys, e.tag_values) AS u(key, value)) AS event_tags';
+
 export interface Isolated {
   config: Config;
   env: NodeJS.ProcessEnv;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RunningTrapline } from './harness.ts';
+import { EVENT_TAG_ROWS, type RunningTrapline } from './harness.ts';
 
 // Steady load through the gateway's store endpoint, and what the read model must show for it.
 
@@ -66,7 +66,7 @@ export async function projection(trapline: RunningTrapline, ids: string[], unack
             (SELECT count(*) FROM events WHERE event_id = ANY($2::text[]))::int AS unacknowledged_present,
             (SELECT count(*) FROM groups g WHERE g.times_seen <> (SELECT count(*) FROM events e WHERE e.group_id = g.id))::int AS miscounted,
             (SELECT count(*) FROM (
-               SELECT group_id, key, value, count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen FROM event_tags GROUP BY 1, 2, 3
+               SELECT group_id, key, value, count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen FROM ${EVENT_TAG_ROWS} GROUP BY 1, 2, 3
              ) t FULL JOIN group_tag_values v USING (group_id, key, value)
              WHERE t.n IS DISTINCT FROM v.times_seen OR t.first_seen IS DISTINCT FROM v.first_seen OR t.last_seen IS DISTINCT FROM v.last_seen)::int AS tags_miscounted`,
     [ids, unacknowledged],

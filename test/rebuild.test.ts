@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, runCli, runCliConcurrently, startTrapline, type RunningTrapline } from './harness.ts';
+import { eventually, runCli, runCliConcurrently, startTrapline, type RunningTrapline, EVENT_TAG_ROWS } from './harness.ts';
 import { compactQuickly, groupLag, untilCompactedAway } from './log.ts';
 
 // Invariant 2, rebuild equals live: a mixed workload (events, status changes, an issue and an event
@@ -56,7 +56,7 @@ async function snapshot(transactions: string[]) {
     hashes: await table('SELECT * FROM group_hashes ORDER BY project_id, hash'),
     tombstones: await table('SELECT * FROM group_hash_tombstones ORDER BY project_id, hash, group_id'),
     events: await table('SELECT project_id, event_id, group_id, received_at, occurred_at, level, title, pending_deletion, payload FROM events ORDER BY event_id'),
-    tags: await table('SELECT * FROM event_tags ORDER BY event_id, key'),
+    tags: await table(`SELECT * FROM ${EVENT_TAG_ROWS} ORDER BY event_id, key`),
     tagValues: await table('SELECT * FROM group_tag_values ORDER BY group_id, key, value'),
     directory: await table('SELECT * FROM event_ids ORDER BY project_id, event_id'),
     deletions: await table('SELECT * FROM deletions ORDER BY transaction_id'),

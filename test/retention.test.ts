@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, runCli, startTrapline, type RunningTrapline } from './harness.ts';
+import { eventually, runCli, startTrapline, type RunningTrapline, EVENT_TAG_ROWS } from './harness.ts';
 import { projection } from './load.ts';
 import { readTopic } from './log.ts';
 import * as received from './received.ts';
@@ -74,7 +74,7 @@ describe('retention', () => {
     const [mixed] = await query<{ id: number; times_seen: number; first_seen: Date }>("SELECT id, times_seen, first_seen FROM groups WHERE title = 'old and new events'");
     expect(mixed).toMatchObject({ id: mixedBefore!.id, times_seen: 1 });
     expect(mixed!.first_seen.getTime()).toBeGreaterThan(Date.now() - DAY);
-    expect(await query("SELECT 1 FROM event_tags WHERE value = 'old'")).toEqual([]);
+    expect(await query(`SELECT 1 FROM ${EVENT_TAG_ROWS} WHERE value = 'old'`)).toEqual([]);
     expect(await projection(trapline, []), 'issue counts and tag values as the remaining events say').toMatchObject({ miscounted: 0, tags_miscounted: 0 });
     const detail = (await (await api('GET', `/projects/${org}/${project}/`)).json()) as { retentionDays: number };
     expect(detail.retentionDays).toBe(5);

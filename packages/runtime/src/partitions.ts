@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import { inTransaction } from './postgres.ts';
 
-// The events tables (`events`, `event_tags`) are range-partitioned by received time. A partition
-// covers [from, to) in epoch seconds and is named `<table>_<from>_<to>` in both tables. Which
+// The events table (`events`, which carries each event's tags too) is range-partitioned by received
+// time. A partition covers [from, to) in epoch seconds and is named `<table>_<from>_<to>`. Which
 // range a new partition takes is pure (planPartition); creating, listing and dropping them are the
 // adapter below, run by the projector (the only writer) inside its batch transaction.
 
-export const PARTITIONED_TABLES = ['events', 'event_tags'] as const;
+export const PARTITIONED_TABLES = ['events'] as const;
 
 export interface PartitionRange {
   /** Epoch seconds, inclusive. */
@@ -93,7 +93,7 @@ export async function ensureEventPartitions(db: Queryable, timesMs: Iterable<num
 }
 
 /**
- * Locks every partition wholly before `beforeMs` (both tables) against any other use, for the rest
+ * Locks every partition wholly before `beforeMs` against any other use, for the rest
  * of the caller's transaction, and returns their ranges: what they hold can then be counted and
  * dropped without another instance adding to it or taking from it meanwhile. Takes the lock that
  * partition creation takes, so none is made in the expired range either. The wait for a lock is
@@ -138,7 +138,7 @@ export async function dropExpiredPartitions(pool: pg.Pool, lockTimeoutMs = 2000)
     await db.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
     for (const range of candidates) {
       const names = PARTITIONED_TABLES.map((table) => `"${partitionName(table, range)}"`);
-      const holding = await db.query(`SELECT 1 FROM ${names[0]} UNION ALL SELECT 1 FROM ${names[1]} LIMIT 1`);
+      const holding = await db.query(`${names.map((name) => `SELECT 1 FROM ${name}`).join(' UNION ALL ')} LIMIT 1`);
       if (holding.rows.length > 0) continue;
       // The parents first, as every reader takes them: waiting for readers, never deadlocking with one.
       await db.query(`LOCK TABLE ONLY ${PARTITIONED_TABLES.join(', ONLY ')} IN ACCESS EXCLUSIVE MODE`);

@@ -94,7 +94,7 @@ export interface GroupRow {
   resolved_in_next_release?: string | null;
 }
 
-/** `events`, with its tags from `event_tags`. */
+/** `events`, with its tags (its `tag_keys` and `tag_values`) as pairs by key. */
 export interface EventRow {
   project_id: number;
   event_id: string;

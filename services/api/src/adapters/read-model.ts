@@ -103,7 +103,7 @@ const GROUP_COLUMNS = `g.id, g.project_id, g.short_id, g.title, g.culprit, g.typ
   g.user_count`;
 
 const EVENT_COLUMNS = `e.project_id, e.event_id, e.group_id, e.received_at, e.occurred_at, e.title, e.message, e.payload,
-  COALESCE((SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) FROM event_tags t WHERE t.group_id = e.group_id AND t.received_at = e.received_at AND t.project_id = e.project_id AND t.event_id = e.event_id), '{}') AS tags`;
+  COALESCE((SELECT array_agg(ARRAY[u.key, u.value] ORDER BY u.key) FROM unnest(e.tag_keys, e.tag_values) AS u(key, value)), '{}') AS tags`;
 
 const AUDIT_COLUMNS = 'id, organization_slug, project_id, event, actor, transaction_id, target_object, data, created_at';
 

@@ -42,7 +42,7 @@ export class DeletionSource {
     if (step.kind === 'retention') return this.nextRetentionChunk(step, chunkSize);
     if (step.kind === 'expiry') return this.nextExpiryChunk(step, chunkSize);
     const result = await this.pool.query<{ event_id: string; rows: number }>(
-      `SELECT e.event_id, 1 + (SELECT count(*) FROM event_tags t WHERE t.group_id = e.group_id AND t.received_at = e.received_at AND t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
+      `SELECT e.event_id, 1 + cardinality(e.tag_keys) AS rows
        FROM events e
        WHERE e.project_id = $1 AND ${step.kind === 'group' ? 'e.group_id = $2' : 'e.event_id = $2'} AND ($3::text IS NULL OR e.event_id > $3)
        ORDER BY e.event_id LIMIT $4`,
@@ -62,7 +62,7 @@ export class DeletionSource {
     const separator = step.cursor?.indexOf(':') ?? -1;
     const after = step.cursor ? { at: new Date(Number(step.cursor.slice(0, separator))), eventId: step.cursor.slice(separator + 1) } : null;
     const result = await this.pool.query<{ event_id: string; received_at: Date; rows: number }>(
-      `SELECT e.event_id, e.received_at, 1 + (SELECT count(*) FROM event_tags t WHERE t.group_id = e.group_id AND t.received_at = e.received_at AND t.project_id = e.project_id AND t.event_id = e.event_id)::int AS rows
+      `SELECT e.event_id, e.received_at, 1 + cardinality(e.tag_keys) AS rows
        FROM events e
        WHERE e.project_id = $1 AND e.received_at < $2 AND ($3::timestamptz IS NULL OR (e.received_at, e.event_id) > ($3, $4))
        ORDER BY e.received_at, e.event_id LIMIT $5`,
@@ -109,18 +109,17 @@ export class DeletionSource {
   /** Per project, what an expiry to `cutoff` removes: events, tags and the issues with nothing newer. */
   async expirySummary(cutoff: number): Promise<ExpiredProject[]> {
     const result = await this.pool.query<{ project_id: number; organization_slug: string; events: number; tags: number; issues: number }>(
-      `WITH e AS (SELECT project_id, count(*)::bigint AS n FROM events WHERE received_at < $1 GROUP BY project_id),
-            t AS (SELECT project_id, count(*)::bigint AS n FROM event_tags WHERE received_at < $1 GROUP BY project_id),
+      `WITH e AS (SELECT project_id, count(*)::bigint AS n, sum(cardinality(tag_keys))::bigint AS tags FROM events WHERE received_at < $1 GROUP BY project_id),
             g AS (SELECT project_id, count(*)::bigint AS n FROM groups WHERE last_seen < $1 AND status <> 'pending_deletion' GROUP BY project_id)
-       SELECT e.project_id, p.organization_slug, e.n AS events, COALESCE(t.n, 0) AS tags, COALESCE(g.n, 0) AS issues
-       FROM e JOIN projects p ON p.id = e.project_id LEFT JOIN t ON t.project_id = e.project_id LEFT JOIN g ON g.project_id = e.project_id
+       SELECT e.project_id, p.organization_slug, e.n AS events, e.tags, COALESCE(g.n, 0) AS issues
+       FROM e JOIN projects p ON p.id = e.project_id LEFT JOIN g ON g.project_id = e.project_id
        ORDER BY e.project_id`,
       [new Date(cutoff)],
     );
     return result.rows.map((row) => ({ projectId: row.project_id, organizationSlug: row.organization_slug, events: row.events, tags: row.tags, issues: row.issues }));
   }
 
-  /** The events tables' time partitions, oldest first. */
+  /** The events table's time partitions, oldest first. */
   async partitions(): Promise<PartitionRange[]> {
     return listEventPartitions(this.pool);
   }

@@ -36,14 +36,14 @@ export interface BulkEvent {
   release: string | null;
   /** The value of its `release` tag (what the releases' first appearance is taken from). */
   releaseTag: string | null;
-  /** Tag rows (one per tag). */
+  /** How many tags it carries (in its events row). */
   tags: number;
   /** The per-batch path would try its source maps first (resolved-frames.ts), if its project has any. */
   mayHaveSourceMaps: boolean;
   /**
-   * Its first mark in its batch's rows; from it, in order: the start of the rows' shared head
-   * (`project_id, event_id`), the head's end and the events row's rest (after `group_id`), the
-   * event_ids row, then each tag row's rest (after `group_id`).
+   * Its first mark in its batch's rows; from it, in order: the start of the events row's head
+   * (`project_id, event_id`), the head's end and the row's rest (after `group_id`, its tags
+   * included), then the event_ids row.
    */
   mark: number;
 }
@@ -101,16 +101,12 @@ export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
   rows.mark();
   rows.raw(received).raw(fields.occurred).text(fields.level).text(fields.platform)
     .text(facts.title).text(fields.message ?? '').text(release).text(fields.environment ?? null)
-    .text(fields.user ?? null).raw('f').text(record.payload).end();
+    .text(fields.user ?? null).raw('f').text(record.payload)
+    .textArray(tags.map(([key]) => key)).textArray(tags.map(([, value]) => value)).end();
   rows.mark();
   rows.raw(record.projectId).text(record.eventId).raw(received).end();
   rows.mark();
-  let releaseTag: string | null = null;
-  for (const [key, value] of tags) {
-    if (key === 'release') releaseTag = value;
-    rows.text(key).text(value).raw(received).end();
-    rows.mark();
-  }
+  const releaseTag = tags.find(([key]) => key === 'release')?.[1] ?? null;
   return {
     projectId: record.projectId, eventId: record.eventId, receivedAt: record.receivedAt, hash, groupingVersion,
     type: facts.type, title: facts.title, culprit: facts.culprit, metadata: JSON.stringify(facts.metadata),

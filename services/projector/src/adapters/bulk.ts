@@ -12,13 +12,14 @@ import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
 import { CopyRows, CopySegments } from './copy-rows.ts';
 import { EventIds } from '../rebuild/event-ids.ts';
+import { EVENT_COLUMNS } from '../read-models/events.ts';
 
 // The bulk path of `trapline rebuild`: the events topic projected into a fresh schema that nobody
 // reads until the swap. What the per-batch path reads back from the read model before each run
 // (seen events, live hashes, short ids, statuses, the releases' first appearance) is kept in
-// memory instead; events, their directory and tags go by COPY into tables stripped of their
-// indexes and constraints; issues are written once at the end from memory, their tag values by one
-// INSERT … SELECT … GROUP BY over the tag rows (so the user_count triggers fire once), and the
+// memory instead; events (with their tags) and their directory go by COPY into tables stripped of
+// their indexes and constraints; issues are written once at the end from memory, their tag values
+// by one INSERT … SELECT … GROUP BY over the events' tags (so the user_count triggers fire once), and the
 // indexes and constraints are built last, a few at once.
 //
 // Each partition is taken in log order, record by record with the per-batch path's own decisions
@@ -30,7 +31,7 @@ import { EventIds } from '../rebuild/event-ids.ts';
 // stops where it is.
 
 /** Tables loaded without their indexes and constraints (both rebuilt by `finish`). */
-const BULK_TABLES = ['events', 'event_ids', 'event_tags', 'group_tag_values', 'groups', 'group_hashes'];
+const BULK_TABLES = ['events', 'event_ids', 'group_tag_values', 'groups', 'group_hashes'];
 
 /** Records the bulk path applies itself; any other ends its partition's bulk load. */
 type BulkRecord = Extract<DomainRecord, { name: 'EventReceived' | 'GroupStatusChanged' | 'RetentionRequested' | 'EventsPurged' | 'DeletionFailed' | 'ArtifactBundleAssembled' | 'AlertDeliveryChanged' }>;
@@ -91,11 +92,10 @@ const PARSE_AHEAD = 16;
 interface Buffered {
   events: CopyRows;
   eventIds: CopyRows;
-  tags: CopyRows;
   times: Set<number>;
 }
 
-const newBuffer = (): Buffered => ({ events: new CopyRows(), eventIds: new CopyRows(), tags: new CopyRows(), times: new Set() });
+const newBuffer = (): Buffered => ({ events: new CopyRows(), eventIds: new CopyRows(), times: new Set() });
 
 export interface BulkLoaderOptions {
   pool: Pool;
@@ -114,14 +114,15 @@ export interface BulkLoaderOptions {
 export interface BulkFigures {
   events: number;
   groups: number;
-  tagRows: number;
+  /** Tags of the events loaded (carried in their rows). */
+  tags: number;
   /** Partitions whose bulk load ended before their end, with the reason. */
   stopped: { partition: number; offset: number; reason: string }[];
   /** Seconds: loading (reading, deciding, COPY), then the final writes and index builds. */
   loadingSeconds: number;
   indexingSeconds: number;
   /** Seconds each table's COPYs took (summed: up to six run at once), and the reading waited for them. */
-  copySeconds: { events: number; eventIds: number; tags: number };
+  copySeconds: { events: number; eventIds: number };
   waitSeconds: number;
   /** Seconds of the final writes: issues, hashes and the tag values' INSERT … SELECT … GROUP BY. */
   aggregateSeconds: number;
@@ -166,9 +167,9 @@ export class BulkLoader {
   private readonly dropped: { table: string; name: string; constraint: string | null; definition: string }[] = [];
   private readonly startedAt = Date.now();
   private loadingSeconds = 0;
-  private tagRows = 0;
+  private tags = 0;
   /** Where the loading's time went: each table's COPYs (summed over those in flight), and the reading held back by them. */
-  private readonly copySeconds = { events: 0, eventIds: 0, tags: 0 };
+  private readonly copySeconds = { events: 0, eventIds: 0 };
   private waitSeconds = 0;
   private aggregateSeconds = 0;
   private events = 0;
@@ -404,8 +405,7 @@ export class BulkLoader {
     const headTo = marks[m + 1]!;
     buffer.events.copied(bytes, headFrom, headTo).raw(group.id).copied(bytes, headTo, marks[m + 2]!).ended();
     buffer.eventIds.copied(bytes, marks[m + 2]!, marks[m + 3]!).ended();
-    for (let tag = 0; tag < entry.tags; tag += 1) buffer.tags.copied(bytes, headFrom, headTo).raw(group.id).copied(bytes, marks[m + 3 + tag]!, marks[m + 4 + tag]!).ended();
-    this.tagRows += entry.tags;
+    this.tags += entry.tags;
     if (buffer.events.rows >= this.copyRows) await this.flush();
   }
 
@@ -441,7 +441,7 @@ export class BulkLoader {
 
   /** The three tables at once, each on its own connection (Postgres parses, compresses and writes each COPY in one process). */
   private async copy(rows: Buffered): Promise<void> {
-    const timed = async (table: 'events' | 'eventIds' | 'tags', target: string, lines: CopyRows) => {
+    const timed = async (table: 'events' | 'eventIds', target: string, lines: CopyRows) => {
       const from = Date.now();
       const client = await this.pool.connect();
       try {
@@ -452,9 +452,8 @@ export class BulkLoader {
       this.copySeconds[table] += (Date.now() - from) / 1000;
     };
     await Promise.all([
-      timed('events', 'events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)', rows.events),
+      timed('events', `events (${EVENT_COLUMNS})`, rows.events),
       timed('eventIds', 'event_ids (project_id, event_id, received_at)', rows.eventIds),
-      timed('tags', 'event_tags (project_id, event_id, group_id, key, value, received_at)', rows.tags),
     ]);
   }
 
@@ -495,14 +494,15 @@ export class BulkLoader {
       const aggregateFrom = Date.now();
       await client.query(
         `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
-         SELECT group_id, min(project_id), key, value, count(*), min(received_at), max(received_at) FROM event_tags GROUP BY group_id, key, value`,
+         SELECT e.group_id, min(e.project_id), u.key, u.value, count(*), min(e.received_at), max(e.received_at)
+         FROM events e CROSS JOIN LATERAL unnest(e.tag_keys, e.tag_values) AS u(key, value) GROUP BY e.group_id, u.key, u.value`,
       );
       this.aggregateSeconds = (Date.now() - aggregateFrom) / 1000;
     } finally {
       client.release();
     }
     // The largest first, spread over `parallel` connections.
-    const order = ['events', 'event_tags', 'event_ids', 'group_tag_values', 'groups', 'group_hashes'];
+    const order = ['events', 'event_ids', 'group_tag_values', 'groups', 'group_hashes'];
     const queue = this.dropped.splice(0).sort((a, b) => order.indexOf(a.table) - order.indexOf(b.table));
     await Promise.all(Array.from({ length: parallel }, async () => {
       const worker = await this.pool.connect();
@@ -524,7 +524,7 @@ export class BulkLoader {
       }
     });
     return {
-      events: this.events, groups: this.groups.size, tagRows: this.tagRows,
+      events: this.events, groups: this.groups.size, tags: this.tags,
       stopped: [...this.stops.entries()].map(([partition, stop]) => ({ partition, ...stop })),
       loadingSeconds: this.loadingSeconds, indexingSeconds: (Date.now() - indexingFrom) / 1000,
       copySeconds: this.copySeconds, waitSeconds: this.waitSeconds, aggregateSeconds: this.aggregateSeconds,

@@ -40,6 +40,18 @@ describe('copyInto', () => {
     }
   });
 
+  it('writes text arrays element for element, whatever their characters', async () => {
+    const values = ['plain', '', 'NULL', 'with "quotes"', 'back\\slash \\"', '{braces},commas', '  spaces  ', 'tab\tnew\nline\r', 'ünïcødé 🚀'];
+    await env.pool.query('CREATE TABLE copy_in_arrays (id bigint, items text[])');
+    const rows = new CopyRows();
+    rows.raw(1).textArray(values).end();
+    rows.raw(2).textArray([]).end();
+    rows.raw(3).textArray(['"']).end();
+    await inTransaction(env.pool, (db) => copyInto(db, 'copy_in_arrays (id, items)', rows));
+    const stored = await env.pool.query<{ id: string; items: string[] }>('SELECT id, items FROM copy_in_arrays ORDER BY id');
+    expect(stored.rows.map((row) => row.items)).toEqual([values, [], ['"']]);
+  });
+
   it('fails with the row\'s error mid-way and leaves the transaction usable after a savepoint', async () => {
     // 3000 new rows, one of them (near the start) an id already there: Postgres refuses it while
     // most of the data is still to come.

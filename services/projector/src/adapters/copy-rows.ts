@@ -4,6 +4,9 @@
 
 const CHUNK_BYTES = 256 * 1024;
 const SPECIAL = /[\\\t\n\r]/;
+/** What a quoted element of an array literal escapes. */
+const ARRAY_SPECIAL = /["\\]/;
+const ARRAY_SPECIALS = /["\\]/g;
 const BACKSLASH = 0x5c;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
@@ -41,6 +44,13 @@ export class CopyRows {
     else this.at = start + written;
     this.buffer[this.at++] = TAB;
     return this;
+  }
+
+  /** A `text[]` field: the array's literal (each element quoted, `"` and `\` escaped), escaped as a text field. */
+  textArray(values: readonly string[]): this {
+    if (values.length === 0) return this.raw('{}');
+    const quoted = values.map((value) => (ARRAY_SPECIAL.test(value) ? value.replace(ARRAY_SPECIALS, '\\$&') : value));
+    return this.text(`{"${quoted.join('","')}"}`);
   }
 
   /** A field known to need no escaping: numbers, ISO times, `t`/`f`, \N. */

@@ -60,9 +60,9 @@ describe('userIdentity', () => {
 });
 
 describe('eventTags', () => {
-  it('adds the promoted fields to the SDK\'s tags, the event\'s level winning', () => {
-    expect(eventTags(event({ tags: [['level', 'custom'], ['a', 'b']], release: 'r1', environment: 'prod', server_name: 's', transaction: 't', user: { id: 1 } }))).toEqual([
-      ['level', 'error'], ['a', 'b'], ['release', 'r1'], ['environment', 'prod'], ['server_name', 's'], ['transaction', 't'], ['user', 'id:1'],
+  it('adds the promoted fields to the SDK\'s tags, the event\'s level winning, by key', () => {
+    expect(eventTags(event({ tags: [['zeta', 'z'], ['level', 'custom'], ['a', 'b'], ['Upper', 'u']], release: 'r1', environment: 'prod', server_name: 's', transaction: 't', user: { id: 1 } }))).toEqual([
+      ['Upper', 'u'], ['a', 'b'], ['environment', 'prod'], ['level', 'error'], ['release', 'r1'], ['server_name', 's'], ['transaction', 't'], ['user', 'id:1'], ['zeta', 'z'],
     ]);
     expect(eventTags(event({ level: 'warning' }))).toEqual([['level', 'warning']]);
   });

@@ -71,7 +71,10 @@ export function userIdentity(event: NormalizedEvent): string | undefined {
   return undefined;
 }
 
-/** Tags indexed per event: what the SDK sent plus the fields Sentry promotes to tags. */
+/**
+ * Tags indexed per event: what the SDK sent plus the fields Sentry promotes to tags, by key (in
+ * code unit order, as the events row stores them).
+ */
 export function eventTags(event: NormalizedEvent): [string, string][] {
   const tags = new Map(event.tags);
   tags.set('level', event.level);
@@ -81,7 +84,7 @@ export function eventTags(event: NormalizedEvent): [string, string][] {
   if (event.transaction) tags.set('transaction', event.transaction);
   const user = userIdentity(event);
   if (user) tags.set('user', user);
-  return [...tags.entries()].map(([key, value]) => [key, boundedTagValue(value)]);
+  return [...tags.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, value]) => [key, boundedTagValue(value)]);
 }
 
 /** Tag values keep at most 200 characters (Sentry's bound; ingest already holds plain tags to it), never half a surrogate pair. */

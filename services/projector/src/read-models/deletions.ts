@@ -3,7 +3,7 @@ import type { DeletionFailed, DomainRecord, EventDeletionRequested, EventsPurged
 import { describeIssue } from '../domain/issue.ts';
 import { NO_EFFECTS, type Effects } from './effects.ts';
 import { expire, setExpiryHorizon } from './expiry.ts';
-import { deleteEventTags, removeEventTags } from './tag-values.ts';
+import { subtractEventTags } from './tag-values.ts';
 
 // Deletions: a request hides what it deletes at once (an issue and its hashes' tombstones, or an
 // event) and becomes the deletion's row; each EventsPurged chunk the deleter appends takes the
@@ -57,18 +57,19 @@ async function applyGroupDeletionRequested(db: PoolClient, record: GroupDeletion
 async function applyEventDeletionRequested(db: PoolClient, record: EventDeletionRequested): Promise<void> {
   // The directory names the event's partition, so the update touches that one alone.
   const located = await db.query<{ received_at: Date }>('SELECT received_at FROM event_ids WHERE project_id = $1 AND event_id = $2', [record.projectId, record.eventId]);
-  const hidden = located.rows[0]
-    ? await db.query<{ received_at: Date; group_id: number }>(
-        'UPDATE events SET pending_deletion = true WHERE project_id = $1 AND event_id = $2 AND received_at = $3 AND NOT pending_deletion RETURNING received_at, group_id',
-        [record.projectId, record.eventId, located.rows[0].received_at],
-      )
-    : { rows: [] };
-  // A hidden event no longer counts, in its issue or its tags: its issue is recounted and its tag
-  // rows go now; its purge takes the event itself. (So an issue's count is always its visible
-  // events, whatever removes the hidden one later: its purge or an expiry.)
-  if (hidden.rows.length > 0) {
-    await removeEventTags(db, record.projectId, [record.eventId], hidden.rows.map((row) => row.received_at));
-    await recomputeGroup(db, hidden.rows[0]!.group_id);
+  const at = located.rows[0]?.received_at;
+  // A hidden event no longer counts, in its issue or its tags: its tags are taken off its issue's
+  // tag values and cleared, its issue is recounted; its purge takes the event itself. (So an
+  // issue's count is always its visible events, whatever removes the hidden one later: its purge or
+  // an expiry.)
+  if (at) {
+    const settleTags = await subtractEventTags(db, record.projectId, [record.eventId], [at]);
+    const hidden = await db.query<{ group_id: number }>(
+      `UPDATE events SET pending_deletion = true, tag_keys = '{}', tag_values = '{}' WHERE project_id = $1 AND event_id = $2 AND received_at = $3 AND NOT pending_deletion RETURNING group_id`,
+      [record.projectId, record.eventId, at],
+    );
+    await settleTags();
+    if (hidden.rows[0]) await recomputeGroup(db, hidden.rows[0].group_id);
   }
   await recordDeletionRequested(db, record);
 }
@@ -114,9 +115,9 @@ export async function applyEventsPurged(db: PoolClient, record: EventsPurged): P
   const located = await db.query<{ received_at: Date }>('DELETE FROM event_ids WHERE project_id = $1 AND event_id = ANY($2) RETURNING received_at', [projectId, eventIds]);
   const times = [...new Set(located.rows.map((row) => row.received_at.getTime()))].map((at) => new Date(at));
   // A deleted issue is hidden as a whole: its tag values go with it at the end, not value by value.
-  if (record.groupId !== null) await db.query(deleteEventTags(), [projectId, eventIds, times]);
-  else await removeEventTags(db, projectId, eventIds, times);
+  const settleTags = record.groupId === null ? await subtractEventTags(db, projectId, eventIds, times) : async () => undefined;
   const removed = await db.query<{ group_id: number }>('DELETE FROM events WHERE project_id = $1 AND event_id = ANY($2) AND received_at = ANY($3) RETURNING group_id', [projectId, eventIds, times]);
+  await settleTags();
   if (record.groupId !== null) {
     if (record.final) {
       await db.query('DELETE FROM group_tag_values WHERE group_id = $1', [record.groupId]);

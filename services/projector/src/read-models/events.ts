@@ -9,11 +9,14 @@ import { reopens, type Resolution } from '../domain/resolution.ts';
 import type { ApplyContext, Effects } from './effects.ts';
 import { groupOnResolvedFrames } from './resolved-frames.ts';
 
-// The issues and their events (groups, group_hashes, event_ids, events, event_tags,
+// The issues and their events (groups, group_hashes, event_ids, events with their tags,
 // group_tag_values), from a run of parsed EventReceived records (domain/received.ts), with a fixed
 // number of multi-row statements whatever the run's length: what the read model holds for them is
 // read in three queries, placement is decided in memory (domain/placement.ts), and groups, hashes,
 // events and tags are written with one statement each. A run of one is how a single record is applied.
+
+/** The columns of an events row, as both the per-batch path and the bulk load write them. */
+export const EVENT_COLUMNS = 'project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload, tag_keys, tag_values';
 
 /**
  * A received time as Postgres reads it: V8's native ISO form, far cheaper than the driver's own
@@ -94,7 +97,7 @@ export async function applyEvents(db: PoolClient, events: Parsed[], context: App
   await insertGroups(db, joined.filter((entry) => entry.placement.created));
   await updateGroups(db, joined);
   await insertEvents(db, placed.filter((entry) => entry.placement.kind === 'joined' || entry.placement.kind === 'hidden'), context);
-  await insertTags(db, joined);
+  await addTagValues(db, joined);
   // Expired, or received before the deletion of an issue already purged: kept nowhere, so erased.
   const erased = placed.filter((entry) => entry.placement.kind === 'expired' || entry.placement.kind === 'dropped');
   return { erasures: erased.map((entry) => eventKeys.event(entry.record.projectId, entry.record.eventId)), partitionsEmptied: false };
@@ -189,33 +192,27 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
       events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(entry.fields.occurred)
         .text(entry.fields.level).text(entry.fields.platform).text(entry.facts.title).text(entry.fields.message ?? '')
         .text(entry.fields.release ?? null).text(entry.fields.environment ?? null).text(entry.fields.user ?? null)
-        .raw(entry.placement.kind === 'hidden' ? 't' : 'f').text(payload).end();
+        .raw(entry.placement.kind === 'hidden' ? 't' : 'f').text(payload);
+      // Its tags while it counts (a hidden event's do not: its issue is being deleted).
+      if (entry.placement.kind === 'hidden') events.raw('{}').raw('{}').end();
+      else events.textArray(entry.fields.tags.map(([key]) => key)).textArray(entry.fields.tags.map(([, value]) => value)).end();
     }
     await copyInto(db, 'event_ids (project_id, event_id, received_at)', eventIds);
-    await copyInto(db, 'events (project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload)', events);
+    await copyInto(db, `events (${EVENT_COLUMNS})`, events);
   }
 }
 
 /**
- * The run's tag rows go by COPY straight into event_tags: each joined event is new to the read model
- * (placement saw its id nowhere, and the events COPY above refuses a second row of it), and an
- * event's tag keys are unique (`eventTags`), so no row can clash. Their counts per issue, key and
- * value are summed here and added to the tag values by one upsert.
+ * The run's tags (written with its events, above) counted per issue, key and value, and added to
+ * the tag values by one upsert.
  */
-async function insertTags(db: PoolClient, joined: Joined[]): Promise<void> {
-  const rows = new CopyRows();
+async function addTagValues(db: PoolClient, joined: Joined[]): Promise<void> {
   const values: TagValueDeltas = new Map();
   for (const entry of joined) {
-    const { projectId, eventId, receivedAt } = entry.record;
-    const at = receivedText(receivedAt);
     const groupId = entry.placement.groupId;
-    for (const [key, value] of entry.fields.tags) {
-      rows.raw(projectId).text(eventId).raw(groupId).text(key).text(value).raw(at).end();
-      addTagValue(values, groupId, projectId, key, value, receivedAt);
-    }
+    for (const [key, value] of entry.fields.tags) addTagValue(values, groupId, entry.record.projectId, key, value, entry.record.receivedAt);
   }
-  if (rows.rows === 0) return;
-  await copyInto(db, 'event_tags (project_id, event_id, group_id, key, value, received_at)', rows);
+  if (values.size === 0) return;
   // The sums go by COPY too (a parameter array of each column costs the driver more than the rows),
   // into a temporary table of the connection's (made on first use, emptied at every commit), and
   // leave it in the statement that adds them.

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropExpiredPartitions, inTransaction, type PoolClient } from '@trapline/runtime';
 import type { DomainRecord, EventsPurged } from '@trapline/schemas';
-import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
+import { eventually, isolated, type Isolated, EVENT_TAG_ROWS } from '../../../../test/harness.ts';
 import { applyContext, applyRecord } from './index.ts';
 
 // Expiry against Postgres, record by record and with two projector instances at once (two
@@ -47,7 +47,7 @@ async function invariants() {
   const { rows } = await env.pool.query<{ miscounted: number; tags_miscounted: number; stray_ids: number; missing_ids: number }>(
     `SELECT
        (SELECT count(*) FROM groups g WHERE g.times_seen <> (SELECT count(*) FROM events e WHERE e.group_id = g.id AND NOT e.pending_deletion))::int AS miscounted,
-       (SELECT count(*) FROM (SELECT group_id, key, value, count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen FROM event_tags GROUP BY 1, 2, 3) t
+       (SELECT count(*) FROM (SELECT group_id, key, value, count(*) AS n, min(received_at) AS first_seen, max(received_at) AS last_seen FROM ${EVENT_TAG_ROWS} GROUP BY 1, 2, 3) t
           FULL JOIN group_tag_values v USING (group_id, key, value)
           WHERE t.n IS DISTINCT FROM v.times_seen OR t.first_seen IS DISTINCT FROM v.first_seen OR t.last_seen IS DISTINCT FROM v.last_seen)::int AS tags_miscounted,
        (SELECT count(*) FROM event_ids d WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = d.project_id AND e.event_id = d.event_id))::int AS stray_ids,
@@ -162,6 +162,51 @@ describe('expiry in the read models', () => {
     // …and drops them once it is gone.
     const dropped = await dropExpiredPartitions(env.pool, 2000);
     expect(dropped.some((range) => range.from * 1000 <= old && old < range.to * 1000)).toBe(true);
+    expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
+  });
+});
+
+describe("tag values' ends", () => {
+  const tagged = (eventId: string, receivedAt: number, tags: [string, string][]): DomainRecord => ({
+    name: 'EventReceived',
+    version: 1,
+    value: {
+      projectId: 5, eventId, receivedAt, keyId: 'k',
+      payload: JSON.stringify({ event_id: eventId, timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags, message: 'ends of tag values' }),
+    },
+  });
+  const values = async () =>
+    (await env.pool.query<{ key: string; value: string; times_seen: number; first_seen: Date; last_seen: Date }>(
+      "SELECT v.key, v.value, v.times_seen, v.first_seen, v.last_seen FROM group_tag_values v JOIN groups g ON g.id = v.group_id WHERE g.project_id = 5 AND v.key <> 'user' ORDER BY v.key, v.value",
+    )).rows.map((row) => [row.key, row.value, row.times_seen, row.first_seen.getTime(), row.last_seen.getTime()]);
+  const deleteEvent = (eventId: string, projection: ReturnType<typeof applyContext>) =>
+    inOwnTransaction((db) => applyRecord(db, { name: 'EventDeletionRequested', version: 1, value: { projectId: 5, eventId, transactionId: `t-${eventId}`, actor: 'u', requestedAt: Date.now() } }, projection));
+
+  it('reads an end back across partitions from the events left, after a deletion at either end and an expiry', async () => {
+    const projection = applyContext(WIDTH);
+    // Four events of one issue, one per partition.
+    const base = Math.ceil((Date.now() - 20_000) / (WIDTH * 1000)) * WIDTH * 1000;
+    const at = [0, 1, 2, 3].map((n) => base + n * WIDTH * 1000 + 100);
+    const [e0, e1, e2, e3] = [id(), id(), id(), id()];
+    await inOwnTransaction(async (db) => {
+      await applyRecord(db, tagged(e0, at[0]!, [['color', 'red'], ['size', 's']]), projection);
+      await applyRecord(db, tagged(e1, at[1]!, [['color', 'blue']]), projection);
+      await applyRecord(db, tagged(e2, at[2]!, [['color', 'blue'], ['size', 's']]), projection);
+      await applyRecord(db, tagged(e3, at[3]!, [['color', 'red']]), projection);
+    });
+    expect(await values()).toEqual([['color', 'blue', 2, at[1], at[2]], ['color', 'red', 2, at[0], at[3]], ['level', 'error', 4, at[0], at[3]], ['size', 's', 2, at[0], at[2]]]);
+
+    // The newest goes: red's last seen is three partitions back, level's one.
+    await deleteEvent(e3, projection);
+    expect(await values()).toEqual([['color', 'blue', 2, at[1], at[2]], ['color', 'red', 1, at[0], at[0]], ['level', 'error', 3, at[0], at[2]], ['size', 's', 2, at[0], at[2]]]);
+    // The oldest goes: red with it, size's first seen is two partitions on.
+    await deleteEvent(e0, projection);
+    expect(await values()).toEqual([['color', 'blue', 2, at[1], at[2]], ['level', 'error', 2, at[1], at[2]], ['size', 's', 1, at[2], at[2]]]);
+    expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
+
+    // The first two partitions expire: blue and level start at the third.
+    await inOwnTransaction((db) => applyRecord(db, expiry(5, base + 2 * WIDTH * 1000), projection));
+    expect(await values()).toEqual([['color', 'blue', 1, at[2], at[2]], ['level', 'error', 1, at[2], at[2]], ['size', 's', 1, at[2], at[2]]]);
     expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
   });
 });

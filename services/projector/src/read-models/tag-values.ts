@@ -1,8 +1,9 @@
-import type { PoolClient } from '@trapline/runtime';
+import { listEventPartitions, type PoolClient } from '@trapline/runtime';
 
 // Tag values per issue (group_tag_values), kept equal to what the issue's visible events carry in
-// event_tags: counts go down with the rows that leave, and first/last seen are read back from the
-// (group, key, value, received_at) index only when a leaving row sat at either end.
+// their rows (`tag_keys`, `tag_values`; a hidden event's are empty): counts go down with the events
+// that leave, and first/last seen are read back from the events left only when a leaving one sat at
+// either end of a value.
 
 interface Subtracted {
   group_id: number;
@@ -20,58 +21,78 @@ const subtract = (gone: string) => `
   WHERE v.group_id = gone.group_id AND v.key = gone.key AND v.value = gone.value
   RETURNING v.group_id, v.key, v.value, v.times_seen, gone.lo <= v.first_seen AS at_first, gone.hi >= v.last_seen AS at_last`;
 
-/** Values no event carries any more go; those that lost an end read it back from the remaining rows. */
+/** An event's tags as rows (key, value), beside the row of `e`. */
+const TAGS = 'CROSS JOIN LATERAL unnest(e.tag_keys, e.tag_values) AS u(key, value)';
+
+/** The tags of the events `where` picks, summed per issue, key and value: the relation `subtract` takes. */
+const tagsOf = (where: string) =>
+  `SELECT e.group_id, u.key, u.value, count(*) AS n, min(e.received_at) AS lo, max(e.received_at) AS hi FROM events e ${TAGS} WHERE ${where} GROUP BY e.group_id, u.key, u.value`;
+
+/**
+ * Values no event carries any more go; those that lost an end read it back from the events left.
+ * An end lies in the partition nearest it that holds the value, so the partitions are read one at
+ * a time from that end (oldest first for first seen, newest first for last seen), each only for
+ * the issues with a value still unsettled, until none is left: an expiry's values mostly find their
+ * new first seen in the partition after the expired ones.
+ */
 async function settle(db: PoolClient, rows: Subtracted[]): Promise<void> {
   const empty = rows.filter((row) => row.times_seen <= 0);
-  const ends = rows.filter((row) => row.times_seen > 0 && (row.at_first || row.at_last));
   if (empty.length > 0) {
     await db.query('DELETE FROM group_tag_values v USING unnest($1::bigint[], $2::text[], $3::text[]) AS b(group_id, key, value) WHERE v.group_id = b.group_id AND v.key = b.key AND v.value = b.value', [
       empty.map((row) => row.group_id), empty.map((row) => row.key), empty.map((row) => row.value),
     ]);
   }
-  if (ends.length > 0) {
-    await db.query(
-      `UPDATE group_tag_values v
-       SET first_seen = (SELECT min(t.received_at) FROM event_tags t WHERE t.group_id = v.group_id AND t.key = v.key AND t.value = v.value),
-           last_seen = (SELECT max(t.received_at) FROM event_tags t WHERE t.group_id = v.group_id AND t.key = v.key AND t.value = v.value)
-       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS b(group_id, key, value)
-       WHERE v.group_id = b.group_id AND v.key = b.key AND v.value = b.value`,
-      [ends.map((row) => row.group_id), ends.map((row) => row.key), ends.map((row) => row.value)],
+  const live = rows.filter((row) => row.times_seen > 0);
+  const firsts = live.filter((row) => row.at_first);
+  const lasts = live.filter((row) => row.at_last);
+  if (firsts.length === 0 && lasts.length === 0) return;
+  const partitions = await listEventPartitions(db);
+  await settleEnd(db, 'first_seen', firsts, partitions);
+  await settleEnd(db, 'last_seen', lasts, [...partitions].reverse());
+}
+
+/** A value's key in memory (text in Postgres never holds a NUL). */
+const valueKey = (row: { group_id: number; key: string; value: string }) => `${row.group_id}\u0000${row.key}\u0000${row.value}`;
+
+async function settleEnd(db: PoolClient, end: 'first_seen' | 'last_seen', values: Subtracted[], partitions: { from: number; to: number }[]): Promise<void> {
+  const pending = new Map(values.map((row) => [valueKey(row), row]));
+  for (const range of partitions) {
+    if (pending.size === 0) return;
+    const left = [...pending.values()];
+    const found = await db.query<{ group_id: number; key: string; value: string }>(
+      `WITH wanted AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS b(group_id, key, value)),
+       found AS (
+         SELECT e.group_id, u.key, u.value, ${end === 'first_seen' ? 'min' : 'max'}(e.received_at) AS at
+         FROM events e ${TAGS}
+         JOIN wanted w ON w.group_id = e.group_id AND w.key = u.key AND w.value = u.value
+         WHERE e.group_id = ANY($1::bigint[]) AND e.received_at >= to_timestamp($4) AND e.received_at < to_timestamp($5)
+         GROUP BY e.group_id, u.key, u.value)
+       UPDATE group_tag_values v SET ${end} = found.at FROM found
+       WHERE v.group_id = found.group_id AND v.key = found.key AND v.value = found.value
+       RETURNING v.group_id, v.key, v.value`,
+      [left.map((row) => row.group_id), left.map((row) => row.key), left.map((row) => row.value), range.from, range.to],
     );
+    for (const row of found.rows) pending.delete(valueKey(row));
   }
 }
 
 /**
- * The DELETE of the tag rows of events (of project $1, by id $2, in the partitions of the times $3),
- * found through their issue and received time (the `(group_id, received_at)` index): an event's
- * row in `events` names both, so it must still be there.
+ * Takes the tags of events (of one project, by id, in the partitions of `times`) off their issues'
+ * tag values, ahead of the events being hidden or deleted; the returned function settles first/last
+ * seen once they are. A hidden event's tags were taken off when it was hidden (its arrays are empty).
  */
-export const deleteEventTags = (returning?: string) =>
-  `DELETE FROM event_tags t USING events e
-   WHERE e.project_id = $1 AND e.event_id = ANY($2) AND e.received_at = ANY($3)
-     AND t.group_id = e.group_id AND t.received_at = e.received_at AND t.project_id = e.project_id AND t.event_id = e.event_id${returning ? ` RETURNING ${returning}` : ''}`;
-
-/**
- * Removes the tag rows of events (of one project, by id, in the partitions of `times`) and takes
- * them off their issues' tag values. Returns how many rows went.
- */
-export async function removeEventTags(db: PoolClient, projectId: number, eventIds: string[], times: Date[]): Promise<number> {
-  const result = await db.query<Subtracted>(
-    `WITH removed AS (${deleteEventTags('t.group_id, t.key, t.value, t.received_at')})
-     ${subtract('SELECT group_id, key, value, count(*) AS n, min(received_at) AS lo, max(received_at) AS hi FROM removed GROUP BY group_id, key, value')}`,
-    [projectId, eventIds, times],
-  );
-  await settle(db, result.rows);
-  return result.rows.length;
+export async function subtractEventTags(db: PoolClient, projectId: number, eventIds: string[], times: Date[]): Promise<() => Promise<void>> {
+  const result = await db.query<Subtracted>(subtract(tagsOf('e.project_id = $1 AND e.event_id = ANY($2) AND e.received_at = ANY($3)')), [projectId, eventIds, times]);
+  return () => settle(db, result.rows);
 }
 
 /**
- * Takes the tag rows received before `cutoff` off the tag values, ahead of their partitions being
- * dropped; the returned function settles first/last seen once they are gone.
+ * Takes the tags of the events received before `cutoff` off the tag values, ahead of their
+ * partitions being emptied; the returned function settles first/last seen once they are.
  */
 export async function expireTagValues(db: PoolClient, cutoff: Date): Promise<() => Promise<void>> {
   const result = await db.query<Subtracted>(
-    subtract('SELECT group_id, key, value, count(*) AS n, min(received_at) AS lo, max(received_at) AS hi FROM event_tags WHERE received_at < $1 GROUP BY group_id, key, value'),
+    subtract(tagsOf('e.received_at < $1')),
     [cutoff],
   );
   return () => settle(db, result.rows);

@@ -3,7 +3,7 @@ import { Appender, createKafka, createLogger, type Kafka, type OutgoingRecord } 
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from '../domain/grouping.ts';
 import { issueId } from '../domain/issue.ts';
-import { isolated, type Isolated } from '../../../../test/harness.ts';
+import { isolated, type Isolated, EVENT_TAG_ROWS } from '../../../../test/harness.ts';
 import { rebuild } from './rebuild.ts';
 
 // The rebuild's bulk path against the per-batch path on the same log (real Kafka and Postgres):
@@ -56,11 +56,11 @@ async function snapshot(pool = env.pool) {
     hashes: await table('SELECT * FROM group_hashes ORDER BY project_id, hash'),
     tombstones: await table('SELECT * FROM group_hash_tombstones ORDER BY project_id, hash, group_id'),
     events: await table('SELECT * FROM events ORDER BY project_id, event_id'),
-    tags: await table('SELECT * FROM event_tags ORDER BY project_id, event_id, key'),
+    tags: await table(`SELECT * FROM ${EVENT_TAG_ROWS} ORDER BY project_id, event_id, key`),
     tagValues: await table('SELECT * FROM group_tag_values ORDER BY group_id, key, value'),
     directory: await table('SELECT * FROM event_ids ORDER BY project_id, event_id'),
     deletions: await table('SELECT * FROM deletions ORDER BY transaction_id'),
-    indexes: await table(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('events', 'event_ids', 'event_tags', 'groups', 'group_hashes', 'group_tag_values') ORDER BY indexname`),
+    indexes: await table(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename IN ('events', 'event_ids', 'groups', 'group_hashes', 'group_tag_values') ORDER BY indexname`),
   };
 }
 

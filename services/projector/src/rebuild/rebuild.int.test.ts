@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Appender, type ConsumeLoop, createKafka, createLogger, type Kafka } from '@trapline/runtime';
 import { Codec, type NormalizedEvent } from '@trapline/schemas';
 import { startProjectorConsumer } from '../app.ts';
-import { eventually, isolated, type Isolated } from '../../../../test/harness.ts';
+import { eventually, isolated, type Isolated, EVENT_TAG_ROWS } from '../../../../test/harness.ts';
 import { handoverLockName } from '../steps/apply-batch.ts';
 import { rebuild } from './rebuild.ts';
 
@@ -40,7 +40,7 @@ async function backlog() {
 const totals = async () =>
   (await env.pool.query<{ events: number; seen: number; tags: number; tagRows: number }>(
     `SELECT (SELECT count(*)::int FROM events) AS events, (SELECT coalesce(sum(times_seen), 0)::int FROM groups) AS seen,
-       (SELECT coalesce(sum(times_seen), 0)::int FROM group_tag_values) AS tags, (SELECT count(*)::int FROM event_tags) AS "tagRows"`,
+       (SELECT coalesce(sum(times_seen), 0)::int FROM group_tag_values) AS tags, (SELECT count(*)::int FROM ${EVENT_TAG_ROWS}) AS "tagRows"`,
   )).rows[0]!;
 
 /** Events keep coming while `work` runs. */
