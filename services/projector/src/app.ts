@@ -22,7 +22,7 @@ export interface ProjectorConsumerDeps {
   topics: string[];
   dlqTopic: string;
   logger: Logger;
-  /** Width of new time partitions of the events tables (EVENTS_PARTITION_SECONDS). */
+  /** Width of new time partitions of the events table (EVENTS_PARTITION_SECONDS). */
   partitionWidthSeconds?: number;
   /** After each batch is durable (read models committed, dead letters appended). */
   onBatch?: (outcome: BatchOutcome) => void;
@@ -42,7 +42,7 @@ const DROP_RETRY_MS = 5000;
 
 export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<ConsumeLoop> {
   const partitionWidthSeconds = deps.partitionWidthSeconds ?? 86400;
-  // The events tables' partitions known to exist, as of the last committed batch: each batch works
+  // The events table's partitions known to exist, as of the last committed batch: each batch works
   // on a copy. Forgotten when a batch fails (one may have been dropped under it by another
   // instance) and when this process drops some.
   let partitions: PartitionRange[] = [];

@@ -2,7 +2,7 @@ import type { PartitionRange } from '@trapline/runtime';
 
 // Retention, pure: what is past what each project keeps, and how it leaves.
 //
-// The events tables are partitioned by received time. A partition wholly older than the longest
+// The events table is partitioned by received time. A partition wholly older than the longest
 // retention of any project holds nothing anybody keeps: it expires as a whole for every project
 // (an expiry: log records erased, the partition dropped). Only a project that keeps less than the
 // longest retention needs its own run, row by row, for its events in the partitions still kept.

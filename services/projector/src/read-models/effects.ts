@@ -3,9 +3,9 @@ import type { PartitionRange } from '@trapline/runtime';
 // What every read model's apply shares: what it is given besides the record and the caller's
 // transaction, and what it returns for the consumer to do once that transaction has committed.
 
-/** The events tables' time partitions, as the batch applying the record sees them. */
+/** The events table's time partitions, as the batch applying the record sees them. */
 export interface ApplyContext {
-  /** Width of a new partition of the events tables, in seconds. */
+  /** Width of a new partition of the events table, in seconds. */
   partitionWidthSeconds: number;
   /** The partitions known to exist: a working copy of the consumer's cache, refreshed when one is missing. */
   partitions: PartitionRange[];
