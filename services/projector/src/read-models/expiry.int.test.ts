@@ -167,46 +167,60 @@ describe('expiry in the read models', () => {
 });
 
 describe("tag values' ends", () => {
-  const tagged = (eventId: string, receivedAt: number, tags: [string, string][]): DomainRecord => ({
+  const tagged = (projectId: number, eventId: string, receivedAt: number, tags: [string, string][]): DomainRecord => ({
     name: 'EventReceived',
     version: 1,
     value: {
-      projectId: 5, eventId, receivedAt, keyId: 'k',
+      projectId, eventId, receivedAt, keyId: 'k',
       payload: JSON.stringify({ event_id: eventId, timestamp: receivedAt / 1000, received: receivedAt / 1000, level: 'error', platform: 'node', tags, message: 'ends of tag values' }),
     },
   });
-  const values = async () =>
+  const values = async (projectId: number) =>
     (await env.pool.query<{ key: string; value: string; times_seen: number; first_seen: Date; last_seen: Date }>(
-      "SELECT v.key, v.value, v.times_seen, v.first_seen, v.last_seen FROM group_tag_values v JOIN groups g ON g.id = v.group_id WHERE g.project_id = 5 AND v.key <> 'user' ORDER BY v.key, v.value",
+      "SELECT v.key, v.value, v.times_seen, v.first_seen, v.last_seen FROM group_tag_values v JOIN groups g ON g.id = v.group_id WHERE g.project_id = $1 AND v.key NOT LIKE 'extra%' ORDER BY v.key, v.value",
+      [projectId],
     )).rows.map((row) => [row.key, row.value, row.times_seen, row.first_seen.getTime(), row.last_seen.getTime()]);
-  const deleteEvent = (eventId: string, projection: ReturnType<typeof applyContext>) =>
-    inOwnTransaction((db) => applyRecord(db, { name: 'EventDeletionRequested', version: 1, value: { projectId: 5, eventId, transactionId: `t-${eventId}`, actor: 'u', requestedAt: Date.now() } }, projection));
+  const deleteEvent = (projectId: number, eventId: string, projection: ReturnType<typeof applyContext>) =>
+    inOwnTransaction((db) => applyRecord(db, { name: 'EventDeletionRequested', version: 1, value: { projectId, eventId, transactionId: `t-${eventId}`, actor: 'u', requestedAt: Date.now() } }, projection));
 
-  it('reads an end back across partitions from the events left, after a deletion at either end and an expiry', async () => {
+  // With a few values to settle in an issue each walks to its end; with many, one pass finds them all.
+  it.each([
+    { values: 'a few values', projectId: 5, extra: 0, later: 0 },
+    // Four partitions later: the expiry above has moved the horizon past the first one's events.
+    { values: 'many values', projectId: 6, extra: 12, later: 4 * WIDTH * 1000 },
+  ])('reads an end back across partitions from the events left, after a deletion at either end and an expiry ($values)', async ({ projectId, extra, later }) => {
     const projection = applyContext(WIDTH);
-    // Four events of one issue, one per partition.
-    const base = Math.ceil((Date.now() - 20_000) / (WIDTH * 1000)) * WIDTH * 1000;
-    const at = [0, 1, 2, 3].map((n) => base + n * WIDTH * 1000 + 100);
-    const [e0, e1, e2, e3] = [id(), id(), id(), id()];
+    // Six events of one issue over four partitions, two in the middle ones (early and late in
+    // each); the first and the last also carry the `extra` tags, whose ends then lie two
+    // partitions apart.
+    const base = Math.ceil((Date.now() - 20_000) / (WIDTH * 1000)) * WIDTH * 1000 + later;
+    const at = (partition: number, late = false) => base + partition * WIDTH * 1000 + (late ? 300 : 100);
+    const extras = Array.from({ length: extra }, (_, n): [string, string] => [`extra${n}`, 'x']);
+    const [e0, e1, e1b, e2, e2b, e3] = [id(), id(), id(), id(), id(), id()];
     await inOwnTransaction(async (db) => {
-      await applyRecord(db, tagged(e0, at[0]!, [['color', 'red'], ['size', 's']]), projection);
-      await applyRecord(db, tagged(e1, at[1]!, [['color', 'blue']]), projection);
-      await applyRecord(db, tagged(e2, at[2]!, [['color', 'blue'], ['size', 's']]), projection);
-      await applyRecord(db, tagged(e3, at[3]!, [['color', 'red']]), projection);
+      await applyRecord(db, tagged(projectId, e0, at(0), [['color', 'red'], ['size', 's'], ...extras]), projection);
+      await applyRecord(db, tagged(projectId, e1, at(1), [['color', 'blue']]), projection);
+      await applyRecord(db, tagged(projectId, e1b, at(1, true), [['color', 'blue']]), projection);
+      await applyRecord(db, tagged(projectId, e2, at(2), [['color', 'blue'], ['size', 's']]), projection);
+      await applyRecord(db, tagged(projectId, e2b, at(2, true), [['color', 'green']]), projection);
+      await applyRecord(db, tagged(projectId, e3, at(3), [['color', 'red'], ...extras]), projection);
     });
-    expect(await values()).toEqual([['color', 'blue', 2, at[1], at[2]], ['color', 'red', 2, at[0], at[3]], ['level', 'error', 4, at[0], at[3]], ['size', 's', 2, at[0], at[2]]]);
+    const blue = ['color', 'blue', 3, at(1), at(2)];
+    const green = ['color', 'green', 1, at(2, true), at(2, true)];
+    expect(await values(projectId)).toEqual([blue, green, ['color', 'red', 2, at(0), at(3)], ['level', 'error', 6, at(0), at(3)], ['size', 's', 2, at(0), at(2)]]);
 
-    // The newest goes: red's last seen is three partitions back, level's one.
-    await deleteEvent(e3, projection);
-    expect(await values()).toEqual([['color', 'blue', 2, at[1], at[2]], ['color', 'red', 1, at[0], at[0]], ['level', 'error', 3, at[0], at[2]], ['size', 's', 2, at[0], at[2]]]);
-    // The oldest goes: red with it, size's first seen is two partitions on.
-    await deleteEvent(e0, projection);
-    expect(await values()).toEqual([['color', 'blue', 2, at[1], at[2]], ['level', 'error', 2, at[1], at[2]], ['size', 's', 1, at[2], at[2]]]);
+    // The newest goes: red's last seen is three partitions back (past blue's and green's), level's
+    // the late event one partition back.
+    await deleteEvent(projectId, e3, projection);
+    expect(await values(projectId)).toEqual([blue, green, ['color', 'red', 1, at(0), at(0)], ['level', 'error', 5, at(0), at(2, true)], ['size', 's', 2, at(0), at(2)]]);
+    // The oldest goes: red with it, size's first seen is two partitions on, level's the early event of the next.
+    await deleteEvent(projectId, e0, projection);
+    expect(await values(projectId)).toEqual([blue, green, ['level', 'error', 4, at(1), at(2, true)], ['size', 's', 1, at(2), at(2)]]);
     expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
 
     // The first two partitions expire: blue and level start at the third.
-    await inOwnTransaction((db) => applyRecord(db, expiry(5, base + 2 * WIDTH * 1000), projection));
-    expect(await values()).toEqual([['color', 'blue', 1, at[2], at[2]], ['level', 'error', 1, at[2], at[2]], ['size', 's', 1, at[2], at[2]]]);
+    await inOwnTransaction((db) => applyRecord(db, expiry(projectId, base + 2 * WIDTH * 1000), projection));
+    expect(await values(projectId)).toEqual([['color', 'blue', 1, at(2), at(2)], green, ['level', 'error', 2, at(2), at(2, true)], ['size', 's', 1, at(2), at(2)]]);
     expect(await invariants()).toEqual({ miscounted: 0, tags_miscounted: 0, stray_ids: 0, missing_ids: 0 });
   });
 });

@@ -32,8 +32,8 @@ const tagsOf = (where: string) =>
  * Values no event carries any more go; those that lost an end read it back from the events left.
  * An end lies in the partition nearest it that holds the value, so the partitions are read one at
  * a time from that end (oldest first for first seen, newest first for last seen), each only for
- * the issues with a value still unsettled, until none is left: an expiry's values mostly find their
- * new first seen in the partition after the expired ones.
+ * the issues with a value still unsettled, until none is left: the values of an expiry or of a
+ * retention chunk mostly find their new first seen in the partition after the events that went.
  */
 async function settle(db: PoolClient, rows: Subtracted[]): Promise<void> {
   const empty = rows.filter((row) => row.times_seen <= 0);
@@ -54,27 +54,56 @@ async function settle(db: PoolClient, rows: Subtracted[]): Promise<void> {
 /** A value's key in memory (text in Postgres never holds a NUL). */
 const valueKey = (row: { group_id: number; key: string; value: string }) => `${row.group_id}\u0000${row.key}\u0000${row.value}`;
 
+/**
+ * Up to this many unsettled values of an issue, each walks the issue's events of a partition in
+ * time order from the end and stops at the first that carries it (the next events mostly do); with
+ * more, one pass over the issue's events of the partition finds them all (a walk per value would
+ * read them once per value: many rare values, such as users, each walk far).
+ */
+const WALKED_VALUES = 8;
+
 async function settleEnd(db: PoolClient, end: 'first_seen' | 'last_seen', values: Subtracted[], partitions: { from: number; to: number }[]): Promise<void> {
   const pending = new Map(values.map((row) => [valueKey(row), row]));
   for (const range of partitions) {
     if (pending.size === 0) return;
+    const perIssue = new Map<number, number>();
+    for (const row of pending.values()) perIssue.set(row.group_id, (perIssue.get(row.group_id) ?? 0) + 1);
     const left = [...pending.values()];
-    const found = await db.query<{ group_id: number; key: string; value: string }>(
-      `WITH wanted AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS b(group_id, key, value)),
-       found AS (
-         SELECT e.group_id, u.key, u.value, ${end === 'first_seen' ? 'min' : 'max'}(e.received_at) AS at
-         FROM events e ${TAGS}
-         JOIN wanted w ON w.group_id = e.group_id AND w.key = u.key AND w.value = u.value
-         WHERE e.group_id = ANY($1::bigint[]) AND e.received_at >= to_timestamp($4) AND e.received_at < to_timestamp($5)
-         GROUP BY e.group_id, u.key, u.value)
-       UPDATE group_tag_values v SET ${end} = found.at FROM found
-       WHERE v.group_id = found.group_id AND v.key = found.key AND v.value = found.value
-       RETURNING v.group_id, v.key, v.value`,
-      [left.map((row) => row.group_id), left.map((row) => row.key), left.map((row) => row.value), range.from, range.to],
-    );
-    for (const row of found.rows) pending.delete(valueKey(row));
+    for (const [walked, sql] of [[true, walkToEnd(end)], [false, passForEnd(end)]] as const) {
+      const these = left.filter((row) => (perIssue.get(row.group_id)! <= WALKED_VALUES) === walked);
+      if (these.length === 0) continue;
+      const found = await db.query<{ group_id: number; key: string; value: string }>(sql, [
+        these.map((row) => row.group_id), these.map((row) => row.key), these.map((row) => row.value), range.from, range.to,
+      ]);
+      for (const row of found.rows) pending.delete(valueKey(row));
+    }
   }
 }
+
+/** The values ($1, $2, $3: issue, key, value) set to their end in the partition [$4, $5), walked to it per value. */
+const walkToEnd = (end: 'first_seen' | 'last_seen') => `
+  UPDATE group_tag_values v SET ${end} = found.at
+  FROM unnest($1::bigint[], $2::text[], $3::text[]) AS w(group_id, key, value)
+  CROSS JOIN LATERAL (
+    SELECT e.received_at AS at FROM events e
+    WHERE e.group_id = w.group_id AND e.received_at >= to_timestamp($4) AND e.received_at < to_timestamp($5)
+      AND e.tag_values[array_position(e.tag_keys, w.key)] = w.value
+    ORDER BY e.received_at ${end === 'first_seen' ? 'ASC' : 'DESC'} LIMIT 1) found
+  WHERE v.group_id = w.group_id AND v.key = w.key AND v.value = w.value
+  RETURNING v.group_id, v.key, v.value`;
+
+/** The same, by one pass over the issues' events of the partition. */
+const passForEnd = (end: 'first_seen' | 'last_seen') => `
+  WITH wanted AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS b(group_id, key, value)),
+  found AS (
+    SELECT e.group_id, u.key, u.value, ${end === 'first_seen' ? 'min' : 'max'}(e.received_at) AS at
+    FROM events e ${TAGS}
+    JOIN wanted w ON w.group_id = e.group_id AND w.key = u.key AND w.value = u.value
+    WHERE e.group_id = ANY($1::bigint[]) AND e.received_at >= to_timestamp($4) AND e.received_at < to_timestamp($5)
+    GROUP BY e.group_id, u.key, u.value)
+  UPDATE group_tag_values v SET ${end} = found.at FROM found
+  WHERE v.group_id = found.group_id AND v.key = found.key AND v.value = found.value
+  RETURNING v.group_id, v.key, v.value`;
 
 /**
  * Takes the tags of events (of one project, by id, in the partitions of `times`) off their issues'
