@@ -13,14 +13,15 @@ import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
 import { CopyRows, CopySegments } from './copy-rows.ts';
 import { EventIds } from '../rebuild/event-ids.ts';
 import { EVENT_COLUMNS } from '../read-models/events.ts';
+import { EVENT_TAGS } from '../read-models/tag-values.ts';
 
 // The bulk path of `trapline rebuild`: the events topic projected into a fresh schema that nobody
 // reads until the swap. What the per-batch path reads back from the read model before each run
 // (seen events, live hashes, short ids, statuses, the releases' first appearance) is kept in
 // memory instead; events (with their tags) and their directory go by COPY into tables stripped of
 // their indexes and constraints; issues are written once at the end from memory, their tag values
-// by one INSERT … SELECT … GROUP BY over the events' tags (so the user_count triggers fire once), and the
-// indexes and constraints are built last, a few at once.
+// by one INSERT … SELECT … GROUP BY over the events' tags (so the user_count triggers fire once),
+// and the indexes and constraints are built last, a few at once.
 //
 // Each partition is taken in log order, record by record with the per-batch path's own decisions
 // (domain/placement.ts, resolution.ts, issue.ts): the same rows as applying the records one at a
@@ -121,7 +122,7 @@ export interface BulkFigures {
   /** Seconds: loading (reading, deciding, COPY), then the final writes and index builds. */
   loadingSeconds: number;
   indexingSeconds: number;
-  /** Seconds each table's COPYs took (summed: up to six run at once), and the reading waited for them. */
+  /** Seconds each table's COPYs took (summed: up to four run at once), and the reading waited for them. */
   copySeconds: { events: number; eventIds: number };
   waitSeconds: number;
   /** Seconds of the final writes: issues, hashes and the tag values' INSERT … SELECT … GROUP BY. */
@@ -439,7 +440,7 @@ export class BulkLoader {
     void job.finally(() => this.inFlight.delete(job));
   }
 
-  /** The three tables at once, each on its own connection (Postgres parses, compresses and writes each COPY in one process). */
+  /** Both tables at once, each on its own connection (Postgres parses, compresses and writes each COPY in one process). */
   private async copy(rows: Buffered): Promise<void> {
     const timed = async (table: 'events' | 'eventIds', target: string, lines: CopyRows) => {
       const from = Date.now();
@@ -495,7 +496,7 @@ export class BulkLoader {
       await client.query(
         `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
          SELECT e.group_id, min(e.project_id), u.key, u.value, count(*), min(e.received_at), max(e.received_at)
-         FROM events e CROSS JOIN LATERAL unnest(e.tag_keys, e.tag_values) AS u(key, value) GROUP BY e.group_id, u.key, u.value`,
+         FROM events e ${EVENT_TAGS} GROUP BY e.group_id, u.key, u.value`,
       );
       this.aggregateSeconds = (Date.now() - aggregateFrom) / 1000;
     } finally {

@@ -21,12 +21,12 @@ const subtract = (gone: string) => `
   WHERE v.group_id = gone.group_id AND v.key = gone.key AND v.value = gone.value
   RETURNING v.group_id, v.key, v.value, v.times_seen, gone.lo <= v.first_seen AS at_first, gone.hi >= v.last_seen AS at_last`;
 
-/** An event's tags as rows (key, value), beside the row of `e`. */
-const TAGS = 'CROSS JOIN LATERAL unnest(e.tag_keys, e.tag_values) AS u(key, value)';
+/** An event's tags as rows `u` (key, value), beside its row `e` of events. */
+export const EVENT_TAGS = 'CROSS JOIN LATERAL unnest(e.tag_keys, e.tag_values) AS u(key, value)';
 
 /** The tags of the events `where` picks, summed per issue, key and value: the relation `subtract` takes. */
 const tagsOf = (where: string) =>
-  `SELECT e.group_id, u.key, u.value, count(*) AS n, min(e.received_at) AS lo, max(e.received_at) AS hi FROM events e ${TAGS} WHERE ${where} GROUP BY e.group_id, u.key, u.value`;
+  `SELECT e.group_id, u.key, u.value, count(*) AS n, min(e.received_at) AS lo, max(e.received_at) AS hi FROM events e ${EVENT_TAGS} WHERE ${where} GROUP BY e.group_id, u.key, u.value`;
 
 /**
  * Values no event carries any more go; those that lost an end read it back from the events left.
@@ -97,7 +97,7 @@ const passForEnd = (end: 'first_seen' | 'last_seen') => `
   WITH wanted AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS b(group_id, key, value)),
   found AS (
     SELECT e.group_id, u.key, u.value, ${end === 'first_seen' ? 'min' : 'max'}(e.received_at) AS at
-    FROM events e ${TAGS}
+    FROM events e ${EVENT_TAGS}
     JOIN wanted w ON w.group_id = e.group_id AND w.key = u.key AND w.value = u.value
     WHERE e.group_id = ANY($1::bigint[]) AND e.received_at >= to_timestamp($4) AND e.received_at < to_timestamp($5)
     GROUP BY e.group_id, u.key, u.value)
