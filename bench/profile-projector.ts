@@ -16,6 +16,7 @@ import { until } from './report.ts';
 // appended, then the live projector started under `node --cpu-prof` to consume the backlog, and
 // its busiest stages and functions by self time printed (the samples from its first projected
 // event to the last; start-up left out).
+// PROFILE_NODE_FLAGS adds Node flags to the projector's, its output then shown (e.g. `--trace-gc`).
 
 const events = Number(process.argv[2] ?? 50000);
 await up(readConfig());
@@ -26,7 +27,7 @@ try {
   await appendBenchLog(kafka, new Codec(), env.topics.events, events, Date.now());
   const count = async () => ((await env.pool.query('SELECT count(*)::int AS n FROM events')).rows[0] as { n: number }).n;
   const entry = join(import.meta.dirname, '..', 'services', 'projector', 'src', 'main.ts');
-  const projector = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...(NODE_FLAGS.projector ?? []), '--import', 'tsx', entry], { cwd: join(import.meta.dirname, '..'), env: env.env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const projector = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, ...(NODE_FLAGS.projector ?? []), ...(process.env.PROFILE_NODE_FLAGS ? process.env.PROFILE_NODE_FLAGS.split(' ') : []), '--import', 'tsx', entry], { cwd: join(import.meta.dirname, '..'), env: env.env, stdio: ['ignore', process.env.PROFILE_NODE_FLAGS ? 'inherit' : 'ignore', 'inherit'] });
   const exited = new Promise((resolve) => projector.once('exit', resolve));
   await until('the first projected event', async () => (await count()) > 0, 300000, 100);
   const fromUs = Number(process.hrtime.bigint() / 1000n);

@@ -83,6 +83,28 @@ describe('the record codec', () => {
     expect(() => codec.encode('EventReceived', { ...samples.EventReceived, projectId: 'x' } as never)).toThrow(/projectId/);
   });
 
+  it("points at a trailing string field's bytes in the value, and at nothing for another layout or text a decode replaced", () => {
+    const payload = JSON.stringify({ message: 'caf\u00e9 \u2713 \ud83d\ude00 "quoted" \\ back' });
+    const encoded = codec.encode('EventReceived', { projectId: 1, eventId: 'e'.repeat(32), receivedAt: 5, keyId: 'k', payload });
+    const decoded = codec.decode(encoded.headers, encoded.value);
+    if (!decoded.ok || decoded.record.name !== 'EventReceived') throw new Error('no EventReceived');
+    const bytes = codec.trailingString('EventReceived', 1, 'payload', encoded.value, decoded.record.value.payload)!;
+    expect(bytes.toString()).toBe(payload);
+    expect(bytes.buffer).toBe(encoded.value.buffer);
+    expect(bytes.byteOffset + bytes.length).toBe(encoded.value.byteOffset + encoded.value.length);
+    // Not the last field, or not a string, or no such record: nothing.
+    expect(codec.trailingString('EventReceived', 1, 'keyId', encoded.value, 'k')).toBeUndefined();
+    expect(codec.trailingString('EventReceived', 1, 'receivedAt', encoded.value, '5')).toBeUndefined();
+    expect(codec.trailingString('Nothing', 1, 'payload', encoded.value, payload)).toBeUndefined();
+    // Bytes that are not UTF-8 decode to U+FFFD, whose length in UTF-8 is not theirs.
+    const invalid = codec.encode('EventReceived', { projectId: 1, eventId: 'e'.repeat(32), receivedAt: 5, keyId: 'k', payload: 'xAB' }).value;
+    invalid[invalid.length - 3] = 0xff;
+    const replaced = codec.decode(encoded.headers, invalid);
+    if (!replaced.ok || replaced.record.name !== 'EventReceived') throw new Error('no EventReceived');
+    expect(replaced.record.value.payload).toBe('\ufffdAB');
+    expect(codec.trailingString('EventReceived', 1, 'payload', invalid, replaced.record.value.payload)).toBeUndefined();
+  });
+
   it('decodes a record written with an older version after an optional field was added', () => {
     const v1: avro.Schema = { type: "record", name: "Thing", fields: [{ name: "id", type: "long" }] };
     const v2: avro.Schema = { type: "record", name: "Thing", fields: [{ name: "id", type: "long" }, { name: "note", type: ["null", "string"], default: null }] };

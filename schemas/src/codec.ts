@@ -119,6 +119,23 @@ export class Codec {
     }
   }
 
+  /**
+   * The bytes of a decoded record's string field as they lie in its value (a view, not a copy), when
+   * the writer's schema ends with that field: Avro writes a record's fields in order and a string as
+   * its length, then its UTF-8 bytes, and a decode refuses bytes left over, so the field is the
+   * value's tail. Undefined for any other layout (the caller encodes the text instead).
+   */
+  trailingString(name: string, version: number, field: string, value: Buffer, text: string): Buffer | undefined {
+    const fields = (this.types.get(name)?.byVersion.get(version) as { fields?: { name: string; type: avro.Type }[] } | undefined)?.fields;
+    const last = fields?.at(-1);
+    if (last?.name !== field || last.type.typeName !== 'string') return undefined;
+    // Decoding put U+FFFD for each invalid sequence, so the text's length in UTF-8 is the bytes'
+    // only where it has none (a valid U+FFFD of its own takes the copy too).
+    if (text.includes('\uFFFD')) return undefined;
+    const length = Buffer.byteLength(text);
+    return length <= value.length ? value.subarray(value.length - length) : undefined;
+  }
+
   /** Names and versions known, for `trapline decode` and the README. */
   known(): { name: string; version: number }[] {
     return [...this.types.entries()].flatMap(([name, entry]) => [...entry.byVersion.keys()].map((version) => ({ name, version })));

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { Codec, type Headers } from '@trapline/schemas';
 import type { IssueFacts } from '../domain/issue.ts';
-import { parseEvent, type Parsed } from '../domain/received.ts';
+import { type Parsed, readEvent } from '../domain/received.ts';
 import { CopySegments } from './copy-rows.ts';
 
 // The bulk load's reading of EventReceived records (Avro, then the payload's JSON, grouping and the
@@ -101,7 +101,7 @@ export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
   rows.mark();
   rows.raw(received).raw(fields.occurred).text(fields.level).text(fields.platform)
     .text(facts.title).text(fields.message ?? '').text(release).text(fields.environment ?? null)
-    .text(fields.user ?? null).raw('f').text(record.payload)
+    .text(fields.user ?? null).raw('f').textBytes(parsed.payload)
     .textArray(tags.map(([key]) => key)).textArray(tags.map(([, value]) => value)).end();
   rows.mark();
   rows.raw(record.projectId).text(record.eventId).raw(received).end();
@@ -120,12 +120,8 @@ export function parseBulkEvent(codec: Codec, raw: RawEvent, bytes: Uint8Array, r
   const headers: Headers = {};
   if (raw.schema !== undefined) headers['trapline-schema'] = raw.schema;
   if (raw.version !== undefined) headers['trapline-schema-version'] = raw.version;
-  const decoded = codec.decode(headers, Buffer.from(bytes.buffer, bytes.byteOffset + raw.start, raw.end - raw.start));
-  if (!decoded.ok) return decoded;
-  if (decoded.record.name !== 'EventReceived') return { ok: false, reason: `unexpected ${decoded.record.name}` };
-  const parsed = parseEvent(decoded.record.value);
-  if (!parsed.ok) return parsed;
-  return { ok: true, event: bulkEvent(parsed.parsed, rows) };
+  const parsed = readEvent(codec, headers, Buffer.from(bytes.buffer, bytes.byteOffset + raw.start, raw.end - raw.start));
+  return parsed.ok ? { ok: true, event: bulkEvent(parsed.parsed, rows) } : parsed;
 }
 
 /** Every record of the batch parsed, the rows into one buffer (about the size of the records' values, and their tag rows). */

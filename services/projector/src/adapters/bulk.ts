@@ -7,7 +7,7 @@ import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import { type BulkEvent, type BulkParse, BulkParsers, type BulkRows, bulkEvent, packBatch, type ParsedBatch, parseBatch } from './bulk-parse.ts';
-import { parseEvents } from '../domain/received.ts';
+import { readEvent } from '../domain/received.ts';
 import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
 import { CopyRows, CopySegments } from './copy-rows.ts';
@@ -329,9 +329,8 @@ export class BulkLoader {
     if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps) {
       // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with
       // artifact bundles), its rows written again (the events row holds the issue's title).
-      const decoded = this.codec.decode(message.headers, message.value!);
-      const [parsed] = decoded.ok && decoded.record.name === 'EventReceived' ? parseEvents([decoded.record.value], [offset]) : [];
-      if (parsed?.ok) {
+      const parsed = readEvent(this.codec, message.headers, message.value!, offset);
+      if (parsed.ok) {
         const client = await this.pool.connect();
         try {
           await groupOnResolvedFrames(client, [parsed.parsed]);

@@ -48,6 +48,23 @@ describe('CopyRows', () => {
     }), { numRuns: 100 });
   });
 
+  it('writes a text given as its UTF-8 bytes as it writes the text, escapes included', () => {
+    const same = (texts: string[]) => {
+      const asText = new CopyRows();
+      const asBytes = new CopyRows();
+      for (const text of texts) {
+        asText.text(text);
+        asBytes.textBytes(Buffer.from(text));
+      }
+      asText.end();
+      asBytes.end();
+      return Buffer.concat(asBytes.take()).equals(Buffer.concat(asText.take()));
+    };
+    fc.assert(fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 300 }), { minLength: 1, maxLength: 20 }), (texts) => same([...texts, '\\', '\t', '\n', '\r'])), { numRuns: 100 });
+    // Larger than a chunk, plain and escaped.
+    expect(same(['a', 'x'.repeat(300 * 1024), `\t${'y'.repeat(300 * 1024)}\\`])).toBe(true);
+  });
+
   it('rows put together from segments (fields written ahead, a field added between) read back as written whole', () => {
     const field = fc.option(fc.string({ unit: 'grapheme', maxLength: 3000 }), { nil: null });
     fc.assert(fc.property(fc.array(fc.tuple(field, field, fc.nat(), field), { minLength: 1, maxLength: 40 }), (table) => {

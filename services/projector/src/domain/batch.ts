@@ -1,6 +1,6 @@
 import { type ConsumedRecord, deadLetterOf, decodeRecord, type RawMessage } from '@trapline/runtime';
 import { PROJECTED_TOPICS, TOPIC_SPECS, type Codec, type DomainRecord, type RecordName } from '@trapline/schemas';
-import { parseEvents, type Parsed } from './received.ts';
+import { type Parsed, readEvent } from './received.ts';
 
 // What a batch of one partition of a projected topic asks of the read models, in log order, before
 // anything is written. Pure: the records are decoded and the events parsed here; the apply step
@@ -34,18 +34,12 @@ export function planBatch(codec: Codec, topic: string, records: ConsumedRecord[]
   const carried = carriedOn(topic);
   const isAdmin = topic.endsWith(`.${TOPIC_SPECS.admin.suffix}`);
   const steps: Step[] = [];
-  let run: { message: ConsumedRecord; value: Extract<DomainRecord, { name: 'EventReceived' }>['value'] }[] = [];
+  const parsesEvents = carried.has('EventReceived');
+  let run: { message: ConsumedRecord; parsed: Parsed }[] = [];
   const deadLetter = (message: ConsumedRecord, reason: string): Step => ({ kind: 'dead-letter', message: deadLetterOf(message, reason) });
   const endRun = () => {
     if (run.length === 0) return;
-    const parsed = parseEvents(run.map((entry) => entry.value), run.map((entry) => Number(entry.message.offset)));
-    const events = run.flatMap((entry, index) => {
-      const result = parsed[index]!;
-      if (result.ok) return [{ message: entry.message, parsed: result.parsed }];
-      steps.push(deadLetter(entry.message, `cannot apply EventReceived: ${result.reason}`));
-      return [];
-    });
-    steps.push({ kind: 'events', events });
+    steps.push({ kind: 'events', events: run });
     run = [];
   };
   for (const message of records) {
@@ -58,13 +52,17 @@ export function planBatch(codec: Codec, topic: string, records: ConsumedRecord[]
       }
       continue;
     }
+    if (parsesEvents && message.schema === 'EventReceived') {
+      // Parsed as it is read, not through decodeRecord, which keeps what it decoded on the record:
+      // the payload's text is let go once parsed (domain/received.ts).
+      const parsed = readEvent(codec, message.headers, message.value, Number(message.offset));
+      if (parsed.ok) run.push({ message, parsed: parsed.parsed });
+      else steps.push(deadLetter(message, parsed.reason));
+      continue;
+    }
     const decoded = decodeRecord(codec, message);
     if (!decoded.ok || !carried.has(decoded.record.name)) {
       steps.push(deadLetter(message, decoded.ok ? `unexpected ${decoded.record.name} on ${topic}` : decoded.reason));
-      continue;
-    }
-    if (decoded.record.name === 'EventReceived') {
-      run.push({ message, value: decoded.record.value });
       continue;
     }
     endRun();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
+import { Codec, type EventReceived, type NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from './grouping.ts';
 import { describeIssue, eventTags, userIdentity } from './issue.ts';
-import { occurredText, parseEvent, parseEvents } from './received.ts';
+import { occurredText, parseEvent, readEvent } from './received.ts';
 import { mayHaveSourceMaps } from './source-maps.ts';
 
 const event: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['region', 'eu']], message: 'User 42 not found' };
@@ -17,7 +17,10 @@ describe('parsing an EventReceived record', () => {
     };
     expect(parseEvent(record, 7)).toEqual({
       ok: true,
-      parsed: { record, offset: 7, fields, hash: groupHashes(event).hashes[0], groupingVersion: groupHashes(event).version, facts: describeIssue(event) },
+      parsed: {
+        record: { projectId: 1, eventId: event.event_id, receivedAt: 1_000, keyId: 'k' }, payload: Buffer.from(record.payload), offset: 7, fields,
+        hash: groupHashes(event).hashes[0], groupingVersion: groupHashes(event).version, facts: describeIssue(event),
+      },
     });
   });
 
@@ -28,9 +31,23 @@ describe('parsing an EventReceived record', () => {
     expect(parsed.parsed).not.toHaveProperty('event');
   });
 
-  it('takes each offset in turn, -1 where none is known', () => {
-    const parsed = parseEvents([given(), given(), given()], [3, 4]);
-    expect(parsed.map((result) => (result.ok ? result.parsed.offset : null))).toEqual([3, 4, -1]);
+  it('keeps the payload as the bytes of the record it was read from, not its text', () => {
+    const codec = new Codec();
+    const encoded = codec.encode('EventReceived', given());
+    const read = readEvent(codec, encoded.headers, encoded.value, 9);
+    if (!read.ok) throw new Error(read.reason);
+    expect(read.parsed).toEqual({ ...(parseEvent(given(), 9) as { parsed: object }).parsed });
+    expect(read.parsed.payload.buffer).toBe(encoded.value.buffer);
+    expect(read.parsed.record).not.toHaveProperty('payload');
+  });
+
+  it('names why a record read from its bytes cannot be projected: its decode, or its parse', () => {
+    const codec = new Codec();
+    const encoded = codec.encode('EventReceived', given({ payload: '{"event_id":' }));
+    expect(readEvent(codec, encoded.headers, encoded.value)).toEqual({ ok: false, reason: expect.stringMatching(/^cannot apply EventReceived: EventReceived payload is not a normalized event: /) });
+    expect(readEvent(codec, encoded.headers, encoded.value.subarray(0, 10))).toEqual({ ok: false, reason: expect.stringMatching(/^corrupt EventReceived v1: /) });
+    const other = codec.encode('GroupStatusChanged', { projectId: 1, groupId: 9, status: 'resolved', actor: 'u', changedAt: 1, inRelease: null, inNextRelease: null });
+    expect(readEvent(codec, other.headers, other.value)).toEqual({ ok: false, reason: 'unexpected GroupStatusChanged' });
   });
 
   it.each([

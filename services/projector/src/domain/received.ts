@@ -1,4 +1,4 @@
-import type { EventReceived, NormalizedEvent } from '@trapline/schemas';
+import type { Codec, EventReceived, Headers, NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from './grouping.ts';
 import { describeIssue, eventTags, type IssueFacts, userIdentity } from './issue.ts';
 import { mayHaveSourceMaps } from './source-maps.ts';
@@ -31,8 +31,17 @@ export interface EventFields {
   mayHaveSourceMaps: boolean;
 }
 
+/** The record's fields but its payload. */
+export type ReceivedHead = Omit<EventReceived, 'payload'>;
+
 export interface Parsed {
-  record: EventReceived;
+  record: ReceivedHead;
+  /**
+   * The payload's UTF-8 bytes, held until its events row is written instead of the payload's text:
+   * in the record's own bytes where the codec can point at them (Codec.trailingString). A run's
+   * payload texts, held through its queries, were half of what each scavenge copied.
+   */
+  payload: Buffer;
   /** The record's offset in its partition (-1: unknown). */
   offset: number;
   fields: EventFields;
@@ -59,7 +68,8 @@ export function occurredText(seconds: number): string | undefined {
   return text.charCodeAt(0) === 0x2b /* + */ ? text.replace(/^\+0*/, '') : text;
 }
 
-export function parseEvent(record: EventReceived, offset = -1): ParseResult {
+/** `payload`: the payload's UTF-8 bytes where the caller has them (else they are encoded here). */
+export function parseEvent(record: EventReceived, offset = -1, payload?: Buffer): ParseResult {
   let event: NormalizedEvent;
   try {
     event = JSON.parse(record.payload) as NormalizedEvent;
@@ -76,7 +86,11 @@ export function parseEvent(record: EventReceived, offset = -1): ParseResult {
     return { ok: false, reason: `EventReceived timestamp ${String(event.timestamp)} is not a time a date can hold` };
   }
   const grouping = groupHashes(event);
-  return { ok: true, parsed: { record, offset, fields: eventFields(event, occurred), hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) } };
+  const head: ReceivedHead = { projectId: record.projectId, eventId: record.eventId, receivedAt: record.receivedAt, keyId: record.keyId };
+  return {
+    ok: true,
+    parsed: { record: head, payload: payload ?? Buffer.from(record.payload), offset, fields: eventFields(event, occurred), hash: grouping.hashes[0]!, groupingVersion: grouping.version, facts: describeIssue(event) },
+  };
 }
 
 const eventFields = (event: NormalizedEvent, occurred: string): EventFields => ({
@@ -84,5 +98,15 @@ const eventFields = (event: NormalizedEvent, occurred: string): EventFields => (
   environment: event.environment, user: userIdentity(event), tags: eventTags(event), mayHaveSourceMaps: mayHaveSourceMaps(event),
 });
 
-/** Each record parsed (at `offsets`, when known). */
-export const parseEvents = (records: EventReceived[], offsets: number[] = []): ParseResult[] => records.map((record, index) => parseEvent(record, offsets[index] ?? -1));
+/**
+ * An EventReceived record read from its bytes: decoded (the reason its decode gives if not) and
+ * parsed (`cannot apply EventReceived: …` if not), the payload kept as the bytes it came in.
+ */
+export function readEvent(codec: Codec, headers: Headers | undefined, value: Buffer, offset = -1): ParseResult {
+  const decoded = codec.decode(headers, value);
+  if (!decoded.ok) return decoded;
+  if (decoded.record.name !== 'EventReceived') return { ok: false, reason: `unexpected ${decoded.record.name}` };
+  const record = decoded.record.value;
+  const parsed = parseEvent(record, offset, codec.trailingString('EventReceived', decoded.record.version, 'payload', value, record.payload));
+  return parsed.ok ? parsed : { ok: false, reason: `cannot apply EventReceived: ${parsed.reason}` };
+}

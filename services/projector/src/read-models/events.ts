@@ -186,13 +186,13 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
     const eventIds = new CopyRows();
     const events = new CopyRows();
     for (const entry of stored) {
-      const { projectId, eventId, receivedAt, payload } = entry.record;
+      const { projectId, eventId, receivedAt } = entry.record;
       const received = receivedText(receivedAt);
       eventIds.raw(projectId).text(eventId).raw(received).end();
       events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(entry.fields.occurred)
         .text(entry.fields.level).text(entry.fields.platform).text(entry.facts.title).text(entry.fields.message ?? '')
         .text(entry.fields.release ?? null).text(entry.fields.environment ?? null).text(entry.fields.user ?? null)
-        .raw(entry.placement.kind === 'hidden' ? 't' : 'f').text(payload);
+        .raw(entry.placement.kind === 'hidden' ? 't' : 'f').textBytes(entry.payload);
       // Its tags while it counts (a hidden event's do not: its issue is being deleted).
       if (entry.placement.kind === 'hidden') events.raw('{}').raw('{}').end();
       else events.textArray(entry.fields.tags.map(([key]) => key)).textArray(entry.fields.tags.map(([, value]) => value)).end();

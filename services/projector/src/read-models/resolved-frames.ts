@@ -21,7 +21,7 @@ export async function groupOnResolvedFrames(db: PoolClient, events: Parsed[]): P
   for (const entry of candidates) {
     if (!projects.has(entry.record.projectId)) continue;
     // The parse kept no tree (domain/received.ts): the frames are read again.
-    const { event } = await sourceMaps.symbolicate(db, entry.record.projectId, JSON.parse(entry.record.payload) as NormalizedEvent);
+    const { event } = await sourceMaps.symbolicate(db, entry.record.projectId, JSON.parse(entry.payload.toString()) as NormalizedEvent);
     const grouping = groupHashes(event);
     entry.hash = grouping.hashes[0]!;
     entry.facts = describeIssue(event);
