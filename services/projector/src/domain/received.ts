@@ -38,8 +38,10 @@ export interface Parsed {
   record: ReceivedHead;
   /**
    * The payload's UTF-8 bytes, held until its events row is written instead of the payload's text:
-   * in the record's own bytes where the codec can point at them (Codec.trailingString). A run's
-   * payload texts, held through its queries, were half of what each scavenge copied.
+   * in the record's own bytes where the codec can point at them (Codec.trailingString), copied into
+   * the row as they are. Held as text (twice, with the decode kept on the message), then encoded
+   * again for the COPY, it cost the live projector an eighth more CPU per event
+   * (bench/results/2026-12-04-projector-payload-bytes.md).
    */
   payload: Buffer;
   /** The record's offset in its partition (-1: unknown). */
