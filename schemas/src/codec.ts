@@ -44,7 +44,8 @@ export function loadSchemaSources(dir = join(dirname(fileURLToPath(import.meta.u
   });
 }
 
-function headerText(headers: Headers | undefined, name: string): string | undefined {
+/** A header's first value as text (Kafka gives Buffers, tests and producers strings). */
+export function headerText(headers: Headers | undefined, name: string): string | undefined {
   const raw = headers?.[name];
   const first = Array.isArray(raw) ? raw[0] : raw;
   return first === undefined ? undefined : first.toString();

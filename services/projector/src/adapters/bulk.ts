@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
-import { eventKeys, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
+import { eventKeys, headerText, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
@@ -75,10 +75,6 @@ interface Group {
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
-const headerString = (headers: Headers | undefined, name: string) => {
-  const value = headers?.[name];
-  return (Array.isArray(value) ? value[0] : value)?.toString();
-};
 
 /** A record waiting its turn: EventReceived records go to the parsers in batches, the others one by one. */
 type Queued =
@@ -240,7 +236,7 @@ export class BulkLoader {
    */
   async accept(partition: number, message: BulkMessage): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.parsers && message.value !== null && headerString(message.headers, SCHEMA_HEADER) === 'EventReceived') {
+    if (this.parsers && message.value !== null && headerText(message.headers, SCHEMA_HEADER) === 'EventReceived') {
       this.gathering.push({ partition, message });
       if (this.gathering.length >= PARSE_BATCH) this.dispatch();
     } else {
@@ -255,7 +251,7 @@ export class BulkLoader {
     if (this.gathering.length === 0) return;
     const records = this.gathering;
     this.gathering = [];
-    const batch = packBatch(records.map(({ message }) => ({ schema: headerString(message.headers, SCHEMA_HEADER), version: headerString(message.headers, VERSION_HEADER), value: message.value! })));
+    const batch = packBatch(records.map(({ message }) => ({ schema: headerText(message.headers, SCHEMA_HEADER), version: headerText(message.headers, VERSION_HEADER), value: message.value! })));
     const parsed = this.parsers!.parse(batch);
     parsed.catch(() => undefined);
     this.queue.push({ kind: 'events', records, parsed });
@@ -289,8 +285,8 @@ export class BulkLoader {
       this.next.set(partition, offset + 1);
       return;
     }
-    if (parsed === undefined && headerString(message.headers, SCHEMA_HEADER) === 'EventReceived') {
-      const batch = parseBatch(this.mainCodec, { records: [{ schema: 'EventReceived', version: headerString(message.headers, VERSION_HEADER), start: 0, end: message.value.length }], bytes: message.value });
+    if (parsed === undefined && headerText(message.headers, SCHEMA_HEADER) === 'EventReceived') {
+      const batch = parseBatch(this.mainCodec, { records: [{ schema: 'EventReceived', version: headerText(message.headers, VERSION_HEADER), start: 0, end: message.value.length }], bytes: message.value });
       [parsed] = batch.parsed;
       rows = batch.rows;
     }
