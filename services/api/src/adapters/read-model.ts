@@ -419,8 +419,13 @@ export class ReadModel {
     return result.rows.map((row) => row.hash);
   }
 
+  /** An event by its id: `event_ids` gives its received time, which with the id is the events' key. */
   async event(projectId: number, eventId: string): Promise<EventRow | undefined> {
-    const result = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM ${VISIBLE_EVENTS} AND e.project_id = $1 AND e.event_id = $2`, [projectId, eventId]);
+    const result = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM event_ids d, ${VISIBLE_EVENTS}
+         AND d.project_id = $1 AND d.event_id = $2 AND e.project_id = d.project_id AND e.received_at = d.received_at AND e.event_id = d.event_id`,
+      [projectId, eventId],
+    );
     return result.rows[0];
   }
 

@@ -6,6 +6,18 @@ import type { ProjectRetention } from '../domain/retention.ts';
 // What the deleter reads from the read models: which organization a project belongs to, what a
 // deletion targets (for the audit entry), and the next chunk of events to remove.
 
+/** An event's row in `events` for its entry in `event_ids` (`d`): the received time completes the key. */
+const SAME_EVENT = 'e.project_id = d.project_id AND e.received_at = d.received_at AND e.event_id = d.event_id';
+
+const sumRows = (rows: { rows: number }[]) => rows.reduce((sum, row) => sum + row.rows, 0);
+
+/** Where a walk in received order stopped: `<ms>:<event id>`, or null before the first event. */
+function afterTime(cursor: string | null): [Date | string, string] {
+  if (cursor === null) return ['-infinity', ''];
+  const separator = cursor.indexOf(':');
+  return [new Date(Number(cursor.slice(0, separator))), cursor.slice(separator + 1)];
+}
+
 export class DeletionSource {
   private readonly organizations = new Map<number, string>();
 
@@ -28,7 +40,7 @@ export class DeletionSource {
       return { issueId: String(step.groupId), title: group.rows[0]?.title ?? null };
     }
     const event = await this.pool.query<{ group_id: number }>(
-      'SELECT e.group_id FROM event_ids d JOIN events e ON e.project_id = d.project_id AND e.event_id = d.event_id AND e.received_at = d.received_at WHERE d.project_id = $1 AND d.event_id = $2',
+      `SELECT e.group_id FROM event_ids d JOIN events e ON ${SAME_EVENT} WHERE d.project_id = $1 AND d.event_id = $2`,
       [step.projectId, step.eventId],
     );
     return { eventId: step.eventId, issueId: event.rows[0] ? String(event.rows[0].group_id) : null };
@@ -41,66 +53,90 @@ export class DeletionSource {
   async nextChunk(step: DeletionStep, chunkSize: number): Promise<ChunkFound> {
     if (step.kind === 'retention') return this.nextRetentionChunk(step, chunkSize);
     if (step.kind === 'expiry') return this.nextExpiryChunk(step, chunkSize);
-    const result = await this.pool.query<{ event_id: string; rows: number }>(
-      `SELECT e.event_id, 1 + cardinality(e.tag_keys) AS rows
-       FROM events e
-       WHERE e.project_id = $1 AND ${step.kind === 'group' ? 'e.group_id = $2' : 'e.event_id = $2'} AND ($3::text IS NULL OR e.event_id > $3)
-       ORDER BY e.event_id LIMIT $4`,
-      [step.projectId, step.kind === 'group' ? step.groupId : step.eventId, step.cursor, chunkSize],
-    );
-    const rows = result.rows.reduce((sum, row) => sum + row.rows, 0);
-    // A single event's key is erased from the log even if the read model never held it.
-    if (step.kind === 'event') return { eventIds: [step.eventId!], rows, cursor: null };
-    return { eventIds: result.rows.map((row) => row.event_id), rows, cursor: result.rows.at(-1)?.event_id ?? null };
+    if (step.kind === 'event') {
+      const event = await this.pool.query<{ rows: number }>(
+        `SELECT 1 + cardinality(e.tag_keys) AS rows FROM event_ids d JOIN events e ON ${SAME_EVENT} WHERE d.project_id = $1 AND d.event_id = $2`,
+        [step.projectId, step.eventId],
+      );
+      // A single event's key is erased from the log even if the read model never held it.
+      return { eventIds: [step.eventId!], rows: event.rows[0]?.rows ?? 0, cursor: null };
+    }
+    // A walk begun by an earlier version went in event id order, its cursor a bare event id: it goes
+    // on in that order, so that no chunk is read twice.
+    if (step.cursor !== null && !step.cursor.includes(':')) {
+      const result = await this.pool.query<{ event_id: string; rows: number }>(
+        `SELECT e.event_id, 1 + cardinality(e.tag_keys) AS rows FROM events e
+         WHERE e.project_id = $1 AND e.group_id = $2 AND e.event_id > $3 ORDER BY e.event_id LIMIT $4`,
+        [step.projectId, step.groupId, step.cursor, chunkSize],
+      );
+      return { eventIds: result.rows.map((row) => row.event_id), rows: sumRows(result.rows), cursor: result.rows.at(-1)?.event_id ?? null };
+    }
+    return this.walkByTime('e.group_id = $2', [step.projectId, step.groupId], step.cursor, chunkSize);
   }
 
   /**
-   * A project's events received before the cutoff, oldest first; the cursor is `<ms>:<event id>`.
+   * A project's events received before the cutoff, oldest first.
    * The first chunk also counts the issues whose last event is before the cutoff: they go with it.
    */
   private async nextRetentionChunk(step: DeletionStep, chunkSize: number): Promise<ChunkFound> {
-    const separator = step.cursor?.indexOf(':') ?? -1;
-    const after = step.cursor ? { at: new Date(Number(step.cursor.slice(0, separator))), eventId: step.cursor.slice(separator + 1) } : null;
-    const result = await this.pool.query<{ event_id: string; received_at: Date; rows: number }>(
-      `SELECT e.event_id, e.received_at, 1 + cardinality(e.tag_keys) AS rows
-       FROM events e
-       WHERE e.project_id = $1 AND e.received_at < $2 AND ($3::timestamptz IS NULL OR (e.received_at, e.event_id) > ($3, $4))
-       ORDER BY e.received_at, e.event_id LIMIT $5`,
-      [step.projectId, new Date(step.cutoff!), after?.at ?? null, after?.eventId ?? '', chunkSize],
-    );
-    const last = result.rows.at(-1);
-    const found: ChunkFound = {
-      eventIds: result.rows.map((row) => row.event_id),
-      rows: result.rows.reduce((sum, row) => sum + row.rows, 0),
-      cursor: last ? `${last.received_at.getTime()}:${last.event_id}` : null,
-    };
+    const cutoff = new Date(step.cutoff!);
+    const found = await this.walkByTime('e.received_at < $2', [step.projectId, cutoff], step.cursor, chunkSize);
     if (step.cursor !== null) return found;
     const issues = await this.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM groups WHERE project_id = $1 AND last_seen < $2 AND status <> 'pending_deletion'",
-      [step.projectId, new Date(step.cutoff!)],
+      [step.projectId, cutoff],
     );
     return { ...found, issues: issues.rows[0]!.n };
   }
 
   /**
-   * An expiry's next chunk: event ids of one project received before the cutoff, in (project,
-   * event id) order after the cursor `<project>:<event id>`. Only log records are erased chunk by
-   * chunk (the final chunk drops the partitions), so the chunk carries no row count.
+   * The next chunk of a project's events (`$1`) that match `filter`, in the order they were
+   * received, along the index on (project or issue, received_at, event_id); the cursor is
+   * `<ms>:<event id>`.
+   */
+  private async walkByTime(filter: string, params: [number, unknown], cursor: string | null, chunkSize: number): Promise<ChunkFound> {
+    const result = await this.pool.query<{ event_id: string; received_at: Date; rows: number }>(
+      `SELECT e.event_id, e.received_at, 1 + cardinality(e.tag_keys) AS rows FROM events e
+       WHERE e.project_id = $1 AND ${filter} AND (e.received_at, e.event_id) > ($3::timestamptz, $4)
+       ORDER BY e.received_at, e.event_id LIMIT $5`,
+      [...params, ...afterTime(cursor), chunkSize],
+    );
+    const last = result.rows.at(-1);
+    return { eventIds: result.rows.map((row) => row.event_id), rows: sumRows(result.rows), cursor: last ? `${last.received_at.getTime()}:${last.event_id}` : null };
+  }
+
+  /**
+   * An expiry's next chunk: events of one project received before the cutoff, in the order of the
+   * events' key (project, received_at, event id) after the cursor `<project>:<ms>:<event id>`.
+   * Only log records are erased chunk by chunk (the final chunk drops the partitions), so the
+   * chunk carries no row count.
    */
   private async nextExpiryChunk(step: DeletionStep, chunkSize: number): Promise<ChunkFound> {
+    const cutoff = new Date(step.cutoff!);
+    // The cursor's project, and what follows it: the position in that project's events.
     const separator = step.cursor?.indexOf(':') ?? -1;
-    const after = step.cursor ? { projectId: Number(step.cursor.slice(0, separator)), eventId: step.cursor.slice(separator + 1) } : { projectId: -1, eventId: '' };
-    const result = await this.pool.query<{ project_id: number; event_id: string }>(
-      `SELECT project_id, event_id FROM events WHERE received_at < $1 AND (project_id, event_id) > ($2, $3) ORDER BY project_id, event_id LIMIT $4`,
-      [new Date(step.cutoff!), after.projectId, after.eventId, chunkSize + 1],
-    );
+    const after = step.cursor === null ? -1 : Number(step.cursor.slice(0, separator));
+    const rest = step.cursor?.slice(separator + 1) ?? null;
+    // Begun by an earlier version, in (project, event id) order, its cursor `<project>:<event id>`:
+    // it goes on in that order.
+    const legacy = rest !== null && !rest.includes(':');
+    const result = legacy
+      ? await this.pool.query<{ project_id: number; event_id: string; received_at: Date }>(
+          'SELECT project_id, event_id, received_at FROM events WHERE received_at < $1 AND (project_id, event_id) > ($2, $3) ORDER BY project_id, event_id LIMIT $4',
+          [cutoff, after, rest, chunkSize + 1],
+        )
+      : await this.pool.query<{ project_id: number; event_id: string; received_at: Date }>(
+          `SELECT project_id, event_id, received_at FROM events WHERE received_at < $1 AND (project_id, received_at, event_id) > ($2, $3::timestamptz, $4)
+           ORDER BY project_id, received_at, event_id LIMIT $5`,
+          [cutoff, after, ...afterTime(rest), chunkSize + 1],
+        );
     const projectId = result.rows[0]?.project_id ?? step.projectId;
     const taken = result.rows.filter((row) => row.project_id === projectId).slice(0, chunkSize);
     const last = taken.at(-1);
     return {
       eventIds: taken.map((row) => row.event_id),
       rows: 0,
-      cursor: last ? `${last.project_id}:${last.event_id}` : step.cursor,
+      cursor: last ? (legacy ? `${last.project_id}:${last.event_id}` : `${last.project_id}:${last.received_at.getTime()}:${last.event_id}`) : step.cursor,
       projectId,
       final: taken.length === result.rows.length,
     };
