@@ -149,6 +149,12 @@ export function cpuSecondsOfTree(pid: number): number {
   }, 0);
 }
 
+/** The whole machine's CPU time so far, every core, and the part of it idle (idle and iowait), in ticks (/proc/stat). */
+export function machineTicks(): { total: number; idle: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { total: fields.reduce((sum, ticks) => sum + ticks, 0), idle: fields[3]! + fields[4]! };
+}
+
 /** A thread's time on a CPU and time runnable but waiting for one, in seconds (the kernel's schedstat). */
 export interface SchedTimes {
   running: number;
