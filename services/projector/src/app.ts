@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { type Appender, type ConsumeLoop, type Kafka, type Logger, type PartitionRange, type Pool, settingsOf, startConsumeLoop } from '@trapline/runtime';
 import type { Codec } from '@trapline/schemas';
-import { planBatch } from './domain/batch.ts';
+import { BatchPlan } from './domain/batch.ts';
 import { applyBatch } from './steps/apply-batch.ts';
 import { dropEmptiedPartitions, settle } from './steps/settle.ts';
 
@@ -39,6 +39,8 @@ export interface BatchOutcome {
 
 /** How long after a drop that gave up it is tried again. */
 const DROP_RETRY_MS = 5000;
+/** Records planned between two turns of the event loop (about 10 ms of parsing). */
+const PLAN_SLICE = 500;
 
 export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promise<ConsumeLoop> {
   const partitionWidthSeconds = deps.partitionWidthSeconds ?? 86400;
@@ -97,7 +99,15 @@ export async function startProjectorConsumer(deps: ProjectorConsumerDeps): Promi
     handle: async (batch, control) => {
       if (!control.owned()) return;
       const dropsBefore = drops;
-      const steps = planBatch(deps.codec, batch.topic, batch.records);
+      // Planned a slice at a time, the event loop let run between slices: the other partitions'
+      // batches, waiting on Postgres, send their next statement meanwhile, not after this whole parse.
+      const plan = new BatchPlan(deps.codec, batch.topic);
+      for (let from = 0; from < batch.records.length; from += PLAN_SLICE) {
+        if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+        plan.add(batch.records.slice(from, from + PLAN_SLICE));
+      }
+      if (!control.owned()) return;
+      const steps = plan.finish();
       const applied = await applyBatch(deps.pool, batch, steps, { partitionWidthSeconds, partitions: [...partitions] }).catch((error: unknown) => {
         partitions = [];
         throw error;

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ConsumedRecord, DLQ_HEADERS, type OutgoingRecord } from '@trapline/runtime';
 import { Codec, SCHEMA_HEADER, topicNames, VERSION_HEADER } from '@trapline/schemas';
-import { bySize, carriedOn, planBatch, type Step } from './batch.ts';
+import { BatchPlan, bySize, carriedOn, planBatch, type Step } from './batch.ts';
 
 const codec = new Codec();
 const topics = topicNames('t');
@@ -58,6 +59,21 @@ describe('planning a batch of a projected topic', () => {
   it('passes over a null value on the events topic (an erasure its purge did the work of) and one without a key', () => {
     expect(told(planBatch(codec, topics.events, [received(1), removal(topics.events, '1/0'), received(2)]))).toEqual(['events 1,2']);
     expect(told(planBatch(codec, topics.admin, [removal(topics.admin, null)]))).toEqual([]);
+  });
+
+  it('gives the same steps planned a part at a time as all at once, wherever the parts end', () => {
+    const poison = consumed(topics.events, '1/x', { headers: {}, value: Buffer.from('{}') });
+    const kinds = [() => received(offset), () => received(offset, 'not json'), () => poison, () => status, () => removal(topics.events, '1/0')];
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: kinds.length - 1 }), { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 30 })), (picks, cuts) => {
+      const records = picks.map((pick) => kinds[pick]!());
+      const plan = new BatchPlan(codec, topics.events);
+      let from = 0;
+      for (const cut of [...cuts].sort((a, b) => a - b)) {
+        plan.add(records.slice(from, cut));
+        from = cut;
+      }
+      expect(told(plan.add(records.slice(from)).finish())).toEqual(told(planBatch(codec, topics.events, records)));
+    }));
   });
 
   it('takes the records a topic carries from its declaration, none for a topic it does not know', () => {

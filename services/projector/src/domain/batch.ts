@@ -31,46 +31,72 @@ export function carriedOn(topic: string): ReadonlySet<RecordName> {
  * run of events it interrupts (a run ends at any other record or removal, not at a dead letter).
  */
 export function planBatch(codec: Codec, topic: string, records: ConsumedRecord[]): Step[] {
-  const carried = carriedOn(topic);
-  const isAdmin = topic.endsWith(`.${TOPIC_SPECS.admin.suffix}`);
-  const steps: Step[] = [];
-  const parsesEvents = carried.has('EventReceived');
-  let run: { message: ConsumedRecord; parsed: Parsed }[] = [];
-  const deadLetter = (message: ConsumedRecord, reason: string): Step => ({ kind: 'dead-letter', message: deadLetterOf(message, reason) });
-  const endRun = () => {
-    if (run.length === 0) return;
-    steps.push({ kind: 'events', events: run });
-    run = [];
-  };
-  for (const message of records) {
-    if (message.value === null) {
-      // On the admin topic a null value removes an entity (a user, member, user token); on the
-      // events topic it is an erasure whose purge record already did the work.
-      if (isAdmin && message.key !== null) {
-        endRun();
-        steps.push({ kind: 'removal', key: message.key.toString() });
-      }
-      continue;
-    }
-    if (parsesEvents && message.schema === 'EventReceived') {
-      // Parsed as it is read, not through decodeRecord, which keeps what it decoded on the record:
-      // the payload's text is let go once parsed (domain/received.ts).
-      const parsed = readEvent(codec, message.headers, message.value, Number(message.offset));
-      if (parsed.ok) run.push({ message, parsed: parsed.parsed });
-      else steps.push(deadLetter(message, parsed.reason));
-      continue;
-    }
-    const decoded = decodeRecord(codec, message);
-    if (!decoded.ok || !carried.has(decoded.record.name)) {
-      steps.push(deadLetter(message, decoded.ok ? `unexpected ${decoded.record.name} on ${topic}` : decoded.reason));
-      continue;
-    }
-    endRun();
-    steps.push({ kind: 'record', message, record: decoded.record });
-  }
-  endRun();
-  return steps;
+  return new BatchPlan(codec, topic).add(records).finish();
 }
+
+/**
+ * A batch's plan made a part at a time (`add`, in log order): the steps are those `planBatch`
+ * gives for all the parts at once, so the caller may let other work run between parts.
+ */
+export class BatchPlan {
+  private readonly carried: ReadonlySet<RecordName>;
+  private readonly isAdmin: boolean;
+  private readonly parsesEvents: boolean;
+  private readonly steps: Step[] = [];
+  private run: { message: ConsumedRecord; parsed: Parsed }[] = [];
+
+  constructor(
+    private readonly codec: Codec,
+    private readonly topic: string,
+  ) {
+    this.carried = carriedOn(topic);
+    this.isAdmin = topic.endsWith(`.${TOPIC_SPECS.admin.suffix}`);
+    this.parsesEvents = this.carried.has('EventReceived');
+  }
+
+  add(records: ConsumedRecord[]): this {
+    for (const message of records) {
+      if (message.value === null) {
+        // On the admin topic a null value removes an entity (a user, member, user token); on the
+        // events topic it is an erasure whose purge record already did the work.
+        if (this.isAdmin && message.key !== null) {
+          this.endRun();
+          this.steps.push({ kind: 'removal', key: message.key.toString() });
+        }
+        continue;
+      }
+      if (this.parsesEvents && message.schema === 'EventReceived') {
+        // Parsed as it is read, not through decodeRecord, which keeps what it decoded on the record:
+        // the payload's text is let go once parsed (domain/received.ts).
+        const parsed = readEvent(this.codec, message.headers, message.value, Number(message.offset));
+        if (parsed.ok) this.run.push({ message, parsed: parsed.parsed });
+        else this.steps.push(deadLetter(message, parsed.reason));
+        continue;
+      }
+      const decoded = decodeRecord(this.codec, message);
+      if (!decoded.ok || !this.carried.has(decoded.record.name)) {
+        this.steps.push(deadLetter(message, decoded.ok ? `unexpected ${decoded.record.name} on ${this.topic}` : decoded.reason));
+        continue;
+      }
+      this.endRun();
+      this.steps.push({ kind: 'record', message, record: decoded.record });
+    }
+    return this;
+  }
+
+  finish(): Step[] {
+    this.endRun();
+    return this.steps;
+  }
+
+  private endRun(): void {
+    if (this.run.length === 0) return;
+    this.steps.push({ kind: 'events', events: this.run });
+    this.run = [];
+  }
+}
+
+const deadLetter = (message: ConsumedRecord, reason: string): Step => ({ kind: 'dead-letter', message: deadLetterOf(message, reason) });
 
 /** Consecutive runs of records whose keys and values add up to at most `limit` bytes (a larger record alone). */
 export function bySize<T extends { key: Buffer | string | null; value: Buffer | null }>(records: T[], limit: number): T[][] {
