@@ -11,7 +11,7 @@ import { rebuild } from '@trapline/projector';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
-import { cpuSecondsOf, machineTicks, schedTimesOf } from './load.ts';
+import { cpuSecondsOf, machineTicks, schedTimesBetween, schedTimesOf } from './load.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Projection rate of the live projector and of `trapline rebuild`, with
@@ -156,7 +156,7 @@ export async function projectorScenario(): Promise<Scenario> {
     // Live: the projector service consumes the whole backlog.
     let liveRate = NaN;
     let latency: Awaited<ReturnType<typeof ackToVisible>> | undefined;
-    let liveCpu = { projectorUs: NaN, postgresUs: NaN, machineIdle: NaN, javaScriptBusy: NaN };
+    let liveCpu = { projectorUs: NaN, postgresUs: NaN, machineIdle: NaN, javaScriptBusy: NaN, javaScriptWaiting: NaN, v8Helpers: NaN };
     const liveDatabase = decodeURIComponent(new URL(env.config.DATABASE_URL).pathname.slice(1));
     if (WITH_LIVE) {
       // Counted on a connection of its own, left out of the backends' CPU, in the event directory
@@ -173,11 +173,11 @@ export async function projectorScenario(): Promise<Scenario> {
       // keep busy, steadier than the rate.
       const pid = services.services.get('projector')!.process.pid!;
       const projectorBefore = cpuSecondsOf(pid);
-      // Whether the two cores are what bounds it: the machine's idle share, and how much of the time
-      // the projector's JavaScript thread ran (its main thread; V8's and librdkafka's threads apart).
+      // Whether the two cores are what bounds it: the machine's idle share; how much of the time the
+      // projector's JavaScript thread ran, and how much it was ready to run but waited for a core;
+      // how much V8's helper threads (GC, compilation) ran.
       const machineBefore = machineTicks();
-      const mainThread = () => schedTimesOf(pid).get('MainThread')?.running ?? NaN;
-      const mainBefore = mainThread();
+      const threadsBefore = schedTimesOf(pid);
       const backendsBefore = postgresBackendTicks(liveDatabase);
       const backends = new Map(backendsBefore);
       const sampler = setInterval(() => {
@@ -188,7 +188,11 @@ export async function projectorScenario(): Promise<Scenario> {
       liveRate = (EVENTS - liveFirst) / liveSeconds;
       const machineAfter = machineTicks();
       const machineIdle = +((machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total)).toFixed(2);
-      const javaScriptBusy = +((mainThread() - mainBefore) / liveSeconds).toFixed(2);
+      const threads = new Map(schedTimesBetween(threadsBefore, schedTimesOf(pid)));
+      const share = (seconds: number | undefined) => +((seconds ?? NaN) / liveSeconds).toFixed(2);
+      const javaScriptBusy = share(threads.get('MainThread')?.running);
+      const javaScriptWaiting = share(threads.get('MainThread')?.waiting);
+      const v8Helpers = share(threads.get('V8Worker')?.running);
       for (const [id, ticks] of postgresBackendTicks(liveDatabase)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
       backends.delete(counterPid);
       await counter.end();
@@ -197,6 +201,8 @@ export async function projectorScenario(): Promise<Scenario> {
         postgresUs: Math.round(([...backends.entries()].reduce((sum, [id, ticks]) => sum + ticks - (backendsBefore.get(id) ?? 0), 0) / 100) * 1e6 / (EVENTS - liveFirst)),
         machineIdle,
         javaScriptBusy,
+        javaScriptWaiting,
+        v8Helpers,
       };
       // Its events join the log: only without the rebuilds, which would count them.
       if (!WITH_REBUILD) latency = await ackToVisible(kafka, codec, env.topics.events, env.pool, EVENTS);
@@ -290,7 +296,7 @@ export async function projectorScenario(): Promise<Scenario> {
           ['live projector', `${Math.round(liveRate)} events/s`, 'COPY', String(ratio), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
           ['Postgres COPY, CPU', `${Math.round((copyCost.postgresCpuSeconds * 1e6) / EVENTS)} µs/event`, '', '', `Postgres backends ${copyCost.postgresCpuSeconds} s`],
           ['live projector, CPU', `${liveCpu.projectorUs + liveCpu.postgresUs} µs/event`, 'COPY CPU', String(+((copyCost.postgresCpuSeconds * 1e6) / EVENTS / (liveCpu.projectorUs + liveCpu.postgresUs)).toFixed(2)),
-            `projector ${liveCpu.projectorUs} µs, Postgres backends ${liveCpu.postgresUs} µs per event; meanwhile the machine idle ${Math.round(liveCpu.machineIdle * 100)} %, the projector's JavaScript thread running ${Math.round(liveCpu.javaScriptBusy * 100)} % of the time`],
+            `projector ${liveCpu.projectorUs} µs, Postgres backends ${liveCpu.postgresUs} µs per event; meanwhile the machine idle ${Math.round(liveCpu.machineIdle * 100)} %, the projector's JavaScript thread running ${Math.round(liveCpu.javaScriptBusy * 100)} % of the time and waiting for a core ${Math.round(liveCpu.javaScriptWaiting * 100)} %, V8's helper threads running ${Math.round(liveCpu.v8Helpers * 100)} %`],
           ...(latency ? [
             ['ack → visible, quiet', `p50 ${latency.quiet.p50ms} ms, p99 ${latency.quiet.p99ms} ms`, '', '', `${latency.quiet.samples} single events one after the other, event_ids polled every 10 ms`],
             ['ack → visible, paced', `p50 ${latency.paced.p50ms} ms, p99 ${latency.paced.p99ms} ms`, '≤ 1 s p99', '', `${latency.paced.samples} events appended one by one at ${PACED_RATE}/s`],
