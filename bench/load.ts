@@ -161,24 +161,63 @@ export interface SchedTimes {
   waiting: number;
 }
 
+/** Per thread of process `pid`, by thread id: its name (a trailing number dropped) and its times so far. */
+function threadTimesOf(pid: number): Map<string, SchedTimes & { name: string }> {
+  const threads = new Map<string, SchedTimes & { name: string }>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim().replace(/\d+$/, '');
+      const fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').trim().split(' ');
+      threads.set(task, { name, running: Number(fields[0]) / 1e9, waiting: Number(fields[1]) / 1e9 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads;
+}
+
 /** Time on a CPU and time waiting in the run queue so far, per thread name of process `pid` (threads of one name summed). */
 export function schedTimesOf(pid: number): Map<string, SchedTimes> {
   const byName = new Map<string, SchedTimes>();
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    let name: string;
-    let fields: string[];
-    try {
-      name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim().replace(/\d+$/, '');
-      fields = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').trim().split(' ');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
+  for (const { name, running, waiting } of threadTimesOf(pid).values()) {
     const times = byName.get(name) ?? { running: 0, waiting: 0 };
-    times.running += Number(fields[0]) / 1e9;
-    times.waiting += Number(fields[1]) / 1e9;
+    times.running += running;
+    times.waiting += waiting;
     byName.set(name, times);
   }
   return byName;
+}
+
+/**
+ * The times of a process' threads over a measurement in which some of them start and end (a
+ * rebuild's parse workers): sampled by thread id, so a thread gone by the end still counts up to
+ * its last sample; one started meanwhile counts from zero.
+ */
+export class ThreadSampler {
+  private readonly first = new Map<string, SchedTimes>();
+  private readonly last = new Map<string, SchedTimes & { name: string }>();
+
+  constructor(private readonly pid: number) {
+    for (const [task, times] of threadTimesOf(pid)) this.first.set(task, times);
+  }
+
+  sample(): void {
+    for (const [task, times] of threadTimesOf(this.pid)) this.last.set(task, times);
+  }
+
+  /** Per thread name since the sampler was made: times summed, and how many threads had the name. */
+  times(): Map<string, SchedTimes & { threads: number }> {
+    const byName = new Map<string, SchedTimes & { threads: number }>();
+    for (const [task, { name, running, waiting }] of this.last) {
+      const from = this.first.get(task) ?? { running: 0, waiting: 0 };
+      const times = byName.get(name) ?? { running: 0, waiting: 0, threads: 0 };
+      times.running += running - from.running;
+      times.waiting += waiting - from.waiting;
+      times.threads += 1;
+      byName.set(name, times);
+    }
+    return byName;
+  }
 }
 
 /** Between two readings of `schedTimesOf`, per thread name, most waiting first. */
