@@ -10,7 +10,7 @@ import { type BulkEvent, type BulkParse, BulkParsers, type BulkRows, bulkEvent, 
 import { readEvent } from '../domain/received.ts';
 import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
-import { ChunkPool, CopyRows, CopySegments } from './copy-rows.ts';
+import { CopyRows, CopySegments } from './copy-rows.ts';
 import { EventIds } from '../rebuild/event-ids.ts';
 import { EVENT_COLUMNS } from '../read-models/events.ts';
 import { EVENT_TAGS } from '../read-models/tag-values.ts';
@@ -92,7 +92,7 @@ interface Buffered {
   times: Set<number>;
 }
 
-const newBuffer = (pool: ChunkPool): Buffered => ({ events: new CopyRows(pool), eventIds: new CopyRows(pool), times: new Set() });
+const newBuffer = (): Buffered => ({ events: new CopyRows(), eventIds: new CopyRows(), times: new Set() });
 
 export interface BulkLoaderOptions {
   pool: Pool;
@@ -158,9 +158,7 @@ export class BulkLoader {
   /** Next offset per partition (where each stopped, or the next record to take). */
   private readonly next = new Map<number, number>();
   private readonly stops = new Map<number, { offset: number; reason: string }>();
-  /** The COPYs' chunks, used again once their COPY is done. */
-  private readonly chunks = new ChunkPool();
-  private buffer = newBuffer(this.chunks);
+  private buffer = newBuffer();
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   private readonly dropped: { table: string; name: string; constraint: string | null; definition: string }[] = [];
@@ -426,7 +424,7 @@ export class BulkLoader {
   private async flush(): Promise<void> {
     const rows = this.buffer;
     if (rows.events.rows === 0) return;
-    this.buffer = newBuffer(this.chunks);
+    this.buffer = newBuffer();
     // The partitions first, as the per-batch path makes them: its times and the one after the newest.
     rows.times.add(Math.max(...rows.times) + this.widthSeconds * 1000);
     await inTransaction(this.pool, (db) => ensureEventPartitions(db, rows.times, this.widthSeconds, this.partitions));
@@ -446,13 +444,11 @@ export class BulkLoader {
     const timed = async (table: 'events' | 'eventIds', target: string, lines: CopyRows) => {
       const from = Date.now();
       const client = await this.pool.connect();
-      const chunks = lines.take();
       try {
-        await copyInto(client, target, chunks);
+        await copyInto(client, target, lines.take());
       } finally {
         client.release();
       }
-      this.chunks.give(chunks);
       this.copySeconds[table] += (Date.now() - from) / 1000;
     };
     await Promise.all([
