@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
 import { eventKeys, headerText, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
-import { NO_TOMBSTONES, pairKey, placeEvent } from '../domain/placement.ts';
+import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import { type BulkEvent, type BulkParse, BulkParsers, type BulkRows, bulkEvent, packBatch, type ParsedBatch, parseBatch } from './bulk-parse.ts';
 import { readEvent } from '../domain/received.ts';
@@ -232,10 +232,9 @@ export class BulkLoader {
 
   /**
    * Takes one record of the events topic, in its partition's order. EventReceived records are
-   * parsed on the worker threads, a batch at a time, and applied in log order with the others;
-   * a promise when the next record has to wait for those queued ahead of it.
+   * parsed on the worker threads, a batch at a time, and applied in log order with the others.
    */
-  accept(partition: number, message: BulkMessage): Promise<void> | undefined {
+  async accept(partition: number, message: BulkMessage): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.parsers && message.value !== null && headerText(message.headers, SCHEMA_HEADER) === 'EventReceived') {
       this.gathering.push({ partition, message });
@@ -244,12 +243,6 @@ export class BulkLoader {
       this.dispatch();
       this.queue.push({ kind: 'record', partition, message });
     }
-    // Most records only join the queue: nothing to wait for (no promise made per record).
-    return this.queue.length > PARSE_AHEAD ? this.applyAhead() : undefined;
-  }
-
-  /** Applies queued records until no more than PARSE_AHEAD wait. */
-  private async applyAhead(): Promise<void> {
     while (this.queue.length > PARSE_AHEAD) await this.applyNext();
   }
 
@@ -268,8 +261,7 @@ export class BulkLoader {
     const next = this.queue.shift()!;
     if (next.kind === 'record') return this.apply(next.partition, next.message);
     const { parsed, rows } = await next.parsed;
-    const { records } = next;
-    for (let index = 0; index < records.length; index += 1) await this.apply(records[index]!.partition, records[index]!.message, parsed[index], rows);
+    for (const [index, { partition, message }] of next.records.entries()) await this.apply(partition, message, parsed[index], rows);
   }
 
   /** Applies every record taken (call once the reading ended, before `stopAll`, `reached` and `finish`). */
@@ -348,29 +340,33 @@ export class BulkLoader {
     }
     const hashKey = pairKey(projectId, entry.hash);
     const live = this.hashes.get(hashKey);
-    // No tombstones: a deletion ends the bulk load of its partition.
-    const placement = placeEvent(entry, this.seen.get(projectId)?.has(entry.eventId) ?? false, NO_TOMBSTONES, live, this.expiredBefore);
-    if (placement.kind === 'duplicate') return;
-    if (placement.kind === 'expired') {
+    const [placement] = placeEvents([{ projectId, eventId: entry.eventId, receivedAt: entry.receivedAt, hash: entry.hash }], {
+      seen: this.seen.get(projectId)?.has(entry.eventId) ? new Set([pairKey(projectId, entry.eventId)]) : new Set(),
+      tombstones: new Map(),
+      live: live === undefined ? new Map() : new Map([[hashKey, live]]),
+      expiredBefore: this.expiredBefore,
+    });
+    if (placement!.kind === 'duplicate') return;
+    if (placement!.kind === 'expired') {
       this.erasures.push(eventKeys.event(projectId, entry.eventId));
       return;
     }
-    if (placement.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement.kind}`);
+    if (placement!.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement!.kind}`);
     let seen = this.seen.get(projectId);
     if (!seen) this.seen.set(projectId, (seen = new EventIds()));
     seen.add(entry.eventId);
     this.events += 1;
     const at = entry.receivedAt;
     const release = entry.release;
-    let group = this.groups.get(placement.groupId);
+    let group = this.groups.get(placement!.groupId);
     if (!group) {
-      this.hashes.set(hashKey, placement.groupId);
+      this.hashes.set(hashKey, placement!.groupId);
       let probe = 0;
-      let shortId = shortIdNumber(placement.groupId, probe);
-      while (this.shortIds.has(pairKey(projectId, String(shortId)))) shortId = shortIdNumber(placement.groupId, ++probe);
+      let shortId = shortIdNumber(placement!.groupId, probe);
+      while (this.shortIds.has(pairKey(projectId, String(shortId)))) shortId = shortIdNumber(placement!.groupId, ++probe);
       this.shortIds.add(pairKey(projectId, String(shortId)));
       group = {
-        id: placement.groupId, projectId, shortId, type: entry.type, platform: entry.platform, logger: entry.logger, groupingVersion: entry.groupingVersion,
+        id: placement!.groupId, projectId, shortId, type: entry.type, platform: entry.platform, logger: entry.logger, groupingVersion: entry.groupingVersion,
         level: entry.level, title: entry.title, culprit: entry.culprit, metadata: entry.metadata,
         first: at, last: at, n: 0, status: 'unresolved', statusOffset: offset, firstRelease: release, lastRelease: release, inRelease: null, inNextRelease: null, resolvedAt: null,
       };

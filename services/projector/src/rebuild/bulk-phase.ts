@@ -1,4 +1,4 @@
-import { type Kafka, type OffsetRange, type Pool, readRange, type RecordVerdict } from '@trapline/runtime';
+import { type Kafka, type OffsetRange, type Pool, readRange } from '@trapline/runtime';
 import type { Codec } from '@trapline/schemas';
 import { BulkLoader, type BulkFigures } from '../adapters/bulk.ts';
 
@@ -45,16 +45,13 @@ export async function bulkPhase({ kafka, pool, codec, topic, ranges, partitionWi
     await readRange({
       kafka, topic, ranges, idleMs: 5000, maxBytesPerPartition: 4 * 1024 * 1024,
       onIdle: (partitions) => (idle = partitions),
-      onRecord: (partition, message) => {
+      onRecord: async (partition, message) => {
         const from = performance.now();
-        const taken = (): RecordVerdict => {
-          takingMs += performance.now() - from;
-          if ((++records & 1023) === 0) onRecords?.(records);
-          if (loader.stopped(partition)) open.delete(partition);
-          return open.size === 0 ? 'stop' : 'continue';
-        };
-        const waiting = loader.accept(partition, message);
-        return waiting === undefined ? taken() : waiting.then(taken);
+        await loader.accept(partition, { offset: message.offset, key: message.key, value: message.value, headers: message.headers });
+        takingMs += performance.now() - from;
+        if ((++records & 1023) === 0) onRecords?.(records);
+        if (loader.stopped(partition)) open.delete(partition);
+        return open.size === 0 ? 'stop' : 'continue';
       },
     });
     // The records taken are parsed ahead, on worker threads: applied to the end before going on.

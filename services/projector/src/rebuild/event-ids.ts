@@ -92,11 +92,7 @@ export class EventIds {
     let slot = hash(source, from) & mask;
     while (this.used[slot] !== 0) slot = (slot + 1) & mask;
     this.used[slot] = 1;
-    const at = 4 * slot;
-    this.words[at] = source[from]!;
-    this.words[at + 1] = source[from + 1]!;
-    this.words[at + 2] = source[from + 2]!;
-    this.words[at + 3] = source[from + 3]!;
+    this.words.set(source.subarray(from, from + 4), 4 * slot);
     this.packed += 1;
   }
 
