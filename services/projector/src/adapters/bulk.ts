@@ -2,11 +2,12 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
-import { eventKeys, headerText, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type DomainRecord, type GroupStatusChanged, type Headers } from '@trapline/schemas';
+import { eventKeys, TOPIC_SPECS, type Codec, type DomainRecord, type GroupStatusChanged } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
-import { type BulkEvent, type BulkParse, BulkParsers, type BulkRows, bulkEvent, packBatch, type ParsedBatch, parseBatch } from './bulk-parse.ts';
+import { type BulkEvent, type BulkRows, bulkEvent } from './bulk-parse.ts';
+import type { ReadBatch, ReadEntry } from './bulk-read.ts';
 import { readEvent } from '../domain/received.ts';
 import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
@@ -40,13 +41,6 @@ type BulkRecord = Extract<DomainRecord, { name: 'EventReceived' | 'GroupStatusCh
 /** Applied as the per-batch path does, straight to tables the bulk load leaves indexed. */
 const PASSED_THROUGH = new Set<string>(['DeletionFailed', 'ArtifactBundleAssembled', 'AlertDeliveryChanged', 'RetentionRequested']);
 
-export interface BulkMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Headers;
-}
-
 interface Group {
   id: number;
   projectId: number;
@@ -75,16 +69,6 @@ interface Group {
 
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
-
-/** A record waiting its turn: EventReceived records go to the parsers in batches, the others one by one. */
-type Queued =
-  | { kind: 'events'; records: { partition: number; message: BulkMessage }[]; parsed: Promise<ParsedBatch> }
-  | { kind: 'record'; partition: number; message: BulkMessage };
-
-/** Events per batch sent to a parser, and batches in flight at most. */
-const PARSE_BATCH = 256;
-const PARSE_AHEAD = 16;
-
 /** Rows waiting for their COPY. */
 interface Buffered {
   events: CopyRows;
@@ -104,8 +88,6 @@ export interface BulkLoaderOptions {
   maxEvents?: number;
   /** Events per COPY. */
   copyRows?: number;
-  /** Worker threads parsing the events (default: the cores, at most 4); 0 parses on the calling thread. */
-  parsers?: number;
 }
 
 export interface BulkFigures {
@@ -132,11 +114,6 @@ export class BulkLoader {
   private readonly widthSeconds: number;
   private readonly maxEvents: number;
   private readonly copyRows: number;
-  private readonly parsers: BulkParsers | undefined;
-  private readonly mainCodec: Codec;
-  /** Records taken but not yet applied, in log order, and the batch of events being gathered. */
-  private readonly queue: Queued[] = [];
-  private gathering: { partition: number; message: BulkMessage }[] = [];
   private readonly carried = new Set<string>(TOPIC_SPECS.events.records);
   private readonly partitions: PartitionRange[] = [];
   /**
@@ -180,8 +157,6 @@ export class BulkLoader {
     this.widthSeconds = options.partitionWidthSeconds ?? 86400;
     this.maxEvents = options.maxEvents ?? 4_000_000;
     this.copyRows = options.copyRows ?? 4000;
-    this.mainCodec = options.codec;
-    this.parsers = options.parsers === 0 ? undefined : new BulkParsers(options.parsers);
   }
 
   /** Strips the bulk tables of their indexes and constraints, remembering each to build it again. */
@@ -230,74 +205,37 @@ export class BulkLoader {
     this.next.set(partition, offset);
   }
 
-  /**
-   * Takes one record of the events topic, in its partition's order. EventReceived records are
-   * parsed on the worker threads, a batch at a time, and applied in log order with the others.
-   */
-  async accept(partition: number, message: BulkMessage): Promise<void> {
+  /** Takes one batch of a partition's records as a reader parsed them (bulk-read.ts), in its partition's order. */
+  async take(batch: ReadBatch): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.parsers && message.value !== null && headerText(message.headers, SCHEMA_HEADER) === 'EventReceived') {
-      this.gathering.push({ partition, message });
-      if (this.gathering.length >= PARSE_BATCH) this.dispatch();
-    } else {
-      this.dispatch();
-      this.queue.push({ kind: 'record', partition, message });
-    }
-    while (this.queue.length > PARSE_AHEAD) await this.applyNext();
+    for (const entry of batch.entries) await this.apply(batch.partition, entry, batch.rows);
+    this.reached(batch.partition, batch.nextOffset);
   }
 
-  /** Sends the gathered events to a parser. */
-  private dispatch(): void {
-    if (this.gathering.length === 0) return;
-    const records = this.gathering;
-    this.gathering = [];
-    const batch = packBatch(records.map(({ message }) => ({ schema: headerText(message.headers, SCHEMA_HEADER), version: headerText(message.headers, VERSION_HEADER), value: message.value! })));
-    const parsed = this.parsers!.parse(batch);
-    parsed.catch(() => undefined);
-    this.queue.push({ kind: 'events', records, parsed });
+  /** Ends a partition's bulk load at `offset` (the per-batch path takes it from there). */
+  leave(partition: number, offset: number, reason: string): void {
+    if (!this.stops.has(partition)) this.stop(partition, offset, reason);
   }
 
-  private async applyNext(): Promise<void> {
-    const next = this.queue.shift()!;
-    if (next.kind === 'record') return this.apply(next.partition, next.message);
-    const { parsed, rows } = await next.parsed;
-    for (const [index, { partition, message }] of next.records.entries()) await this.apply(partition, message, parsed[index], rows);
-  }
-
-  /** Applies every record taken (call once the reading ended, before `stopAll`, `reached` and `finish`). */
-  async drain(): Promise<void> {
-    this.dispatch();
-    while (this.queue.length > 0) await this.applyNext();
-    await this.close();
-  }
-
-  /** Stops the parsers' threads (after `drain`, or when the bulk load is given up). */
-  async close(): Promise<void> {
-    await this.parsers?.close();
-  }
-
-  /** One record, in log order; an EventReceived comes parsed by a worker, or is parsed here. */
-  private async apply(partition: number, message: BulkMessage, parsed?: BulkParse, rows?: BulkRows): Promise<void> {
+  /** One record, in log order; an EventReceived comes parsed by its reader. */
+  private async apply(partition: number, entry: ReadEntry, rows: BulkRows): Promise<void> {
     if (this.stops.has(partition)) return;
-    const offset = Number(message.offset);
-    if (message.value === null) {
+    const offset = entry.offset;
+    if ('parsed' in entry) {
+      const parsed = entry.parsed;
+      if (!parsed.ok) return this.stop(partition, offset, parsed.reason);
+      if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
+      await this.event(parsed.event, rows, entry.raw, offset);
+      this.next.set(partition, offset + 1);
+      return;
+    }
+    const { value, headers } = entry.record;
+    if (value === null) {
       // An erasure whose purge record already did the work (the per-batch path skips it too).
       this.next.set(partition, offset + 1);
       return;
     }
-    if (parsed === undefined && headerText(message.headers, SCHEMA_HEADER) === 'EventReceived') {
-      const batch = parseBatch(this.mainCodec, { records: [{ schema: 'EventReceived', version: headerText(message.headers, VERSION_HEADER), start: 0, end: message.value.length }], bytes: message.value });
-      [parsed] = batch.parsed;
-      rows = batch.rows;
-    }
-    if (parsed !== undefined) {
-      if (!parsed.ok) return this.stop(partition, offset, parsed.reason);
-      if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
-      await this.event(parsed.event, rows!, message, offset);
-      this.next.set(partition, offset + 1);
-      return;
-    }
-    const decoded = this.codec.decode(message.headers, message.value);
+    const decoded = this.codec.decode(headers, Buffer.from(value.buffer, value.byteOffset, value.length));
     if (!decoded.ok || !this.carried.has(decoded.record.name)) return this.stop(partition, offset, decoded.ok ? `unexpected ${decoded.record.name}` : decoded.reason);
     const record = decoded.record as BulkRecord;
     if (record.name === 'GroupStatusChanged') {
@@ -320,12 +258,12 @@ export class BulkLoader {
     this.next.set(partition, offset + 1);
   }
 
-  private async event(entry: BulkEvent, rows: BulkRows, message: BulkMessage, offset: number): Promise<void> {
+  private async event(entry: BulkEvent, rows: BulkRows, raw: Extract<ReadEntry, { parsed: unknown }>['raw'], offset: number): Promise<void> {
     const projectId = entry.projectId;
-    if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps) {
+    if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps && raw) {
       // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with
       // artifact bundles), its rows written again (the events row holds the issue's title).
-      const parsed = readEvent(this.codec, message.headers, message.value!, offset);
+      const parsed = readEvent(this.codec, raw.headers, Buffer.from(raw.value.buffer, raw.value.byteOffset, raw.value.length), offset);
       if (parsed.ok) {
         const client = await this.pool.connect();
         try {
