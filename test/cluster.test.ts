@@ -2,7 +2,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Admin, createKafka, createLogger, readConfig, withAdmin } from '@trapline/runtime';
+import { type Admin, createKafka, createLogger, readConfig, readRange, withAdmin } from '@trapline/runtime';
+import { readRangesByWire } from '@trapline/runtime/wire';
 import { stackPaths, startKafkaCluster, stopKafka, type KafkaNode } from '@trapline/stack';
 import { eventually, freePortPair, startTrapline, type RunningTrapline } from './harness.ts';
 import { groupLag } from './log.ts';
@@ -98,4 +99,31 @@ describe('a three-broker cluster', () => {
     expect(state.miscounted).toBe(0);
     expect(state.tags_miscounted).toBe(0);
   }, 240000);
+
+  it('gives the rebuild\'s wire reader every partition from its own leader, record for record as librdkafka reads it', async () => {
+    const { ranges, leaders } = await withClusterAdmin(async (admin) => {
+      const offsets = await admin.fetchTopicOffsets(trapline.topics.events);
+      const { topics: [topic] } = await admin.fetchTopicMetadata({ topics: [trapline.topics.events] });
+      return { ranges: offsets.map((entry) => ({ partition: entry.partition, from: Number(entry.low), end: Number(entry.high) })), leaders: new Set(topic!.partitions.map((partition) => partition.leader)) };
+    });
+    expect(leaders.size, 'partitions led by more than one broker').toBeGreaterThan(1);
+    const key = (partition: number, offset: string | number, value: Buffer | null) => `${partition}/${offset}/${value?.toString('base64') ?? '-'}`;
+    const expected: string[] = [];
+    await readRange({
+      kafka: createKafka(trapline.config.kafkaBrokers, 'test-read', createLogger('test', 'error')), topic: trapline.topics.events,
+      ranges: ranges.map((range) => ({ partition: range.partition, from: BigInt(range.from), end: BigInt(range.end) })),
+      onRecord: (partition, message) => {
+        expected.push(key(partition, message.offset, message.value));
+        return 'continue';
+      },
+    });
+    const read: string[] = [];
+    const result = await readRangesByWire({
+      brokers: trapline.config.kafkaBrokers, clientId: 'test-wire', topic: trapline.topics.events, ranges,
+      onRecords: (partition, records) => void read.push(...records.map((record) => key(partition, record.offset, record.value))),
+    });
+    expect(result).toEqual({ idle: [], unreadable: [] });
+    expect(expected.length).toBeGreaterThan(100);
+    expect(read.sort()).toEqual(expected.sort());
+  }, 120000);
 });
