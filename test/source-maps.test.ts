@@ -10,6 +10,8 @@ import { buildSync } from 'esbuild';
 import { strToU8, zipSync } from 'fflate';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rebuild } from '@trapline/projector';
+import { createKafka, createLogger } from '@trapline/runtime';
 import { launchChromium } from './browser-app.ts';
 import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
 import { sentryCliRunner } from './sentry-cli-runner.ts';
@@ -321,4 +323,19 @@ describe('the web UI in Chromium', () => {
     await page.locator('tr[data-version="web@3.0.0"]').waitFor();
     expect(await page.locator('tr[data-version="web@3.1.0"]').count()).toBe(1);
   });
+});
+
+describe('trapline rebuild', () => {
+  it('groups on the resolved frames by its bulk path as the projector did live: the same issues, events and titles', async () => {
+    const state = async () => ({
+      groups: (await trapline.pool.query('SELECT id, short_id, title, culprit, metadata, times_seen, first_seen, last_seen FROM groups ORDER BY id')).rows,
+      events: (await trapline.pool.query('SELECT project_id, event_id, group_id, title FROM events ORDER BY project_id, event_id')).rows,
+    });
+    const live = await state();
+    expect(new Set(live.events.map((row) => row.group_id)).size).toBeLessThan(live.events.length); // the two builds' events share an issue
+    const result = await rebuild({ config: trapline.config, kafka: createKafka(trapline.config.kafkaBrokers, 'test-rebuild', createLogger('test', 'error')), logger: createLogger('test', 'error'), handoverLag: 0, bulkMinRecords: 0 });
+    expect(result.bulk).toMatchObject({ stopped: [] });
+    expect(result.bulk!.events).toBe(live.events.length);
+    expect(await state()).toEqual(live);
+  }, 120000);
 });

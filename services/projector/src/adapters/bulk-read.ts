@@ -15,7 +15,8 @@ export const READ_BATCH = 256;
 
 /** One record as read: an EventReceived parsed (its raw form too when it may be read again), or any other record as it is. */
 export type ReadEntry =
-  | { offset: number; parsed: BulkParse; raw?: { headers: Record<string, string | string[]>; value: Uint8Array } }
+  /** `raw`: its value lies in the batch's rows between marks `raw.mark` and the next, with its schema version. */
+  | { offset: number; parsed: BulkParse; raw?: { version: string | undefined; mark: number } }
   | { offset: number; record: { key: Uint8Array | null; value: Uint8Array | null; headers: Record<string, string | string[]> } };
 
 /** A partition's records in order, the rows of its parsed events, and where its reading stands after them. */

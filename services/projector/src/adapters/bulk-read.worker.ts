@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readRangesByWire, type WireRecord } from '@trapline/runtime/wire';
-import { Codec, headerText, SCHEMA_HEADER } from '@trapline/schemas';
+import { Codec, headerText, SCHEMA_HEADER, VERSION_HEADER } from '@trapline/schemas';
 import { parseBulkEvent } from './bulk-parse.ts';
 import { type ReadBatch, type ReadEntry, type ReaderJob, type ReaderMessage, READ_BATCH } from './bulk-read.ts';
 import { CopySegments } from './copy-rows.ts';
@@ -30,8 +30,13 @@ const own = (bytes: Buffer | null) => (bytes === null ? null : new Uint8Array(by
 function entryOf(record: WireRecord, rows: CopySegments): ReadEntry {
   if (record.value !== null && headerText(record.headers, SCHEMA_HEADER) === 'EventReceived') {
     const parsed = parseBulkEvent(codec, record.headers, record.value, rows);
-    // What has to be read again on the main thread (grouped on symbolicated frames) travels with it.
-    return { offset: record.offset, parsed, ...(parsed.ok && parsed.event.mayHaveSourceMaps ? { raw: { headers: record.headers, value: own(record.value)! } } : {}) };
+    if (!parsed.ok || !parsed.event.mayHaveSourceMaps) return { offset: record.offset, parsed };
+    // What may have to be read again on the main thread (grouped on symbolicated frames) travels
+    // in the rows' buffer, which moves: no copy of its own to clone and collect.
+    const mark = rows.mark();
+    rows.append(record.value);
+    rows.mark();
+    return { offset: record.offset, parsed, raw: { version: headerText(record.headers, VERSION_HEADER), mark } };
   }
   return { offset: record.offset, record: { key: own(record.key), value: own(record.value), headers: record.headers } };
 }
@@ -42,7 +47,7 @@ async function take(partition: number, records: WireRecord[], nextOffset: number
     if (stopped.has(partition)) return;
     credits -= 1;
     const slice = records.slice(from, from + READ_BATCH);
-    const rows = new CopySegments(Math.max(64 * 1024, 2 * slice.reduce((sum, record) => sum + (record.value?.length ?? 0), 0)));
+    const rows = new CopySegments(Math.max(64 * 1024, 3 * slice.reduce((sum, record) => sum + (record.value?.length ?? 0), 0)));
     const entries = slice.map((record) => entryOf(record, rows));
     const done = rows.done();
     const last = from + READ_BATCH >= records.length;

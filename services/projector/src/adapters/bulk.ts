@@ -2,7 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
-import { eventKeys, TOPIC_SPECS, type Codec, type DomainRecord, type GroupStatusChanged } from '@trapline/schemas';
+import { eventKeys, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type DomainRecord, type GroupStatusChanged } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
@@ -263,7 +263,9 @@ export class BulkLoader {
     if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps && raw) {
       // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with
       // artifact bundles), its rows written again (the events row holds the issue's title).
-      const parsed = readEvent(this.codec, raw.headers, Buffer.from(raw.value.buffer, raw.value.byteOffset, raw.value.length), offset);
+      const value = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset + rows.marks[raw.mark]!, rows.marks[raw.mark + 1]! - rows.marks[raw.mark]!);
+      const headers = { [SCHEMA_HEADER]: 'EventReceived', ...(raw.version === undefined ? {} : { [VERSION_HEADER]: raw.version }) };
+      const parsed = readEvent(this.codec, headers, value, offset);
       if (parsed.ok) {
         const client = await this.pool.connect();
         try {
@@ -425,27 +427,37 @@ export class BulkLoader {
       await copyInto(client, 'group_hashes (project_id, hash, group_id)', hashes.take());
       // The groups' key first: the user_count trigger of the tag values updates issues by id.
       await this.rebuildIndexes(client, (index) => index.table === 'groups' && index.constraint !== null);
-      const aggregateFrom = Date.now();
-      await client.query(
-        `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
-         SELECT e.group_id, min(e.project_id), u.key, u.value, count(*), min(e.received_at), max(e.received_at)
-         FROM events e ${EVENT_TAGS} GROUP BY e.group_id, u.key, u.value`,
-      );
-      this.aggregateSeconds = (Date.now() - aggregateFrom) / 1000;
     } finally {
       client.release();
     }
+    // The tag values' aggregate (one backend, a few seconds at a million events) runs beside the
+    // index builds of the tables it does not write; the groups' other indexes wait for it (its
+    // user_count trigger updates groups, which CREATE INDEX would block) and so do the tag values'.
     // The largest first, spread over `parallel` connections.
     const order = ['events', 'event_ids', 'group_tag_values', 'groups', 'group_hashes'];
-    const queue = this.dropped.splice(0).sort((a, b) => order.indexOf(a.table) - order.indexOf(b.table));
-    await Promise.all(Array.from({ length: parallel }, async () => {
-      const worker = await this.pool.connect();
+    const byTable = (a: { table: string }, b: { table: string }) => order.indexOf(a.table) - order.indexOf(b.table);
+    const afterAggregate = (index: { table: string }) => index.table === 'group_tag_values' || index.table === 'groups';
+    const queue = this.dropped.filter((index) => !afterAggregate(index)).sort(byTable);
+    const held = this.dropped.filter(afterAggregate).sort(byTable);
+    this.dropped.splice(0);
+    await Promise.all(Array.from({ length: parallel }, async (_, worker) => {
+      const db = await this.pool.connect();
       try {
-        await worker.query(`SET maintenance_work_mem = '256MB'`);
-        for (let index = queue.shift(); index; index = queue.shift()) await build(worker, index);
+        await db.query(`SET maintenance_work_mem = '256MB'`);
+        if (worker === 0) {
+          const aggregateFrom = Date.now();
+          await db.query(
+            `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+             SELECT e.group_id, min(e.project_id), u.key, u.value, count(*), min(e.received_at), max(e.received_at)
+             FROM events e ${EVENT_TAGS} GROUP BY e.group_id, u.key, u.value`,
+          );
+          this.aggregateSeconds = (Date.now() - aggregateFrom) / 1000;
+          queue.push(...held);
+        }
+        for (let index = queue.shift(); index; index = queue.shift()) await build(db, index);
       } finally {
-        await worker.query('RESET maintenance_work_mem').catch(() => undefined);
-        worker.release();
+        await db.query('RESET maintenance_work_mem').catch(() => undefined);
+        db.release();
       }
     }));
     await inTransaction(this.pool, async (db) => {

@@ -146,6 +146,14 @@ export class CopySegments extends CopyRows {
     this.buffer = grown;
   }
 
+  /** Bytes as they are (not a field: no escaping, no tab), for the reader to find between two marks. */
+  append(bytes: Uint8Array): this {
+    this.room(bytes.length);
+    this.buffer.set(bytes, this.at);
+    this.at += bytes.length;
+    return this;
+  }
+
   /** Marks a boundary where the bytes written so far end; returns its index among the marks. */
   mark(): number {
     this.marks.push(this.at);
