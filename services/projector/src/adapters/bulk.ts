@@ -4,7 +4,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { ensureEventPartitions, inTransaction, type PartitionRange, type Pool, type PoolClient } from '@trapline/runtime';
 import { eventKeys, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type DomainRecord, type GroupStatusChanged } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
-import { pairKey, placeEvents } from '../domain/placement.ts';
+import { NO_TOMBSTONES, pairKey, placeEvent } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
 import { type BulkEvent, type BulkRows, bulkEvent } from './bulk-parse.ts';
 import type { ReadBatch, ReadEntry } from './bulk-read.ts';
@@ -73,10 +73,15 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString();
 interface Buffered {
   events: CopyRows;
   eventIds: CopyRows;
-  times: Set<number>;
+  /**
+   * The time partitions the rows fall in, by number, each with the first time seen in it (a set of
+   * every time boxed a number per event). The rebuild's schema has partitions of one width only,
+   * so one time stands for its whole partition.
+   */
+  partitions: Map<number, number>;
 }
 
-const newBuffer = (): Buffered => ({ events: new CopyRows(), eventIds: new CopyRows(), times: new Set() });
+const newBuffer = (): Buffered => ({ events: new CopyRows(), eventIds: new CopyRows(), partitions: new Map() });
 
 export interface BulkLoaderOptions {
   pool: Pool;
@@ -280,33 +285,28 @@ export class BulkLoader {
     }
     const hashKey = pairKey(projectId, entry.hash);
     const live = this.hashes.get(hashKey);
-    const [placement] = placeEvents([{ projectId, eventId: entry.eventId, receivedAt: entry.receivedAt, hash: entry.hash }], {
-      seen: this.seen.get(projectId)?.has(entry.eventId) ? new Set([pairKey(projectId, entry.eventId)]) : new Set(),
-      tombstones: new Map(),
-      live: live === undefined ? new Map() : new Map([[hashKey, live]]),
-      expiredBefore: this.expiredBefore,
-    });
-    if (placement!.kind === 'duplicate') return;
-    if (placement!.kind === 'expired') {
+    const placement = placeEvent(entry, this.seen.get(projectId)?.has(entry.eventId) ?? false, NO_TOMBSTONES, live, this.expiredBefore);
+    if (placement.kind === 'duplicate') return;
+    if (placement.kind === 'expired') {
       this.erasures.push(eventKeys.event(projectId, entry.eventId));
       return;
     }
-    if (placement!.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement!.kind}`);
+    if (placement.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement.kind}`);
     let seen = this.seen.get(projectId);
     if (!seen) this.seen.set(projectId, (seen = new EventIds()));
     seen.add(entry.eventId);
     this.events += 1;
     const at = entry.receivedAt;
     const release = entry.release;
-    let group = this.groups.get(placement!.groupId);
+    let group = this.groups.get(placement.groupId);
     if (!group) {
-      this.hashes.set(hashKey, placement!.groupId);
+      this.hashes.set(hashKey, placement.groupId);
       let probe = 0;
-      let shortId = shortIdNumber(placement!.groupId, probe);
-      while (this.shortIds.has(pairKey(projectId, String(shortId)))) shortId = shortIdNumber(placement!.groupId, ++probe);
+      let shortId = shortIdNumber(placement.groupId, probe);
+      while (this.shortIds.has(pairKey(projectId, String(shortId)))) shortId = shortIdNumber(placement.groupId, ++probe);
       this.shortIds.add(pairKey(projectId, String(shortId)));
       group = {
-        id: placement!.groupId, projectId, shortId, type: entry.type, platform: entry.platform, logger: entry.logger, groupingVersion: entry.groupingVersion,
+        id: placement.groupId, projectId, shortId, type: entry.type, platform: entry.platform, logger: entry.logger, groupingVersion: entry.groupingVersion,
         level: entry.level, title: entry.title, culprit: entry.culprit, metadata: entry.metadata,
         first: at, last: at, n: 0, status: 'unresolved', statusOffset: offset, firstRelease: release, lastRelease: release, inRelease: null, inNextRelease: null, resolvedAt: null,
       };
@@ -334,7 +334,8 @@ export class BulkLoader {
 
     // The rows as the parse wrote them, the issue's id put in after their head.
     const buffer = this.buffer;
-    buffer.times.add(at);
+    const partition = Math.floor(at / (this.widthSeconds * 1000));
+    if (!buffer.partitions.has(partition)) buffer.partitions.set(partition, at);
     const { bytes, marks } = rows;
     const m = entry.mark;
     const headFrom = marks[m]!;
@@ -361,9 +362,10 @@ export class BulkLoader {
     const rows = this.buffer;
     if (rows.events.rows === 0) return;
     this.buffer = newBuffer();
-    // The partitions first, as the per-batch path makes them: its times and the one after the newest.
-    rows.times.add(Math.max(...rows.times) + this.widthSeconds * 1000);
-    await inTransaction(this.pool, (db) => ensureEventPartitions(db, rows.times, this.widthSeconds, this.partitions));
+    // The partitions first, as the per-batch path makes them: those of its times and the one after the newest.
+    const times = [...rows.partitions.values()];
+    times.push(Math.max(...times) + this.widthSeconds * 1000);
+    await inTransaction(this.pool, (db) => ensureEventPartitions(db, times, this.widthSeconds, this.partitions));
     const waitFrom = Date.now();
     while (this.inFlight.size >= 2) await Promise.race(this.inFlight);
     this.waitSeconds += (Date.now() - waitFrom) / 1000;

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { issueId } from './issue.ts';
-import { placeEvents, type IncomingEvent, type PlacementState } from './placement.ts';
+import { NO_TOMBSTONES, pairKey, placeEvent, placeEvents, type IncomingEvent, type PlacementState, type Tombstone } from './placement.ts';
 
 const empty = (): PlacementState => ({ seen: new Set(), tombstones: new Map(), live: new Map(), expiredBefore: null });
 const event = (eventId: string, hash: string, receivedAt = 100, projectId = 1): IncomingEvent => ({ projectId, eventId, receivedAt, hash });
@@ -57,5 +58,30 @@ describe('placing a run of events', () => {
       { kind: 'joined', groupId: 77, created: false },
       { kind: 'expired' },
     ]);
+  });
+
+  it('places a run as one event at a time would, each knowing what the ones before it were given (the bulk load asks one at a time)', () => {
+    const incoming = fc.record({ eventId: fc.constantFrom('a', 'b', 'c', 'd'), hash: fc.constantFrom('h', 'g', 'k'), receivedAt: fc.integer({ min: 0, max: 300 }), projectId: fc.constantFrom(1, 2) });
+    const tombstone = fc.record({ groupId: fc.integer({ min: 1, max: 9 }), requestedAt: fc.integer({ min: 0, max: 300 }), present: fc.boolean() });
+    fc.assert(fc.property(
+      fc.array(incoming, { maxLength: 25 }),
+      fc.dictionary(fc.constantFrom('1/h', '2/g', '1/k'), fc.array(tombstone, { maxLength: 2 })),
+      fc.dictionary(fc.constantFrom('1/h', '2/h', '1/g'), fc.integer({ min: 10, max: 20 })),
+      fc.constantFrom(null, 50, 200),
+      (events, tombstoneLists, liveGroups, expiredBefore) => {
+        const tombstones = new Map(Object.entries(tombstoneLists).map(([key, list]): [string, Tombstone[]] => [key, [...list].sort((a, b) => a.requestedAt - b.requestedAt)]));
+        const state: PlacementState = { seen: new Set(['1/a']), tombstones, live: new Map(Object.entries(liveGroups)), expiredBefore };
+        const seen = new Set(state.seen);
+        const live = new Map(state.live);
+        const oneByOne = events.map((one) => {
+          const hashKey = pairKey(one.projectId, one.hash);
+          const placement = placeEvent(one, seen.has(pairKey(one.projectId, one.eventId)), tombstones.get(hashKey) ?? NO_TOMBSTONES, live.get(hashKey), expiredBefore);
+          if (placement.kind !== 'duplicate' && placement.kind !== 'expired') seen.add(pairKey(one.projectId, one.eventId));
+          if (placement.kind === 'joined') live.set(hashKey, placement.groupId);
+          return placement;
+        });
+        expect(placeEvents(events, state)).toEqual(oneByOne);
+      },
+    ));
   });
 });

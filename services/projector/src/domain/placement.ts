@@ -42,22 +42,32 @@ export type Placement =
 
 export const pairKey = (projectId: number, value: string) => `${projectId}/${value}`;
 
+/** A hash without deleted groups. */
+export const NO_TOMBSTONES: readonly Tombstone[] = [];
+
 export function placeEvents(events: IncomingEvent[], state: PlacementState): Placement[] {
   const seen = new Set(state.seen);
   const live = new Map(state.live);
   return events.map((event) => {
     const eventKey = pairKey(event.projectId, event.eventId);
-    if (seen.has(eventKey)) return { kind: 'duplicate' };
-    if (state.expiredBefore !== null && event.receivedAt < state.expiredBefore) return { kind: 'expired' };
-    seen.add(eventKey);
     const hashKey = pairKey(event.projectId, event.hash);
-    const tombstones = state.tombstones.get(hashKey) ?? [];
-    const deleted = tombstones.find((tombstone) => tombstone.requestedAt > event.receivedAt);
-    if (deleted) return deleted.present ? { kind: 'hidden', groupId: deleted.groupId } : { kind: 'dropped' };
-    const existing = live.get(hashKey);
-    if (existing !== undefined) return { kind: 'joined', groupId: existing, created: false };
-    const groupId = issueId(event.projectId, event.hash, tombstones.length);
-    live.set(hashKey, groupId);
-    return { kind: 'joined', groupId, created: true };
+    const placement = placeEvent(event, seen.has(eventKey), state.tombstones.get(hashKey) ?? NO_TOMBSTONES, live.get(hashKey), state.expiredBefore);
+    if (placement.kind !== 'duplicate' && placement.kind !== 'expired') seen.add(eventKey);
+    if (placement.kind === 'joined' && placement.created) live.set(hashKey, placement.groupId);
+    return placement;
   });
+}
+
+/**
+ * One event's place from what is known of it: whether its id was projected already, its hash's
+ * tombstones (oldest request first) and live group. `placeEvents` is this over a run, each event's
+ * answer joining what the next ones know; the rebuild's bulk load asks it one event at a time.
+ */
+export function placeEvent(event: IncomingEvent, seen: boolean, tombstones: readonly Tombstone[], live: number | undefined, expiredBefore: number | null): Placement {
+  if (seen) return { kind: 'duplicate' };
+  if (expiredBefore !== null && event.receivedAt < expiredBefore) return { kind: 'expired' };
+  const deleted = tombstones.find((tombstone) => tombstone.requestedAt > event.receivedAt);
+  if (deleted) return deleted.present ? { kind: 'hidden', groupId: deleted.groupId } : { kind: 'dropped' };
+  if (live !== undefined) return { kind: 'joined', groupId: live, created: false };
+  return { kind: 'joined', groupId: issueId(event.projectId, event.hash, tombstones.length), created: true };
 }
