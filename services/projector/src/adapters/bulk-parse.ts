@@ -55,6 +55,37 @@ export interface BulkRows {
 
 export type BulkParse = { ok: true; event: BulkEvent } | { ok: false; reason: string };
 
+/**
+ * A batch's events field by field, one array per field: cloned to the main thread, that costs
+ * about a tenth of an object per event, most of it in making the objects again on the other side
+ * (bench/results/2026-12-07-wire-read.md).
+ */
+export type BulkEvents = { [K in keyof BulkEvent]: BulkEvent[K][] };
+
+const FIELDS = ['projectId', 'eventId', 'receivedAt', 'hash', 'groupingVersion', 'type', 'title', 'culprit', 'metadata', 'level', 'platform', 'logger', 'release', 'releaseTag', 'tags', 'mayHaveSourceMaps', 'mark'] as const;
+// Every field of BulkEvent has its column (this fails to compile when one is added without it).
+const everyField: Exclude<keyof BulkEvent, (typeof FIELDS)[number]> extends never ? true : never = true;
+void everyField;
+
+export const newBulkEvents = (): BulkEvents => Object.fromEntries(FIELDS.map((field) => [field, []])) as unknown as BulkEvents;
+
+/** Adds the event's fields to their columns; returns its index. */
+export function pushBulkEvent(events: BulkEvents, event: BulkEvent): number {
+  for (const field of FIELDS) (events[field] as unknown[]).push(event[field]);
+  return events.eventId.length - 1;
+}
+
+/** The event at `index`, as one object again. */
+export function bulkEventAt(events: BulkEvents, index: number): BulkEvent {
+  return {
+    projectId: events.projectId[index]!, eventId: events.eventId[index]!, receivedAt: events.receivedAt[index]!, hash: events.hash[index]!,
+    groupingVersion: events.groupingVersion[index]!, type: events.type[index]!, title: events.title[index]!, culprit: events.culprit[index]!,
+    metadata: events.metadata[index]!, level: events.level[index]!, platform: events.platform[index]!, logger: events.logger[index]!,
+    release: events.release[index]!, releaseTag: events.releaseTag[index]!, tags: events.tags[index]!, mayHaveSourceMaps: events.mayHaveSourceMaps[index]!,
+    mark: events.mark[index]!,
+  };
+}
+
 const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
 /** The event as the bulk load writes it, its rows into `rows`. */

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { WireRange } from '@trapline/runtime/wire';
-import type { BulkParse, BulkRows } from './bulk-parse.ts';
+import type { BulkEvents, BulkRows } from './bulk-parse.ts';
 
 // The bulk load's reading of the events topic: worker threads that each read some of its
 // partitions over Kafka's wire protocol (the runtime's wire-reader.ts) and parse what they read
@@ -13,16 +13,24 @@ import type { BulkParse, BulkRows } from './bulk-parse.ts';
 /** Records per batch a worker sends (one fetch of a partition may make several). */
 export const READ_BATCH = 256;
 
-/** One record as read: an EventReceived parsed (its raw form too when it may be read again), or any other record as it is. */
-export type ReadEntry =
-  /** `raw`: its value lies in the batch's rows between marks `raw.mark` and the next, with its schema version. */
-  | { offset: number; parsed: BulkParse; raw?: { version: string | undefined; mark: number } }
-  | { offset: number; record: { key: Uint8Array | null; value: Uint8Array | null; headers: Record<string, string | string[]> } };
+/** A record of a batch other than an EventReceived parsed: an event the parse refused (why), or any other record as it is. */
+export type OtherRecord = { reason: string } | { key: Uint8Array | null; value: Uint8Array | null; headers: Record<string, string | string[]> };
 
-/** A partition's records in order, the rows of its parsed events, and where its reading stands after them. */
+/**
+ * A partition's records in order, column by column (cheap to clone): the parsed events, the rows
+ * written for them, the other records, and where the partition's reading stands after them.
+ */
 export interface ReadBatch {
   partition: number;
-  entries: ReadEntry[];
+  /** Each record's offset. */
+  offsets: number[];
+  /** Each record's index among `events` (≥ 0), or -1 minus its index among `others`. */
+  kinds: number[];
+  events: BulkEvents;
+  /** Per event: where its value lies in `rows` when it may have to be read again (between that mark and the next; -1: not carried), and its schema version. */
+  raws: number[];
+  versions: (string | null)[];
+  others: OtherRecord[];
   rows: BulkRows;
   nextOffset: number;
 }

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readRangesByWire, type WireRecord } from '@trapline/runtime/wire';
 import { Codec, headerText, SCHEMA_HEADER, VERSION_HEADER } from '@trapline/schemas';
-import { parseBulkEvent } from './bulk-parse.ts';
-import { type ReadBatch, type ReadEntry, type ReaderJob, type ReaderMessage, READ_BATCH } from './bulk-read.ts';
+import { newBulkEvents, parseBulkEvent, pushBulkEvent } from './bulk-parse.ts';
+import { type ReadBatch, type ReaderJob, type ReaderMessage, READ_BATCH } from './bulk-read.ts';
 import { CopySegments } from './copy-rows.ts';
 
 // A worker of BulkReaders (bulk-read.ts): reads its partitions of the events topic over the wire
@@ -27,18 +27,31 @@ const post = (message: ReaderMessage, transfer: ArrayBuffer[] = []) => parentPor
 /** An exact copy (a view would clone its whole response buffer). */
 const own = (bytes: Buffer | null) => (bytes === null ? null : new Uint8Array(bytes));
 
-function entryOf(record: WireRecord, rows: CopySegments): ReadEntry {
-  if (record.value !== null && headerText(record.headers, SCHEMA_HEADER) === 'EventReceived') {
-    const parsed = parseBulkEvent(codec, record.headers, record.value, rows);
-    if (!parsed.ok || !parsed.event.mayHaveSourceMaps) return { offset: record.offset, parsed };
-    // What may have to be read again on the main thread (grouped on symbolicated frames) travels
-    // in the rows' buffer, which moves: no copy of its own to clone and collect.
-    const mark = rows.mark();
-    rows.append(record.value);
-    rows.mark();
-    return { offset: record.offset, parsed, raw: { version: headerText(record.headers, VERSION_HEADER), mark } };
+/** Adds one record to the batch: an EventReceived parsed into its columns and rows, any other as it is. */
+function add(batch: ReadBatch, record: WireRecord, rows: CopySegments): void {
+  batch.offsets.push(record.offset);
+  if (record.value === null || headerText(record.headers, SCHEMA_HEADER) !== 'EventReceived') {
+    batch.kinds.push(-1 - batch.others.length);
+    batch.others.push({ key: own(record.key), value: own(record.value), headers: record.headers });
+    return;
   }
-  return { offset: record.offset, record: { key: own(record.key), value: own(record.value), headers: record.headers } };
+  const parsed = parseBulkEvent(codec, record.headers, record.value, rows);
+  if (!parsed.ok) {
+    batch.kinds.push(-1 - batch.others.length);
+    batch.others.push({ reason: parsed.reason });
+    return;
+  }
+  batch.kinds.push(pushBulkEvent(batch.events, parsed.event));
+  batch.versions.push(headerText(record.headers, VERSION_HEADER) ?? null);
+  if (!parsed.event.mayHaveSourceMaps) {
+    batch.raws.push(-1);
+    return;
+  }
+  // What may have to be read again on the main thread (grouped on symbolicated frames) travels
+  // in the rows' buffer, which moves: no copy of its own to clone and collect.
+  batch.raws.push(rows.mark());
+  rows.append(record.value);
+  rows.mark();
 }
 
 async function take(partition: number, records: WireRecord[], nextOffset: number): Promise<void> {
@@ -48,11 +61,14 @@ async function take(partition: number, records: WireRecord[], nextOffset: number
     credits -= 1;
     const slice = records.slice(from, from + READ_BATCH);
     const rows = new CopySegments(Math.max(64 * 1024, 3 * slice.reduce((sum, record) => sum + (record.value?.length ?? 0), 0)));
-    const entries = slice.map((record) => entryOf(record, rows));
-    const done = rows.done();
     const last = from + READ_BATCH >= records.length;
-    const batch: ReadBatch = { partition, entries, rows: done, nextOffset: last ? nextOffset : slice.at(-1)!.offset + 1 };
-    post({ type: 'batch', batch }, [done.bytes.buffer as ArrayBuffer, done.marks.buffer as ArrayBuffer]);
+    const batch: ReadBatch = {
+      partition, offsets: [], kinds: [], events: newBulkEvents(), raws: [], versions: [], others: [],
+      rows: { bytes: new Uint8Array(0), marks: new Uint32Array(0) }, nextOffset: last ? nextOffset : slice.at(-1)!.offset + 1,
+    };
+    for (const record of slice) add(batch, record, rows);
+    batch.rows = rows.done();
+    post({ type: 'batch', batch }, [batch.rows.bytes.buffer as ArrayBuffer, batch.rows.marks.buffer as ArrayBuffer]);
   }
 }
 

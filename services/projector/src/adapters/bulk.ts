@@ -6,8 +6,8 @@ import { eventKeys, SCHEMA_HEADER, TOPIC_SPECS, VERSION_HEADER, type Codec, type
 import { shortIdNumber } from '../domain/issue.ts';
 import { NO_TOMBSTONES, pairKey, placeEvent } from '../domain/placement.ts';
 import { reopens, type Resolution } from '../domain/resolution.ts';
-import { type BulkEvent, type BulkRows, bulkEvent } from './bulk-parse.ts';
-import type { ReadBatch, ReadEntry } from './bulk-read.ts';
+import { type BulkEvent, bulkEventAt, type BulkRows, bulkEvent } from './bulk-parse.ts';
+import type { OtherRecord, ReadBatch } from './bulk-read.ts';
 import { readEvent } from '../domain/received.ts';
 import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
@@ -213,8 +213,13 @@ export class BulkLoader {
   /** Takes one batch of a partition's records as a reader parsed them (bulk-read.ts), in its partition's order. */
   async take(batch: ReadBatch): Promise<void> {
     if (this.failure) throw this.failure;
-    for (const entry of batch.entries) await this.apply(batch.partition, entry, batch.rows);
-    this.reached(batch.partition, batch.nextOffset);
+    const { partition, offsets, kinds } = batch;
+    for (let index = 0; index < offsets.length && !this.stops.has(partition); index += 1) {
+      const kind = kinds[index]!;
+      if (kind >= 0) await this.takeEvent(partition, batch, kind, offsets[index]!);
+      else await this.apply(partition, batch.others[-1 - kind]!, offsets[index]!);
+    }
+    this.reached(partition, batch.nextOffset);
   }
 
   /** Ends a partition's bulk load at `offset` (the per-batch path takes it from there). */
@@ -222,19 +227,18 @@ export class BulkLoader {
     if (!this.stops.has(partition)) this.stop(partition, offset, reason);
   }
 
-  /** One record, in log order; an EventReceived comes parsed by its reader. */
-  private async apply(partition: number, entry: ReadEntry, rows: BulkRows): Promise<void> {
-    if (this.stops.has(partition)) return;
-    const offset = entry.offset;
-    if ('parsed' in entry) {
-      const parsed = entry.parsed;
-      if (!parsed.ok) return this.stop(partition, offset, parsed.reason);
-      if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
-      await this.event(parsed.event, rows, entry.raw, offset);
-      this.next.set(partition, offset + 1);
-      return;
-    }
-    const { value, headers } = entry.record;
+  /** An EventReceived its reader parsed: the batch's event at `index`. */
+  private async takeEvent(partition: number, batch: ReadBatch, index: number, offset: number): Promise<void> {
+    if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
+    const rawMark = batch.raws[index]!;
+    await this.event(bulkEventAt(batch.events, index), batch.rows, rawMark < 0 ? undefined : { version: batch.versions[index] ?? undefined, mark: rawMark }, offset);
+    this.next.set(partition, offset + 1);
+  }
+
+  /** Any other record, in log order: an event its reader refused, or a record of another kind. */
+  private async apply(partition: number, other: OtherRecord, offset: number): Promise<void> {
+    if ('reason' in other) return this.stop(partition, offset, other.reason);
+    const { value, headers } = other;
     if (value === null) {
       // An erasure whose purge record already did the work (the per-batch path skips it too).
       this.next.set(partition, offset + 1);
@@ -263,7 +267,8 @@ export class BulkLoader {
     this.next.set(partition, offset + 1);
   }
 
-  private async event(entry: BulkEvent, rows: BulkRows, raw: Extract<ReadEntry, { parsed: unknown }>['raw'], offset: number): Promise<void> {
+  /** `raw`: where its value lies in `rows` (between the mark and the next) when it may have to be read again. */
+  private async event(entry: BulkEvent, rows: BulkRows, raw: { version: string | undefined; mark: number } | undefined, offset: number): Promise<void> {
     const projectId = entry.projectId;
     if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps && raw) {
       // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with

@@ -48,7 +48,7 @@ export async function bulkPhase({ kafka, pool, codec, topic, ranges, partitionWi
       const from = performance.now();
       await loader.take(batch);
       takingMs += performance.now() - from;
-      records += batch.entries.length;
+      records += batch.offsets.length;
       if (records - shown >= 1024) {
         shown = records;
         onRecords?.(records);
