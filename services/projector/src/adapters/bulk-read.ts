@@ -124,11 +124,13 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
         settleIfDone();
       };
       for (const worker of workers) {
+        let done = false;
         worker.on('message', (message: ReaderMessage) => {
           if (message.type === 'batch') {
             queue.push(message.batch);
             void pump();
           } else if (message.type === 'done') {
+            done = true;
             result.idle.push(...message.idle);
             result.unreadable.push(...message.unreadable);
             finished += 1;
@@ -138,6 +140,10 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
           }
         });
         worker.on('error', fail);
+        // A worker that ends without its answer (killed, out of memory) would leave the read waiting forever.
+        worker.on('exit', (code) => {
+          if (!done) fail(new Error(`a reader of the events topic ended (exit code ${code}) before it finished`));
+        });
       }
     });
   } finally {
