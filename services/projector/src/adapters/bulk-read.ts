@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { WireRange } from '@trapline/runtime/wire';
 import type { BulkEvents, BulkRows } from './bulk-parse.ts';
 
@@ -52,9 +52,11 @@ export interface ReaderJob {
   maxBytesPerPartition: number;
   /** Batches it may send before the loader has taken them. */
   credits: number;
+  /** Where it sends its batches; each is announced on the worker's own channel by a `batch` message. */
+  batches: MessagePort;
 }
 
-export type ReaderMessage = { type: 'batch'; batch: ReadBatch } | ({ type: 'done' } & ReadResult) | { type: 'error'; message: string };
+export type ReaderMessage = { type: 'batch' } | ({ type: 'done' } & ReadResult) | { type: 'error'; message: string };
 
 export interface BulkReadersOptions {
   brokers: string[];
@@ -81,18 +83,26 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
   // The code runs from source: a worker needs tsx (Node's own type stripping refuses parts of it).
   // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`).
   const execArgv = ['--import', 'tsx'];
-  const workers = shares.map((share) => new Worker(new URL('./bulk-read.worker.ts', import.meta.url), {
+  // Each worker's batches wait on a port of their own, still serialized, until the loader takes
+  // them (receiveMessageOnPort): made into objects as they arrived, the batches waiting their turn
+  // outlived two young-generation collections and filled the old generation, whose marking was
+  // most of V8's helper threads' time (bench/results/2026-12-07-wire-read.md).
+  const channels = shares.map(() => new MessageChannel());
+  const workers = shares.map((share, index) => new Worker(new URL('./bulk-read.worker.ts', import.meta.url), {
     execArgv,
     workerData: {
       brokers: options.brokers, clientId: options.clientId, topic: options.topic, ranges: share,
       idleMs: options.idleMs ?? 5000, maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024, credits: 8,
+      batches: channels[index]!.port2,
     } satisfies ReaderJob,
+    transferList: [channels[index]!.port2],
   }));
   const owner = new Map(shares.flatMap((share, index) => share.map((range) => [range.partition, workers[index]!] as const)));
   const told = new Set<number>();
   try {
     await new Promise<void>((resolve, reject) => {
-      const queue: ReadBatch[] = [];
+      /** Workers whose next batch waits on their port, in the order announced. */
+      const queue: MessagePort[] = [];
       let running = false;
       let finished = 0;
       let failed = false;
@@ -107,7 +117,8 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
         if (running) return;
         running = true;
         try {
-          for (let batch = queue.shift(); batch && !failed; batch = queue.shift()) {
+          for (let port = queue.shift(); port && !failed; port = queue.shift()) {
+            const batch = receiveMessageOnPort(port)!.message as ReadBatch;
             await take(batch);
             const worker = owner.get(batch.partition)!;
             if (stopped(batch.partition) && !told.has(batch.partition)) {
@@ -123,11 +134,11 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
         }
         settleIfDone();
       };
-      for (const worker of workers) {
+      for (const [index, worker] of workers.entries()) {
         let done = false;
         worker.on('message', (message: ReaderMessage) => {
           if (message.type === 'batch') {
-            queue.push(message.batch);
+            queue.push(channels[index]!.port1);
             void pump();
           } else if (message.type === 'done') {
             done = true;
@@ -148,6 +159,7 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
     });
   } finally {
     await Promise.all(workers.map((worker) => worker.terminate()));
+    for (const channel of channels) channel.port1.close();
   }
   return result;
 }

@@ -13,6 +13,12 @@ import { CopySegments } from './copy-rows.ts';
 const job = workerData as ReaderJob;
 const codec = new Codec();
 const stopped = new Set<number>();
+/**
+ * Projects whose artifact bundles this worker has read: only their events' values travel to the
+ * main thread, which groups them on resolved frames. A project's bundles and events share its
+ * partition, so a bundle is read before the events that come after it in the log.
+ */
+const withBundles = new Set<number>();
 let credits = job.credits;
 let wake: (() => void) | undefined;
 
@@ -22,7 +28,7 @@ parentPort!.on('message', (message: { type: 'credit' } | { type: 'stop'; partiti
   wake?.();
 });
 
-const post = (message: ReaderMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
+const post = (message: ReaderMessage) => parentPort!.postMessage(message);
 
 /** An exact copy (a view would clone its whole response buffer). */
 const own = (bytes: Buffer | null) => (bytes === null ? null : new Uint8Array(bytes));
@@ -30,7 +36,12 @@ const own = (bytes: Buffer | null) => (bytes === null ? null : new Uint8Array(by
 /** Adds one record to the batch: an EventReceived parsed into its columns and rows, any other as it is. */
 function add(batch: ReadBatch, record: WireRecord, rows: CopySegments): void {
   batch.offsets.push(record.offset);
-  if (record.value === null || headerText(record.headers, SCHEMA_HEADER) !== 'EventReceived') {
+  const schema = headerText(record.headers, SCHEMA_HEADER);
+  if (record.value === null || schema !== 'EventReceived') {
+    if (record.value !== null && schema === 'ArtifactBundleAssembled') {
+      const decoded = codec.decode(record.headers, record.value);
+      if (decoded.ok && decoded.record.name === 'ArtifactBundleAssembled') withBundles.add(decoded.record.value.projectId);
+    }
     batch.kinds.push(-1 - batch.others.length);
     batch.others.push({ key: own(record.key), value: own(record.value), headers: record.headers });
     return;
@@ -43,7 +54,7 @@ function add(batch: ReadBatch, record: WireRecord, rows: CopySegments): void {
   }
   batch.kinds.push(pushBulkEvent(batch.events, parsed.event));
   batch.versions.push(headerText(record.headers, VERSION_HEADER) ?? null);
-  if (!parsed.event.mayHaveSourceMaps) {
+  if (!parsed.event.mayHaveSourceMaps || !withBundles.has(parsed.event.projectId)) {
     batch.raws.push(-1);
     return;
   }
@@ -60,7 +71,8 @@ async function take(partition: number, records: WireRecord[], nextOffset: number
     if (stopped.has(partition)) return;
     credits -= 1;
     const slice = records.slice(from, from + READ_BATCH);
-    const rows = new CopySegments(Math.max(64 * 1024, 3 * slice.reduce((sum, record) => sum + (record.value?.length ?? 0), 0)));
+    // About the size of the rows (an events row is about its payload; the rest is small), grown if need be, cut to size when done.
+    const rows = new CopySegments(64 * 1024 + Math.ceil(1.5 * slice.reduce((sum, record) => sum + (record.value?.length ?? 0), 0)));
     const last = from + READ_BATCH >= records.length;
     const batch: ReadBatch = {
       partition, offsets: [], kinds: [], events: newBulkEvents(), raws: [], versions: [], others: [],
@@ -68,7 +80,8 @@ async function take(partition: number, records: WireRecord[], nextOffset: number
     };
     for (const record of slice) add(batch, record, rows);
     batch.rows = rows.done();
-    post({ type: 'batch', batch }, [batch.rows.bytes.buffer as ArrayBuffer, batch.rows.marks.buffer as ArrayBuffer]);
+    job.batches.postMessage(batch, [batch.rows.bytes.buffer as ArrayBuffer, batch.rows.marks.buffer as ArrayBuffer]);
+    post({ type: 'batch' });
   }
 }
 

@@ -11,7 +11,7 @@ import type { OtherRecord, ReadBatch } from './bulk-read.ts';
 import { readEvent } from '../domain/received.ts';
 import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
-import { CopyRows, CopySegments } from './copy-rows.ts';
+import { ChunkPool, CopyRows, CopySegments } from './copy-rows.ts';
 import { EventIds } from '../rebuild/event-ids.ts';
 import { EVENT_COLUMNS } from '../read-models/events.ts';
 import { EVENT_TAGS } from '../read-models/tag-values.ts';
@@ -81,7 +81,7 @@ interface Buffered {
   partitions: Map<number, number>;
 }
 
-const newBuffer = (): Buffered => ({ events: new CopyRows(), eventIds: new CopyRows(), partitions: new Map() });
+const newBuffer = (pool: ChunkPool): Buffered => ({ events: new CopyRows(pool), eventIds: new CopyRows(pool), partitions: new Map() });
 
 export interface BulkLoaderOptions {
   pool: Pool;
@@ -140,7 +140,9 @@ export class BulkLoader {
   /** Next offset per partition (where each stopped, or the next record to take). */
   private readonly next = new Map<number, number>();
   private readonly stops = new Map<number, { offset: number; reason: string }>();
-  private buffer = newBuffer();
+  /** The COPYs' chunks, used again once their COPY is done. */
+  private readonly chunks = new ChunkPool();
+  private buffer = newBuffer(this.chunks);
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown;
   private readonly dropped: { table: string; name: string; constraint: string | null; definition: string }[] = [];
@@ -231,7 +233,12 @@ export class BulkLoader {
   private async takeEvent(partition: number, batch: ReadBatch, index: number, offset: number): Promise<void> {
     if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
     const rawMark = batch.raws[index]!;
-    await this.event(bulkEventAt(batch.events, index), batch.rows, rawMark < 0 ? undefined : { version: batch.versions[index] ?? undefined, mark: rawMark }, offset);
+    const entry = bulkEventAt(batch.events, index);
+    if (rawMark < 0 && entry.mayHaveSourceMaps && this.withBundles.has(entry.projectId)) {
+      // Its reader had not seen the project's bundles (they are on another partition): the per-batch path reads it again.
+      return this.stop(partition, offset, 'an event of a project with artifact bundles came without its value');
+    }
+    await this.event(entry, batch.rows, rawMark < 0 ? undefined : { version: batch.versions[index] ?? undefined, mark: rawMark }, offset);
     this.next.set(partition, offset + 1);
   }
 
@@ -270,7 +277,7 @@ export class BulkLoader {
   /** `raw`: where its value lies in `rows` (between the mark and the next) when it may have to be read again. */
   private async event(entry: BulkEvent, rows: BulkRows, raw: { version: string | undefined; mark: number } | undefined, offset: number): Promise<void> {
     const projectId = entry.projectId;
-    if (this.withBundles.has(projectId) && entry.mayHaveSourceMaps && raw) {
+    if (raw && this.withBundles.has(projectId)) {
       // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with
       // artifact bundles), its rows written again (the events row holds the issue's title).
       const value = Buffer.from(rows.bytes.buffer, rows.bytes.byteOffset + rows.marks[raw.mark]!, rows.marks[raw.mark + 1]! - rows.marks[raw.mark]!);
@@ -366,7 +373,7 @@ export class BulkLoader {
   private async flush(): Promise<void> {
     const rows = this.buffer;
     if (rows.events.rows === 0) return;
-    this.buffer = newBuffer();
+    this.buffer = newBuffer(this.chunks);
     // The partitions first, as the per-batch path makes them: those of its times and the one after the newest.
     const times = [...rows.partitions.values()];
     times.push(Math.max(...times) + this.widthSeconds * 1000);
@@ -387,11 +394,13 @@ export class BulkLoader {
     const timed = async (table: 'events' | 'eventIds', target: string, lines: CopyRows) => {
       const from = Date.now();
       const client = await this.pool.connect();
+      const chunks = lines.take();
       try {
-        await copyInto(client, target, lines.take());
+        await copyInto(client, target, chunks);
       } finally {
         client.release();
       }
+      this.chunks.give(chunks);
       this.copySeconds[table] += (Date.now() - from) / 1000;
     };
     await Promise.all([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CopyRows, CopySegments } from './copy-rows.ts';
+import { ChunkPool, CopyRows, CopySegments } from './copy-rows.ts';
 
 /** COPY's text format as Postgres reads it back: rows by newline, fields by tab, escapes undone, \N as null. */
 function parseCopy(text: string): (string | null)[][] {
@@ -88,5 +88,29 @@ describe('CopyRows', () => {
       expect(joined.rows).toBe(table.length);
       expect(written(joined)).toBe(written(whole));
     }), { numRuns: 100 });
+  });
+
+  it('writes the same rows into chunks used again, and keeps only whole chunks of its own size', () => {
+    const pool = new ChunkPool();
+    const fill = (rows: CopyRows, round: number) => {
+      for (let n = 0; n < 3000; n += 1) rows.raw(n).text(`round ${round}, row ${n}\t${'x'.repeat(n % 200)}`).end();
+      rows.text('y'.repeat(300 * 1024)).end();
+    };
+    const first = new CopyRows(pool);
+    fill(first, 1);
+    const chunks = first.take();
+    const bytes = Buffer.concat(chunks).toString('utf8');
+    pool.give(chunks);
+    const reused = new Set(chunks.map((chunk) => chunk.buffer));
+    const second = new CopyRows(pool);
+    fill(second, 2);
+    const again = second.take();
+    expect(again.some((chunk) => reused.has(chunk.buffer))).toBe(true);
+    const plain = new CopyRows();
+    fill(plain, 2);
+    expect(Buffer.concat(again).toString('utf8')).toBe(written(plain));
+    expect(bytes).not.toBe(written(plain));
+    // The field larger than a chunk had a buffer of its own: not kept.
+    expect(again.filter((chunk) => reused.has(chunk.buffer)).every((chunk) => chunk.buffer.byteLength === 256 * 1024)).toBe(true);
   });
 });

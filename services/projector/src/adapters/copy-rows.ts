@@ -18,18 +18,50 @@ ESCAPED[TAB] = 0x74; // t
 ESCAPED[NEWLINE] = 0x6e; // n
 ESCAPED[RETURN] = 0x72; // r
 
+/**
+ * Chunks given back once their COPY is done, taken again by the next rows: a bulk load writes
+ * gigabytes of rows, and a fresh chunk each time is memory outside the heap that V8 counts as it
+ * comes and goes, enough to start a full collection every few hundred milliseconds.
+ */
+export class ChunkPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly keep = 64) {}
+
+  take(): Buffer {
+    return this.free.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+  }
+
+  /** Chunks `take` made (their whole buffers); other sizes (a field larger than a chunk) are left to the collector. */
+  give(chunks: readonly Buffer[]): void {
+    for (const chunk of chunks) {
+      if (this.free.length >= this.keep) return;
+      if (chunk.buffer.byteLength === CHUNK_BYTES && chunk.byteOffset === 0) this.free.push(Buffer.from(chunk.buffer, 0, CHUNK_BYTES));
+    }
+  }
+}
+
 export class CopyRows {
   private readonly chunks: Buffer[] = [];
-  protected buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  protected buffer: Buffer;
   protected at = 0;
   /** Rows ended so far. */
   rows = 0;
+
+  /** With a pool, chunks come from it (and go back to it once their COPY is done: the caller gives them). */
+  constructor(private readonly pool?: ChunkPool) {
+    this.buffer = this.fresh();
+  }
+
+  private fresh(): Buffer {
+    return this.pool ? this.pool.take() : Buffer.allocUnsafe(CHUNK_BYTES);
+  }
 
   /** Room for `bytes` more in the current chunk (a field larger than a chunk gets a chunk of its own). */
   protected room(bytes: number): void {
     if (this.at + bytes <= this.buffer.length) return;
     if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
-    this.buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    this.buffer = bytes <= CHUNK_BYTES ? this.fresh() : Buffer.allocUnsafe(bytes);
     this.at = 0;
   }
 
@@ -97,7 +129,7 @@ export class CopyRows {
   /** Every row so far, in chunks of a few hundred kilobytes (the writer is empty afterwards). */
   take(): Buffer[] {
     if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
-    this.buffer = this.at > 0 ? Buffer.allocUnsafe(CHUNK_BYTES) : this.buffer;
+    this.buffer = this.at > 0 ? this.fresh() : this.buffer;
     this.at = 0;
     this.rows = 0;
     return this.chunks.splice(0);
@@ -160,8 +192,12 @@ export class CopySegments extends CopyRows {
     return this.marks.length - 1;
   }
 
-  /** The bytes written and the marks (the writer is not used afterwards). */
+  /**
+   * The bytes written and the marks (the writer is not used afterwards). The bytes' buffer is cut
+   * to what was written: it is moved to the loader's thread, whose heap counts all of it.
+   */
   done(): { bytes: Uint8Array; marks: Uint32Array } {
-    return { bytes: new Uint8Array(this.buffer.buffer, 0, this.at), marks: Uint32Array.from(this.marks) };
+    const written = (this.buffer.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(this.at);
+    return { bytes: new Uint8Array(written), marks: Uint32Array.from(this.marks) };
   }
 }
