@@ -345,7 +345,9 @@ export function decodeBatches(records: Buffer, fetchOffset: number, end: number,
   while (at + 12 <= records.length) {
     const baseOffset = Number(records.readBigInt64BE(at));
     const size = 12 + records.readInt32BE(at + 8);
-    if (at + size > records.length) break; // cut short: fetched again next time
+    // Cut short by the bytes asked: fetched again next time. A batch larger than that comes whole
+    // once its partition is the first in an answer with records (KIP-74), so a read always moves on.
+    if (at + size > records.length) break;
     const magic = records.readInt8(at + 16);
     if (magic !== 2) return { ok: false, records: out, nextOffset, reason: `record batches of magic ${magic} are left to the per-batch path` };
     const attributes = records.readInt16BE(at + 21);
