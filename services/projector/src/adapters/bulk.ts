@@ -400,7 +400,7 @@ export class BulkLoader {
       } finally {
         client.release();
       }
-      this.chunks.give(chunks);
+      lines.recycle(chunks);
       this.copySeconds[table] += (Date.now() - from) / 1000;
     };
     await Promise.all([

@@ -21,7 +21,8 @@ ESCAPED[RETURN] = 0x72; // r
 /**
  * Chunks given back once their COPY is done, taken again by the next rows: a bulk load writes
  * gigabytes of rows, and a fresh chunk each time is memory outside the heap that V8 counts as it
- * comes and goes, enough to start a full collection every few hundred milliseconds.
+ * comes and goes, enough to start a full collection every few hundred milliseconds
+ * (bench/results/2026-12-07-wire-read.md). The live projector's batches use one too.
  */
 export class ChunkPool {
   private readonly free: Buffer[] = [];
@@ -41,16 +42,22 @@ export class ChunkPool {
   }
 }
 
+const NO_CHUNK = Buffer.alloc(0);
+
 export class CopyRows {
   private readonly chunks: Buffer[] = [];
-  protected buffer: Buffer;
+  /** The chunk being written (none until the first field). */
+  protected buffer: Buffer = NO_CHUNK;
   protected at = 0;
   /** Rows ended so far. */
   rows = 0;
 
-  /** With a pool, chunks come from it (and go back to it once their COPY is done: the caller gives them). */
-  constructor(private readonly pool?: ChunkPool) {
-    this.buffer = this.fresh();
+  /** With a pool, chunks come from it (and go back to it once their COPY is done: `recycle`). */
+  constructor(private readonly pool?: ChunkPool) {}
+
+  /** Chunks `take` gave whose COPY is done, back to the pool (if any) for the next rows. */
+  recycle(chunks: readonly Buffer[]): void {
+    this.pool?.give(chunks);
   }
 
   private fresh(): Buffer {
@@ -129,7 +136,7 @@ export class CopyRows {
   /** Every row so far, in chunks of a few hundred kilobytes (the writer is empty afterwards). */
   take(): Buffer[] {
     if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
-    this.buffer = this.at > 0 ? this.fresh() : this.buffer;
+    this.buffer = this.at > 0 ? NO_CHUNK : this.buffer;
     this.at = 0;
     this.rows = 0;
     return this.chunks.splice(0);
