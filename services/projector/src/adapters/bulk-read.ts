@@ -84,9 +84,8 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
   // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`).
   const execArgv = ['--import', 'tsx'];
   // Each worker's batches wait on a port of their own, still serialized, until the loader takes
-  // them (receiveMessageOnPort): made into objects as they arrived, the batches waiting their turn
-  // outlived two young-generation collections and filled the old generation, whose marking was
-  // most of V8's helper threads' time (bench/results/2026-12-07-wire-read.md).
+  // them (receiveMessageOnPort): a batch is made into objects only when its turn comes, and they
+  // die young; the worker's own channel only announces them and carries its answer.
   const channels = shares.map(() => new MessageChannel());
   const workers = shares.map((share, index) => new Worker(new URL('./bulk-read.worker.ts', import.meta.url), {
     execArgv,

@@ -5,10 +5,9 @@ import { newBulkEvents, parseBulkEvent, pushBulkEvent } from './bulk-parse.ts';
 import { type ReadBatch, type ReaderJob, type ReaderMessage, READ_BATCH } from './bulk-read.ts';
 import { CopySegments } from './copy-rows.ts';
 
-// A worker of BulkReaders (bulk-read.ts): reads its partitions of the events topic over the wire
+// A worker of readOnWorkers (bulk-read.ts): reads its partitions of the events topic over the wire
 // protocol, parses each EventReceived into its rows, and sends the batches to the loader in the
-// main thread, at most `credits` unanswered at a time; a partition the loader stopped is read no
-// further.
+// main thread, at most `credits` not yet taken; a partition the loader stopped is read no further.
 
 const job = workerData as ReaderJob;
 const codec = new Codec();
