@@ -65,7 +65,4 @@ export async function copyInto(db: PoolClient, target: string, rows: CopyRows): 
   await new Promise<void>((resolve, reject) => {
     db.query(new CopyIn(`COPY ${target} FROM STDIN`, chunks, (error) => (error ? reject(error) : resolve())) as never);
   });
-  // Postgres has every row: the socket holds none of them any more. (After an error it may still
-  // be sending some, which Postgres drops: those chunks are left to the collector.)
-  rows.recycle(chunks);
 }

@@ -22,7 +22,8 @@ ESCAPED[RETURN] = 0x72; // r
  * Chunks given back once their COPY is done, taken again by the next rows: a bulk load writes
  * gigabytes of rows, and a fresh chunk each time is memory outside the heap that V8 counts as it
  * comes and goes, enough to start a full collection every few hundred milliseconds
- * (bench/results/2026-12-07-wire-read.md). The live projector's batches use one too.
+ * (bench/results/2026-12-07-wire-read.md). (The live projector's batches, with one, were measured
+ * no faster: three interleaved pairs, within its noise.)
  */
 export class ChunkPool {
   private readonly free: Buffer[] = [];

@@ -1,6 +1,6 @@
 import { ensureEventPartitions, type PoolClient } from '@trapline/runtime';
 import { copyInto } from '../adapters/copy-in.ts';
-import { ChunkPool, CopyRows } from '../adapters/copy-rows.ts';
+import { CopyRows } from '../adapters/copy-rows.ts';
 import { eventKeys } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
@@ -14,9 +14,6 @@ import { groupOnResolvedFrames } from './resolved-frames.ts';
 // number of multi-row statements whatever the run's length: what the read model holds for them is
 // read in three queries, placement is decided in memory (domain/placement.ts), and groups, hashes,
 // events and tags are written with one statement each. A run of one is how a single record is applied.
-
-/** The COPYs' chunks, used again by the next batches' rows (adapters/copy-rows.ts). */
-const CHUNKS = new ChunkPool();
 
 /** The columns of an events row, as both the per-batch path and the bulk load write them. */
 export const EVENT_COLUMNS = 'project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload, tag_keys, tag_values';
@@ -186,8 +183,8 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
     const groupOf = (placement: Placement) => (placement.kind === 'joined' || placement.kind === 'hidden' ? placement.groupId : 0);
     // Both tables by COPY (adapters/copy-in.ts): rows written as bytes, no parameter arrays for the
     // driver to build and escape (the payloads above all).
-    const eventIds = new CopyRows(CHUNKS);
-    const events = new CopyRows(CHUNKS);
+    const eventIds = new CopyRows();
+    const events = new CopyRows();
     for (const entry of stored) {
       const { projectId, eventId, receivedAt } = entry.record;
       const received = receivedText(receivedAt);
@@ -219,7 +216,7 @@ async function addTagValues(db: PoolClient, joined: Joined[]): Promise<void> {
   // The sums go by COPY too (a parameter array of each column costs the driver more than the rows),
   // into a temporary table of the connection's (made on first use, emptied at every commit), and
   // leave it in the statement that adds them.
-  const sums = new CopyRows(CHUNKS);
+  const sums = new CopyRows();
   for (const keys of values.values()) {
     for (const byValue of keys.values()) {
       for (const delta of byValue.values()) {
