@@ -205,11 +205,16 @@ export class ThreadSampler {
     for (const [task, times] of threadTimesOf(this.pid)) this.last.set(task, times);
   }
 
-  /** Per thread name since the sampler was made: times summed, and how many threads had the name. */
+  /**
+   * Per thread name since the sampler was made: times summed, and how many threads had the name
+   * (those that ran at all meanwhile: a process keeps idle threads of the same names, e.g. the
+   * module loader's).
+   */
   times(): Map<string, SchedTimes & { threads: number }> {
     const byName = new Map<string, SchedTimes & { threads: number }>();
     for (const [task, { name, running, waiting }] of this.last) {
       const from = this.first.get(task) ?? { running: 0, waiting: 0 };
+      if (running - from.running < 0.01) continue;
       const times = byName.get(name) ?? { running: 0, waiting: 0, threads: 0 };
       times.running += running - from.running;
       times.waiting += waiting - from.waiting;
