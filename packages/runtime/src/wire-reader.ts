@@ -16,8 +16,14 @@ import { decodeBatches, decodeFetch, decodeMetadata, fetchRequest, KAFKA_ERRORS,
 
 export type { WireRecord } from './wire.ts';
 
-/** One broker connection; requests are answered in the order sent. */
-class BrokerConnection {
+/** `host:port` as its parts. */
+export function brokerAddress(address: string): { host: string; port: number } {
+  const separator = address.lastIndexOf(':');
+  return { host: address.slice(0, separator), port: Number(address.slice(separator + 1)) };
+}
+
+/** One broker connection; requests are answered in the order sent (topic-configs.ts uses it too). */
+export class BrokerConnection {
   private readonly socket: Socket;
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -152,7 +158,7 @@ export async function readRangesByWire(options: WireReadOptions): Promise<WireRe
   const lookup = async (): Promise<TopicMetadata> => {
     let last: unknown;
     for (const address of options.brokers) {
-      const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+      const { host, port } = brokerAddress(address);
       let connection: BrokerConnection | undefined;
       try {
         connection = await BrokerConnection.open(host, port, requestTimeoutMs);

@@ -23,66 +23,71 @@ export const KAFKA_ERRORS = {
   requestTimedOut: 7,
   fencedLeaderEpoch: 74,
   unknownLeaderEpoch: 75,
-  offlinePartition: 90, // not a Kafka code: a partition whose leader is -1
 } as const;
 
 /** Errors that a fresh look at the partition's leader may cure. */
-export const LEADER_ERRORS: ReadonlySet<number> = new Set([3, 5, 6, 7, 74, 75, 90]);
+export const LEADER_ERRORS: ReadonlySet<number> = new Set([
+  KAFKA_ERRORS.unknownTopicOrPartition, KAFKA_ERRORS.leaderNotAvailable, KAFKA_ERRORS.notLeaderOrFollower,
+  KAFKA_ERRORS.requestTimedOut, KAFKA_ERRORS.fencedLeaderEpoch, KAFKA_ERRORS.unknownLeaderEpoch,
+]);
 
-/** Builds a request: its size, then the header (key, version, correlation id, client id), then the body. */
-class Writer {
+/**
+ * Writes a request in Kafka's non-flexible encoding (big-endian integers, int16-length strings,
+ * int32-length arrays; null as -1), starting with its header, and frames it with its size.
+ */
+export class Writer {
   private readonly parts: Buffer[] = [];
 
+  /** A request's header (v1): API key and version, correlation id, client id. */
+  static request(api: { key: number; version: number }, correlationId: number, clientId: string): Writer {
+    return new Writer().int16(api.key).int16(api.version).int32(correlationId).string(clientId);
+  }
+
   int8(value: number): this {
-    const buffer = Buffer.allocUnsafe(1);
-    buffer.writeInt8(value);
-    return this.push(buffer);
+    return this.fixed(1, (buffer) => buffer.writeInt8(value));
   }
 
   int16(value: number): this {
-    const buffer = Buffer.allocUnsafe(2);
-    buffer.writeInt16BE(value);
-    return this.push(buffer);
+    return this.fixed(2, (buffer) => buffer.writeInt16BE(value));
   }
 
   int32(value: number): this {
-    const buffer = Buffer.allocUnsafe(4);
-    buffer.writeInt32BE(value);
-    return this.push(buffer);
+    return this.fixed(4, (buffer) => buffer.writeInt32BE(value));
   }
 
   int64(value: number): this {
-    const buffer = Buffer.allocUnsafe(8);
-    buffer.writeBigInt64BE(BigInt(value));
-    return this.push(buffer);
+    return this.fixed(8, (buffer) => buffer.writeBigInt64BE(BigInt(value)));
   }
 
-  string(value: string): this {
+  string(value: string | null): this {
+    if (value === null) return this.int16(-1);
     const bytes = Buffer.from(value, 'utf8');
-    return this.int16(bytes.length).push(bytes);
+    this.int16(bytes.length);
+    this.parts.push(bytes);
+    return this;
   }
 
-  array<T>(items: readonly T[], each: (item: T) => void): this {
+  array<T>(items: readonly T[] | null, each: (item: T) => void): this {
+    if (items === null) return this.int32(-1);
     this.int32(items.length);
     for (const item of items) each(item);
     return this;
   }
 
-  private push(buffer: Buffer): this {
-    this.parts.push(buffer);
-    return this;
-  }
-
+  /** The request, its size first. */
   framed(): Buffer {
     const body = Buffer.concat(this.parts);
     const size = Buffer.allocUnsafe(4);
     size.writeInt32BE(body.length);
     return Buffer.concat([size, body]);
   }
-}
 
-function request(api: { key: number; version: number }, correlationId: number, clientId: string): Writer {
-  return new Writer().int16(api.key).int16(api.version).int32(correlationId).string(clientId);
+  private fixed(bytes: number, write: (buffer: Buffer) => void): this {
+    const buffer = Buffer.allocUnsafe(bytes);
+    write(buffer);
+    this.parts.push(buffer);
+    return this;
+  }
 }
 
 /** Reads a response body from `at`; every read checks the bounds (a short answer throws). */
@@ -195,7 +200,7 @@ export interface TopicMetadata {
 }
 
 export function metadataRequest(correlationId: number, clientId: string, topic: string): Buffer {
-  const writer = request(METADATA_API, correlationId, clientId);
+  const writer = Writer.request(METADATA_API, correlationId, clientId);
   // The topic; no auto-creation, no authorized operations.
   return writer.array([topic], (name) => writer.string(name)).int8(0).int8(0).int8(0).framed();
 }
@@ -240,7 +245,7 @@ export interface PartitionFetch {
 
 /** A full fetch (no fetch session) of committed records only. */
 export function fetchRequest(correlationId: number, clientId: string, topic: string, partitions: PartitionFetch[], options: { maxWaitMs: number; maxBytes: number }): Buffer {
-  const writer = request(FETCH_API, correlationId, clientId)
+  const writer = Writer.request(FETCH_API, correlationId, clientId)
     .int32(-1).int32(options.maxWaitMs).int32(1).int32(options.maxBytes).int8(1).int32(0).int32(-1);
   writer.array([topic], (name) => {
     writer.string(name).array(partitions, (p) => writer.int32(p.partition).int32(p.leaderEpoch).int64(p.offset).int64(-1).int32(p.maxBytes));
