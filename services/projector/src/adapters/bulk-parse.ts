@@ -2,6 +2,7 @@ import type { Codec, Headers } from '@trapline/schemas';
 import type { IssueFacts } from '../domain/issue.ts';
 import { type Parsed, readEvent } from '../domain/received.ts';
 import { CopySegments } from './copy-rows.ts';
+import { EVENT_FIELDS } from '../read-models/event-columns.ts';
 
 // The bulk load's reading of an EventReceived record (Avro, then the payload's JSON, grouping and
 // the issue's facts: most of the rebuild's CPU), done on the worker threads that read the events
@@ -15,8 +16,8 @@ import { CopySegments } from './copy-rows.ts';
 // it needs neither Kafka's client nor Postgres.
 
 /**
- * An EventReceived as the bulk load decides on it, with its rows written ahead in COPY's text form
- * (`BulkRows`): all of each row but the issue's id, which only the decisions in log order give.
+ * An EventReceived as the bulk load decides on it, with its rows written ahead in COPY's binary form
+ * (`BulkRows`, COPY's binary form): all of each row but the issue's id, which only the decisions in log order give.
  */
 export interface BulkEvent {
   projectId: number;
@@ -86,23 +87,20 @@ export function bulkEventAt(events: BulkEvents, index: number): BulkEvent {
   };
 }
 
-const iso = (epochMs: number) => new Date(epochMs).toISOString();
-
 /** The event as the bulk load writes it, its rows into `rows`. */
 export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
   const { record, fields, hash, groupingVersion, facts } = parsed;
   const tags = fields.tags;
-  const received = iso(record.receivedAt);
   const release = fields.release ?? null;
   const mark = rows.mark();
-  rows.raw(record.projectId).text(record.eventId);
+  rows.row(EVENT_FIELDS).int8(record.projectId).text(record.eventId);
   rows.mark();
-  rows.raw(received).raw(fields.occurred).text(fields.level).text(fields.platform)
+  rows.timestamp(record.receivedAt).timestamp(fields.occurred).text(fields.level).text(fields.platform)
     .text(facts.title).text(fields.message ?? '').text(release).text(fields.environment ?? null)
-    .text(fields.user ?? null).raw('f').textBytes(parsed.payload)
-    .textArray(tags.map(([key]) => key)).textArray(tags.map(([, value]) => value)).end();
+    .text(fields.user ?? null).bool(false).textBytes(parsed.payload)
+    .textArray(tags.map(([key]) => key)).textArray(tags.map(([, value]) => value));
   rows.mark();
-  rows.raw(record.projectId).text(record.eventId).raw(received).end();
+  rows.row(3).int8(record.projectId).text(record.eventId).timestamp(record.receivedAt);
   rows.mark();
   const releaseTag = tags.find(([key]) => key === 'release')?.[1] ?? null;
   return {

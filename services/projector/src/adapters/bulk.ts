@@ -11,9 +11,9 @@ import type { OtherRecord, ReadBatch } from './bulk-read.ts';
 import { readEvent } from '../domain/received.ts';
 import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
-import { ChunkPool, CopyRows, CopySegments } from './copy-rows.ts';
+import { BinaryRows, ChunkPool, copyFromStdin, CopyRows, CopySegments, type RowChunks } from './copy-rows.ts';
 import { EventIds } from '../rebuild/event-ids.ts';
-import { EVENT_COLUMNS } from '../read-models/events.ts';
+import { EVENT_COLUMNS } from '../read-models/event-columns.ts';
 import { EVENT_TAGS } from '../read-models/tag-values.ts';
 
 // The bulk path of `trapline rebuild`: the events topic projected into a fresh schema that nobody
@@ -71,8 +71,8 @@ const iso = (epochMs: number) => new Date(epochMs).toISOString();
 
 /** Rows waiting for their COPY. */
 interface Buffered {
-  events: CopyRows;
-  eventIds: CopyRows;
+  events: BinaryRows;
+  eventIds: BinaryRows;
   /**
    * The time partitions the rows fall in, by number, each with the first time seen in it (a set of
    * every time boxed a number per event). The rebuild's schema has partitions of one width only,
@@ -81,7 +81,7 @@ interface Buffered {
   partitions: Map<number, number>;
 }
 
-const newBuffer = (pool: ChunkPool): Buffered => ({ events: new CopyRows(pool), eventIds: new CopyRows(pool), partitions: new Map() });
+const newBuffer = (pool: ChunkPool): Buffered => ({ events: new BinaryRows(pool), eventIds: new BinaryRows(pool), partitions: new Map() });
 
 export interface BulkLoaderOptions {
   pool: Pool;
@@ -352,7 +352,7 @@ export class BulkLoader {
     const m = entry.mark;
     const headFrom = marks[m]!;
     const headTo = marks[m + 1]!;
-    buffer.events.copied(bytes, headFrom, headTo).raw(group.id).copied(bytes, headTo, marks[m + 2]!).ended();
+    buffer.events.copied(bytes, headFrom, headTo).int8(group.id).copied(bytes, headTo, marks[m + 2]!).ended();
     buffer.eventIds.copied(bytes, marks[m + 2]!, marks[m + 3]!).ended();
     this.tags += entry.tags;
     if (buffer.events.rows >= this.copyRows) await this.flush();
@@ -391,12 +391,12 @@ export class BulkLoader {
 
   /** Both tables at once, each on its own connection (Postgres parses, compresses and writes each COPY in one process). */
   private async copy(rows: Buffered): Promise<void> {
-    const timed = async (table: 'events' | 'eventIds', target: string, lines: CopyRows) => {
+    const timed = async (table: 'events' | 'eventIds', target: string, lines: BinaryRows) => {
       const from = Date.now();
       const client = await this.pool.connect();
       const chunks = lines.take();
       try {
-        await copyInto(client, target, chunks);
+        await copyInto(client, target, lines, chunks);
       } finally {
         client.release();
       }
@@ -436,11 +436,11 @@ export class BulkLoader {
       await copyInto(
         client,
         'groups (id, project_id, short_id, title, culprit, type, metadata, level, platform, logger, status, first_seen, last_seen, times_seen, grouping_version, status_offset, first_release, last_release, resolved_in_release, resolved_in_next_release, resolved_at)',
-        groups.take(),
+        groups,
       );
       const hashes = new CopyRows();
       for (const [key, groupId] of this.hashes) hashes.raw(key.slice(0, key.indexOf('/'))).text(key.slice(key.indexOf('/') + 1)).raw(groupId).end();
-      await copyInto(client, 'group_hashes (project_id, hash, group_id)', hashes.take());
+      await copyInto(client, 'group_hashes (project_id, hash, group_id)', hashes);
       // The groups' key first: the user_count trigger of the tag values updates issues by id.
       await this.rebuildIndexes(client, (index) => index.table === 'groups' && index.constraint !== null);
     } finally {
@@ -506,7 +506,9 @@ async function build(db: PoolClient, index: { table: string; name: string; const
   await db.query(index.constraint === null ? index.definition : `ALTER TABLE "${index.table}" ADD CONSTRAINT "${index.constraint}" ${index.definition}`);
 }
 
-async function copyInto(db: PoolClient, target: string, chunks: Buffer[]): Promise<void> {
+/** `chunks`: what `rows.take()` gave (default: taken here). */
+async function copyInto(db: PoolClient, target: string, rows: RowChunks, chunks = rows.take()): Promise<void> {
   if (chunks.length === 0) return;
-  await pipeline(Readable.from(chunks), db.query(copyFrom(`COPY ${target} FROM STDIN`)));
+  const { statement, data } = copyFromStdin(target, rows.binary, chunks);
+  await pipeline(Readable.from(data), db.query(copyFrom(statement)));
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '@trapline/runtime';
 import { isolated, type Isolated } from '../../../../test/harness.ts';
 import { copyInto } from './copy-in.ts';
-import { CopyRows } from './copy-rows.ts';
+import fc from 'fast-check';
+import { BinaryRows, CopyRows } from './copy-rows.ts';
 
 // The per-batch path's COPY against Postgres: rows arrive as written, several megabytes at once
 // (more than the socket takes without waiting); a row Postgres refuses fails the COPY with its
@@ -19,6 +20,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.dispose();
 });
+
+/** A time as Postgres reads it in text: years past 9999 without V8's sign, years before 1 as BC. */
+function postgresText(epochMs: number): string {
+  const at = new Date(epochMs);
+  const iso = at.toISOString();
+  if (at.getUTCFullYear() > 0) return iso.replace(/^\+0*/, '');
+  return `${String(1 - at.getUTCFullYear()).padStart(4, '0')}${iso.slice(iso.indexOf('-', 1)).replace('T', ' ').replace('Z', '+00 BC')}`;
+}
 
 const BODY = `{"message":"tab\there, newline\nthere, a backslash \\\\ and \\"quotes\\"","é":"ünïcødé ✓ 🚀"}`.repeat(20);
 
@@ -73,5 +82,61 @@ describe('copyInto', () => {
 
   it('sends nothing for no rows', async () => {
     await inTransaction(env.pool, (db) => copyInto(db, 'no_such_table (id)', new CopyRows()));
+  });
+
+  it('stores binary rows as it stores the same rows in text, for every column type the events rows use', async () => {
+    await env.pool.query(`CREATE TABLE copy_in_both (format text, n bigint, id bigint, body text, note text, at timestamptz, flag boolean, doc json, items text[])`);
+    const text = fc.string({ unit: 'grapheme', maxLength: 60 }).filter((value) => !value.includes('\0'));
+    const row = fc.record({
+      id: fc.maxSafeInteger().map((value) => value - 2 ** 52),
+      body: text,
+      note: fc.option(text, { nil: null }),
+      // Postgres holds times from 4713 BC; a Date reaches 275760.
+      at: fc.oneof(fc.integer({ min: -210_000_000_000_000, max: 8.64e15 }), fc.constantFrom(0, Date.UTC(2000, 0, 1), Date.UTC(2285, 0, 1) + 1, Date.UTC(10000, 0, 1), 8.64e15)),
+      flag: fc.boolean(),
+      doc: fc.jsonValue().map((value) => JSON.stringify(value)),
+      items: fc.array(text, { maxLength: 6 }),
+    });
+    const table = fc.sample(fc.array(row, { minLength: 200, maxLength: 200 }), 1)[0]!;
+    const asText = new CopyRows();
+    const asBinary = new BinaryRows();
+    table.forEach((value, n) => {
+      asText.text('text').raw(n).raw(value.id).text(value.body).text(value.note).raw(postgresText(value.at))
+        .raw(value.flag ? 't' : 'f').textBytes(Buffer.from(value.doc)).textArray(value.items).end();
+      asBinary.row(9).text('binary').int8(n).int8(value.id).text(value.body).text(value.note).timestamp(value.at).bool(value.flag).textBytes(Buffer.from(value.doc)).textArray(value.items).end();
+    });
+    await inTransaction(env.pool, async (db) => {
+      await copyInto(db, 'copy_in_both (format, n, id, body, note, at, flag, doc, items)', asText);
+      await copyInto(db, 'copy_in_both (format, n, id, body, note, at, flag, doc, items)', asBinary);
+    });
+    const differing = await env.pool.query(
+      `SELECT t.n FROM copy_in_both t JOIN copy_in_both b ON b.n = t.n AND b.format = 'binary'
+       WHERE t.format = 'text' AND (t.id, t.body, t.note, t.at, t.flag, t.doc::text, t.items) IS DISTINCT FROM (b.id, b.body, b.note, b.at, b.flag, b.doc::text, b.items)`,
+    );
+    expect(differing.rows).toEqual([]);
+    const counts = await env.pool.query<{ format: string; n: number }>('SELECT format, count(*)::int AS n FROM copy_in_both GROUP BY format ORDER BY format');
+    expect(counts.rows).toEqual([{ format: 'binary', n: 200 }, { format: 'text', n: 200 }]);
+    // And as the values were meant (not only alike): times to the microsecond, the arrays element for element.
+    const stored = await env.pool.query<{ id: string; micros: string; items: string[] }>(
+      `SELECT n, id::text, (extract(epoch FROM at) * 1000000)::bigint::text AS micros, items FROM copy_in_both WHERE format = 'binary' ORDER BY n`,
+    );
+    expect(stored.rows.map((value) => [value.id, value.micros, value.items])).toEqual(table.map((value) => [String(value.id), String(BigInt(value.at) * 1000n), value.items]));
+  });
+
+  it('refuses in binary what it refuses in text: a NUL in a text, a json that is not JSON', async () => {
+    const refused = async (rows: CopyRows | BinaryRows) => inTransaction(env.pool, (db) => copyInto(db, 'copy_in_both (format, doc)', rows)).then(() => undefined, (error: { code?: string }) => error.code);
+    const nul = [new CopyRows(), new BinaryRows()] as const;
+    nul[0].text('text').textBytes(Buffer.from('"a\\u0000b"')).end();
+    nul[1].row(2).text('binary').textBytes(Buffer.from('"a\\u0000b"')).end();
+    // A json holding the escape \u0000 is valid JSON: stored by both.
+    expect([await refused(nul[0]), await refused(nul[1])]).toEqual([undefined, undefined]);
+    const zero = [new BinaryRows(), new BinaryRows()] as const;
+    zero[0].row(2).text('a\0b').null().end();
+    zero[1].row(2).text('binary').textBytes(Buffer.from('{"a": ')).end();
+    const text = [new CopyRows(), new CopyRows()] as const;
+    text[0].text('a\0b').raw('\\N').end();
+    text[1].text('text').textBytes(Buffer.from('{"a": ')).end();
+    expect([await refused(zero[0]), await refused(text[0])]).toEqual(['22021', '22021']);
+    expect([await refused(zero[1]), await refused(text[1])]).toEqual(['22P02', '22P02']);
   });
 });

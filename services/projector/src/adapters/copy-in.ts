@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import type { PoolClient } from '@trapline/runtime';
-import type { CopyRows } from './copy-rows.ts';
+import { copyFromStdin, type RowChunks } from './copy-rows.ts';
 
-// COPY … FROM STDIN for the per-batch path: the rows a read model wrote into a CopyRows (COPY's
-// text format, escaped as written) sent on the batch's own connection, inside its transaction.
+// COPY … FROM STDIN for the per-batch path: the rows a read model wrote into a CopyRows or a
+// BinaryRows (COPY's text or binary format) sent on the batch's own connection, inside its transaction.
 // Postgres refuses a bad row with the same errors (codes 22…/23…) as an INSERT, so a refused run
 // falls back to its records one by one as before.
 //
@@ -59,10 +59,10 @@ class CopyIn {
 }
 
 /** Sends `rows` (emptied) into `target` (`table (columns)`); nothing when it holds none. */
-export async function copyInto(db: PoolClient, target: string, rows: CopyRows): Promise<void> {
+export async function copyInto(db: PoolClient, target: string, rows: RowChunks): Promise<void> {
   if (rows.rows === 0) return;
-  const chunks = rows.take();
+  const { statement, data } = copyFromStdin(target, rows.binary, rows.take());
   await new Promise<void>((resolve, reject) => {
-    db.query(new CopyIn(`COPY ${target} FROM STDIN`, chunks, (error) => (error ? reject(error) : resolve())) as never);
+    db.query(new CopyIn(statement, data, (error) => (error ? reject(error) : resolve())) as never);
   });
 }

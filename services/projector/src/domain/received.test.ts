@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Codec, type EventReceived, type NormalizedEvent } from '@trapline/schemas';
 import { groupHashes } from './grouping.ts';
 import { describeIssue, eventTags, userIdentity } from './issue.ts';
-import { occurredText, parseEvent, readEvent } from './received.ts';
+import { occurredMs, parseEvent, readEvent } from './received.ts';
 import { mayHaveSourceMaps } from './source-maps.ts';
 
 const event: NormalizedEvent = { event_id: 'e'.repeat(32), timestamp: 1, received: 1, level: 'error', platform: 'node', tags: [['region', 'eu']], message: 'User 42 not found' };
@@ -12,7 +12,7 @@ describe('parsing an EventReceived record', () => {
   it('gives the fields stored of the event, its grouping hash and version, the issue it describes and its offset', () => {
     const record = given();
     const fields = {
-      occurred: occurredText(event.timestamp), level: event.level, platform: event.platform, logger: event.logger, message: event.message, release: event.release,
+      occurred: occurredMs(event.timestamp), level: event.level, platform: event.platform, logger: event.logger, message: event.message, release: event.release,
       environment: event.environment, user: userIdentity(event), tags: eventTags(event), mayHaveSourceMaps: mayHaveSourceMaps(event),
     };
     expect(parseEvent(record, 7)).toEqual({
@@ -69,12 +69,13 @@ describe('parsing an EventReceived record', () => {
     for (const receivedAt of [0, Date.UTC(9999, 11, 31)]) expect(parseEvent(given({ receivedAt })).ok).toBe(true);
   });
 
-  it('writes the occurred time as Postgres reads it, years past 9999 included, as both the live projector and the bulk load store it', () => {
-    expect(occurredText(1)).toBe('1970-01-01T00:00:01.000Z');
-    expect(occurredText(1.0004)).toBe('1970-01-01T00:00:01.000Z');
-    expect(occurredText(Date.UTC(10000, 0, 1) / 1000)).toBe('10000-01-01T00:00:00.000Z');
-    expect(occurredText(8.64e12)).toBe('275760-09-13T00:00:00.000Z');
-    expect(occurredText(8.64e12 + 1)).toBeUndefined();
+  it('takes the occurred time in whole milliseconds, years past 9999 included, as both the live projector and the bulk load store it', () => {
+    expect(occurredMs(1)).toBe(1000);
+    expect(occurredMs(1.0004)).toBe(1000);
+    expect(occurredMs(1.0006)).toBe(1001);
+    expect(occurredMs(Date.UTC(10000, 0, 1) / 1000)).toBe(Date.UTC(10000, 0, 1));
+    expect(occurredMs(8.64e12)).toBe(8.64e15);
+    expect(occurredMs(8.64e12 + 1)).toBeUndefined();
     expect(parseEvent(given({ payload: JSON.stringify({ ...event, timestamp: 8.64e12 }) })).ok).toBe(true);
   });
 });

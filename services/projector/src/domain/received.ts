@@ -15,8 +15,8 @@ import { mayHaveSourceMaps } from './source-maps.ts';
  * maps, resolved-frames.ts) parses its payload again.
  */
 export interface EventFields {
-  /** When it occurred, as Postgres reads it (occurredText). */
-  occurred: string;
+  /** When it occurred, in epoch milliseconds (occurredMs). */
+  occurred: number;
   level: string;
   platform: string;
   logger: string | undefined;
@@ -57,17 +57,14 @@ export type ParseResult = { ok: true; parsed: Parsed } | { ok: false; reason: st
 const MAX_RECEIVED_AT = Date.UTC(9999, 11, 31);
 
 /**
- * An occurred time (the event's epoch seconds, any positive number) as Postgres reads it: V8's ISO
- * form for years up to 9999, the year written out past that (Postgres holds years to 294276, a
- * Date to 275760); undefined beyond a Date's range (parseEvent refuses those). One text for the
+ * An occurred time (the event's epoch seconds, any positive number) in whole milliseconds, as the
+ * events row stores it; undefined beyond a Date's range (parseEvent refuses those; Postgres holds
+ * every time within it from 4713 BC, and refuses an event's row before that). One rule for the
  * live projector and the rebuild's bulk load, so both store the same time or refuse the same event.
  */
-export function occurredText(seconds: number): string | undefined {
-  const at = new Date(Math.round(seconds * 1000));
-  if (Number.isNaN(at.getTime())) return undefined;
-  // Past 9999 V8 writes the year signed and in six digits (`+010000-…`), which Postgres refuses.
-  const text = at.toISOString();
-  return text.charCodeAt(0) === 0x2b /* + */ ? text.replace(/^\+0*/, '') : text;
+export function occurredMs(seconds: number): number | undefined {
+  const at = Math.round(seconds * 1000);
+  return Number.isNaN(new Date(at).getTime()) ? undefined : at;
 }
 
 /** `payload`: the payload's UTF-8 bytes where the caller has them (else they are encoded here). */
@@ -83,7 +80,7 @@ export function parseEvent(record: EventReceived, offset = -1, payload?: Buffer)
   if (!Number.isSafeInteger(record.receivedAt) || record.receivedAt < 0 || record.receivedAt > MAX_RECEIVED_AT) {
     return { ok: false, reason: `EventReceived receivedAt ${record.receivedAt} is not a time between 1970 and 9999` };
   }
-  const occurred = occurredText(event.timestamp);
+  const occurred = occurredMs(event.timestamp);
   if (occurred === undefined) {
     return { ok: false, reason: `EventReceived timestamp ${String(event.timestamp)} is not a time a date can hold` };
   }
@@ -95,7 +92,7 @@ export function parseEvent(record: EventReceived, offset = -1, payload?: Buffer)
   };
 }
 
-const eventFields = (event: NormalizedEvent, occurred: string): EventFields => ({
+const eventFields = (event: NormalizedEvent, occurred: number): EventFields => ({
   occurred, level: event.level, platform: event.platform, logger: event.logger, message: event.message, release: event.release,
   environment: event.environment, user: userIdentity(event), tags: eventTags(event), mayHaveSourceMaps: mayHaveSourceMaps(event),
 });

@@ -1,6 +1,7 @@
 import { ensureEventPartitions, type PoolClient } from '@trapline/runtime';
 import { copyInto } from '../adapters/copy-in.ts';
-import { CopyRows } from '../adapters/copy-rows.ts';
+import { BinaryRows, CopyRows } from '../adapters/copy-rows.ts';
+import { EVENT_COLUMNS, EVENT_FIELDS } from './event-columns.ts';
 import { eventKeys } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
 import { pairKey, placeEvents, type Placement, type Tombstone } from '../domain/placement.ts';
@@ -15,8 +16,6 @@ import { groupOnResolvedFrames } from './resolved-frames.ts';
 // read in three queries, placement is decided in memory (domain/placement.ts), and groups, hashes,
 // events and tags are written with one statement each. A run of one is how a single record is applied.
 
-/** The columns of an events row, as both the per-batch path and the bulk load write them. */
-export const EVENT_COLUMNS = 'project_id, event_id, group_id, received_at, occurred_at, level, platform, title, message, release, environment, user_ident, pending_deletion, payload, tag_keys, tag_values';
 
 /**
  * A received time as Postgres reads it: V8's native ISO form, far cheaper than the driver's own
@@ -181,21 +180,20 @@ async function insertEvents(db: PoolClient, stored: Placed[], context: ApplyCont
     times.add(Math.max(...times) + context.partitionWidthSeconds * 1000);
     await ensureEventPartitions(db, times, context.partitionWidthSeconds, context.partitions);
     const groupOf = (placement: Placement) => (placement.kind === 'joined' || placement.kind === 'hidden' ? placement.groupId : 0);
-    // Both tables by COPY (adapters/copy-in.ts): rows written as bytes, no parameter arrays for the
-    // driver to build and escape (the payloads above all).
-    const eventIds = new CopyRows();
-    const events = new CopyRows();
+    // Both tables by binary COPY (adapters/copy-in.ts): rows written as bytes, no parameter arrays
+    // for the driver to build and escape (the payloads above all), nothing for Postgres to parse.
+    const eventIds = new BinaryRows();
+    const events = new BinaryRows();
     for (const entry of stored) {
       const { projectId, eventId, receivedAt } = entry.record;
-      const received = receivedText(receivedAt);
-      eventIds.raw(projectId).text(eventId).raw(received).end();
-      events.raw(projectId).text(eventId).raw(groupOf(entry.placement)).raw(received).raw(entry.fields.occurred)
+      const hidden = entry.placement.kind === 'hidden';
+      eventIds.row(3).int8(projectId).text(eventId).timestamp(receivedAt).end();
+      events.row(EVENT_FIELDS).int8(projectId).text(eventId).int8(groupOf(entry.placement)).timestamp(receivedAt).timestamp(entry.fields.occurred)
         .text(entry.fields.level).text(entry.fields.platform).text(entry.facts.title).text(entry.fields.message ?? '')
         .text(entry.fields.release ?? null).text(entry.fields.environment ?? null).text(entry.fields.user ?? null)
-        .raw(entry.placement.kind === 'hidden' ? 't' : 'f').textBytes(entry.payload);
-      // Its tags while it counts (a hidden event's do not: its issue is being deleted).
-      if (entry.placement.kind === 'hidden') events.raw('{}').raw('{}').end();
-      else events.textArray(entry.fields.tags.map(([key]) => key)).textArray(entry.fields.tags.map(([, value]) => value)).end();
+        .bool(hidden).textBytes(entry.payload)
+        // Its tags while it counts (a hidden event's do not: its issue is being deleted).
+        .textArray(hidden ? [] : entry.fields.tags.map(([key]) => key)).textArray(hidden ? [] : entry.fields.tags.map(([, value]) => value)).end();
     }
     await copyInto(db, 'event_ids (project_id, event_id, received_at)', eventIds);
     await copyInto(db, `events (${EVENT_COLUMNS})`, events);
