@@ -3,6 +3,7 @@ import type { IssueFacts } from '../domain/issue.ts';
 import { type Parsed, readEvent } from '../domain/received.ts';
 import { CopySegments } from './copy-rows.ts';
 import { EVENT_FIELDS } from '../read-models/event-columns.ts';
+import type { TagPairs } from './tag-sums.ts';
 
 // The bulk load's reading of an EventReceived record (Avro, then the payload's JSON, grouping and
 // the issue's facts: most of the rebuild's CPU), done on the worker threads that read the events
@@ -87,10 +88,11 @@ export function bulkEventAt(events: BulkEvents, index: number): BulkEvent {
   };
 }
 
-/** The event as the bulk load writes it, its rows into `rows`. */
-export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
+/** The event as the bulk load writes it, its rows into `rows`, its tags numbered in `pairs` (if given). */
+export function bulkEvent(parsed: Parsed, rows: CopySegments, pairs?: TagPairs): BulkEvent {
   const { record, fields, hash, groupingVersion, facts } = parsed;
   const tags = fields.tags;
+  pairs?.add(tags);
   const release = fields.release ?? null;
   const mark = rows.mark();
   rows.row(EVENT_FIELDS).int8(record.projectId).text(record.eventId);
@@ -112,7 +114,7 @@ export function bulkEvent(parsed: Parsed, rows: CopySegments): BulkEvent {
 }
 
 /** Decodes and parses one EventReceived as parseEvents does, refusing what it refuses; its rows go to `rows`. */
-export function parseBulkEvent(codec: Codec, headers: Headers, value: Buffer, rows: CopySegments): BulkParse {
+export function parseBulkEvent(codec: Codec, headers: Headers, value: Buffer, rows: CopySegments, pairs?: TagPairs): BulkParse {
   const parsed = readEvent(codec, headers, value);
-  return parsed.ok ? { ok: true, event: bulkEvent(parsed.parsed, rows) } : parsed;
+  return parsed.ok ? { ok: true, event: bulkEvent(parsed.parsed, rows, pairs) } : parsed;
 }

@@ -32,6 +32,8 @@ export interface ReadBatch {
   versions: (string | null)[];
   others: OtherRecord[];
   rows: BulkRows;
+  /** The numbers of its events' tags and the pairs first met in it (tag-sums.ts); null once its reader stopped numbering them. */
+  tagPairs: { ids: Uint32Array; added: string[]; from: number } | null;
   nextOffset: number;
 }
 

@@ -4,6 +4,7 @@ import { Codec, headerText, SCHEMA_HEADER, VERSION_HEADER } from '@trapline/sche
 import { newBulkEvents, parseBulkEvent, pushBulkEvent } from './bulk-parse.ts';
 import { type ReadBatch, type ReaderJob, type ReaderMessage, READ_BATCH } from './bulk-read.ts';
 import { CopySegments } from './copy-rows.ts';
+import { TagPairs } from './tag-sums.ts';
 
 // A worker of readOnWorkers (bulk-read.ts): reads its partitions of the events topic over the wire
 // protocol, parses each EventReceived into its rows, and sends the batches to the loader in the
@@ -18,6 +19,13 @@ const stopped = new Set<number>();
  * partition, so a bundle is read before the events that come after it in the log.
  */
 const withBundles = new Set<number>();
+/** Each partition's tag pairs, numbered as first met. */
+const tagPairs = new Map<number, TagPairs>();
+const pairsOf = (partition: number) => {
+  let pairs = tagPairs.get(partition);
+  if (!pairs) tagPairs.set(partition, (pairs = new TagPairs()));
+  return pairs;
+};
 let credits = job.credits;
 let wake: (() => void) | undefined;
 
@@ -33,7 +41,7 @@ const post = (message: ReaderMessage) => parentPort!.postMessage(message);
 const own = (bytes: Buffer | null) => (bytes === null ? null : new Uint8Array(bytes));
 
 /** Adds one record to the batch: an EventReceived parsed into its columns and rows, any other as it is. */
-function add(batch: ReadBatch, record: WireRecord, rows: CopySegments): void {
+function add(batch: ReadBatch, record: WireRecord, rows: CopySegments, pairs: TagPairs): void {
   batch.offsets.push(record.offset);
   const schema = headerText(record.headers, SCHEMA_HEADER);
   if (record.value === null || schema !== 'EventReceived') {
@@ -45,7 +53,7 @@ function add(batch: ReadBatch, record: WireRecord, rows: CopySegments): void {
     batch.others.push({ key: own(record.key), value: own(record.value), headers: record.headers });
     return;
   }
-  const parsed = parseBulkEvent(codec, record.headers, record.value, rows);
+  const parsed = parseBulkEvent(codec, record.headers, record.value, rows, pairs);
   if (!parsed.ok) {
     batch.kinds.push(-1 - batch.others.length);
     batch.others.push({ reason: parsed.reason });
@@ -75,11 +83,15 @@ async function take(partition: number, records: WireRecord[], nextOffset: number
     const last = from + READ_BATCH >= records.length;
     const batch: ReadBatch = {
       partition, offsets: [], kinds: [], events: newBulkEvents(), raws: [], versions: [], others: [],
-      rows: { bytes: new Uint8Array(0), marks: new Uint32Array(0) }, nextOffset: last ? nextOffset : slice.at(-1)!.offset + 1,
+      rows: { bytes: new Uint8Array(0), marks: new Uint32Array(0) }, tagPairs: null, nextOffset: last ? nextOffset : slice.at(-1)!.offset + 1,
     };
-    for (const record of slice) add(batch, record, rows);
+    const pairs = pairsOf(partition);
+    for (const record of slice) add(batch, record, rows, pairs);
     batch.rows = rows.done();
-    job.batches.postMessage(batch, [batch.rows.bytes.buffer as ArrayBuffer, batch.rows.marks.buffer as ArrayBuffer]);
+    batch.tagPairs = pairs.take();
+    const moved = [batch.rows.bytes.buffer as ArrayBuffer, batch.rows.marks.buffer as ArrayBuffer];
+    if (batch.tagPairs) moved.push(batch.tagPairs.ids.buffer as ArrayBuffer);
+    job.batches.postMessage(batch, moved);
     post({ type: 'batch' });
   }
 }

@@ -13,6 +13,7 @@ import { applyRecord } from '../read-models/index.ts';
 import { groupOnResolvedFrames } from '../read-models/resolved-frames.ts';
 import { BinaryRows, ChunkPool, copyFromStdin, CopyRows, CopySegments, type RowChunks } from './copy-rows.ts';
 import { EventIds } from '../rebuild/event-ids.ts';
+import { TagSums } from './tag-sums.ts';
 import { EVENT_COLUMNS } from '../read-models/event-columns.ts';
 import { EVENT_TAGS } from '../read-models/tag-values.ts';
 
@@ -21,7 +22,8 @@ import { EVENT_TAGS } from '../read-models/tag-values.ts';
 // (seen events, live hashes, short ids, statuses, the releases' first appearance) is kept in
 // memory instead; events (with their tags) and their directory go by COPY into tables stripped of
 // their indexes and constraints; issues are written once at the end from memory, their tag values
-// by one INSERT … SELECT … GROUP BY over the events' tags (so the user_count triggers fire once),
+// too, summed as the events were placed (tag-sums.ts; past its bound, by one INSERT … SELECT …
+// GROUP BY over the events' tags), each in one statement (so the user_count trigger fires once),
 // and the indexes and constraints are built last, a few at once.
 //
 // Each partition is taken in log order, record by record with the per-batch path's own decisions
@@ -93,6 +95,8 @@ export interface BulkLoaderOptions {
   maxEvents?: number;
   /** Events per COPY. */
   copyRows?: number;
+  /** Tag values summed in memory at most (then they are summed over the events rows at the end). */
+  maxTagValues?: number;
 }
 
 export interface BulkFigures {
@@ -108,8 +112,10 @@ export interface BulkFigures {
   /** Seconds each table's COPYs took (summed: up to four run at once), and the reading waited for them. */
   copySeconds: { events: number; eventIds: number };
   waitSeconds: number;
-  /** Seconds of the final writes: issues, hashes and the tag values' INSERT … SELECT … GROUP BY. */
+  /** Seconds of writing the tag values. */
   aggregateSeconds: number;
+  /** How the tag values were summed: in memory, or over the events rows (and why). */
+  tagValues: string;
 }
 
 export class BulkLoader {
@@ -153,6 +159,8 @@ export class BulkLoader {
   private readonly copySeconds = { events: 0, eventIds: 0 };
   private waitSeconds = 0;
   private aggregateSeconds = 0;
+  /** The tag values, summed as the events are placed (tag-sums.ts); the aggregate over the events rows runs if they were given up. */
+  private readonly tagSums: TagSums;
   private events = 0;
   /** Keys of events refused as expired on arrival: erased from the log once the rebuild has them. */
   readonly erasures: string[] = [];
@@ -164,6 +172,7 @@ export class BulkLoader {
     this.widthSeconds = options.partitionWidthSeconds ?? 86400;
     this.maxEvents = options.maxEvents ?? 4_000_000;
     this.copyRows = options.copyRows ?? 4000;
+    this.tagSums = new TagSums(options.maxTagValues);
   }
 
   /** Strips the bulk tables of their indexes and constraints, remembering each to build it again. */
@@ -216,9 +225,13 @@ export class BulkLoader {
   async take(batch: ReadBatch): Promise<void> {
     if (this.failure) throw this.failure;
     const { partition, offsets, kinds } = batch;
+    this.tagSums.learn(partition, batch.tagPairs);
+    // Where each event's tag numbers start in the batch's.
+    const tagStarts = new Uint32Array(batch.events.tags.length + 1);
+    for (let event = 0; event < batch.events.tags.length; event += 1) tagStarts[event + 1] = tagStarts[event]! + batch.events.tags[event]!;
     for (let index = 0; index < offsets.length && !this.stops.has(partition); index += 1) {
       const kind = kinds[index]!;
-      if (kind >= 0) await this.takeEvent(partition, batch, kind, offsets[index]!);
+      if (kind >= 0) await this.takeEvent(partition, batch, kind, offsets[index]!, tagStarts);
       else await this.apply(partition, batch.others[-1 - kind]!, offsets[index]!);
     }
     this.reached(partition, batch.nextOffset);
@@ -230,7 +243,7 @@ export class BulkLoader {
   }
 
   /** An EventReceived its reader parsed: the batch's event at `index`. */
-  private async takeEvent(partition: number, batch: ReadBatch, index: number, offset: number): Promise<void> {
+  private async takeEvent(partition: number, batch: ReadBatch, index: number, offset: number, tagStarts: Uint32Array): Promise<void> {
     if (this.events >= this.maxEvents) return this.stop(partition, offset, `the memory bound: ${this.maxEvents} events held`);
     const rawMark = batch.raws[index]!;
     const entry = bulkEventAt(batch.events, index);
@@ -238,7 +251,8 @@ export class BulkLoader {
       // Its reader had not seen the project's bundles (they are on another partition): the per-batch path reads it again.
       return this.stop(partition, offset, 'an event of a project with artifact bundles came without its value');
     }
-    await this.event(entry, batch.rows, rawMark < 0 ? undefined : { version: batch.versions[index] ?? undefined, mark: rawMark }, offset);
+    const groupId = await this.event(entry, batch.rows, rawMark < 0 ? undefined : { version: batch.versions[index] ?? undefined, mark: rawMark }, offset);
+    if (groupId !== undefined && batch.tagPairs) this.tagSums.add(partition, groupId, entry.projectId, batch.tagPairs.ids, tagStarts[index]!, tagStarts[index + 1]!, entry.receivedAt);
     this.next.set(partition, offset + 1);
   }
 
@@ -274,8 +288,11 @@ export class BulkLoader {
     this.next.set(partition, offset + 1);
   }
 
-  /** `raw`: where its value lies in `rows` (between the mark and the next) when it may have to be read again. */
-  private async event(entry: BulkEvent, rows: BulkRows, raw: { version: string | undefined; mark: number } | undefined, offset: number): Promise<void> {
+  /**
+   * `raw`: where its value lies in `rows` (between the mark and the next) when it may have to be
+   * read again. Returns the issue it joined (undefined: not stored, a duplicate or expired).
+   */
+  private async event(entry: BulkEvent, rows: BulkRows, raw: { version: string | undefined; mark: number } | undefined, offset: number): Promise<number | undefined> {
     const projectId = entry.projectId;
     if (raw && this.withBundles.has(projectId)) {
       // Grouped on the symbolicated frames as the per-batch path groups it (rare: projects with
@@ -298,10 +315,10 @@ export class BulkLoader {
     const hashKey = pairKey(projectId, entry.hash);
     const live = this.hashes.get(hashKey);
     const placement = placeEvent(entry, this.seen.get(projectId)?.has(entry.eventId) ?? false, NO_TOMBSTONES, live, this.expiredBefore);
-    if (placement.kind === 'duplicate') return;
+    if (placement.kind === 'duplicate') return undefined;
     if (placement.kind === 'expired') {
       this.erasures.push(eventKeys.event(projectId, entry.eventId));
-      return;
+      return undefined;
     }
     if (placement.kind !== 'joined') throw new Error(`bulk placement without tombstones cannot be ${placement.kind}`);
     let seen = this.seen.get(projectId);
@@ -356,6 +373,7 @@ export class BulkLoader {
     buffer.eventIds.copied(bytes, marks[m + 2]!, marks[m + 3]!).ended();
     this.tags += entry.tags;
     if (buffer.events.rows >= this.copyRows) await this.flush();
+    return group.id;
   }
 
   /** GroupStatusChanged as read-models.ts applies it (no group is pending deletion in a bulk load). */
@@ -446,10 +464,11 @@ export class BulkLoader {
     } finally {
       client.release();
     }
-    // The tag values' aggregate (one backend, a few seconds at a million events) runs beside the
-    // index builds of the tables it does not write; the groups' other indexes wait for it (its
-    // user_count trigger updates groups, which CREATE INDEX would block) and so do the tag values'.
-    // The largest first, spread over `parallel` connections.
+    // The tag values (their sums from memory, or else the aggregate over the events rows: one
+    // backend, a few seconds at a million events) go in beside the index builds of the tables they
+    // do not write; the groups' other indexes wait for them (the user_count trigger updates groups,
+    // which CREATE INDEX would block) and so do the tag values'. The largest first, spread over
+    // `parallel` connections.
     const order = ['events', 'event_ids', 'group_tag_values', 'groups', 'group_hashes'];
     const byTable = (a: { table: string }, b: { table: string }) => order.indexOf(a.table) - order.indexOf(b.table);
     const afterAggregate = (index: { table: string }) => index.table === 'group_tag_values' || index.table === 'groups';
@@ -462,11 +481,7 @@ export class BulkLoader {
         await db.query(`SET maintenance_work_mem = '256MB'`);
         if (worker === 0) {
           const aggregateFrom = Date.now();
-          await db.query(
-            `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
-             SELECT e.group_id, min(e.project_id), u.key, u.value, count(*), min(e.received_at), max(e.received_at)
-             FROM events e ${EVENT_TAGS} GROUP BY e.group_id, u.key, u.value`,
-          );
+          await this.writeTagValues(db);
           this.aggregateSeconds = (Date.now() - aggregateFrom) / 1000;
           queue.push(...held);
         }
@@ -490,7 +505,25 @@ export class BulkLoader {
       stopped: [...this.stops.entries()].map(([partition, stop]) => ({ partition, ...stop })),
       loadingSeconds: this.loadingSeconds, indexingSeconds: (Date.now() - indexingFrom) / 1000,
       copySeconds: this.copySeconds, waitSeconds: this.waitSeconds, aggregateSeconds: this.aggregateSeconds,
+      tagValues: this.tagSums.gaveUp === undefined ? 'summed in memory' : `summed over the events rows: ${this.tagSums.gaveUp}`,
     };
+  }
+
+  /** The tag values: the sums from memory in one COPY (its statement fires the user_count trigger once), or the aggregate over the events rows. */
+  private async writeTagValues(db: PoolClient): Promise<void> {
+    if (this.tagSums.gaveUp === undefined) {
+      const rows = new BinaryRows(this.chunks);
+      for (const sum of this.tagSums.rows()) {
+        rows.row(7).int8(sum.groupId).int8(sum.projectId).text(sum.key).text(sum.value).int8(sum.count).timestamp(sum.first).timestamp(sum.last).end();
+      }
+      await copyInto(db, 'group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)', rows);
+      return;
+    }
+    await db.query(
+      `INSERT INTO group_tag_values (group_id, project_id, key, value, times_seen, first_seen, last_seen)
+       SELECT e.group_id, min(e.project_id), u.key, u.value, count(*), min(e.received_at), max(e.received_at)
+       FROM events e ${EVENT_TAGS} GROUP BY e.group_id, u.key, u.value`,
+    );
   }
 
   private async rebuildIndexes(client: PoolClient, which: (index: (typeof this.dropped)[number]) => boolean): Promise<void> {

@@ -87,8 +87,12 @@ describe('the bulk path of trapline rebuild', () => {
     expect((expected.groups as { user_count: number }[]).every((group) => group.user_count > 0)).toBe(true);
     const phases: string[] = [];
     const bulk = await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulkMinRecords: 0, progress: (line) => phases.push(line.split(':')[0]!) });
-    expect(bulk.bulk).toMatchObject({ events: 600, stopped: [] });
+    expect(bulk.bulk).toMatchObject({ events: 600, stopped: [], tagValues: 'summed in memory' });
     expect(phases).toEqual(expect.arrayContaining(['indexing', 'swapping']));
+    expect(await snapshot()).toEqual(expected);
+    // Past its bound the sums are given up for the aggregate over the events rows: the same rows.
+    const bounded = await rebuild({ config: env.config, kafka, logger, handoverLag: 0, bulkMinRecords: 0, bulkMaxTagValues: 20 });
+    expect(bounded.bulk).toMatchObject({ events: 600, stopped: [], tagValues: expect.stringMatching(/^summed over the events rows: more than 20 /) });
     expect(await snapshot()).toEqual(expected);
 
     // A deletion in project 2's partition, then more events: that partition goes on by the per-batch path from it.

@@ -17,6 +17,7 @@ export interface BulkPhaseOptions {
   ranges: OffsetRange[];
   partitionWidthSeconds?: number;
   maxEvents?: number;
+  maxTagValues?: number;
   onIndexing?: () => void;
   /** Records read so far, for the progress line. */
   onRecords?: (records: number) => void;
@@ -32,8 +33,11 @@ export interface BulkPhaseResult extends BulkFigures {
   erasures: string[];
 }
 
-export async function bulkPhase({ kafka, pool, codec, topic, ranges, partitionWidthSeconds, maxEvents, onIndexing, onRecords }: BulkPhaseOptions): Promise<BulkPhaseResult> {
-  const loader = new BulkLoader({ pool, codec, topic, ...(partitionWidthSeconds === undefined ? {} : { partitionWidthSeconds }), ...(maxEvents === undefined ? {} : { maxEvents }) });
+export async function bulkPhase({ kafka, pool, codec, topic, ranges, partitionWidthSeconds, maxEvents, maxTagValues, onIndexing, onRecords }: BulkPhaseOptions): Promise<BulkPhaseResult> {
+  const loader = new BulkLoader({
+    pool, codec, topic, ...(partitionWidthSeconds === undefined ? {} : { partitionWidthSeconds }), ...(maxEvents === undefined ? {} : { maxEvents }),
+    ...(maxTagValues === undefined ? {} : { maxTagValues }),
+  });
   await loader.prepare();
   for (const range of ranges) loader.reached(range.partition, Number(range.from));
   let records = 0;

@@ -39,6 +39,8 @@ export interface RebuildOptions {
    * in a few seconds.
    */
   bulkMinRecords?: number;
+  /** Tag values the bulk path sums in memory at most (past it, over the events rows at the end). */
+  bulkMaxTagValues?: number;
 }
 
 export interface RebuildResult {
@@ -112,7 +114,7 @@ const sum = (positions: Positions) => [...positions.values()].reduce((total, off
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 10000, bulk = true, bulkMaxEvents, bulkMinRecords = 20000 }: RebuildOptions): Promise<RebuildResult> {
+export async function rebuild({ config, kafka, logger, keepOld = false, progress = () => undefined, now = Date.now, handoverLag = 2000, handoverTimeoutMs = 10000, bulk = true, bulkMaxEvents, bulkMinRecords = 20000, bulkMaxTagValues }: RebuildOptions): Promise<RebuildResult> {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const sources = PROJECTED_TOPICS.map((id) => topics[id]);
   const stamp = String(now());
@@ -147,6 +149,7 @@ export async function rebuild({ config, kafka, logger, keepOld = false, progress
         const loaded = await bulkPhase({
           kafka, pool, codec, topic: topics.events, ranges, partitionWidthSeconds: config.EVENTS_PARTITION_SECONDS,
           ...(bulkMaxEvents === undefined ? {} : { maxEvents: bulkMaxEvents }),
+          ...(bulkMaxTagValues === undefined ? {} : { maxTagValues: bulkMaxTagValues }),
           onIndexing: () => progress('indexing: building the indexes and constraints once'),
           onRecords: (records) => {
             if (now() - shown < 500) return;
