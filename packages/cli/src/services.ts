@@ -22,9 +22,13 @@ export type ServiceName = (typeof SERVICES)[number];
  * bench/README.md, "Projector performance"). Ingest keeps each request's body, parsed event and
  * payload alive while Kafka acknowledges (tens of ms under load): in the default young generation
  * they outlived scavenges and were promoted; 32 MB semi-spaces made an event about 1.5 times cheaper
- * in CPU (bench/results/2026-12-02-ingest-profile.md).
+ * in CPU (bench/results/2026-12-02-ingest-profile.md). The projector's semi-spaces also start at
+ * 32 MB, not 1 MB: V8 grows them only while much survives, and the rebuild's parse workers (whose
+ * heaps take the process' flags) stayed at a few MB, promoting whatever outlived two scavenges;
+ * starting at 32 MB took their scavenges from about 60 to 23 per 100,000 events
+ * (bench/results/2026-12-08-binary-copy.md).
  */
-export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64'], ingest: ['--max-semi-space-size=32'] };
+export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64', '--min-semi-space-size=32'], ingest: ['--max-semi-space-size=32'] };
 
 
 export interface RunningService {

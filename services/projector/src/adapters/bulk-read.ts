@@ -83,7 +83,8 @@ export async function readOnWorkers(options: BulkReadersOptions, take: (batch: R
   const shares = Array.from({ length: count }, (_, index) => ranges.filter((_range, at) => at % count === index));
   const result: ReadResult = { idle: [], unreadable: [] };
   // The code runs from source: a worker needs tsx (Node's own type stripping refuses parts of it).
-  // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`).
+  // Only the process' loaders are passed on: a worker refuses V8 flags (`--max-semi-space-size`),
+  // and its heap takes the process' own (NODE_FLAGS in packages/cli/src/services.ts).
   const execArgv = ['--import', 'tsx'];
   // Each worker's batches wait on a port of their own, still serialized, until the loader takes
   // them (receiveMessageOnPort): a batch is made into objects only when its turn comes, and they

@@ -10,7 +10,9 @@
 
 /** Pairs of one partition, numbered in the order they were first met. */
 export class TagPairs {
-  private readonly ids = new Map<string, number>();
+  /** key → value → number (no string made per tag to look it up). */
+  private readonly ids = new Map<string, Map<string, number>>();
+  private size = 0;
   private added: string[] = [];
   private eventIds: number[] = [];
   private full = false;
@@ -21,16 +23,16 @@ export class TagPairs {
   add(tags: readonly (readonly [string, string])[]): boolean {
     if (this.full) return false;
     for (const [key, value] of tags) {
-      // The key's length first: no two pairs share a name whatever their characters.
-      const name = `${key.length}:${key}${value}`;
-      let id = this.ids.get(name);
+      let values = this.ids.get(key);
+      if (values === undefined) this.ids.set(key, (values = new Map()));
+      let id = values.get(value);
       if (id === undefined) {
-        if (this.ids.size >= this.maxPairs) {
+        if (this.size >= this.maxPairs) {
           this.full = true;
           this.ids.clear();
           return false;
         }
-        this.ids.set(name, (id = this.ids.size));
+        values.set(value, (id = this.size++));
         this.added.push(key, value);
       }
       this.eventIds.push(id);
@@ -46,7 +48,7 @@ export class TagPairs {
   take(): { ids: Uint32Array; added: string[]; from: number } | null {
     if (this.full) return null;
     const added = this.added;
-    const taken = { ids: Uint32Array.from(this.eventIds), added, from: this.ids.size - added.length / 2 };
+    const taken = { ids: Uint32Array.from(this.eventIds), added, from: this.size - added.length / 2 };
     this.added = [];
     this.eventIds = [];
     return taken;
