@@ -22,12 +22,17 @@ export function brokerAddress(address: string): { host: string; port: number } {
   return { host: address.slice(0, separator), port: Number(address.slice(separator + 1)) };
 }
 
+/** Bytes a connection reads at a time. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 /** One broker connection; requests are answered in the order sent (topic-configs.ts uses it too). */
 export class BrokerConnection {
   private readonly socket: Socket;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private expected = -1;
+  /** The next answer's size as it comes in, then the answer itself, filled as its bytes come. */
+  private readonly size = Buffer.alloc(4);
+  private sizeHave = 0;
+  private answer: Buffer | undefined;
+  private answerHave = 0;
   private readonly waiting: { resolve: (body: Buffer) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }[] = [];
   private nextCorrelation = 1;
   private failure: Error | undefined;
@@ -35,19 +40,32 @@ export class BrokerConnection {
   private constructor(socket: Socket, private readonly timeoutMs: number) {
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.received(chunk));
     socket.on('error', (error) => this.fail(error));
     socket.on('close', () => this.fail(new Error('the broker closed the connection')));
   }
 
   static open(host: string, port: number, timeoutMs: number): Promise<BrokerConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      let connection: BrokerConnection | undefined;
+      // Every read lands in one buffer of the connection's, copied out at once into the answer it
+      // belongs to: no buffer per read, then no joining of them (a rebuild's parse worker reads
+      // gigabytes, and memory outside the heap that comes and goes starts full collections).
+      const reads = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const socket = connect({
+        host, port,
+        onread: {
+          buffer: reads,
+          callback: (bytes) => {
+            connection?.received(reads.subarray(0, bytes));
+            return true;
+          },
+        },
+      });
       const timer = setTimeout(() => socket.destroy(new Error(`no connection to ${host}:${port} in ${timeoutMs} ms`)), timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeListener('error', reject);
-        resolve(new BrokerConnection(socket, timeoutMs));
+        resolve((connection = new BrokerConnection(socket, timeoutMs)));
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
@@ -74,31 +92,33 @@ export class BrokerConnection {
     this.fail(new Error('closed'));
   }
 
-  private received(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+  /** Bytes read (a view of the read buffer: copied before this returns). */
+  private received(bytes: Buffer): void {
+    let at = 0;
     for (;;) {
-      if (this.expected < 0) {
-        if (this.buffered < 4) return;
-        this.expected = this.flat().readInt32BE(0);
+      if (this.answer === undefined) {
+        const taken = Math.min(4 - this.sizeHave, bytes.length - at);
+        bytes.copy(this.size, this.sizeHave, at, at + taken);
+        this.sizeHave += taken;
+        at += taken;
+        if (this.sizeHave < 4) return;
+        this.answer = Buffer.allocUnsafe(this.size.readInt32BE(0));
+        this.answerHave = 0;
+        this.sizeHave = 0;
       }
-      if (this.buffered < 4 + this.expected) return;
-      const all = this.flat();
-      const frame = all.subarray(4, 4 + this.expected);
-      const rest = all.subarray(4 + this.expected);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.expected = -1;
+      const taken = Math.min(this.answer.length - this.answerHave, bytes.length - at);
+      bytes.copy(this.answer, this.answerHave, at, at + taken);
+      this.answerHave += taken;
+      at += taken;
+      if (this.answerHave < this.answer.length) return;
+      const answer = this.answer;
+      this.answer = undefined;
       const next = this.waiting.shift();
       if (!next) return this.fail(new Error('an answer nobody asked for'));
       clearTimeout(next.timer);
-      next.resolve(frame.subarray(4)); // past the correlation id: answers come in order
+      next.resolve(answer.subarray(4)); // past the correlation id: answers come in order
+      if (this.failure) return;
     }
-  }
-
-  private flat(): Buffer {
-    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0]!;
   }
 
   private fail(error: Error): void {

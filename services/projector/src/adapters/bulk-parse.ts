@@ -18,7 +18,7 @@ import type { TagPairs } from './tag-sums.ts';
 
 /**
  * An EventReceived as the bulk load decides on it, with its rows written ahead in COPY's binary form
- * (`BulkRows`, COPY's binary form): all of each row but the issue's id, which only the decisions in log order give.
+ * (`BulkRows`): all of each row but the issue's id, which only the decisions in log order give.
  */
 export interface BulkEvent {
   projectId: number;
