@@ -55,6 +55,7 @@ export class TagPairs {
   }
 }
 
+/** An issue's count, first and last seen of one tag value (the live projector's run sums too, read-models/events.ts). */
 export interface TagValueSum {
   groupId: number;
   projectId: number;

@@ -1,6 +1,7 @@
 import { ensureEventPartitions, type PoolClient } from '@trapline/runtime';
 import { copyInto } from '../adapters/copy-in.ts';
 import { BinaryRows, CopyRows } from '../adapters/copy-rows.ts';
+import type { TagValueSum } from '../adapters/tag-sums.ts';
 import { EVENT_COLUMNS, EVENT_FIELDS } from './event-columns.ts';
 import { eventKeys } from '@trapline/schemas';
 import { shortIdNumber } from '../domain/issue.ts';
@@ -234,18 +235,8 @@ async function addTagValues(db: PoolClient, joined: Joined[]): Promise<void> {
   );
 }
 
-interface TagValueDelta {
-  groupId: number;
-  projectId: number;
-  key: string;
-  value: string;
-  count: number;
-  first: number;
-  last: number;
-}
-
-/** Per issue, key and value (nested maps: the strings' own hashes, no key built per tag). */
-type TagValueDeltas = Map<number, Map<string, Map<string, TagValueDelta>>>;
+/** Per issue, key and value, what a run adds (nested maps: the strings' own hashes, no key built per tag). */
+type TagValueDeltas = Map<number, Map<string, Map<string, TagValueSum>>>;
 
 function addTagValue(values: TagValueDeltas, groupId: number, projectId: number, key: string, value: string, at: number): void {
   let keys = values.get(groupId);
