@@ -5,12 +5,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import pg from 'pg';
 import { Appender, createKafka, createLogger, type Kafka } from '@trapline/runtime';
 import { Codec, eventKeys } from '@trapline/schemas';
-import { serviceSet } from '@trapline/cli/services';
+import { type ServiceSet, serviceSet } from '@trapline/cli/services';
 import { rebuild } from '@trapline/projector';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
-import { isolated } from '../test/harness.ts';
+import { isolated, type Isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
-import { cpuSecondsOf, machineTicks, schedTimesBetween, schedTimesOf, ThreadSampler } from './load.ts';
+import { cpuSecondsOfTree, machineTicks, schedTimesBetween, schedTimesOf, ThreadSampler } from './load.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Projection rate of the live projector and of `trapline rebuild`, with
@@ -140,6 +140,114 @@ export async function ackToVisible(kafka: Kafka, codec: Codec, topic: string, po
   }
 }
 
+interface LiveCpu {
+  /** The projector's processes (its primary and workers), per event. */
+  projectorUs: number;
+  postgresUs: number;
+  machineIdle: number;
+  /** Per JavaScript thread (each worker's), on average. */
+  javaScriptBusy: number;
+  javaScriptWaiting: number;
+  /** V8's helper threads of all the projector's processes, summed. */
+  v8Helpers: number;
+}
+const NO_LIVE_CPU: LiveCpu = { projectorUs: NaN, postgresUs: NaN, machineIdle: NaN, javaScriptBusy: NaN, javaScriptWaiting: NaN, v8Helpers: NaN };
+interface LiveRun {
+  rate: number;
+  cpu: LiveCpu;
+  latency: Awaited<ReturnType<typeof ackToVisible>> | undefined;
+}
+
+/** The pids of `pid`'s projector workers (PROJECTOR_WORKERS > 1), or `pid` itself (one process). */
+function projectorProcesses(pid: number): number[] {
+  const workers: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (parent === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('projector/src/main.ts')) workers.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return workers.length > 0 ? workers : [pid];
+}
+
+/**
+ * The projector service (`workers` processes) started on `env`'s backlog of EVENTS events and
+ * measured until it has projected them all; then ack → visible (without the rebuilds, which would
+ * count those events), and the service stopped.
+ */
+async function liveProjection(env: Isolated, services: ServiceSet, workers: number): Promise<LiveRun> {
+  const kafka = createKafka(env.config.kafkaBrokers, 'bench', createLogger('bench', 'warn'));
+  const database = decodeURIComponent(new URL(env.config.DATABASE_URL).pathname.slice(1));
+  // Counted on a connection of its own, left out of the backends' CPU, in the event directory
+  // (a fraction of the events table's size: counting it every 100 ms costs little).
+  const counter = new pg.Client({ connectionString: env.config.DATABASE_URL });
+  await counter.connect();
+  const counterPid = ((await counter.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+  const count = async () => ((await counter.query('SELECT count(*)::int AS n FROM event_ids')).rows[0] as { n: number }).n;
+  const key = workers === 1 ? 'projector' : 'projector.workers';
+  if (workers === 1) await services.start('projector');
+  else await services.startInstance('projector', 'workers', { PROJECTOR_WORKERS: String(workers) });
+  await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
+  const liveStart = process.hrtime.bigint();
+  const liveFirst = await count();
+  // CPU per event of the projector and of the Postgres backends serving it: on a machine others
+  // keep busy, steadier than the rate.
+  const pid = services.services.get(key)!.process.pid!;
+  const projectorBefore = cpuSecondsOfTree(pid);
+  // Whether the two cores are what bounds it: the machine's idle share; how much of the time the
+  // projector's JavaScript threads ran, and how much they were ready to run but waited for a core;
+  // how much V8's helper threads (GC, compilation) ran.
+  const machineBefore = machineTicks();
+  const processes = projectorProcesses(pid);
+  const threadsBefore = processes.map((member) => schedTimesOf(member));
+  const backendsBefore = postgresBackendTicks(database);
+  const backends = new Map(backendsBefore);
+  const sampler = setInterval(() => {
+    for (const [id, ticks] of postgresBackendTicks(database)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
+  }, 200);
+  await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS).finally(() => clearInterval(sampler));
+  const liveSeconds = Number(process.hrtime.bigint() - liveStart) / 1e9;
+  const rate = (EVENTS - liveFirst) / liveSeconds;
+  const machineAfter = machineTicks();
+  const machineIdle = +((machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total)).toFixed(2);
+  const threads = processes.map((member, index) => new Map(schedTimesBetween(threadsBefore[index]!, schedTimesOf(member))));
+  const summed = (name: string, field: 'running' | 'waiting') => threads.reduce((sum, times) => sum + (times.get(name)?.[field] ?? NaN), 0);
+  const share = (seconds: number) => +(seconds / liveSeconds).toFixed(2);
+  for (const [id, ticks] of postgresBackendTicks(database)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
+  backends.delete(counterPid);
+  await counter.end();
+  const cpu: LiveCpu = {
+    projectorUs: Math.round(((cpuSecondsOfTree(pid) - projectorBefore) * 1e6) / (EVENTS - liveFirst)),
+    postgresUs: Math.round(([...backends.entries()].reduce((sum, [id, ticks]) => sum + ticks - (backendsBefore.get(id) ?? 0), 0) / 100) * 1e6 / (EVENTS - liveFirst)),
+    machineIdle,
+    javaScriptBusy: share(summed('MainThread', 'running') / processes.length),
+    javaScriptWaiting: share(summed('MainThread', 'waiting') / processes.length),
+    v8Helpers: share(summed('V8Worker', 'running')),
+  };
+  // Its events join the log: only without the rebuilds, which would count them.
+  const latency = WITH_REBUILD ? undefined : await ackToVisible(kafka, new Codec(), env.topics.events, env.pool, EVENTS);
+  await services.stop(key);
+  return { rate, cpu, latency };
+}
+
+/** A live run's rows: its rate and CPU against the COPY's, then its ack → visible if measured. */
+function liveRows(label: string, run: LiveRun, copyRate: number, copyCpuUs: number): string[][] {
+  const { cpu, latency } = run;
+  const threads = label === 'live projector' ? 'the projector\'s JavaScript thread' : 'each worker\'s JavaScript thread';
+  return [
+    [label, `${Math.round(run.rate)} events/s`, 'COPY', String(+(run.rate / copyRate).toFixed(2)), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
+    [`${label}, CPU`, `${cpu.projectorUs + cpu.postgresUs} µs/event`, 'COPY CPU', String(+(copyCpuUs / (cpu.projectorUs + cpu.postgresUs)).toFixed(2)),
+      `projector ${cpu.projectorUs} µs, Postgres backends ${cpu.postgresUs} µs per event; meanwhile the machine idle ${Math.round(cpu.machineIdle * 100)} %, ${threads} running ${Math.round(cpu.javaScriptBusy * 100)} % of the time and waiting for a core ${Math.round(cpu.javaScriptWaiting * 100)} %, V8's helper threads running ${Math.round(cpu.v8Helpers * 100)} %`],
+    ...(latency ? [
+      [`${label}: ack → visible, quiet`, `p50 ${latency.quiet.p50ms} ms, p99 ${latency.quiet.p99ms} ms`, '', '', `${latency.quiet.samples} single events one after the other, event_ids polled every 10 ms`],
+      [`${label}: ack → visible, paced`, `p50 ${latency.paced.p50ms} ms, p99 ${latency.paced.p99ms} ms`, '≤ 1 s p99', '', `${latency.paced.samples} events appended one by one at ${PACED_RATE}/s`],
+    ] : []),
+  ];
+}
+
 export async function projectorScenario(): Promise<Scenario> {
   const env = await isolated({ LOG_LEVEL: 'warn' });
   const logger = createLogger('bench', 'warn');
@@ -152,60 +260,24 @@ export async function projectorScenario(): Promise<Scenario> {
     await appendBenchLog(kafka, codec, env.topics.events, EVENTS, receivedAt);
 
 
-    // Live: the projector service consumes the whole backlog.
+    // Live: the projector service consumes the whole backlog, as one process; then, in an
+    // environment of its own with the same backlog, as PROJECTOR_WORKERS=2.
     let liveRate = NaN;
     let latency: Awaited<ReturnType<typeof ackToVisible>> | undefined;
-    let liveCpu = { projectorUs: NaN, postgresUs: NaN, machineIdle: NaN, javaScriptBusy: NaN, javaScriptWaiting: NaN, v8Helpers: NaN };
-    const liveDatabase = decodeURIComponent(new URL(env.config.DATABASE_URL).pathname.slice(1));
+    let liveCpu: LiveCpu = NO_LIVE_CPU;
+    let twoWorkers: LiveRun | undefined;
     if (WITH_LIVE) {
-      // Counted on a connection of its own, left out of the backends' CPU, in the event directory
-      // (a fraction of the events table's size: counting it every 100 ms costs little).
-      const counter = new pg.Client({ connectionString: env.config.DATABASE_URL });
-      await counter.connect();
-      const counterPid = ((await counter.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
-      const count = async () => ((await counter.query('SELECT count(*)::int AS n FROM event_ids')).rows[0] as { n: number }).n;
-      await services.start('projector');
-      await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
-      const liveStart = process.hrtime.bigint();
-      const liveFirst = await count();
-      // CPU per event of the projector and of the Postgres backends serving it: on a machine others
-      // keep busy, steadier than the rate.
-      const pid = services.services.get('projector')!.process.pid!;
-      const projectorBefore = cpuSecondsOf(pid);
-      // Whether the two cores are what bounds it: the machine's idle share; how much of the time the
-      // projector's JavaScript thread ran, and how much it was ready to run but waited for a core;
-      // how much V8's helper threads (GC, compilation) ran.
-      const machineBefore = machineTicks();
-      const threadsBefore = schedTimesOf(pid);
-      const backendsBefore = postgresBackendTicks(liveDatabase);
-      const backends = new Map(backendsBefore);
-      const sampler = setInterval(() => {
-        for (const [id, ticks] of postgresBackendTicks(liveDatabase)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
-      }, 200);
-      await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS).finally(() => clearInterval(sampler));
-      const liveSeconds = Number(process.hrtime.bigint() - liveStart) / 1e9;
-      liveRate = (EVENTS - liveFirst) / liveSeconds;
-      const machineAfter = machineTicks();
-      const machineIdle = +((machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total)).toFixed(2);
-      const threads = new Map(schedTimesBetween(threadsBefore, schedTimesOf(pid)));
-      const share = (seconds: number | undefined) => +((seconds ?? NaN) / liveSeconds).toFixed(2);
-      const javaScriptBusy = share(threads.get('MainThread')?.running);
-      const javaScriptWaiting = share(threads.get('MainThread')?.waiting);
-      const v8Helpers = share(threads.get('V8Worker')?.running);
-      for (const [id, ticks] of postgresBackendTicks(liveDatabase)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
-      backends.delete(counterPid);
-      await counter.end();
-      liveCpu = {
-        projectorUs: Math.round(((cpuSecondsOf(pid) - projectorBefore) * 1e6) / (EVENTS - liveFirst)),
-        postgresUs: Math.round(([...backends.entries()].reduce((sum, [id, ticks]) => sum + ticks - (backendsBefore.get(id) ?? 0), 0) / 100) * 1e6 / (EVENTS - liveFirst)),
-        machineIdle,
-        javaScriptBusy,
-        javaScriptWaiting,
-        v8Helpers,
-      };
-      // Its events join the log: only without the rebuilds, which would count them.
-      if (!WITH_REBUILD) latency = await ackToVisible(kafka, codec, env.topics.events, env.pool, EVENTS);
-      await services.stop('projector');
+      const one = await liveProjection(env, services, 1);
+      ({ rate: liveRate, cpu: liveCpu, latency } = one);
+      const second = await isolated({ LOG_LEVEL: 'warn' });
+      const secondServices = serviceSet(second.env, { logDir: join(second.config.TRAPLINE_STATE_DIR!, 'logs') });
+      try {
+        await appendBenchLog(kafka, codec, second.topics.events, EVENTS, receivedAt);
+        twoWorkers = await liveProjection(second, secondServices, 2);
+      } finally {
+        await secondServices.stopAll();
+        await second.dispose();
+      }
     }
 
     // Rebuild: the same log into fresh tables, by the per-batch path (as before the bulk path), then
@@ -317,19 +389,19 @@ export async function projectorScenario(): Promise<Scenario> {
       const { copyRun, copyRate, copyRates } = await ceiling();
       const { result: _copied, ...copyCost } = copyRun;
       const ratio = +(liveRate / copyRate).toFixed(2);
+      const copyCpuUs = (copyCost.postgresCpuSeconds * 1e6) / EVENTS;
+      const one = { rate: liveRate, cpu: liveCpu, latency };
       return {
         name: 'projector',
-        figures: { events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling: { perSecond: Math.round(copyRate), runs: copyRates, ...copyCost }, live: { perSecond: Math.round(liveRate), ratioToCopy: ratio, cpu: liveCpu }, latency },
+        figures: {
+          events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling: { perSecond: Math.round(copyRate), runs: copyRates, ...copyCost }, live: { perSecond: Math.round(liveRate), ratioToCopy: ratio, cpu: liveCpu }, latency,
+          liveTwoWorkers: twoWorkers ? { perSecond: Math.round(twoWorkers.rate), ratioToCopy: +(twoWorkers.rate / copyRate).toFixed(2), cpu: twoWorkers.cpu, latency: twoWorkers.latency } : null,
+        },
         rows: [
           ['Postgres COPY of the event rows', `${Math.round(copyRate)} events/s`, '', '', `ceiling: ${EVENTS} rows of ${EVENT_BYTES} B payload, the faster of two runs (${copyRates.join(' and ')} events/s)`],
-          ['live projector', `${Math.round(liveRate)} events/s`, 'COPY', String(ratio), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
-          ['Postgres COPY, CPU', `${Math.round((copyCost.postgresCpuSeconds * 1e6) / EVENTS)} µs/event`, '', '', `Postgres backends ${copyCost.postgresCpuSeconds} s`],
-          ['live projector, CPU', `${liveCpu.projectorUs + liveCpu.postgresUs} µs/event`, 'COPY CPU', String(+((copyCost.postgresCpuSeconds * 1e6) / EVENTS / (liveCpu.projectorUs + liveCpu.postgresUs)).toFixed(2)),
-            `projector ${liveCpu.projectorUs} µs, Postgres backends ${liveCpu.postgresUs} µs per event; meanwhile the machine idle ${Math.round(liveCpu.machineIdle * 100)} %, the projector's JavaScript thread running ${Math.round(liveCpu.javaScriptBusy * 100)} % of the time and waiting for a core ${Math.round(liveCpu.javaScriptWaiting * 100)} %, V8's helper threads running ${Math.round(liveCpu.v8Helpers * 100)} %`],
-          ...(latency ? [
-            ['ack → visible, quiet', `p50 ${latency.quiet.p50ms} ms, p99 ${latency.quiet.p99ms} ms`, '', '', `${latency.quiet.samples} single events one after the other, event_ids polled every 10 ms`],
-            ['ack → visible, paced', `p50 ${latency.paced.p50ms} ms, p99 ${latency.paced.p99ms} ms`, '≤ 1 s p99', '', `${latency.paced.samples} events appended one by one at ${PACED_RATE}/s`],
-          ] : []),
+          ['Postgres COPY, CPU', `${Math.round(copyCpuUs)} µs/event`, '', '', `Postgres backends ${copyCost.postgresCpuSeconds} s`],
+          ...liveRows('live projector', one, copyRate, copyCpuUs),
+          ...(twoWorkers ? liveRows('live projector, PROJECTOR_WORKERS=2', twoWorkers, copyRate, copyCpuUs) : []),
         ],
       };
     };
@@ -364,11 +436,13 @@ export async function projectorScenario(): Promise<Scenario> {
       name: 'projector',
       figures: {
         events: EVENTS, eventBytes: EVENT_BYTES, projects: PROJECTS, groups: GROUPS, copyCeiling: { ...copyCeiling, ...copyCost }, live, rebuild: rebuilding,
+        liveTwoWorkers: twoWorkers ? { perSecond: Math.round(twoWorkers.rate), ratioToCopy: +(twoWorkers.rate / copyRate).toFixed(2), cpu: twoWorkers.cpu } : null,
         perBatchRebuild: perBatch ? { perSecond: Math.round(perBatchRate), seconds: +perBatch.seconds.toFixed(1), ...perBatchCost } : null,
       },
       rows: [
         ['Postgres COPY of the event rows', `${copyCeiling.perSecond} events/s`, '', '', `ceiling: ${EVENTS} rows of ${EVENT_BYTES} B payload, the faster of two runs (${copyRates.join(' and ')} events/s)`],
         ['live projector', `${live.perSecond} events/s`, 'COPY', String(live.ratioToCopy), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
+        ...(twoWorkers ? liveRows('live projector, PROJECTOR_WORKERS=2', twoWorkers, copyRate, cpuPerEvent(copyCost, false)).slice(0, 1) : []),
         ['Postgres COPY, CPU', `${cpuPerEvent(copyCost, false)} µs/event`, '', '', `Postgres backends ${copyCost.postgresCpuSeconds} s, WAL ${copyCost.walMB} MB`],
         ['trapline rebuild, per-batch path only', `${Math.round(perBatchRate)} events/s`, 'COPY', String(+(perBatchRate / copyRate).toFixed(2)), perBatch ? `${perBatch.seconds.toFixed(1)} s, everything included (bulk: false)` : 'not run'],
         ['trapline rebuild, per-batch path only, CPU', perBatchRun ? `${cpuPerEvent(perBatchRun)} µs/event` : 'not run', 'COPY CPU', perBatchRun ? String(+(cpuPerEvent(copyCost, false) / cpuPerEvent(perBatchRun)).toFixed(2)) : '',

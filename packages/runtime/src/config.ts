@@ -32,6 +32,9 @@ export const configSchema = z.object({
   INGEST_LINGER_MS: z.coerce.number().min(0).max(1000).default(5),
   API_PORT: port.default(9002),
   PROJECTOR_PORT: port.default(9003),
+  // The projector's processes (runtime/workers.ts): each a member of its consumer group, with the
+  // partitions the group gives it; one projects on about one core.
+  PROJECTOR_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   DELETER_PORT: port.default(9004),
   INGEST_URL: z.string().url().optional(),
   API_URL: z.string().url().optional(),

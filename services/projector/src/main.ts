@@ -1,10 +1,15 @@
-import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, postgresCheck, readConfig, runService, startHealthServer } from '@trapline/runtime';
+import { Appender, createKafka, createLogger, createMetrics, createPool, deadLetterCounter, postgresCheck, readConfig, runService, runsService, startHealthServer, superviseWorkers } from '@trapline/runtime';
 import { Codec, PROJECTED_TOPICS, topicNames } from '@trapline/schemas';
 import { Counter } from 'prom-client';
 import { startProjectorConsumer } from './app.ts';
 
 const config = readConfig();
 const logger = createLogger('projector', config.LOG_LEVEL);
+
+// PROJECTOR_WORKERS > 1: this process only supervises that many workers, each a member of the
+// projector's consumer group running what follows (its share of the partitions, its own
+// connections); they share PROJECTOR_PORT, and /metrics on any of them counts all of them.
+if (!runsService(config.PROJECTOR_WORKERS)) await superviseWorkers(logger, config.PROJECTOR_WORKERS);
 
 await runService(logger, async () => {
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
