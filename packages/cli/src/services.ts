@@ -26,9 +26,13 @@ export type ServiceName = (typeof SERVICES)[number];
  * 32 MB, not 1 MB: V8 grows them only while much survives, and the rebuild's parse workers (whose
  * heaps take the process' flags) stayed at a few MB, promoting whatever outlived two scavenges;
  * starting at 32 MB took their scavenges from about 60 to 23 per 100,000 events
- * (bench/results/2026-12-08-binary-copy.md).
+ * (bench/results/2026-12-08-binary-copy.md). And the projector collects its garbage on its own
+ * thread (--single-threaded-gc): V8's helper threads ran a fifth of a core beside it and, on cores
+ * Postgres and the broker share, waited for one as much; without them the live projector spent
+ * 47–54 instead of 59–64 µs of CPU per event, in four pairs of runs of four
+ * (bench/results/2026-12-08-projector-workers.md).
  */
-export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64', '--min-semi-space-size=32'], ingest: ['--max-semi-space-size=32'] };
+export const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { projector: ['--max-semi-space-size=64', '--min-semi-space-size=32', '--single-threaded-gc'], ingest: ['--max-semi-space-size=32'] };
 
 
 export interface RunningService {
