@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -179,58 +179,67 @@ function projectorProcesses(pid: number): number[] {
  * count those events), and the service stopped.
  */
 async function liveProjection(env: Isolated, services: ServiceSet, workers: number): Promise<LiveRun> {
-  const kafka = createKafka(env.config.kafkaBrokers, 'bench', createLogger('bench', 'warn'));
+  const key = workers === 1 ? 'projector' : 'projector.workers';
   const database = decodeURIComponent(new URL(env.config.DATABASE_URL).pathname.slice(1));
   // Counted on a connection of its own, left out of the backends' CPU, in the event directory
   // (a fraction of the events table's size: counting it every 100 ms costs little).
   const counter = new pg.Client({ connectionString: env.config.DATABASE_URL });
+  counter.on('error', () => {}); // the environment's database goes with its connections
   await counter.connect();
-  const counterPid = ((await counter.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
-  const count = async () => ((await counter.query('SELECT count(*)::int AS n FROM event_ids')).rows[0] as { n: number }).n;
-  const key = workers === 1 ? 'projector' : 'projector.workers';
-  if (workers === 1) await services.start('projector');
-  else await services.startInstance('projector', 'workers', { PROJECTOR_WORKERS: String(workers) });
-  await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
-  const liveStart = process.hrtime.bigint();
-  const liveFirst = await count();
-  // CPU per event of the projector and of the Postgres backends serving it: on a machine others
-  // keep busy, steadier than the rate.
-  const pid = services.services.get(key)!.process.pid!;
-  const projectorBefore = cpuSecondsOfTree(pid);
-  // Whether the two cores are what bounds it: the machine's idle share; how much of the time the
-  // projector's JavaScript threads ran, and how much they were ready to run but waited for a core;
-  // how much V8's helper threads (GC, compilation) ran.
-  const machineBefore = machineTicks();
-  const processes = projectorProcesses(pid);
-  const threadsBefore = processes.map((member) => schedTimesOf(member));
-  const backendsBefore = postgresBackendTicks(database);
-  const backends = new Map(backendsBefore);
-  const sampler = setInterval(() => {
+  try {
+    const counterPid = ((await counter.query('SELECT pg_backend_pid() AS pid')).rows[0] as { pid: number }).pid;
+    const count = async () => ((await counter.query('SELECT count(*)::int AS n FROM event_ids')).rows[0] as { n: number }).n;
+    if (workers === 1) await services.start('projector');
+    else await services.startInstance('projector', 'workers', { PROJECTOR_WORKERS: String(workers) });
+    await until('the first projected event', async () => (await count()) > 0, PHASE_LIMIT_MS);
+    const liveStart = process.hrtime.bigint();
+    const liveFirst = await count();
+    // CPU per event of the projector and of the Postgres backends serving it: on a machine others
+    // keep busy, steadier than the rate.
+    const pid = services.services.get(key)!.process.pid!;
+    const projectorBefore = cpuSecondsOfTree(pid);
+    // Whether the two cores are what bounds it: the machine's idle share; how much of the time the
+    // projector's JavaScript threads ran, and how much they were ready to run but waited for a core;
+    // how much V8's helper threads (GC, compilation) ran.
+    const machineBefore = machineTicks();
+    const processes = projectorProcesses(pid);
+    const threadsBefore = processes.map((member) => schedTimesOf(member));
+    const backendsBefore = postgresBackendTicks(database);
+    const backends = new Map(backendsBefore);
+    const sampler = setInterval(() => {
+      for (const [id, ticks] of postgresBackendTicks(database)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
+    }, 200);
+    await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS).finally(() => clearInterval(sampler));
+    const liveSeconds = Number(process.hrtime.bigint() - liveStart) / 1e9;
+    const rate = (EVENTS - liveFirst) / liveSeconds;
+    const machineAfter = machineTicks();
+    const machineIdle = +((machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total)).toFixed(2);
+    const threads = processes.map((member, index) => new Map(schedTimesBetween(threadsBefore[index]!, schedTimesOf(member))));
+    const summed = (name: string, field: 'running' | 'waiting') => threads.reduce((sum, times) => sum + (times.get(name)?.[field] ?? NaN), 0);
+    const share = (seconds: number) => +(seconds / liveSeconds).toFixed(2);
     for (const [id, ticks] of postgresBackendTicks(database)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
-  }, 200);
-  await until('the live projection', async () => (await count()) === EVENTS, PHASE_LIMIT_MS).finally(() => clearInterval(sampler));
-  const liveSeconds = Number(process.hrtime.bigint() - liveStart) / 1e9;
-  const rate = (EVENTS - liveFirst) / liveSeconds;
-  const machineAfter = machineTicks();
-  const machineIdle = +((machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total)).toFixed(2);
-  const threads = processes.map((member, index) => new Map(schedTimesBetween(threadsBefore[index]!, schedTimesOf(member))));
-  const summed = (name: string, field: 'running' | 'waiting') => threads.reduce((sum, times) => sum + (times.get(name)?.[field] ?? NaN), 0);
-  const share = (seconds: number) => +(seconds / liveSeconds).toFixed(2);
-  for (const [id, ticks] of postgresBackendTicks(database)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
-  backends.delete(counterPid);
-  await counter.end();
-  const cpu: LiveCpu = {
-    projectorUs: Math.round(((cpuSecondsOfTree(pid) - projectorBefore) * 1e6) / (EVENTS - liveFirst)),
-    postgresUs: Math.round(([...backends.entries()].reduce((sum, [id, ticks]) => sum + ticks - (backendsBefore.get(id) ?? 0), 0) / 100) * 1e6 / (EVENTS - liveFirst)),
-    machineIdle,
-    javaScriptBusy: share(summed('MainThread', 'running') / processes.length),
-    javaScriptWaiting: share(summed('MainThread', 'waiting') / processes.length),
-    v8Helpers: share(summed('V8Worker', 'running')),
-  };
-  // Its events join the log: only without the rebuilds, which would count them.
-  const latency = WITH_REBUILD ? undefined : await ackToVisible(kafka, new Codec(), env.topics.events, env.pool, EVENTS);
-  await services.stop(key);
-  return { rate, cpu, latency };
+    backends.delete(counterPid);
+    const cpu: LiveCpu = {
+      projectorUs: Math.round(((cpuSecondsOfTree(pid) - projectorBefore) * 1e6) / (EVENTS - liveFirst)),
+      postgresUs: Math.round(([...backends.entries()].reduce((sum, [id, ticks]) => sum + ticks - (backendsBefore.get(id) ?? 0), 0) / 100) * 1e6 / (EVENTS - liveFirst)),
+      machineIdle,
+      javaScriptBusy: share(summed('MainThread', 'running') / processes.length),
+      javaScriptWaiting: share(summed('MainThread', 'waiting') / processes.length),
+      v8Helpers: share(summed('V8Worker', 'running')),
+    };
+    // Its events join the log: only without the rebuilds, which would count them.
+    const kafka = createKafka(env.config.kafkaBrokers, 'bench', createLogger('bench', 'warn'));
+    const latency = WITH_REBUILD ? undefined : await ackToVisible(kafka, new Codec(), env.topics.events, env.pool, EVENTS);
+    await services.stop(key);
+    return { rate, cpu, latency };
+  } catch (error) {
+    // A phase that timed out says what the projector logged last (its log goes with the environment).
+    const log = join(env.config.TRAPLINE_STATE_DIR!, 'logs', `${key}.log`);
+    const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-20).join('\n') : '(no log)';
+    throw new Error(`${(error as Error).message}; the projector's log ended with:\n${tail}`, { cause: error });
+  } finally {
+    await counter.end().catch(() => {});
+  }
 }
 
 /** A live run's rows: its rate and CPU against the COPY's, then its ack → visible if measured. */
