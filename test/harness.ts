@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -197,6 +197,29 @@ export async function startInstance(trapline: RunningTrapline, name: 'projector'
   const env: NodeJS.ProcessEnv = { ...extra, [`${name.toUpperCase()}_PORT`]: String(await freePort()) };
   if (name === 'deleter') env.DELETER_INSTANCE = `${trapline.config.deleterInstance}-${instance}`;
   return trapline.services.startInstance(name, instance, env);
+}
+
+/**
+ * The worker processes of a service's primary `pid` (INGEST_WORKERS, PROJECTOR_WORKERS): its
+ * children running the service's entry, not the others (such as tsx's esbuild service).
+ */
+export function workersOf(pid: number, service: 'ingest' | 'projector'): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid), '-f', `${service}/src/main.ts`]).toString().trim().split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** Whether process `pid` still runs. */
+export function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Polls until `read` returns something other than undefined. */

@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { alive, eventually, startTrapline, type RunningTrapline, workersOf as workersOfService } from './harness.ts';
 import { store } from './load.ts';
 
 // INGEST_WORKERS=2: ingest as a primary and two workers on one port (packages/runtime/src/workers.ts).
@@ -20,22 +19,7 @@ afterAll(async () => {
 });
 
 const ingest = () => trapline.services.services.get('ingest')!.process;
-/** The worker processes of ingest's primary `pid` (not the other children, such as tsx's esbuild service). */
-const workersOf = (pid: number) => {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid), '-f', 'ingest/src/main.ts']).toString().trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-};
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const workersOf = (pid: number) => workersOfService(pid, 'ingest');
 /** The accepted-events counter in one scrape, on a connection of its own (so scrapes land on different workers). */
 const acceptedInScrape = async () => {
   const text = await (await fetch(`http://127.0.0.1:${trapline.config.INGEST_PORT}/metrics`, { headers: { connection: 'close' } })).text();

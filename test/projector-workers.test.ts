@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createLogger } from '@trapline/runtime';
-import { eventually, startTrapline, type RunningTrapline } from './harness.ts';
+import { alive, eventually, startTrapline, type RunningTrapline, workersOf as workersOfService } from './harness.ts';
 import { projection, store } from './load.ts';
 
 // PROJECTOR_WORKERS=2: the projector as a primary and two workers (packages/runtime/src/workers.ts),
@@ -14,7 +13,7 @@ import { projection, store } from './load.ts';
 let trapline: RunningTrapline;
 
 beforeAll(async () => {
-  // A short session: the members of a killed worker's partitions are reassigned within seconds.
+  // A short session: a killed worker's partitions are reassigned within seconds.
   trapline = await startTrapline({ PROJECTOR_WORKERS: '2', KAFKA_SESSION_TIMEOUT_MS: '6000' });
 }, 120_000);
 
@@ -23,22 +22,7 @@ afterAll(async () => {
 });
 
 const projector = () => trapline.services.services.get('projector')!.process;
-/** The worker processes of the projector's primary `pid` (not the other children, such as tsx's esbuild service). */
-const workersOf = (pid: number) => {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid), '-f', 'projector/src/main.ts']).toString().trim().split('\n').filter(Boolean).map(Number);
-  } catch {
-    return []; // pgrep exits 1 when nothing matches
-  }
-};
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const workersOf = (pid: number) => workersOfService(pid, 'projector');
 
 /** Per member of the projector's group, how many partitions it holds. */
 async function partitionsPerMember(): Promise<number[]> {

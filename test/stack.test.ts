@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { portAnswers } from '@trapline/stack/processes';
-import { freePort, freePortPair } from './harness.ts';
+import { alive, freePort, freePortPair } from './harness.ts';
 
 // `npm run stack -- up|down` on a private state directory and private ports: a second, complete
 // stack beside the shared one, so `down` can be checked without stopping what other tests use.
@@ -25,15 +25,6 @@ const env = {
 const stack = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'packages/stack/src/main.ts'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 180000 });
 
 const pidOf = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined);
-const alive = (pid: number | undefined) => {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 afterAll(() => {
   stack('down');
