@@ -122,24 +122,30 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
 }
 
+/** Every process's children now, by parent pid (/proc). */
+export function childrenByParent(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const parent = Number(statOf(Number(entry))[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
+}
+
 /**
  * CPU time of process `pid` and every process below it now, in seconds: a service of several
  * processes (ingest's workers, nginx's) is one figure. A child that exited since the last reading
  * takes its time with it, so read a tree whose processes live through the measurement.
  */
 export function cpuSecondsOfTree(pid: number): number {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const parent = Number(statOf(Number(entry))[1]);
-      parents.set(parent, [...(parents.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
+  const children = childrenByParent();
   const tree = [pid];
-  for (let i = 0; i < tree.length; i += 1) tree.push(...(parents.get(tree[i]!) ?? []));
+  for (let i = 0; i < tree.length; i += 1) tree.push(...(children.get(tree[i]!) ?? []));
   return tree.reduce((sum, member) => {
     try {
       return sum + cpuSecondsOf(member);

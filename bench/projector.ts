@@ -10,7 +10,7 @@ import { rebuild } from '@trapline/projector';
 import { normalizeEvent, serializeEvent } from '../services/ingest/src/domain/normalize.ts';
 import { isolated, type Isolated } from '../test/harness.ts';
 import { realisticEvent } from './events.ts';
-import { cpuSecondsOfTree, machineTicks, schedTimesBetween, schedTimesOf, ThreadSampler } from './load.ts';
+import { childrenByParent, cpuSecondsOfTree, machineTicks, schedTimesBetween, schedTimesOf, ThreadSampler } from './load.ts';
 import { percentile, until, type Scenario } from './report.ts';
 
 // Projection rate of the live projector and of `trapline rebuild`, with
@@ -153,6 +153,7 @@ interface LiveCpu {
 }
 const NO_LIVE_CPU: LiveCpu = { projectorUs: NaN, postgresUs: NaN, machineIdle: NaN, javaScriptBusy: NaN, javaScriptWaiting: NaN, v8Helpers: NaN };
 interface LiveRun {
+  workers: number;
   rate: number;
   cpu: LiveCpu;
   latency: Awaited<ReturnType<typeof ackToVisible>> | undefined;
@@ -160,16 +161,13 @@ interface LiveRun {
 
 /** The pids of `pid`'s projector workers (PROJECTOR_WORKERS > 1), or `pid` itself (one process). */
 function projectorProcesses(pid: number): number[] {
-  const workers: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  const workers = (childrenByParent().get(pid) ?? []).filter((child) => {
     try {
-      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-      if (parent === pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('projector/src/main.ts')) workers.push(Number(entry));
+      return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('projector/src/main.ts');
     } catch {
-      // gone meanwhile
+      return false; // gone meanwhile
     }
-  }
+  });
   return workers.length > 0 ? workers : [pid];
 }
 
@@ -215,7 +213,8 @@ async function liveProjection(env: Isolated, services: ServiceSet, workers: numb
     const machineAfter = machineTicks();
     const machineIdle = +((machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total)).toFixed(2);
     const threads = processes.map((member, index) => new Map(schedTimesBetween(threadsBefore[index]!, schedTimesOf(member))));
-    const summed = (name: string, field: 'running' | 'waiting') => threads.reduce((sum, times) => sum + (times.get(name)?.[field] ?? NaN), 0);
+    // A process without such a thread (a worker whose V8 helpers never ran in the phase) adds nothing.
+    const summed = (name: string, field: 'running' | 'waiting') => threads.reduce((sum, times) => sum + (times.get(name)?.[field] ?? 0), 0);
     const share = (seconds: number) => +(seconds / liveSeconds).toFixed(2);
     for (const [id, ticks] of postgresBackendTicks(database)) backends.set(id, Math.max(ticks, backends.get(id) ?? 0));
     backends.delete(counterPid);
@@ -231,7 +230,7 @@ async function liveProjection(env: Isolated, services: ServiceSet, workers: numb
     const kafka = createKafka(env.config.kafkaBrokers, 'bench', createLogger('bench', 'warn'));
     const latency = WITH_REBUILD ? undefined : await ackToVisible(kafka, new Codec(), env.topics.events, env.pool, EVENTS);
     await services.stop(key);
-    return { rate, cpu, latency };
+    return { workers, rate, cpu, latency };
   } catch (error) {
     // A phase that timed out says what the projector logged last (its log goes with the environment).
     const log = join(env.config.TRAPLINE_STATE_DIR!, 'logs', `${key}.log`);
@@ -245,7 +244,7 @@ async function liveProjection(env: Isolated, services: ServiceSet, workers: numb
 /** A live run's rows: its rate and CPU against the COPY's, then its ack → visible if measured. */
 function liveRows(label: string, run: LiveRun, copyRate: number, copyCpuUs: number): string[][] {
   const { cpu, latency } = run;
-  const threads = label === 'live projector' ? 'the projector\'s JavaScript thread' : 'each worker\'s JavaScript thread';
+  const threads = run.workers === 1 ? 'the projector\'s JavaScript thread' : 'each worker\'s JavaScript thread';
   return [
     [label, `${Math.round(run.rate)} events/s`, 'COPY', String(+(run.rate / copyRate).toFixed(2)), `a backlog of ${EVENTS} events, ${PROJECTS} projects, ${GROUPS} issues`],
     [`${label}, CPU`, `${cpu.projectorUs + cpu.postgresUs} µs/event`, 'COPY CPU', String(+(copyCpuUs / (cpu.projectorUs + cpu.postgresUs)).toFixed(2)),
@@ -399,7 +398,7 @@ export async function projectorScenario(): Promise<Scenario> {
       const { result: _copied, ...copyCost } = copyRun;
       const ratio = +(liveRate / copyRate).toFixed(2);
       const copyCpuUs = (copyCost.postgresCpuSeconds * 1e6) / EVENTS;
-      const one = { rate: liveRate, cpu: liveCpu, latency };
+      const one = { workers: 1, rate: liveRate, cpu: liveCpu, latency };
       return {
         name: 'projector',
         figures: {
